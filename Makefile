@@ -1,0 +1,107 @@
+# bootproof - one non-recursive Makefile.
+#
+#   make            build the harness, the sensor, the content and the reference guest
+#   make demo       install what is missing, build, run the demo suite (scenarios.yaml)
+#   make check      install what is missing, build, run every test under prove
+#   make bench      the speed benchmark (see tests/bench.sh)
+#   make SANITIZE=address,undefined check   the same with sanitizers (objects in build/san)
+#   make V=1        show full commands
+
+CC ?= cc
+PKGS := yaml-0.1 jansson libguestfs
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -MMD -MP -Iharness -Itests $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS)
+
+ifdef SANITIZE
+O := build/san
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+else
+O := build
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# The guest kernel: Debian's linux-image-amd64, matched with its headers.
+KVER := $(shell scripts/guest-kver.sh 2>/dev/null)
+
+HARNESS_SRC := $(filter-out harness/bootproof.c,$(wildcard harness/*.c))
+HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
+UNIT_SRC := $(wildcard tests/t-*.c)
+UNIT_BIN := $(UNIT_SRC:tests/%.c=$(O)/tests/%)
+TEST_LIB_OBJ := $(O)/tests/fakeqmp.o
+
+SENSOR_VERSIONS := 1 2
+SENSOR_KO := $(SENSOR_VERSIONS:%=build/sensor/v%/refsensor.ko)
+CONTENT_SRC := $(wildcard scenarios/content/*.chan)
+CONTENT_BIN := $(CONTENT_SRC:scenarios/content/%.chan=build/content/%.sys)
+IMAGE := build/images/linux
+IMAGE_OUT := $(IMAGE)/vmlinuz $(IMAGE)/initrd.img $(IMAGE)/system.qcow2
+
+all: $(O)/bootproof $(O)/chanc guest
+guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp
+tests: $(UNIT_BIN)
+
+$(O)/bootproof: $(O)/harness/bootproof.o $(HARNESS_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/chanc: $(O)/sensor/chanc.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/tests/%: $(O)/tests/%.o $(HARNESS_OBJ) $(TEST_LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The reference sensor, one kernel module per version, built against the guest kernel.
+build/sensor/v%/refsensor.ko: sensor/refsensor.c sensor/Kbuild sensor/build-module.sh
+	@echo "  KMOD    $@"
+	$(Q)sensor/build-module.sh $* $(KVER) build/sensor/v$*
+
+build/content/%.sys: scenarios/content/%.chan $(O)/chanc
+	@mkdir -p $(@D)
+	@echo "  CHANC   $@"
+	$(Q)$(O)/chanc -o $@ $<
+
+# The reference Linux guest: rebuilt only when its recipe or the kernel changes.
+$(IMAGE)/.stamp: images/linux/build.sh images/linux/init /boot/vmlinuz-$(KVER)
+	@echo "  IMAGE   $(IMAGE)"
+	$(Q)images/linux/build.sh $(KVER) $(IMAGE)
+	@touch $@
+
+deps:
+	@scripts/install-deps.sh
+
+demo: deps
+	$(MAKE) all
+	$(O)/bootproof run scenarios.yaml
+
+check: deps
+	$(MAKE) all tests
+	SANITIZE=$(SANITIZE) prove -v $(UNIT_BIN) tests/e2e-*.sh
+
+bench: deps
+	$(MAKE) all tests
+	tests/bench/bench.sh
+
+clean:
+	rm -rf build
+
+.PHONY: all guest tests deps demo check bench clean
+.DELETE_ON_ERROR:
+
+-include $(shell find build -name '*.d' 2>/dev/null)

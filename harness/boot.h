@@ -1,0 +1,79 @@
+/*
+ * boot - one boot of a guest, judged clean, crash, hang or infra.
+ *
+ * A boot owns one QEMU process (vm.h), its serial log file, a console
+ * sanitizer and a crash detector. It is a state machine driven from a poll
+ * loop: boot_pollfds() names the fds to watch, boot_deadline() the next
+ * timer, and boot_step() consumes whatever is ready. The verdict combines
+ * signals, never just one:
+ *
+ *   crash  a crash report on the console (title from detect.h); or a QMP
+ *          GUEST_PANICKED with no console report within the grace period;
+ *          or a guest-initiated reset/shutdown before the boot completed
+ *          ("unexpected reboot"/"unexpected shutdown")
+ *   clean  the boot-complete marker, with no crash report in progress
+ *   hang   no marker within boot_timeout, or no output for silence_timeout
+ *   infra  QEMU would not start, or exited without the guest asking
+ *          (killed, crashed, out of memory)
+ *
+ * Once judged, the VM is stopped (QMP quit, then SIGKILL) and boot_done()
+ * is true; the result is in the boot_result given to boot_start().
+ */
+#ifndef BP_BOOT_H
+#define BP_BOOT_H
+
+#include <poll.h>
+#include <stdint.h>
+
+#include "console.h"
+#include "detect.h"
+#include "results.h"
+#include "vm.h"
+
+struct boot_params {
+	struct vm_config vm;
+	const char *marker;
+	const char *log_contains; /* may be NULL */
+	int boot_timeout_ms;
+	int silence_timeout_ms;
+	const char *log_path;     /* serial log to write (raw bytes) */
+};
+
+#define BOOT_MAX_POLLFDS 3
+#define BOOT_TAIL_LINES 40
+
+struct boot {
+	struct boot_params p;
+	struct boot_result *res;
+	struct vm vm;
+	struct console con;
+	struct detector *det;
+	int logfd;
+	int done;
+	int have_crash;      /* a completed crash report was recorded */
+	int serial_eof;
+	int qmp_eof;
+	int64_t t_start_ms, t_cont_ms, t_last_output_ms, t_grace_ms;
+	/* last lines of console output, for hang excerpts */
+	char *tail[BOOT_TAIL_LINES];
+	size_t tail_next;
+};
+
+/* Start QEMU and the guest. On failure the boot is already done with outcome infra. */
+void boot_start(struct boot *b, const struct boot_params *p, struct boot_result *res);
+int boot_pollfds(struct boot *b, struct pollfd *fds);
+/* Absolute now_ms() time of the next timer; INT64_MAX if none. */
+int64_t boot_deadline(const struct boot *b);
+/* Handle ready fds (as returned by poll for this boot's entries) and due timers. */
+void boot_step(struct boot *b, const struct pollfd *fds, int nfds);
+static inline int boot_done(const struct boot *b)
+{
+	return b->done;
+}
+/* Free everything; stops QEMU if still running. */
+void boot_release(struct boot *b);
+
+/* Run one boot to its verdict in a private poll loop. */
+void boot_run(const struct boot_params *p, struct boot_result *res);
+
+#endif

@@ -1,0 +1,461 @@
+/*
+ * qmp - the QMP client: a line buffer on a non-blocking socket, jansson for
+ * the JSON, replies matched to the command we sent by "id", everything else
+ * that says "event" queued in arrival order. A command writes its request
+ * and then polls the fd until the reply, an error or its deadline; events
+ * read meanwhile wait in the queue for qmp_next_event(). EOF and protocol
+ * errors (an unparsable or over-long message) are sticky: once seen, every
+ * later call fails with the same message, but events read before them stay
+ * queued, so a panic reported just before QEMU exits is not lost.
+ */
+#define _GNU_SOURCE
+#include "qmp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define QMP_READ_CHUNK 65536
+#define QMP_READ_MAX_CHUNKS 32
+
+struct qmp {
+	int fd;
+	struct strbuf in; /* bytes of an incomplete message */
+	size_t scanned;	  /* bytes of `in` known to hold no newline */
+
+	struct qmp_event *ev; /* queue: ev[ev_head..ev_nr) */
+	size_t ev_head, ev_nr, ev_alloc;
+
+	int64_t next_id;
+	int64_t want_id; /* id of the command waiting for its reply, or 0 */
+	json_t *reply;	 /* its reply once read */
+	json_t *greeting;
+
+	int timeout_ms; /* for the typed commands */
+	int dead;	/* EOF or protocol error seen; dead_err says which */
+	struct bp_error dead_err;
+};
+
+struct qmp *qmp_new(int fd)
+{
+	struct qmp *q = xcalloc(1, sizeof(*q));
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	q->fd = fd;
+	strbuf_init(&q->in);
+	q->next_id = 1;
+	q->timeout_ms = QMP_DEFAULT_TIMEOUT_MS;
+	return q;
+}
+
+void qmp_free(struct qmp *q)
+{
+	struct qmp_event ev;
+
+	if (!q)
+		return;
+	while (qmp_next_event(q, &ev))
+		qmp_event_release(&ev);
+	free(q->ev);
+	json_decref(q->reply);
+	json_decref(q->greeting);
+	strbuf_release(&q->in);
+	if (q->fd >= 0)
+		close(q->fd);
+	free(q);
+}
+
+int qmp_fd(const struct qmp *q)
+{
+	return q->fd;
+}
+
+void qmp_set_timeout(struct qmp *q, int timeout_ms)
+{
+	q->timeout_ms = timeout_ms;
+}
+
+void qmp_event_release(struct qmp_event *ev)
+{
+	if (!ev)
+		return;
+	free(ev->name);
+	json_decref(ev->data);
+	ev->name = NULL;
+	ev->data = NULL;
+}
+
+int qmp_next_event(struct qmp *q, struct qmp_event *ret)
+{
+	if (q->ev_head == q->ev_nr)
+		return 0;
+	*ret = q->ev[q->ev_head++];
+	if (q->ev_head == q->ev_nr)
+		q->ev_head = q->ev_nr = 0;
+	return 1;
+}
+
+/* Mark the connection dead; the message is kept for every later call. */
+static int qmp_die(struct qmp *q, struct bp_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int qmp_die(struct qmp *q, struct bp_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!q->dead) {
+		q->dead = 1;
+		va_start(ap, fmt);
+		vsnprintf(q->dead_err.msg, sizeof(q->dead_err.msg), fmt, ap);
+		va_end(ap);
+	}
+	return error_set(err, "%s", q->dead_err.msg);
+}
+
+static void qmp_queue_event(struct qmp *q, json_t *msg, const char *name, int64_t host_ns)
+{
+	json_t *data = json_object_get(msg, "data");
+	struct qmp_event *ev;
+
+	ALLOC_GROW(q->ev, q->ev_nr + 1, q->ev_alloc);
+	ev = &q->ev[q->ev_nr++];
+	ev->name = xstrdup(name);
+	ev->data = json_incref(data);
+	ev->host_ns = host_ns;
+}
+
+static int qmp_is_our_id(const struct qmp *q, const json_t *id)
+{
+	if (!q->want_id)
+		return 0;
+	if (json_is_integer(id))
+		return json_integer_value(id) == q->want_id;
+	/* ids decoded with JSON_DECODE_INT_AS_REAL, see qmp_handle_line() */
+	return json_is_real(id) && json_real_value(id) == (double)q->want_id;
+}
+
+/* One complete message (without its newline). */
+static int qmp_handle_line(struct qmp *q, const char *line, size_t len, int64_t host_ns,
+			   struct bp_error *err)
+{
+	json_error_t jerr;
+	json_t *msg, *v;
+	size_t i;
+
+	for (i = 0; i < len && strchr(" \t\r", line[i]); i++)
+		;
+	if (i == len)
+		return 0;
+	msg = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+	/*
+	 * Some events carry uint64 values the guest chooses (GUEST_PANICKED's
+	 * hyper-v args); jansson cannot hold those as integers, so such a
+	 * message is decoded with every number as a double rather than lost.
+	 */
+	if (!msg && json_error_code(&jerr) == json_error_numeric_overflow)
+		msg = json_loadb(line, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
+	if (!msg)
+		return qmp_die(q, err, "invalid qmp message: %s", jerr.text);
+	if (!json_is_object(msg)) {
+		json_decref(msg);
+		return qmp_die(q, err, "invalid qmp message: not an object");
+	}
+	if ((v = json_object_get(msg, "event"))) {
+		if (json_is_string(v))
+			qmp_queue_event(q, msg, json_string_value(v), host_ns);
+	} else if (json_object_get(msg, "return") || json_object_get(msg, "error")) {
+		if (!q->reply && qmp_is_our_id(q, json_object_get(msg, "id")))
+			q->reply = json_incref(msg);
+	} else if (json_is_object(json_object_get(msg, "QMP"))) {
+		if (!q->greeting)
+			q->greeting = json_incref(msg);
+	}
+	json_decref(msg);
+	return 0;
+}
+
+/* Hand every complete line in the buffer to qmp_handle_line(). */
+static int qmp_handle_input(struct qmp *q, int64_t host_ns, struct bp_error *err)
+{
+	size_t start = 0;
+	char *nl;
+
+	while ((nl = memchr(q->in.buf + q->scanned, '\n', q->in.len - q->scanned))) {
+		size_t end = (size_t)(nl - q->in.buf);
+
+		if (end - start > QMP_MAX_MESSAGE)
+			break;
+		if (qmp_handle_line(q, q->in.buf + start, end - start, host_ns, err) < 0)
+			return -1;
+		start = q->scanned = end + 1;
+	}
+	q->scanned = q->in.len;
+	if (q->in.len - start > QMP_MAX_MESSAGE)
+		return qmp_die(q, err, "qmp message longer than %d bytes", QMP_MAX_MESSAGE);
+	strbuf_remove_prefix(&q->in, start);
+	q->scanned -= start;
+	return 0;
+}
+
+/*
+ * Read until the socket would block, or QMP_READ_MAX_CHUNKS reads so a
+ * flood cannot hold the caller; 0, or -1 on EOF or error (then dead).
+ */
+static int qmp_fill(struct qmp *q, struct bp_error *err)
+{
+	if (q->dead)
+		return error_set(err, "%s", q->dead_err.msg);
+	for (int i = 0; i < QMP_READ_MAX_CHUNKS; i++) {
+		ssize_t n;
+
+		strbuf_grow(&q->in, QMP_READ_CHUNK);
+		n = read(q->fd, q->in.buf + q->in.len, QMP_READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			return qmp_die(q, err, "cannot read from qmp: %s", strerror(errno));
+		if (n == 0)
+			return qmp_die(q, err, "qmp connection closed");
+		q->in.len += (size_t)n;
+		q->in.buf[q->in.len] = '\0';
+		if (qmp_handle_input(q, now_ns(), err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int qmp_read(struct qmp *q, struct bp_error *err)
+{
+	size_t before = q->ev_nr - q->ev_head;
+
+	if (qmp_fill(q, err) < 0)
+		return -1;
+	return (int)(q->ev_nr - q->ev_head - before);
+}
+
+/*
+ * Wait for POLLIN or POLLOUT until deadline_ms: 1 ready, 0 timed out, -1
+ * when a signal set bp_interrupted (err filled).
+ */
+static int qmp_poll(struct qmp *q, short events, int64_t deadline_ms, struct bp_error *err)
+{
+	for (;;) {
+		struct pollfd pfd = {.fd = q->fd, .events = events};
+		int64_t left = deadline_ms - now_ms();
+		int n;
+
+		if (left < 0)
+			left = 0;
+		n = poll(&pfd, 1, (int)left);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno == EINTR && bp_interrupted)
+			return error_set(err, "qmp interrupted by signal %d", (int)bp_interrupted);
+		if (n == 0 || errno != EINTR)
+			return 0;
+	}
+}
+
+/*
+ * Read until *slot is filled by qmp_handle_line(): 0 when it is, 1 when the
+ * deadline passed first, -1 on EOF or error.
+ */
+static int qmp_wait(struct qmp *q, json_t **slot, int64_t deadline_ms, struct bp_error *err)
+{
+	for (;;) {
+		if (qmp_fill(q, err) < 0)
+			return *slot ? 0 : -1;
+		if (*slot)
+			return 0;
+		if (now_ms() >= deadline_ms)
+			return 1;
+		switch (qmp_poll(q, POLLIN, deadline_ms, err)) {
+		case 0:
+			return 1;
+		case -1:
+			return -1;
+		}
+	}
+}
+
+/* Write all of data; on failure *ret_left says how many bytes did not go out. */
+static int qmp_send(struct qmp *q, const char *data, size_t len, size_t *ret_left,
+		    int64_t deadline_ms, const char *cmd, int timeout_ms, struct bp_error *err)
+{
+	while ((*ret_left = len)) {
+		ssize_t n = send(q->fd, data, len, MSG_NOSIGNAL);
+
+		if (n >= 0) {
+			data += n;
+			len -= (size_t)n;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			int r = qmp_poll(q, POLLOUT, deadline_ms, err);
+
+			if (r == 0)
+				return error_set(err, "qmp '%s' timed out after %d ms", cmd,
+						 timeout_ms);
+			if (r < 0)
+				return -1;
+		} else if (errno == EPIPE || errno == ECONNRESET) {
+			/* read what QEMU said before it went (the EOF makes q dead) */
+			qmp_fill(q, NULL);
+			return error_set(err, "qmp connection closed");
+		} else {
+			return error_set(err, "cannot write to qmp: %s", strerror(errno));
+		}
+	}
+	return 0;
+}
+
+static int qmp_reply_error(const char *cmd, json_t *error, struct bp_error *err)
+{
+	const char *class = json_string_value(json_object_get(error, "class"));
+	const char *desc = json_string_value(json_object_get(error, "desc"));
+
+	return error_set(err, "qmp '%s' failed: %s: %s", cmd, class ? class : "unknown",
+			 desc ? desc : "no description");
+}
+
+/* qmp_command(), and with eof_ok EOF after the request went out counts as success. */
+static int qmp_execute(struct qmp *q, const char *cmd, json_t *args, json_t **ret_return,
+		       int timeout_ms, int eof_ok, struct bp_error *err)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	json_t *req = json_object(), *error;
+	struct bp_error werr;
+	char *text = NULL, *line = NULL;
+	size_t left = 0;
+	int ret = -1, r;
+
+	if (ret_return)
+		*ret_return = NULL;
+	json_object_set_new(req, "execute", json_string(cmd));
+	if (args)
+		json_object_set_new(req, "arguments", args);
+	if (q->dead) {
+		error_set(err, "%s", q->dead_err.msg);
+		goto out;
+	}
+	q->want_id = q->next_id++;
+	json_object_set_new(req, "id", json_integer(q->want_id));
+	text = json_dumps(req, JSON_COMPACT);
+	if (!text) {
+		error_set(err, "cannot encode qmp '%s'", cmd);
+		goto out;
+	}
+	line = xasprintf("%s\n", text);
+	if (qmp_send(q, line, strlen(line), &left, deadline, cmd, timeout_ms, &werr) < 0) {
+		/* QEMU runs a command at its closing brace and may be gone before the newline */
+		if (eof_ok && left <= 1 && !strcmp(werr.msg, "qmp connection closed"))
+			ret = 0;
+		else
+			error_set(err, "%s", werr.msg);
+		goto out;
+	}
+	r = qmp_wait(q, &q->reply, deadline, &werr);
+	if (r < 0 && eof_ok && q->dead && !strcmp(werr.msg, "qmp connection closed")) {
+		ret = 0;
+		goto out;
+	}
+	if (r < 0) {
+		error_set(err, "%s", werr.msg);
+		goto out;
+	}
+	if (r > 0) {
+		error_set(err, "qmp '%s' timed out after %d ms", cmd, timeout_ms);
+		goto out;
+	}
+	if ((error = json_object_get(q->reply, "error"))) {
+		qmp_reply_error(cmd, error, err);
+		goto out;
+	}
+	if (ret_return)
+		*ret_return = json_incref(json_object_get(q->reply, "return"));
+	ret = 0;
+out:
+	q->want_id = 0;
+	json_decref(q->reply);
+	q->reply = NULL;
+	free(text);
+	free(line);
+	json_decref(req);
+	return ret;
+}
+
+int qmp_command(struct qmp *q, const char *cmd, json_t *args, json_t **ret_return, int timeout_ms,
+		struct bp_error *err)
+{
+	return qmp_execute(q, cmd, args, ret_return, timeout_ms, 0, err);
+}
+
+int qmp_handshake(struct qmp *q, int timeout_ms, struct bp_error *err)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	int r = qmp_wait(q, &q->greeting, deadline, err);
+
+	if (r > 0)
+		return error_set(err, "timed out waiting for the qmp greeting after %d ms",
+				 timeout_ms);
+	if (r < 0)
+		return error_prefix(err, "no qmp greeting");
+	r = (int)(deadline - now_ms());
+	return qmp_command(q, "qmp_capabilities", NULL, NULL, r > 0 ? r : 0, err);
+}
+
+int qmp_cont(struct qmp *q, struct bp_error *err)
+{
+	return qmp_command(q, "cont", NULL, NULL, q->timeout_ms, err);
+}
+
+int qmp_quit(struct qmp *q, struct bp_error *err)
+{
+	return qmp_execute(q, "quit", NULL, NULL, q->timeout_ms, 1, err);
+}
+
+int qmp_stop(struct qmp *q, struct bp_error *err)
+{
+	return qmp_command(q, "stop", NULL, NULL, q->timeout_ms, err);
+}
+
+int qmp_system_reset(struct qmp *q, struct bp_error *err)
+{
+	return qmp_command(q, "system_reset", NULL, NULL, q->timeout_ms, err);
+}
+
+int qmp_screendump(struct qmp *q, const char *png_path, struct bp_error *err)
+{
+	json_t *args = json_pack("{s:s, s:s}", "filename", png_path, "format", "png");
+
+	if (!args)
+		return error_set(err, "cannot encode qmp 'screendump'");
+	return qmp_command(q, "screendump", args, NULL, q->timeout_ms, err);
+}
+
+int qmp_query_status(struct qmp *q, char **ret_status, struct bp_error *err)
+{
+	json_t *ret = NULL;
+	const char *status;
+
+	*ret_status = NULL;
+	if (qmp_command(q, "query-status", NULL, &ret, q->timeout_ms, err) < 0)
+		return -1;
+	status = json_string_value(json_object_get(ret, "status"));
+	if (status)
+		*ret_status = xstrdup(status);
+	json_decref(ret);
+	if (!status)
+		return error_set(err, "qmp 'query-status' returned no status");
+	return 0;
+}

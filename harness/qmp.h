@@ -1,0 +1,89 @@
+/*
+ * qmp - a QEMU Machine Protocol client on one connected stream socket.
+ *
+ * The harness listens and QEMU connects, so the client starts from an
+ * accepted fd. Messages are JSON objects, one per line; replies carry
+ * "return" or "error" (and the "id" we sent), events carry "event". Events
+ * that arrive while a command waits for its reply are queued in order and
+ * handed out by qmp_next_event(). Nothing here prints; failures fill err.
+ *
+ * Typical life: qmp_new(fd) -> qmp_handshake() -> qmp_command()/qmp_cont()
+ * ... and, from a poll loop, qmp_read() whenever qmp_fd() is readable,
+ * then qmp_next_event() until it returns 0 -> qmp_free().
+ *
+ * EOF ("qmp connection closed") and protocol errors (invalid JSON, a
+ * message over QMP_MAX_MESSAGE bytes) are final: every later call fails
+ * with the same message, so stop polling qmp_fd() then. Events read before
+ * the failure stay queued: drain qmp_next_event() even after a -1.
+ * Replies whose id is not the one awaited (e.g. a late reply to a command
+ * that timed out) are dropped.
+ */
+#ifndef BP_QMP_H
+#define BP_QMP_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* Longest message accepted, without its newline; longer is a protocol error. */
+#define QMP_MAX_MESSAGE (1024 * 1024)
+/* Timeout of the typed commands (qmp_cont() ...) unless qmp_set_timeout() says otherwise. */
+#define QMP_DEFAULT_TIMEOUT_MS 10000
+
+struct qmp;
+
+struct qmp_event {
+	char *name;	 /* e.g. "GUEST_PANICKED", "RESET", "SHUTDOWN" */
+	json_t *data;	 /* the event's "data" object (a new reference), or NULL */
+	int64_t host_ns; /* now_ns() when the read that completed the event returned */
+};
+
+/* Takes ownership of fd (closed by qmp_free), making it non-blocking and close-on-exec. */
+struct qmp *qmp_new(int fd);
+/* Accepts NULL; releases queued events. */
+void qmp_free(struct qmp *q);
+int qmp_fd(const struct qmp *q);
+/* Timeout for the typed commands below. */
+void qmp_set_timeout(struct qmp *q, int timeout_ms);
+
+/* Read the greeting and negotiate capabilities within timeout_ms. */
+int qmp_handshake(struct qmp *q, int timeout_ms, struct bp_error *err);
+
+/*
+ * Send {"execute": cmd, "arguments": args, "id": N} and wait up to
+ * timeout_ms for the matching reply. args is stolen (may be NULL). On
+ * success *ret_return (if not NULL) gets a new reference to "return".
+ * An "error" reply fails with "qmp 'cmd' failed: Class: desc"; no reply
+ * in time with "qmp 'cmd' timed out after N ms". Waiting polls the fd (no
+ * sleeping) and stops early with an error if a signal sets bp_interrupted.
+ *
+ * A message whose integers overflow int64 (guest-chosen uint64 values in
+ * GUEST_PANICKED) is decoded with every number as a JSON real.
+ */
+int qmp_command(struct qmp *q, const char *cmd, json_t *args, json_t **ret_return, int timeout_ms,
+		struct bp_error *err);
+
+/*
+ * Read what is available without blocking (at most about 2 MiB, so a flood
+ * cannot hold a poll loop) and queue events. Returns the number of events
+ * queued by this call (0 or more), -1 on EOF or error.
+ */
+int qmp_read(struct qmp *q, struct bp_error *err);
+/* 1 and *ret filled (caller releases), or 0 when the queue is empty. */
+int qmp_next_event(struct qmp *q, struct qmp_event *ret);
+/* Accepts NULL and released events. */
+void qmp_event_release(struct qmp_event *ev);
+
+/* Typed commands, each one round trip. */
+int qmp_cont(struct qmp *q, struct bp_error *err);
+/* EOF after the request was sent (QEMU exiting) counts as success. */
+int qmp_quit(struct qmp *q, struct bp_error *err);
+int qmp_stop(struct qmp *q, struct bp_error *err);
+int qmp_system_reset(struct qmp *q, struct bp_error *err);
+/* {"filename": png_path, "format": "png"}; QEMU writes the file. */
+int qmp_screendump(struct qmp *q, const char *png_path, struct bp_error *err);
+/* *ret_status gets a malloc'd status string such as "running" or "paused". */
+int qmp_query_status(struct qmp *q, char **ret_status, struct bp_error *err);
+
+#endif

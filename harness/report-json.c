@@ -1,0 +1,113 @@
+/*
+ * report-json - render a run_result as results.json (see report-json.h).
+ */
+#include "report-json.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static json_t *jstr(const char *s)
+{
+	/* Guest text is sanitized to UTF-8 upstream; never let a bad byte drop a field. */
+	json_t *j = s ? json_string(s) : NULL;
+
+	return j ? j : (s ? json_string("(invalid utf-8)") : json_null());
+}
+
+static json_t *boot_json(const struct boot_result *b)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "n", json_integer(b->n));
+	json_object_set_new(o, "outcome", jstr(outcome_name(b->outcome)));
+	json_object_set_new(o, "title", jstr(b->title));
+	json_object_set_new(o, "duration_s", json_real(b->duration_s));
+	json_object_set_new(o, "log", jstr(b->log));
+	json_object_set_new(o, "screenshot", jstr(b->screenshot));
+	json_object_set_new(o, "crash_line", json_integer((json_int_t)b->crash_line));
+	json_object_set_new(o, "marker_seen", json_boolean(b->marker_seen));
+	json_object_set_new(o, "guest_panicked", json_boolean(b->panicked));
+	json_object_set_new(o, "shutdown_reason", jstr(b->shutdown_reason));
+	json_object_set_new(o, "excerpt", jstr(b->excerpt));
+	return o;
+}
+
+static json_t *trial_json(const struct trial_result *t, const char *accel)
+{
+	const struct scenario *sc = t->scenario;
+	json_t *o = json_object(), *boots = json_array(), *checks = json_array();
+
+	json_object_set_new(o, "name", jstr(sc->name));
+	json_object_set_new(o, "image", jstr(sc->image->name));
+	json_object_set_new(o, "sensor", jstr(sc->sensor->name));
+	json_object_set_new(o, "content", jstr(sc->content ? sc->content->name : NULL));
+	json_object_set_new(o, "expect", jstr(outcome_name(sc->expect)));
+	json_object_set_new(o, "boots_planned", json_integer(sc->boots));
+	json_object_set_new(o, "verdict", t->finished ? jstr(verdict_name(t->verdict)) : json_null());
+	json_object_set_new(o, "accelerator", jstr(accel));
+	json_object_set_new(o, "duration_s", json_real(t->duration_s));
+	json_object_set_new(o, "dir", jstr(t->dir));
+	for (size_t i = 0; i < t->nr_boots; i++)
+		json_array_append_new(boots, boot_json(&t->boots[i]));
+	for (size_t i = 0; i < t->nr_checks; i++) {
+		json_t *c = json_object();
+
+		json_object_set_new(c, "name", jstr(t->checks[i].name));
+		json_object_set_new(c, "ok", json_boolean(t->checks[i].ok));
+		json_object_set_new(c, "diag", jstr(t->checks[i].diag));
+		json_array_append_new(checks, c);
+	}
+	json_object_set_new(o, "boots", boots);
+	json_object_set_new(o, "checks", checks);
+	return o;
+}
+
+int report_json_write(const struct run_result *r, const char *path, struct bp_error *err)
+{
+	json_t *root = json_object(), *trials = json_array(), *summary = json_object();
+	size_t counts[3] = {0};
+	char started[32];
+	time_t t = (time_t)r->started_unix;
+	char *text;
+	int ret;
+
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	for (size_t i = 0; i < r->nr_trials; i++) {
+		if (r->trials[i].finished)
+			counts[r->trials[i].verdict]++;
+		json_array_append_new(trials, trial_json(&r->trials[i], r->accel));
+	}
+	json_object_set_new(summary, "scenarios", json_integer((json_int_t)r->nr_trials));
+	json_object_set_new(summary, "pass", json_integer((json_int_t)counts[VERDICT_PASS]));
+	json_object_set_new(summary, "fail", json_integer((json_int_t)counts[VERDICT_FAIL]));
+	json_object_set_new(summary, "infra", json_integer((json_int_t)counts[VERDICT_INFRA]));
+	json_object_set_new(root, "schema", json_string("bootproof-results"));
+	json_object_set_new(root, "schema_version", json_integer(RESULTS_SCHEMA_VERSION));
+	json_object_set_new(root, "run_id", jstr(r->run_id));
+	json_object_set_new(root, "suite", jstr(r->suite_path));
+	json_object_set_new(root, "started", json_string(started));
+	json_object_set_new(root, "duration_s", json_real(r->duration_s));
+	json_object_set_new(root, "complete", json_boolean(r->complete));
+	json_object_set_new(root, "incomplete_reason", jstr(r->incomplete_reason));
+	json_object_set_new(root, "host", jstr(r->host));
+	json_object_set_new(root, "accelerator", jstr(r->accel));
+	json_object_set_new(root, "accelerator_reason", jstr(r->accel_reason));
+	json_object_set_new(root, "summary", summary);
+	json_object_set_new(root, "scenarios", trials);
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!text)
+		return error_set(err, "cannot encode '%s'", path);
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_adds(&sb, text);
+		strbuf_addch(&sb, '\n');
+		ret = write_file_atomic(path, sb.buf, sb.len, err);
+		strbuf_release(&sb);
+	}
+	free(text);
+	return ret;
+}

@@ -1,0 +1,79 @@
+/*
+ * results - constructors and destructors of the run data model.
+ */
+#include "results.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *verdict_name(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_PASS:
+		return "pass";
+	case VERDICT_FAIL:
+		return "fail";
+	case VERDICT_INFRA:
+		return "infra";
+	}
+	return "unknown";
+}
+
+struct boot_result *trial_add_boot(struct trial_result *t)
+{
+	struct boot_result *b;
+
+	ALLOC_GROW(t->boots, t->nr_boots + 1, t->alloc_boots);
+	b = &t->boots[t->nr_boots++];
+	memset(b, 0, sizeof(*b));
+	b->n = (int)t->nr_boots;
+	return b;
+}
+
+void trial_add_check(struct trial_result *t, const char *name, int ok, const char *diag)
+{
+	struct check_result *c;
+
+	ALLOC_GROW(t->checks, t->nr_checks + 1, t->alloc_checks);
+	c = &t->checks[t->nr_checks++];
+	c->name = xstrdup(name);
+	c->ok = ok;
+	c->diag = diag ? xstrdup(diag) : NULL;
+}
+
+static void boot_result_release(struct boot_result *b)
+{
+	free(b->title);
+	free(b->excerpt);
+	free(b->log);
+	free(b->screenshot);
+	free(b->shutdown_reason);
+}
+
+void run_result_release(struct run_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nr_trials; i++) {
+		struct trial_result *t = &r->trials[i];
+
+		for (size_t j = 0; j < t->nr_boots; j++)
+			boot_result_release(&t->boots[j]);
+		for (size_t j = 0; j < t->nr_checks; j++) {
+			free(t->checks[j].name);
+			free(t->checks[j].diag);
+		}
+		free(t->boots);
+		free(t->checks);
+		free(t->dir);
+	}
+	free(r->trials);
+	free(r->run_id);
+	free(r->dir);
+	free(r->suite_path);
+	free(r->accel);
+	free(r->accel_reason);
+	free(r->host);
+	free(r->incomplete_reason);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,1182 @@
+/*
+ * scenario - load the suite file (scenarios.yaml) with libyaml's document API
+ * and turn it into the validated structures of scenario.h. Nothing is started
+ * until the whole file has been checked: every key known, every value of the
+ * right type and range, every reference resolved, every file present. The
+ * first problem found is reported as "FILE:LINE:COL: message" and the load
+ * fails with nothing allocated.
+ *
+ * Writing scenarios
+ * =================
+ *
+ * A suite file is one YAML document whose top level is a mapping:
+ *
+ *   version: 1                # required; must be the integer 1
+ *   defaults:                 # optional; values every scenario inherits
+ *     boots: 3                #   1..1000                       (built-in: 3)
+ *     boot_timeout: 60        #   seconds, 1..3600              (built-in: 60)
+ *     silence_timeout: 30     #   seconds, 1..3600              (built-in: 30)
+ *   images:                   # required, non-empty mapping NAME -> image
+ *     linux:
+ *       kind: linux           # required; only "linux" is accepted today
+ *       kernel: build/images/linux/vmlinuz      # required file
+ *       initrd: build/images/linux/initrd.img   # required file
+ *       disk: build/images/linux/system.qcow2   # required file (golden, never written)
+ *       append: "console=ttyS0 oops=panic panic=1"  # optional, this is the default
+ *       marker: "bootproof: boot complete"          # optional, this is the default
+ *       memory: 256           # optional, MiB, 64..16384, default 256
+ *   sensors:                  # required, non-empty mapping NAME -> sensor
+ *     v1:
+ *       module: build/sensor/v1/refsensor.ko    # required file
+ *   content:                  # optional mapping NAME -> non-empty list of files
+ *     good-291:
+ *       - file: build/content/c291-good.sys     # required file
+ *         as: C-00000291-00000000-00000001.sys  # required guest file name
+ *   scenarios:                # required, non-empty sequence
+ *     - name: good-291-v1     # required, unique
+ *       image: linux          # required, a name from 'images'
+ *       sensor: v1            # required, a name from 'sensors', or a non-empty
+ *                             #   sequence of them (the matrix, see below)
+ *       content: good-291     # optional, a name from 'content'; none if absent
+ *       boots: 3              # optional; else defaults.boots
+ *       expect: clean         # required: clean | crash | hang
+ *       title: refsensor_eval # optional, only with 'expect: crash': the crash
+ *                             #   title must contain this text
+ *       log_contains: "refsensor: content error"  # optional: some boot's
+ *                             #   serial log must contain this text
+ *       boot_timeout: 60      # optional; else defaults.boot_timeout
+ *       silence_timeout: 30   # optional; else defaults.silence_timeout
+ *
+ * Rules:
+ *
+ *  - Unknown keys are errors at every level, and so is a key given twice.
+ *    Merge keys ('<<') are not supported; put shared values under 'defaults'.
+ *  - Names of images, sensors, content sets and scenarios are 1 to 255
+ *    characters from [A-Za-z0-9._-], and not "." or "..".
+ *  - Integers are plain decimal YAML integers ("3", "+3"); "3.5", "0x3",
+ *    "true", a quoted "3" or an empty value are rejected.
+ *  - Strings are scalars (quoted or not); a mapping, a sequence or an empty
+ *    value (null, ~) where a string is expected is an error. Strings must not
+ *    be empty (except 'append') and must not contain NUL characters.
+ *  - File paths are relative to the directory of the suite file unless they
+ *    start with '/'. They are stored absolute: the suite directory (with
+ *    symbolic links resolved) joined with the path, "." components and
+ *    repeated slashes dropped, ".." kept. Each must name an existing regular
+ *    file (symbolic links are followed).
+ *  - 'as' is a plain file name: no '/', not "." or "..", at most 255 bytes;
+ *    the names within one content set are distinct.
+ *  - A scenario whose 'sensor' is a sequence is expanded into one scenario
+ *    per sensor, in list order, named "NAME/SENSOR"; all other fields are
+ *    shared. Declared names must be unique, and so must the expanded names
+ *    (so a sensor may appear only once in a list).
+ *  - Anchors and aliases are supported as libyaml resolves them (for example
+ *    `sensor: &all [v1, v2]` then `sensor: *all`); an error inside an aliased
+ *    node is reported at the place where the anchored node is written.
+ *  - A file with more than one YAML document is rejected.
+ *
+ * Errors read "FILE:LINE:COL: message", FILE as given to suite_load(), LINE
+ * and COL 1-based. They point at the offending value; at the key for an
+ * unknown or repeated key and for a key with an empty value; at the first key
+ * of a mapping that lacks a required key; at 1:1 for an empty file. YAML
+ * syntax errors carry libyaml's position and wording. Only the first problem
+ * is reported.
+ */
+#define _GNU_SOURCE
+#include "scenario.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#define DEFAULT_BOOTS 3
+#define DEFAULT_BOOT_TIMEOUT 60
+#define DEFAULT_SILENCE_TIMEOUT 30
+#define DEFAULT_APPEND "console=ttyS0 oops=panic panic=1"
+#define DEFAULT_MARKER "bootproof: boot complete"
+#define DEFAULT_MEMORY_MIB 256
+
+#define NAME_MAX_LEN 255
+/* Longest piece of suite text quoted in a message. */
+#define SHOW_MAX 200
+
+const char *outcome_name(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_CLEAN:
+		return "clean";
+	case OUTCOME_CRASH:
+		return "crash";
+	case OUTCOME_HANG:
+		return "hang";
+	case OUTCOME_INFRA:
+		return "infra";
+	case OUTCOME_NONE:
+		break;
+	}
+	return NULL;
+}
+
+/* A name and where it was written, to report "first at LINE:COL". */
+struct name_at {
+	const char *name;
+	yaml_mark_t mark;
+};
+
+struct parse {
+	const char *file; /* as given, the prefix of every message */
+	yaml_document_t *doc;
+	struct suite *suite;
+	struct bp_error *err;
+	/* the name-keyed sections, for references; NULL if absent */
+	const yaml_node_t *images, *sensors, *contents;
+	/* values of 'defaults', or the built-in ones */
+	int boots, boot_timeout, silence_timeout;
+	/* declared scenario names (borrowed from doc) */
+	struct name_at *declared;
+	size_t nr_declared, alloc_declared;
+	/* where each entry of suite->scenarios was named */
+	yaml_mark_t *marks;
+	size_t alloc_marks, alloc_scenarios;
+};
+
+__attribute__((format(printf, 3, 0))) static int vfail_at(struct parse *p, yaml_mark_t mark,
+							  const char *fmt, va_list ap)
+{
+	char msg[sizeof(p->err->msg)];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return error_set(p->err, "%s:%zu:%zu: %s", p->file, mark.line + 1, mark.column + 1, msg);
+}
+
+__attribute__((format(printf, 3, 4))) static int fail_at(struct parse *p, yaml_mark_t mark,
+							 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_at(p, mark, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Report a problem at node's position. */
+__attribute__((format(printf, 3, 4))) static int fail(struct parse *p, const yaml_node_t *node,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_at(p, node->start_mark, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static yaml_node_t *node_at(struct parse *p, int index)
+{
+	return yaml_document_get_node(p->doc, index);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+/* Plain "", "~" and "null" are YAML's null; a quoted "" is an empty string. */
+static int is_null(const yaml_node_t *n)
+{
+	const char *v;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	v = scalar(n);
+	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+	       !strcmp(v, "NULL");
+}
+
+/*
+ * Copy suite text into buf for a message: control characters escaped so a
+ * message cannot drive the terminal, cut at buf's size with "...".
+ */
+static const char *show(const char *s, size_t len, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+		size_t n;
+
+		if (c < 0x20 || c == 0x7f)
+			n = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
+		else
+			esc[0] = (char)c, n = 1;
+		if (o + n + 4 > size) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, esc, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *show_scalar(const yaml_node_t *n, char *buf, size_t size)
+{
+	return show(scalar(n), n->data.scalar.length, buf, size);
+}
+
+/* What a node is, for "got ..." in messages. */
+static const char *describe(const yaml_node_t *n, char *buf, size_t size)
+{
+	char v[SHOW_MAX];
+
+	if (n->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a sequence";
+	if (is_null(n))
+		return *scalar(n) ? "null" : "no value";
+	show_scalar(n, v, sizeof(v));
+	if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+		snprintf(buf, size, "'%s'", v);
+	else
+		snprintf(buf, size, "the quoted string '%s'", v);
+	return buf;
+}
+
+/* ---- mappings with a fixed set of keys ---- */
+
+enum { OPTIONAL = 0, REQUIRED = 1 };
+
+struct field {
+	const char *name;
+	int required;
+	yaml_node_t *key;   /* set by map_read() if present */
+	yaml_node_t *value; /* set by map_read() if present */
+};
+
+#define FIELD(name_, required_)                                                                    \
+	{                                                                                          \
+		.name = (name_), .required = (required_)                                           \
+	}
+
+/* Where to point for a problem with f's value: an empty value has no useful position. */
+static const yaml_node_t *where(const struct field *f)
+{
+	return is_null(f->value) ? f->key : f->value;
+}
+
+/* A mapping key must be a plain string; merge keys are called out. */
+static int check_key(struct parse *p, const yaml_node_t *key)
+{
+	char d[SHOW_MAX + 32];
+
+	if (key->type != YAML_SCALAR_NODE)
+		return fail(p, key, "a key must be a string, got %s", describe(key, d, sizeof(d)));
+	if (key->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !strcmp(scalar(key), "<<"))
+		return fail(p, key,
+			    "merge keys ('<<') are not supported; write the keys out, or put "
+			    "shared values under 'defaults'");
+	return 0;
+}
+
+/* node must be a mapping; what names it for the message. */
+static int check_mapping(struct parse *p, const yaml_node_t *node, const struct field *f,
+			 const char *what)
+{
+	char d[SHOW_MAX + 32];
+
+	if (node->type == YAML_MAPPING_NODE)
+		return 0;
+	return fail(p, f && is_null(node) ? f->key : node, "%s must be a mapping, got %s", what,
+		    describe(node, d, sizeof(d)));
+}
+
+static int unknown_key(struct parse *p, const yaml_node_t *key, const char *what,
+		       const struct field *fields, size_t n)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char k[SHOW_MAX];
+
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(&sb, "%s%s", i ? ", " : "", fields[i].name);
+	fail(p, key, "unknown key '%s' in %s; expected one of: %s", show_scalar(key, k, sizeof(k)),
+	     what, sb.buf);
+	strbuf_release(&sb);
+	return -1;
+}
+
+/*
+ * Read the mapping `map` (called `what` in messages) into fields: every key
+ * must be one of fields[].name, at most once, and every required one present.
+ */
+static int map_read(struct parse *p, yaml_node_t *map, const char *what, struct field *fields,
+		    size_t n)
+{
+	yaml_node_pair_t *pair;
+
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *key = node_at(p, pair->key);
+		struct field *f = NULL;
+		char k[SHOW_MAX];
+
+		if (check_key(p, key) < 0)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			if (strlen(fields[i].name) == key->data.scalar.length &&
+			    !strcmp(fields[i].name, scalar(key)))
+				f = &fields[i];
+		if (!f)
+			return unknown_key(p, key, what, fields, n);
+		if (f->key)
+			return fail(p, key,
+				    "duplicate key '%s' in %s (first at %zu:%zu); each key may "
+				    "appear only once",
+				    show_scalar(key, k, sizeof(k)), what,
+				    f->key->start_mark.line + 1, f->key->start_mark.column + 1);
+		f->key = key;
+		f->value = node_at(p, pair->value);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (fields[i].required && !fields[i].key)
+			return fail(p, map, "missing required key '%s' in %s", fields[i].name,
+				    what);
+	return 0;
+}
+
+/* ---- scalar values ---- */
+
+/* f's value as a string borrowed from the document. */
+static int get_str(struct parse *p, const struct field *f, int allow_empty, const char **ret)
+{
+	const yaml_node_t *v = f->value;
+	char d[SHOW_MAX + 32];
+
+	if (v->type != YAML_SCALAR_NODE || is_null(v))
+		return fail(p, where(f), "'%s' must be a string, got %s", f->name,
+			    describe(v, d, sizeof(d)));
+	if (memchr(scalar(v), '\0', v->data.scalar.length))
+		return fail(p, v, "'%s' must not contain a NUL character", f->name);
+	if (!allow_empty && !v->data.scalar.length)
+		return fail(p, v, "'%s' must not be empty", f->name);
+	*ret = scalar(v);
+	return 0;
+}
+
+static int get_strdup(struct parse *p, const struct field *f, int allow_empty, char **ret)
+{
+	const char *s;
+
+	if (get_str(p, f, allow_empty, &s) < 0)
+		return -1;
+	*ret = xstrdup(s);
+	return 0;
+}
+
+/* A plain decimal integer in [min, max]. */
+static int get_int(struct parse *p, const struct field *f, int min, int max, int *ret)
+{
+	const yaml_node_t *v = f->value;
+	const char *s, *digits;
+	char d[SHOW_MAX + 32];
+	long long n = 0;
+
+	if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		goto bad;
+	s = scalar(v);
+	digits = s + (*s == '+' || *s == '-');
+	/* At most 10 digits, so n cannot overflow. */
+	if (!*digits || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 10)
+		goto bad;
+	for (const char *c = digits; *c; c++)
+		n = n * 10 + (*c - '0');
+	if (*s == '-')
+		n = -n;
+	if (n < min || n > max)
+		goto bad;
+	*ret = (int)n;
+	return 0;
+bad:
+	return fail(p, where(f), "'%s' must be an integer from %d to %d, got %s", f->name, min, max,
+		    describe(v, d, sizeof(d)));
+}
+
+/* [A-Za-z0-9._-]{1,255}, not "." or "..". */
+static int valid_name(const char *s, size_t len)
+{
+	static const char ok[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+
+	if (!len || len > NAME_MAX_LEN || strspn(s, ok) != len)
+		return 0;
+	return strcmp(s, ".") && strcmp(s, "..");
+}
+
+/* node names a new image, sensor, content set or scenario (kind). */
+static int check_name(struct parse *p, const yaml_node_t *node, const char *kind)
+{
+	char v[SHOW_MAX];
+
+	if (valid_name(scalar(node), node->data.scalar.length))
+		return 0;
+	return fail(p, node,
+		    "invalid %s name '%s'; expected 1 to %d characters from A-Z, a-z, 0-9, '.', "
+		    "'_' and '-', not '.' or '..'",
+		    kind, show_scalar(node, v, sizeof(v)), NAME_MAX_LEN);
+}
+
+/*
+ * dir joined with rel (or rel alone if absolute), "." components and repeated
+ * slashes dropped; ".." is kept, since removing it is only right without
+ * symbolic links.
+ */
+static char *path_join(const char *dir, const char *rel)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *parts[2] = {rel[0] == '/' ? "" : dir, rel};
+
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		const char *s = parts[i];
+
+		while (*s) {
+			size_t n = strcspn(s, "/");
+
+			if (n && !(n == 1 && s[0] == '.')) {
+				strbuf_addch(&sb, '/');
+				strbuf_add(&sb, s, n);
+			}
+			s += n + (s[n] == '/');
+		}
+	}
+	if (!sb.len)
+		strbuf_addch(&sb, '/');
+	return strbuf_detach(&sb);
+}
+
+/* f's value as an absolute path to an existing regular file. */
+static int get_path(struct parse *p, const struct field *f, char **ret)
+{
+	const char *rel;
+	char v[SHOW_MAX], where_[PATH_MAX + 32] = "";
+	struct stat st;
+	char *path;
+
+	if (get_str(p, f, 0, &rel) < 0)
+		return -1;
+	if (rel[0] != '/')
+		snprintf(where_, sizeof(where_), " (relative to %s)", p->suite->dir);
+	show(rel, strlen(rel), v, sizeof(v));
+	path = path_join(p->suite->dir, rel);
+	if (stat(path, &st) < 0) {
+		int e = errno;
+
+		free(path);
+		if (e == ENOENT || e == ENOTDIR)
+			return fail(p, f->value, "file '%s' does not exist%s", v, where_);
+		return fail(p, f->value, "cannot access file '%s'%s: %s", v, where_, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		free(path);
+		return fail(p, f->value, "'%s'%s is not a regular file; expected a file", v,
+			    where_);
+	}
+	*ret = path;
+	return 0;
+}
+
+/* ---- the sections ---- */
+
+static int parse_defaults(struct parse *p, const struct field *section)
+{
+	enum { F_BOOTS, F_BOOT_TIMEOUT, F_SILENCE_TIMEOUT, F_N };
+	struct field f[F_N] = {
+	    [F_BOOTS] = FIELD("boots", OPTIONAL),
+	    [F_BOOT_TIMEOUT] = FIELD("boot_timeout", OPTIONAL),
+	    [F_SILENCE_TIMEOUT] = FIELD("silence_timeout", OPTIONAL),
+	};
+
+	if (check_mapping(p, section->value, section, "'defaults'") < 0 ||
+	    map_read(p, section->value, "defaults", f, F_N) < 0)
+		return -1;
+	if (f[F_BOOTS].key && get_int(p, &f[F_BOOTS], 1, 1000, &p->boots) < 0)
+		return -1;
+	if (f[F_BOOT_TIMEOUT].key && get_int(p, &f[F_BOOT_TIMEOUT], 1, 3600, &p->boot_timeout) < 0)
+		return -1;
+	if (f[F_SILENCE_TIMEOUT].key &&
+	    get_int(p, &f[F_SILENCE_TIMEOUT], 1, 3600, &p->silence_timeout) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * A mapping NAME -> definition (images, sensors, content): check the section
+ * is a non-empty (unless may_be_empty) mapping with valid, distinct names.
+ * Returns the number of entries or -1.
+ */
+static long named_section(struct parse *p, const struct field *section, const char *kind,
+			  int may_be_empty)
+{
+	yaml_node_t *map = section->value;
+	yaml_node_pair_t *start, *top;
+	char what[64];
+
+	snprintf(what, sizeof(what), "'%s'", section->name);
+	if (check_mapping(p, map, section, what) < 0)
+		return -1;
+	start = map->data.mapping.pairs.start;
+	top = map->data.mapping.pairs.top;
+	if (start == top && !may_be_empty)
+		return fail(p, map, "'%s' must define at least one %s", section->name, kind);
+	for (yaml_node_pair_t *a = start; a < top; a++) {
+		yaml_node_t *key = node_at(p, a->key);
+		char k[SHOW_MAX];
+
+		if (check_key(p, key) < 0 || check_name(p, key, kind) < 0)
+			return -1;
+		for (yaml_node_pair_t *b = start; b < a; b++) {
+			yaml_node_t *prev = node_at(p, b->key);
+
+			if (!strcmp(scalar(prev), scalar(key)))
+				return fail(p, key,
+					    "duplicate %s '%s' in '%s' (first at %zu:%zu); each "
+					    "key may appear only once",
+					    kind, show_scalar(key, k, sizeof(k)), section->name,
+					    prev->start_mark.line + 1, prev->start_mark.column + 1);
+		}
+	}
+	return top - start;
+}
+
+static int parse_image(struct parse *p, yaml_node_t *key, yaml_node_t *value, struct image *img)
+{
+	enum { F_KIND, F_KERNEL, F_INITRD, F_DISK, F_APPEND, F_MARKER, F_MEMORY, F_N };
+	struct field f[F_N] = {
+	    [F_KIND] = FIELD("kind", REQUIRED),	    [F_KERNEL] = FIELD("kernel", REQUIRED),
+	    [F_INITRD] = FIELD("initrd", REQUIRED), [F_DISK] = FIELD("disk", REQUIRED),
+	    [F_APPEND] = FIELD("append", OPTIONAL), [F_MARKER] = FIELD("marker", OPTIONAL),
+	    [F_MEMORY] = FIELD("memory", OPTIONAL),
+	};
+	struct field self = {.name = scalar(key), .key = key, .value = value};
+	char what[NAME_MAX_LEN + 16], v[SHOW_MAX];
+
+	img->name = xstrdup(scalar(key));
+	snprintf(what, sizeof(what), "image '%s'", img->name);
+	if (check_mapping(p, value, &self, what) < 0 || map_read(p, value, what, f, F_N) < 0 ||
+	    get_strdup(p, &f[F_KIND], 0, &img->kind) < 0)
+		return -1;
+	if (strcmp(img->kind, "linux"))
+		return fail(p, f[F_KIND].value, "unknown image kind '%s'; expected 'linux'",
+			    show(img->kind, strlen(img->kind), v, sizeof(v)));
+	if (get_path(p, &f[F_KERNEL], &img->kernel) < 0 ||
+	    get_path(p, &f[F_INITRD], &img->initrd) < 0 || get_path(p, &f[F_DISK], &img->disk) < 0)
+		return -1;
+	if (f[F_APPEND].key) {
+		if (get_strdup(p, &f[F_APPEND], 1, &img->append) < 0)
+			return -1;
+	} else {
+		img->append = xstrdup(DEFAULT_APPEND);
+	}
+	if (f[F_MARKER].key) {
+		if (get_strdup(p, &f[F_MARKER], 0, &img->marker) < 0)
+			return -1;
+	} else {
+		img->marker = xstrdup(DEFAULT_MARKER);
+	}
+	img->memory_mib = DEFAULT_MEMORY_MIB;
+	if (f[F_MEMORY].key && get_int(p, &f[F_MEMORY], 64, 16384, &img->memory_mib) < 0)
+		return -1;
+	return 0;
+}
+
+static int parse_images(struct parse *p, const struct field *section)
+{
+	struct suite *s = p->suite;
+	yaml_node_pair_t *pair;
+	long n = named_section(p, section, "image", 0);
+
+	if (n < 0)
+		return -1;
+	p->images = section->value;
+	s->images = xcalloc((size_t)n, sizeof(*s->images));
+	s->nr_images = (size_t)n;
+	pair = section->value->data.mapping.pairs.start;
+	for (size_t i = 0; i < s->nr_images; i++, pair++)
+		if (parse_image(p, node_at(p, pair->key), node_at(p, pair->value), &s->images[i]) <
+		    0)
+			return -1;
+	return 0;
+}
+
+static int parse_sensor(struct parse *p, yaml_node_t *key, yaml_node_t *value, struct sensor *sn)
+{
+	enum { F_MODULE, F_N };
+	struct field f[F_N] = {[F_MODULE] = FIELD("module", REQUIRED)};
+	struct field self = {.name = scalar(key), .key = key, .value = value};
+	char what[NAME_MAX_LEN + 16];
+
+	sn->name = xstrdup(scalar(key));
+	snprintf(what, sizeof(what), "sensor '%s'", sn->name);
+	if (check_mapping(p, value, &self, what) < 0 || map_read(p, value, what, f, F_N) < 0)
+		return -1;
+	return get_path(p, &f[F_MODULE], &sn->module);
+}
+
+static int parse_sensors(struct parse *p, const struct field *section)
+{
+	struct suite *s = p->suite;
+	yaml_node_pair_t *pair;
+	long n = named_section(p, section, "sensor", 0);
+
+	if (n < 0)
+		return -1;
+	p->sensors = section->value;
+	s->sensors = xcalloc((size_t)n, sizeof(*s->sensors));
+	s->nr_sensors = (size_t)n;
+	pair = section->value->data.mapping.pairs.start;
+	for (size_t i = 0; i < s->nr_sensors; i++, pair++)
+		if (parse_sensor(p, node_at(p, pair->key), node_at(p, pair->value),
+				 &s->sensors[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* A guest file name: no '/', not "." or "..", 1..255 bytes. */
+static int check_as(struct parse *p, const struct field *f, const char *as)
+{
+	char v[SHOW_MAX];
+	size_t len = strlen(as);
+
+	if (len <= NAME_MAX_LEN && !strchr(as, '/') && strcmp(as, ".") && strcmp(as, ".."))
+		return 0;
+	return fail(p, f->value,
+		    "'as' must be a plain file name (no '/', not '.' or '..', at most %d bytes), "
+		    "got '%s'",
+		    NAME_MAX_LEN, show(as, len, v, sizeof(v)));
+}
+
+static int parse_content_set(struct parse *p, yaml_node_t *key, yaml_node_t *value,
+			     struct content_set *cs)
+{
+	yaml_node_item_t *item;
+	char what[NAME_MAX_LEN + 16], d[SHOW_MAX + 32];
+	yaml_mark_t *as_marks;
+	int ret = -1;
+
+	cs->name = xstrdup(scalar(key));
+	snprintf(what, sizeof(what), "content '%s'", cs->name);
+	if (value->type != YAML_SEQUENCE_NODE ||
+	    value->data.sequence.items.start == value->data.sequence.items.top)
+		return fail(p, is_null(value) ? key : value,
+			    "%s must be a non-empty sequence of files ('- file: ...' and 'as: "
+			    "...'), got %s",
+			    what,
+			    value->type == YAML_SEQUENCE_NODE ? "an empty sequence"
+							      : describe(value, d, sizeof(d)));
+	cs->nr_files = (size_t)(value->data.sequence.items.top - value->data.sequence.items.start);
+	cs->files = xcalloc(cs->nr_files, sizeof(*cs->files));
+	as_marks = xcalloc(cs->nr_files, sizeof(*as_marks));
+	item = value->data.sequence.items.start;
+	for (size_t i = 0; i < cs->nr_files; i++, item++) {
+		enum { F_FILE, F_AS, F_N };
+		struct field f[F_N] = {
+		    [F_FILE] = FIELD("file", REQUIRED), [F_AS] = FIELD("as", REQUIRED)};
+		yaml_node_t *entry = node_at(p, *item);
+		struct content_file *cf = &cs->files[i];
+		char v[SHOW_MAX];
+
+		if (check_mapping(p, entry, NULL, "a content file") < 0 ||
+		    map_read(p, entry, "content file", f, F_N) < 0 ||
+		    get_path(p, &f[F_FILE], &cf->path) < 0 ||
+		    get_strdup(p, &f[F_AS], 0, &cf->as) < 0 || check_as(p, &f[F_AS], cf->as) < 0)
+			goto out;
+		as_marks[i] = f[F_AS].value->start_mark;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cs->files[j].as, cf->as)) {
+				fail(p, f[F_AS].value,
+				     "duplicate 'as' name '%s' in %s (first at %zu:%zu); each file "
+				     "needs its own name",
+				     show(cf->as, strlen(cf->as), v, sizeof(v)), what,
+				     as_marks[j].line + 1, as_marks[j].column + 1);
+				goto out;
+			}
+	}
+	ret = 0;
+out:
+	free(as_marks);
+	return ret;
+}
+
+static int parse_contents(struct parse *p, const struct field *section)
+{
+	struct suite *s = p->suite;
+	yaml_node_pair_t *pair;
+	long n = named_section(p, section, "content", 1);
+
+	if (n < 0)
+		return -1;
+	p->contents = section->value;
+	s->contents = xcalloc((size_t)n, sizeof(*s->contents));
+	s->nr_contents = (size_t)n;
+	pair = section->value->data.mapping.pairs.start;
+	for (size_t i = 0; i < s->nr_contents; i++, pair++)
+		if (parse_content_set(p, node_at(p, pair->key), node_at(p, pair->value),
+				      &s->contents[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* ---- scenarios ---- */
+
+/* A scenario before matrix expansion: strings borrowed from the document. */
+struct scenario_spec {
+	const char *name;
+	struct image *image;
+	struct content_set *content;
+	int boots;
+	enum outcome expect;
+	const char *title;
+	const char *log_contains;
+	int boot_timeout, silence_timeout;
+};
+
+/* Index of `name` among the keys of a name-keyed section (images, sensors, content), or -1. */
+static long section_find(struct parse *p, const yaml_node_t *map, const char *name)
+{
+	if (!map)
+		return -1;
+	for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top;
+	     a++)
+		if (!strcmp(scalar(node_at(p, a->key)), name))
+			return a - map->data.mapping.pairs.start;
+	return -1;
+}
+
+/* A reference at node to a name that `section` (may be NULL: absent) does not define. */
+static int unknown_ref(struct parse *p, const yaml_node_t *node, const char *scenario,
+		       const char *kind, const char *section_name, const yaml_node_t *section)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char v[SHOW_MAX];
+
+	show_scalar(node, v, sizeof(v));
+	if (section && section->data.mapping.pairs.start < section->data.mapping.pairs.top) {
+		for (yaml_node_pair_t *a = section->data.mapping.pairs.start;
+		     a < section->data.mapping.pairs.top; a++)
+			strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", scalar(node_at(p, a->key)));
+		fail(p, node, "scenario '%s' refers to unknown %s '%s'; expected one of: %s",
+		     scenario, kind, v, sb.buf);
+	} else {
+		fail(p, node, "scenario '%s' refers to unknown %s '%s'; the suite defines no '%s'",
+		     scenario, kind, v, section_name);
+	}
+	strbuf_release(&sb);
+	return -1;
+}
+
+/* Resolve a sensor name (a node of the 'sensor' value) to its sensor. */
+static int sensor_ref(struct parse *p, const yaml_node_t *node, const char *scenario,
+		      struct sensor **ret)
+{
+	char d[SHOW_MAX + 32];
+	long i;
+
+	if (node->type != YAML_SCALAR_NODE || is_null(node))
+		return fail(p, node, "each sensor in the list must be a sensor name, got %s",
+			    describe(node, d, sizeof(d)));
+	i = section_find(p, p->sensors, scalar(node));
+	if (i < 0)
+		return unknown_ref(p, node, scenario, "sensor", "sensors", p->sensors);
+	*ret = &p->suite->sensors[i];
+	return 0;
+}
+
+/* Add one expanded scenario, named at `mark`. */
+static int scenario_push(struct parse *p, const struct scenario_spec *spec, struct sensor *sensor,
+			 int matrix, yaml_mark_t mark)
+{
+	struct suite *s = p->suite;
+	struct scenario *sc;
+	char *name = matrix ? xasprintf("%s/%s", spec->name, sensor->name) : xstrdup(spec->name);
+
+	for (size_t i = 0; i < s->nr_scenarios; i++)
+		if (!strcmp(s->scenarios[i].name, name)) {
+			fail_at(p, mark,
+				"duplicate scenario name '%s' after matrix expansion (first at "
+				"%zu:%zu); list each sensor once",
+				name, p->marks[i].line + 1, p->marks[i].column + 1);
+			free(name);
+			return -1;
+		}
+	ALLOC_GROW(s->scenarios, s->nr_scenarios + 1, p->alloc_scenarios);
+	ALLOC_GROW(p->marks, s->nr_scenarios + 1, p->alloc_marks);
+	p->marks[s->nr_scenarios] = mark;
+	sc = &s->scenarios[s->nr_scenarios++];
+	*sc = (struct scenario){
+	    .name = name,
+	    .image = spec->image,
+	    .sensor = sensor,
+	    .content = spec->content,
+	    .boots = spec->boots,
+	    .expect = spec->expect,
+	    .expect_title = spec->title ? xstrdup(spec->title) : NULL,
+	    .log_contains = spec->log_contains ? xstrdup(spec->log_contains) : NULL,
+	    .boot_timeout_s = spec->boot_timeout,
+	    .silence_timeout_s = spec->silence_timeout,
+	};
+	return 0;
+}
+
+static int declare_name(struct parse *p, const yaml_node_t *node)
+{
+	char v[SHOW_MAX];
+
+	if (check_name(p, node, "scenario") < 0)
+		return -1;
+	for (size_t i = 0; i < p->nr_declared; i++)
+		if (!strcmp(p->declared[i].name, scalar(node)))
+			return fail(p, node,
+				    "duplicate scenario name '%s' (first at %zu:%zu); scenario "
+				    "names must be unique",
+				    show_scalar(node, v, sizeof(v)), p->declared[i].mark.line + 1,
+				    p->declared[i].mark.column + 1);
+	ALLOC_GROW(p->declared, p->nr_declared + 1, p->alloc_declared);
+	p->declared[p->nr_declared++] = (struct name_at){scalar(node), node->start_mark};
+	return 0;
+}
+
+static int parse_expect(struct parse *p, const struct field *f, enum outcome *ret)
+{
+	static const enum outcome allowed[] = {OUTCOME_CLEAN, OUTCOME_CRASH, OUTCOME_HANG};
+	const char *s;
+	char v[SHOW_MAX];
+
+	if (get_str(p, f, 1, &s) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		if (!strcmp(s, outcome_name(allowed[i]))) {
+			*ret = allowed[i];
+			return 0;
+		}
+	return fail(p, f->value, "'expect' must be one of: clean, crash, hang; got '%s'",
+		    show(s, strlen(s), v, sizeof(v)));
+}
+
+static int parse_scenario(struct parse *p, yaml_node_t *node)
+{
+	enum {
+		F_NAME,
+		F_IMAGE,
+		F_SENSOR,
+		F_CONTENT,
+		F_BOOTS,
+		F_EXPECT,
+		F_TITLE,
+		F_LOG_CONTAINS,
+		F_BOOT_TIMEOUT,
+		F_SILENCE_TIMEOUT,
+		F_N
+	};
+	struct field f[F_N] = {
+	    [F_NAME] = FIELD("name", REQUIRED),
+	    [F_IMAGE] = FIELD("image", REQUIRED),
+	    [F_SENSOR] = FIELD("sensor", REQUIRED),
+	    [F_CONTENT] = FIELD("content", OPTIONAL),
+	    [F_BOOTS] = FIELD("boots", OPTIONAL),
+	    [F_EXPECT] = FIELD("expect", REQUIRED),
+	    [F_TITLE] = FIELD("title", OPTIONAL),
+	    [F_LOG_CONTAINS] = FIELD("log_contains", OPTIONAL),
+	    [F_BOOT_TIMEOUT] = FIELD("boot_timeout", OPTIONAL),
+	    [F_SILENCE_TIMEOUT] = FIELD("silence_timeout", OPTIONAL),
+	};
+	struct scenario_spec spec = {
+	    .boots = p->boots,
+	    .boot_timeout = p->boot_timeout,
+	    .silence_timeout = p->silence_timeout,
+	};
+	struct suite *s = p->suite;
+	const char *ref;
+	yaml_node_t *sensor = NULL;
+	long i;
+	char d[SHOW_MAX + 32];
+
+	if (check_mapping(p, node, NULL, "each scenario") < 0 ||
+	    map_read(p, node, "scenario", f, F_N) < 0)
+		return -1;
+	if (get_str(p, &f[F_NAME], 0, &spec.name) < 0 || declare_name(p, f[F_NAME].value) < 0)
+		return -1;
+
+	if (get_str(p, &f[F_IMAGE], 0, &ref) < 0)
+		return -1;
+	i = section_find(p, p->images, ref);
+	if (i < 0)
+		return unknown_ref(p, f[F_IMAGE].value, spec.name, "image", "images", p->images);
+	spec.image = &s->images[i];
+
+	sensor = f[F_SENSOR].value;
+	if (sensor->type == YAML_MAPPING_NODE || is_null(sensor) ||
+	    (sensor->type == YAML_SEQUENCE_NODE &&
+	     sensor->data.sequence.items.start == sensor->data.sequence.items.top))
+		return fail(p, where(&f[F_SENSOR]),
+			    "'sensor' must be a sensor name or a non-empty sequence of sensor "
+			    "names, got %s",
+			    sensor->type == YAML_SEQUENCE_NODE ? "an empty sequence"
+							       : describe(sensor, d, sizeof(d)));
+	if (f[F_CONTENT].key) {
+		if (get_str(p, &f[F_CONTENT], 0, &ref) < 0)
+			return -1;
+		i = section_find(p, p->contents, ref);
+		if (i < 0)
+			return unknown_ref(p, f[F_CONTENT].value, spec.name, "content", "content",
+					   p->contents);
+		spec.content = &s->contents[i];
+	}
+	if (f[F_BOOTS].key && get_int(p, &f[F_BOOTS], 1, 1000, &spec.boots) < 0)
+		return -1;
+	if (parse_expect(p, &f[F_EXPECT], &spec.expect) < 0)
+		return -1;
+	if (f[F_TITLE].key) {
+		if (spec.expect != OUTCOME_CRASH)
+			return fail(p, f[F_TITLE].key,
+				    "'title' is only allowed with 'expect: crash'; scenario '%s' "
+				    "expects '%s'",
+				    spec.name, outcome_name(spec.expect));
+		if (get_str(p, &f[F_TITLE], 0, &spec.title) < 0)
+			return -1;
+	}
+	if (f[F_LOG_CONTAINS].key && get_str(p, &f[F_LOG_CONTAINS], 0, &spec.log_contains) < 0)
+		return -1;
+	if (f[F_BOOT_TIMEOUT].key &&
+	    get_int(p, &f[F_BOOT_TIMEOUT], 1, 3600, &spec.boot_timeout) < 0)
+		return -1;
+	if (f[F_SILENCE_TIMEOUT].key &&
+	    get_int(p, &f[F_SILENCE_TIMEOUT], 1, 3600, &spec.silence_timeout) < 0)
+		return -1;
+
+	/* Expand: one scenario per sensor, each resolved as it comes. */
+	if (sensor->type == YAML_SCALAR_NODE) {
+		struct sensor *sn;
+
+		if (sensor_ref(p, sensor, spec.name, &sn) < 0)
+			return -1;
+		return scenario_push(p, &spec, sn, 0, f[F_NAME].value->start_mark);
+	}
+	for (yaml_node_item_t *it = sensor->data.sequence.items.start;
+	     it < sensor->data.sequence.items.top; it++) {
+		yaml_node_t *item = node_at(p, *it);
+		struct sensor *sn;
+
+		if (sensor_ref(p, item, spec.name, &sn) < 0 ||
+		    scenario_push(p, &spec, sn, 1, item->start_mark) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_scenarios(struct parse *p, const struct field *section)
+{
+	yaml_node_t *seq = section->value;
+	char d[SHOW_MAX + 32];
+
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return fail(p, where(section),
+			    "'scenarios' must be a sequence of scenarios, got %s",
+			    describe(seq, d, sizeof(d)));
+	if (seq->data.sequence.items.start == seq->data.sequence.items.top)
+		return fail(p, seq,
+			    "'scenarios' must not be empty; expected at least one scenario");
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	     it < seq->data.sequence.items.top; it++)
+		if (parse_scenario(p, node_at(p, *it)) < 0)
+			return -1;
+	return 0;
+}
+
+static int parse_root(struct parse *p, yaml_node_t *root)
+{
+	enum { F_VERSION, F_DEFAULTS, F_IMAGES, F_SENSORS, F_CONTENT, F_SCENARIOS, F_N };
+	struct field f[F_N] = {
+	    [F_VERSION] = FIELD("version", REQUIRED), [F_DEFAULTS] = FIELD("defaults", OPTIONAL),
+	    [F_IMAGES] = FIELD("images", REQUIRED),   [F_SENSORS] = FIELD("sensors", REQUIRED),
+	    [F_CONTENT] = FIELD("content", OPTIONAL), [F_SCENARIOS] = FIELD("scenarios", REQUIRED),
+	};
+	yaml_mark_t start = {0, 0, 0};
+	char d[SHOW_MAX + 32];
+	int version;
+
+	if (!root || is_null(root))
+		return fail_at(p, start,
+			       "empty suite file; expected a mapping with 'version: 1', 'images', "
+			       "'sensors' and 'scenarios'");
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(p, root,
+			    "the top level must be a mapping with 'version: 1', 'images', "
+			    "'sensors' and 'scenarios', got %s",
+			    describe(root, d, sizeof(d)));
+	if (map_read(p, root, "suite", f, F_N) < 0)
+		return -1;
+	if (get_int(p, &f[F_VERSION], INT_MIN, INT_MAX, &version) < 0 || version != 1)
+		return fail(p, where(&f[F_VERSION]), "'version' must be 1, got %s",
+			    describe(f[F_VERSION].value, d, sizeof(d)));
+	if (f[F_DEFAULTS].key && parse_defaults(p, &f[F_DEFAULTS]) < 0)
+		return -1;
+	if (parse_images(p, &f[F_IMAGES]) < 0 || parse_sensors(p, &f[F_SENSORS]) < 0)
+		return -1;
+	if (f[F_CONTENT].key && parse_contents(p, &f[F_CONTENT]) < 0)
+		return -1;
+	return parse_scenarios(p, &f[F_SCENARIOS]);
+}
+
+/* A libyaml error as FILE:LINE:COL. */
+static int yaml_failure(struct parse *p, const yaml_parser_t *parser, const struct strbuf *text)
+{
+	yaml_mark_t mark = parser->problem_mark;
+	const char *problem = parser->problem ? parser->problem : "unknown error";
+
+	if (parser->error == YAML_MEMORY_ERROR)
+		return error_set(p->err, "%s: out of memory while parsing", p->file);
+	if (parser->error == YAML_READER_ERROR) {
+		/* The reader reports a byte offset, not a mark. */
+		size_t off =
+		    parser->problem_offset < text->len ? parser->problem_offset : text->len;
+
+		mark = (yaml_mark_t){off, 0, 0};
+		for (size_t i = 0; i < off; i++) {
+			mark.column++;
+			if (text->buf[i] == '\n')
+				mark.line++, mark.column = 0;
+		}
+		return fail_at(p, mark, "invalid YAML: %s (byte 0x%02x); expected UTF-8 text",
+			       problem, (unsigned)parser->problem_value & 0xff);
+	}
+	if (parser->context)
+		return fail_at(p, mark, "invalid YAML: %s (%s at %zu:%zu)", problem,
+			       parser->context, parser->context_mark.line + 1,
+			       parser->context_mark.column + 1);
+	return fail_at(p, mark, "invalid YAML: %s", problem);
+}
+
+/* The directory of path, absolute with symbolic links resolved (malloc'd) or NULL. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+	    slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	char *abs = realpath(dir, NULL);
+
+	free(dir);
+	return abs;
+}
+
+int suite_load(struct suite *suite, const char *path, struct bp_error *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	yaml_parser_t parser;
+	yaml_document_t doc, extra;
+	struct parse p = {
+	    .file = path,
+	    .doc = &doc,
+	    .suite = suite,
+	    .err = err,
+	    .boots = DEFAULT_BOOTS,
+	    .boot_timeout = DEFAULT_BOOT_TIMEOUT,
+	    .silence_timeout = DEFAULT_SILENCE_TIMEOUT,
+	};
+	int ret = -1;
+
+	memset(suite, 0, sizeof(*suite));
+	if (read_file(path, &text, err) < 0)
+		return -1;
+	suite->path = xstrdup(path);
+	suite->dir = dir_of(path);
+	if (!suite->dir) {
+		error_set(err, "cannot resolve the directory of '%s': %s", path, strerror(errno));
+		goto out_text;
+	}
+
+	if (!yaml_parser_initialize(&parser)) {
+		error_set(err, "%s: out of memory while parsing", path);
+		goto out_text;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text.buf, text.len);
+	if (!yaml_parser_load(&parser, &doc)) { /* libyaml has freed doc */
+		yaml_failure(&p, &parser, &text);
+		goto out_parser;
+	}
+	if (yaml_document_get_root_node(&doc)) {
+		/* A second document in the same file would be silently ignored: refuse it. */
+		if (!yaml_parser_load(&parser, &extra)) {
+			yaml_failure(&p, &parser, &text);
+			goto out_doc;
+		}
+		if (yaml_document_get_root_node(&extra)) {
+			fail(
+			    &p, yaml_document_get_root_node(&extra),
+			    "a second YAML document; expected exactly one document per suite file");
+			yaml_document_delete(&extra);
+			goto out_doc;
+		}
+		yaml_document_delete(&extra);
+	}
+	ret = parse_root(&p, yaml_document_get_root_node(&doc));
+out_doc:
+	yaml_document_delete(&doc);
+out_parser:
+	yaml_parser_delete(&parser);
+out_text:
+	strbuf_release(&text);
+	free(p.declared);
+	free(p.marks);
+	if (ret < 0)
+		suite_free(suite);
+	return ret;
+}
+
+void suite_free(struct suite *suite)
+{
+	if (!suite)
+		return;
+	for (size_t i = 0; i < suite->nr_images; i++) {
+		struct image *img = &suite->images[i];
+
+		free(img->name);
+		free(img->kind);
+		free(img->kernel);
+		free(img->initrd);
+		free(img->disk);
+		free(img->append);
+		free(img->marker);
+	}
+	free(suite->images);
+	for (size_t i = 0; i < suite->nr_sensors; i++) {
+		free(suite->sensors[i].name);
+		free(suite->sensors[i].module);
+	}
+	free(suite->sensors);
+	for (size_t i = 0; i < suite->nr_contents; i++) {
+		struct content_set *cs = &suite->contents[i];
+
+		for (size_t j = 0; j < cs->nr_files; j++) {
+			free(cs->files[j].path);
+			free(cs->files[j].as);
+		}
+		free(cs->files);
+		free(cs->name);
+	}
+	free(suite->contents);
+	for (size_t i = 0; i < suite->nr_scenarios; i++) {
+		free(suite->scenarios[i].name);
+		free(suite->scenarios[i].expect_title);
+		free(suite->scenarios[i].log_contains);
+	}
+	free(suite->scenarios);
+	free(suite->path);
+	free(suite->dir);
+	memset(suite, 0, sizeof(*suite));
+}

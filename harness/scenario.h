@@ -1,0 +1,91 @@
+/*
+ * scenario - the suite file (scenarios.yaml) parsed with libyaml into typed
+ * structures and validated strictly before anything is started.
+ *
+ * Contract: suite_load() either returns 0 with a fully validated suite (every
+ * reference resolved to a pointer, every file checked to exist, every number
+ * in range, paths made absolute relative to the suite file's directory), or
+ * -1 with err->msg set to "FILE:LINE:COL: what was wrong; what was expected"
+ * (line and column 1-based, pointing at the offending node) and nothing
+ * allocated. suite_free() accepts NULL and half-built suites.
+ *
+ * The format is documented in README.md ("Writing scenarios").
+ */
+#ifndef BP_SCENARIO_H
+#define BP_SCENARIO_H
+
+#include "util.h"
+
+enum outcome {
+	OUTCOME_NONE = 0, /* not judged yet */
+	OUTCOME_CLEAN,
+	OUTCOME_CRASH,
+	OUTCOME_HANG,
+	OUTCOME_INFRA,
+};
+
+/* "clean", "crash", "hang", "infra"; NULL for OUTCOME_NONE. */
+const char *outcome_name(enum outcome o);
+
+struct image {
+	char *name;
+	char *kind;    /* "linux" (the only kind today) */
+	char *kernel;  /* absolute path */
+	char *initrd;  /* absolute path */
+	char *disk;    /* golden system disk, qcow2, absolute path; never written */
+	char *append;  /* kernel command line */
+	char *marker;  /* boot-complete marker printed on the serial console */
+	int memory_mib;
+};
+
+struct sensor {
+	char *name;
+	char *module; /* absolute path of the kernel module injected as /sensor/refsensor.ko */
+};
+
+struct content_file {
+	char *path;    /* absolute host path of the compiled channel file */
+	char *as;      /* file name in the guest content directory, e.g. C-00000291-...sys */
+};
+
+struct content_set {
+	char *name;
+	struct content_file *files;
+	size_t nr_files;
+};
+
+struct scenario {
+	char *name;
+	struct image *image;
+	struct sensor *sensor;       /* one trial per scenario x sensor (see trials) */
+	struct content_set *content; /* may be NULL: no content injected */
+	int boots;                   /* number of boots, >= 1 */
+	enum outcome expect;         /* expected outcome of every boot */
+	char *expect_title;          /* optional: crash title must contain this */
+	char *log_contains;          /* optional: some boot's serial log must contain this */
+	int boot_timeout_s;          /* marker must appear within this */
+	int silence_timeout_s;       /* no console output for this long is a hang */
+};
+
+struct suite {
+	char *path; /* the suite file as given */
+	char *dir;  /* its directory, absolute */
+	struct image *images;
+	size_t nr_images;
+	struct sensor *sensors;
+	size_t nr_sensors;
+	struct content_set *contents;
+	size_t nr_contents;
+	/*
+	 * Scenarios after matrix expansion: a scenario whose `sensor:` is a list
+	 * becomes one entry per sensor, named "NAME/SENSOR".
+	 */
+	struct scenario *scenarios;
+	size_t nr_scenarios;
+};
+
+int suite_load(struct suite *suite, const char *path, struct bp_error *err);
+void suite_free(struct suite *suite);
+
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * trial - expectations and verdicts (see trial.h).
+ */
+#include "trial.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int trial_boot_ok(const struct trial_result *t, const struct boot_result *b)
+{
+	return b->outcome == t->scenario->expect;
+}
+
+static void check_title(struct trial_result *t)
+{
+	const char *want = t->scenario->expect_title;
+	char *name = xasprintf("crash title contains '%s'", want);
+	struct strbuf diag = STRBUF_INIT;
+	int crashes = 0, ok = 1;
+
+	for (size_t i = 0; i < t->nr_boots; i++) {
+		const struct boot_result *b = &t->boots[i];
+
+		if (b->outcome != OUTCOME_CRASH)
+			continue;
+		crashes++;
+		if (!b->title || !strstr(b->title, want)) {
+			ok = 0;
+			strbuf_addf(&diag, "boot %d title '%s'; ", b->n, b->title ? b->title : "");
+		}
+	}
+	if (!crashes) {
+		ok = 0;
+		strbuf_adds(&diag, "no boot crashed");
+	}
+	trial_add_check(t, name, ok, ok ? NULL : diag.buf);
+	strbuf_release(&diag);
+	free(name);
+}
+
+static void check_log(struct trial_result *t)
+{
+	const char *want = t->scenario->log_contains;
+	char *name = xasprintf("every boot's console shows '%s'", want);
+	struct strbuf diag = STRBUF_INIT;
+	int ok = t->nr_boots > 0;
+
+	for (size_t i = 0; i < t->nr_boots; i++)
+		if (!t->boots[i].log_matched) {
+			ok = 0;
+			strbuf_addf(&diag, "missing on boot %d; ", t->boots[i].n);
+		}
+	trial_add_check(t, name, ok, ok ? NULL : diag.buf);
+	strbuf_release(&diag);
+	free(name);
+}
+
+void trial_judge(struct trial_result *t)
+{
+	const struct scenario *sc = t->scenario;
+	int infra = (int)t->nr_boots < sc->boots, fail = 0;
+
+	if (sc->expect_title)
+		check_title(t);
+	if (sc->log_contains)
+		check_log(t);
+	for (size_t i = 0; i < t->nr_boots; i++) {
+		if (t->boots[i].outcome == OUTCOME_INFRA)
+			infra = 1;
+		else if (!trial_boot_ok(t, &t->boots[i]))
+			fail = 1;
+	}
+	for (size_t i = 0; i < t->nr_checks; i++)
+		if (!t->checks[i].ok)
+			fail = 1;
+	t->verdict = infra ? VERDICT_INFRA : fail ? VERDICT_FAIL : VERDICT_PASS;
+	t->finished = 1;
+}

@@ -1,0 +1,59 @@
+/*
+ * vm - the QEMU backend: one supervised qemu-system-x86_64 process.
+ *
+ * The harness listens on two unix sockets in the VM's run directory (QMP
+ * and the serial console) and QEMU connects to them as a client, so there is
+ * no race and no output is lost. QEMU starts paused (-S); vm_start() returns
+ * once both connections are accepted and QMP is negotiated, and vm_cont()
+ * lets the guest run. QEMU is a supervised child (proc.h): it dies with the
+ * harness and proc_kill_all() ends it from a signal handler.
+ *
+ * Exit is observed through a pidfd, so a poll loop sees it like any other
+ * fd. vm_stop() asks QEMU to quit, waits a bounded time, then SIGKILLs, and
+ * always reaps.
+ */
+#ifndef BP_VM_H
+#define BP_VM_H
+
+#include <stdint.h>
+
+#include "proc.h"
+#include "qmp.h"
+#include "util.h"
+
+struct vm_config {
+	const char *accel;   /* "tcg" or "kvm" */
+	const char *kernel;  /* direct kernel boot */
+	const char *initrd;
+	const char *append;
+	const char *disk;    /* per-trial qcow2 overlay */
+	int memory_mib;
+	const char *run_dir; /* where the sockets and qemu.log go; must exist */
+};
+
+struct vm {
+	struct proc proc; /* proc.pidfd is readable once QEMU has exited */
+	int serial_fd;    /* the guest's serial console stream */
+	struct qmp *qmp;
+	char *log_path;   /* QEMU's own stdout/stderr */
+	int64_t started_ns;
+};
+
+/* Build the argv for cfg (NULL-terminated, caller frees with argv_free). */
+char **vm_argv(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock);
+
+/* Start QEMU paused and connect; on failure nothing is left running. */
+int vm_start(struct vm *vm, const struct vm_config *cfg, int timeout_ms, struct bp_error *err);
+/* Let the guest run. */
+int vm_cont(struct vm *vm, struct bp_error *err);
+/* Reap if it has exited (non-blocking): 1 if exited, 0 if still running. */
+int vm_reap(struct vm *vm);
+/* Quit (QMP quit, then SIGKILL after grace_ms) and reap; always succeeds in the end. */
+void vm_stop(struct vm *vm, int grace_ms);
+/* Close fds and free; stops the VM first if still running. Accepts a zeroed vm. */
+void vm_release(struct vm *vm);
+
+/* Path of the QEMU binary: $BOOTPROOF_QEMU or "qemu-system-x86_64". */
+const char *vm_qemu_binary(void);
+
+#endif

@@ -1,0 +1,77 @@
+# lib.sh - TAP helpers for the shell tests, sourced by tests/*.sh.
+#
+# Every test script: `. "$(dirname "$0")/lib.sh"`, then checks, then
+# `done_testing`. Paths: $ROOT is the project root, $BP the harness binary
+# (the sanitizer build when SANITIZE is set), $T a scratch directory removed
+# on exit.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ -n "${SANITIZE:-}" ]; then BUILD=$ROOT/build/san; else BUILD=$ROOT/build; fi
+BP=$BUILD/bootproof
+T=$(mktemp -d /tmp/bootproof-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+_n=0
+_failed=0
+
+ok() { # COND-EXIT-STATUS DESCRIPTION
+	_n=$((_n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; _failed=$((_failed + 1)); fi
+}
+
+diag() { # TEXT: every line as a TAP comment
+	printf '%s\n' "$1" | sed 's/^/#   /'
+}
+
+is() { # GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "got: '$1'"; diag "expected: '$2'"; fi
+}
+
+like() { # GOT SUBSTRING DESCRIPTION
+	case $1 in *"$2"*) ok 0 "$3" ;; *) ok 1 "$3"; diag "got: '$1'"; diag "expected to contain: '$2'" ;; esac
+}
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+done_testing() {
+	echo "1..$_n"
+	[ "$_failed" -eq 0 ]
+}
+
+# Write a suite for the reference guest to $1, with the given scenarios
+# (YAML text on stdin, indented as list items under `scenarios:`).
+write_suite() {
+	{
+		cat <<YAML
+version: 1
+images:
+  linux:
+    kind: linux
+    kernel: $ROOT/build/images/linux/vmlinuz
+    initrd: $ROOT/build/images/linux/initrd.img
+    disk: $ROOT/build/images/linux/system.qcow2
+sensors:
+  v1: {module: $ROOT/build/sensor/v1/refsensor.ko}
+  v2: {module: $ROOT/build/sensor/v2/refsensor.ko}
+content:
+  good-291:
+    - {file: $ROOT/build/content/c291-good.sys, as: C-00000291-00000000-00000001.sys}
+  bad-291:
+    - {file: $ROOT/build/content/c291-bad.sys, as: C-00000291-00000000-00000032.sys}
+  malformed-291:
+    - {file: $ROOT/build/content/c291-malformed.sys, as: C-00000291-00000000-00000033.sys}
+scenarios:
+YAML
+		cat
+	} >"$1"
+}
+
+need_guest() {
+	[ -x "$BP" ] || skip_all "harness not built ($BP)"
+	[ -e "$ROOT/build/images/linux/.stamp" ] || skip_all "reference guest not built (make guest)"
+	command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
+	command -v jq >/dev/null || skip_all "jq not installed"
+}

@@ -1,0 +1,799 @@
+/*
+ * t-qmp - unit tests of the QMP client against the scripted fake server
+ * (tests/fakeqmp.h), and one handshake/query-status/quit round against a
+ * real qemu-system-x86_64 when there is one ($BOOTPROOF_QEMU or $PATH).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fakeqmp.h"
+#include "qmp.h"
+#include "tap.h"
+
+#define STATUS_PAUSED                                                                              \
+	"{\"return\": {\"status\": \"paused\", \"singlestep\": false, \"running\": false}}"
+#define STATUS_RUNNING                                                                             \
+	"{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": true}}"
+
+static struct qmp *start(struct fakeqmp *f)
+{
+	struct bp_error err;
+	int fd = fakeqmp_start(f, &err);
+
+	if (fd < 0) {
+		printf("Bail out! %s\n", err.msg);
+		exit(1);
+	}
+	return qmp_new(fd);
+}
+
+/* Reap the fake server: a test of its own, as a wrong command fails there. */
+static void finish(struct fakeqmp *f, const char *name)
+{
+	struct bp_error err = {""};
+
+	if (!tap_ok(fakeqmp_finish(f, &err) == 0, name))
+		tap_diag(err.msg);
+}
+
+static struct qmp *start_greeted(struct fakeqmp *f)
+{
+	struct bp_error err = {""};
+	struct qmp *q = start(f);
+
+	if (qmp_handshake(q, 2000, &err) < 0) {
+		printf("Bail out! handshake: %s\n", err.msg);
+		exit(1);
+	}
+	return q;
+}
+
+/* Poll and read until `want` events are queued (or 2 s passed); returns how many. */
+static int collect(struct qmp *q, struct qmp_event *evs, int want)
+{
+	int64_t deadline = now_ms() + 2000;
+	int n = 0;
+
+	while (n < want) {
+		struct pollfd pfd = {.fd = qmp_fd(q), .events = POLLIN};
+
+		if (qmp_next_event(q, &evs[n])) {
+			n++;
+			continue;
+		}
+		if (deadline - now_ms() <= 0 || poll(&pfd, 1, (int)(deadline - now_ms())) <= 0 ||
+		    qmp_read(q, NULL) < 0)
+			break;
+	}
+	while (n < want && qmp_next_event(q, &evs[n]))
+		n++;
+	return n;
+}
+
+static const char *data_str(const struct qmp_event *ev, const char *key)
+{
+	return json_string_value(json_object_get(ev->data, key));
+}
+
+static void test_handshake(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	q = start(f);
+	tap_is_int(qmp_handshake(q, 2000, &err), 0, "handshake succeeds");
+	tap_is_str(err.msg, "", "handshake leaves err alone");
+	qmp_free(q);
+	finish(f, "handshake sends exactly qmp_capabilities, without arguments");
+
+	/* no greeting at all */
+	f = fakeqmp_new();
+	q = start(f);
+	tap_is_int(qmp_handshake(q, 100, &err), -1, "handshake without greeting fails");
+	tap_is_str(err.msg, "timed out waiting for the qmp greeting after 100 ms",
+		   "handshake without greeting times out");
+	qmp_free(q);
+	finish(f, "no command sent when there is no greeting");
+
+	/* capabilities refused */
+	f = fakeqmp_new();
+	fakeqmp_event(f, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}");
+	fakeqmp_expect(f, "qmp_capabilities",
+		       "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"nope\"}}");
+	q = start(f);
+	tap_is_int(qmp_handshake(q, 2000, &err), -1, "handshake with refused capabilities fails");
+	tap_is_str(err.msg, "qmp 'qmp_capabilities' failed: CommandNotFound: nope",
+		   "refused capabilities reported");
+	qmp_free(q);
+	finish(f, "refused capabilities script ran");
+
+	/* connection closed before the greeting */
+	f = fakeqmp_new();
+	fakeqmp_close(f);
+	q = start(f);
+	tap_is_int(qmp_handshake(q, 2000, &err), -1, "handshake on a closed connection fails");
+	tap_is_str(err.msg, "no qmp greeting: qmp connection closed",
+		   "closed connection before greeting reported");
+	qmp_free(q);
+	finish(f, "close-before-greeting script ran");
+}
+
+static void test_return_values(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	json_t *ret = NULL;
+	char *status = NULL;
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "query-status", STATUS_RUNNING);
+	fakeqmp_expect_args(f, "human-monitor-command", "{\"command-line\": \"info version\"}",
+			    "{\"return\": \"7.2.0\\r\\n\"}");
+	fakeqmp_expect(f, "cont", "{\"return\": {}}");
+	fakeqmp_expect(f, "stop", "{\"return\": {}}");
+	fakeqmp_expect(f, "system_reset", "{\"return\": {}}");
+	fakeqmp_expect_args(f, "screendump",
+			    "{\"filename\": \"/tmp/shot.png\", \"format\": \"png\"}",
+			    "{\"return\": {}}");
+	fakeqmp_expect(f, "query-status", STATUS_PAUSED);
+	q = start_greeted(f);
+
+	tap_is_int(qmp_command(q, "query-status", NULL, &ret, 2000, &err), 0,
+		   "query-status via qmp_command succeeds");
+	tap_is_str(json_string_value(json_object_get(ret, "status")), "running",
+		   "its return value carries status");
+	tap_ok(json_is_true(json_object_get(ret, "running")), "and running: true");
+	json_decref(ret);
+	ret = NULL;
+
+	tap_is_int(qmp_command(q, "human-monitor-command",
+			       json_pack("{s:s}", "command-line", "info version"), &ret, 2000,
+			       &err),
+		   0, "a command with arguments succeeds");
+	tap_is_str(json_string_value(ret), "7.2.0\r\n", "a non-object return value is handed back");
+	json_decref(ret);
+
+	tap_is_int(qmp_cont(q, &err), 0, "cont");
+	tap_is_int(qmp_stop(q, &err), 0, "stop");
+	tap_is_int(qmp_system_reset(q, &err), 0, "system_reset");
+	tap_is_int(qmp_screendump(q, "/tmp/shot.png", &err), 0, "screendump");
+	tap_is_int(qmp_query_status(q, &status, &err), 0, "qmp_query_status");
+	tap_is_str(status, "paused", "qmp_query_status returns the status string");
+	free(status);
+	qmp_free(q);
+	finish(f, "commands sent by name, with the expected arguments, in order");
+}
+
+static void test_error_reply(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	json_t *ret = json_true();
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "cont",
+		       "{\"error\": {\"class\": \"GenericError\", "
+		       "\"desc\": \"Resetting the Virtual Machine is required\"}}");
+	fakeqmp_expect(f, "query-status", "{\"error\": {\"class\": \"GenericError\"}}");
+	fakeqmp_expect(f, "cont", "{\"return\": {}}");
+	q = start_greeted(f);
+	tap_is_int(qmp_cont(q, &err), -1, "an error reply fails the command");
+	tap_is_str(err.msg,
+		   "qmp 'cont' failed: GenericError: Resetting the Virtual Machine is required",
+		   "err carries command, class and desc");
+	tap_is_int(qmp_command(q, "query-status", NULL, &ret, 2000, &err), -1,
+		   "an error without desc fails too");
+	tap_ok(ret == NULL, "no return value after an error reply");
+	tap_is_str(err.msg, "qmp 'query-status' failed: GenericError: no description",
+		   "missing desc reported as such");
+	tap_is_int(qmp_cont(q, &err), 0, "the connection is usable after an error reply");
+	qmp_free(q);
+	finish(f, "error reply script ran");
+}
+
+static void test_events_before_reply(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp_event ev[3] = {{0}};
+	int64_t t0, t1;
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "cont", NULL);
+	fakeqmp_event(f, "{\"event\": \"RESUME\", \"timestamp\": {\"seconds\": 1, "
+			 "\"microseconds\": 2}}");
+	fakeqmp_event(f, "{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": \"pause\", "
+			 "\"info\": {\"type\": \"s390\", \"core\": 3, \"psw-mask\": 42}}}");
+	fakeqmp_event(f, "{\"event\": \"STOP\"}");
+	fakeqmp_reply(f, "{\"return\": {}}");
+	q = start_greeted(f);
+
+	tap_is_int(qmp_next_event(q, &ev[0]), 0, "no event queued after the handshake");
+	t0 = now_ns();
+	tap_is_int(qmp_cont(q, &err), 0, "cont succeeds with events before its reply");
+	t1 = now_ns();
+	tap_is_int(qmp_next_event(q, &ev[0]), 1, "first event queued");
+	tap_is_int(qmp_next_event(q, &ev[1]), 1, "second event queued");
+	tap_is_int(qmp_next_event(q, &ev[2]), 1, "third event queued");
+	tap_is_str(ev[0].name, "RESUME", "events in arrival order (1)");
+	tap_is_str(ev[1].name, "GUEST_PANICKED", "events in arrival order (2)");
+	tap_is_str(ev[2].name, "STOP", "events in arrival order (3)");
+	tap_ok(ev[0].data == NULL, "an event without data has data NULL");
+	tap_is_str(data_str(&ev[1], "action"), "pause", "event data kept");
+	tap_is_int(json_integer_value(json_object_get(json_object_get(ev[1].data, "info"), "core")),
+		   3, "nested event data kept");
+	tap_ok(ev[0].host_ns >= t0 && ev[2].host_ns <= t1, "host_ns taken during the command");
+	tap_ok(ev[0].host_ns <= ev[1].host_ns && ev[1].host_ns <= ev[2].host_ns,
+	       "host_ns does not go backwards");
+	for (int i = 0; i < 3; i++)
+		qmp_event_release(&ev[i]);
+	tap_is_int(qmp_next_event(q, &ev[0]), 0, "queue empty afterwards");
+	qmp_free(q);
+	finish(f, "events-before-reply script ran");
+}
+
+static void test_split_and_batched_events(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp_event ev[2] = {{0}};
+	struct pollfd pfd;
+	char *status = NULL;
+	int64_t t0;
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_send(f, "{\"event\": \"RES");
+	/* the rest only once the client has sent a command, so it cannot coalesce */
+	fakeqmp_expect(f, "query-status", NULL);
+	fakeqmp_send(f, "ET\", \"data\": {\"guest\": true, \"reason\": \"guest-reset\"}}\r\n");
+	fakeqmp_reply(f, STATUS_RUNNING);
+	fakeqmp_expect(f, "cont", "{\"return\": {}}");
+	fakeqmp_send(f, "{\"event\": \"SHUTDOWN\", \"data\": {\"reason\": \"guest-shutdown\"}}\n"
+			"{\"event\": \"POWERDOWN\"}\n");
+	q = start_greeted(f);
+
+	pfd = (struct pollfd){.fd = qmp_fd(q), .events = POLLIN};
+	poll(&pfd, 1, 2000);
+	tap_ok(qmp_read(q, &err) == 0, "half an event: qmp_read queues nothing");
+	tap_is_int(qmp_next_event(q, &ev[0]), 0, "half an event is not an event");
+	t0 = now_ns();
+	tap_is_int(qmp_query_status(q, &status, &err), 0, "command completes the split event");
+	tap_is_str(status, "running", "and gets its own reply");
+	free(status);
+	tap_is_int(qmp_next_event(q, &ev[0]), 1, "split event queued");
+	tap_is_str(ev[0].name, "RESET", "split event reassembled");
+	tap_is_str(data_str(&ev[0], "reason"), "guest-reset", "split event data reassembled");
+	tap_ok(ev[0].host_ns >= t0, "host_ns of a split event is when its end was read");
+	qmp_event_release(&ev[0]);
+
+	tap_is_int(qmp_cont(q, &err), 0, "cont");
+	tap_is_int(collect(q, ev, 2), 2, "two events in one write: both queued");
+	tap_is_str(ev[0].name, "SHUTDOWN", "first of two in one write");
+	tap_is_str(data_str(&ev[0], "reason"), "guest-shutdown", "first keeps its data");
+	tap_is_str(ev[1].name, "POWERDOWN", "second of two in one write");
+	tap_ok(ev[0].host_ns == ev[1].host_ns, "one read, one host_ns");
+	qmp_event_release(&ev[0]);
+	qmp_event_release(&ev[1]);
+	qmp_free(q);
+	finish(f, "split/batched script ran");
+}
+
+static void test_unknown_id(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	char *status = NULL;
+	struct qmp_event ev;
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "query-status", NULL);
+	fakeqmp_send(f, "{\"return\": {\"status\": \"running\"}, \"id\": 424242}\n");
+	fakeqmp_send(f, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"x\"}, \"id\": 7}\n");
+	fakeqmp_send(f, "{\"return\": {\"status\": \"running\"}}\n");
+	fakeqmp_send(f, "{\"return\": {\"status\": \"running\"}, \"id\": \"2\"}\n");
+	fakeqmp_send(f, "{\"something\": \"else\"}\n\n");
+	fakeqmp_reply(f, STATUS_PAUSED);
+	q = start_greeted(f);
+	tap_is_int(qmp_query_status(q, &status, &err), 0, "replies with other ids are skipped");
+	tap_is_str(status, "paused", "the reply with our id is the one returned");
+	tap_is_int(qmp_next_event(q, &ev), 0, "skipped replies are not events");
+	free(status);
+	qmp_free(q);
+	finish(f, "unknown-id script ran");
+}
+
+static void test_eof(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp_event ev = {0};
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "cont", NULL);
+	fakeqmp_event(f, "{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": \"pause\"}}");
+	fakeqmp_send(f, "{\"return\": {");
+	fakeqmp_close(f);
+	q = start_greeted(f);
+	tap_is_int(qmp_cont(q, &err), -1, "EOF in the middle of a reply fails the command");
+	tap_is_str(err.msg, "qmp connection closed", "EOF reported as a closed connection");
+	tap_is_int(qmp_next_event(q, &ev), 1, "an event read before EOF stays queued");
+	tap_is_str(ev.name, "GUEST_PANICKED", "and it is the right one");
+	qmp_event_release(&ev);
+	err.msg[0] = '\0';
+	tap_is_int(qmp_read(q, &err), -1, "qmp_read after EOF fails");
+	tap_is_str(err.msg, "qmp connection closed", "with the same message");
+	err.msg[0] = '\0';
+	tap_is_int(qmp_stop(q, &err), -1, "a command after EOF fails at once");
+	tap_is_str(err.msg, "qmp connection closed", "EOF is sticky");
+	qmp_free(q);
+	finish(f, "EOF script ran");
+}
+
+static void test_timeout(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	json_t *ret = NULL;
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "query-status", NULL);
+	q = start_greeted(f);
+	tap_is_int(qmp_command(q, "query-status", NULL, &ret, 100, &err), -1,
+		   "no reply: the command fails");
+	tap_is_str(err.msg, "qmp 'query-status' timed out after 100 ms", "with a timeout message");
+	tap_ok(ret == NULL, "and no return value");
+	qmp_free(q);
+	finish(f, "timeout script ran");
+
+	/* typed commands use qmp_set_timeout() */
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "system_reset", NULL);
+	q = start_greeted(f);
+	qmp_set_timeout(q, 50);
+	tap_is_int(qmp_system_reset(q, &err), -1, "typed command times out");
+	tap_is_str(err.msg, "qmp 'system_reset' timed out after 50 ms",
+		   "typed command uses qmp_set_timeout()");
+	qmp_free(q);
+	finish(f, "typed timeout script ran");
+}
+
+static void test_long_message(void)
+{
+	struct strbuf big = STRBUF_INIT;
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp_event ev = {0};
+	struct qmp *q;
+	size_t fill;
+
+	/* exactly QMP_MAX_MESSAGE bytes before the newline: accepted */
+	strbuf_adds(&big, "{\"event\": \"BIG\", \"data\": {\"s\": \"");
+	fill = QMP_MAX_MESSAGE - big.len - strlen("\"}}");
+	for (size_t i = 0; i < fill; i++)
+		strbuf_addch(&big, 'a');
+	strbuf_adds(&big, "\"}}");
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "cont", NULL);
+	fakeqmp_event(f, big.buf);
+	fakeqmp_reply(f, "{\"return\": {}}");
+	/* one byte more: refused */
+	strbuf_reset(&big);
+	strbuf_adds(&big, "{\"event\": \"BIG\", \"data\": {\"s\": \"");
+	for (size_t i = 0; i <= fill; i++)
+		strbuf_addch(&big, 'b');
+	strbuf_adds(&big, "\"}}");
+	fakeqmp_expect(f, "query-status", NULL);
+	fakeqmp_event(f, big.buf);
+	q = start_greeted(f);
+	tap_is_int(qmp_cont(q, &err), 0, "a message of exactly QMP_MAX_MESSAGE bytes is accepted");
+	tap_is_int(qmp_next_event(q, &ev), 1, "the big event is queued");
+	tap_is_int((long long)strlen(data_str(&ev, "s")), (long long)fill, "with all its data");
+	qmp_event_release(&ev);
+	tap_is_int(qmp_command(q, "query-status", NULL, NULL, 2000, &err), -1,
+		   "an over-long message fails the command");
+	tap_is_str(err.msg, "qmp message longer than 1048576 bytes", "over-long message reported");
+	tap_is_int(qmp_next_event(q, &ev), 0, "the over-long event is not queued");
+	qmp_free(q);
+	finish(f, "long message script ran");
+	strbuf_release(&big);
+
+	/* a never-ending line fails as soon as it passes the cap */
+	f = fakeqmp_new();
+	big.len = 0;
+	strbuf_adds(&big, "{\"event\": \"X\", \"data\": \"");
+	while (big.len <= QMP_MAX_MESSAGE + 100)
+		strbuf_adds(&big, "cccccccccccccccccccccccccccccccc");
+	fakeqmp_greet(f);
+	fakeqmp_send(f, big.buf);
+	q = start_greeted(f);
+	{
+		struct pollfd pfd = {.fd = qmp_fd(q), .events = POLLIN};
+		int64_t deadline = now_ms() + 2000;
+		int r;
+
+		/* the handshake may have read it all already: read first, then poll */
+		err.msg[0] = '\0';
+		while ((r = qmp_read(q, &err)) == 0 && now_ms() < deadline)
+			poll(&pfd, 1, 2000);
+		tap_is_int(r, -1, "an unterminated over-long line fails qmp_read");
+		tap_is_str(err.msg, "qmp message longer than 1048576 bytes",
+			   "without waiting for its end");
+	}
+	qmp_free(q);
+	finish(f, "unterminated long line script ran");
+	strbuf_release(&big);
+}
+
+static void test_bad_json(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "cont", NULL);
+	fakeqmp_send(f, "{\"event\": oops}\n");
+	q = start_greeted(f);
+	tap_is_int(qmp_cont(q, &err), -1, "invalid JSON fails the command");
+	tap_like(err.msg, "invalid qmp message: ", "invalid JSON reported");
+	qmp_free(q);
+	finish(f, "bad JSON script ran");
+}
+
+static void test_huge_integer(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp_event ev = {0};
+	json_t *info;
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "cont", NULL);
+	fakeqmp_event(f, "{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": \"pause\", "
+			 "\"info\": {\"type\": \"hyper-v\", \"arg1\": 18446744073709551615, "
+			 "\"arg2\": 5}}}");
+	fakeqmp_reply(f, "{\"return\": {}}");
+	q = start_greeted(f);
+	tap_is_int(qmp_cont(q, &err), 0, "an event with a uint64 beyond int64 does not break qmp");
+	tap_is_int(qmp_next_event(q, &ev), 1, "that event is queued");
+	tap_is_str(ev.name, "GUEST_PANICKED", "under its name");
+	info = json_object_get(ev.data, "info");
+	tap_ok(json_is_real(json_object_get(info, "arg1")) &&
+		   json_real_value(json_object_get(info, "arg1")) == 18446744073709551615.0,
+	       "the huge value is decoded as a real");
+	tap_is_str(json_string_value(json_object_get(info, "type")), "hyper-v",
+		   "the rest of its data is intact");
+	qmp_event_release(&ev);
+	qmp_free(q);
+	finish(f, "huge integer script ran");
+}
+
+static void test_quit(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp *q;
+
+	/* QEMU closing without replying */
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "quit", NULL);
+	fakeqmp_close(f);
+	q = start_greeted(f);
+	tap_is_int(qmp_quit(q, &err), 0, "quit answered by EOF succeeds");
+	tap_is_str(err.msg, "", "and leaves err empty");
+	qmp_free(q);
+	finish(f, "quit-EOF script ran");
+
+	/* the usual: reply, SHUTDOWN, EOF */
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "quit", "{\"return\": {}}");
+	fakeqmp_event(f, "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, "
+			 "\"reason\": \"host-qmp-quit\"}}");
+	fakeqmp_close(f);
+	q = start_greeted(f);
+	tap_is_int(qmp_quit(q, &err), 0, "quit with a reply then EOF succeeds");
+	qmp_free(q);
+	finish(f, "quit-reply script ran");
+
+	/* EOF is only fine for quit */
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "stop", NULL);
+	fakeqmp_close(f);
+	q = start_greeted(f);
+	tap_is_int(qmp_stop(q, &err), -1, "stop answered by EOF fails");
+	qmp_free(q);
+	finish(f, "stop-EOF script ran");
+}
+
+static void test_write_to_closed(void)
+{
+	struct bp_error err = {""};
+	struct qmp *q;
+	int sv[2];
+
+	/* no fake: the client must not have read the EOF before it writes */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		printf("Bail out! socketpair: %s\n", strerror(errno));
+		exit(1);
+	}
+	close(sv[1]);
+	q = qmp_new(sv[0]);
+	tap_is_int(qmp_cont(q, &err), -1,
+		   "writing to a closed peer fails (and SIGPIPE is not raised)");
+	tap_is_str(err.msg, "qmp connection closed", "as a closed connection");
+	err.msg[0] = '\0';
+	tap_is_int(qmp_read(q, &err), -1, "the failed write made the EOF visible");
+	tap_is_str(err.msg, "qmp connection closed", "to qmp_read too");
+	qmp_free(q);
+}
+
+/* The fake itself must fail loudly, or the tests above prove nothing. */
+static void test_fake_catches_mistakes(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "cont", "{\"return\": {}}");
+	q = start_greeted(f);
+	tap_is_int(qmp_stop(q, &err), -1, "a wrong command gets no reply from the fake");
+	qmp_free(q);
+	tap_is_int(fakeqmp_finish(f, &err), -1, "fakeqmp_finish fails on a wrong command");
+	tap_like(err.msg, "fakeqmp step 4: expected 'cont', got '{\"execute\":\"stop\"",
+		 "and says what was wrong");
+
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_expect_args(f, "screendump", "{\"filename\": \"a.png\", \"format\": \"png\"}",
+			    "{\"return\": {}}");
+	q = start_greeted(f);
+	qmp_set_timeout(q, 2000);
+	tap_is_int(qmp_screendump(q, "b.png", &err), -1, "wrong arguments get no reply");
+	qmp_free(q);
+	tap_is_int(fakeqmp_finish(f, &err), -1, "fakeqmp_finish fails on wrong arguments");
+	tap_like(err.msg, "'screendump' with unexpected arguments", "and says so");
+
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "cont", "{\"return\": {}}");
+	q = start_greeted(f);
+	qmp_free(q);
+	tap_is_int(fakeqmp_finish(f, &err), -1, "fakeqmp_finish fails on a missing command");
+	tap_like(err.msg, "client closed the connection, expected 'cont'", "and names it");
+}
+
+/* ---- real QEMU ---- */
+
+static char *find_qemu(void)
+{
+	const char *name = getenv("BOOTPROOF_QEMU");
+	const char *path = getenv("PATH");
+	char *dirs, *dir, *save = NULL;
+
+	if (!name || !*name)
+		name = "qemu-system-x86_64";
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
+	dirs = xstrdup(path ? path : "/usr/bin:/bin");
+	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *full = xasprintf("%s/%s", dir, name);
+
+		if (access(full, X_OK) == 0) {
+			free(dirs);
+			return full;
+		}
+		free(full);
+	}
+	free(dirs);
+	return NULL;
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		goto fail;
+	strcpy(sa.sun_path, path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+		goto fail;
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static pid_t spawn_qemu(const char *qemu, const char *sock, const char *log)
+{
+	char *chardev = xasprintf("socket,id=qmp,path=%s", sock);
+	/* clang-format off */
+	char *argv[] = {(char *)qemu, "-accel", "tcg", "-M", "pc", "-nodefaults",
+			"-display", "none", "-S", "-chardev", chardev,
+			"-mon", "chardev=qmp,mode=control", NULL};
+	/* clang-format on */
+	pid_t parent = getpid(), pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		int out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		if (null < 0 || out < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 ||
+		    dup2(out, 2) < 0)
+			_exit(127);
+		execv(qemu, argv);
+		_exit(127);
+	}
+	free(chardev);
+	return pid;
+}
+
+/* Wait up to timeout_ms for pid, then SIGKILL it; always reaps. 1 if it exited in time. */
+static int reap_bounded(pid_t pid, int timeout_ms, int *ret_status)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), in_time = 1;
+
+	if (pidfd >= 0) {
+		struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			in_time = 0;
+		close(pidfd);
+	} else {
+		/* no pidfd (old kernel): the only choice left is polling waitpid */
+		int64_t deadline = now_ms() + timeout_ms;
+
+		while (waitpid(pid, ret_status, WNOHANG) == 0) {
+			if (now_ms() >= deadline) {
+				in_time = 0;
+				break;
+			}
+			poll(NULL, 0, 20);
+		}
+		if (in_time)
+			return 1;
+	}
+	if (!in_time)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, ret_status, 0) < 0 && errno == EINTR)
+		;
+	return in_time;
+}
+
+static void show_log(const char *log)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *line, *save = NULL;
+
+	if (read_file(log, &sb, NULL) == 0)
+		for (line = strtok_r(sb.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			printf("# qemu: %s\n", line);
+	strbuf_release(&sb);
+}
+
+static void test_real_qemu(void)
+{
+	char *qemu = find_qemu();
+	char dir[] = "/tmp/t-qmp.XXXXXX";
+	char *sock = NULL, *log = NULL, *status = NULL;
+	struct bp_error err = {""};
+	struct qmp_event ev[4] = {{0}};
+	struct qmp *q = NULL;
+	int lfd = -1, fd = -1, wstatus = 0, nev = 0, failed = tap_failed;
+	pid_t pid = -1;
+
+	if (!qemu) {
+		printf("ok %d # SKIP qemu-system-x86_64 not found\n", ++tap_n);
+		return;
+	}
+	if (!mkdtemp(dir)) {
+		tap_ok(0, "real qemu: cannot create a temporary directory");
+		free(qemu);
+		return;
+	}
+	sock = xasprintf("%s/qmp.sock", dir);
+	log = xasprintf("%s/qemu.log", dir);
+	lfd = listen_unix(sock);
+	if (!tap_ok(lfd >= 0, "real qemu: listen on the qmp socket"))
+		goto out;
+	pid = spawn_qemu(qemu, sock, log);
+	if (!tap_ok(pid > 0, "real qemu: spawn"))
+		goto out;
+	{
+		struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+
+		if (poll(&pfd, 1, 20000) > 0)
+			fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	}
+	if (!tap_ok(fd >= 0, "real qemu: qemu connects to our socket"))
+		goto out;
+	q = qmp_new(fd);
+	if (!tap_is_int(qmp_handshake(q, 20000, &err), 0, "real qemu: handshake")) {
+		tap_diag(err.msg);
+		goto out;
+	}
+	tap_is_int(qmp_query_status(q, &status, &err), 0, "real qemu: query-status");
+	tap_ok(status && (!strcmp(status, "prelaunch") || !strcmp(status, "paused")),
+	       "real qemu: started with -S it is prelaunch or paused");
+	if (status)
+		printf("# status: %s\n", status);
+	if (!tap_is_int(qmp_quit(q, &err), 0, "real qemu: quit"))
+		tap_diag(err.msg);
+	nev = collect(q, ev, 1);
+	tap_is_int(nev, 1, "real qemu: an event after quit");
+	tap_is_str(nev ? ev[0].name : NULL, "SHUTDOWN", "real qemu: it is SHUTDOWN");
+	tap_is_str(nev ? data_str(&ev[0], "reason") : NULL, "host-qmp-quit",
+		   "real qemu: with reason host-qmp-quit");
+	for (int i = 0; i < nev; i++)
+		qmp_event_release(&ev[i]);
+	tap_ok(reap_bounded(pid, 5000, &wstatus), "real qemu: exits within 5 s of quit");
+	pid = -1;
+	tap_ok(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, "real qemu: exit status 0");
+out:
+	if (pid > 0)
+		reap_bounded(pid, 0, &wstatus);
+	if (tap_failed != failed)
+		show_log(log);
+	qmp_free(q);
+	if (lfd >= 0)
+		close(lfd);
+	unlink(sock);
+	unlink(log);
+	rmdir(dir);
+	free(status);
+	free(sock);
+	free(log);
+	free(qemu);
+}
+
+int main(void)
+{
+	test_handshake();
+	test_return_values();
+	test_error_reply();
+	test_events_before_reply();
+	test_split_and_batched_events();
+	test_unknown_id();
+	test_eof();
+	test_timeout();
+	test_long_message();
+	test_bad_json();
+	test_huge_integer();
+	test_quit();
+	test_write_to_closed();
+	test_fake_catches_mistakes();
+	test_real_qemu();
+	return tap_done();
+}
