@@ -19,9 +19,13 @@
 
 static void finish(struct boot *b, enum outcome o, const char *title, const char *excerpt)
 {
+	int64_t t = now_ns();
+
 	if (b->done)
 		return;
 	b->done = 1;
+	if (o == OUTCOME_CRASH && (b->t_panic_ns || b->t_report_ns))
+		b->res->detect_ms = (double)(t - (b->t_panic_ns ? b->t_panic_ns : b->t_report_ns)) / 1e6;
 	b->res->outcome = o;
 	free(b->res->title);
 	b->res->title = title ? xstrdup(title) : NULL;
@@ -68,6 +72,11 @@ static void on_line(void *ctx, const char *line, size_t len, size_t lineno)
 	if (b->p.log_contains && strstr(line, b->p.log_contains))
 		b->res->log_matched = 1;
 	detector_line(b->det, line, len, lineno);
+	/* Host arrival time of the crash's first line and of the panic line, for detect_ms. */
+	if (!b->t_report_ns && detector_in_report(b->det))
+		b->t_report_ns = b->t_chunk_ns;
+	if (!b->t_panic_ns && strstr(line, "Kernel panic - not syncing"))
+		b->t_panic_ns = b->t_chunk_ns;
 }
 
 /* Record the first completed crash; later ones are consequences. */
@@ -112,7 +121,8 @@ static void read_serial(struct boot *b)
 			continue;
 		if (n <= 0)
 			break;
-		b->t_last_output_ms = now_ms();
+		b->t_chunk_ns = now_ns();
+		b->t_last_output_ms = b->t_chunk_ns / 1000000;
 		if (b->logfd >= 0 && write(b->logfd, buf, (size_t)n) != n) {
 			/* A full disk must not stop judging; the log is best effort. */
 			close(b->logfd);

@@ -54,6 +54,9 @@ struct boot {
 	int serial_eof;
 	int qmp_eof;
 	int64_t t_start_ms, t_cont_ms, t_last_output_ms, t_grace_ms;
+	int64_t t_chunk_ns;  /* arrival of the console bytes being processed */
+	int64_t t_report_ns; /* arrival of the first crash report line */
+	int64_t t_panic_ns;  /* arrival of "Kernel panic - not syncing" */
 	/* last lines of console output, for hang excerpts */
 	char *tail[BOOT_TAIL_LINES];
 	size_t tail_next;

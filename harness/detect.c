@@ -212,6 +212,7 @@ static const char *const generic_funcs[] = {
 	"queued_spin_lock_slowpath", "native_queued_spin_lock_slowpath",
 	"__pv_queued_spin_lock_slowpath", "do_raw_spin_lock", "lock_acquire*", "lock_release",
 	"__lock_acquire", "__might_resched", "__might_sleep", "__might_fault", "___might_sleep",
+	"check_preemption_disabled", "debug_smp_processor_id",
 	"memcpy*", "__memcpy*", "memmove*", "__memmove*", "memset*", "__memset*", "memcmp",
 	"__memcmp", "bcmp", "strlen", "strnlen", "strcmp", "strncmp", "strcpy", "strncpy",
 	"strscpy*", "strcat", "strncat", "strlcpy", "strchr", "strrchr", "strstr",
@@ -405,12 +406,21 @@ static void cut_details(struct strbuf *sb)
 		":", ",", " at ", " for address", " on CPU", " on cpu", " in process ", " - ", " ADDR",
 	};
 	size_t n = sb->len;
+	const char *colon = strchr(sb->buf, ':');
 
 	for (size_t i = 0; i < ARRAY_SIZE(cuts); i++) {
 		const char *p = strstr(sb->buf, cuts[i]);
 
 		if (p && (size_t)(p - sb->buf) < n)
 			n = (size_t)(p - sb->buf);
+	}
+	/* "state mm:ADDR type:X": a key:value detail starts at its key */
+	if (colon && colon[1] && colon[1] != ' ' && (size_t)(colon - sb->buf) <= n) {
+		const char *key = colon;
+
+		while (key > sb->buf && key[-1] != ' ')
+			key--;
+		n = (size_t)(key - sb->buf);
 	}
 	sb->len = n;
 	sb->buf[n] = '\0';
@@ -795,7 +805,7 @@ static void check_body_end(struct detector *d, const char *body)
 		return;
 	}
 	if (starts(t, "---[ end trace") || (sanitizer && starts(t, "==========")) ||
-	    (!sanitizer && strcmp(t, "</TASK>") == 0) || d->full)
+	    (!sanitizer && strcmp(t, "</TASK>") == 0))
 		d->state = S_TRAILER;
 }
 

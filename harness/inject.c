@@ -5,10 +5,13 @@
 #include "inject.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <guestfs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "proc.h"
 
 static guestfs_h *handle_new(const char *accel, struct bp_error *err)
 {
@@ -164,4 +167,97 @@ out:
 	free_strings(devs);
 	guestfs_close(g);
 	return ret;
+}
+
+/* What the child sends back: status, then every op's result, then the message. */
+struct inject_reply {
+	int ret;
+	char msg[sizeof(((struct bp_error *)0)->msg)];
+};
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int inject_batch_isolated(struct inject_job *jobs, size_t nr_jobs, const char *accel,
+			  int timeout_ms, struct bp_error *err)
+{
+	struct inject_reply reply = {0};
+	struct proc p;
+	char how[128];
+	int fds[2], ok;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return error_set(err, "pipe: %s", strerror(errno));
+	if (proc_fork(&p, err) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (p.pid == 0) {
+		struct bp_error cerr = {{0}};
+
+		close(fds[0]);
+		reply.ret = inject_batch(jobs, nr_jobs, accel, &cerr);
+		memcpy(reply.msg, cerr.msg, sizeof(reply.msg));
+		ok = write_all(fds[1], &reply, sizeof(reply)) == 0;
+		for (size_t i = 0; ok && i < nr_jobs; i++)
+			for (size_t j = 0; ok && j < jobs[i].nr_ops; j++)
+				ok = write_all(fds[1], &jobs[i].ops[j].result, sizeof(int)) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	close(fds[1]);
+	/* The child writes only at its end; a deadline bounds the whole batch. */
+	if (proc_wait(&p, timeout_ms) < 0) {
+		proc_kill(&p);
+		error_set(err, "libguestfs did not finish within %d s", timeout_ms / 1000);
+		goto fail;
+	}
+	ok = read_all(fds[0], &reply, sizeof(reply)) == 0;
+	for (size_t i = 0; ok && i < nr_jobs; i++)
+		for (size_t j = 0; ok && j < jobs[i].nr_ops; j++)
+			ok = read_all(fds[0], &jobs[i].ops[j].result, sizeof(int)) == 0;
+	if (!ok) {
+		error_set(err, "libguestfs worker %s", proc_describe(&p, how, sizeof(how)));
+		goto fail;
+	}
+	close(fds[0]);
+	proc_release(&p);
+	if (reply.ret < 0)
+		return error_set(err, "%s", reply.msg);
+	return 0;
+fail:
+	close(fds[0]);
+	proc_release(&p);
+	return -1;
 }

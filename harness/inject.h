@@ -45,4 +45,13 @@ int overlay_create(const char *golden, const char *overlay, struct bp_error *err
 /* Apply every job in one appliance launch. accel is "kvm" or "tcg". */
 int inject_batch(struct inject_job *jobs, size_t nr_jobs, const char *accel, struct bp_error *err);
 
+/*
+ * The same, in a supervised child process (proc.h): libguestfs's memory and
+ * its appliance stay out of the harness, a signal to the harness ends it,
+ * and it is killed if it takes longer than timeout_ms. Op results come back
+ * as if run in-process.
+ */
+int inject_batch_isolated(struct inject_job *jobs, size_t nr_jobs, const char *accel,
+			  int timeout_ms, struct bp_error *err);
+
 #endif

@@ -42,25 +42,19 @@ void proc_kill_all(void)
 			kill(live_pids[i], SIGKILL);
 }
 
-int proc_spawn(struct proc *p, char **argv, const char *log_path, struct bp_error *err)
+int proc_fork(struct proc *p, struct bp_error *err)
 {
 	pid_t parent = getpid();
-	int logfd;
 
 	memset(p, 0, sizeof(*p));
 	p->pidfd = -1;
-	logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (logfd < 0)
-		return error_set(err, "cannot create '%s': %s", log_path, strerror(errno));
 	p->pid = fork();
 	if (p->pid < 0) {
-		close(logfd);
 		p->pid = 0;
 		return error_set(err, "cannot fork: %s", strerror(errno));
 	}
 	if (p->pid == 0) {
 		sigset_t none;
-		int devnull = open("/dev/null", O_RDONLY);
 
 		/* The child must never outlive the harness, even one killed with SIGKILL. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -71,16 +65,11 @@ int proc_spawn(struct proc *p, char **argv, const char *log_path, struct bp_erro
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		/* Own process group: a terminal's ^C reaches the harness, which stops it. */
 		setpgid(0, 0);
-		dup2(devnull, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
+		return 0;
 	}
-	close(logfd);
 	live_add(p->pid);
 	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	if (p->pidfd < 0) {
@@ -89,6 +78,33 @@ int proc_spawn(struct proc *p, char **argv, const char *log_path, struct bp_erro
 		return -1;
 	}
 	fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+int proc_spawn(struct proc *p, char **argv, const char *log_path, struct bp_error *err)
+{
+	int logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (logfd < 0) {
+		memset(p, 0, sizeof(*p));
+		p->pidfd = -1;
+		return error_set(err, "cannot create '%s': %s", log_path, strerror(errno));
+	}
+	if (proc_fork(p, err) < 0) {
+		close(logfd);
+		return -1;
+	}
+	if (p->pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		dup2(devnull, 0);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		execvp(argv[0], argv);
+		dprintf(2, "cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(logfd);
 	return 0;
 }
 

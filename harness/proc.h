@@ -27,6 +27,11 @@ struct proc {
 	int code;
 };
 
+/*
+ * Fork a supervised child. Returns 0 in both processes: in the child p->pid
+ * is 0 (it should end with _exit), in the parent p->pid > 0. -1 on failure.
+ */
+int proc_fork(struct proc *p, struct bp_error *err);
 /* Start argv with output to log_path ("/dev/null" is fine). Returns 0 or -1. */
 int proc_spawn(struct proc *p, char **argv, const char *log_path, struct bp_error *err);
 /* Non-blocking reap: 1 if the child has exited (p->exit set), 0 if running. */

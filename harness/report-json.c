@@ -24,6 +24,7 @@ static json_t *boot_json(const struct boot_result *b)
 	json_object_set_new(o, "outcome", jstr(outcome_name(b->outcome)));
 	json_object_set_new(o, "title", jstr(b->title));
 	json_object_set_new(o, "duration_s", json_real(b->duration_s));
+	json_object_set_new(o, "detect_ms", json_real(b->detect_ms));
 	json_object_set_new(o, "log", jstr(b->log));
 	json_object_set_new(o, "screenshot", jstr(b->screenshot));
 	json_object_set_new(o, "crash_line", json_integer((json_int_t)b->crash_line));
@@ -94,6 +95,8 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 	json_object_set_new(root, "host", jstr(r->host));
 	json_object_set_new(root, "accelerator", jstr(r->accel));
 	json_object_set_new(root, "accelerator_reason", jstr(r->accel_reason));
+	json_object_set_new(root, "jobs", json_integer(r->jobs));
+	json_object_set_new(root, "harness_peak_rss_kib", json_integer(r->peak_rss_kib));
 	json_object_set_new(root, "summary", summary);
 	json_object_set_new(root, "scenarios", trials);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

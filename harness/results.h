@@ -24,6 +24,7 @@ struct boot_result {
 	char *shutdown_reason;   /* QMP SHUTDOWN reason, if any */
 	int log_matched;         /* the scenario's log_contains text was seen */
 	double duration_s;       /* QEMU start to verdict */
+	double detect_ms;        /* crash: panic line's bytes arriving to verdict; else 0 */
 };
 
 /* One TAP test point of a trial beyond the per-boot ones. */
@@ -62,6 +63,8 @@ struct run_result {
 	char *host;
 	int64_t started_unix;
 	double duration_s;
+	long peak_rss_kib;  /* the harness process's own peak RSS */
+	int jobs;           /* trials run at once */
 	int complete;       /* 0 while running or when interrupted */
 	char *incomplete_reason;
 	struct trial_result *trials;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -20,12 +21,14 @@
 #include "boot.h"
 #include "inject.h"
 #include "proc.h"
+#include "progress.h"
 #include "report-json.h"
 #include "report-tap.h"
 #include "scenario.h"
 #include "trial.h"
 
 #define KVM_PROBE_MS 3000
+#define INJECT_TIMEOUT_MS (10 * 60 * 1000)
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define EXIT_INFRA 3
@@ -208,7 +211,7 @@ static int prepare_disks(struct run_result *r, const char *work, char **overlays
 							0};
 		jobs[i] = (struct inject_job){overlays[i], ops, nr};
 	}
-	ret = inject_batch(jobs, r->nr_trials, r->accel, err);
+	ret = inject_batch_isolated(jobs, r->nr_trials, r->accel, INJECT_TIMEOUT_MS, err);
 out:
 	for (size_t i = 0; i < r->nr_trials; i++) {
 		for (size_t j = 1; j < jobs[i].nr_ops; j++)
@@ -308,17 +311,33 @@ static void run_trials(struct run_result *r, const char *work, char **overlays, 
 	struct slot *slots = xcalloc((size_t)jobs, sizeof(*slots));
 	struct pollfd *fds = xcalloc((size_t)jobs * BOOT_MAX_POLLFDS, sizeof(*fds));
 	int *nr_fds = xcalloc((size_t)jobs, sizeof(*nr_fds));
+	struct progress_line *lines = xcalloc((size_t)jobs, sizeof(*lines));
+	struct progress prog;
 	size_t next = 0;
+	int total = 0, finished = 0;
+	double boot_time = 0;
 
+	progress_init(&prog, 2);
+	for (size_t i = 0; i < r->nr_trials; i++)
+		total += r->trials[i].scenario->boots;
 	for (;;) {
 		int64_t deadline = INT64_MAX, wait;
-		int busy = 0, n = 0;
+		int busy = 0, n = 0, nr_lines = 0;
 
 		for (int i = 0; i < jobs; i++) {
 			struct slot *s = &slots[i];
 
-			while (s->busy && boot_done(&s->boot))
+			while (s->busy && boot_done(&s->boot)) {
+				const struct trial_result *t = s->t;
+
+				progress_clear(&prog);
+				finished++;
+				boot_time += t->boots[t->nr_boots - 1].duration_s;
+				/* A trial cut short (infra) will not run its remaining boots. */
+				if (t->boots[t->nr_boots - 1].outcome == OUTCOME_INFRA)
+					total -= t->scenario->boots - (int)t->nr_boots;
 				slot_advance(r, s, tap);
+			}
 			if (!s->busy && next < r->nr_trials && !bp_interrupted) {
 				slot_start(r, s, &r->trials[next], work, next, overlays[next]);
 				next++;
@@ -329,6 +348,19 @@ static void run_trials(struct run_result *r, const char *work, char **overlays, 
 		}
 		if (!busy)
 			break;
+		for (int i = 0; i < jobs; i++) {
+			struct slot *s = &slots[i];
+
+			if (!s->busy)
+				continue;
+			lines[nr_lines++] = (struct progress_line){
+				s->t->scenario->name, (int)s->t->nr_boots, s->t->scenario->boots,
+				detector_in_report(s->boot.det) ? "crashing"
+				: s->boot.res->marker_seen ? "up" : "booting",
+				(double)(now_ms() - s->boot.t_start_ms) / 1000.0};
+		}
+		progress_draw(&prog, lines, nr_lines, finished, total,
+			      finished ? boot_time / finished * (total - finished) / jobs : -1);
 		for (int i = 0; i < jobs; i++) {
 			nr_fds[i] = slots[i].busy ? boot_pollfds(&slots[i].boot, fds + n) : 0;
 			n += nr_fds[i];
@@ -345,9 +377,11 @@ static void run_trials(struct run_result *r, const char *work, char **overlays, 
 			n += nr_fds[i];
 		}
 	}
+	progress_clear(&prog);
 	free(slots);
 	free(fds);
 	free(nr_fds);
+	free(lines);
 }
 
 /* Default parallelism: one guest per core, as far as memory allows. */
@@ -457,13 +491,20 @@ int cmd_run(int argc, char **argv)
 		r.incomplete_reason = msg;
 		goto finish;
 	}
-	run_trials(&r, work, overlays, o.jobs ? o.jobs : default_jobs(&r), &tap);
+	r.jobs = o.jobs ? o.jobs : default_jobs(&r);
+	run_trials(&r, work, overlays, r.jobs, &tap);
 	if (bp_interrupted)
 		r.incomplete_reason = xasprintf("interrupted by signal %d", (int)bp_interrupted);
 	else
 		r.complete = 1;
 finish:
 	tap_end(&tap);
+	{
+		struct rusage ru;
+
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			r.peak_rss_kib = ru.ru_maxrss;
+	}
 	r.duration_s = (double)(now_ms() - t0) / 1000.0;
 	save_json(&r);
 	status = exit_status(&r);
