@@ -48,7 +48,7 @@ IMAGE_OUT := $(IMAGE)/vmlinuz $(IMAGE)/initrd.img $(IMAGE)/system.qcow2
 
 all: $(O)/bootproof $(O)/chanc guest
 guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp
-tests: $(UNIT_BIN)
+tests: $(UNIT_BIN) $(O)/tests/bench/floor
 
 $(O)/bootproof: $(O)/harness/bootproof.o $(HARNESS_OBJ)
 	@echo "  LD      $@"
@@ -57,6 +57,10 @@ $(O)/bootproof: $(O)/harness/bootproof.o $(HARNESS_OBJ)
 $(O)/chanc: $(O)/sensor/chanc.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/tests/bench/floor: $(O)/tests/bench/floor.o $(HARNESS_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tests/%: $(O)/tests/%.o $(HARNESS_OBJ) $(TEST_LIB_OBJ)
 	@echo "  LD      $@"
@@ -96,7 +100,7 @@ check: deps
 
 bench: deps
 	$(MAKE) all tests
-	tests/bench/bench.sh
+	SANITIZE=$(SANITIZE) tests/bench/bench.sh
 
 clean:
 	rm -rf build

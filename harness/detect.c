@@ -64,18 +64,18 @@ struct detector {
 	struct strbuf text;
 	size_t nlines;
 	int full;
-	char desc[DESC_MAX];        /* kind-specific words from the first line */
-	char func_line[FUNC_MAX];   /* function named on the first line (WARNING, KASAN, KFENCE) */
-	char func_rip[FUNC_MAX];    /* first "RIP:" function */
-	char func_trace[FUNC_MAX];  /* first call-trace frame that is not a generic helper */
-	const char *access;         /* KASAN: "Read" / "Write" */
-	struct strbuf pending;      /* TRAILER: other output held back, '\n'-terminated lines */
+	char desc[DESC_MAX];	   /* kind-specific words from the first line */
+	char func_line[FUNC_MAX];  /* function named on the first line (WARNING, KASAN, KFENCE) */
+	char func_rip[FUNC_MAX];   /* first "RIP:" function */
+	char func_trace[FUNC_MAX]; /* first call-trace frame that is not a generic helper */
+	const char *access;	   /* KASAN: "Read" / "Write" */
+	struct strbuf pending;	   /* TRAILER: other output held back, '\n'-terminated lines */
 	size_t npending;
 
-	int seen_ts;            /* a printk timestamp has been seen: markers need one */
-	int seen_banner;        /* a "Linux version" banner has been seen */
+	int seen_ts;		/* a printk timestamp has been seen: markers need one */
+	int seen_banner;	/* a "Linux version" banner has been seen */
 	int crash_since_banner; /* a report started since the last banner */
-	int restart_expected;   /* "reboot: Restarting system" since the last banner */
+	int restart_expected;	/* "reboot: Restarting system" since the last banner */
 
 	struct crash *queue;
 	size_t q_head, q_nr, q_alloc;
@@ -188,46 +188,51 @@ static const char *kernel_text(const char *line, int *ret_has_ts)
 /* ---- functions ---- */
 
 /* Helpers that never name the bug: skipped when choosing FUNC ('*': prefix). */
+/* clang-format off */
 static const char *const generic_funcs[] = {
 	"dump_stack*", "show_stack*", "show_trace*", "show_regs", "__show_regs",
 	"print_report", "print_address_description*", "kasan_*", "__kasan_*", "__asan_*",
 	"asan_*", "check_memory_region*", "kfence_*", "__kfence_*", "kmsan_*", "ubsan_*",
-	"__ubsan_*", "panic", "__warn*", "warn_slowpath*", "report_bug", "handle_bug", "exc_*",
-	"asm_exc_*", "asm_sysvec_*", "sysvec_*", "__sysvec_*", "asm_common_interrupt",
-	"common_interrupt", "do_error_trap", "do_trap", "die", "__die*", "oops_*",
-	"page_fault_oops", "kernelmode_fixup_or_oops", "__bad_area*", "bad_area*",
-	"do_user_addr_fault", "do_kern_addr_fault", "handle_page_fault", "no_context",
-	"spurious_kernel_fault", "irq_exit*", "__irq_exit_rcu", "irq_enter*", "__do_softirq",
-	"do_softirq*", "run_ksoftirqd", "__run_timers", "run_timer_softirq", "call_timer_fn",
-	"expire_timers", "rcu_*", "__rcu_*", "print_cpu_stall*", "print_other_cpu_stall*",
-	"check_cpu_stall*", "nmi_*", "__nmi_*", "default_do_nmi", "trigger_*", "arch_trigger_*",
-	"watchdog_*", "__watchdog_*", "hrtimer_*", "__hrtimer_*", "tick_*",
-	"update_process_times", "scheduler_tick", "lapic_*", "__smp_call_*", "smp_call_function*",
-	"__schedule", "__schedule_bug*", "schedule", "schedule_*", "preempt_schedule*", "io_schedule*",
+	"__ubsan_*", "panic", "__warn*", "warn_slowpath*", "report_bug", "handle_bug",
+	"exc_*", "asm_exc_*", "asm_sysvec_*", "sysvec_*", "__sysvec_*",
+	"asm_common_interrupt", "common_interrupt", "do_error_trap", "do_trap", "die",
+	"__die*", "oops_*", "page_fault_oops", "kernelmode_fixup_or_oops", "__bad_area*",
+	"bad_area*", "do_user_addr_fault", "do_kern_addr_fault", "handle_page_fault",
+	"no_context", "spurious_kernel_fault", "irq_exit*", "__irq_exit_rcu", "irq_enter*",
+	"__do_softirq", "do_softirq*", "run_ksoftirqd", "__run_timers",
+	"run_timer_softirq", "call_timer_fn", "expire_timers", "rcu_*", "__rcu_*",
+	"print_cpu_stall*", "print_other_cpu_stall*", "check_cpu_stall*", "nmi_*",
+	"__nmi_*", "default_do_nmi", "trigger_*", "arch_trigger_*", "watchdog_*",
+	"__watchdog_*", "hrtimer_*", "__hrtimer_*", "tick_*", "update_process_times",
+	"scheduler_tick", "lapic_*", "__smp_call_*", "smp_call_function*", "__schedule",
+	"__schedule_bug*", "schedule", "schedule_*", "preempt_schedule*", "io_schedule*",
 	"__cond_resched", "_cond_resched", "__wait_*", "wait_for_*", "wait_on_*",
-	"do_wait_for_common", "prepare_to_wait*", "finish_wait", "__mutex_lock*", "mutex_lock*",
-	"__down*", "down", "down_*", "rwsem_*", "__rwsem_*", "percpu_down*", "__percpu_down*",
-	"msleep*", "usleep_range*", "ssleep", "__flush_work", "flush_work", "__flush_workqueue",
-	"flush_workqueue", "_raw_spin_*", "__raw_spin_*", "_raw_read_*", "_raw_write_*",
-	"queued_spin_lock_slowpath", "native_queued_spin_lock_slowpath",
-	"__pv_queued_spin_lock_slowpath", "do_raw_spin_lock", "lock_acquire*", "lock_release",
-	"__lock_acquire", "__might_resched", "__might_sleep", "__might_fault", "___might_sleep",
-	"check_preemption_disabled", "debug_smp_processor_id",
-	"memcpy*", "__memcpy*", "memmove*", "__memmove*", "memset*", "__memset*", "memcmp",
-	"__memcmp", "bcmp", "strlen", "strnlen", "strcmp", "strncmp", "strcpy", "strncpy",
-	"strscpy*", "strcat", "strncat", "strlcpy", "strchr", "strrchr", "strstr",
-	"__stack_chk_fail", "fortify_panic", "__fortify_*", "copy_to_user*", "copy_from_user*",
+	"do_wait_for_common", "prepare_to_wait*", "finish_wait", "__mutex_lock*",
+	"mutex_lock*", "__down*", "down", "down_*", "rwsem_*", "__rwsem_*", "percpu_down*",
+	"__percpu_down*", "msleep*", "usleep_range*", "ssleep", "__flush_work",
+	"flush_work", "__flush_workqueue", "flush_workqueue", "_raw_spin_*",
+	"__raw_spin_*", "_raw_read_*", "_raw_write_*", "queued_spin_lock_slowpath",
+	"native_queued_spin_lock_slowpath", "__pv_queued_spin_lock_slowpath",
+	"do_raw_spin_lock", "lock_acquire*", "lock_release", "__lock_acquire",
+	"__might_resched", "__might_sleep", "__might_fault", "___might_sleep",
+	"check_preemption_disabled", "debug_smp_processor_id", "memcpy*", "__memcpy*",
+	"memmove*", "__memmove*", "memset*", "__memset*", "memcmp", "__memcmp", "bcmp",
+	"strlen", "strnlen", "strcmp", "strncmp", "strcpy", "strncpy", "strscpy*",
+	"strcat", "strncat", "strlcpy", "strchr", "strrchr", "strstr", "__stack_chk_fail",
+	"fortify_panic", "__fortify_*", "copy_to_user*", "copy_from_user*",
 	"_copy_to_user", "_copy_from_user", "__copy_*", "copy_user_*", "rep_movs*",
 	"__get_user*", "__put_user*", "raw_copy_*", "kfree", "kvfree", "vfree",
 	"kmem_cache_free", "__kmem_cache_free", "slab_free*", "__slab_free", "kmalloc*",
-	"__kmalloc*", "kmem_cache_alloc*", "slab_alloc*", "default_idle*", "native_safe_halt",
-	"pv_native_safe_halt", "arch_cpu_idle*", "cpu_idle*", "do_idle", "cpu_startup_entry",
-	"acpi_idle*", "poll_idle", "mwait_idle*", "intel_idle*", "cpuidle_enter*",
-	"call_cpuidle", "start_secondary", "secondary_startup_64*", "start_kernel", "rest_init",
-	"arch_call_rest_init", "x86_64_start_*", "kthread", "ret_from_fork*", "worker_thread",
-	"process_one_work", "process_scheduled_works", "smpboot_thread_fn", "entry_SYSCALL_64*",
-	"do_syscall_64", "syscall_exit_*", "exit_to_user_mode*",
+	"__kmalloc*", "kmem_cache_alloc*", "slab_alloc*", "default_idle*",
+	"native_safe_halt", "pv_native_safe_halt", "arch_cpu_idle*", "cpu_idle*",
+	"do_idle", "cpu_startup_entry", "acpi_idle*", "poll_idle", "mwait_idle*",
+	"intel_idle*", "cpuidle_enter*", "call_cpuidle", "start_secondary",
+	"secondary_startup_64*", "start_kernel", "rest_init", "arch_call_rest_init",
+	"x86_64_start_*", "kthread", "ret_from_fork*", "worker_thread", "process_one_work",
+	"process_scheduled_works", "smpboot_thread_fn", "entry_SYSCALL_64*",
+	"do_syscall_64", "syscall_exit_*", "exit_to_user_mode*"
 };
+/* clang-format on */
 
 static int is_generic(const char *fn)
 {
@@ -331,7 +336,8 @@ static void normalize(const char *in, struct strbuf *out)
 				continue;
 			}
 		}
-		if (ch == '+' && starts(in + i, "+0x") && i > 0 && is_sym((unsigned char)in[i - 1])) {
+		if (ch == '+' && starts(in + i, "+0x") && i > 0 &&
+		    is_sym((unsigned char)in[i - 1])) {
 			size_t j = i + 3;
 
 			while (is_xdigit((unsigned char)in[j]))
@@ -402,9 +408,12 @@ static void normalize(const char *in, struct strbuf *out)
 /* The words of a "BUG: ..." line that say what kind of bug: up to the first detail. */
 static void cut_details(struct strbuf *sb)
 {
+	/* clang-format off */
 	static const char *const cuts[] = {
-		":", ",", " at ", " for address", " on CPU", " on cpu", " in process ", " - ", " ADDR",
+		":", ",", " at ", " for address", " on CPU", " on cpu", " in process ",
+		" - ", " ADDR"
 	};
+	/* clang-format on */
 	size_t n = sb->len;
 	const char *colon = strchr(sb->buf, ':');
 
@@ -431,12 +440,18 @@ static void cut_details(struct strbuf *sb)
 static void set_desc(struct detector *d, const char *text, int cut)
 {
 	struct strbuf sb = STRBUF_INIT;
+	size_t n;
 
 	normalize(text, &sb);
 	if (cut)
 		cut_details(&sb);
-	/* DESC_MAX is far above the title cap: cutting here never splits a character that matters */
-	copy_str(d->desc, sizeof(d->desc), sb.buf, sb.len);
+	n = sb.len;
+	if (n >= sizeof(d->desc)) {
+		n = sizeof(d->desc) - 1;
+		while (n > 0 && ((unsigned char)sb.buf[n] & 0xc0) == 0x80)
+			n--; /* do not split a UTF-8 character */
+	}
+	copy_str(d->desc, sizeof(d->desc), sb.buf, n);
 	strbuf_release(&sb);
 }
 
@@ -720,7 +735,8 @@ static void describe(struct detector *d, const char *t)
 		set_desc(d, t + strlen("Kernel panic - not syncing: "), 0);
 		break;
 	case K_OOPS:
-		/* "Oops: 0000 [#1] ..." is plain; newer kernels say "Oops: general protection fault, ..." */
+		/* "Oops: 0000 [#1] ..." is plain; newer kernels say "Oops: general protection
+		 * fault, ..." */
 		p = t + strlen("Oops: ");
 		while (is_xdigit((unsigned char)*p))
 			p++;
@@ -743,7 +759,8 @@ static void analyze(struct detector *d, const char *body)
 	const char *t = skip_ws(body);
 	char fn[FUNC_MAX];
 
-	if (starts(t, "RIP: ") || starts(t, "EIP: ") || starts(t, "pc : ") || starts(t, "PC is at ")) {
+	if (starts(t, "RIP: ") || starts(t, "EIP: ") || starts(t, "pc : ") ||
+	    starts(t, "PC is at ")) {
 		if (!d->func_rip[0] && find_func(t, fn) && !is_generic(fn))
 			memcpy(d->func_rip, fn, sizeof(fn));
 	} else if (!d->func_trace[0] && frame_func(t, fn) && fn[0] && !is_generic(fn)) {
@@ -773,16 +790,19 @@ static int is_register_line(const char *t)
 /* Lines the kernel prints right after a report, as part of it. */
 static int is_continuation(const char *body)
 {
+	/* clang-format off */
 	static const char *const prefixes[] = {
-		"Code: ", "Call Trace:", "Call trace:", "<TASK>", "</TASK>", "<IRQ>", "</IRQ>",
-		"<NMI>", "</NMI>", "<SOFTIRQ>", "</SOFTIRQ>", "Modules linked in:", "CPU: ",
-		"Hardware name: ", "Workqueue: ", "Kernel Offset:", "---[ ", "note: ",
-		"Fixing recursive fault", "Rebooting in ", "Shutting down cpus with NMI",
-		"Dumping ftrace buffer", "(ftrace buffer empty)", "Sending NMI from CPU",
-		"NMI backtrace for cpu", "rcu: ", "task:", "Disabling lock debugging",
-		"INFO: lockdep is turned off", "Showing all locks held", "irq event stamp:",
-		"hardirqs last", "softirqs last",
+		"Code: ", "Call Trace:", "Call trace:", "<TASK>", "</TASK>", "<IRQ>",
+		"</IRQ>", "<NMI>", "</NMI>", "<SOFTIRQ>", "</SOFTIRQ>",
+		"Modules linked in:", "CPU: ", "Hardware name: ", "Workqueue: ",
+		"Kernel Offset:", "---[ ", "note: ", "Fixing recursive fault",
+		"Rebooting in ", "Shutting down cpus with NMI", "Dumping ftrace buffer",
+		"(ftrace buffer empty)", "Sending NMI from CPU", "NMI backtrace for cpu",
+		"rcu: ", "task:", "Disabling lock debugging",
+		"INFO: lockdep is turned off", "Showing all locks held",
+		"irq event stamp:", "hardirqs last", "softirqs last"
 	};
+	/* clang-format on */
 	const char *t = skip_ws(body);
 	char fn[FUNC_MAX];
 
@@ -809,8 +829,8 @@ static void check_body_end(struct detector *d, const char *body)
 		d->state = S_TRAILER;
 }
 
-static void start(struct detector *d, enum kind k, const char *body, const char *line,
-		  size_t len, size_t lineno)
+static void start(struct detector *d, enum kind k, const char *body, const char *line, size_t len,
+		  size_t lineno)
 {
 	report_reset(d);
 	d->kind = k;

@@ -49,9 +49,12 @@
  * report is complete at "---[ end Kernel panic"/"Rebooting in", at the next
  * kernel line that is not such a continuation, after DETECT_TRAILER_SLACK
  * lines of other output, at the start of an unrelated report or a "Linux
- * version" banner, or at detector_flush(). So a report that did not end in a
- * panic comes out of detector_next() one kernel line (or a few lines) late;
- * detector_in_report() is non-zero meanwhile. Lines from other sources
+ * version" banner, or at detector_flush(). A body with no end (a "BUG:
+ * workqueue lockup" prints no call trace) stays open until one of the last
+ * three. So a report that did not end in a panic comes out of
+ * detector_next() one kernel line (or a few lines) late; detector_in_report()
+ * is non-zero meanwhile. Once a panic has started, every line up to its end
+ * belongs to it, other markers included. Lines from other sources
  * interleaved with a report are kept in its text. The report text is bounded
  * (DETECT_REPORT_MAX_LINES / _BYTES: later lines are dropped, the title still
  * uses them). At most DETECT_QUEUE_MAX crashes wait in the queue; more are

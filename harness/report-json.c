@@ -96,6 +96,8 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 	json_object_set_new(root, "accelerator", jstr(r->accel));
 	json_object_set_new(root, "accelerator_reason", jstr(r->accel_reason));
 	json_object_set_new(root, "jobs", json_integer(r->jobs));
+	json_object_set_new(root, "trials_s", json_real(r->trials_s));
+	json_object_set_new(root, "work_dir", jstr(r->work_dir));
 	json_object_set_new(root, "harness_peak_rss_kib", json_integer(r->peak_rss_kib));
 	json_object_set_new(root, "summary", summary);
 	json_object_set_new(root, "scenarios", trials);

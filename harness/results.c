@@ -75,5 +75,6 @@ void run_result_release(struct run_result *r)
 	free(r->accel_reason);
 	free(r->host);
 	free(r->incomplete_reason);
+	free(r->work_dir);
 	memset(r, 0, sizeof(*r));
 }

@@ -64,6 +64,8 @@ struct run_result {
 	int64_t started_unix;
 	double duration_s;
 	long peak_rss_kib;  /* the harness process's own peak RSS */
+	double trials_s;    /* wall time of the trials alone (after injection) */
+	char *work_dir;     /* overlays and sockets, when kept (--keep); else NULL */
 	int jobs;           /* trials run at once */
 	int complete;       /* 0 while running or when interrupted */
 	char *incomplete_reason;

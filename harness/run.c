@@ -492,7 +492,14 @@ int cmd_run(int argc, char **argv)
 		goto finish;
 	}
 	r.jobs = o.jobs ? o.jobs : default_jobs(&r);
-	run_trials(&r, work, overlays, r.jobs, &tap);
+	if (o.keep)
+		r.work_dir = xstrdup(work);
+	{
+		int64_t t_trials = now_ms();
+
+		run_trials(&r, work, overlays, r.jobs, &tap);
+		r.trials_s = (double)(now_ms() - t_trials) / 1000.0;
+	}
 	if (bp_interrupted)
 		r.incomplete_reason = xasprintf("interrupted by signal %d", (int)bp_interrupted);
 	else

@@ -6,7 +6,7 @@
 # on exit.
 set -u
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 if [ -n "${SANITIZE:-}" ]; then BUILD=$ROOT/build/san; else BUILD=$ROOT/build; fi
 BP=$BUILD/bootproof
 T=$(mktemp -d /tmp/bootproof-test.XXXXXX)

@@ -18,7 +18,7 @@ struct transcript {
 	struct strbuf out;
 	size_t lines;
 	size_t longest;
-	int bad;      /* a line that is not valid UTF-8, holds a control byte, or is too long */
+	int bad;	  /* a line that is not valid UTF-8, holds a control byte, or is too long */
 	int unterminated; /* line[len] was not NUL */
 };
 
@@ -110,13 +110,15 @@ static void is_lines(const char *data, size_t len, const char *want, const char 
 static void test_chunking(void)
 {
 	static const char mixed[] =
-		"[    2.318411] BUG: unable to handle page fault\r\n"
-		"\x1b[1;31mred\x1b[0m \x1b]0;title \xc3\xa9\x07" "after osc\r\n"
-		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 bad:\xff\xc3\x28\xe2\x82 end\n"
-		"tab\there\x01\x7f\n"
-		"\x1b(B\x1b""7two-byte\x1b]2;st\x1b\\ok\n"
-		"\n"
-		"no newline at the end \xe2\x82";
+	    "[    2.318411] BUG: unable to handle page fault\r\n"
+	    "\x1b[1;31mred\x1b[0m \x1b]0;title \xc3\xa9\x07"
+	    "after osc\r\n"
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 bad:\xff\xc3\x28\xe2\x82 end\n"
+	    "tab\there\x01\x7f\n"
+	    "\x1b(B\x1b"
+	    "7two-byte\x1b]2;st\x1b\\ok\n"
+	    "\n"
+	    "no newline at the end \xe2\x82";
 	struct transcript ref, t;
 	size_t sizes[] = {1, 2, 3, 5, 7, 16, 64, 4095, 4096, 4097};
 	int same = 1;
@@ -166,7 +168,8 @@ static void test_chunking(void)
 			off += k;
 		}
 		console_finish(&c);
-		tap_ok(strcmp(t.out.buf, ref.out.buf) == 0, "random garbage: random chunking changes nothing");
+		tap_ok(strcmp(t.out.buf, ref.out.buf) == 0,
+		       "random garbage: random chunking changes nothing");
 		tap_ok(!ref.bad && !ref.unterminated, "random garbage: every line is clean UTF-8");
 		strbuf_release(&t.out);
 		free(junk);
@@ -176,7 +179,8 @@ static void test_chunking(void)
 
 static void test_cr_lf(void)
 {
-	IS_LINES("a\r\nb\rc\n\r\n", "1|a\n2|bc\n3|\n", "CR dropped, LF ends lines, CRLF is one line end");
+	IS_LINES("a\r\nb\rc\n\r\n", "1|a\n2|bc\n3|\n",
+		 "CR dropped, LF ends lines, CRLF is one line end");
 	IS_LINES("progress 10%\rprogress 100%\r\n", "1|progress 10%progress 100%\n",
 		 "carriage-return overwrites become one line");
 }
@@ -184,39 +188,59 @@ static void test_cr_lf(void)
 static void test_escapes(void)
 {
 	IS_LINES("\x1b[31mred\x1b[0m\n", "1|red\n", "CSI SGR removed");
-	IS_LINES("\x1b[1;31;40mX\x1b[?25l\x1b[2J\x1b[HY\n", "1|XY\n", "CSI with parameters removed");
+	IS_LINES("\x1b[1;31;40mX\x1b[?25l\x1b[2J\x1b[HY\n", "1|XY\n",
+		 "CSI with parameters removed");
 	IS_LINES("\x1b]0;window title\x07x\n", "1|x\n", "OSC ended by BEL removed");
 	IS_LINES("\x1b]2;t\x1b\\y\n", "1|y\n", "OSC ended by ST removed");
 	IS_LINES("\x1b]0;t\xc3\xaftle\x07ok\n", "1|ok\n", "OSC holding UTF-8 removed");
 	IS_LINES("\x1bP1$r0m\x1b\\z\n", "1|z\n", "DCS string removed");
-	IS_LINES("A\x1b""cB\x1b""7C\x1b(BD\x1b=E\n", "1|ABCDE\n", "two-byte and charset escapes removed");
+	IS_LINES("A\x1b"
+		 "cB\x1b"
+		 "7C\x1b(BD\x1b=E\n",
+		 "1|ABCDE\n", "two-byte and charset escapes removed");
 	IS_LINES("\x1b[31\nX\n", "1|\n2|X\n", "a newline ends an unfinished CSI");
 	IS_LINES("\x1b]0;never ends\nnext\n", "1|\n2|next\n", "a newline ends an unfinished OSC");
-	IS_LINES("a\x1b[1\x18" "b\n", "1|ab\n", "CAN aborts a sequence");
+	IS_LINES("a\x1b[1\x18"
+		 "b\n",
+		 "1|ab\n", "CAN aborts a sequence");
 	IS_LINES("\x1b\x1b[0mq\n", "1|q\n", "ESC ESC restarts the sequence");
 }
 
 static void test_controls(void)
 {
-	static const char in[] = "a\x01" "b\x7f" "c\td\0e\x08" "f\x07g\n";
+	static const char in[] = "a\x01"
+				 "b\x7f"
+				 "c\td\0e\x08"
+				 "f\x07g\n";
 
-	is_lines(in, sizeof(in) - 1, "1|abc de" "fg\n", "control bytes dropped, TAB becomes a space, NUL dropped");
+	is_lines(in, sizeof(in) - 1,
+		 "1|abc de"
+		 "fg\n",
+		 "control bytes dropped, TAB becomes a space, NUL dropped");
 }
 
 static void test_utf8(void)
 {
-	IS_LINES("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n", "1|caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n",
-		 "valid UTF-8 kept");
+	IS_LINES("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n",
+		 "1|caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n", "valid UTF-8 kept");
 	IS_LINES("\xff\xfe\n", "1|??\n", "invalid bytes become '?'");
-	IS_LINES("\xc3\x28\n", "1|?(\n", "a lead byte without continuation: '?' and the byte after kept");
+	IS_LINES("\xc3\x28\n", "1|?(\n",
+		 "a lead byte without continuation: '?' and the byte after kept");
 	IS_LINES("\xc0\xaf\n", "1|??\n", "overlong encoding rejected");
 	IS_LINES("\xe0\x80\xaf\n", "1|???\n", "overlong 3-byte encoding rejected");
 	IS_LINES("\xed\xa0\x80\n", "1|???\n", "UTF-16 surrogate rejected");
 	IS_LINES("\xf4\x90\x80\x80\n", "1|????\n", "code point above U+10FFFF rejected");
 	IS_LINES("\xe2\x82\n", "1|?\n", "a sequence cut by the newline is one '?'");
-	IS_LINES("\xe2\x82" "A\n", "1|?A\n", "a sequence cut by ASCII is one '?'");
-	IS_LINES("a\xc2\x9b" "b\xc2\x85" "c\n", "1|abc\n", "C1 controls (U+0080..U+009F) dropped");
-	IS_LINES("\x9b" "31m\n", "1|?31m\n", "a raw 8-bit CSI is not an escape");
+	IS_LINES("\xe2\x82"
+		 "A\n",
+		 "1|?A\n", "a sequence cut by ASCII is one '?'");
+	IS_LINES("a\xc2\x9b"
+		 "b\xc2\x85"
+		 "c\n",
+		 "1|abc\n", "C1 controls (U+0080..U+009F) dropped");
+	IS_LINES("\x9b"
+		 "31m\n",
+		 "1|?31m\n", "a raw 8-bit CSI is not an escape");
 	IS_LINES("\xe2\x1b[0m\x82\n", "1|??\n", "an escape inside a sequence breaks it");
 }
 
@@ -234,8 +258,10 @@ static void test_long_lines(void)
 
 	for (size_t chunk = 0; chunk <= 1; chunk++) {
 		run(&t, in.buf, in.len, chunk ? 1 : 65536, 1);
-		tap_is_int((long long)t.lines, 2, chunk ? "1 MiB line byte by byte: 2 lines" : "1 MiB line: 2 lines");
-		tap_is_int((long long)t.longest, CONSOLE_LINE_MAX, "  ... the long one capped at CONSOLE_LINE_MAX");
+		tap_is_int((long long)t.lines, 2,
+			   chunk ? "1 MiB line byte by byte: 2 lines" : "1 MiB line: 2 lines");
+		tap_is_int((long long)t.longest, CONSOLE_LINE_MAX,
+			   "  ... the long one capped at CONSOLE_LINE_MAX");
 		tap_ok(strncmp(t.out.buf, "1|abcdefghij", 12) == 0, "  ... keeping its start");
 		second = strstr(t.out.buf, "\n2|");
 		tap_is_str(second, "\n2|next line\n", "  ... and the next line intact, numbered 2");
@@ -249,7 +275,8 @@ static void test_long_lines(void)
 		strbuf_addch(&in, 'a');
 	strbuf_adds(&in, "\xc3\xa9tail\n");
 	run(&t, in.buf, in.len, 0, 1);
-	tap_is_int((long long)t.longest, CONSOLE_LINE_MAX - 1, "a 2-byte character that does not fit is left out");
+	tap_is_int((long long)t.longest, CONSOLE_LINE_MAX - 1,
+		   "a 2-byte character that does not fit is left out");
 	tap_ok(!t.bad, "  ... so the capped line is valid UTF-8");
 	strbuf_release(&t.out);
 	strbuf_release(&in);
@@ -259,7 +286,8 @@ static void test_long_lines(void)
 		strbuf_addch(&in, 'b');
 	strbuf_adds(&in, "\n");
 	run(&t, in.buf, in.len, 0, 1);
-	tap_is_int((long long)t.longest, CONSOLE_LINE_MAX, "a line of exactly CONSOLE_LINE_MAX bytes is whole");
+	tap_is_int((long long)t.longest, CONSOLE_LINE_MAX,
+		   "a line of exactly CONSOLE_LINE_MAX bytes is whole");
 	strbuf_release(&t.out);
 	strbuf_release(&in);
 }
@@ -277,7 +305,8 @@ static void test_line_numbers(void)
 		strbuf_addch(&big, 'x');
 	strbuf_adds(&big, "\n\x1b[0m\nlast\n");
 	run(&t, big.buf, big.len, 0, 1);
-	tap_like(t.out.buf, "\n2|\n3|last\n", "numbering counts raw newlines, after an overlong line too");
+	tap_like(t.out.buf, "\n2|\n3|last\n",
+		 "numbering counts raw newlines, after an overlong line too");
 	strbuf_release(&t.out);
 	strbuf_release(&big);
 
@@ -292,7 +321,8 @@ static void test_line_numbers(void)
 	console_finish(&c);
 	tap_is_int((long long)t.lines, 3, "a second finish emits nothing");
 	console_feed(&c, "more\n", 5);
-	tap_is_str(t.out.buf, "1|one\n2|two\n3|tail\n4|more\n", "feeding after finish continues the numbering");
+	tap_is_str(t.out.buf, "1|one\n2|two\n3|tail\n4|more\n",
+		   "feeding after finish continues the numbering");
 	strbuf_release(&t.out);
 
 	run(&t, "abc\xe2\x82", 5, 0, 1);

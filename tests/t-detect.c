@@ -120,6 +120,28 @@ static void run_log(struct run *r, const char *rel, size_t chunk)
 	strbuf_release(&sb);
 }
 
+/* Line numbers (1-based, counting '\n') of the raw lines of a log that contain needle. */
+static size_t grep_lines(const char *rel, const char *needle, size_t *ret, size_t max)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = 0, lineno = 1;
+	const char *p;
+
+	load(rel, &sb);
+	p = sb.buf;
+	while (p < sb.buf + sb.len) {
+		const char *nl = memchr(p, '\n', (size_t)(sb.buf + sb.len - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(sb.buf + sb.len - p);
+
+		if (memmem(p, len, needle, strlen(needle)) && n < max)
+			ret[n++] = lineno;
+		lineno++;
+		p += len + 1;
+	}
+	strbuf_release(&sb);
+	return n;
+}
+
 static char *first_line(const char *s)
 {
 	const char *nl = strchr(s, '\n');
@@ -189,7 +211,8 @@ static int bounded(const char *report)
 static void diag_crashes(const struct run *r)
 {
 	for (size_t i = 0; i < r->n; i++)
-		printf("#   crash %zu: '%s' at line %zu\n", i, r->crashes[i].title, r->crashes[i].line);
+		printf("#   crash %zu: '%s' at line %zu\n", i, r->crashes[i].title,
+		       r->crashes[i].line);
 }
 
 /* ---- one log per crash kind ---- */
@@ -203,46 +226,46 @@ struct kind_case {
 };
 
 static const struct kind_case kinds[] = {
-	{"logs/oops-page-fault.log", "BUG: unable to handle page fault in refsensor_eval", 25,
-	 "] BUG: unable to handle page fault for address: ffffc900001c5000",
-	 "---[ end Kernel panic - not syncing: Fatal exception ]---"},
-	{"logs/null-deref.log", "BUG: kernel NULL pointer dereference in rs_match_field", 25,
-	 "] BUG: kernel NULL pointer dereference, address: 0000000000000008",
-	 "---[ end Kernel panic - not syncing: Fatal exception ]---"},
-	{"logs/gpf.log", "general protection fault in rs_free_instances", 25,
-	 "] general protection fault, probably for non-canonical address 0xdead000000000122: 0000 "
-	 "[#1] PREEMPT SMP NOPTI",
-	 "---[ end Kernel panic"},
-	{"logs/gpf-kasan.log", "general protection fault in refsensor_eval", 25,
-	 "PREEMPT SMP KASAN NOPTI", "---[ end Kernel panic"},
-	{"logs/kernel-bug.log", "kernel BUG in rs_load_instance", 26,
-	 "] kernel BUG at /build/sensor/refsensor.c:214!", "---[ end Kernel panic"},
-	{"logs/warning.log", "WARNING in refsensor_eval", 27,
-	 "] WARNING: CPU: 0 PID: 102 at /build/sensor/refsensor.c:188 refsensor_eval+0xb1/0xf0 "
-	 "[refsensor]",
-	 "---[ end trace 0000000000000000 ]---"},
-	{"logs/kasan.log", "KASAN: slab-out-of-bounds Read in refsensor_eval", 26,
-	 "] BUG: KASAN: slab-out-of-bounds in refsensor_eval+0x1d6/0x240 [refsensor]",
-	 "Disabling lock debugging due to kernel taint"},
-	{"logs/kfence.log", "KFENCE: out-of-bounds read in refsensor_eval", 26,
-	 "] BUG: KFENCE: out-of-bounds read in refsensor_eval+0x73/0xf0 [refsensor]",
-	 "] =================================================================="},
-	{"logs/ubsan.log", "UBSAN: array-index-out-of-bounds in refsensor_eval", 26,
-	 "] UBSAN: array-index-out-of-bounds in /build/sensor/refsensor.c:171:25",
-	 "] ================================================================================"},
-	{"logs/soft-lockup.log", "BUG: soft lockup in rs_wait_input", 25,
-	 "] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [insmod:107]", "]  </TASK>"},
-	{"logs/hard-lockup.log", "BUG: hard lockup in rs_spin_irqoff", 25,
-	 "] NMI watchdog: Watchdog detected hard LOCKUP on cpu 0",
-	 "---[ end Kernel panic - not syncing: Hard LOCKUP ]---"},
-	{"logs/rcu-stall.log", "INFO: rcu detected stall in rs_scan_inputs", 25,
-	 "] rcu: INFO: rcu_preempt self-detected stall on CPU", "]  </TASK>"},
-	{"logs/hung-task.log", "INFO: task hung in rs_channel_lock", 25,
-	 "] INFO: task insmod:115 blocked for more than 120 seconds.", "]  </TASK>"},
-	{"logs/panic-vfs.log", "kernel panic: VFS: Unable to mount root fs on unknown-block(0,0)", 22,
-	 "] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
-	 "---[ end Kernel panic - not syncing: VFS: Unable to mount root fs on "
-	 "unknown-block(0,0) ]---"},
+    {"logs/oops-page-fault.log", "BUG: unable to handle page fault in refsensor_eval", 25,
+     "] BUG: unable to handle page fault for address: ffffc900001c5000",
+     "---[ end Kernel panic - not syncing: Fatal exception ]---"},
+    {"logs/null-deref.log", "BUG: kernel NULL pointer dereference in rs_match_field", 25,
+     "] BUG: kernel NULL pointer dereference, address: 0000000000000008",
+     "---[ end Kernel panic - not syncing: Fatal exception ]---"},
+    {"logs/gpf.log", "general protection fault in rs_free_instances", 25,
+     "] general protection fault, probably for non-canonical address 0xdead000000000122: 0000 "
+     "[#1] PREEMPT SMP NOPTI",
+     "---[ end Kernel panic"},
+    {"logs/gpf-kasan.log", "general protection fault in refsensor_eval", 25,
+     "PREEMPT SMP KASAN NOPTI", "---[ end Kernel panic"},
+    {"logs/kernel-bug.log", "kernel BUG in rs_load_instance", 26,
+     "] kernel BUG at /build/sensor/refsensor.c:214!", "---[ end Kernel panic"},
+    {"logs/warning.log", "WARNING in refsensor_eval", 27,
+     "] WARNING: CPU: 0 PID: 102 at /build/sensor/refsensor.c:188 refsensor_eval+0xb1/0xf0 "
+     "[refsensor]",
+     "---[ end trace 0000000000000000 ]---"},
+    {"logs/kasan.log", "KASAN: slab-out-of-bounds Read in refsensor_eval", 26,
+     "] BUG: KASAN: slab-out-of-bounds in refsensor_eval+0x1d6/0x240 [refsensor]",
+     "Disabling lock debugging due to kernel taint"},
+    {"logs/kfence.log", "KFENCE: out-of-bounds read in refsensor_eval", 26,
+     "] BUG: KFENCE: out-of-bounds read in refsensor_eval+0x73/0xf0 [refsensor]",
+     "] =================================================================="},
+    {"logs/ubsan.log", "UBSAN: array-index-out-of-bounds in refsensor_eval", 26,
+     "] UBSAN: array-index-out-of-bounds in /build/sensor/refsensor.c:171:25",
+     "] ================================================================================"},
+    {"logs/soft-lockup.log", "BUG: soft lockup in rs_wait_input", 25,
+     "] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [insmod:107]", "]  </TASK>"},
+    {"logs/hard-lockup.log", "BUG: hard lockup in rs_spin_irqoff", 25,
+     "] NMI watchdog: Watchdog detected hard LOCKUP on cpu 0",
+     "---[ end Kernel panic - not syncing: Hard LOCKUP ]---"},
+    {"logs/rcu-stall.log", "INFO: rcu detected stall in rs_scan_inputs", 25,
+     "] rcu: INFO: rcu_preempt self-detected stall on CPU", "]  </TASK>"},
+    {"logs/hung-task.log", "INFO: task hung in rs_channel_lock", 25,
+     "] INFO: task insmod:115 blocked for more than 120 seconds.", "]  </TASK>"},
+    {"logs/panic-vfs.log", "kernel panic: VFS: Unable to mount root fs on unknown-block(0,0)", 22,
+     "] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
+     "---[ end Kernel panic - not syncing: VFS: Unable to mount root fs on "
+     "unknown-block(0,0) ]---"},
 };
 
 static int ends_with(const char *s, const char *suffix)
@@ -267,12 +290,14 @@ static void test_kinds(void)
 			continue;
 		}
 		tap_is_str(r.crashes[0].title, k->title, "  ... its title");
-		tap_is_int((long long)r.crashes[0].line, (long long)k->line, "  ... its first line");
+		tap_is_int((long long)r.crashes[0].line, (long long)k->line,
+			   "  ... its first line");
 		{
 			char *first = first_line(r.crashes[0].report);
 			char *last = last_line(r.crashes[0].report);
 
-			if (!tap_ok(ends_with(first, k->first), "  ... the report starts at the marker line"))
+			if (!tap_ok(ends_with(first, k->first),
+				    "  ... the report starts at the marker line"))
 				printf("#   first line: '%s'\n", first);
 			tap_like(last, k->last, "  ... and ends where the report ends");
 			free(first);
@@ -297,7 +322,8 @@ static void test_oops_report(void)
 	tap_is_int((long long)r.n, 1, "the Oops, its panic and the register summary are one crash");
 	first = first_line(r.crashes[0].report);
 	last = last_line(r.crashes[0].report);
-	tap_is_str(first, "[    2.318411] BUG: unable to handle page fault for address: ffffc900001c5000",
+	tap_is_str(first,
+		   "[    2.318411] BUG: unable to handle page fault for address: ffffc900001c5000",
 		   "the report starts at the BUG line");
 	tap_ok(strstr(last, "---[ end Kernel panic - not syncing: Fatal exception ]---") != NULL,
 	       "the report ends at the end-Kernel-panic line");
@@ -305,8 +331,14 @@ static void test_oops_report(void)
 		 "the Fatal-exception panic joined the report");
 	tap_like(r.crashes[0].report, "---[ end trace 0000000000000000 ]---\n",
 		 "the report holds the end-trace line");
-	tap_is_int((long long)count_lines(r.crashes[0].report), 76 - 25 + 1,
-		   "the report has every line from BUG to the end of the panic");
+	{
+		size_t from, to;
+
+		grep_lines("logs/oops-page-fault.log", "] BUG: unable", &from, 1);
+		grep_lines("logs/oops-page-fault.log", "---[ end Kernel panic", &to, 1);
+		tap_is_int((long long)count_lines(r.crashes[0].report), (long long)(to - from + 1),
+			   "the report has every line from BUG to the end of the panic");
+	}
 	tap_ok(strstr(r.crashes[0].report, "refsensor: c291-bad.sys: instance 2") == NULL,
 	       "nothing before the BUG line is in it");
 	free(first);
@@ -331,14 +363,17 @@ static void test_other_boot(void)
 	fb = first_line(b.crashes[0].report);
 	tap_ok(strcmp(fa, fb) != 0, "other addresses, timestamps, PID, CPU and caller ids...");
 	tap_is_str(b.crashes[0].title, a.crashes[0].title, "  ... the identical title");
-	tap_like(fb, "[  T131] BUG: unable to handle page fault", "the caller id is part of the kept line");
-	tap_ok(b.in_report_at_eof, "without a panic the report waits for what the kernel prints next");
+	tap_like(fb, "[  T131] BUG: unable to handle page fault",
+		 "the caller id is part of the kept line");
+	tap_ok(b.in_report_at_eof,
+	       "without a panic the report waits for what the kernel prints next");
 	tap_ok(strstr(b.crashes[0].report, "Killed") == NULL,
 	       "user-space output after the report is not part of it");
 	{
 		char *last = last_line(b.crashes[0].report);
 
-		tap_like(last, "] CR2: ffffb7a2c0113000 CR3:", "the trailing register summary joined it");
+		tap_like(last,
+			 "] CR2: ffffb7a2c0113000 CR3:", "the trailing register summary joined it");
 		free(last);
 	}
 	free(fa);
@@ -355,7 +390,8 @@ static void test_warning_completes(void)
 	run_init(&r);
 	load("logs/warning.log", &sb);
 	run_feed(&r, sb.buf, sb.len, 0);
-	tap_is_int((long long)r.n, 1, "a WARNING the kernel survives is complete at the next kernel line");
+	tap_is_int((long long)r.n, 1,
+		   "a WARNING the kernel survives is complete at the next kernel line");
 	tap_ok(!detector_in_report(r.det), "  ... and the detector is idle again");
 	run_finish(&r);
 	tap_is_int((long long)r.n, 1, "  ... and flush adds nothing");
@@ -377,17 +413,20 @@ static void test_interleaved(void)
 		return;
 	}
 	tap_is_str(r.crashes[0].title, PF_TITLE, "interleaved: the title");
-	tap_is_int((long long)r.crashes[0].line, 25, "interleaved: the line where the kernel's BUG starts");
+	tap_is_int((long long)r.crashes[0].line, 25,
+		   "interleaved: the line where the kernel's BUG starts");
 	first = first_line(r.crashes[0].report);
-	tap_is_str(first,
-		   "bootproof-agent: loading content...[    2.799627] BUG: unable to handle page fault "
-		   "for address: ffffd04380076000",
-		   "interleaved: a BUG after unterminated user output still starts the report");
+	tap_is_str(
+	    first,
+	    "bootproof-agent: loading content...[    2.799627] BUG: unable to handle page fault "
+	    "for address: ffffd04380076000",
+	    "interleaved: a BUG after unterminated user output still starts the report");
 	tap_like(r.crashes[0].report, "\nbootproof-agent: heartbeat 2\n",
 		 "interleaved: user-space lines inside the report are kept");
 	tap_like(r.crashes[0].report, "\nBUG: this line is user output that looks like a report\n",
 		 "interleaved: user output that looks like a marker does not split the report");
-	tap_like(r.crashes[0].report, "---[ end Kernel panic", "interleaved: the report runs to its end");
+	tap_like(r.crashes[0].report, "---[ end Kernel panic",
+		 "interleaved: the report runs to its end");
 	free(first);
 	run_release(&r);
 }
@@ -403,7 +442,8 @@ static void test_ansi_cr(void)
 		run_release(&r);
 		return;
 	}
-	tap_is_str(r.crashes[0].title, PF_TITLE, "escapes and CRs: the title (RIP had an escape mid-name)");
+	tap_is_str(r.crashes[0].title, PF_TITLE,
+		   "escapes and CRs: the title (RIP had an escape mid-name)");
 	first = first_line(r.crashes[0].report);
 	tap_is_str(first,
 		   "[    2.799627] BUG: unable to handle page fault for address: ffffd04380076000",
@@ -412,7 +452,8 @@ static void test_ansi_cr(void)
 	       "escapes and CRs: none left in the report");
 	tap_like(r.crashes[0].report, "RIP: 0010:refsensor_eval+0x73/0xf0 [refsensor]\n",
 		 "escapes and CRs: the RIP line reads clean");
-	tap_like(r.crashes[0].report, "\nstatus: loading\n", "escapes and CRs: interleaved escaped output kept as text");
+	tap_like(r.crashes[0].report, "\nstatus: loading\n",
+		 "escapes and CRs: interleaved escaped output kept as text");
 	free(first);
 	run_release(&r);
 }
@@ -431,7 +472,8 @@ static void test_non_utf8(void)
 	tap_is_int((long long)r.crashes[0].line, 26, "not UTF-8: the line");
 	tap_ok(clean_text(r.crashes[0].report), "not UTF-8: the report text is valid UTF-8");
 	tap_like(r.crashes[0].report, "Comm: ins?mod Tainted", "not UTF-8: a bad byte became '?'");
-	tap_like(r.crashes[0].report, "ffffd04380076000??\n", "not UTF-8: bytes after the marker line too");
+	tap_like(r.crashes[0].report, "ffffd04380076000??\n",
+		 "not UTF-8: bytes after the marker line too");
 	run_release(&r);
 }
 
@@ -451,7 +493,7 @@ static void test_big_line(void)
 	struct run r;
 
 	for (size_t i = 0; i < 1024 * 1024; i++)
-		strbuf_addch(&sb, "BUG: Oops "[i % 10]);
+		strbuf_addch(&sb, "noise BUG: Oops panic "[i % 22]);
 	strbuf_addch(&sb, '\n');
 	load("logs/oops-page-fault.log", &sb);
 	run_init(&r);
@@ -459,7 +501,8 @@ static void test_big_line(void)
 	run_finish(&r);
 	if (tap_is_int((long long)r.n, 1, "a 1 MiB line before the crash: one crash")) {
 		tap_is_str(r.crashes[0].title, PF_TITLE, "  ... the title");
-		tap_is_int((long long)r.crashes[0].line, 26, "  ... at the line after the long one");
+		tap_is_int((long long)r.crashes[0].line, 26,
+			   "  ... at the line after the long one");
 	} else {
 		diag_crashes(&r);
 	}
@@ -500,13 +543,14 @@ static void test_multi_boot(void)
 		const char *title;
 		size_t line;
 	} want[] = {
-		{"WARNING in refsensor_eval", 26},
-		{PF_TITLE, 93},
-		{"unexpected reboot", 177},
+	    {"WARNING in refsensor_eval", 26},
+	    {PF_TITLE, 93},
+	    {"unexpected reboot", 177},
 	};
 
 	run_log(&r, "logs/multi-boot.log", 0);
-	if (!tap_is_int((long long)r.n, 3, "four boots: a WARNING, a panic, an unannounced reboot")) {
+	if (!tap_is_int((long long)r.n, 3,
+			"four boots: a WARNING, a panic, an unannounced reboot")) {
 		diag_crashes(&r);
 		run_release(&r);
 		return;
@@ -515,9 +559,11 @@ static void test_multi_boot(void)
 		tap_is_str(r.crashes[i].title, want[i].title, "  ... title");
 		tap_is_int((long long)r.crashes[i].line, (long long)want[i].line, "  ... line");
 	}
-	tap_like(r.crashes[2].report, "] Linux version 6.1.0-56-amd64", "an unexpected reboot's report is the banner");
+	tap_like(r.crashes[2].report, "] Linux version 6.1.0-56-amd64",
+		 "an unexpected reboot's report is the banner");
 	tap_is_int((long long)count_lines(r.crashes[2].report), 1, "  ... alone");
-	tap_like(r.crashes[1].report, "Rebooting in 1 seconds..", "a panic that reboots ends at 'Rebooting in'");
+	tap_like(r.crashes[1].report, "Rebooting in 1 seconds..",
+		 "a panic that reboots ends at 'Rebooting in'");
 	run_release(&r);
 }
 
@@ -570,75 +616,89 @@ struct title_case {
 	const char *title;
 };
 
-#define CASE(name, title, ...) {name, T(__VA_ARGS__), TN(__VA_ARGS__), title}
+#define CASE(name, title, ...)                                                                     \
+	{                                                                                          \
+		name, T(__VA_ARGS__), TN(__VA_ARGS__), title                                       \
+	}
 
 static const struct title_case titles[] = {
-	CASE("Oops: general protection fault (6.9+ wording)", "general protection fault in rs_eval",
-	     "[    5.000001] Oops: general protection fault, probably for non-canonical address "
-	     "0xdffffc0000000001: 0000 [#1] PREEMPT SMP KASAN NOPTI",
-	     "[    5.000002] CPU: 1 PID: 77 Comm: insmod Not tainted 6.10.0 #1",
-	     "[    5.000003] RIP: 0010:rs_eval+0x1c/0x80 [refsensor]"),
-	CASE("a bare Oops", "Oops in rs_eval", "[    5.000001] Oops: 0002 [#1] SMP",
-	     "[    5.000003] RIP: 0010:rs_eval+0x1c/0x80 [refsensor]"),
-	CASE("scheduling while atomic", "BUG: scheduling while atomic in rs_wait",
-	     "[    1.000000] BUG: scheduling while atomic: insmod/67/0x00000002",
-	     "[    1.000001] Call Trace:", "[    1.000002]  <TASK>",
-	     "[    1.000003]  dump_stack_lvl+0x44/0x5c", "[    1.000004]  __schedule_bug.cold+0x7d/0x8b",
-	     "[    1.000005]  __schedule+0x6c8/0x9e0", "[    1.000006]  schedule+0x5a/0xd0",
-	     "[    1.000007]  rs_wait+0x22/0x40 [refsensor]", "[    1.000008]  </TASK>"),
-	CASE("sleeping in atomic context", "BUG: sleeping function called from invalid context in rs_lock",
-	     "[    1.000000] BUG: sleeping function called from invalid context at "
-	     "kernel/locking/mutex.c:580",
-	     "[    1.000001] in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 67, name: insmod",
-	     "[    1.000002] Call Trace:", "[    1.000003]  <TASK>",
-	     "[    1.000004]  dump_stack_lvl+0x44/0x5c", "[    1.000005]  __might_resched.cold+0xe/0x11",
-	     "[    1.000006]  ? mutex_lock+0x1a/0x40", "[    1.000007]  mutex_lock+0x1a/0x40",
-	     "[    1.000008]  rs_lock+0x10/0x20 [refsensor]", "[    1.000009]  </TASK>"),
-	CASE("a fault in memcpy names its caller", "BUG: unable to handle page fault in rs_copy_input",
-	     "[    2.000000] BUG: unable to handle page fault for address: ffffc900001c5000",
-	     "[    2.000001] RIP: 0010:memcpy_orig+0x10/0x120", "[    2.000002] Call Trace:",
-	     "[    2.000003]  <TASK>", "[    2.000004]  ? rs_other+0x1/0x2 [refsensor]",
-	     "[    2.000005]  rs_copy_input+0x33/0x50 [refsensor]", "[    2.000006]  </TASK>"),
-	CASE("KASAN in a generic helper names its caller", "KASAN: use-after-free Write in rs_store",
-	     "[    3.000000] BUG: KASAN: use-after-free in memcpy+0x20/0x60",
-	     "[    3.000001] Write of size 4 at addr ffff888004a3e8a0 by task insmod/112",
-	     "[    3.000002] Call Trace:", "[    3.000003]  <TASK>",
-	     "[    3.000004]  dump_stack_lvl+0x44/0x5c", "[    3.000005]  print_report+0x184/0x4be",
-	     "[    3.000006]  kasan_report+0xc9/0x100", "[    3.000007]  kasan_check_range+0x10b/0x1c0",
-	     "[    3.000008]  memcpy+0x20/0x60", "[    3.000009]  rs_store+0x11/0x30 [refsensor]"),
-	CASE("stack protector panic", "kernel panic: stack-protector: Kernel stack is corrupted in: refsensor_eval",
-	     "[    4.000000] Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: "
-	     "refsensor_eval+0x4f/0xc0 [refsensor]"),
-	CASE("panic message keeps short codes", "kernel panic: Attempted to kill init! exitcode=0x0000000b",
-	     "[    4.000000] Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b"),
-	CASE("panic message loses CPU numbers (cpu 1)", "kernel panic: Watchdog detected hard LOCKUP on cpu",
-	     "[    4.000000] Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 1"),
-	CASE("panic message loses CPU numbers (cpu 0)", "kernel panic: Watchdog detected hard LOCKUP on cpu",
-	     "[    9.000000] Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 0"),
-	CASE("a log without timestamps", "BUG: unable to handle page fault in rs_eval",
-	     "BUG: unable to handle page fault for address: ffffc900001c5000",
-	     "RIP: 0010:rs_eval+0x1c/0x80 [refsensor]"),
-	CASE("workqueue lockup", "BUG: workqueue lockup",
-	     "[   40.000000] BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 31s!",
-	     "[   40.000001] Showing busy workqueues and worker pools:"),
-	CASE("old-style soft lockup", "BUG: soft lockup in rs_spin",
-	     "[   30.000000] BUG: soft lockup - CPU#3 stuck for 23s! [insmod:1]",
-	     "[   30.000001] RIP: 0010:rs_spin+0x1/0x2 [refsensor]"),
-	CASE("address and pointer in a BUG line", "BUG: Bad rss-counter state",
-	     "[   30.000000] BUG: Bad rss-counter state mm:00000000c0ffee12 type:MM_ANONPAGES val:1"),
-	CASE("preemptible smp_processor_id", "BUG: using smp_processor_id() in preemptible code in rs_cpu",
-	     "[   30.000000] BUG: using smp_processor_id() in preemptible [00000000] code: insmod/67",
-	     "[   30.000001] caller is rs_cpu+0x10/0x20 [refsensor]", "[   30.000002] Call Trace:",
-	     "[   30.000003]  <TASK>", "[   30.000004]  dump_stack_lvl+0x44/0x5c",
-	     "[   30.000005]  check_preemption_disabled+0xd9/0xe0", "[   30.000006]  rs_cpu+0x10/0x20 [refsensor]"),
-	CASE("RCU stall seen from another CPU, no RIP", "INFO: rcu detected stall in rs_scan_inputs",
-	     "[   23.000000] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
-	     "[   23.000001] rcu: \t1-...!: (0 ticks this GP) idle=2a8c/1/0x4000000000000000",
-	     "[   23.000002] Sending NMI from CPU 0 to CPUs 1:", "[   23.000003] Call Trace:",
-	     "[   23.000004]  <IRQ>", "[   23.000005]  rcu_dump_cpu_stacks+0xf2/0x130",
-	     "[   23.000006]  rcu_sched_clock_irq.cold+0x2e0/0x3e0", "[   23.000007]  update_process_times+0x6e/0xa0",
-	     "[   23.000008]  </IRQ>", "[   23.000009]  <TASK>",
-	     "[   23.000010]  rs_scan_inputs+0x31/0x60 [refsensor]"),
+    CASE("Oops: general protection fault (6.9+ wording)", "general protection fault in rs_eval",
+	 "[    5.000001] Oops: general protection fault, probably for non-canonical address "
+	 "0xdffffc0000000001: 0000 [#1] PREEMPT SMP KASAN NOPTI",
+	 "[    5.000002] CPU: 1 PID: 77 Comm: insmod Not tainted 6.10.0 #1",
+	 "[    5.000003] RIP: 0010:rs_eval+0x1c/0x80 [refsensor]"),
+    CASE("a bare Oops", "Oops in rs_eval", "[    5.000001] Oops: 0002 [#1] SMP",
+	 "[    5.000003] RIP: 0010:rs_eval+0x1c/0x80 [refsensor]"),
+    CASE("scheduling while atomic", "BUG: scheduling while atomic in rs_wait",
+	 "[    1.000000] BUG: scheduling while atomic: insmod/67/0x00000002",
+	 "[    1.000001] Call Trace:", "[    1.000002]  <TASK>",
+	 "[    1.000003]  dump_stack_lvl+0x44/0x5c",
+	 "[    1.000004]  __schedule_bug.cold+0x7d/0x8b", "[    1.000005]  __schedule+0x6c8/0x9e0",
+	 "[    1.000006]  schedule+0x5a/0xd0", "[    1.000007]  rs_wait+0x22/0x40 [refsensor]",
+	 "[    1.000008]  </TASK>"),
+    CASE("sleeping in atomic context",
+	 "BUG: sleeping function called from invalid context in rs_lock",
+	 "[    1.000000] BUG: sleeping function called from invalid context at "
+	 "kernel/locking/mutex.c:580",
+	 "[    1.000001] in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 67, name: insmod",
+	 "[    1.000002] Call Trace:", "[    1.000003]  <TASK>",
+	 "[    1.000004]  dump_stack_lvl+0x44/0x5c",
+	 "[    1.000005]  __might_resched.cold+0xe/0x11", "[    1.000006]  ? mutex_lock+0x1a/0x40",
+	 "[    1.000007]  mutex_lock+0x1a/0x40", "[    1.000008]  rs_lock+0x10/0x20 [refsensor]",
+	 "[    1.000009]  </TASK>"),
+    CASE("a fault in memcpy names its caller", "BUG: unable to handle page fault in rs_copy_input",
+	 "[    2.000000] BUG: unable to handle page fault for address: ffffc900001c5000",
+	 "[    2.000001] RIP: 0010:memcpy_orig+0x10/0x120", "[    2.000002] Call Trace:",
+	 "[    2.000003]  <TASK>", "[    2.000004]  ? rs_other+0x1/0x2 [refsensor]",
+	 "[    2.000005]  rs_copy_input+0x33/0x50 [refsensor]", "[    2.000006]  </TASK>"),
+    CASE("KASAN in a generic helper names its caller", "KASAN: use-after-free Write in rs_store",
+	 "[    3.000000] BUG: KASAN: use-after-free in memcpy+0x20/0x60",
+	 "[    3.000001] Write of size 4 at addr ffff888004a3e8a0 by task insmod/112",
+	 "[    3.000002] Call Trace:", "[    3.000003]  <TASK>",
+	 "[    3.000004]  dump_stack_lvl+0x44/0x5c", "[    3.000005]  print_report+0x184/0x4be",
+	 "[    3.000006]  kasan_report+0xc9/0x100", "[    3.000007]  kasan_check_range+0x10b/0x1c0",
+	 "[    3.000008]  memcpy+0x20/0x60", "[    3.000009]  rs_store+0x11/0x30 [refsensor]"),
+    CASE(
+	"stack protector panic",
+	"kernel panic: stack-protector: Kernel stack is corrupted in: refsensor_eval",
+	"[    4.000000] Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: "
+	"refsensor_eval+0x4f/0xc0 [refsensor]"),
+    CASE("panic message keeps short codes",
+	 "kernel panic: Attempted to kill init! exitcode=0x0000000b",
+	 "[    4.000000] Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b"),
+    CASE("panic message loses CPU numbers (cpu 1)",
+	 "kernel panic: Watchdog detected hard LOCKUP on cpu",
+	 "[    4.000000] Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 1"),
+    CASE("panic message loses CPU numbers (cpu 0)",
+	 "kernel panic: Watchdog detected hard LOCKUP on cpu",
+	 "[    9.000000] Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 0"),
+    CASE("a log without timestamps", "BUG: unable to handle page fault in rs_eval",
+	 "BUG: unable to handle page fault for address: ffffc900001c5000",
+	 "RIP: 0010:rs_eval+0x1c/0x80 [refsensor]"),
+    CASE(
+	"workqueue lockup", "BUG: workqueue lockup",
+	"[   40.000000] BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 31s!",
+	"[   40.000001] Showing busy workqueues and worker pools:"),
+    CASE("old-style soft lockup", "BUG: soft lockup in rs_spin",
+	 "[   30.000000] BUG: soft lockup - CPU#3 stuck for 23s! [insmod:1]",
+	 "[   30.000001] RIP: 0010:rs_spin+0x1/0x2 [refsensor]"),
+    CASE("address and pointer in a BUG line", "BUG: Bad rss-counter state",
+	 "[   30.000000] BUG: Bad rss-counter state mm:00000000c0ffee12 type:MM_ANONPAGES val:1"),
+    CASE("preemptible smp_processor_id",
+	 "BUG: using smp_processor_id() in preemptible code in rs_cpu",
+	 "[   30.000000] BUG: using smp_processor_id() in preemptible [00000000] code: insmod/67",
+	 "[   30.000001] caller is rs_cpu+0x10/0x20 [refsensor]", "[   30.000002] Call Trace:",
+	 "[   30.000003]  <TASK>", "[   30.000004]  dump_stack_lvl+0x44/0x5c",
+	 "[   30.000005]  check_preemption_disabled+0xd9/0xe0",
+	 "[   30.000006]  rs_cpu+0x10/0x20 [refsensor]"),
+    CASE("RCU stall seen from another CPU, no RIP", "INFO: rcu detected stall in rs_scan_inputs",
+	 "[   23.000000] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
+	 "[   23.000001] rcu: \t1-...!: (0 ticks this GP) idle=2a8c/1/0x4000000000000000",
+	 "[   23.000002] Sending NMI from CPU 0 to CPUs 1:", "[   23.000003] Call Trace:",
+	 "[   23.000004]  <IRQ>", "[   23.000005]  rcu_dump_cpu_stacks+0xf2/0x130",
+	 "[   23.000006]  rcu_sched_clock_irq.cold+0x2e0/0x3e0",
+	 "[   23.000007]  update_process_times+0x6e/0xa0", "[   23.000008]  </IRQ>",
+	 "[   23.000009]  <TASK>", "[   23.000010]  rs_scan_inputs+0x31/0x60 [refsensor]"),
 };
 
 static void test_titles(void)
@@ -664,8 +724,8 @@ static void test_limits(void)
 	int ok = 1;
 
 	/* a report flooded by 5000 interleaved lines, the RIP line after them */
-	detector_line(d, "[    2.0] BUG: unable to handle page fault for address: ffffc900001c5000", 72,
-		      ++lineno);
+	detector_line(d, "[    2.0] BUG: unable to handle page fault for address: ffffc900001c5000",
+		      72, ++lineno);
 	for (int i = 0; i < 5000; i++) {
 		strbuf_reset(&sb);
 		strbuf_addf(&sb, "user-space noise %d %0100d", i, i);
@@ -674,8 +734,10 @@ static void test_limits(void)
 	detector_line(d, "[    2.1] RIP: 0010:rs_late+0x4f/0xc0 [refsensor]", 48, ++lineno);
 	detector_flush(d);
 	if (tap_ok(detector_next(d, &c) == 1, "a flooded report comes out")) {
-		tap_ok(bounded(c.report), "  ... its text bounded by DETECT_REPORT_MAX_LINES/_BYTES");
-		tap_ok(strncmp(c.report, "[    2.0] BUG: unable", 21) == 0, "  ... starting at the BUG line");
+		tap_ok(bounded(c.report),
+		       "  ... its text bounded by DETECT_REPORT_MAX_LINES/_BYTES");
+		tap_ok(strncmp(c.report, "[    2.0] BUG: unable", 21) == 0,
+		       "  ... starting at the BUG line");
 		tap_is_str(c.title, "BUG: unable to handle page fault in rs_late",
 			   "  ... the title still uses lines beyond the bound");
 		crash_release(&c);
@@ -685,13 +747,14 @@ static void test_limits(void)
 	strbuf_reset(&sb);
 	for (int i = 0; i < 3 * CONSOLE_LINE_MAX; i++)
 		strbuf_addch(&sb, 'x');
-	detector_line(d, "[    2.0] BUG: unable to handle page fault for address: ffffc900001c5000", 72,
-		      ++lineno);
+	detector_line(d, "[    2.0] BUG: unable to handle page fault for address: ffffc900001c5000",
+		      72, ++lineno);
 	for (int i = 0; i < 100; i++)
 		detector_line(d, sb.buf, sb.len, ++lineno); /* longer than a console line */
 	detector_flush(d);
 	if (tap_ok(detector_next(d, &c) == 1, "a report of overlong lines comes out")) {
-		tap_ok(strlen(c.report) <= DETECT_REPORT_MAX_BYTES, "  ... within DETECT_REPORT_MAX_BYTES");
+		tap_ok(strlen(c.report) <= DETECT_REPORT_MAX_BYTES,
+		       "  ... within DETECT_REPORT_MAX_BYTES");
 		crash_release(&c);
 	}
 
@@ -704,7 +767,7 @@ static void test_limits(void)
 	detector_flush(d);
 	if (tap_ok(detector_next(d, &c) == 1, "a panic with a 600-byte message")) {
 		tap_ok(strlen(c.title) <= DETECT_TITLE_MAX && clean_text(c.title) &&
-			       strncmp(c.title, "kernel panic: \xc3\xa9", 16) == 0,
+			   strncmp(c.title, "kernel panic: \xc3\xa9", 16) == 0,
 		       "  ... has a capped, valid UTF-8 title");
 		crash_release(&c);
 	}
@@ -717,7 +780,8 @@ static void test_limits(void)
 		n++;
 		crash_release(&c);
 	}
-	tap_is_int((long long)n, DETECT_QUEUE_MAX, "a reboot loop queues at most DETECT_QUEUE_MAX crashes");
+	tap_is_int((long long)n, DETECT_QUEUE_MAX,
+		   "a reboot loop queues at most DETECT_QUEUE_MAX crashes");
 	tap_ok(ok, "  ... each an unexpected reboot");
 
 	strbuf_release(&sb);
@@ -726,12 +790,70 @@ static void test_limits(void)
 	crash_release(NULL);
 }
 
+/* Lines of every log shuffled together with garbage: whatever comes out is sane. */
+static void test_shuffled(void)
+{
+	static const char *const logs[] = {
+	    "logs/oops-page-fault.log", "logs/kasan.log",     "logs/hard-lockup.log",
+	    "logs/hung-task.log",	"logs/ansi-cr.log",   "logs/non-utf8.log",
+	    "logs/multi-boot.log",	"logs/panic-vfs.log",
+	};
+	struct strbuf all = STRBUF_INIT, mixed = STRBUF_INIT;
+	const char **lines = NULL;
+	size_t nr = 0, alloc = 0, crashes = 0;
+	uint32_t x = 4711;
+	struct run r;
+	int sane = 1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(logs); i++)
+		load(logs[i], &all);
+	for (char *p = all.buf, *nl; p < all.buf + all.len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(all.buf + all.len - p));
+		if (!nl)
+			break;
+		*nl = '\0';
+		ALLOC_GROW(lines, nr + 1, alloc);
+		lines[nr++] = p;
+	}
+	for (int round = 0; round < 20000; round++) {
+		x = x * 1103515245 + 12345;
+		if ((x >> 16) % 50 == 0) {
+			for (int k = 0; k < 40; k++)
+				strbuf_addch(&mixed, (char)(x >> (k % 24)));
+		} else {
+			strbuf_adds(&mixed, lines[(x >> 8) % nr]);
+		}
+		strbuf_addch(&mixed, '\n');
+	}
+	run_init(&r);
+	for (size_t off = 0; off < mixed.len; off += 777) {
+		run_feed(&r, mixed.buf + off, mixed.len - off < 777 ? mixed.len - off : 777, 0);
+		for (size_t i = 0; i < r.n; i++) {
+			sane &= clean_text(r.crashes[i].title) &&
+				!strchr(r.crashes[i].title, '\n') &&
+				strlen(r.crashes[i].title) <= DETECT_TITLE_MAX &&
+				clean_text(r.crashes[i].report) && bounded(r.crashes[i].report);
+			crash_release(&r.crashes[i]);
+		}
+		crashes += r.n;
+		r.n = 0;
+	}
+	run_finish(&r);
+	crashes += r.n;
+	tap_ok(crashes > 0 && sane,
+	       "20000 shuffled lines and garbage: clean titles, bounded reports");
+	run_release(&r);
+	free(lines);
+	strbuf_release(&all);
+	strbuf_release(&mixed);
+}
+
 /* ---- the real guest recordings ---- */
 
 static void test_real_logs(void)
 {
-	static const size_t bad_lines[] = {351, 764, 1175};
 	char *bad = data_path("linux-v1-bad-291.log");
+	size_t want[16], nwant;
 	struct run r;
 
 	if (access(bad, R_OK) != 0) {
@@ -740,15 +862,21 @@ static void test_real_logs(void)
 		return;
 	}
 	free(bad);
+	/* the recording may be redone: where the crashes are comes from a plain search */
+	nwant = grep_lines("linux-v1-bad-291.log", "] BUG: unable to handle page fault", want,
+			   ARRAY_SIZE(want));
 	run_log(&r, "linux-v1-bad-291.log", 4096);
-	if (tap_is_int((long long)r.n, 3, "sensor v1 + bad channel file 291: three boots, three crashes")) {
-		for (size_t i = 0; i < 3; i++) {
+	tap_ok(nwant >= 1, "sensor v1 + bad channel file 291: the recording has a page fault");
+	if (tap_is_int((long long)r.n, (long long)nwant, "  ... one crash per boot")) {
+		for (size_t i = 0; i < r.n; i++) {
 			char *last = last_line(r.crashes[i].report);
 
 			tap_is_str(r.crashes[i].title, PF_TITLE, "  ... the same title each boot");
-			tap_is_int((long long)r.crashes[i].line, (long long)bad_lines[i], "  ... at the BUG line");
-			tap_like(last, "Rebooting in 1 seconds..", "  ... the report runs to the reboot");
-			tap_like(r.crashes[i].report, "RIP: 0010:refsensor_eval+0x73/0xf0 [refsensor]",
+			tap_is_int((long long)r.crashes[i].line, (long long)want[i],
+				   "  ... at the BUG line");
+			tap_like(last, "Rebooting in 1 seconds..",
+				 "  ... the report runs to the reboot");
+			tap_like(r.crashes[i].report, "RIP: 0010:refsensor_eval+",
 				 "  ... and holds the RIP");
 			free(last);
 		}
@@ -859,9 +987,10 @@ static void test_cmd_scan(void)
 			    "unexpected reboot\t%s:177\n",
 			    multi, multi, multi);
 		tap_is_str(out.buf, want.buf, "  ... the other files are still scanned");
-		tap_is_str(errs.buf,
-			   "bootproof scan: cannot open '/nonexistent/x.log': No such file or directory\n",
-			   "  ... the error on stderr");
+		tap_is_str(
+		    errs.buf,
+		    "bootproof scan: cannot open '/nonexistent/x.log': No such file or directory\n",
+		    "  ... the error on stderr");
 	}
 	strbuf_reset(&out);
 	strbuf_reset(&errs);
@@ -886,10 +1015,13 @@ static void test_cmd_scan(void)
 	if (access(real, R_OK) == 0) {
 		char *argv[] = {"scan", real, NULL};
 
+		size_t lines[16],
+		    n = grep_lines("linux-v1-bad-291.log", "] BUG: unable", lines, 16);
+
 		status = run_scan(2, argv, &out, &errs);
 		strbuf_reset(&want);
-		strbuf_addf(&want, "%s\t%s:351\n%s\t%s:764\n%s\t%s:1175\n", PF_TITLE, real, PF_TITLE,
-			    real, PF_TITLE, real);
+		for (size_t i = 0; i < n; i++)
+			strbuf_addf(&want, "%s\t%s:%zu\n", PF_TITLE, real, lines[i]);
 		tap_ok(status == 0, "bootproof scan of the real bad-291 log: exit 0 with crashes");
 		tap_is_str(out.buf, want.buf, "  ... one line per boot");
 	} else {
@@ -958,7 +1090,8 @@ int main(int argc, char **argv)
 	(void)argc;
 	datadir = find_datadir(argv[0]);
 	if (!datadir) {
-		printf("Bail out! cannot find tests/data/logs (run from the project root or set BP_TESTDATA)\n");
+		printf("Bail out! cannot find tests/data/logs (run from the project root or set "
+		       "BP_TESTDATA)\n");
 		return 1;
 	}
 	test_kinds();
@@ -975,6 +1108,7 @@ int main(int argc, char **argv)
 	test_chunking();
 	test_titles();
 	test_limits();
+	test_shuffled();
 	test_real_logs();
 	test_scan_file();
 	test_cmd_scan();

@@ -1,0 +1,57 @@
+#!/bin/sh
+# bench.sh - `make bench`: the speed figures of issue 3, measured side by side
+# in one invocation on the reference guest, medians over several runs.
+#
+#   floor      qemu-system-x86_64 alone, same kernel/initrd/disk/flags, exec -> marker
+#   cold       a harness cold-boot trial: QEMU start -> boot judged clean
+#   snap       a harness snapshot trial (restore, push bad content live, crash judged)
+#   j2/j1      throughput of 8 single-boot trials, -j 2 versus -j 1
+#   detect_ms  panic line's bytes arriving -> verdict recorded
+#   rss_mib    the harness process's peak RSS while 2 VMs run
+#
+# The last line is the one-line summary. No figure here is asserted by a test.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/lib.sh"
+FLOOR=$BUILD/tests/bench/floor
+RUNS=${BENCH_RUNS:-5}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+
+{
+	echo "  - {name: cold, image: linux, sensor: v1, content: good-291, boots: $RUNS, expect: clean}"
+	echo "  - {name: crash, image: linux, sensor: v1, content: bad-291, boots: $RUNS, expect: crash}"
+	for i in 1 2 3 4 5 6 7 8; do
+		echo "  - {name: par$i, image: linux, sensor: v1, content: good-291, boots: 1, expect: clean}"
+	done
+} | write_suite "$T/suite.yaml"
+
+echo "bench: $RUNS runs each; cold and crash trials first" >&2
+"$BP" run -c "$T/suite.yaml" -r "$T/r1" --keep -j 1 cold crash >/dev/null || { echo "bench: run failed" >&2; exit 1; }
+J1=$T/r1/latest/results.json
+cold_ms=$(jq -r '.scenarios[] | select(.name == "cold") | .boots[].duration_s * 1000' "$J1" | median)
+detect_ms=$(jq -r '.scenarios[] | select(.name == "crash") | .boots[].detect_ms' "$J1" | median)
+disk=$(jq -r .work_dir "$J1")/0/system.qcow2
+img=$ROOT/build/images/linux
+append=$(grep -A8 '^  linux:' "$ROOT/scenarios.yaml" | sed -n 's/^ *append: "\(.*\)"/\1/p')
+
+echo "bench: floor (qemu alone, same flags) x $RUNS" >&2
+floor_ms=$(for i in $(seq "$RUNS"); do "$FLOOR" "$img/vmlinuz" "$img/initrd.img" "$append" "$disk" "bootproof: boot complete"; done | median)
+rm -rf "$(jq -r .work_dir "$J1")"
+
+echo "bench: 8 single-boot trials, -j 1 then -j 2" >&2
+"$BP" run -c "$T/suite.yaml" -r "$T/rj1" -j 1 par1 par2 par3 par4 par5 par6 par7 par8 >/dev/null
+"$BP" run -c "$T/suite.yaml" -r "$T/rj2" -j 2 par1 par2 par3 par4 par5 par6 par7 par8 >/dev/null
+t_j1=$(jq -r .trials_s "$T/rj1/latest/results.json")
+t_j2=$(jq -r .trials_s "$T/rj2/latest/results.json")
+rss_mib=$(jq -r '.harness_peak_rss_kib / 1024 | . * 10 | round / 10' "$T/rj2/latest/results.json")
+
+printf '%-44s %10s\n' "measure" "value"
+printf '%-44s %10.1f\n' "floor: qemu alone to marker (ms, median)" "$floor_ms"
+printf '%-44s %10.1f\n' "cold-boot trial to verdict (ms, median)" "$cold_ms"
+printf '%-44s %10s\n' "snapshot trial (ms)" "n/a"
+printf '%-44s %10.1f\n' "8 trials -j 1 (s)" "$t_j1"
+printf '%-44s %10.1f\n' "8 trials -j 2 (s)" "$t_j2"
+printf '%-44s %10.2f\n' "detection latency (ms, median)" "$detect_ms"
+printf '%-44s %10.1f\n' "harness peak RSS with 2 VMs (MiB)" "$rss_mib"
+echo "bench: cold/floor=$(ratio "$cold_ms" "$floor_ms") snap/cold=n/a j2/j1=$(ratio "$t_j1" "$t_j2") detect_ms=$(printf '%.1f' "$detect_ms") rss_mib=$rss_mib"
