@@ -92,7 +92,7 @@ deps:
 
 demo: deps
 	$(MAKE) all
-	$(O)/bootproof run scenarios.yaml
+	$(O)/bootproof run -c scenarios.yaml
 
 check: deps
 	$(MAKE) all tests
