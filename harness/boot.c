@@ -203,7 +203,7 @@ void boot_start(struct boot *b, const struct boot_params *p, struct boot_result 
 	memset(b, 0, sizeof(*b));
 	b->p = *p;
 	b->res = res;
-	b->vm.serial_fd = -1;
+	b->vm.serial_fd = b->vm.update_fd = -1;
 	b->vm.proc.pidfd = -1;
 	b->det = detector_new();
 	console_init(&b->con, on_line, b);

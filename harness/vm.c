@@ -38,10 +38,12 @@ static char *opt_escape(const char *s)
 	return strbuf_detach(&sb);
 }
 
-char **vm_argv(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock)
+char **vm_argv(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock,
+	       const char *update_sock)
 {
 	struct argv_builder b = {0};
 	char *q = opt_escape(qmp_sock), *s = opt_escape(serial_sock), *d = opt_escape(cfg->disk);
+	char *u = opt_escape(update_sock);
 
 	argv_push(&b, vm_qemu_binary());
 	argv_push(&b, "-accel");
@@ -83,6 +85,18 @@ char **vm_argv(const struct vm_config *cfg, const char *qmp_sock, const char *se
 	 */
 	argv_push(&b, "-action");
 	argv_push(&b, "reboot=shutdown,shutdown=poweroff,panic=none");
+	/* Content delivery: no guest networking, a virtio-serial port to the agent. */
+	argv_push(&b, "-device");
+	argv_push(&b, "virtio-serial-pci");
+	argv_push(&b, "-chardev");
+	argv_pushf(&b, "socket,id=upd,path=%s", u);
+	argv_push(&b, "-device");
+	argv_push(&b, "virtserialport,chardev=upd,name=org.bootproof.update");
+	if (cfg->incoming) {
+		argv_push(&b, "-incoming");
+		argv_push(&b, "defer");
+	}
+	free(u);
 	free(q);
 	free(s);
 	free(d);
@@ -109,29 +123,34 @@ static int listen_unix(const char *path, struct bp_error *err)
 	return fd;
 }
 
-/* Accept QEMU's connections to both listening sockets, or fail if it exits or times out. */
-static int accept_both(struct vm *vm, int lq, int ls, int *ret_q, int *ret_s, int64_t deadline,
-		       struct bp_error *err)
+/* Accept QEMU's connection on each listening socket, or fail if it exits or times out. */
+static int accept_all(struct vm *vm, const int *listen_fds, int *ret_fds, int n, int64_t deadline,
+		      struct bp_error *err)
 {
-	*ret_q = *ret_s = -1;
-	while (*ret_q < 0 || *ret_s < 0) {
-		struct pollfd p[3] = {{lq, POLLIN, 0}, {ls, POLLIN, 0}, {vm->proc.pidfd, POLLIN, 0}};
+	struct pollfd p[4];
+	int pending = n;
+
+	for (int i = 0; i < n; i++)
+		ret_fds[i] = -1;
+	while (pending) {
 		int64_t left = deadline - now_ms();
 
 		if (left <= 0)
 			return error_set(err, "qemu did not connect within the startup deadline");
-		if (*ret_q >= 0)
-			p[0].fd = -1;
-		if (*ret_s >= 0)
-			p[1].fd = -1;
-		if (poll(p, 3, (int)left) < 0 && errno != EINTR)
+		for (int i = 0; i < n; i++)
+			p[i] = (struct pollfd){ret_fds[i] < 0 ? listen_fds[i] : -1, POLLIN, 0};
+		p[n] = (struct pollfd){vm->proc.pidfd, POLLIN, 0};
+		if (poll(p, (nfds_t)n + 1, (int)left) < 0 && errno != EINTR)
 			return error_set(err, "poll: %s", strerror(errno));
-		if (p[2].revents)
+		if (p[n].revents)
 			return error_set(err, "qemu exited during startup");
-		if (p[0].revents & POLLIN)
-			*ret_q = accept4(lq, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (p[1].revents & POLLIN)
-			*ret_s = accept4(ls, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		for (int i = 0; i < n; i++)
+			if (p[i].revents & POLLIN) {
+				ret_fds[i] = accept4(listen_fds[i], NULL, NULL,
+						     SOCK_CLOEXEC | SOCK_NONBLOCK);
+				if (ret_fds[i] >= 0)
+					pending--;
+			}
 	}
 	return 0;
 }
@@ -159,27 +178,30 @@ out:
 
 int vm_start(struct vm *vm, const struct vm_config *cfg, int timeout_ms, struct bp_error *err)
 {
-	char *qpath = xasprintf("%s/qmp.sock", cfg->run_dir);
-	char *spath = xasprintf("%s/serial.sock", cfg->run_dir);
+	static const char *const names[] = {"qmp.sock", "serial.sock", "update.sock"};
+	char *paths[3];
 	char **argv = NULL;
-	int lq = -1, ls = -1, fq = -1, fs = -1, ret = -1;
+	int lfd[3] = {-1, -1, -1}, fd[3] = {-1, -1, -1}, ret = -1;
 	int64_t deadline = now_ms() + timeout_ms;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->proc.pidfd = vm->serial_fd = -1;
+	vm->proc.pidfd = vm->serial_fd = vm->update_fd = -1;
 	vm->log_path = xasprintf("%s/qemu.log", cfg->run_dir);
-	if ((lq = listen_unix(qpath, err)) < 0 || (ls = listen_unix(spath, err)) < 0)
-		goto out;
-	argv = vm_argv(cfg, qpath, spath);
+	for (int i = 0; i < 3; i++)
+		paths[i] = xasprintf("%s/%s", cfg->run_dir, names[i]);
+	for (int i = 0; i < 3; i++)
+		if ((lfd[i] = listen_unix(paths[i], err)) < 0)
+			goto out;
+	argv = vm_argv(cfg, paths[0], paths[1], paths[2]);
 	vm->started_ns = now_ns();
 	if (proc_spawn(&vm->proc, argv, vm->log_path, err) < 0)
 		goto out;
-	if (accept_both(vm, lq, ls, &fq, &fs, deadline, err) < 0)
+	if (accept_all(vm, lfd, fd, 3, deadline, err) < 0)
 		goto out;
-	vm->qmp = qmp_new(fq);
-	fq = -1;
-	vm->serial_fd = fs;
-	fs = -1;
+	vm->qmp = qmp_new(fd[0]);
+	vm->serial_fd = fd[1];
+	vm->update_fd = fd[2];
+	fd[0] = fd[1] = fd[2] = -1;
 	if (qmp_handshake(vm->qmp, (int)(deadline - now_ms()), err) < 0)
 		goto out;
 	ret = 0;
@@ -188,18 +210,14 @@ out:
 		vm_stop(vm, 0);
 		error_add_qemu_log(err, vm->log_path);
 	}
-	if (fq >= 0)
-		close(fq);
-	if (fs >= 0)
-		close(fs);
-	if (lq >= 0)
-		close(lq);
-	if (ls >= 0)
-		close(ls);
-	unlink(qpath);
-	unlink(spath);
-	free(qpath);
-	free(spath);
+	for (int i = 0; i < 3; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		if (lfd[i] >= 0)
+			close(lfd[i]);
+		unlink(paths[i]);
+		free(paths[i]);
+	}
 	argv_free(argv);
 	return ret;
 }
@@ -238,7 +256,9 @@ void vm_release(struct vm *vm)
 	vm->qmp = NULL;
 	if (vm->serial_fd >= 0)
 		close(vm->serial_fd);
-	vm->serial_fd = -1;
+	if (vm->update_fd >= 0)
+		close(vm->update_fd);
+	vm->serial_fd = vm->update_fd = -1;
 	free(vm->log_path);
 	vm->log_path = NULL;
 }

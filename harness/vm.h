@@ -1,9 +1,10 @@
 /*
  * vm - the QEMU backend: one supervised qemu-system-x86_64 process.
  *
- * The harness listens on two unix sockets in the VM's run directory (QMP
- * and the serial console) and QEMU connects to them as a client, so there is
- * no race and no output is lost. QEMU starts paused (-S); vm_start() returns
+ * The harness listens on three unix sockets in the VM's run directory (QMP,
+ * the serial console, and the virtio-serial port org.bootproof.update over
+ * which content reaches the guest's agent) and QEMU connects to them as a
+ * client, so there is no race and no output is lost. QEMU starts paused (-S); vm_start() returns
  * once both connections are accepted and QMP is negotiated, and vm_cont()
  * lets the guest run. QEMU is a supervised child (proc.h): it dies with the
  * harness and proc_kill_all() ends it from a signal handler.
@@ -29,18 +30,26 @@ struct vm_config {
 	const char *disk;    /* per-trial qcow2 overlay */
 	int memory_mib;
 	const char *run_dir; /* where the sockets and qemu.log go; must exist */
+	/*
+	 * Start with -incoming defer: the caller restores a saved state (see
+	 * snapshot.h) before vm_cont(). The device set is identical either way,
+	 * so a state saved from one VM restores into another.
+	 */
+	int incoming;
 };
 
 struct vm {
 	struct proc proc; /* proc.pidfd is readable once QEMU has exited */
 	int serial_fd;    /* the guest's serial console stream */
+	int update_fd;    /* the guest's virtio-serial port org.bootproof.update */
 	struct qmp *qmp;
 	char *log_path;   /* QEMU's own stdout/stderr */
 	int64_t started_ns;
 };
 
 /* Build the argv for cfg (NULL-terminated, caller frees with argv_free). */
-char **vm_argv(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock);
+char **vm_argv(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock,
+	       const char *update_sock);
 
 /* Start QEMU paused and connect; on failure nothing is left running. */
 int vm_start(struct vm *vm, const struct vm_config *cfg, int timeout_ms, struct bp_error *err);

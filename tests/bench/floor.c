@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 	cfg.initrd = argv[2];
 	cfg.append = argv[3];
 	cfg.disk = argv[4];
-	qargv = vm_argv(&cfg, "unused-qmp", "unused-serial");
+	qargv = vm_argv(&cfg, "unused-qmp", "unused-serial", "unused-update");
 	for (char **p = qargv; *p; p++)
 		n++;
 	out = calloc(n + 3, sizeof(*out));
@@ -44,6 +44,13 @@ int main(int argc, char **argv)
 		if (!strcmp(*p, "-S"))
 			continue;
 		if (!strcmp(*p, "-mon") || (!strcmp(*p, "-chardev") && p[1] && strstr(p[1], "id=qmp"))) {
+			p++;
+			continue;
+		}
+		if (!strcmp(*p, "-chardev") && p[1] && strstr(p[1], "id=upd")) {
+			/* The agent's port exists but nobody serves it, as when the harness is idle. */
+			out[n++] = "-chardev";
+			out[n++] = "null,id=upd";
 			p++;
 			continue;
 		}

@@ -1,0 +1,981 @@
+/*
+ * report-html - index.html and report_render() (see report-html.h).
+ */
+#include "report-html.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report-junit.h"
+
+#define SIGNATURE_MAX 200
+#define TIMELINE_PX 760
+#define TIMELINE_GAP 2
+#define BAR_H 26
+#define EXCERPT_MAX (64 * 1024)
+
+/* ---- shared helpers ---------------------------------------------------- */
+
+int report_load(const char *run_dir, json_t **ret, struct bp_error *err)
+{
+	char *path = xasprintf("%s/results.json", run_dir);
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr);
+	const char *schema;
+	int ret_code = -1;
+
+	*ret = NULL;
+	if (!root) {
+		if (jerr.line < 0 || (jerr.line == -1 && jerr.column == -1))
+			error_set(err, "cannot read '%s': %s", path, jerr.text);
+		else
+			error_set(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		goto out;
+	}
+	schema = rj_str(root, "schema");
+	if (!json_is_object(root) || !schema || strcmp(schema, RESULTS_SCHEMA_NAME)) {
+		error_set(err, "'%s' is not a bootproof results file (no \"schema\": \"%s\")", path,
+			  RESULTS_SCHEMA_NAME);
+		goto out;
+	}
+	if (!json_is_integer(json_object_get(root, "schema_version")) ||
+	    rj_int(root, "schema_version") != RESULTS_SCHEMA_SUPPORTED) {
+		error_set(err, "'%s': unsupported schema_version %lld (this bootproof reads %d)",
+			  path, rj_int(root, "schema_version"), RESULTS_SCHEMA_SUPPORTED);
+		goto out;
+	}
+	if (!rj_str(root, "run_id") || !json_is_array(json_object_get(root, "scenarios"))) {
+		error_set(err, "'%s': no \"run_id\" or no \"scenarios\" array", path);
+		goto out;
+	}
+	*ret = root;
+	root = NULL;
+	ret_code = 0;
+out:
+	json_decref(root);
+	free(path);
+	return ret_code;
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+char *report_signature(const char *title)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int pending_space = 0;
+
+	for (const char *p = title ? title : ""; *p; p++) {
+		if (is_space(*p)) {
+			pending_space = sb.len > 0;
+			continue;
+		}
+		if (pending_space)
+			strbuf_addch(&sb, ' ');
+		pending_space = 0;
+		strbuf_addch(&sb, *p);
+	}
+	if (sb.len > SIGNATURE_MAX) {
+		size_t n = SIGNATURE_MAX;
+
+		/* Back up to the start of a UTF-8 character. */
+		while (n > 0 && ((unsigned char)sb.buf[n] & 0xc0) == 0x80)
+			n--;
+		sb.len = n;
+		sb.buf[n] = '\0';
+	}
+	if (!sb.len)
+		strbuf_adds(&sb, "(untitled crash)");
+	return strbuf_detach(&sb);
+}
+
+/*
+ * Decode one UTF-8 character at s (n bytes available). Returns its length
+ * and sets *cp, or returns 0 for an invalid, overlong or truncated sequence.
+ */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
+{
+	unsigned c = s[0], min;
+	size_t len;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, c &= 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, c &= 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
+
+void markup_escape(struct strbuf *sb, const char *s, size_t len, int flags)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	strbuf_grow(sb, len + len / 8);
+	while (p < end) {
+		unsigned cp;
+		size_t n = utf8_decode(p, (size_t)(end - p), &cp);
+
+		if (!n) {
+			strbuf_adds(sb, REPLACEMENT);
+			p++;
+			continue;
+		}
+		switch (cp) {
+		case '&':
+			strbuf_adds(sb, "&amp;");
+			break;
+		case '<':
+			strbuf_adds(sb, "&lt;");
+			break;
+		case '>':
+			strbuf_adds(sb, "&gt;");
+			break;
+		case '"':
+			strbuf_adds(sb, "&quot;");
+			break;
+		case '\'':
+			strbuf_adds(sb, "&#39;");
+			break;
+		case '\n':
+			strbuf_adds(sb, flags & MARKUP_ATTR ? "&#10;" : "\n");
+			break;
+		case '\t':
+			strbuf_adds(sb, flags & MARKUP_ATTR ? "&#9;" : "\t");
+			break;
+		case '\r':
+			break;
+		case 0x1b:
+			/* An ANSI CSI sequence (colours, cursor moves) goes whole. */
+			if (p + 1 < end && p[1] == '[') {
+				const unsigned char *q = p + 2;
+
+				while (q < end && *q >= 0x20 && *q <= 0x3f)
+					q++;
+				if (q < end && *q >= 0x40 && *q <= 0x7e) {
+					p = q + 1;
+					continue;
+				}
+			}
+			strbuf_adds(sb, REPLACEMENT);
+			break;
+		default:
+			if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0xfffe || cp == 0xffff)
+				strbuf_adds(sb, REPLACEMENT);
+			else
+				strbuf_add(sb, p, n);
+		}
+		p += n;
+	}
+}
+
+void markup_escapes(struct strbuf *sb, const char *s, int flags)
+{
+	if (s)
+		markup_escape(sb, s, strlen(s), flags);
+}
+
+/* ---- the page ---------------------------------------------------------- */
+
+static const char *const outcomes[] = {"clean", "crash", "hang", "infra"};
+
+static const char *outcome_class(const char *o)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(outcomes); i++)
+		if (o && !strcmp(o, outcomes[i]))
+			return outcomes[i];
+	return "none";
+}
+
+static const char *outcome_fill(const char *cls)
+{
+	if (!strcmp(cls, "clean"))
+		return "#2e7d32";
+	if (!strcmp(cls, "crash"))
+		return "#c62828";
+	if (!strcmp(cls, "hang"))
+		return "#ef6c00";
+	if (!strcmp(cls, "infra"))
+		return "#6d6d6d";
+	return "#bdbdbd";
+}
+
+static const char *verdict_class(const char *v)
+{
+	if (v && (!strcmp(v, "pass") || !strcmp(v, "fail") || !strcmp(v, "infra")))
+		return v;
+	return "unfinished";
+}
+
+/*
+ * A link to a file in the run directory: relative, no "..", percent-encoded
+ * so that no scheme ("javascript:") or quote can come through. Returns 0 and
+ * adds nothing for a path that does not qualify.
+ */
+static int add_url(struct strbuf *sb, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	if (!path || !*path || path[0] == '/')
+		return 0;
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return 0;
+		p += n + (p[n] == '/');
+	}
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/._~-", *p)) {
+			strbuf_addch(sb, *p);
+		} else {
+			strbuf_addch(sb, '%');
+			strbuf_addch(sb, hex[*p >> 4]);
+			strbuf_addch(sb, hex[*p & 15]);
+		}
+	}
+	return 1;
+}
+
+static void add_duration(struct strbuf *sb, double s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		strbuf_addf(sb, "%.2f s", s);
+	else if (s < 3600)
+		strbuf_addf(sb, "%d min %02d s", (int)(s / 60), (int)s % 60);
+	else
+		strbuf_addf(sb, "%d h %02d min", (int)(s / 3600), ((int)s % 3600) / 60);
+}
+
+/* One crash signature of the run: the boots it happened on. */
+struct sig_seen {
+	char *title;
+	size_t boots;
+	struct strbuf where; /* links to the boots, HTML */
+	size_t nr_scenarios;
+	long last_scenario;
+};
+
+struct page {
+	const json_t *root;
+	const struct report_context *ctx;
+	struct strbuf *out;
+	struct sig_seen *sigs;
+	size_t nr_sigs, alloc_sigs;
+	double px_per_s;
+};
+
+static int is_new_sig(const struct page *pg, const char *sig)
+{
+	for (size_t i = 0; pg->ctx && i < pg->ctx->nr_new_sigs; i++)
+		if (!strcmp(pg->ctx->new_sigs[i], sig))
+			return 1;
+	return 0;
+}
+
+static struct sig_seen *sig_find(struct page *pg, const char *sig)
+{
+	for (size_t i = 0; i < pg->nr_sigs; i++)
+		if (!strcmp(pg->sigs[i].title, sig))
+			return &pg->sigs[i];
+	return NULL;
+}
+
+/* Group the run's crashes by signature, in order of first appearance. */
+static void collect_sigs(struct page *pg)
+{
+	const json_t *scenarios = json_object_get(pg->root, "scenarios"), *sc;
+	size_t i;
+
+	json_array_foreach(scenarios, i, sc) {
+		const json_t *boots = json_object_get(sc, "boots"), *b;
+		size_t j;
+
+		json_array_foreach(boots, j, b) {
+			char *sig;
+			struct sig_seen *s;
+
+			if (strcmp(outcome_class(rj_str(b, "outcome")), "crash"))
+				continue;
+			sig = report_signature(rj_str(b, "title"));
+			s = sig_find(pg, sig);
+			if (!s) {
+				ALLOC_GROW(pg->sigs, pg->nr_sigs + 1, pg->alloc_sigs);
+				s = &pg->sigs[pg->nr_sigs++];
+				*s = (struct sig_seen){.title = sig, .last_scenario = -1};
+				strbuf_init(&s->where);
+				sig = NULL;
+			}
+			free(sig);
+			s->boots++;
+			if (s->last_scenario != (long)i) {
+				if (s->where.len)
+					strbuf_adds(&s->where, "; ");
+				markup_escapes(&s->where, rj_str(sc, "name"), 0);
+				strbuf_adds(&s->where, " boot");
+				s->nr_scenarios++;
+				s->last_scenario = (long)i;
+			} else {
+				strbuf_addch(&s->where, ',');
+			}
+			strbuf_addf(&s->where, " <a href=\"#s%zu-b%lld\">%lld</a>", i, rj_int(b, "n"),
+				    rj_int(b, "n"));
+		}
+	}
+}
+
+static const char css[] =
+	"*{box-sizing:border-box}"
+	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
+	"margin:0;color:#1d1d1f;background:#f5f6f8}"
+	"main{max-width:1120px;margin:0 auto;padding:20px 24px 48px}"
+	"h1{font-size:22px;margin:4px 0 2px}h2{font-size:18px;margin:0}"
+	"h3{font-size:15px;margin:0 0 6px}"
+	"code,pre,.mono{font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:12.5px}"
+	".sub{color:#5f6368;margin:0 0 16px}"
+	".banner{background:#fff3cd;border:1px solid #e0c36a;border-radius:6px;padding:10px 14px}"
+	"section.card{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:16px 18px;"
+	"margin:16px 0}"
+	".tiles{display:flex;flex-wrap:wrap;gap:10px;margin:0 0 12px}"
+	".tile{min-width:108px;padding:8px 12px;border-radius:6px;background:#f1f3f4}"
+	".tile .n{display:block;font-size:24px;font-weight:600}"
+	".tile .l{color:#5f6368;font-size:12px;text-transform:uppercase;letter-spacing:.04em}"
+	".tile.pass .n{color:#2e7d32}.tile.fail .n{color:#c62828}.tile.infra .n{color:#6d6d6d}"
+	".tile.new .n{color:#c62828}"
+	"dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0}"
+	"dl.facts dt{color:#5f6368}dl.facts dd{margin:0}"
+	"table{border-collapse:collapse;width:100%}"
+	"th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eceff1;vertical-align:top}"
+	"th{color:#5f6368;font-weight:500;font-size:12px}"
+	".badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;"
+	"font-weight:600;color:#fff;background:#9e9e9e;vertical-align:middle}"
+	".badge.pass,.badge.clean{background:#2e7d32}.badge.fail,.badge.crash{background:#c62828}"
+	".badge.hang{background:#ef6c00}.badge.infra{background:#6d6d6d}"
+	".badge.new{background:#ad1457}"
+	".scenario-head{display:flex;align-items:center;gap:10px;flex-wrap:wrap}"
+	".meta{color:#5f6368;margin:4px 0 10px}"
+	"svg.timeline{display:block;margin:6px 0 4px;overflow:visible}"
+	".legend{font-size:12px;color:#5f6368;margin:0 0 10px}"
+	".legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 10px}"
+	"ul.checks{margin:8px 0;padding-left:20px}li.check.fail{color:#b71c1c}"
+	".problem{border-left:4px solid #c62828;background:#fdf6f6;border-radius:0 6px 6px 0;"
+	"padding:10px 12px;margin:12px 0}"
+	".problem.hang{border-color:#ef6c00;background:#fff8f1}"
+	".problem.infra{border-color:#6d6d6d;background:#f6f6f6}"
+	"pre.excerpt{background:#1e1f22;color:#d7dae0;padding:10px 12px;border-radius:6px;"
+	"overflow-x:auto;max-height:420px;margin:8px 0;white-space:pre}"
+	"mark.crash-line{background:#6b1d1d;color:#ffd7d7;font-weight:600}"
+	"img.screenshot{display:block;max-width:100%;border:1px solid #ccc;border-radius:4px;"
+	"margin-top:8px;image-rendering:pixelated}"
+	"details{margin:6px 0}summary{cursor:pointer;color:#1a5fb4}"
+	"a{color:#1a5fb4}";
+
+static void legend(struct strbuf *o)
+{
+	strbuf_adds(o, "<p class=\"legend\">");
+	for (size_t i = 0; i < ARRAY_SIZE(outcomes); i++)
+		strbuf_addf(o, "<i style=\"background:%s\"></i>%s", outcome_fill(outcomes[i]),
+			    outcomes[i]);
+	strbuf_adds(o, "</p>\n");
+}
+
+static void tile(struct strbuf *o, const char *cls, const char *id, const char *label,
+		 const char *value)
+{
+	strbuf_addf(o, "<div class=\"tile %s\"><span class=\"n\" id=\"%s\">%s</span>"
+		       "<span class=\"l\">%s</span></div>\n",
+		    cls, id, value, label);
+}
+
+static void tile_n(struct strbuf *o, const char *cls, const char *id, const char *label, long n)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", n);
+	tile(o, cls, id, label, buf);
+}
+
+static void fact(struct strbuf *o, const char *id, const char *label, const char *value)
+{
+	strbuf_addf(o, "<dt>%s</dt><dd id=\"%s\">", label, id);
+	if (value)
+		markup_escapes(o, value, 0);
+	else
+		strbuf_adds(o, "—");
+	strbuf_adds(o, "</dd>\n");
+}
+
+static void summary(struct page *pg)
+{
+	const json_t *root = pg->root, *scenarios = json_object_get(root, "scenarios"), *sc;
+	struct strbuf *o = pg->out, tmp = STRBUF_INIT;
+	long v[4] = {0}, boots[5] = {0}; /* pass fail infra unfinished; clean crash hang infra none */
+	size_t i;
+
+	json_array_foreach(scenarios, i, sc) {
+		const char *vc = verdict_class(rj_str(sc, "verdict"));
+		const json_t *b;
+		size_t j;
+
+		v[!strcmp(vc, "pass") ? 0 : !strcmp(vc, "fail") ? 1 : !strcmp(vc, "infra") ? 2 : 3]++;
+		json_array_foreach(json_object_get(sc, "boots"), j, b) {
+			const char *oc = outcome_class(rj_str(b, "outcome"));
+			size_t k = 0;
+
+			while (k < ARRAY_SIZE(outcomes) && strcmp(oc, outcomes[k]))
+				k++;
+			boots[k]++;
+		}
+	}
+	strbuf_adds(o, "<section class=\"card\" id=\"summary\">\n<h2>Summary</h2>\n"
+		       "<div class=\"tiles\">\n");
+	tile_n(o, "", "sum-scenarios", "scenarios", (long)json_array_size(scenarios));
+	tile_n(o, "pass", "sum-pass", "passed", v[0]);
+	tile_n(o, "fail", "sum-fail", "failed", v[1]);
+	tile_n(o, "infra", "sum-infra", "infra", v[2]);
+	if (v[3])
+		tile_n(o, "unfinished", "sum-unfinished", "not finished", v[3]);
+	tile_n(o, "", "sum-signatures", "crash signatures", (long)pg->nr_sigs);
+	if (pg->ctx && pg->ctx->compared && pg->ctx->compared_with)
+		tile_n(o, "new", "sum-new", "new signatures", (long)pg->ctx->nr_new_sigs);
+	else
+		tile(o, "new", "sum-new", "new signatures", "—");
+	add_duration(&tmp, rj_num(root, "duration_s"));
+	tile(o, "", "sum-duration", "time taken", tmp.buf);
+	strbuf_adds(o, "</div>\n<dl class=\"facts\">\n");
+	fact(o, "sum-host", "host", rj_str(root, "host"));
+	strbuf_reset(&tmp);
+	markup_escapes(&tmp, rj_str(root, "accelerator"), 0);
+	if (rj_str(root, "accelerator_reason")) {
+		strbuf_adds(&tmp, " <span class=\"sub\">(");
+		markup_escapes(&tmp, rj_str(root, "accelerator_reason"), 0);
+		strbuf_adds(&tmp, ")</span>");
+	}
+	strbuf_addf(o, "<dt>accelerator</dt><dd id=\"sum-accel\">%s</dd>\n", tmp.buf);
+	fact(o, "sum-started", "started", rj_str(root, "started"));
+	fact(o, "sum-suite", "suite", rj_str(root, "suite"));
+	strbuf_reset(&tmp);
+	strbuf_addf(&tmp, "%lld clean, %lld crash, %lld hang, %lld infra", (long long)boots[0],
+		    (long long)boots[1], (long long)boots[2], (long long)boots[3]);
+	if (boots[4])
+		strbuf_addf(&tmp, ", %lld not judged", (long long)boots[4]);
+	fact(o, "sum-boots", "boots", tmp.buf);
+	if (json_is_integer(json_object_get(root, "jobs"))) {
+		strbuf_reset(&tmp);
+		strbuf_addf(&tmp, "%lld at once", rj_int(root, "jobs"));
+		fact(o, "sum-jobs", "trials", tmp.buf);
+	}
+	if (pg->ctx && pg->ctx->compared)
+		fact(o, "sum-compared", "compared with",
+		     pg->ctx->compared_with ? pg->ctx->compared_with : "no earlier run of this suite");
+	strbuf_adds(o, "</dl>\n</section>\n");
+	strbuf_release(&tmp);
+}
+
+static void signatures(struct page *pg)
+{
+	struct strbuf *o = pg->out;
+
+	strbuf_adds(o, "<section class=\"card\" id=\"signatures\">\n<h2>Crash signatures</h2>\n");
+	if (!pg->nr_sigs) {
+		strbuf_adds(o, "<p>No boot crashed.</p>\n</section>\n");
+		return;
+	}
+	strbuf_adds(o, "<table>\n<tr><th>signature</th><th>boots</th><th>where</th></tr>\n");
+	for (size_t i = 0; i < pg->nr_sigs; i++) {
+		const struct sig_seen *s = &pg->sigs[i];
+		int fresh = is_new_sig(pg, s->title);
+
+		strbuf_addf(o, "<tr class=\"signature%s\"><td><code>", fresh ? " new" : "");
+		markup_escapes(o, s->title, 0);
+		strbuf_addf(o, "</code>%s</td><td>%zu</td><td>%s</td></tr>\n",
+			    fresh ? " <span class=\"badge new\">new</span>" : "", s->boots,
+			    s->where.buf);
+	}
+	strbuf_adds(o, "</table>\n</section>\n");
+}
+
+/* The scenario's boots side by side, each as long as it took. */
+static void timeline(struct page *pg, const json_t *sc, size_t si)
+{
+	const json_t *boots = json_object_get(sc, "boots"), *b;
+	struct strbuf *o = pg->out;
+	double x = 0, total = 0;
+	size_t j;
+
+	json_array_foreach(boots, j, b) {
+		double w = rj_num(b, "duration_s") * pg->px_per_s;
+
+		x += (w < BOOT_MIN_PX ? BOOT_MIN_PX : w) + TIMELINE_GAP;
+		total += rj_num(b, "duration_s");
+	}
+	strbuf_addf(o, "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		       "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"boot timeline\">\n",
+		    TIMELINE_PX + 120, BAR_H + 18, TIMELINE_PX + 120, BAR_H + 18);
+	x = 0;
+	json_array_foreach(boots, j, b) {
+		const char *cls = outcome_class(rj_str(b, "outcome"));
+		double d = rj_num(b, "duration_s"), w = d * pg->px_per_s;
+
+		if (w < BOOT_MIN_PX)
+			w = BOOT_MIN_PX;
+		strbuf_addf(o, "<a href=\"#s%zu-b%lld\"><rect class=\"boot %s\" data-boot=\"%lld\" "
+			       "x=\"%.1f\" y=\"0\" width=\"%.1f\" height=\"%d\" rx=\"3\" fill=\"%s\">"
+			       "<title>boot %lld: %s, ",
+			    si, rj_int(b, "n"), cls, rj_int(b, "n"), x, w, BAR_H, outcome_fill(cls),
+			    rj_int(b, "n"), strcmp(cls, "none") ? cls : "not judged");
+		add_duration(o, d);
+		if (rj_str(b, "title")) {
+			strbuf_adds(o, " — ");
+			markup_escapes(o, rj_str(b, "title"), 0);
+		}
+		strbuf_adds(o, "</title></rect>");
+		if (w >= 16)
+			strbuf_addf(o, "<text x=\"%.1f\" y=\"%d\" fill=\"#fff\" font-size=\"12\" "
+				       "text-anchor=\"middle\" pointer-events=\"none\">%lld</text>",
+				    x + w / 2, BAR_H / 2 + 4, rj_int(b, "n"));
+		strbuf_adds(o, "</a>\n");
+		x += w + TIMELINE_GAP;
+	}
+	strbuf_addf(o, "<text x=\"%.1f\" y=\"%d\" fill=\"#5f6368\" font-size=\"12\">", x + 6,
+		    BAR_H / 2 + 4);
+	add_duration(o, total);
+	strbuf_addf(o, "</text>\n<line x1=\"0\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#cfd4da\"/>\n",
+		    BAR_H + 5, TIMELINE_PX, BAR_H + 5);
+	for (int t = 0; t <= 4; t++) {
+		double px = TIMELINE_PX * t / 4.0;
+
+		strbuf_addf(o, "<text x=\"%.1f\" y=\"%d\" fill=\"#80868b\" font-size=\"10\" "
+			       "text-anchor=\"%s\">",
+			    px, BAR_H + 16, t == 0 ? "start" : t == 4 ? "end" : "middle");
+		add_duration(o, px / pg->px_per_s);
+		strbuf_adds(o, "</text>\n");
+	}
+	strbuf_adds(o, "</svg>\n");
+}
+
+static void boot_table(struct page *pg, const json_t *sc, size_t si)
+{
+	const json_t *boots = json_object_get(sc, "boots"), *b;
+	struct strbuf *o = pg->out;
+	size_t j;
+
+	if (!json_array_size(boots))
+		return;
+	strbuf_adds(o, "<table class=\"boots\">\n<tr><th>boot</th><th>outcome</th><th>time</th>"
+		       "<th>title</th><th>files</th></tr>\n");
+	json_array_foreach(boots, j, b) {
+		const char *cls = outcome_class(rj_str(b, "outcome"));
+
+		strbuf_addf(o, "<tr id=\"s%zu-b%lld\" class=\"boot-row %s\"><td>%lld</td>"
+			       "<td><span class=\"badge %s\">%s</span></td><td>",
+			    si, rj_int(b, "n"), cls, rj_int(b, "n"), cls,
+			    strcmp(cls, "none") ? cls : "not judged");
+		add_duration(o, rj_num(b, "duration_s"));
+		strbuf_adds(o, "</td><td>");
+		markup_escapes(o, rj_str(b, "title"), 0);
+		strbuf_adds(o, "</td><td>");
+		strbuf_adds(o, "<a href=\"");
+		if (add_url(o, rj_str(b, "log")))
+			strbuf_adds(o, "\">serial log</a>");
+		else
+			strbuf_adds(o, "#\" hidden></a>");
+		if (rj_str(b, "screenshot")) {
+			strbuf_adds(o, " <a href=\"");
+			if (add_url(o, rj_str(b, "screenshot")))
+				strbuf_adds(o, "\">screenshot</a>");
+			else
+				strbuf_adds(o, "#\" hidden></a>");
+		}
+		strbuf_adds(o, "</td></tr>\n");
+	}
+	strbuf_adds(o, "</table>\n");
+}
+
+static void checks(struct page *pg, const json_t *sc)
+{
+	const json_t *checks = json_object_get(sc, "checks"), *c;
+	struct strbuf *o = pg->out;
+	size_t j;
+
+	if (!json_array_size(checks))
+		return;
+	strbuf_adds(o, "<ul class=\"checks\">\n");
+	json_array_foreach(checks, j, c) {
+		int ok = rj_true(c, "ok");
+
+		strbuf_addf(o, "<li class=\"check %s\">%s ", ok ? "ok" : "fail", ok ? "✔" : "✘");
+		markup_escapes(o, rj_str(c, "name"), 0);
+		if (rj_str(c, "diag")) {
+			strbuf_adds(o, " — ");
+			markup_escapes(o, rj_str(c, "diag"), 0);
+		}
+		strbuf_adds(o, "</li>\n");
+	}
+	strbuf_adds(o, "</ul>\n");
+}
+
+/* "BUG: unable to handle page fault in refsensor_eval" -> "refsensor_eval" */
+static const char *title_func(const char *title, size_t *len)
+{
+	const char *in = NULL;
+
+	for (const char *p = title; p && (p = strstr(p, " in ")); p += 4)
+		in = p + 4;
+	if (!in)
+		return NULL;
+	*len = strcspn(in, " ");
+	return *len >= 3 ? in : NULL;
+}
+
+/* Lines that are the crash itself rather than context. */
+static int is_crash_line(const char *line, size_t len, const char *func, size_t func_len)
+{
+	static const char *const starts[] = {
+		"BUG:",	     "Oops",	  "RIP:",     "Kernel panic", "general protection fault",
+		"kernel BUG", "WARNING:", "KASAN:",   "KFENCE:",      "UBSAN:",
+		"INFO: ",    "watchdog:", "*** STOP", "Unable to handle",
+	};
+	const char *p = line, *end = line + len;
+
+	/* Skip the printk timestamp and caller id: "[    2.121364] [  T106] ". */
+	while (p < end && *p == '[') {
+		const char *q = memchr(p, ']', (size_t)(end - p));
+
+		if (!q)
+			break;
+		p = q + 1;
+		while (p < end && *p == ' ')
+			p++;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(starts); i++) {
+		size_t n = strlen(starts[i]);
+
+		if ((size_t)(end - p) >= n && !memcmp(p, starts[i], n))
+			return 1;
+	}
+	if (func) {
+		for (const char *q = p; q + func_len <= end; q++)
+			if (!memcmp(q, func, func_len))
+				return 1;
+	}
+	return 0;
+}
+
+static void excerpt(struct strbuf *o, const char *text, const char *title, int highlight)
+{
+	size_t func_len = 0, len;
+	const char *func = highlight ? title_func(title, &func_len) : NULL;
+	const char *p = text;
+
+	if (!text || !*text)
+		return;
+	len = strlen(text);
+	if (len > EXCERPT_MAX)
+		len = EXCERPT_MAX;
+	strbuf_adds(o, "<pre class=\"excerpt\">");
+	while (p < text + len) {
+		const char *nl = memchr(p, '\n', (size_t)(text + len - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+		int hl = highlight && is_crash_line(p, n, func, func_len);
+
+		if (hl)
+			strbuf_adds(o, "<mark class=\"crash-line\">");
+		markup_escape(o, p, n, 0);
+		if (hl)
+			strbuf_adds(o, "</mark>");
+		strbuf_addch(o, '\n');
+		p += n + (nl ? 1 : 0);
+	}
+	if (strlen(text) > len)
+		strbuf_adds(o, "[… excerpt cut]\n");
+	strbuf_adds(o, "</pre>\n");
+}
+
+static int file_exists(const char *dir, const char *rel)
+{
+	char *path;
+	struct stat st;
+	int ret;
+
+	if (!dir || !rel)
+		return 0;
+	path = xasprintf("%s/%s", dir, rel);
+	ret = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	return ret;
+}
+
+static void screenshot(struct page *pg, const json_t *b)
+{
+	const char *shot = rj_str(b, "screenshot");
+	struct strbuf *o = pg->out;
+
+	if (!shot)
+		return;
+	if (pg->ctx && pg->ctx->run_dir && !file_exists(pg->ctx->run_dir, shot)) {
+		strbuf_adds(o, "<p class=\"no-screenshot\">screenshot <code>");
+		markup_escapes(o, shot, 0);
+		strbuf_adds(o, "</code> is missing</p>\n");
+		return;
+	}
+	strbuf_adds(o, "<img class=\"screenshot\" src=\"");
+	if (!add_url(o, shot)) {
+		strbuf_adds(o, "\" alt=\"(screenshot path refused)\">\n");
+		return;
+	}
+	strbuf_addf(o, "\" alt=\"screen at the end of boot %lld\">\n", rj_int(b, "n"));
+}
+
+/*
+ * Crashes grouped by signature (the boots each happened on, the first one's
+ * excerpt and screenshot, the others folded), then each hang and infra boot.
+ */
+static void problems(struct page *pg, const json_t *sc, size_t si)
+{
+	const json_t *boots = json_object_get(sc, "boots"), *b, *b2;
+	struct strbuf *o = pg->out;
+	size_t nb = json_array_size(boots), j, k, nr = 0;
+	char **sigs = xcalloc(nb, sizeof(*sigs));
+
+	json_array_foreach(boots, j, b)
+		if (!strcmp(outcome_class(rj_str(b, "outcome")), "crash"))
+			sigs[j] = report_signature(rj_str(b, "title"));
+	for (j = 0; j < nb; j++) {
+		int seen = 0, more = 0;
+
+		if (!sigs[j])
+			continue;
+		for (k = 0; k < j && !seen; k++)
+			seen = sigs[k] && !strcmp(sigs[k], sigs[j]);
+		if (seen)
+			continue;
+		b = json_array_get(boots, j);
+		strbuf_addf(o, "<div class=\"problem crash\" id=\"s%zu-crash-%zu\">\n"
+			       "<h3 class=\"crash-title\">",
+			    si, ++nr);
+		markup_escapes(o, sigs[j], 0);
+		if (is_new_sig(pg, sigs[j]))
+			strbuf_adds(o, " <span class=\"badge new\">new</span>");
+		strbuf_adds(o, "</h3>\n<p class=\"crash-boots\">on boot");
+		for (k = j; k < nb; k++)
+			if (sigs[k] && !strcmp(sigs[k], sigs[j])) {
+				b2 = json_array_get(boots, k);
+				strbuf_addf(o, "%s <a href=\"#s%zu-b%lld\">%lld</a>", k == j ? "" : ",",
+					    si, rj_int(b2, "n"), rj_int(b2, "n"));
+			}
+		strbuf_addf(o, " of %zu", nb);
+		if (rj_int(b, "crash_line"))
+			strbuf_addf(o, "; boot %lld's report starts on line %lld of its log",
+				    rj_int(b, "n"), rj_int(b, "crash_line"));
+		strbuf_adds(o, "</p>\n");
+		excerpt(o, rj_str(b, "excerpt"), sigs[j], 1);
+		screenshot(pg, b);
+		for (k = j + 1; k < nb; k++) {
+			if (!sigs[k] || strcmp(sigs[k], sigs[j]))
+				continue;
+			b2 = json_array_get(boots, k);
+			if (!more++)
+				strbuf_adds(o, "<details><summary>the same crash on the other boots"
+					       "</summary>\n");
+			strbuf_addf(o, "<h3>boot %lld</h3>\n", rj_int(b2, "n"));
+			excerpt(o, rj_str(b2, "excerpt"), sigs[k], 1);
+			screenshot(pg, b2);
+		}
+		if (more)
+			strbuf_adds(o, "</details>\n");
+		strbuf_adds(o, "</div>\n");
+	}
+	json_array_foreach(boots, j, b) {
+		const char *cls = outcome_class(rj_str(b, "outcome"));
+
+		if (strcmp(cls, "hang") && strcmp(cls, "infra"))
+			continue;
+		strbuf_addf(o, "<div class=\"problem %s\" id=\"s%zu-%s-%lld\">\n<h3>boot %lld: %s",
+			    cls, si, cls, rj_int(b, "n"), rj_int(b, "n"),
+			    strcmp(cls, "hang") ? "infrastructure failure" : "hang");
+		if (rj_str(b, "title")) {
+			strbuf_adds(o, " — ");
+			markup_escapes(o, rj_str(b, "title"), 0);
+		}
+		strbuf_adds(o, "</h3>\n");
+		if (rj_str(b, "excerpt"))
+			strbuf_adds(o, "<p class=\"sub\">the console's last lines:</p>\n");
+		excerpt(o, rj_str(b, "excerpt"), NULL, 0);
+		screenshot(pg, b);
+		strbuf_adds(o, "</div>\n");
+	}
+	for (j = 0; j < nb; j++)
+		free(sigs[j]);
+	free(sigs);
+}
+
+static void scenario(struct page *pg, const json_t *sc, size_t si)
+{
+	const char *vc = verdict_class(rj_str(sc, "verdict"));
+	struct strbuf *o = pg->out;
+	size_t nb = json_array_size(json_object_get(sc, "boots"));
+	long long planned = rj_int(sc, "boots_planned");
+
+	strbuf_addf(o, "<section class=\"card scenario\" id=\"s%zu\" data-verdict=\"%s\">\n"
+		       "<div class=\"scenario-head\"><h2 class=\"scenario-name\">",
+		    si, vc);
+	markup_escapes(o, rj_str(sc, "name"), 0);
+	strbuf_addf(o, "</h2><span class=\"badge verdict %s\">%s</span></div>\n<p class=\"meta\">",
+		    vc, strcmp(vc, "unfinished") ? vc : "not finished");
+	strbuf_adds(o, "image <code>");
+	markup_escapes(o, rj_str(sc, "image"), 0);
+	strbuf_adds(o, "</code> · sensor <code>");
+	markup_escapes(o, rj_str(sc, "sensor"), 0);
+	strbuf_adds(o, "</code> · content <code>");
+	markup_escapes(o, rj_str(sc, "content") ? rj_str(sc, "content") : "(none)", 0);
+	strbuf_adds(o, "</code> · expected <b>");
+	markup_escapes(o, rj_str(sc, "expect"), 0);
+	strbuf_addf(o, "</b> · %zu of %lld boots ran · ", nb, planned);
+	add_duration(o, rj_num(sc, "duration_s"));
+	strbuf_adds(o, "</p>\n");
+	if (nb)
+		timeline(pg, sc, si);
+	boot_table(pg, sc, si);
+	checks(pg, sc);
+	problems(pg, sc, si);
+	strbuf_adds(o, "</section>\n");
+}
+
+void report_html(const json_t *root, const struct report_context *ctx, struct strbuf *o)
+{
+	const json_t *scenarios = json_object_get(root, "scenarios"), *sc;
+	struct page pg = {.root = root, .ctx = ctx, .out = o};
+	double longest = 0;
+	size_t i;
+
+	collect_sigs(&pg);
+	/* One scale for every timeline, so bars compare across scenarios. */
+	json_array_foreach(scenarios, i, sc) {
+		const json_t *b;
+		double total = 0;
+		size_t j;
+
+		json_array_foreach(json_object_get(sc, "boots"), j, b)
+			total += rj_num(b, "duration_s");
+		if (total > longest)
+			longest = total;
+	}
+	pg.px_per_s = TIMELINE_PX / (longest > 1 ? longest : 1);
+
+	strbuf_adds(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+		       "img-src 'self' data:; style-src 'unsafe-inline'\">\n"
+		       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		       "<title>bootproof run ");
+	markup_escapes(o, rj_str(root, "run_id"), 0);
+	strbuf_addf(o, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<h1>bootproof run "
+		       "<code id=\"run-id\">",
+		    css);
+	markup_escapes(o, rj_str(root, "run_id"), 0);
+	strbuf_adds(o, "</code></h1>\n<p class=\"sub\">suite <code>");
+	markup_escapes(o, rj_str(root, "suite"), 0);
+	strbuf_adds(o, "</code> · started ");
+	markup_escapes(o, rj_str(root, "started"), 0);
+	strbuf_adds(o, " · <a href=\"results.json\">results.json</a> · "
+		       "<a href=\"junit.xml\">junit.xml</a> · <a href=\"results.tap\">results.tap</a>"
+		       "</p>\n");
+	if (!rj_true(root, "complete")) {
+		strbuf_adds(o, "<p class=\"banner\" id=\"incomplete\"><b>Incomplete run</b>");
+		if (rj_str(root, "incomplete_reason")) {
+			strbuf_adds(o, ": ");
+			markup_escapes(o, rj_str(root, "incomplete_reason"), 0);
+		}
+		strbuf_adds(o, ". Scenarios not finished have no verdict.</p>\n");
+	}
+	summary(&pg);
+	signatures(&pg);
+	legend(o);
+	json_array_foreach(scenarios, i, sc)
+		scenario(&pg, sc, i);
+	strbuf_adds(o, "</main>\n</body>\n</html>\n");
+	for (i = 0; i < pg.nr_sigs; i++) {
+		free(pg.sigs[i].title);
+		strbuf_release(&pg.sigs[i].where);
+	}
+	free(pg.sigs);
+}
+
+/* ---- rendering a run directory ----------------------------------------- */
+
+static int write_out(const char *run_dir, const char *name, const struct strbuf *sb,
+		     struct bp_error *err)
+{
+	char *path = xasprintf("%s/%s", run_dir, name);
+	int ret = write_file_atomic(path, sb->buf, sb->len, err);
+
+	free(path);
+	return ret;
+}
+
+int report_render_ctx(const char *run_dir, const struct report_context *ctx,
+		      struct bp_error *err)
+{
+	struct report_context c = ctx ? *ctx : (struct report_context){0};
+	struct strbuf sb = STRBUF_INIT;
+	json_t *root;
+	char *tap;
+	int ret = -1;
+
+	if (report_load(run_dir, &root, err) < 0)
+		return -1;
+	c.run_dir = run_dir;
+	report_junit(root, run_dir, &sb);
+	if (write_out(run_dir, "junit.xml", &sb, err) < 0)
+		goto out;
+	strbuf_reset(&sb);
+	report_html(root, &c, &sb);
+	if (write_out(run_dir, "index.html", &sb, err) < 0)
+		goto out;
+	tap = xasprintf("%s/results.tap", run_dir);
+	if (access(tap, F_OK) < 0 && errno == ENOENT) {
+		strbuf_reset(&sb);
+		report_tap_json(root, &sb);
+		if (write_out(run_dir, "results.tap", &sb, err) < 0) {
+			free(tap);
+			goto out;
+		}
+	}
+	free(tap);
+	ret = 0;
+out:
+	strbuf_release(&sb);
+	json_decref(root);
+	return ret;
+}
+
+int report_render(const char *run_dir, struct bp_error *err)
+{
+	return report_render_ctx(run_dir, NULL, err);
+}
