@@ -37,6 +37,9 @@ struct boot_params {
 	int boot_timeout_ms;
 	int silence_timeout_ms;
 	const char *log_path;     /* serial log to write (raw bytes) */
+	/* Served to the guest's agent over the update port (may be NULL). */
+	const struct content_set *publish; /* the rollback set offered when the agent asks */
+	const struct content_set *push;    /* pushed into the running guest once it is up */
 };
 
 #define BOOT_MAX_POLLFDS 3

@@ -209,22 +209,25 @@ static int read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
-int inject_batch_isolated(struct inject_job *jobs, size_t nr_jobs, const char *accel,
-			  int timeout_ms, struct bp_error *err)
+int inject_start(struct inject_task *task, struct inject_job *jobs, size_t nr_jobs,
+		 const char *accel, struct bp_error *err)
 {
 	struct inject_reply reply = {0};
-	struct proc p;
-	char how[128];
 	int fds[2], ok;
 
+	memset(task, 0, sizeof(*task));
+	task->fd = -1;
+	task->proc.pidfd = -1;
+	task->jobs = jobs;
+	task->nr_jobs = nr_jobs;
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return error_set(err, "pipe: %s", strerror(errno));
-	if (proc_fork(&p, err) < 0) {
+	if (proc_fork(&task->proc, err) < 0) {
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
 	}
-	if (p.pid == 0) {
+	if (task->proc.pid == 0) {
 		struct bp_error cerr = {{0}};
 
 		close(fds[0]);
@@ -237,27 +240,51 @@ int inject_batch_isolated(struct inject_job *jobs, size_t nr_jobs, const char *a
 		_exit(ok ? 0 : 1);
 	}
 	close(fds[1]);
-	/* The child writes only at its end; a deadline bounds the whole batch. */
-	if (proc_wait(&p, timeout_ms) < 0) {
-		proc_kill(&p);
-		error_set(err, "libguestfs did not finish within %d s", timeout_ms / 1000);
-		goto fail;
-	}
-	ok = read_all(fds[0], &reply, sizeof(reply)) == 0;
-	for (size_t i = 0; ok && i < nr_jobs; i++)
-		for (size_t j = 0; ok && j < jobs[i].nr_ops; j++)
-			ok = read_all(fds[0], &jobs[i].ops[j].result, sizeof(int)) == 0;
-	if (!ok) {
-		error_set(err, "libguestfs worker %s", proc_describe(&p, how, sizeof(how)));
-		goto fail;
-	}
-	close(fds[0]);
-	proc_release(&p);
-	if (reply.ret < 0)
-		return error_set(err, "%s", reply.msg);
+	task->fd = fds[0];
 	return 0;
-fail:
-	close(fds[0]);
-	proc_release(&p);
-	return -1;
+}
+
+int inject_finish(struct inject_task *task, int kill, struct bp_error *err)
+{
+	struct inject_reply reply = {0};
+	char how[128];
+	int ok, ret = -1;
+
+	if (kill) {
+		proc_kill(&task->proc);
+		error_set(err, "libguestfs worker stopped");
+		goto out;
+	}
+	/* The child writes its few bytes at its end; the pipe holds them. */
+	proc_wait(&task->proc, 10000);
+	ok = read_all(task->fd, &reply, sizeof(reply)) == 0;
+	for (size_t i = 0; ok && i < task->nr_jobs; i++)
+		for (size_t j = 0; ok && j < task->jobs[i].nr_ops; j++)
+			ok = read_all(task->fd, &task->jobs[i].ops[j].result, sizeof(int)) == 0;
+	if (!ok)
+		error_set(err, "libguestfs worker %s", proc_describe(&task->proc, how, sizeof(how)));
+	else if (reply.ret < 0)
+		error_set(err, "%s", reply.msg);
+	else
+		ret = 0;
+out:
+	if (task->fd >= 0)
+		close(task->fd);
+	task->fd = -1;
+	proc_release(&task->proc);
+	return ret;
+}
+
+int inject_batch_isolated(struct inject_job *jobs, size_t nr_jobs, const char *accel,
+			  int timeout_ms, struct bp_error *err)
+{
+	struct inject_task task;
+
+	if (inject_start(&task, jobs, nr_jobs, accel, err) < 0)
+		return -1;
+	if (proc_wait(&task.proc, timeout_ms) < 0) {
+		inject_finish(&task, 1, NULL);
+		return error_set(err, "libguestfs did not finish within %d s", timeout_ms / 1000);
+	}
+	return inject_finish(&task, 0, err);
 }

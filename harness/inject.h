@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "proc.h"
 #include "util.h"
 
 enum inject_op_kind {
@@ -46,11 +47,26 @@ int overlay_create(const char *golden, const char *overlay, struct bp_error *err
 int inject_batch(struct inject_job *jobs, size_t nr_jobs, const char *accel, struct bp_error *err);
 
 /*
- * The same, in a supervised child process (proc.h): libguestfs's memory and
- * its appliance stay out of the harness, a signal to the harness ends it,
- * and it is killed if it takes longer than timeout_ms. Op results come back
- * as if run in-process.
+ * The same in a supervised child process (proc.h), so libguestfs's memory
+ * and appliance stay out of the harness and a signal to the harness ends it.
+ * inject_start() forks it; the caller polls task->proc.pidfd (from its own
+ * poll loop, so other VMs keep being served) and then calls inject_finish(),
+ * which copies the op results back into the jobs as if run in-process.
+ * jobs must stay valid until inject_finish().
  */
+struct inject_task {
+	struct proc proc;
+	int fd; /* read end of the result pipe */
+	struct inject_job *jobs;
+	size_t nr_jobs;
+};
+
+int inject_start(struct inject_task *task, struct inject_job *jobs, size_t nr_jobs,
+		 const char *accel, struct bp_error *err);
+/* After the child exited (or to give up: kill=1). Returns 0 or -1 with err. */
+int inject_finish(struct inject_task *task, int kill, struct bp_error *err);
+
+/* inject_start + wait up to timeout_ms + inject_finish. */
 int inject_batch_isolated(struct inject_job *jobs, size_t nr_jobs, const char *accel,
 			  int timeout_ms, struct bp_error *err);
 

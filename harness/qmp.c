@@ -288,12 +288,45 @@ static int qmp_wait(struct qmp *q, json_t **slot, int64_t deadline_ms, struct bp
 	}
 }
 
-/* Write all of data; on failure *ret_left says how many bytes did not go out. */
-static int qmp_send(struct qmp *q, const char *data, size_t len, size_t *ret_left,
+/*
+ * One send(); with pass_fd >= 0 a sendmsg() that carries it as SCM_RIGHTS
+ * alongside the bytes (QEMU keeps the fd of the message for the command).
+ */
+static ssize_t qmp_send_some(struct qmp *q, const char *data, size_t len, int pass_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *c;
+
+	if (pass_fd < 0)
+		return send(q->fd, data, len, MSG_NOSIGNAL);
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	return sendmsg(q->fd, &msg, MSG_NOSIGNAL);
+}
+
+/*
+ * Write all of data; on failure *ret_left says how many bytes did not go
+ * out. pass_fd (or -1) travels with the first bytes that are sent.
+ */
+static int qmp_send(struct qmp *q, const char *data, size_t len, int pass_fd, size_t *ret_left,
 		    int64_t deadline_ms, const char *cmd, int timeout_ms, struct bp_error *err)
 {
 	while ((*ret_left = len)) {
-		ssize_t n = send(q->fd, data, len, MSG_NOSIGNAL);
+		ssize_t n = qmp_send_some(q, data, len, pass_fd);
+
+		if (n > 0)
+			pass_fd = -1;
 
 		if (n >= 0) {
 			data += n;
@@ -328,9 +361,12 @@ static int qmp_reply_error(const char *cmd, json_t *error, struct bp_error *err)
 			 desc ? desc : "no description");
 }
 
-/* qmp_command(), and with eof_ok EOF after the request went out counts as success. */
+/*
+ * qmp_command(), and with eof_ok EOF after the request went out counts as
+ * success; pass_fd (or -1) is sent alongside the request (SCM_RIGHTS).
+ */
 static int qmp_execute(struct qmp *q, const char *cmd, json_t *args, json_t **ret_return,
-		       int timeout_ms, int eof_ok, struct bp_error *err)
+		       int timeout_ms, int eof_ok, int pass_fd, struct bp_error *err)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	json_t *req = json_object(), *error;
@@ -356,7 +392,7 @@ static int qmp_execute(struct qmp *q, const char *cmd, json_t *args, json_t **re
 		goto out;
 	}
 	line = xasprintf("%s\n", text);
-	if (qmp_send(q, line, strlen(line), &left, deadline, cmd, timeout_ms, &werr) < 0) {
+	if (qmp_send(q, line, strlen(line), pass_fd, &left, deadline, cmd, timeout_ms, &werr) < 0) {
 		/* QEMU runs a command at its closing brace and may be gone before the newline */
 		if (eof_ok && left <= 1 && !strcmp(werr.msg, "qmp connection closed"))
 			ret = 0;
@@ -397,7 +433,7 @@ out:
 int qmp_command(struct qmp *q, const char *cmd, json_t *args, json_t **ret_return, int timeout_ms,
 		struct bp_error *err)
 {
-	return qmp_execute(q, cmd, args, ret_return, timeout_ms, 0, err);
+	return qmp_execute(q, cmd, args, ret_return, timeout_ms, 0, -1, err);
 }
 
 int qmp_handshake(struct qmp *q, int timeout_ms, struct bp_error *err)
@@ -421,7 +457,7 @@ int qmp_cont(struct qmp *q, struct bp_error *err)
 
 int qmp_quit(struct qmp *q, struct bp_error *err)
 {
-	return qmp_execute(q, "quit", NULL, NULL, q->timeout_ms, 1, err);
+	return qmp_execute(q, "quit", NULL, NULL, q->timeout_ms, 1, -1, err);
 }
 
 int qmp_stop(struct qmp *q, struct bp_error *err)
@@ -458,4 +494,132 @@ int qmp_query_status(struct qmp *q, char **ret_status, struct bp_error *err)
 	if (!status)
 		return error_set(err, "qmp 'query-status' returned no status");
 	return 0;
+}
+
+/* ---- fd passing, migration, waiting for an event ---- */
+
+int qmp_getfd(struct qmp *q, int fd, const char *name, struct bp_error *err)
+{
+	json_t *args;
+
+	if (fd < 0)
+		return error_set(err, "qmp 'getfd': no fd to pass for '%s'", name);
+	args = json_pack("{s:s}", "fdname", name);
+	if (!args)
+		return error_set(err, "cannot encode qmp 'getfd'");
+	return qmp_execute(q, "getfd", args, NULL, q->timeout_ms, 0, fd, err);
+}
+
+int qmp_migrate(struct qmp *q, const char *uri, struct bp_error *err)
+{
+	json_t *args = json_pack("{s:s}", "uri", uri);
+
+	if (!args)
+		return error_set(err, "cannot encode qmp 'migrate'");
+	return qmp_command(q, "migrate", args, NULL, q->timeout_ms, err);
+}
+
+int qmp_migrate_incoming(struct qmp *q, const char *uri, struct bp_error *err)
+{
+	json_t *args = json_pack("{s:s}", "uri", uri);
+
+	if (!args)
+		return error_set(err, "cannot encode qmp 'migrate-incoming'");
+	return qmp_command(q, "migrate-incoming", args, NULL, q->timeout_ms, err);
+}
+
+int qmp_migrate_set_capability(struct qmp *q, const char *capability, int on,
+			       struct bp_error *err)
+{
+	json_t *args = json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", capability,
+				 "state", on);
+
+	if (!args)
+		return error_set(err, "cannot encode qmp 'migrate-set-capabilities'");
+	return qmp_command(q, "migrate-set-capabilities", args, NULL, q->timeout_ms, err);
+}
+
+/* Remove the first queued event called name into *ret: 1, or 0 if none is queued. */
+static int qmp_take_event(struct qmp *q, const char *name, struct qmp_event *ret)
+{
+	for (size_t i = q->ev_head; i < q->ev_nr; i++) {
+		if (strcmp(q->ev[i].name, name))
+			continue;
+		*ret = q->ev[i];
+		memmove(&q->ev[i], &q->ev[i + 1], (q->ev_nr - i - 1) * sizeof(*q->ev));
+		if (q->ev_head == --q->ev_nr)
+			q->ev_head = q->ev_nr = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* 0 with *ret filled, 1 when deadline_ms passed first, -1 on EOF, error or a signal. */
+static int qmp_wait_event_until(struct qmp *q, const char *name, int64_t deadline_ms,
+				struct qmp_event *ret, struct bp_error *err)
+{
+	for (;;) {
+		int r;
+
+		if (qmp_take_event(q, name, ret))
+			return 0;
+		if (qmp_fill(q, err) < 0)
+			return qmp_take_event(q, name, ret) ? 0 : -1;
+		if (qmp_take_event(q, name, ret))
+			return 0;
+		if (now_ms() >= deadline_ms)
+			return 1;
+		r = qmp_poll(q, POLLIN, deadline_ms, err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return 1;
+	}
+}
+
+int qmp_wait_event(struct qmp *q, const char *name, int timeout_ms, struct qmp_event *ret,
+		   struct bp_error *err)
+{
+	int r = qmp_wait_event_until(q, name, now_ms() + timeout_ms, ret, err);
+
+	if (r > 0)
+		return error_set(err, "no '%s' event within %d ms", name, timeout_ms);
+	return r;
+}
+
+int qmp_wait_migration(struct qmp *q, int timeout_ms, struct bp_error *err)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	char last[64] = "none";
+
+	for (;;) {
+		struct qmp_event ev;
+		const char *status;
+		json_t *info = NULL;
+		int r = qmp_wait_event_until(q, "MIGRATION", deadline, &ev, err);
+
+		if (r > 0)
+			return error_set(err, "migration did not complete within %d ms (last status '%s')",
+					 timeout_ms, last);
+		if (r < 0)
+			return error_prefix(err, "migration (last status '%s')", last);
+		status = json_string_value(json_object_get(ev.data, "status"));
+		snprintf(last, sizeof(last), "%s", status ? status : "unknown");
+		qmp_event_release(&ev);
+		if (!strcmp(last, "completed"))
+			return 0;
+		if (strcmp(last, "failed") && strcmp(last, "cancelled"))
+			continue;
+		/* The reason is only in query-migrate; an incoming QEMU may be exiting already. */
+		r = (int)(deadline - now_ms());
+		if (qmp_command(q, "query-migrate", NULL, &info, r < 100 ? 100 : r > 2000 ? 2000 : r,
+				NULL) == 0 &&
+		    json_is_string(json_object_get(info, "error-desc")))
+			error_set(err, "migration %s: %s", last,
+				  json_string_value(json_object_get(info, "error-desc")));
+		else
+			error_set(err, "migration %s", last);
+		json_decref(info);
+		return -1;
+	}
 }

@@ -86,4 +86,40 @@ int qmp_screendump(struct qmp *q, const char *png_path, struct bp_error *err);
 /* *ret_status gets a malloc'd status string such as "running" or "paused". */
 int qmp_query_status(struct qmp *q, char **ret_status, struct bp_error *err);
 
+/*
+ * getfd: pass a copy of fd to QEMU (SCM_RIGHTS on the QMP socket, with the
+ * command's bytes) under name, for a later "fd:NAME" URI. The caller keeps
+ * and still owns fd. QEMU refuses names that start with a digit (an "fd:N"
+ * URI with a number means QEMU's own fd N) and replaces an fd of the same
+ * name; a migration URI takes the named fd out of QEMU's table.
+ */
+int qmp_getfd(struct qmp *q, int fd, const char *name, struct bp_error *err);
+/* migrate {"uri": uri}: starts an outgoing migration, e.g. to "fd:NAME". */
+int qmp_migrate(struct qmp *q, const char *uri, struct bp_error *err);
+/* migrate-incoming {"uri": uri}: QEMU must have been started with -incoming defer. */
+int qmp_migrate_incoming(struct qmp *q, const char *uri, struct bp_error *err);
+/* migrate-set-capabilities with one capability, e.g. ("events", 1). */
+int qmp_migrate_set_capability(struct qmp *q, const char *capability, int on,
+			       struct bp_error *err);
+
+/*
+ * Wait up to timeout_ms for the next event called name and hand it out
+ * (caller releases *ret). Only that event leaves the queue: others, queued
+ * before or while waiting, stay there in arrival order for
+ * qmp_next_event(). -1 on timeout ("no 'NAME' event within N ms"), EOF
+ * (an event read before the EOF still counts) or a signal.
+ */
+int qmp_wait_event(struct qmp *q, const char *name, int timeout_ms, struct qmp_event *ret,
+		   struct bp_error *err);
+/*
+ * Wait up to timeout_ms for the migration (either direction) to finish,
+ * from MIGRATION events (the "events" capability must be on): 0 on status
+ * "completed"; -1 on "failed"/"cancelled" ("migration failed: " plus
+ * query-migrate's error-desc when QEMU gives one), on timeout ("migration
+ * did not complete within N ms (last status 'active')") or on EOF (QEMU
+ * 7.2 exits when an incoming migration fails). MIGRATION events are
+ * consumed; other events stay queued.
+ */
+int qmp_wait_migration(struct qmp *q, int timeout_ms, struct bp_error *err);
+
 #endif

@@ -15,6 +15,7 @@
 #define TIMELINE_PX 760
 #define TIMELINE_GAP 2
 #define BAR_H 26
+#define MARK_H 12
 #define EXCERPT_MAX (64 * 1024)
 
 /* ---- shared helpers ---------------------------------------------------- */
@@ -29,7 +30,7 @@ int report_load(const char *run_dir, json_t **ret, struct bp_error *err)
 
 	*ret = NULL;
 	if (!root) {
-		if (jerr.line < 0 || (jerr.line == -1 && jerr.column == -1))
+		if (jerr.line <= 0)
 			error_set(err, "cannot read '%s': %s", path, jerr.text);
 		else
 			error_set(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
@@ -198,6 +199,36 @@ void markup_escapes(struct strbuf *sb, const char *s, int flags)
 		markup_escape(sb, s, strlen(s), flags);
 }
 
+const char *report_boot_expect(const json_t *sc, const json_t *b)
+{
+	const char *e = rj_str(b, "expect");
+
+	return e ? e : rj_str(sc, "expect");
+}
+
+int report_boot_ok(const json_t *sc, const json_t *b)
+{
+	const char *outcome = rj_str(b, "outcome"), *expect = report_boot_expect(sc, b);
+
+	if (!outcome || !strcmp(outcome, "infra") || !expect)
+		return 0;
+	return !strcmp(expect, "any") || !strcmp(outcome, expect);
+}
+
+int report_path_ok(const char *path)
+{
+	if (!path || !*path || path[0] == '/')
+		return 0;
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return 0;
+		p += n + (p[n] == '/');
+	}
+	return 1;
+}
+
 /* ---- the page ---------------------------------------------------------- */
 
 static const char *const outcomes[] = {"clean", "crash", "hang", "infra"};
@@ -239,15 +270,8 @@ static int add_url(struct strbuf *sb, const char *path)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
-	if (!path || !*path || path[0] == '/')
+	if (!report_path_ok(path))
 		return 0;
-	for (const char *p = path; *p;) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return 0;
-		p += n + (p[n] == '/');
-	}
 	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		    (*p >= '0' && *p <= '9') || strchr("/._~-", *p)) {
@@ -259,6 +283,23 @@ static int add_url(struct strbuf *sb, const char *path)
 		}
 	}
 	return 1;
+}
+
+/* <a href="PATH">LABEL</a>, or the path as plain text when it cannot be a link. */
+static void file_link(struct strbuf *sb, const char *path, const char *label)
+{
+	struct strbuf url = STRBUF_INIT;
+
+	if (!path)
+		return;
+	if (add_url(&url, path)) {
+		strbuf_addf(sb, "<a href=\"%s\">%s</a>", url.buf, label);
+	} else {
+		strbuf_adds(sb, "<code>");
+		markup_escapes(sb, path, 0);
+		strbuf_adds(sb, "</code>");
+	}
+	strbuf_release(&url);
 }
 
 static void add_duration(struct strbuf *sb, double s)
@@ -382,6 +423,7 @@ static const char css[] =
 	".meta{color:#5f6368;margin:4px 0 10px}"
 	"svg.timeline{display:block;margin:6px 0 4px;overflow:visible}"
 	".legend{font-size:12px;color:#5f6368;margin:0 0 10px}"
+	".legend .lm{margin:0 3px 0 12px}"
 	".legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 10px}"
 	"ul.checks{margin:8px 0;padding-left:20px}li.check.fail{color:#b71c1c}"
 	".problem{border-left:4px solid #c62828;background:#fdf6f6;border-radius:0 6px 6px 0;"
@@ -394,7 +436,15 @@ static const char css[] =
 	"img.screenshot{display:block;max-width:100%;border:1px solid #ccc;border-radius:4px;"
 	"margin-top:8px;image-rendering:pixelated}"
 	"details{margin:6px 0}summary{cursor:pointer;color:#1a5fb4}"
-	"a{color:#1a5fb4}";
+	"a{color:#1a5fb4}"
+	"table.boots td:not(:nth-child(6)){white-space:nowrap}"
+	".miss{color:#c62828;font-weight:700}"
+	".note{display:inline-block;font-size:11px;padding:0 6px;border-radius:8px;"
+	"background:#e3ecfa;color:#1a5fb4;margin-left:4px}"
+	".recovery{border-left:4px solid #1a5fb4;background:#f3f7fd;border-radius:0 6px 6px 0;"
+	"padding:10px 12px;margin:12px 0}"
+	".recovery.manual{border-color:#ef6c00;background:#fff8f1}"
+	"ol.manual{margin:0;padding-left:18px}";
 
 static void legend(struct strbuf *o)
 {
@@ -402,7 +452,9 @@ static void legend(struct strbuf *o)
 	for (size_t i = 0; i < ARRAY_SIZE(outcomes); i++)
 		strbuf_addf(o, "<i style=\"background:%s\"></i>%s", outcome_fill(outcomes[i]),
 			    outcomes[i]);
-	strbuf_adds(o, "</p>\n");
+	strbuf_adds(o, "<span class=\"lm\" style=\"color:#1a5fb4\">▼</span>rollback installed"
+		       "<span class=\"lm\" style=\"color:#8e24aa\">▼</span>content pushed live"
+		       "<span class=\"lm\">┆</span>a new step starts</p>\n");
 }
 
 static void tile(struct strbuf *o, const char *cls, const char *id, const char *label,
@@ -521,35 +573,78 @@ static void signatures(struct page *pg)
 	strbuf_adds(o, "</table>\n</section>\n");
 }
 
-/* The scenario's boots side by side, each as long as it took. */
+/* A small marker above a bar: a triangle pointing at the boot's start. */
+static void marker(struct strbuf *o, const char *cls, const char *fill, double x, const char *what,
+		   long long n)
+{
+	strbuf_addf(o, "<path class=\"mark %s\" d=\"M%.1f %d l-5 -8 h10 z\" fill=\"%s\">"
+		       "<title>boot %lld: %s</title></path>\n",
+		    cls, x + 5, MARK_H - 1, fill, n, what);
+}
+
+/*
+ * The scenario's boots side by side, each as long as it took; a dashed line
+ * where a new step starts (steps that do not boot - deploy, rollback, file
+ * checks, remediation - ran in a gap of the step numbers), a blue marker on
+ * a boot at which the agent installed published content (the rollback), a
+ * purple one where content was pushed into the running guest.
+ */
 static void timeline(struct page *pg, const json_t *sc, size_t si)
 {
 	const json_t *boots = json_object_get(sc, "boots"), *b;
+	const json_t *manual = json_object_get(json_object_get(sc, "recovery"), "manual_steps");
 	struct strbuf *o = pg->out;
 	double x = 0, total = 0;
+	long long prev_step = 0;
+	int h = MARK_H + BAR_H + 20;
 	size_t j;
 
-	json_array_foreach(boots, j, b) {
-		double w = rj_num(b, "duration_s") * pg->px_per_s;
-
-		x += (w < BOOT_MIN_PX ? BOOT_MIN_PX : w) + TIMELINE_GAP;
+	json_array_foreach(boots, j, b)
 		total += rj_num(b, "duration_s");
-	}
 	strbuf_addf(o, "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 		       "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"boot timeline\">\n",
-		    TIMELINE_PX + 120, BAR_H + 18, TIMELINE_PX + 120, BAR_H + 18);
-	x = 0;
+		    TIMELINE_PX + 130, h, TIMELINE_PX + 130, h);
 	json_array_foreach(boots, j, b) {
 		const char *cls = outcome_class(rj_str(b, "outcome"));
 		double d = rj_num(b, "duration_s"), w = d * pg->px_per_s;
+		long long n = rj_int(b, "n"), step = rj_int(b, "step");
 
 		if (w < BOOT_MIN_PX)
 			w = BOOT_MIN_PX;
+		if (j && step && step != prev_step) {
+			strbuf_addf(o, "<line class=\"step-start\" x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" "
+				       "y2=\"%d\" stroke=\"#1d1d1f\" stroke-width=\"1.5\" "
+				       "stroke-dasharray=\"3 2\"><title>step %lld starts",
+				    x - TIMELINE_GAP / 2.0, x - TIMELINE_GAP / 2.0, MARK_H + BAR_H + 3,
+				    step);
+			if (step > prev_step + 1) {
+				strbuf_addf(o, "; step%s %lld", step > prev_step + 2 ? "s" : "",
+					    prev_step + 1);
+				if (step > prev_step + 2)
+					strbuf_addf(o, "-%lld", step - 1);
+				strbuf_adds(o, " (no boot: deploy, rollback, file check or "
+					       "remediation) ran before it");
+				if (json_array_size(manual)) {
+					const json_t *m;
+					size_t k;
+
+					strbuf_adds(o, "; manual steps of this trial:");
+					json_array_foreach(manual, k, m) {
+						strbuf_adds(o, " ");
+						markup_escapes(o, json_string_value(m), 0);
+					}
+				}
+			}
+			strbuf_adds(o, "</title></line>\n");
+		}
+		prev_step = step;
 		strbuf_addf(o, "<a href=\"#s%zu-b%lld\"><rect class=\"boot %s\" data-boot=\"%lld\" "
-			       "x=\"%.1f\" y=\"0\" width=\"%.1f\" height=\"%d\" rx=\"3\" fill=\"%s\">"
-			       "<title>boot %lld: %s, ",
-			    si, rj_int(b, "n"), cls, rj_int(b, "n"), x, w, BAR_H, outcome_fill(cls),
-			    rj_int(b, "n"), strcmp(cls, "none") ? cls : "not judged");
+			       "x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"3\" fill=\"%s\">"
+			       "<title>boot %lld",
+			    si, n, cls, n, x, MARK_H, w, BAR_H, outcome_fill(cls), n);
+		if (step)
+			strbuf_addf(o, " (step %lld)", step);
+		strbuf_addf(o, ": %s, ", strcmp(cls, "none") ? cls : "not judged");
 		add_duration(o, d);
 		if (rj_str(b, "title")) {
 			strbuf_adds(o, " — ");
@@ -559,21 +654,27 @@ static void timeline(struct page *pg, const json_t *sc, size_t si)
 		if (w >= 16)
 			strbuf_addf(o, "<text x=\"%.1f\" y=\"%d\" fill=\"#fff\" font-size=\"12\" "
 				       "text-anchor=\"middle\" pointer-events=\"none\">%lld</text>",
-				    x + w / 2, BAR_H / 2 + 4, rj_int(b, "n"));
+				    x + w / 2, MARK_H + BAR_H / 2 + 4, n);
 		strbuf_adds(o, "</a>\n");
+		if (rj_true(b, "update_installed"))
+			marker(o, "rollback", "#1a5fb4", x,
+			       "the agent installed published content (rollback)", n);
+		if (rj_true(b, "live_pushed"))
+			marker(o, "live", "#8e24aa", x + (rj_true(b, "update_installed") ? 10 : 0),
+			       "content pushed into the running guest", n);
 		x += w + TIMELINE_GAP;
 	}
 	strbuf_addf(o, "<text x=\"%.1f\" y=\"%d\" fill=\"#5f6368\" font-size=\"12\">", x + 6,
-		    BAR_H / 2 + 4);
+		    MARK_H + BAR_H / 2 + 4);
 	add_duration(o, total);
 	strbuf_addf(o, "</text>\n<line x1=\"0\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#cfd4da\"/>\n",
-		    BAR_H + 5, TIMELINE_PX, BAR_H + 5);
+		    MARK_H + BAR_H + 5, TIMELINE_PX, MARK_H + BAR_H + 5);
 	for (int t = 0; t <= 4; t++) {
 		double px = TIMELINE_PX * t / 4.0;
 
 		strbuf_addf(o, "<text x=\"%.1f\" y=\"%d\" fill=\"#80868b\" font-size=\"10\" "
 			       "text-anchor=\"%s\">",
-			    px, BAR_H + 16, t == 0 ? "start" : t == 4 ? "end" : "middle");
+			    px, MARK_H + BAR_H + 16, t == 0 ? "start" : t == 4 ? "end" : "middle");
 		add_duration(o, px / pg->px_per_s);
 		strbuf_adds(o, "</text>\n");
 	}
@@ -588,34 +689,78 @@ static void boot_table(struct page *pg, const json_t *sc, size_t si)
 
 	if (!json_array_size(boots))
 		return;
-	strbuf_adds(o, "<table class=\"boots\">\n<tr><th>boot</th><th>outcome</th><th>time</th>"
-		       "<th>title</th><th>files</th></tr>\n");
+	strbuf_adds(o, "<table class=\"boots\">\n<tr><th>boot</th><th>step</th><th>expected</th>"
+		       "<th>outcome</th><th>time</th><th>title</th><th>files</th></tr>\n");
 	json_array_foreach(boots, j, b) {
 		const char *cls = outcome_class(rj_str(b, "outcome"));
+		int ok = report_boot_ok(sc, b);
 
-		strbuf_addf(o, "<tr id=\"s%zu-b%lld\" class=\"boot-row %s\"><td>%lld</td>"
-			       "<td><span class=\"badge %s\">%s</span></td><td>",
-			    si, rj_int(b, "n"), cls, rj_int(b, "n"), cls,
-			    strcmp(cls, "none") ? cls : "not judged");
+		strbuf_addf(o, "<tr id=\"s%zu-b%lld\" class=\"boot-row %s%s\"><td>%lld</td><td>",
+			    si, rj_int(b, "n"), cls, ok || !strcmp(cls, "none") ? "" : " unexpected",
+			    rj_int(b, "n"));
+		if (rj_int(b, "step"))
+			strbuf_addf(o, "%lld", rj_int(b, "step"));
+		strbuf_adds(o, "</td><td>");
+		markup_escapes(o, report_boot_expect(sc, b), 0);
+		strbuf_addf(o, "</td><td><span class=\"badge %s\">%s</span>%s</td><td>", cls,
+			    strcmp(cls, "none") ? cls : "not judged",
+			    ok || !strcmp(cls, "none") ? "" : " <span class=\"miss\">✘</span>");
 		add_duration(o, rj_num(b, "duration_s"));
 		strbuf_adds(o, "</td><td>");
 		markup_escapes(o, rj_str(b, "title"), 0);
+		if (rj_true(b, "update_installed"))
+			strbuf_adds(o, " <span class=\"note\">rollback installed</span>");
+		if (rj_true(b, "live_pushed"))
+			strbuf_adds(o, " <span class=\"note\">content pushed live</span>");
 		strbuf_adds(o, "</td><td>");
-		strbuf_adds(o, "<a href=\"");
-		if (add_url(o, rj_str(b, "log")))
-			strbuf_adds(o, "\">serial log</a>");
-		else
-			strbuf_adds(o, "#\" hidden></a>");
+		file_link(o, rj_str(b, "log"), "serial log");
 		if (rj_str(b, "screenshot")) {
-			strbuf_adds(o, " <a href=\"");
-			if (add_url(o, rj_str(b, "screenshot")))
-				strbuf_adds(o, "\">screenshot</a>");
-			else
-				strbuf_adds(o, "#\" hidden></a>");
+			strbuf_addch(o, ' ');
+			file_link(o, rj_str(b, "screenshot"), "screenshot");
 		}
 		strbuf_adds(o, "</td></tr>\n");
 	}
 	strbuf_adds(o, "</table>\n");
+}
+
+/* A rollback scenario's figures (issue 4): did it recover, how, how fast. */
+static void recovery(struct page *pg, const json_t *sc)
+{
+	const json_t *rec = json_object_get(sc, "recovery"), *m;
+	struct strbuf *o = pg->out;
+	int ok = rj_true(rec, "recovered_without_manual_steps");
+	size_t k;
+
+	if (!json_is_object(rec))
+		return;
+	strbuf_addf(o, "<div class=\"recovery %s\"><h3>Recovery: ", ok ? "recovered" : "manual");
+	markup_escapes(o, rj_str(rec, "summary"), 0);
+	strbuf_addf(o, "</h3>\n<dl class=\"facts\"><dt>without manual steps</dt><dd>%s</dd>\n",
+		    ok ? "yes" : "no");
+	if (json_is_integer(json_object_get(rec, "boots_to_recovery")))
+		strbuf_addf(o, "<dt>boots to recovery</dt><dd>%lld</dd>\n",
+			    rj_int(rec, "boots_to_recovery"));
+	strbuf_addf(o, "<dt>boots tried</dt><dd>%lld of at most %lld</dd>\n",
+		    rj_int(rec, "boots_tried"), rj_int(rec, "max_boots"));
+	if (json_is_number(json_object_get(rec, "time_to_recovery_s"))) {
+		strbuf_adds(o, "<dt>time to recovery</dt><dd>");
+		add_duration(o, rj_num(rec, "time_to_recovery_s"));
+		strbuf_adds(o, "</dd>\n");
+	}
+	if (json_is_integer(json_object_get(rec, "rollback_arrived_at_boot")))
+		strbuf_addf(o, "<dt>rollback installed</dt><dd>at boot %lld</dd>\n",
+			    rj_int(rec, "rollback_arrived_at_boot"));
+	if (json_array_size(json_object_get(rec, "manual_steps"))) {
+		strbuf_adds(o, "<dt>manual steps</dt><dd><ol class=\"manual\">");
+		json_array_foreach(json_object_get(rec, "manual_steps"), k, m) {
+			strbuf_adds(o, "<li>");
+			markup_escapes(o, json_string_value(m), 0);
+			strbuf_adds(o, "</li>");
+		}
+		strbuf_addf(o, "</ol></dd>\n<dt>remediation verified</dt><dd>%s</dd>\n",
+			    rj_true(rec, "manual_remediation_verified") ? "yes" : "no");
+	}
+	strbuf_adds(o, "</dl></div>\n");
 }
 
 static void checks(struct page *pg, const json_t *sc)
@@ -857,12 +1002,16 @@ static void scenario(struct page *pg, const json_t *sc, size_t si)
 	markup_escapes(o, rj_str(sc, "content") ? rj_str(sc, "content") : "(none)", 0);
 	strbuf_adds(o, "</code> · expected <b>");
 	markup_escapes(o, rj_str(sc, "expect"), 0);
-	strbuf_addf(o, "</b> · %zu of %lld boots ran · ", nb, planned);
+	strbuf_addf(o, "</b> · %zu boot%s", nb, nb == 1 ? "" : "s");
+	if ((long long)nb < planned && (!strcmp(vc, "unfinished") || !strcmp(vc, "infra")))
+		strbuf_addf(o, " of %lld planned", planned);
+	strbuf_adds(o, " · ");
 	add_duration(o, rj_num(sc, "duration_s"));
 	strbuf_adds(o, "</p>\n");
 	if (nb)
 		timeline(pg, sc, si);
 	boot_table(pg, sc, si);
+	recovery(pg, sc);
 	checks(pg, sc);
 	problems(pg, sc, si);
 	strbuf_adds(o, "</section>\n");

@@ -72,6 +72,17 @@ char *report_signature(const char *title);
 void markup_escape(struct strbuf *sb, const char *s, size_t len, int flags);
 void markup_escapes(struct strbuf *sb, const char *s, int flags); /* NULL: nothing */
 
+/*
+ * What a boot had to be: its own "expect" ("any" in recovery steps), else
+ * the scenario's. A boot is ok when it was judged, was not an infrastructure
+ * failure, and matched that (anything matches "any"); as trial_boot_ok().
+ */
+const char *report_boot_expect(const json_t *scenario, const json_t *boot);
+int report_boot_ok(const json_t *scenario, const json_t *boot);
+
+/* A path inside the run directory: relative, with no ".." component. */
+int report_path_ok(const char *path);
+
 /* Render the page for a loaded results.json into out. */
 void report_html(const json_t *results, const struct report_context *ctx, struct strbuf *out);
 

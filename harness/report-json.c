@@ -21,6 +21,9 @@ static json_t *boot_json(const struct boot_result *b)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "n", json_integer(b->n));
+	json_object_set_new(o, "step", json_integer(b->step));
+	json_object_set_new(o, "expect", b->expect == OUTCOME_NONE ? json_string("any")
+								  : jstr(outcome_name(b->expect)));
 	json_object_set_new(o, "outcome", jstr(outcome_name(b->outcome)));
 	json_object_set_new(o, "title", jstr(b->title));
 	json_object_set_new(o, "duration_s", json_real(b->duration_s));
@@ -32,6 +35,28 @@ static json_t *boot_json(const struct boot_result *b)
 	json_object_set_new(o, "guest_panicked", json_boolean(b->panicked));
 	json_object_set_new(o, "shutdown_reason", jstr(b->shutdown_reason));
 	json_object_set_new(o, "excerpt", jstr(b->excerpt));
+	json_object_set_new(o, "update_installed", json_boolean(b->update_installed));
+	json_object_set_new(o, "live_pushed", json_boolean(b->live_pushed));
+	return o;
+}
+
+static json_t *recovery_json(const struct recovery *r)
+{
+	json_t *o = json_object(), *manual = json_array();
+
+	for (size_t i = 0; i < r->nr_manual; i++)
+		json_array_append_new(manual, jstr(r->manual[i]));
+	json_object_set_new(o, "summary", jstr(r->summary));
+	json_object_set_new(o, "recovered_without_manual_steps", json_boolean(r->recovered));
+	json_object_set_new(o, "boots_to_recovery", r->recovered ? json_integer(r->boots) : json_null());
+	json_object_set_new(o, "boots_tried", json_integer(r->boots));
+	json_object_set_new(o, "max_boots", json_integer(r->max_boots));
+	json_object_set_new(o, "time_to_recovery_s", r->recovered ? json_real(r->seconds) : json_null());
+	json_object_set_new(o, "rollback_arrived_at_boot",
+			    r->rollback_boot ? json_integer(r->rollback_boot) : json_null());
+	json_object_set_new(o, "manual_steps", manual);
+	json_object_set_new(o, "manual_steps_needed", json_integer((json_int_t)r->nr_manual));
+	json_object_set_new(o, "manual_remediation_verified", json_boolean(r->remediation_verified));
 	return o;
 }
 
@@ -62,6 +87,8 @@ static json_t *trial_json(const struct trial_result *t, const char *accel)
 	}
 	json_object_set_new(o, "boots", boots);
 	json_object_set_new(o, "checks", checks);
+	json_object_set_new(o, "recovery",
+			    t->recovery.tracked ? recovery_json(&t->recovery) : json_null());
 	return o;
 }
 

@@ -41,6 +41,12 @@ void trial_add_check(struct trial_result *t, const char *name, int ok, const cha
 	c->diag = diag ? xstrdup(diag) : NULL;
 }
 
+void recovery_add_manual(struct recovery *r, const char *what)
+{
+	ALLOC_GROW(r->manual, r->nr_manual + 1, r->alloc_manual);
+	r->manual[r->nr_manual++] = xstrdup(what);
+}
+
 static void boot_result_release(struct boot_result *b)
 {
 	free(b->title);
@@ -63,6 +69,10 @@ void run_result_release(struct run_result *r)
 			free(t->checks[j].name);
 			free(t->checks[j].diag);
 		}
+		for (size_t j = 0; j < t->recovery.nr_manual; j++)
+			free(t->recovery.manual[j]);
+		free(t->recovery.manual);
+		free(t->recovery.summary);
 		free(t->boots);
 		free(t->checks);
 		free(t->dir);

@@ -13,6 +13,8 @@
 
 struct boot_result {
 	int n;                   /* 1-based boot number within the trial */
+	int step;                /* 1-based step of the scenario that made this boot */
+	enum outcome expect;     /* what this boot had to be; OUTCOME_NONE: anything (recovery) */
 	enum outcome outcome;
 	char *title;             /* crash title, or why it hung / failed; NULL when clean */
 	char *excerpt;           /* crash report, or the console tail for a hang; may be NULL */
@@ -25,6 +27,22 @@ struct boot_result {
 	int log_matched;         /* the scenario's log_contains text was seen */
 	double duration_s;       /* QEMU start to verdict */
 	double detect_ms;        /* crash: panic line's bytes arriving to verdict; else 0 */
+	int update_installed;    /* the guest's agent installed published content this boot */
+	int live_pushed;         /* content was pushed into the running guest this boot */
+};
+
+/* Rollback figures of a trial with a reboot_until_clean step (issue 4). */
+struct recovery {
+	int tracked;             /* the scenario has a reboot_until_clean step */
+	int recovered;           /* it came up clean within max_boots, with no manual step */
+	int boots;               /* boots reboot_until_clean took (to the clean one, or all) */
+	int max_boots;
+	double seconds;          /* from the rollback's publication (else the step's start) to clean */
+	int rollback_boot;       /* trial boot at which the agent installed the rollback; 0: never */
+	char **manual;           /* manual steps taken, in order */
+	size_t nr_manual, alloc_manual;
+	int remediation_verified; /* manual steps taken and the clean boots after them passed */
+	char *summary;           /* "recovered after K boots, no manual steps", ... */
 };
 
 /* One TAP test point of a trial beyond the per-boot ones. */
@@ -51,7 +69,9 @@ struct trial_result {
 	size_t nr_checks, alloc_checks;
 	enum verdict verdict;
 	int finished;
+	int aborted;    /* stopped before its steps were done (infrastructure) */
 	double duration_s;
+	struct recovery recovery;
 };
 
 struct run_result {
@@ -74,6 +94,7 @@ struct run_result {
 };
 
 struct boot_result *trial_add_boot(struct trial_result *t);
+void recovery_add_manual(struct recovery *r, const char *what);
 void trial_add_check(struct trial_result *t, const char *name, int ok, const char *diag);
 void run_result_release(struct run_result *r);
 

@@ -19,6 +19,7 @@
 
 #include "accel.h"
 #include "boot.h"
+#include "exec.h"
 #include "inject.h"
 #include "proc.h"
 #include "progress.h"
@@ -222,126 +223,99 @@ out:
 	return ret;
 }
 
-/* One trial in flight: its boots run one after another on its overlay. */
+/* One trial in flight. */
 struct slot {
-	struct trial_result *t;
-	struct boot boot;
-	struct boot_params p;
+	struct exec exec;
 	char *work_dir;
-	char *overlay;
-	char *log_path;
 	int64_t t0;
 	int busy;
 };
 
-static void slot_start_boot(struct run_result *r, struct slot *s)
-{
-	const struct scenario *sc = s->t->scenario;
-	struct boot_result *b = trial_add_boot(s->t);
+struct run_ctx {
+	struct run_result *r;
+	struct tap_writer *tap;
+	struct progress *prog;
+	int finished_boots;
+	double boot_time;
+};
 
-	b->log = xasprintf("%s/boot-%d.log", s->t->dir, b->n);
-	free(s->log_path);
-	s->log_path = xasprintf("%s/%s", r->dir, b->log);
-	s->p = (struct boot_params){
-		.vm = {.accel = r->accel,
-		       .kernel = sc->image->kernel,
-		       .initrd = sc->image->initrd,
-		       .append = sc->image->append,
-		       .disk = s->overlay,
-		       .memory_mib = sc->image->memory_mib,
-		       .run_dir = s->work_dir},
-		.marker = sc->image->marker,
-		.log_contains = sc->log_contains,
-		.boot_timeout_ms = sc->boot_timeout_s * 1000,
-		.silence_timeout_ms = sc->silence_timeout_s * 1000,
-		.log_path = s->log_path,
-	};
-	boot_start(&s->boot, &s->p, b);
+/* A boot finished somewhere: into the TAP stream and results.json at once. */
+static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
+{
+	struct run_ctx *rc = ctx;
+
+	progress_clear(rc->prog);
+	rc->finished_boots++;
+	rc->boot_time += b->duration_s;
+	tap_boot(rc->tap, e->t, b);
+	save_json(rc->r);
 }
 
-static void slot_start(struct run_result *r, struct slot *s, struct trial_result *t,
-		       const char *work, size_t idx, char *overlay)
+static void slot_start(struct run_ctx *rc, struct slot *s, struct trial_result *t,
+		       const char *work, size_t idx, const char *overlay)
 {
+	struct run_result *r = rc->r;
 	char *dir = xasprintf("%s/%s", r->dir, t->dir);
 	struct bp_error err;
+	struct exec_env env;
 
 	if (mkdir_p(dir, &err) < 0)
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 	free(dir);
-	s->t = t;
 	s->work_dir = xasprintf("%s/%zu", work, idx);
-	s->overlay = overlay;
 	s->t0 = now_ms();
 	s->busy = 1;
-	slot_start_boot(r, s);
+	env = (struct exec_env){r->accel, r->dir, s->work_dir, overlay, on_boot, rc};
+	exec_start(&s->exec, &env, t);
 }
 
-/* A boot finished: report it, then start the next boot or close the trial. */
-static void slot_advance(struct run_result *r, struct slot *s, struct tap_writer *tap)
+static void slot_finish(struct run_ctx *rc, struct slot *s)
 {
-	struct trial_result *t = s->t;
-	const struct boot_result *b = &t->boots[t->nr_boots - 1];
+	struct trial_result *t = s->exec.t;
 
-	boot_release(&s->boot);
-	tap_boot(tap, t, b);
+	progress_clear(rc->prog);
+	exec_release(&s->exec);
 	t->duration_s = (double)(now_ms() - s->t0) / 1000.0;
-	if (!bp_interrupted && b->outcome != OUTCOME_INFRA && b->n < t->scenario->boots) {
-		save_json(r);
-		slot_start_boot(r, s);
-		return;
-	}
-	if (!bp_interrupted) {
-		trial_judge(t);
-		tap_checks(tap, t);
-	}
-	save_json(r);
+	if (t->finished)
+		tap_checks(rc->tap, t);
+	save_json(rc->r);
 	free(s->work_dir);
-	free(s->log_path);
-	s->work_dir = s->log_path = NULL;
+	s->work_dir = NULL;
 	s->busy = 0;
 }
 
 /*
  * Run every trial, at most `jobs` at once, all driven by one poll loop:
- * each boot contributes its fds and its next deadline.
+ * each trial contributes its fds and its next deadline.
  */
 static void run_trials(struct run_result *r, const char *work, char **overlays, int jobs,
 		       struct tap_writer *tap)
 {
 	struct slot *slots = xcalloc((size_t)jobs, sizeof(*slots));
-	struct pollfd *fds = xcalloc((size_t)jobs * BOOT_MAX_POLLFDS, sizeof(*fds));
+	struct pollfd *fds = xcalloc((size_t)jobs * EXEC_MAX_POLLFDS, sizeof(*fds));
 	int *nr_fds = xcalloc((size_t)jobs, sizeof(*nr_fds));
 	struct progress_line *lines = xcalloc((size_t)jobs, sizeof(*lines));
 	struct progress prog;
+	struct run_ctx rc = {r, tap, &prog, 0, 0};
 	size_t next = 0;
-	int total = 0, finished = 0;
-	double boot_time = 0;
+	int total = 0;
 
 	progress_init(&prog, 2);
 	for (size_t i = 0; i < r->nr_trials; i++)
 		total += r->trials[i].scenario->boots;
 	for (;;) {
 		int64_t deadline = INT64_MAX, wait;
-		int busy = 0, n = 0, nr_lines = 0;
+		int busy = 0, n = 0, nr_lines = 0, left;
 
 		for (int i = 0; i < jobs; i++) {
 			struct slot *s = &slots[i];
 
-			while (s->busy && boot_done(&s->boot)) {
-				const struct trial_result *t = s->t;
-
-				progress_clear(&prog);
-				finished++;
-				boot_time += t->boots[t->nr_boots - 1].duration_s;
-				/* A trial cut short (infra) will not run its remaining boots. */
-				if (t->boots[t->nr_boots - 1].outcome == OUTCOME_INFRA)
-					total -= t->scenario->boots - (int)t->nr_boots;
-				slot_advance(r, s, tap);
-			}
+			if (s->busy && exec_done(&s->exec))
+				slot_finish(&rc, s);
 			if (!s->busy && next < r->nr_trials && !bp_interrupted) {
-				slot_start(r, s, &r->trials[next], work, next, overlays[next]);
+				slot_start(&rc, s, &r->trials[next], work, next, overlays[next]);
 				next++;
-				i--; /* the new boot may already be done (infra): look again */
+				i--; /* it may be done at once (infra): look again */
 				continue;
 			}
 			busy += s->busy;
@@ -350,30 +324,35 @@ static void run_trials(struct run_result *r, const char *work, char **overlays, 
 			break;
 		for (int i = 0; i < jobs; i++) {
 			struct slot *s = &slots[i];
+			const struct trial_result *t = s->exec.t;
 
+			nr_fds[i] = s->busy ? exec_pollfds(&s->exec, fds + n) : 0;
+			n += nr_fds[i];
 			if (!s->busy)
 				continue;
+			if (exec_deadline(&s->exec) < deadline)
+				deadline = exec_deadline(&s->exec);
 			lines[nr_lines++] = (struct progress_line){
-				s->t->scenario->name, (int)s->t->nr_boots, s->t->scenario->boots,
-				detector_in_report(s->boot.det) ? "crashing"
-				: s->boot.res->marker_seen ? "up" : "booting",
-				(double)(now_ms() - s->boot.t_start_ms) / 1000.0};
+				t->scenario->name, (int)t->nr_boots, t->scenario->boots,
+				s->exec.offline ? "offline"
+				: !s->exec.booting ? "-"
+				: detector_in_report(s->exec.boot.det) ? "crashing"
+				: s->exec.boot.res->marker_seen ? "up" : "booting",
+				(double)(now_ms() - s->exec.boot.t_start_ms) / 1000.0};
 		}
-		progress_draw(&prog, lines, nr_lines, finished, total,
-			      finished ? boot_time / finished * (total - finished) / jobs : -1);
-		for (int i = 0; i < jobs; i++) {
-			nr_fds[i] = slots[i].busy ? boot_pollfds(&slots[i].boot, fds + n) : 0;
-			n += nr_fds[i];
-			if (slots[i].busy && boot_deadline(&slots[i].boot) < deadline)
-				deadline = boot_deadline(&slots[i].boot);
-		}
+		/* Recovery loops end early, so the ETA is an upper bound. */
+		left = total - rc.finished_boots;
+		progress_draw(&prog, lines, nr_lines, rc.finished_boots, total,
+			      rc.finished_boots && left > 0
+				      ? rc.boot_time / rc.finished_boots * left / jobs
+				      : -1);
 		wait = deadline == INT64_MAX ? 1000 : deadline - now_ms();
 		if (poll(fds, (nfds_t)n, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR)
 			break;
 		n = 0;
 		for (int i = 0; i < jobs; i++) {
 			if (slots[i].busy)
-				boot_step(&slots[i].boot, fds + n, nr_fds[i]);
+				exec_step(&slots[i].exec, fds + n, nr_fds[i]);
 			n += nr_fds[i];
 		}
 	}

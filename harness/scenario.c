@@ -37,15 +37,49 @@
  *       image: linux          # required, a name from 'images'
  *       sensor: v1            # required, a name from 'sensors', or a non-empty
  *                             #   sequence of them (the matrix, see below)
- *       content: good-291     # optional, a name from 'content'; none if absent
- *       boots: 3              # optional; else defaults.boots
- *       expect: clean         # required: clean | crash | hang
+ *       content: good-291     # optional, a name from 'content', deployed offline
+ *                             #   before the first boot; none if absent
+ *       boots: 3              # optional; else defaults.boots     (not with 'steps')
+ *       expect: clean         # required without 'steps': clean | crash | hang
+ *                             #   (not with 'steps')
  *       title: refsensor_eval # optional, only with 'expect: crash': the crash
- *                             #   title must contain this text
- *       log_contains: "refsensor: content error"  # optional: some boot's
+ *                             #   title must contain this text     (not with 'steps')
+ *       log_contains: "refsensor: content error"  # optional: every boot's
  *                             #   serial log must contain this text
  *       boot_timeout: 60      # optional; else defaults.boot_timeout
  *       silence_timeout: 30   # optional; else defaults.silence_timeout
+ *       race:                 # optional: the update race, kernel command-line
+ *         agent_delay_ms: 0   #   switches for the guest's update agent and the
+ *         sensor_delay_ms: 3000  # sensor; each 0..600000, at least one given
+ *       steps:                # optional, instead of boots/expect/title: a
+ *                             #   non-empty sequence of steps, run in order
+ *
+ * Steps (a rollback test) - each step is a mapping with exactly one key, the
+ * step kind:
+ *
+ *   steps:
+ *     - boot: {expect: crash, title: "refsensor_eval"}  # 'count' boots (1..1000,
+ *                             #   default 1), each clean | crash | hang; 'title'
+ *                             #   only with 'expect: crash'
+ *     - boot: {count: 2, expect: clean}
+ *     - deploy: {content: bad-291, mode: live}  # a name from 'content'; mode
+ *                             #   offline (default: into the disk, VM off) or
+ *                             #   live (pushed into the running guest at the
+ *                             #   next boot; a later step must boot)
+ *     - rollback: good-291    # or {content: good-291}: publish the content on
+ *                             #   the update channel for every later boot
+ *     - reboot_until_clean: {max_boots: 15}  # or 'reboot_until_clean: 15';
+ *                             #   1..1000; records whether the guest recovered
+ *     - expect_files:         # checked offline after shutdown; 'present',
+ *         present: ["/sensor/quarantine/C-00000291-*.sys"]  # 'absent' or
+ *         absent: ["/sensor/content/C-00000291-00000000-00000032.sys"]  # both
+ *     - remediate: {delete: ["/sensor/content/C-00000291*.sys"], when: not_recovered}
+ *                             #   offline delete (the rescue-VM procedure);
+ *                             #   when: always (default) | not_recovered
+ *     - clean_boots: 3        # or {count: 3}: 1..1000 consecutive clean boots
+ *
+ * A scenario without 'steps' is one 'boot' step of 'boots' boots expecting
+ * 'expect' (and 'title'), reported at the scenario's position.
  *
  * Rules:
  *
@@ -73,6 +107,12 @@
  *    `sensor: &all [v1, v2]` then `sensor: *all`); an error inside an aliased
  *    node is reported at the place where the anchored node is written.
  *  - A file with more than one YAML document is rejected.
+ *  - Steps: at most 1000 per scenario, at least one of them booting (boot,
+ *    reboot_until_clean, clean_boots); a live deploy needs a booting step
+ *    after it. Guest paths and globs (present, absent, delete) are absolute,
+ *    without '..' components, at most 4095 bytes, 1 to 64 per list.
+ *  - With 'steps', 'boots', 'expect' and 'title' are errors (expectations
+ *    belong in the steps); 'log_contains' applies to every boot of the steps.
  *
  * Errors read "FILE:LINE:COL: message", FILE as given to suite_load(), LINE
  * and COL 1-based. They point at the offending value; at the key for an
@@ -101,6 +141,11 @@
 #define DEFAULT_MEMORY_MIB 256
 
 #define NAME_MAX_LEN 255
+/* Steps: boots per step, steps per scenario, guest paths per list, race delays. */
+#define STEP_BOOTS_MAX 1000
+#define STEPS_MAX 1000
+#define GUEST_PATHS_MAX 64
+#define DELAY_MS_MAX 600000
 /* Longest piece of suite text quoted in a message. */
 #define SHOW_MAX 200
 
@@ -744,6 +789,11 @@ struct scenario_spec {
 	const char *title;
 	const char *log_contains;
 	int boot_timeout, silence_timeout;
+	int agent_delay_ms, sensor_delay_ms;
+	/* owned, copied into each expanded scenario; one synthesized step without 'steps' */
+	struct step *steps;
+	size_t nr_steps;
+	int explicit_steps;
 };
 
 /* Index of `name` among the keys of a name-keyed section (images, sensors, content), or -1. */
@@ -797,6 +847,8 @@ static int sensor_ref(struct parse *p, const yaml_node_t *node, const char *scen
 	return 0;
 }
 
+static struct step *steps_dup(const struct step *steps, size_t n);
+
 /* Add one expanded scenario, named at `mark`. */
 static int scenario_push(struct parse *p, const struct scenario_spec *spec, struct sensor *sensor,
 			 int matrix, yaml_mark_t mark)
@@ -829,6 +881,11 @@ static int scenario_push(struct parse *p, const struct scenario_spec *spec, stru
 	    .log_contains = spec->log_contains ? xstrdup(spec->log_contains) : NULL,
 	    .boot_timeout_s = spec->boot_timeout,
 	    .silence_timeout_s = spec->silence_timeout,
+	    .steps = steps_dup(spec->steps, spec->nr_steps),
+	    .nr_steps = spec->nr_steps,
+	    .explicit_steps = spec->explicit_steps,
+	    .agent_delay_ms = spec->agent_delay_ms,
+	    .sensor_delay_ms = spec->sensor_delay_ms,
 	};
 	return 0;
 }
@@ -868,7 +925,439 @@ static int parse_expect(struct parse *p, const struct field *f, enum outcome *re
 		    show(s, strlen(s), v, sizeof(v)));
 }
 
-static int parse_scenario(struct parse *p, yaml_node_t *node)
+/* ---- steps ---- */
+
+static const char *const step_names[] = {
+    [STEP_BOOT] = "boot",
+    [STEP_DEPLOY] = "deploy",
+    [STEP_ROLLBACK] = "rollback",
+    [STEP_REBOOT_UNTIL_CLEAN] = "reboot_until_clean",
+    [STEP_CLEAN_BOOTS] = "clean_boots",
+    [STEP_EXPECT_FILES] = "expect_files",
+    [STEP_REMEDIATE] = "remediate",
+};
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **strv_dup(char *const *v, size_t n)
+{
+	char **copy;
+
+	if (!n)
+		return NULL;
+	copy = xcalloc(n, sizeof(*copy));
+	for (size_t i = 0; i < n; i++)
+		copy[i] = xstrdup(v[i]);
+	return copy;
+}
+
+/* Free what a step owns; accepts a zeroed or half-built step. */
+static void step_release(struct step *st)
+{
+	free(st->title);
+	strv_free(st->present, st->nr_present);
+	strv_free(st->absent, st->nr_absent);
+	strv_free(st->remove, st->nr_remove);
+}
+
+static void steps_free(struct step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		step_release(&steps[i]);
+	free(steps);
+}
+
+static struct step *steps_dup(const struct step *steps, size_t n)
+{
+	struct step *copy = xcalloc(n, sizeof(*copy));
+
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = steps[i];
+		copy[i].title = steps[i].title ? xstrdup(steps[i].title) : NULL;
+		copy[i].present = strv_dup(steps[i].present, steps[i].nr_present);
+		copy[i].absent = strv_dup(steps[i].absent, steps[i].nr_absent);
+		copy[i].remove = strv_dup(steps[i].remove, steps[i].nr_remove);
+	}
+	return copy;
+}
+
+static int step_boots(const struct step *st)
+{
+	switch (st->kind) {
+	case STEP_BOOT:
+	case STEP_REBOOT_UNTIL_CLEAN:
+	case STEP_CLEAN_BOOTS:
+		return st->count;
+	default:
+		return 0;
+	}
+}
+
+/* f's value names a content set: resolve it. */
+static int content_ref(struct parse *p, const struct field *f, const char *scenario,
+		       struct content_set **ret)
+{
+	const char *ref;
+	long i;
+
+	if (get_str(p, f, 0, &ref) < 0)
+		return -1;
+	i = section_find(p, p->contents, ref);
+	if (i < 0)
+		return unknown_ref(p, f->value, scenario, "content", "content", p->contents);
+	*ret = &p->suite->contents[i];
+	return 0;
+}
+
+/* A step whose value must be a mapping; form shows what it looks like. */
+static int step_mapping(struct parse *p, const struct field *self, const char *form)
+{
+	char d[SHOW_MAX + 32];
+
+	if (self->value->type == YAML_MAPPING_NODE)
+		return 0;
+	return fail(p, where(self), "step '%s' must be a mapping %s, got %s", self->name, form,
+		    describe(self->value, d, sizeof(d)));
+}
+
+/*
+ * A step with a short form: either a scalar (the step's own value) or a
+ * mapping with exactly the key `name`. ret is the field holding the value.
+ */
+static int step_short(struct parse *p, const struct field *self, const char *name,
+		      struct field *ret)
+{
+	char what[64];
+
+	if (self->value->type != YAML_MAPPING_NODE) {
+		*ret = *self;
+		return 0;
+	}
+	*ret = (struct field)FIELD(name, REQUIRED);
+	snprintf(what, sizeof(what), "step '%s'", self->name);
+	return map_read(p, self->value, what, ret, 1);
+}
+
+/* No '..' component in an absolute path. */
+static int has_dotdot(const char *s)
+{
+	while (*s) {
+		size_t n = strcspn(s, "/");
+
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return 1;
+		s += n + (s[n] == '/');
+	}
+	return 0;
+}
+
+/* f's value: a non-empty sequence of at most GUEST_PATHS_MAX absolute guest paths or globs. */
+static int get_guest_paths(struct parse *p, const struct field *f, char ***ret, size_t *ret_nr)
+{
+	const yaml_node_t *seq = f->value;
+	yaml_node_item_t *start, *top;
+	char d[SHOW_MAX + 32];
+	size_t n;
+
+	if (seq->type != YAML_SEQUENCE_NODE ||
+	    seq->data.sequence.items.start == seq->data.sequence.items.top)
+		return fail(p, where(f),
+			    "'%s' must be a non-empty sequence of absolute guest paths, got %s",
+			    f->name,
+			    seq->type == YAML_SEQUENCE_NODE ? "an empty sequence"
+							    : describe(seq, d, sizeof(d)));
+	start = seq->data.sequence.items.start;
+	top = seq->data.sequence.items.top;
+	n = (size_t)(top - start);
+	if (n > GUEST_PATHS_MAX)
+		return fail(p, node_at(p, start[GUEST_PATHS_MAX]),
+			    "'%s' has %zu entries; at most %d are allowed", f->name, n,
+			    GUEST_PATHS_MAX);
+	/* Owned by the step from here, so a failure below leaks nothing. */
+	*ret = xcalloc(n, sizeof(**ret));
+	*ret_nr = n;
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *v = node_at(p, start[i]);
+		const char *s;
+		char sv[SHOW_MAX];
+
+		if (v->type != YAML_SCALAR_NODE || is_null(v))
+			return fail(p, v,
+				    "each entry of '%s' must be an absolute guest path, got %s",
+				    f->name, describe(v, d, sizeof(d)));
+		s = scalar(v);
+		if (memchr(s, '\0', v->data.scalar.length))
+			return fail(p, v, "a guest path in '%s' must not contain a NUL character",
+				    f->name);
+		show_scalar(v, sv, sizeof(sv));
+		if (s[0] != '/')
+			return fail(p, v,
+				    "guest path '%s' in '%s' must be absolute (start with '/')", sv,
+				    f->name);
+		if (has_dotdot(s))
+			return fail(p, v,
+				    "guest path '%s' in '%s' must not contain '..' components", sv,
+				    f->name);
+		if (v->data.scalar.length >= PATH_MAX)
+			return fail(p, v, "guest path '%s' in '%s' is longer than %d bytes", sv,
+				    f->name, PATH_MAX - 1);
+		(*ret)[i] = xstrdup(s);
+	}
+	return 0;
+}
+
+static int parse_step_boot(struct parse *p, const struct field *self, struct step *st)
+{
+	enum { F_COUNT, F_EXPECT, F_TITLE, F_N };
+	struct field f[F_N] = {
+	    [F_COUNT] = FIELD("count", OPTIONAL),
+	    [F_EXPECT] = FIELD("expect", REQUIRED),
+	    [F_TITLE] = FIELD("title", OPTIONAL),
+	};
+
+	if (step_mapping(p, self, "({expect: clean|crash|hang, count: N, title: TEXT})") < 0 ||
+	    map_read(p, self->value, "step 'boot'", f, F_N) < 0)
+		return -1;
+	st->count = 1;
+	if (f[F_COUNT].key && get_int(p, &f[F_COUNT], 1, STEP_BOOTS_MAX, &st->count) < 0)
+		return -1;
+	if (parse_expect(p, &f[F_EXPECT], &st->expect) < 0)
+		return -1;
+	if (f[F_TITLE].key) {
+		if (st->expect != OUTCOME_CRASH)
+			return fail(p, f[F_TITLE].key,
+				    "'title' is only allowed with 'expect: crash'; this step "
+				    "expects '%s'",
+				    outcome_name(st->expect));
+		if (get_strdup(p, &f[F_TITLE], 0, &st->title) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_step_deploy(struct parse *p, const struct field *self, const char *scenario,
+			     struct step *st)
+{
+	enum { F_CONTENT, F_MODE, F_N };
+	struct field f[F_N] = {
+	    [F_CONTENT] = FIELD("content", REQUIRED),
+	    [F_MODE] = FIELD("mode", OPTIONAL),
+	};
+	const char *mode;
+	char v[SHOW_MAX];
+
+	if (step_mapping(p, self, "({content: NAME, mode: offline|live})") < 0 ||
+	    map_read(p, self->value, "step 'deploy'", f, F_N) < 0 ||
+	    content_ref(p, &f[F_CONTENT], scenario, &st->content) < 0)
+		return -1;
+	if (!f[F_MODE].key)
+		return 0;
+	if (get_str(p, &f[F_MODE], 0, &mode) < 0)
+		return -1;
+	if (!strcmp(mode, "offline") || !strcmp(mode, "live")) {
+		st->live = !strcmp(mode, "live");
+		return 0;
+	}
+	return fail(p, f[F_MODE].value, "'mode' must be one of: offline, live; got '%s'",
+		    show(mode, strlen(mode), v, sizeof(v)));
+}
+
+static int parse_step_expect_files(struct parse *p, const struct field *self, struct step *st)
+{
+	enum { F_PRESENT, F_ABSENT, F_N };
+	struct field f[F_N] = {
+	    [F_PRESENT] = FIELD("present", OPTIONAL),
+	    [F_ABSENT] = FIELD("absent", OPTIONAL),
+	};
+
+	if (step_mapping(p, self, "({present: [PATH, ...], absent: [PATH, ...]})") < 0 ||
+	    map_read(p, self->value, "step 'expect_files'", f, F_N) < 0)
+		return -1;
+	if (!f[F_PRESENT].key && !f[F_ABSENT].key)
+		return fail(p, self->value,
+			    "step 'expect_files' needs 'present', 'absent' or both");
+	if (f[F_PRESENT].key &&
+	    get_guest_paths(p, &f[F_PRESENT], &st->present, &st->nr_present) < 0)
+		return -1;
+	if (f[F_ABSENT].key && get_guest_paths(p, &f[F_ABSENT], &st->absent, &st->nr_absent) < 0)
+		return -1;
+	return 0;
+}
+
+static int parse_step_remediate(struct parse *p, const struct field *self, struct step *st)
+{
+	enum { F_DELETE, F_WHEN, F_N };
+	struct field f[F_N] = {
+	    [F_DELETE] = FIELD("delete", REQUIRED),
+	    [F_WHEN] = FIELD("when", OPTIONAL),
+	};
+	const char *when;
+	char v[SHOW_MAX];
+
+	if (step_mapping(p, self, "({delete: [PATH, ...], when: always|not_recovered})") < 0 ||
+	    map_read(p, self->value, "step 'remediate'", f, F_N) < 0 ||
+	    get_guest_paths(p, &f[F_DELETE], &st->remove, &st->nr_remove) < 0)
+		return -1;
+	if (!f[F_WHEN].key)
+		return 0;
+	if (get_str(p, &f[F_WHEN], 0, &when) < 0)
+		return -1;
+	if (!strcmp(when, "always") || !strcmp(when, "not_recovered")) {
+		st->only_if_not_recovered = !strcmp(when, "not_recovered");
+		return 0;
+	}
+	return fail(p, f[F_WHEN].value, "'when' must be one of: always, not_recovered; got '%s'",
+		    show(when, strlen(when), v, sizeof(v)));
+}
+
+/* One entry of 'steps': a mapping with exactly one key, the step kind. */
+static int parse_step(struct parse *p, yaml_node_t *node, const char *scenario, struct step *st)
+{
+	struct strbuf sb = STRBUF_INIT;
+	yaml_node_pair_t *pairs;
+	yaml_node_t *key;
+	struct field self, f;
+	char d[SHOW_MAX + 32], k[SHOW_MAX], k2[SHOW_MAX];
+	long kind = -1;
+
+	st->line = (int)node->start_mark.line + 1;
+	st->column = (int)node->start_mark.column + 1;
+	if (node->type != YAML_MAPPING_NODE)
+		return fail(p, node,
+			    "each step must be a mapping with one key, the step kind (for example "
+			    "'- boot: {expect: clean}'), got %s",
+			    describe(node, d, sizeof(d)));
+	pairs = node->data.mapping.pairs.start;
+	if (pairs == node->data.mapping.pairs.top)
+		return fail(
+		    p, node,
+		    "a step must have exactly one key, the step kind; got an empty mapping");
+	key = node_at(p, pairs[0].key);
+	if (check_key(p, key) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(step_names); i++)
+		if (strlen(step_names[i]) == key->data.scalar.length &&
+		    !strcmp(step_names[i], scalar(key)))
+			kind = (long)i;
+	if (kind < 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(step_names); i++)
+			strbuf_addf(&sb, "%s%s", i ? ", " : "", step_names[i]);
+		fail(p, key, "unknown step '%s'; expected one of: %s",
+		     show_scalar(key, k, sizeof(k)), sb.buf);
+		strbuf_release(&sb);
+		return -1;
+	}
+	if (pairs + 1 < node->data.mapping.pairs.top) {
+		yaml_node_t *second = node_at(p, pairs[1].key);
+
+		if (check_key(p, second) < 0)
+			return -1;
+		return fail(p, second,
+			    "a step must have exactly one key, the step kind; got '%s' after '%s' "
+			    "(indent the settings of '%s' under it, or start each step with '- ')",
+			    show_scalar(second, k2, sizeof(k2)), step_names[kind],
+			    step_names[kind]);
+	}
+	self = (struct field){
+	    .name = step_names[kind], .key = key, .value = node_at(p, pairs[0].value)};
+	st->kind = (enum step_kind)kind;
+	switch (st->kind) {
+	case STEP_BOOT:
+		return parse_step_boot(p, &self, st);
+	case STEP_DEPLOY:
+		return parse_step_deploy(p, &self, scenario, st);
+	case STEP_ROLLBACK:
+		if (step_short(p, &self, "content", &f) < 0)
+			return -1;
+		return content_ref(p, &f, scenario, &st->content);
+	case STEP_REBOOT_UNTIL_CLEAN:
+		if (step_short(p, &self, "max_boots", &f) < 0)
+			return -1;
+		return get_int(p, &f, 1, STEP_BOOTS_MAX, &st->count);
+	case STEP_CLEAN_BOOTS:
+		if (step_short(p, &self, "count", &f) < 0)
+			return -1;
+		return get_int(p, &f, 1, STEP_BOOTS_MAX, &st->count);
+	case STEP_EXPECT_FILES:
+		return parse_step_expect_files(p, &self, st);
+	case STEP_REMEDIATE:
+		return parse_step_remediate(p, &self, st);
+	}
+	return -1;
+}
+
+/* 'steps': parse them into spec, then check them as a whole. */
+static int parse_steps(struct parse *p, const struct field *f, struct scenario_spec *spec)
+{
+	yaml_node_t *seq = f->value;
+	yaml_node_item_t *start;
+	char d[SHOW_MAX + 32];
+	int boots_after = 0;
+	size_t n;
+
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return fail(p, where(f), "'steps' must be a sequence of steps, got %s",
+			    describe(seq, d, sizeof(d)));
+	start = seq->data.sequence.items.start;
+	n = (size_t)(seq->data.sequence.items.top - start);
+	if (!n)
+		return fail(p, seq, "'steps' must not be empty; expected at least one step");
+	if (n > STEPS_MAX)
+		return fail(p, node_at(p, start[STEPS_MAX]),
+			    "'steps' has %zu entries; at most %d are allowed", n, STEPS_MAX);
+	spec->steps = xcalloc(n, sizeof(*spec->steps));
+	spec->nr_steps = n;
+	spec->explicit_steps = 1;
+	for (size_t i = 0; i < n; i++)
+		if (parse_step(p, node_at(p, start[i]), spec->name, &spec->steps[i]) < 0)
+			return -1;
+	/* Backwards, so each step knows whether a later one boots. At most 1000 x 1000. */
+	for (size_t i = n; i-- > 0;) {
+		const struct step *st = &spec->steps[i];
+
+		if (st->kind == STEP_DEPLOY && st->live && !boots_after)
+			return fail(p, node_at(p, start[i]),
+				    "a live deploy needs a later step that boots the guest (boot, "
+				    "reboot_until_clean or clean_boots); nothing would receive it");
+		boots_after += step_boots(st);
+	}
+	if (!boots_after)
+		return fail(p, seq,
+			    "'steps' never boot the guest; expected at least one boot, "
+			    "reboot_until_clean or clean_boots step");
+	spec->boots = boots_after;
+	return 0;
+}
+
+static int parse_race(struct parse *p, const struct field *self, struct scenario_spec *spec)
+{
+	enum { F_AGENT, F_SENSOR, F_N };
+	struct field f[F_N] = {
+	    [F_AGENT] = FIELD("agent_delay_ms", OPTIONAL),
+	    [F_SENSOR] = FIELD("sensor_delay_ms", OPTIONAL),
+	};
+
+	if (check_mapping(p, self->value, self, "'race'") < 0 ||
+	    map_read(p, self->value, "race", f, F_N) < 0)
+		return -1;
+	if (!f[F_AGENT].key && !f[F_SENSOR].key)
+		return fail(p, self->value,
+			    "'race' must set 'agent_delay_ms', 'sensor_delay_ms' or both");
+	if (f[F_AGENT].key && get_int(p, &f[F_AGENT], 0, DELAY_MS_MAX, &spec->agent_delay_ms) < 0)
+		return -1;
+	if (f[F_SENSOR].key &&
+	    get_int(p, &f[F_SENSOR], 0, DELAY_MS_MAX, &spec->sensor_delay_ms) < 0)
+		return -1;
+	return 0;
+}
+
+/* Read one scenario into spec (which the caller releases) and expand it. */
+static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spec *spec)
 {
 	enum {
 		F_NAME,
@@ -881,6 +1370,8 @@ static int parse_scenario(struct parse *p, yaml_node_t *node)
 		F_LOG_CONTAINS,
 		F_BOOT_TIMEOUT,
 		F_SILENCE_TIMEOUT,
+		F_RACE,
+		F_STEPS,
 		F_N
 	};
 	struct field f[F_N] = {
@@ -889,16 +1380,14 @@ static int parse_scenario(struct parse *p, yaml_node_t *node)
 	    [F_SENSOR] = FIELD("sensor", REQUIRED),
 	    [F_CONTENT] = FIELD("content", OPTIONAL),
 	    [F_BOOTS] = FIELD("boots", OPTIONAL),
-	    [F_EXPECT] = FIELD("expect", REQUIRED),
+	    /* required without 'steps', checked below */
+	    [F_EXPECT] = FIELD("expect", OPTIONAL),
 	    [F_TITLE] = FIELD("title", OPTIONAL),
 	    [F_LOG_CONTAINS] = FIELD("log_contains", OPTIONAL),
 	    [F_BOOT_TIMEOUT] = FIELD("boot_timeout", OPTIONAL),
 	    [F_SILENCE_TIMEOUT] = FIELD("silence_timeout", OPTIONAL),
-	};
-	struct scenario_spec spec = {
-	    .boots = p->boots,
-	    .boot_timeout = p->boot_timeout,
-	    .silence_timeout = p->silence_timeout,
+	    [F_RACE] = FIELD("race", OPTIONAL),
+	    [F_STEPS] = FIELD("steps", OPTIONAL),
 	};
 	struct suite *s = p->suite;
 	const char *ref;
@@ -909,15 +1398,15 @@ static int parse_scenario(struct parse *p, yaml_node_t *node)
 	if (check_mapping(p, node, NULL, "each scenario") < 0 ||
 	    map_read(p, node, "scenario", f, F_N) < 0)
 		return -1;
-	if (get_str(p, &f[F_NAME], 0, &spec.name) < 0 || declare_name(p, f[F_NAME].value) < 0)
+	if (get_str(p, &f[F_NAME], 0, &spec->name) < 0 || declare_name(p, f[F_NAME].value) < 0)
 		return -1;
 
 	if (get_str(p, &f[F_IMAGE], 0, &ref) < 0)
 		return -1;
 	i = section_find(p, p->images, ref);
 	if (i < 0)
-		return unknown_ref(p, f[F_IMAGE].value, spec.name, "image", "images", p->images);
-	spec.image = &s->images[i];
+		return unknown_ref(p, f[F_IMAGE].value, spec->name, "image", "images", p->images);
+	spec->image = &s->images[i];
 
 	sensor = f[F_SENSOR].value;
 	if (sensor->type == YAML_MAPPING_NODE || is_null(sensor) ||
@@ -928,55 +1417,101 @@ static int parse_scenario(struct parse *p, yaml_node_t *node)
 			    "names, got %s",
 			    sensor->type == YAML_SEQUENCE_NODE ? "an empty sequence"
 							       : describe(sensor, d, sizeof(d)));
-	if (f[F_CONTENT].key) {
-		if (get_str(p, &f[F_CONTENT], 0, &ref) < 0)
-			return -1;
-		i = section_find(p, p->contents, ref);
-		if (i < 0)
-			return unknown_ref(p, f[F_CONTENT].value, spec.name, "content", "content",
-					   p->contents);
-		spec.content = &s->contents[i];
-	}
-	if (f[F_BOOTS].key && get_int(p, &f[F_BOOTS], 1, 1000, &spec.boots) < 0)
+	if (f[F_CONTENT].key && content_ref(p, &f[F_CONTENT], spec->name, &spec->content) < 0)
 		return -1;
-	if (parse_expect(p, &f[F_EXPECT], &spec.expect) < 0)
-		return -1;
-	if (f[F_TITLE].key) {
-		if (spec.expect != OUTCOME_CRASH)
-			return fail(p, f[F_TITLE].key,
-				    "'title' is only allowed with 'expect: crash'; scenario '%s' "
-				    "expects '%s'",
-				    spec.name, outcome_name(spec.expect));
-		if (get_str(p, &f[F_TITLE], 0, &spec.title) < 0)
+	if (f[F_STEPS].key) {
+		/* Expectations belong in the steps: name the first misplaced key. */
+		const struct field *bad = NULL;
+		const int legacy[] = {F_BOOTS, F_EXPECT, F_TITLE};
+
+		for (size_t j = 0; j < ARRAY_SIZE(legacy); j++)
+			if (f[legacy[j]].key && (!bad || f[legacy[j]].key->start_mark.index <
+							     bad->key->start_mark.index))
+				bad = &f[legacy[j]];
+		if (bad)
+			return fail(
+			    p, bad->key,
+			    "'%s' is not allowed with 'steps'; put expectations in the steps",
+			    bad->name);
+	} else if (!f[F_EXPECT].key) {
+		return fail(p, node,
+			    "missing required key 'expect' in scenario; expected 'expect' or "
+			    "'steps'");
+	} else {
+		if (f[F_BOOTS].key && get_int(p, &f[F_BOOTS], 1, 1000, &spec->boots) < 0)
 			return -1;
+		if (parse_expect(p, &f[F_EXPECT], &spec->expect) < 0)
+			return -1;
+		if (f[F_TITLE].key) {
+			if (spec->expect != OUTCOME_CRASH)
+				return fail(p, f[F_TITLE].key,
+					    "'title' is only allowed with 'expect: crash'; "
+					    "scenario '%s' expects '%s'",
+					    spec->name, outcome_name(spec->expect));
+			if (get_str(p, &f[F_TITLE], 0, &spec->title) < 0)
+				return -1;
+		}
 	}
-	if (f[F_LOG_CONTAINS].key && get_str(p, &f[F_LOG_CONTAINS], 0, &spec.log_contains) < 0)
+	if (f[F_LOG_CONTAINS].key && get_str(p, &f[F_LOG_CONTAINS], 0, &spec->log_contains) < 0)
 		return -1;
 	if (f[F_BOOT_TIMEOUT].key &&
-	    get_int(p, &f[F_BOOT_TIMEOUT], 1, 3600, &spec.boot_timeout) < 0)
+	    get_int(p, &f[F_BOOT_TIMEOUT], 1, 3600, &spec->boot_timeout) < 0)
 		return -1;
 	if (f[F_SILENCE_TIMEOUT].key &&
-	    get_int(p, &f[F_SILENCE_TIMEOUT], 1, 3600, &spec.silence_timeout) < 0)
+	    get_int(p, &f[F_SILENCE_TIMEOUT], 1, 3600, &spec->silence_timeout) < 0)
 		return -1;
+	if (f[F_RACE].key && parse_race(p, &f[F_RACE], spec) < 0)
+		return -1;
+	if (f[F_STEPS].key) {
+		if (parse_steps(p, &f[F_STEPS], spec) < 0)
+			return -1;
+	} else {
+		/* The legacy form is one boot step, written where the scenario is. */
+		spec->steps = xcalloc(1, sizeof(*spec->steps));
+		spec->nr_steps = 1;
+		spec->steps[0] = (struct step){
+		    .kind = STEP_BOOT,
+		    .count = spec->boots,
+		    .expect = spec->expect,
+		    .title = spec->title ? xstrdup(spec->title) : NULL,
+		    .line = (int)node->start_mark.line + 1,
+		    .column = (int)node->start_mark.column + 1,
+		};
+	}
 
 	/* Expand: one scenario per sensor, each resolved as it comes. */
 	if (sensor->type == YAML_SCALAR_NODE) {
 		struct sensor *sn;
 
-		if (sensor_ref(p, sensor, spec.name, &sn) < 0)
+		if (sensor_ref(p, sensor, spec->name, &sn) < 0)
 			return -1;
-		return scenario_push(p, &spec, sn, 0, f[F_NAME].value->start_mark);
+		return scenario_push(p, spec, sn, 0, f[F_NAME].value->start_mark);
 	}
 	for (yaml_node_item_t *it = sensor->data.sequence.items.start;
 	     it < sensor->data.sequence.items.top; it++) {
 		yaml_node_t *item = node_at(p, *it);
 		struct sensor *sn;
 
-		if (sensor_ref(p, item, spec.name, &sn) < 0 ||
-		    scenario_push(p, &spec, sn, 1, item->start_mark) < 0)
+		if (sensor_ref(p, item, spec->name, &sn) < 0 ||
+		    scenario_push(p, spec, sn, 1, item->start_mark) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+static int parse_scenario(struct parse *p, yaml_node_t *node)
+{
+	struct scenario_spec spec = {
+	    .boots = p->boots,
+	    .boot_timeout = p->boot_timeout,
+	    .silence_timeout = p->silence_timeout,
+	    .agent_delay_ms = -1,
+	    .sensor_delay_ms = -1,
+	};
+	int ret = scenario_read(p, node, &spec);
+
+	steps_free(spec.steps, spec.nr_steps);
+	return ret;
 }
 
 static int parse_scenarios(struct parse *p, const struct field *section)
@@ -1174,6 +1709,7 @@ void suite_free(struct suite *suite)
 		free(suite->scenarios[i].name);
 		free(suite->scenarios[i].expect_title);
 		free(suite->scenarios[i].log_contains);
+		steps_free(suite->scenarios[i].steps, suite->scenarios[i].nr_steps);
 	}
 	free(suite->scenarios);
 	free(suite->path);

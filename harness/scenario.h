@@ -54,6 +54,41 @@ struct content_set {
 	size_t nr_files;
 };
 
+/*
+ * A scenario's steps, run in order on one trial disk. A scenario written
+ * without `steps:` is one STEP_BOOT of `boots` boots expecting `expect`.
+ */
+enum step_kind {
+	STEP_BOOT,               /* `count` boots, each must be `expect` (crash title optional) */
+	STEP_DEPLOY,             /* content onto the guest: offline (disk, VM off) or live (pushed
+				    into the running guest at the next boot once it is up) */
+	STEP_ROLLBACK,           /* publish content on the update channel; the guest's agent
+				    fetches it at every later boot (no guest networking) */
+	STEP_REBOOT_UNTIL_CLEAN, /* boot until a boot is clean, at most `count` boots; records
+				    whether and when the guest recovered (not a failure by itself) */
+	STEP_CLEAN_BOOTS,        /* `count` consecutive clean boots are required */
+	STEP_EXPECT_FILES,       /* offline check of guest paths/globs present and absent */
+	STEP_REMEDIATE,          /* offline delete of guest globs: the manual rescue-VM procedure;
+				    with only_if_not_recovered, skipped when the guest recovered */
+};
+
+struct step {
+	enum step_kind kind;
+	int count;                   /* BOOT, CLEAN_BOOTS; REBOOT_UNTIL_CLEAN: max boots */
+	enum outcome expect;         /* BOOT */
+	char *title;                 /* BOOT with expect crash: title must contain this */
+	struct content_set *content; /* DEPLOY, ROLLBACK */
+	int live;                    /* DEPLOY: push into the running guest */
+	char **present;              /* EXPECT_FILES: absolute guest paths or globs */
+	size_t nr_present;
+	char **absent;
+	size_t nr_absent;
+	char **remove;               /* REMEDIATE: absolute guest globs */
+	size_t nr_remove;
+	int only_if_not_recovered;   /* REMEDIATE */
+	int line, column;            /* where the step was written */
+};
+
 struct scenario {
 	char *name;
 	struct image *image;
@@ -62,9 +97,15 @@ struct scenario {
 	int boots;                   /* number of boots, >= 1 */
 	enum outcome expect;         /* expected outcome of every boot */
 	char *expect_title;          /* optional: crash title must contain this */
-	char *log_contains;          /* optional: some boot's serial log must contain this */
+	char *log_contains;          /* optional: every boot's serial log must contain this */
 	int boot_timeout_s;          /* marker must appear within this */
 	int silence_timeout_s;       /* no console output for this long is a hang */
+	struct step *steps;          /* never empty after loading (see enum step_kind) */
+	size_t nr_steps;
+	int explicit_steps;          /* the suite wrote `steps:` (else one synthesized BOOT step) */
+	/* The update race: kernel command-line switches for the guest's agent and sensor. */
+	int agent_delay_ms;          /* -1: not set */
+	int sensor_delay_ms;         /* -1: not set */
 };
 
 struct suite {

@@ -17,6 +17,13 @@
  * in field 21 reads inputs[20], which lies on the vmalloc guard page, and the
  * kernel oopses in refsensor_eval(). Version 2 is the fix: such instances are
  * rejected as content errors and the evaluator bounds-checks at run time.
+ * Version 3 keeps version 1's bug and adds a crash-loop guard: content is
+ * marked pending before it loads and committed once the boot stays up, and a
+ * boot that finds content a crashed boot never committed quarantines it. The
+ * guard runs in the sensor's userspace agent (sensor/agent, PROTOCOL.md),
+ * around this module's load, so that its state on disk is written with
+ * ordinary atomic renames; the module declares it in its modinfo
+ * (bootproof_features=guard) and its log is version 1's.
  * Apart from that one deliberate bug, parsing is fully bounds-checked in every
  * version: malformed files are rejected, never trusted.
  *
@@ -53,11 +60,17 @@
 #if REFSENSOR_VERSION == 1
 /* The shipped bug: field indices are never checked against the inputs. */
 #define RS_CHECK_INPUT_COUNT 0
+#define RS_GUARD 0
 #elif REFSENSOR_VERSION == 2
 /* The fix: content validation plus a run-time bounds check. */
 #define RS_CHECK_INPUT_COUNT 1
+#define RS_GUARD 0
+#elif REFSENSOR_VERSION == 3
+/* Version 1's bug, plus the crash-loop guard that the agent runs for it. */
+#define RS_CHECK_INPUT_COUNT 0
+#define RS_GUARD 1
 #else
-#error "unknown REFSENSOR_VERSION (known: 1, 2)"
+#error "unknown REFSENSOR_VERSION (known: 1, 2, 3)"
 #endif
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -754,3 +767,7 @@ module_exit(refsensor_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("bootproof reference sensor with a channel-file content interpreter");
 MODULE_VERSION(__stringify(REFSENSOR_VERSION));
+#if RS_GUARD
+/* Read by sensor/agent: run the crash-loop guard around this module's load. */
+MODULE_INFO(bootproof_features, "guard");
+#endif

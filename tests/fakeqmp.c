@@ -34,6 +34,7 @@ struct fake_step {
 	enum fake_op op;
 	char *text;   /* SEND: raw bytes; EXPECT: command name; REPLY: JSON */
 	json_t *args; /* EXPECT: required arguments, or NULL for none */
+	char *fd_text; /* EXPECT: the command must carry one fd; this is written to it */
 };
 
 struct fakeqmp {
@@ -58,7 +59,7 @@ static json_t *parse_or_abort(const char *json, size_t flags)
 static void add_step(struct fakeqmp *f, enum fake_op op, char *text, json_t *args)
 {
 	ALLOC_GROW(f->steps, f->nr + 1, f->alloc);
-	f->steps[f->nr++] = (struct fake_step){op, text, args};
+	f->steps[f->nr++] = (struct fake_step){op, text, args, NULL};
 }
 
 struct fakeqmp *fakeqmp_new(void)
@@ -78,6 +79,15 @@ void fakeqmp_greet(struct fakeqmp *f)
 void fakeqmp_expect_args(struct fakeqmp *f, const char *cmd, const char *args, const char *reply)
 {
 	add_step(f, FAKE_EXPECT, xstrdup(cmd), args ? parse_or_abort(args, 0) : NULL);
+	if (reply)
+		fakeqmp_reply(f, reply);
+}
+
+void fakeqmp_expect_fd(struct fakeqmp *f, const char *cmd, const char *args, const char *fd_text,
+		       const char *reply)
+{
+	add_step(f, FAKE_EXPECT, xstrdup(cmd), args ? parse_or_abort(args, 0) : NULL);
+	f->steps[f->nr - 1].fd_text = xstrdup(fd_text);
 	if (reply)
 		fakeqmp_reply(f, reply);
 }
@@ -112,11 +122,23 @@ void fakeqmp_close(struct fakeqmp *f)
 
 /* ---- the child ---- */
 
+#define FAKE_MAX_FDS 16
+
 struct fake_child {
 	int fd, status_fd;
 	size_t step;
 	struct strbuf in;
 	int client_gone;
+	/* fds received (SCM_RIGHTS) with the stream offset of the bytes they came with */
+	struct {
+		int fd;
+		size_t off;
+	} fds[FAKE_MAX_FDS];
+	size_t nr_fds;
+	size_t in_off; /* stream offset of in.buf[0] */
+	/* the fds that came with the line child_read_line() returned last */
+	int line_fds[FAKE_MAX_FDS];
+	size_t nr_line_fds;
 };
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -152,7 +174,63 @@ static void child_write(struct fake_child *c, const char *data, size_t len)
 	}
 }
 
-/* One line from the client: malloc'd, NULL on EOF; fails after the step timeout. */
+/* read() that also keeps the fds sent alongside the bytes (SCM_RIGHTS). */
+static ssize_t child_recv(struct fake_child *c, char *buf, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(FAKE_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return n;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h; h = CMSG_NXTHDR(&msg, h)) {
+		size_t nr;
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		nr = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nr; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (c->nr_fds == FAKE_MAX_FDS)
+				child_fail(c, "more than %d fds received", FAKE_MAX_FDS);
+			c->fds[c->nr_fds].fd = fd;
+			c->fds[c->nr_fds++].off = c->in_off + c->in.len;
+		}
+	}
+	return n;
+}
+
+/* Hand the fds that came with the first `len` bytes of c->in to the line taken from there. */
+static void child_take_line_fds(struct fake_child *c, size_t len)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < c->nr_line_fds; i++)
+		close(c->line_fds[i]);
+	c->nr_line_fds = 0;
+	for (size_t i = 0; i < c->nr_fds; i++) {
+		if (c->fds[i].off < c->in_off + len)
+			c->line_fds[c->nr_line_fds++] = c->fds[i].fd;
+		else
+			c->fds[keep++] = c->fds[i];
+	}
+	c->nr_fds = keep;
+	c->in_off += len;
+}
+
+/*
+ * One line from the client: malloc'd, NULL on EOF; fails after the step
+ * timeout. The fds that came with its bytes are in c->line_fds.
+ */
 static char *child_read_line(struct fake_child *c, const char *what)
 {
 	int64_t deadline = now_ms() + FAKE_STEP_TIMEOUT_MS;
@@ -168,6 +246,7 @@ static char *child_read_line(struct fake_child *c, const char *what)
 		if (nl) {
 			char *line = xstrndup(c->in.buf, (size_t)(nl - c->in.buf));
 
+			child_take_line_fds(c, (size_t)(nl - c->in.buf) + 1);
 			strbuf_remove_prefix(&c->in, (size_t)(nl - c->in.buf) + 1);
 			return line;
 		}
@@ -175,7 +254,7 @@ static char *child_read_line(struct fake_child *c, const char *what)
 			child_fail(c, "timed out waiting for %s", what);
 		if (r < 0)
 			continue;
-		n = read(c->fd, buf, sizeof(buf));
+		n = child_recv(c, buf, sizeof(buf));
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0 && errno == ECONNRESET)
@@ -214,6 +293,19 @@ static json_t *child_expect(struct fake_child *c, const struct fake_step *s)
 	id = json_object_get(cmd, "id");
 	if (!id)
 		child_fail(c, "'%s' without an id: '%s'", s->text, line);
+	if (s->fd_text) {
+		size_t len = strlen(s->fd_text);
+
+		if (c->nr_line_fds != 1)
+			child_fail(c, "'%s' came with %zu fds, expected 1", s->text, c->nr_line_fds);
+		if (write(c->line_fds[0], s->fd_text, len) != (ssize_t)len)
+			child_fail(c, "cannot write to the fd passed with '%s': %s", s->text,
+				   strerror(errno));
+		close(c->line_fds[0]);
+		c->nr_line_fds = 0;
+	} else if (c->nr_line_fds) {
+		child_fail(c, "'%s' came with %zu unexpected fds", s->text, c->nr_line_fds);
+	}
 	json_incref(id);
 	json_decref(cmd);
 	free(line);
@@ -339,6 +431,7 @@ int fakeqmp_finish(struct fakeqmp *f, struct bp_error *err)
 	if (f->status_fd >= 0)
 		close(f->status_fd);
 	for (size_t i = 0; i < f->nr; i++) {
+		free(f->steps[i].fd_text);
 		free(f->steps[i].text);
 		json_decref(f->steps[i].args);
 	}

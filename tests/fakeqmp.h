@@ -43,6 +43,14 @@ void fakeqmp_greet(struct fakeqmp *f);
 void fakeqmp_expect(struct fakeqmp *f, const char *cmd, const char *reply);
 /* The same, and its "arguments" must equal the JSON object args. */
 void fakeqmp_expect_args(struct fakeqmp *f, const char *cmd, const char *args, const char *reply);
+/*
+ * The same, and the command must come with exactly one fd (SCM_RIGHTS,
+ * sent with its bytes): the server writes fd_text to that fd and closes
+ * it, so the test sees which file reached the "QEMU". A command of any
+ * other step that comes with an fd fails the script.
+ */
+void fakeqmp_expect_fd(struct fakeqmp *f, const char *cmd, const char *args, const char *fd_text,
+		       const char *reply);
 /* Write reply (a JSON object) with the last expected command's "id" added, and a newline. */
 void fakeqmp_reply(struct fakeqmp *f, const char *reply);
 /* Write one JSON object and a newline. */

@@ -588,6 +588,259 @@ static void test_fake_catches_mistakes(void)
 	tap_like(err.msg, "client closed the connection, expected 'cont'", "and names it");
 }
 
+/* ---- fd passing and migration ---- */
+
+/* Read what the fake wrote into the pipe (until EOF, at most 2 s). */
+static char *read_pipe(int fd)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int64_t deadline = now_ms() + 2000;
+
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		char buf[256];
+		ssize_t n;
+
+		if (deadline - now_ms() <= 0 || poll(&pfd, 1, (int)(deadline - now_ms())) <= 0)
+			break;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		strbuf_add(&sb, buf, (size_t)n);
+	}
+	return strbuf_detach(&sb);
+}
+
+static void test_getfd(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	int p[2] = {-1, -1};
+	char *got;
+	struct qmp *q;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		printf("Bail out! pipe: %s\n", strerror(errno));
+		exit(1);
+	}
+	fakeqmp_greet(f);
+	fakeqmp_expect_fd(f, "getfd", "{\"fdname\": \"bpstate\"}", "written through the passed fd\n",
+			  "{\"return\": {}}");
+	/* refused: the caller still owns its fd */
+	fakeqmp_expect_fd(f, "getfd", "{\"fdname\": \"1bad\"}", "second\n",
+			  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'fdname' "
+			  "expects a name not starting with a digit\"}}");
+	/* a command after getfd carries no fd (the fake fails the script if it does) */
+	fakeqmp_expect(f, "cont", "{\"return\": {}}");
+	q = start_greeted(f);
+	tap_is_int(qmp_getfd(q, p[1], "bpstate", &err), 0, "getfd succeeds");
+	tap_ok(fcntl(p[1], F_GETFD) >= 0, "the caller keeps its fd after getfd");
+	tap_is_int(qmp_getfd(q, p[1], "1bad", &err), -1, "a refused getfd fails");
+	tap_is_str(err.msg,
+		   "qmp 'getfd' failed: GenericError: Parameter 'fdname' expects a name not "
+		   "starting with a digit",
+		   "with QEMU's reason");
+	tap_ok(fcntl(p[1], F_GETFD) >= 0, "and the caller still owns its fd");
+	tap_is_int(qmp_getfd(q, -1, "bpstate", &err), -1, "getfd without an fd fails");
+	tap_is_str(err.msg, "qmp 'getfd': no fd to pass for 'bpstate'", "before sending anything");
+	tap_is_int(qmp_cont(q, &err), 0, "the next command goes out without an fd");
+	close(p[1]);
+	got = read_pipe(p[0]);
+	tap_is_str(got, "written through the passed fd\nsecond\n",
+		   "the server received our very fd (its writes reach our pipe)");
+	free(got);
+	close(p[0]);
+	qmp_free(q);
+	finish(f, "getfd carries exactly one fd (SCM_RIGHTS) with the command, others none");
+
+	/* the fake really checks: getfd without the fd fails its script */
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_expect_fd(f, "getfd", "{\"fdname\": \"x\"}", "x", "{\"return\": {}}");
+	q = start_greeted(f);
+	qmp_set_timeout(q, 500);
+	tap_is_int(qmp_command(q, "getfd", json_pack("{s:s}", "fdname", "x"), NULL, 500, &err), -1,
+		   "getfd sent without an fd gets no reply from the fake");
+	qmp_free(q);
+	tap_is_int(fakeqmp_finish(f, &err), -1, "and fakeqmp_finish fails");
+	tap_like(err.msg, "'getfd' came with 0 fds, expected 1", "saying the fd was missing");
+}
+
+static void test_migrate_commands(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect_args(f, "migrate-set-capabilities",
+			    "{\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}",
+			    "{\"return\": {}}");
+	fakeqmp_expect_args(f, "migrate-set-capabilities",
+			    "{\"capabilities\": [{\"capability\": \"x-ignore-shared\", "
+			    "\"state\": false}]}",
+			    "{\"return\": {}}");
+	fakeqmp_expect_args(f, "migrate", "{\"uri\": \"fd:bpstate\"}", "{\"return\": {}}");
+	fakeqmp_expect_args(f, "migrate-incoming", "{\"uri\": \"fd:bpstate\"}", "{\"return\": {}}");
+	fakeqmp_expect_args(f, "migrate-incoming", "{\"uri\": \"fd:nope\"}",
+			    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"File descriptor "
+			    "named 'nope' has not been found\"}}");
+	q = start_greeted(f);
+	tap_is_int(qmp_migrate_set_capability(q, "events", 1, &err), 0, "migrate-set-capabilities on");
+	tap_is_int(qmp_migrate_set_capability(q, "x-ignore-shared", 0, &err), 0,
+		   "migrate-set-capabilities off");
+	tap_is_int(qmp_migrate(q, "fd:bpstate", &err), 0, "migrate");
+	tap_is_int(qmp_migrate_incoming(q, "fd:bpstate", &err), 0, "migrate-incoming");
+	tap_is_int(qmp_migrate_incoming(q, "fd:nope", &err), -1, "a refused migrate-incoming fails");
+	tap_is_str(err.msg,
+		   "qmp 'migrate-incoming' failed: GenericError: File descriptor named 'nope' has "
+		   "not been found",
+		   "with QEMU's reason");
+	qmp_free(q);
+	finish(f, "migration commands sent with the expected arguments");
+}
+
+#define MIG(status) "{\"event\": \"MIGRATION\", \"data\": {\"status\": \"" status "\"}}"
+
+static void test_wait_migration(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp_event ev = {0};
+	int64_t t0;
+	struct qmp *q;
+
+	/* completed, with other events around the MIGRATION ones */
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "migrate", "{\"return\": {}}");
+	fakeqmp_event(f, MIG("setup"));
+	fakeqmp_event(f, "{\"event\": \"STOP\"}");
+	fakeqmp_event(f, MIG("active"));
+	fakeqmp_event(f, "{\"event\": \"MIGRATION_PASS\", \"data\": {\"pass\": 1}}");
+	fakeqmp_event(f, MIG("completed"));
+	fakeqmp_event(f, "{\"event\": \"RESUME\"}");
+	q = start_greeted(f);
+	tap_is_int(qmp_command(q, "migrate", NULL, NULL, 2000, &err), 0, "migrate");
+	tap_is_int(qmp_wait_migration(q, 2000, &err), 0, "wait: status completed succeeds");
+	tap_is_int(collect(q, &ev, 1), 1, "other events stay queued");
+	tap_is_str(ev.name, "STOP", "in order: STOP first");
+	qmp_event_release(&ev);
+	tap_is_int(collect(q, &ev, 1), 1, "then the next one");
+	tap_is_str(ev.name, "MIGRATION_PASS", "MIGRATION_PASS is not MIGRATION");
+	qmp_event_release(&ev);
+	tap_is_int(collect(q, &ev, 1), 1, "then the last one");
+	tap_is_str(ev.name, "RESUME", "RESUME, read after completed, is kept too");
+	qmp_event_release(&ev);
+	tap_is_int(qmp_next_event(q, &ev), 0, "every MIGRATION event was consumed");
+	qmp_free(q);
+	finish(f, "completed script ran");
+
+	/* failed: the reason comes from query-migrate */
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_event(f, MIG("setup"));
+	fakeqmp_event(f, MIG("failed"));
+	fakeqmp_expect(f, "query-migrate",
+		       "{\"return\": {\"status\": \"failed\", \"error-desc\": \"Unable to write to "
+		       "file: No space left on device\"}}");
+	q = start_greeted(f);
+	tap_is_int(qmp_wait_migration(q, 2000, &err), -1, "wait: status failed fails");
+	tap_is_str(err.msg, "migration failed: Unable to write to file: No space left on device",
+		   "with query-migrate's error-desc");
+	qmp_free(q);
+	finish(f, "failed script ran (query-migrate asked once)");
+
+	/* failed, and QEMU gone before query-migrate answers (an incoming QEMU exits) */
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_event(f, MIG("active"));
+	fakeqmp_event(f, MIG("failed"));
+	fakeqmp_close(f);
+	q = start_greeted(f);
+	tap_is_int(qmp_wait_migration(q, 2000, &err), -1, "wait: failed then EOF fails");
+	tap_is_str(err.msg, "migration failed", "as a failed migration");
+	qmp_free(q);
+	finish(f, "failed-then-EOF script ran");
+
+	/* EOF with no terminal status */
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_event(f, MIG("active"));
+	fakeqmp_close(f);
+	q = start_greeted(f);
+	tap_is_int(qmp_wait_migration(q, 2000, &err), -1, "wait: EOF during the migration fails");
+	tap_is_str(err.msg, "migration (last status 'active'): qmp connection closed",
+		   "naming the connection loss and the last status");
+	qmp_free(q);
+	finish(f, "EOF-while-active script ran");
+
+	/* timeout */
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_event(f, MIG("setup"));
+	fakeqmp_event(f, MIG("active"));
+	q = start_greeted(f);
+	t0 = now_ms();
+	tap_is_int(qmp_wait_migration(q, 150, &err), -1, "wait: no terminal status in time fails");
+	tap_ok(now_ms() - t0 >= 150 && now_ms() - t0 < 2000, "after the timeout, not before");
+	tap_is_str(err.msg, "migration did not complete within 150 ms (last status 'active')",
+		   "with the timeout and the last status");
+	qmp_free(q);
+	finish(f, "timeout script ran");
+
+	/* cancelled counts as a failure */
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_event(f, MIG("cancelling"));
+	fakeqmp_event(f, MIG("cancelled"));
+	fakeqmp_expect(f, "query-migrate", "{\"return\": {\"status\": \"cancelled\"}}");
+	q = start_greeted(f);
+	tap_is_int(qmp_wait_migration(q, 2000, &err), -1, "wait: cancelled fails");
+	tap_is_str(err.msg, "migration cancelled", "as cancelled");
+	qmp_free(q);
+	finish(f, "cancelled script ran");
+}
+
+static void test_wait_event(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp_event ev = {0};
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_event(f, "{\"event\": \"RESET\", \"data\": {\"reason\": \"guest-reset\"}}");
+	fakeqmp_event(f, "{\"event\": \"SHUTDOWN\", \"data\": {\"reason\": \"guest-shutdown\"}}");
+	fakeqmp_event(f, "{\"event\": \"POWERDOWN\"}");
+	fakeqmp_close(f);
+	q = start_greeted(f);
+	tap_is_int(qmp_wait_event(q, "SHUTDOWN", 2000, &ev, &err), 0, "wait_event finds SHUTDOWN");
+	tap_is_str(data_str(&ev, "reason"), "guest-shutdown", "with its data");
+	qmp_event_release(&ev);
+	tap_is_int(qmp_next_event(q, &ev), 1, "the event before it stays queued");
+	tap_is_str(ev.name, "RESET", "RESET");
+	qmp_event_release(&ev);
+	tap_is_int(qmp_wait_event(q, "POWERDOWN", 2000, &ev, &err), 0,
+		   "an event read before EOF is still found");
+	qmp_event_release(&ev);
+	tap_is_int(qmp_wait_event(q, "POWERDOWN", 2000, &ev, &err), -1,
+		   "waiting after EOF fails at once");
+	tap_is_str(err.msg, "qmp connection closed", "as a closed connection");
+	qmp_free(q);
+	finish(f, "wait_event script ran");
+
+	f = fakeqmp_new();
+	fakeqmp_greet(f);
+	fakeqmp_event(f, "{\"event\": \"RESET\"}");
+	q = start_greeted(f);
+	tap_is_int(qmp_wait_event(q, "SHUTDOWN", 100, &ev, &err), -1, "wait_event times out");
+	tap_is_str(err.msg, "no 'SHUTDOWN' event within 100 ms", "saying which event");
+	tap_is_int(collect(q, &ev, 1), 1, "the other event is still queued after a timeout");
+	qmp_event_release(&ev);
+	qmp_free(q);
+	finish(f, "wait_event timeout script ran");
+}
+
 /* ---- real QEMU ---- */
 
 static char *find_qemu(void)
@@ -631,13 +884,15 @@ fail:
 	return -1;
 }
 
-static pid_t spawn_qemu(const char *qemu, const char *sock, const char *log)
+/* With incoming, QEMU waits for migrate-incoming (-incoming defer). */
+static pid_t spawn_qemu(const char *qemu, const char *sock, const char *log, int incoming)
 {
 	char *chardev = xasprintf("socket,id=qmp,path=%s", sock);
 	/* clang-format off */
-	char *argv[] = {(char *)qemu, "-accel", "tcg", "-M", "pc", "-nodefaults",
+	char *argv[] = {(char *)qemu, "-accel", "tcg", "-M", "pc", "-m", "64", "-nodefaults",
 			"-display", "none", "-S", "-chardev", chardev,
-			"-mon", "chardev=qmp,mode=control", NULL};
+			"-mon", "chardev=qmp,mode=control",
+			incoming ? "-incoming" : NULL, "defer", NULL};
 	/* clang-format on */
 	pid_t parent = getpid(), pid;
 
@@ -728,7 +983,7 @@ static void test_real_qemu(void)
 	lfd = listen_unix(sock);
 	if (!tap_ok(lfd >= 0, "real qemu: listen on the qmp socket"))
 		goto out;
-	pid = spawn_qemu(qemu, sock, log);
+	pid = spawn_qemu(qemu, sock, log, 0);
 	if (!tap_ok(pid > 0, "real qemu: spawn"))
 		goto out;
 	{
@@ -778,6 +1033,159 @@ out:
 	free(qemu);
 }
 
+/* Start QEMU on a fresh socket in dir and negotiate QMP; NULL (test failed) if it does not come up. */
+static struct qmp *real_start(const char *qemu, const char *dir, const char *what, int incoming,
+			      pid_t *ret_pid)
+{
+	char *sock = xasprintf("%s/%s.sock", dir, what), *log = xasprintf("%s/%s.log", dir, what);
+	char *name = xasprintf("real qemu migration: %s starts and answers qmp", what);
+	struct bp_error err = {""};
+	struct pollfd pfd;
+	struct qmp *q = NULL;
+	int lfd = listen_unix(sock), fd = -1;
+
+	*ret_pid = lfd >= 0 ? spawn_qemu(qemu, sock, log, incoming) : -1;
+	pfd = (struct pollfd){.fd = lfd, .events = POLLIN};
+	if (*ret_pid > 0 && poll(&pfd, 1, 20000) > 0)
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		q = qmp_new(fd);
+		if (qmp_handshake(q, 20000, &err) < 0) {
+			qmp_free(q);
+			q = NULL;
+		}
+	}
+	if (!tap_ok(q != NULL, name)) {
+		tap_diag(err.msg);
+		show_log(log);
+	}
+	if (lfd >= 0)
+		close(lfd);
+	unlink(sock);
+	free(sock);
+	free(log);
+	free(name);
+	return q;
+}
+
+/*
+ * Save a (never started) VM's state to a file through getfd + migrate
+ * "fd:", restore it into a second QEMU with -incoming defer, and see a
+ * corrupt file refused: the fd really reaches QEMU and the events arrive.
+ */
+static void test_real_migration(void)
+{
+	char *qemu = find_qemu();
+	char dir[] = "/tmp/t-qmp-mig.XXXXXX";
+	char *state = NULL, *bad = NULL, *status = NULL, magic[4] = {0};
+	struct bp_error err = {""};
+	struct qmp *q = NULL;
+	pid_t pid = -1;
+	int fd = -1, wstatus = 0;
+
+	if (!qemu || !mkdtemp(dir)) {
+		printf("ok %d # SKIP qemu-system-x86_64 not found\n", ++tap_n);
+		free(qemu);
+		return;
+	}
+	state = xasprintf("%s/state", dir);
+	bad = xasprintf("%s/bad", dir);
+
+	/* save */
+	if (!(q = real_start(qemu, dir, "source", 0, &pid)))
+		goto out;
+	tap_is_int(qmp_migrate_set_capability(q, "events", 1, &err), 0,
+		   "real qemu migration: events capability on");
+	fd = open(state, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	tap_is_int(qmp_getfd(q, fd, "bpstate", &err), 0, "real qemu migration: getfd of a file");
+	close(fd);
+	fd = -1;
+	if (!tap_is_int(qmp_migrate(q, "fd:bpstate", &err), 0, "real qemu migration: migrate fd:"))
+		tap_diag(err.msg);
+	if (!tap_is_int(qmp_wait_migration(q, 20000, &err), 0,
+			"real qemu migration: MIGRATION completed"))
+		tap_diag(err.msg);
+	tap_is_int(qmp_query_status(q, &status, &err), 0, "real qemu migration: query-status");
+	/* postmigrate follows "completed" a moment later */
+	tap_ok(status && (!strcmp(status, "finish-migrate") || !strcmp(status, "postmigrate")),
+	       "real qemu migration: the source is finish-migrate or postmigrate");
+	free(status);
+	status = NULL;
+	qmp_quit(q, &err);
+	qmp_free(q);
+	q = NULL;
+	reap_bounded(pid, 5000, &wstatus);
+	pid = -1;
+	fd = open(state, O_RDONLY | O_CLOEXEC);
+	tap_ok(fd >= 0 && read(fd, magic, 4) == 4 && !memcmp(magic, "QEVM", 4),
+	       "real qemu migration: the file holds a migration stream (QEVM)");
+	if (fd >= 0)
+		close(fd);
+
+	/* restore */
+	if (!(q = real_start(qemu, dir, "dest", 1, &pid)))
+		goto out;
+	qmp_migrate_set_capability(q, "events", 1, &err);
+	fd = open(state, O_RDONLY | O_CLOEXEC);
+	tap_is_int(qmp_getfd(q, fd, "bpstate", &err), 0, "real qemu migration: getfd read-only");
+	close(fd);
+	fd = -1;
+	if (!tap_is_int(qmp_migrate_incoming(q, "fd:bpstate", &err), 0,
+			"real qemu migration: migrate-incoming fd:"))
+		tap_diag(err.msg);
+	if (!tap_is_int(qmp_wait_migration(q, 20000, &err), 0,
+			"real qemu migration: incoming MIGRATION completed"))
+		tap_diag(err.msg);
+	tap_is_int(qmp_query_status(q, &status, &err), 0, "real qemu migration: query-status");
+	/* the destination takes the source's run state: it never ran */
+	tap_is_str(status, "prelaunch", "real qemu migration: restored in the source's run state");
+	qmp_quit(q, &err);
+	qmp_free(q);
+	q = NULL;
+	reap_bounded(pid, 5000, &wstatus);
+	pid = -1;
+
+	/* a file that is not a migration stream */
+	fd = open(bad, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, "not a migration stream", 22) != 22)
+		tap_diag("cannot write the bad state file");
+	if (fd >= 0)
+		close(fd);
+	if (!(q = real_start(qemu, dir, "bad", 1, &pid)))
+		goto out;
+	qmp_migrate_set_capability(q, "events", 1, &err);
+	fd = open(bad, O_RDONLY | O_CLOEXEC);
+	qmp_getfd(q, fd, "bpstate", &err);
+	close(fd);
+	fd = -1;
+	qmp_migrate_incoming(q, "fd:bpstate", &err);
+	err.msg[0] = '\0';
+	tap_is_int(qmp_wait_migration(q, 20000, &err), -1,
+		   "real qemu migration: a bad stream fails the wait");
+	tap_like(err.msg, "migration", "real qemu migration: as a migration failure");
+	printf("# %s\n", err.msg);
+	tap_ok(reap_bounded(pid, 5000, &wstatus) && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0,
+	       "real qemu migration: QEMU 7.2 exits non-zero after a failed incoming migration");
+	pid = -1;
+out:
+	if (pid > 0)
+		reap_bounded(pid, 0, &wstatus);
+	qmp_free(q);
+	unlink(state);
+	unlink(bad);
+	for (const char *w = "source\0dest\0bad\0"; *w; w += strlen(w) + 1) {
+		char *log = xasprintf("%s/%s.log", dir, w);
+
+		unlink(log);
+		free(log);
+	}
+	rmdir(dir);
+	free(state);
+	free(bad);
+	free(status);
+	free(qemu);
+}
+
 int main(void)
 {
 	test_handshake();
@@ -794,6 +1202,11 @@ int main(void)
 	test_quit();
 	test_write_to_closed();
 	test_fake_catches_mistakes();
+	test_getfd();
+	test_migrate_commands();
+	test_wait_migration();
+	test_wait_event();
 	test_real_qemu();
+	test_real_migration();
 	return tap_done();
 }

@@ -48,6 +48,37 @@ static int suite_is_empty(const struct suite *s)
 	       !s->nr_scenarios;
 }
 
+/* A scenario without `steps:`: one synthesized BOOT step, written at the scenario. */
+static void check_legacy_step(const struct scenario *sc, int count, enum outcome expect,
+			      const char *title, int line, int column, const char *label)
+{
+	char name[256];
+
+	snprintf(name, sizeof(name), "%s: one synthesized step", label);
+	if (!tap_is_int(sc->nr_steps, 1, name))
+		return;
+	snprintf(name, sizeof(name), "%s: not explicit", label);
+	tap_is_int(sc->explicit_steps, 0, name);
+	snprintf(name, sizeof(name), "%s: synthesized step is a boot step", label);
+	tap_is_int(sc->steps[0].kind, STEP_BOOT, name);
+	snprintf(name, sizeof(name), "%s: synthesized step boots 'boots' times", label);
+	tap_is_int(sc->steps[0].count, count, name);
+	snprintf(name, sizeof(name), "%s: synthesized step expects 'expect'", label);
+	tap_is_int(sc->steps[0].expect, expect, name);
+	snprintf(name, sizeof(name), "%s: synthesized step carries 'title'", label);
+	tap_is_str(sc->steps[0].title, title, name);
+	snprintf(name, sizeof(name), "%s: synthesized step's title is its own copy", label);
+	tap_ok(!title || sc->steps[0].title != sc->expect_title, name);
+	snprintf(name, sizeof(name), "%s: synthesized step at the scenario (%d:%d)", label, line,
+		 column);
+	tap_ok(sc->steps[0].line == line && sc->steps[0].column == column, name);
+	snprintf(name, sizeof(name), "%s: legacy boots, expect and title kept", label);
+	tap_ok(
+	    sc->boots == count && sc->expect == expect &&
+		(title ? sc->expect_title && !strcmp(sc->expect_title, title) : !sc->expect_title),
+	    name);
+}
+
 static void test_full(void)
 {
 	struct suite s;
@@ -120,6 +151,8 @@ static void test_full(void)
 	tap_ok(!sc->log_contains, "scenario 0 has no log_contains");
 	tap_is_int(sc->boot_timeout_s, 90, "scenario 0 boot_timeout from defaults");
 	tap_is_int(sc->silence_timeout_s, 20, "scenario 0 silence_timeout from defaults");
+	check_legacy_step(sc, 5, OUTCOME_CLEAN, NULL, 36, 5, "scenario 0");
+	tap_ok(sc->agent_delay_ms == -1 && sc->sensor_delay_ms == -1, "scenario 0: no race set");
 
 	for (int i = 1; i <= 2; i++) {
 		sc = &s.scenarios[i];
@@ -133,9 +166,13 @@ static void test_full(void)
 		tap_is_str(sc->log_contains, "refsensor: content error", "matrix: log_contains");
 		tap_is_int(sc->boot_timeout_s, 120, "matrix: boot_timeout override wins");
 		tap_is_int(sc->silence_timeout_s, 10, "matrix: silence_timeout override wins");
+		check_legacy_step(sc, 1, OUTCOME_CRASH, "refsensor_eval", 41, 5, "matrix");
 	}
 	tap_ok(s.scenarios[1].expect_title != s.scenarios[2].expect_title,
 	       "matrix entries own their strings");
+	tap_ok(s.scenarios[1].steps != s.scenarios[2].steps &&
+		   s.scenarios[1].steps[0].title != s.scenarios[2].steps[0].title,
+	       "matrix entries own their synthesized steps");
 
 	sc = &s.scenarios[3];
 	tap_ok(sc->image == &s.images[0] && sc->sensor == &s.sensors[1], "idle: image and sensor");
@@ -178,7 +215,170 @@ static void test_minimal(void)
 		   "minimal: default append");
 	tap_is_str(s.images[0].marker, "bootproof: boot complete", "minimal: default marker");
 	tap_is_int(s.images[0].memory_mib, 256, "minimal: default memory");
+	check_legacy_step(&s.scenarios[0], 3, OUTCOME_CLEAN, NULL, 12, 5, "minimal");
 	suite_free(&s);
+	free(path);
+}
+
+/* tap_is_int() on both halves of a step's position. */
+static void is_at(const struct step *st, int line, int column, const char *name)
+{
+	char label[256];
+
+	snprintf(label, sizeof(label), "%s: at %d:%d", name, line, column);
+	if (!tap_ok(st->line == line && st->column == column, label))
+		printf("#   got: %d:%d\n", st->line, st->column);
+}
+
+/* A step list: every field of every kind, long and short forms, copied per sensor. */
+static void test_steps(void)
+{
+	struct suite s;
+	struct bp_error err = {""};
+	char *path = fixture("valid-steps.yaml");
+	const struct content_set *good, *bad;
+	const struct scenario *sc;
+	const struct step *st;
+
+	if (!tap_is_int(suite_load(&s, path, &err), 0, "valid-steps.yaml loads")) {
+		tap_diag(err.msg);
+		free(path);
+		return;
+	}
+	good = &s.contents[0];
+	bad = &s.contents[1];
+	if (!tap_is_int(s.nr_scenarios, 3, "steps: three scenarios after matrix expansion"))
+		goto out;
+	tap_is_str(s.scenarios[0].name, "rollback/v2", "steps: matrix names (1)");
+	tap_is_str(s.scenarios[1].name, "rollback/v1", "steps: matrix names (2)");
+
+	sc = &s.scenarios[0];
+	tap_ok(sc->sensor == &s.sensors[1], "steps: first matrix entry runs v2");
+	tap_ok(sc->content == bad, "steps: scenario content still deployed first");
+	tap_is_int(sc->explicit_steps, 1, "steps: explicit_steps set");
+	tap_is_int(sc->agent_delay_ms, 0, "race: agent_delay_ms 0 (lower bound)");
+	tap_is_int(sc->sensor_delay_ms, 600000, "race: sensor_delay_ms 600000 (upper bound)");
+	tap_is_int(sc->expect, OUTCOME_NONE, "steps: scenario expect is OUTCOME_NONE");
+	tap_ok(!sc->expect_title, "steps: no scenario title");
+	tap_is_str(sc->log_contains, "refsensor: loaded", "steps: log_contains allowed");
+	tap_is_int(sc->boots, 1 + 2 + 15 + 7 + 3 + 1000 + 1,
+		   "steps: boots is the most the steps can take");
+	if (!tap_is_int(sc->nr_steps, 16, "steps: sixteen steps"))
+		goto out;
+
+	st = &sc->steps[0];
+	tap_is_int(st->kind, STEP_BOOT, "boot: kind");
+	tap_is_int(st->count, 1, "boot: count defaults to 1");
+	tap_is_int(st->expect, OUTCOME_CRASH, "boot: expect crash");
+	tap_is_str(st->title, "refsensor_eval", "boot: title");
+	is_at(st, 27, 9, "boot");
+
+	st = &sc->steps[1];
+	tap_ok(st->kind == STEP_BOOT && st->count == 2 && st->expect == OUTCOME_CLEAN && !st->title,
+	       "boot: count 2, expect clean, no title");
+	is_at(st, 28, 9, "boot 2");
+
+	st = &sc->steps[2];
+	tap_is_int(st->kind, STEP_DEPLOY, "deploy: kind");
+	tap_ok(st->content == bad, "deploy: content resolved to contents[1]");
+	tap_is_int(st->live, 1, "deploy: mode live");
+	is_at(st, 29, 9, "deploy");
+	st = &sc->steps[3];
+	tap_ok(st->kind == STEP_DEPLOY && st->content == good && !st->live, "deploy: mode offline");
+	st = &sc->steps[4];
+	tap_ok(st->kind == STEP_DEPLOY && st->content == bad && !st->live,
+	       "deploy: offline by default");
+	is_at(st, 31, 9, "deploy in block style");
+
+	st = &sc->steps[5];
+	tap_is_int(st->kind, STEP_ROLLBACK, "rollback: kind");
+	tap_ok(st->content == good, "rollback: short form resolved");
+	st = &sc->steps[6];
+	tap_ok(st->kind == STEP_ROLLBACK && st->content == bad, "rollback: {content: ...} form");
+
+	st = &sc->steps[7];
+	tap_is_int(st->kind, STEP_REBOOT_UNTIL_CLEAN, "reboot_until_clean: kind");
+	tap_is_int(st->count, 15, "reboot_until_clean: {max_boots: 15}");
+	st = &sc->steps[8];
+	tap_ok(st->kind == STEP_REBOOT_UNTIL_CLEAN && st->count == 7,
+	       "reboot_until_clean: short form 7");
+
+	st = &sc->steps[9];
+	tap_is_int(st->kind, STEP_EXPECT_FILES, "expect_files: kind");
+	if (tap_is_int(st->nr_present, 2, "expect_files: two present")) {
+		tap_is_str(st->present[0], "/sensor/quarantine/C-00000291-*.sys",
+			   "expect_files: present[0] (a glob)");
+		tap_is_str(st->present[1], "/sensor/state", "expect_files: present[1] (plain)");
+	}
+	if (tap_is_int(st->nr_absent, 1, "expect_files: one absent"))
+		tap_is_str(st->absent[0], "/sensor/content/C-00000291-00000000-00000032.sys",
+			   "expect_files: absent[0]");
+	is_at(st, 37, 9, "expect_files");
+	st = &sc->steps[10];
+	tap_ok(st->kind == STEP_EXPECT_FILES && !st->present && !st->nr_present &&
+		   st->nr_absent == 1 && !strcmp(st->absent[0], "/x"),
+	       "expect_files: absent only");
+
+	st = &sc->steps[11];
+	tap_is_int(st->kind, STEP_REMEDIATE, "remediate: kind");
+	if (tap_is_int(st->nr_remove, 1, "remediate: one glob"))
+		tap_is_str(st->remove[0], "/sensor/content/C-00000291*.sys", "remediate: glob");
+	tap_is_int(st->only_if_not_recovered, 1, "remediate: when not_recovered");
+	st = &sc->steps[12];
+	tap_ok(st->kind == STEP_REMEDIATE && st->nr_remove == 2 && !strcmp(st->remove[0], "/a/b") &&
+		   !strcmp(st->remove[1], "/c/*") && !st->only_if_not_recovered,
+	       "remediate: block list, when always");
+
+	st = &sc->steps[13];
+	tap_ok(st->kind == STEP_CLEAN_BOOTS && st->count == 3, "clean_boots: short form 3");
+	st = &sc->steps[14];
+	tap_ok(st->kind == STEP_CLEAN_BOOTS && st->count == 1000,
+	       "clean_boots: {count: 1000} (upper bound)");
+	st = &sc->steps[15];
+	tap_ok(st->kind == STEP_BOOT && st->count == 1 && st->expect == OUTCOME_HANG,
+	       "boot: expect hang in a flow-style step");
+	is_at(st, 49, 9, "flow-style step at its '{'");
+	tap_ok(!st->content && !st->present && !st->absent && !st->remove && !st->title,
+	       "fields of other kinds left empty");
+
+	/* The matrix copy: equal, but owning its own memory. */
+	{
+		const struct scenario *a = &s.scenarios[0], *b = &s.scenarios[1];
+		int same = a->nr_steps == b->nr_steps, shared = a->steps == b->steps;
+
+		for (size_t i = 0; same && i < a->nr_steps; i++) {
+			const struct step *x = &a->steps[i], *y = &b->steps[i];
+
+			same = x->kind == y->kind && x->count == y->count &&
+			       x->expect == y->expect && x->content == y->content &&
+			       x->live == y->live && x->nr_present == y->nr_present &&
+			       x->nr_absent == y->nr_absent && x->nr_remove == y->nr_remove &&
+			       x->only_if_not_recovered == y->only_if_not_recovered &&
+			       x->line == y->line && x->column == y->column;
+			shared |= (x->title && x->title == y->title) ||
+				  (x->present && x->present == y->present) ||
+				  (x->absent && x->absent == y->absent) ||
+				  (x->remove && x->remove == y->remove);
+			for (size_t j = 0; same && j < x->nr_present; j++) {
+				same = !strcmp(x->present[j], y->present[j]);
+				shared |= x->present[j] == y->present[j];
+			}
+		}
+		tap_ok(same, "matrix: both entries have the same steps");
+		tap_ok(!shared, "matrix: each entry owns its steps (deep copy)");
+		tap_ok(b->sensor == &s.sensors[0] && b->agent_delay_ms == 0 &&
+			   b->sensor_delay_ms == 600000 && b->boots == a->boots,
+		       "matrix: race and boots copied");
+	}
+
+	sc = &s.scenarios[2];
+	tap_is_str(sc->name, "legacy", "legacy scenario after a steps scenario");
+	check_legacy_step(sc, 4, OUTCOME_CRASH, "oops", 50, 5, "legacy");
+	tap_ok(sc->agent_delay_ms == -1 && sc->sensor_delay_ms == 0,
+	       "legacy: race without steps, agent delay unset");
+out:
+	suite_free(&s);
+	tap_ok(suite_is_empty(&s), "steps: suite_free() leaves an empty suite");
 	free(path);
 }
 
@@ -198,7 +398,7 @@ static const struct bad_case bad_cases[] = {
      "append, marker, memory"},
     {"bad-scenario-key.yaml", 16, 5,
      "unknown key 'boot' in scenario; expected one of: name, image, sensor, content, boots, "
-     "expect, title, log_contains, boot_timeout, silence_timeout"},
+     "expect, title, log_contains, boot_timeout, silence_timeout, race, steps"},
     {"bad-merge-key.yaml", 13, 5, "merge keys ('<<') are not supported"},
     /* wrong types */
     {"bad-boots-string.yaml", 16, 12, "'boots' must be an integer from 1 to 1000, got 'three'"},
@@ -227,7 +427,8 @@ static const struct bad_case bad_cases[] = {
     {"bad-images-empty.yaml", 2, 9, "'images' must define at least one image"},
     {"bad-content-empty.yaml", 12, 7, "content 'c1' must be a non-empty sequence of files"},
     /* missing keys */
-    {"bad-missing-expect.yaml", 12, 5, "missing required key 'expect' in scenario"},
+    {"bad-missing-expect.yaml", 12, 5,
+     "missing required key 'expect' in scenario; expected 'expect' or 'steps'"},
     {"bad-missing-kernel.yaml", 4, 5, "missing required key 'kernel' in image 'linux'"},
     /* out of range */
     {"bad-boots-range.yaml", 3, 10, "'boots' must be an integer from 1 to 1000, got '0'"},
@@ -270,6 +471,74 @@ static const struct bad_case bad_cases[] = {
     {"bad-version-missing.yaml", 1, 1, "missing required key 'version' in suite"},
     {"bad-version-wrong.yaml", 1, 10, "'version' must be 1, got '2'"},
     {"bad-version-quoted.yaml", 1, 10, "'version' must be 1, got the quoted string '1'"},
+    /* steps: the list itself */
+    {"bad-steps-empty.yaml", 21, 12, "'steps' must not be empty; expected at least one step"},
+    {"bad-steps-mapping.yaml", 22, 7, "'steps' must be a sequence of steps, got a mapping"},
+    {"bad-steps-expect.yaml", 21, 5,
+     "'expect' is not allowed with 'steps'; put expectations in the steps"},
+    {"bad-steps-title.yaml", 23, 5, "'title' is not allowed with 'steps'"},
+    {"bad-steps-boots.yaml", 21, 5, "'boots' is not allowed with 'steps'"},
+    {"bad-steps-no-boot.yaml", 22, 7,
+     "'steps' never boot the guest; expected at least one boot, reboot_until_clean or "
+     "clean_boots step"},
+    /* steps: the shape of one step */
+    {"bad-step-unknown.yaml", 23, 9,
+     "unknown step 'reboot'; expected one of: boot, deploy, rollback, reboot_until_clean, "
+     "clean_boots, expect_files, remediate"},
+    {"bad-step-two-keys.yaml", 23, 9,
+     "a step must have exactly one key, the step kind; got 'expect' after 'boot' (indent the "
+     "settings of 'boot' under it"},
+    {"bad-step-two-kinds.yaml", 22, 33, "got 'clean_boots' after 'boot'"},
+    {"bad-step-empty.yaml", 22, 9,
+     "a step must have exactly one key, the step kind; got an empty mapping"},
+    {"bad-step-scalar.yaml", 22, 9,
+     "each step must be a mapping with one key, the step kind (for example '- boot: {expect: "
+     "clean}'), got 'clean_boots'"},
+    {"bad-step-boot-sequence.yaml", 22, 15,
+     "step 'boot' must be a mapping ({expect: clean|crash|hang, count: N, title: TEXT}), got "
+     "a sequence"},
+    {"bad-step-boot-key.yaml", 22, 16,
+     "unknown key 'cuont' in step 'boot'; expected one of: count, expect, title"},
+    {"bad-step-boot-missing-expect.yaml", 22, 15, "missing required key 'expect' in step 'boot'"},
+    {"bad-step-rollback-key.yaml", 22, 20,
+     "unknown key 'name' in step 'rollback'; expected one of: content"},
+    {"bad-step-rollback-null.yaml", 22, 9, "'rollback' must be a string, got no value"},
+    {"bad-step-deploy-no-content.yaml", 23, 17, "missing required key 'content' in step 'deploy'"},
+    /* steps: values */
+    {"bad-step-count-range.yaml", 22, 22,
+     "'clean_boots' must be an integer from 1 to 1000, got '0'"},
+    {"bad-step-count-string.yaml", 22, 23, "'count' must be an integer from 1 to 1000, got 'two'"},
+    {"bad-step-max-boots.yaml", 22, 41,
+     "'max_boots' must be an integer from 1 to 1000, got '1001'"},
+    {"bad-step-title-clean.yaml", 22, 31,
+     "'title' is only allowed with 'expect: crash'; this step expects 'clean'"},
+    {"bad-step-mode.yaml", 22, 43, "'mode' must be one of: offline, live; got 'hot'"},
+    {"bad-step-when.yaml", 22, 41, "'when' must be one of: always, not_recovered; got 'sometimes'"},
+    {"bad-step-content-ref.yaml", 22, 19,
+     "scenario 'a' refers to unknown content 'good-292'; expected one of: good-291, bad-291"},
+    {"bad-step-deploy-live-last.yaml", 23, 9,
+     "a live deploy needs a later step that boots the guest (boot, reboot_until_clean or "
+     "clean_boots); nothing would receive it"},
+    {"bad-step-deploy-live-noboot.yaml", 23, 9,
+     "a live deploy needs a later step that boots the guest"},
+    /* steps: guest paths */
+    {"bad-step-path-relative.yaml", 23, 21,
+     "guest path 'sensor/x' in 'present' must be absolute (start with '/')"},
+    {"bad-step-path-dotdot.yaml", 22, 30,
+     "guest path '/sensor/../etc/*' in 'delete' must not contain '..' components"},
+    {"bad-step-path-nul.yaml", 22, 34,
+     "a guest path in 'present' must not contain a NUL character"},
+    {"bad-step-path-mapping.yaml", 25, 15,
+     "each entry of 'delete' must be an absolute guest path, got a mapping"},
+    {"bad-step-files-none.yaml", 22, 23, "step 'expect_files' needs 'present', 'absent' or both"},
+    {"bad-step-files-empty-list.yaml", 22, 32,
+     "'absent' must be a non-empty sequence of absolute guest paths, got an empty sequence"},
+    /* race */
+    {"bad-race-range.yaml", 21, 29,
+     "'sensor_delay_ms' must be an integer from 0 to 600000, got '600001'"},
+    {"bad-race-key.yaml", 21, 12,
+     "unknown key 'agent_delay' in race; expected one of: agent_delay_ms, sensor_delay_ms"},
+    {"bad-race-empty.yaml", 21, 11, "'race' must set 'agent_delay_ms', 'sensor_delay_ms' or both"},
 };
 
 /* Load path, expect failure at exactly LINE:COL with phrase in the message. */
@@ -320,7 +589,7 @@ static void test_exact_messages(void)
 	suite_load(&s, path, &err);
 	want = xasprintf("%s:16:5: unknown key 'boot' in scenario; expected one of: name, image, "
 			 "sensor, content, boots, expect, title, log_contains, boot_timeout, "
-			 "silence_timeout",
+			 "silence_timeout, race, steps",
 			 path);
 	tap_is_str(err.msg, want, "unknown key: whole message");
 	free(want);
@@ -359,6 +628,115 @@ static int write_text(const char *path, const char *text)
 		return -1;
 	}
 	return 0;
+}
+
+/* Lines 1-9 of a generated suite with one scenario 'a' (image linux, sensor v1); steps next. */
+static void gen_head(struct strbuf *sb)
+{
+	strbuf_addf(sb,
+		    "version: 1\n"
+		    "images:\n"
+		    "  linux: {kind: linux, kernel: %s/files/vmlinuz, initrd: %s/files/initrd.img,"
+		    " disk: %s/files/system.qcow2}\n"
+		    "sensors:\n"
+		    "  v1: {module: %s/files/refsensor-v1.ko}\n"
+		    "scenarios:\n"
+		    "  - name: a\n"
+		    "    image: linux\n"
+		    "    sensor: v1\n",
+		    data_abs, data_abs, data_abs, data_abs);
+}
+
+/* Step lists too long for a fixture, and steps shared through an anchor. */
+static void test_generated_steps(const char *dir)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct suite s;
+	struct bp_error err = {""};
+	char *path = xasprintf("%s/steps.yaml", dir);
+
+	/* 64 guest paths are fine; the 65th is reported where it is written (line 14 + 64). */
+	for (int n = 64; n <= 65; n++) {
+		strbuf_reset(&sb);
+		gen_head(&sb);
+		strbuf_adds(&sb, "    steps:\n      - clean_boots: 1\n      - expect_files:\n"
+				 "          present:\n");
+		for (int i = 0; i < n; i++)
+			strbuf_addf(&sb, "            - /p%d\n", i);
+		if (write_text(path, sb.buf) < 0)
+			continue;
+		if (n == 65) {
+			expect_failure(path, "65 guest paths", 78, 15,
+				       "'present' has 65 entries; at most 64 are allowed");
+		} else if (tap_is_int(suite_load(&s, path, &err), 0, "64 guest paths load")) {
+			tap_ok(s.scenarios[0].steps[1].nr_present == 64 &&
+				   !strcmp(s.scenarios[0].steps[1].present[63], "/p63"),
+			       "64 guest paths kept in order");
+			suite_free(&s);
+		} else {
+			tap_diag(err.msg);
+		}
+	}
+
+	/* 1000 steps are fine (and take 1000 x 1000 boots); the 1001st is reported. */
+	for (int n = 1000; n <= 1001; n++) {
+		strbuf_reset(&sb);
+		gen_head(&sb);
+		strbuf_adds(&sb, "    steps:\n");
+		for (int i = 0; i < n; i++)
+			strbuf_adds(&sb, "      - clean_boots: 1000\n");
+		if (write_text(path, sb.buf) < 0)
+			continue;
+		if (n == 1001) {
+			expect_failure(path, "1001 steps", 1011, 9,
+				       "'steps' has 1001 entries; at most 1000 are allowed");
+		} else if (tap_is_int(suite_load(&s, path, &err), 0, "1000 steps load")) {
+			tap_ok(s.scenarios[0].nr_steps == 1000 && s.scenarios[0].boots == 1000000,
+			       "1000 steps of 1000 boots: boots is 1000000");
+			suite_free(&s);
+		} else {
+			tap_diag(err.msg);
+		}
+	}
+
+	/* A step list anchored in one scenario and aliased in the next: each gets a copy. */
+	strbuf_reset(&sb);
+	gen_head(&sb);
+	strbuf_adds(&sb, "    steps: &rb\n"
+			 "      - boot: {expect: crash, title: t}\n"
+			 "      - remediate: {delete: [/x]}\n"
+			 "      - clean_boots: 2\n"
+			 "  - {name: b, image: linux, sensor: v1, steps: *rb}\n");
+	if (write_text(path, sb.buf) == 0) {
+		if (tap_is_int(suite_load(&s, path, &err), 0, "aliased steps load")) {
+			const struct scenario *a = &s.scenarios[0], *b = &s.scenarios[1];
+
+			tap_ok(a->nr_steps == 3 && b->nr_steps == 3 && b->explicit_steps &&
+				   b->boots == 3 && b->steps[2].count == 2,
+			       "aliased steps: same steps in both scenarios");
+			tap_ok(a->steps[0].title != b->steps[0].title &&
+				   !strcmp(b->steps[0].title, "t") &&
+				   a->steps[1].remove[0] != b->steps[1].remove[0],
+			       "aliased steps: each scenario owns its copy");
+			tap_ok(b->steps[1].line == 12 && b->steps[1].column == 9,
+			       "aliased steps: positions are where the anchored steps are written");
+			suite_free(&s);
+		} else {
+			tap_diag(err.msg);
+		}
+	}
+
+	/* An error after a step list was parsed (a later duplicate name) leaks nothing. */
+	strbuf_reset(&sb);
+	gen_head(&sb);
+	strbuf_adds(&sb,
+		    "    steps: [{remediate: {delete: [/x]}}, {boot: {expect: crash, title: t}}]\n"
+		    "  - {name: a, image: linux, sensor: v1, expect: clean}\n");
+	if (write_text(path, sb.buf) == 0)
+		expect_failure(path, "error after steps", 11, 12, "duplicate scenario name 'a'");
+
+	strbuf_release(&sb);
+	free(path);
 }
 
 /* Suites that cannot be fixtures: absolute paths of this checkout, bytes that are not UTF-8. */
@@ -458,6 +836,7 @@ static void test_generated(void)
 	free(text);
 	free(path);
 
+	test_generated_steps(dir);
 	remove_tree(dir);
 	strbuf_release(&minimal);
 	free(real);
@@ -503,6 +882,7 @@ int main(void)
 	test_outcome_name();
 	test_full();
 	test_minimal();
+	test_steps();
 	test_bad_fixtures();
 	test_exact_messages();
 	test_generated();

@@ -10,8 +10,10 @@
 #                 dependencies from modules.dep) and images/linux/init
 #   system.qcow2  the golden system disk: ext4, label BPSYSTEM, 64 MiB, with
 #                 an empty /sensor/content/ and nothing sensor-specific; the
-#                 harness adds /sensor/refsensor.ko and the channel files in a
-#                 per-trial overlay
+#                 harness adds /sensor/refsensor.ko, /sensor/agent and the
+#                 channel files in a per-trial overlay. The agent manages
+#                 /sensor/ from then on (sensor/PROTOCOL.md, "On the guest
+#                 disk")
 #
 # Everything is built in a temporary directory next to OUTDIR and each output
 # is renamed into place only once all of them are complete, so an interrupted
@@ -42,8 +44,9 @@ disk_size=64M
 # Modules the guest needs; their dependencies are added from modules.dep.
 # crc32c_generic is only a soft dependency of ext4/jbd2 (metadata checksums)
 # and the initramfs has no modprobe to resolve it. pvpanic_mmio binds QEMU's
-# ISA "-device pvpanic" (found through ACPI as QEMU0001); virtio_console is
-# there for a later virtio-serial channel.
+# ISA "-device pvpanic" (found through ACPI as QEMU0001); virtio_console
+# drives the virtio-serial port of the sensor's update channel
+# (org.bootproof.update, sensor/PROTOCOL.md).
 modules="crc32c_generic virtio_pci virtio_blk ext4 pvpanic_mmio virtio_console"
 
 [ -r "$kernel" ] || die "no kernel '$kernel'"

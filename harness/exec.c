@@ -1,0 +1,365 @@
+/*
+ * exec - the step engine of one trial (see exec.h).
+ */
+#define _GNU_SOURCE
+#include "exec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trial.h"
+
+#define OFFLINE_TIMEOUT_MS (10 * 60 * 1000)
+
+static const struct step *cur(const struct exec *e)
+{
+	return e->step < e->sc->nr_steps ? &e->sc->steps[e->step] : NULL;
+}
+
+static void next_step(struct exec *e)
+{
+	e->step++;
+	e->step_started = 0;
+	e->step_boots = 0;
+	e->clean_streak = 0;
+}
+
+static void add_checkf(struct exec *e, int ok, const char *diag, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void add_checkf(struct exec *e, int ok, const char *diag, const char *fmt, ...)
+{
+	struct strbuf name = STRBUF_INIT;
+	va_list ap;
+
+	strbuf_addf(&name, "step %zu: ", e->step + 1);
+	va_start(ap, fmt);
+	strbuf_vaddf(&name, fmt, ap);
+	va_end(ap);
+	trial_add_check(e->t, name.buf, ok, ok ? NULL : diag);
+	strbuf_release(&name);
+}
+
+static void start_boot(struct exec *e, enum outcome expect)
+{
+	const struct scenario *sc = e->sc;
+	struct boot_result *b = trial_add_boot(e->t);
+
+	b->step = (int)e->step + 1;
+	b->expect = expect;
+	b->log = xasprintf("%s/boot-%d.log", e->t->dir, b->n);
+	free(e->log_path);
+	e->log_path = xasprintf("%s/%s", e->env.run_dir, b->log);
+	e->p = (struct boot_params){
+		.vm = {.accel = e->env.accel,
+		       .kernel = sc->image->kernel,
+		       .initrd = sc->image->initrd,
+		       .append = sc->image->append,
+		       .disk = e->env.overlay,
+		       .memory_mib = sc->image->memory_mib,
+		       .run_dir = e->env.work_dir},
+		.marker = sc->image->marker,
+		.log_contains = sc->log_contains,
+		.boot_timeout_ms = sc->boot_timeout_s * 1000,
+		.silence_timeout_ms = sc->silence_timeout_s * 1000,
+		.log_path = e->log_path,
+		.publish = e->published,
+		.push = e->push,
+	};
+	e->push = NULL; /* a live deploy reaches exactly one boot */
+	e->step_boots++;
+	e->booting = 1;
+	boot_start(&e->boot, &e->p, b);
+}
+
+static void free_ops(struct exec *e)
+{
+	for (size_t i = 0; i < e->nr_ops; i++)
+		free((char *)e->ops[i].guest);
+	free(e->ops);
+	e->ops = NULL;
+	e->nr_ops = 0;
+}
+
+static void add_op(struct exec *e, enum inject_op_kind kind, const char *host, const char *guest)
+{
+	e->ops = xrealloc(e->ops, (e->nr_ops + 1) * sizeof(*e->ops));
+	e->ops[e->nr_ops++] = (struct inject_op){kind, host, xstrdup(guest), 0};
+}
+
+static void abort_trial(struct exec *e, const char *why)
+{
+	add_checkf(e, 0, why, "offline operation on the trial disk");
+	e->t->aborted = 1;
+	e->step = e->sc->nr_steps;
+}
+
+static void start_offline(struct exec *e)
+{
+	struct bp_error err;
+
+	e->job = (struct inject_job){e->env.overlay, e->ops, e->nr_ops};
+	if (inject_start(&e->task, &e->job, 1, e->env.accel, &err) < 0) {
+		abort_trial(e, err.msg);
+		free_ops(e);
+		return;
+	}
+	e->offline = 1;
+	e->t_step_ms = now_ms();
+}
+
+/* The current step's offline operation finished: turn its results into checks. */
+static void offline_done(struct exec *e, int ok, const char *why)
+{
+	const struct step *s = cur(e);
+	size_t k = 0;
+
+	e->offline = 0;
+	if (!ok) {
+		abort_trial(e, why);
+		free_ops(e);
+		return;
+	}
+	switch (s->kind) {
+	case STEP_EXPECT_FILES:
+		for (size_t i = 0; i < s->nr_present; i++, k++)
+			add_checkf(e, e->ops[k].result == 1, "no such file on the guest disk",
+				   "guest disk has %s", s->present[i]);
+		for (size_t i = 0; i < s->nr_absent; i++, k++)
+			add_checkf(e, e->ops[k].result == 0, "still on the guest disk",
+				   "guest disk lacks %s", s->absent[i]);
+		break;
+	case STEP_REMEDIATE: {
+		int removed = 0;
+
+		for (size_t i = 0; i < e->nr_ops; i++) {
+			char *what = xasprintf("offline delete of %s (%d file%s)", e->ops[i].guest,
+					       e->ops[i].result, e->ops[i].result == 1 ? "" : "s");
+
+			recovery_add_manual(&e->t->recovery, what);
+			removed += e->ops[i].result;
+			free(what);
+		}
+		add_checkf(e, removed > 0, "nothing matched", "manual remediation removed %d file%s",
+			   removed, removed == 1 ? "" : "s");
+		break;
+	}
+	default:
+		break;
+	}
+	free_ops(e);
+	next_step(e);
+}
+
+/* Checks at the end of a boot step over the boots it made. */
+static void finish_boot_step(struct exec *e, const struct step *s)
+{
+	const struct trial_result *t = e->t;
+	int ok = 1, crashes = 0;
+
+	if (!s->title)
+		return;
+	for (size_t i = t->nr_boots - (size_t)e->step_boots; i < t->nr_boots; i++)
+		if (t->boots[i].outcome == OUTCOME_CRASH) {
+			crashes++;
+			ok &= t->boots[i].title && strstr(t->boots[i].title, s->title) != NULL;
+		}
+	add_checkf(e, ok && crashes, "a boot's crash title differs, or none crashed",
+		   "crash title contains '%s'", s->title);
+}
+
+static void finish(struct exec *e)
+{
+	struct recovery *r = &e->t->recovery;
+
+	if (r->tracked && !e->t->aborted) {
+		if (r->recovered)
+			r->summary = xasprintf("recovered after %d boot%s, no manual steps", r->boots,
+					       r->boots == 1 ? "" : "s");
+		else if (r->nr_manual)
+			r->summary = xasprintf("not recovered within %d boots; manual remediation: %s",
+					       r->max_boots,
+					       r->remediation_verified ? "verified" : "failed");
+		else
+			r->summary = xasprintf("not recovered within %d boots", r->max_boots);
+		trial_add_check(e->t, r->summary, r->recovered || r->remediation_verified,
+				r->recovered || r->remediation_verified
+					? NULL
+					: "neither an automatic recovery nor a verified remediation");
+	}
+	if (!bp_interrupted)
+		trial_judge(e->t);
+	e->done = 1;
+}
+
+/* Start the work of the current step, or move on until something runs. */
+static void advance(struct exec *e)
+{
+	while (!e->booting && !e->offline && !e->done) {
+		const struct step *s = cur(e);
+		struct recovery *r = &e->t->recovery;
+
+		if (!s || bp_interrupted || e->t->aborted) {
+			finish(e);
+			return;
+		}
+		if (!e->step_started) {
+			e->step_started = 1;
+			e->t_step_ms = now_ms();
+		}
+		switch (s->kind) {
+		case STEP_BOOT:
+			if (e->step_boots < s->count) {
+				start_boot(e, s->expect);
+				break;
+			}
+			finish_boot_step(e, s);
+			next_step(e);
+			break;
+		case STEP_DEPLOY:
+			if (s->live) {
+				e->push = s->content;
+				next_step(e);
+				break;
+			}
+			for (size_t i = 0; i < s->content->nr_files; i++) {
+				char *g = xasprintf("/sensor/content/%s", s->content->files[i].as);
+
+				add_op(e, INJECT_UPLOAD, s->content->files[i].path, g);
+				free(g);
+			}
+			start_offline(e);
+			break;
+		case STEP_ROLLBACK:
+			e->published = s->content;
+			e->t_published_ms = now_ms();
+			next_step(e);
+			break;
+		case STEP_REBOOT_UNTIL_CLEAN: {
+			const struct boot_result *last =
+				e->step_boots ? &e->t->boots[e->t->nr_boots - 1] : NULL;
+
+			r->tracked = 1;
+			r->max_boots = s->count;
+			if (last && last->outcome == OUTCOME_CLEAN) {
+				r->recovered = r->nr_manual == 0;
+				r->boots = e->step_boots;
+				r->seconds = (double)(now_ms() - (e->t_published_ms ? e->t_published_ms
+										     : e->t_step_ms)) /
+					     1000.0;
+				next_step(e);
+			} else if (e->step_boots < s->count) {
+				start_boot(e, OUTCOME_NONE);
+			} else {
+				r->boots = e->step_boots;
+				next_step(e);
+			}
+			break;
+		}
+		case STEP_CLEAN_BOOTS:
+			if (e->step_boots < s->count) {
+				start_boot(e, OUTCOME_CLEAN);
+				break;
+			}
+			add_checkf(e, e->clean_streak == s->count, "a boot was not clean",
+				   "%d consecutive clean boots", s->count);
+			if (r->nr_manual && e->clean_streak == s->count)
+				r->remediation_verified = 1;
+			next_step(e);
+			break;
+		case STEP_EXPECT_FILES:
+			for (size_t i = 0; i < s->nr_present; i++)
+				add_op(e, INJECT_EXISTS, NULL, s->present[i]);
+			for (size_t i = 0; i < s->nr_absent; i++)
+				add_op(e, INJECT_EXISTS, NULL, s->absent[i]);
+			start_offline(e);
+			break;
+		case STEP_REMEDIATE:
+			if (s->only_if_not_recovered && r->recovered) {
+				next_step(e);
+				break;
+			}
+			for (size_t i = 0; i < s->nr_remove; i++)
+				add_op(e, INJECT_REMOVE_GLOB, NULL, s->remove[i]);
+			start_offline(e);
+			break;
+		}
+	}
+}
+
+static void boot_finished(struct exec *e)
+{
+	const struct boot_result *b = &e->t->boots[e->t->nr_boots - 1];
+
+	boot_release(&e->boot);
+	e->booting = 0;
+	if (b->update_installed && !e->t->recovery.rollback_boot)
+		e->t->recovery.rollback_boot = b->n;
+	e->clean_streak = b->outcome == OUTCOME_CLEAN ? e->clean_streak + 1 : 0;
+	if (b->outcome == OUTCOME_INFRA)
+		e->t->aborted = 1;
+	if (e->env.on_boot)
+		e->env.on_boot(e->env.ctx, e, b);
+}
+
+void exec_start(struct exec *e, const struct exec_env *env, struct trial_result *t)
+{
+	memset(e, 0, sizeof(*e));
+	e->env = *env;
+	e->t = t;
+	e->sc = t->scenario;
+	e->task.fd = -1;
+	advance(e);
+}
+
+int exec_pollfds(struct exec *e, struct pollfd *fds)
+{
+	if (e->booting)
+		return boot_pollfds(&e->boot, fds);
+	if (e->offline) {
+		fds[0] = (struct pollfd){e->task.proc.pidfd, POLLIN, 0};
+		return 1;
+	}
+	return 0;
+}
+
+int64_t exec_deadline(const struct exec *e)
+{
+	if (e->booting)
+		return boot_deadline(&e->boot);
+	if (e->offline)
+		return e->t_step_ms + OFFLINE_TIMEOUT_MS;
+	return INT64_MAX;
+}
+
+void exec_step(struct exec *e, const struct pollfd *fds, int nfds)
+{
+	if (e->booting) {
+		boot_step(&e->boot, fds, nfds);
+		if (boot_done(&e->boot))
+			boot_finished(e);
+	} else if (e->offline) {
+		struct bp_error err;
+		int exited = nfds > 0 && fds[0].revents;
+		int late = now_ms() >= e->t_step_ms + OFFLINE_TIMEOUT_MS;
+
+		if (exited || late || bp_interrupted) {
+			int ok = inject_finish(&e->task, !exited, &err) == 0;
+
+			offline_done(e, ok, late ? "libguestfs did not finish in time" : err.msg);
+		}
+	}
+	advance(e);
+}
+
+void exec_release(struct exec *e)
+{
+	if (e->booting)
+		boot_release(&e->boot);
+	if (e->offline)
+		inject_finish(&e->task, 1, NULL);
+	e->booting = e->offline = 0;
+	free_ops(e);
+	free(e->log_path);
+	e->log_path = NULL;
+}

@@ -1,0 +1,374 @@
+/*
+ * report-junit - junit.xml and the TAP stream from results.json (see
+ * report-junit.h).
+ */
+#define _GNU_SOURCE
+#include "report-junit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report-html.h"
+
+#define TAP_EXCERPT_LINES 25
+
+static void attr(struct strbuf *o, const char *name, const char *value)
+{
+	strbuf_addf(o, " %s=\"", name);
+	markup_escapes(o, value ? value : "", MARKUP_ATTR);
+	strbuf_addch(o, '"');
+}
+
+/*
+ * The last JUNIT_LOG_TAIL bytes of RUN_DIR/LOG from a line start, escaped,
+ * as <system-out>; nothing if the log cannot be read.
+ */
+static void system_out(struct strbuf *o, const char *run_dir, const char *log)
+{
+	struct strbuf buf = STRBUF_INIT;
+	char *path;
+	struct stat st;
+	off_t start = 0;
+	size_t skip = 0;
+	int fd;
+
+	if (!run_dir || !report_path_ok(log))
+		return;
+	path = xasprintf("%s/%s", run_dir, log);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto out;
+	if (st.st_size > JUNIT_LOG_TAIL)
+		start = st.st_size - JUNIT_LOG_TAIL;
+	if (lseek(fd, start, SEEK_SET) < 0)
+		goto out;
+	strbuf_grow(&buf, JUNIT_LOG_TAIL);
+	while (buf.len < JUNIT_LOG_TAIL) {
+		ssize_t n = read(fd, buf.buf + buf.len, JUNIT_LOG_TAIL - buf.len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		buf.len += (size_t)n;
+	}
+	buf.buf[buf.len] = '\0';
+	if (start > 0) {
+		char *nl = memchr(buf.buf, '\n', buf.len);
+
+		skip = nl ? (size_t)(nl - buf.buf) + 1 : 0;
+	}
+	strbuf_adds(o, "<system-out>");
+	if (start > 0)
+		strbuf_addf(o, "[... the first %lld bytes of the log are left out ...]\n",
+			    (long long)start + (long long)skip);
+	markup_escape(o, buf.buf + skip, buf.len - skip, 0);
+	strbuf_adds(o, "</system-out>\n");
+out:
+	strbuf_release(&buf);
+	close(fd);
+}
+
+static void time_attr(struct strbuf *o, double s)
+{
+	strbuf_addf(o, " time=\"%.3f\"", s < 0 ? 0 : s);
+}
+
+struct counts {
+	long tests, failures, errors, skipped;
+};
+
+static void testcase_open(struct strbuf *o, const char *scenario, const char *name, double t)
+{
+	char *cls = xasprintf("bootproof.%s", scenario ? scenario : "");
+
+	strbuf_adds(o, "<testcase");
+	attr(o, "name", name);
+	attr(o, "classname", cls);
+	time_attr(o, t);
+	strbuf_adds(o, ">\n");
+	free(cls);
+}
+
+static void boot_case(struct strbuf *o, struct counts *c, const json_t *sc, const json_t *b,
+		      const char *run_dir)
+{
+	const char *outcome = rj_str(b, "outcome"), *title = rj_str(b, "title");
+	const char *expect = report_boot_expect(sc, b), *excerpt = rj_str(b, "excerpt");
+	char *case_name = xasprintf("boot %lld", rj_int(b, "n"));
+
+	c->tests++;
+	testcase_open(o, rj_str(sc, "name"), case_name, rj_num(b, "duration_s"));
+	if (!outcome) {
+		c->skipped++;
+		strbuf_adds(o, "<skipped message=\"not judged: the run was interrupted\"/>\n");
+	} else if (!strcmp(outcome, "infra")) {
+		c->errors++;
+		strbuf_adds(o, "<error type=\"infra\"");
+		attr(o, "message", title ? title : "infrastructure failure");
+		strbuf_adds(o, ">");
+		markup_escapes(o, excerpt ? excerpt : title, 0);
+		strbuf_adds(o, "</error>\n");
+	} else if (!report_boot_ok(sc, b)) {
+		char *why = xasprintf("expected %s, boot was %s", expect ? expect : "?", outcome);
+
+		c->failures++;
+		strbuf_adds(o, "<failure");
+		attr(o, "type", outcome);
+		attr(o, "message", title ? title : why);
+		strbuf_adds(o, ">");
+		markup_escapes(o, why, 0);
+		strbuf_addch(o, '\n');
+		markup_escapes(o, excerpt, 0);
+		strbuf_adds(o, "</failure>\n");
+		free(why);
+	}
+	system_out(o, run_dir, rj_str(b, "log"));
+	strbuf_adds(o, "</testcase>\n");
+	free(case_name);
+}
+
+/* The recovery figures of a rollback scenario, as the suite's <system-out>. */
+static void recovery_out(struct strbuf *o, const json_t *rec)
+{
+	const json_t *m;
+	size_t i;
+
+	if (!json_is_object(rec))
+		return;
+	strbuf_adds(o, "<system-out>recovery: ");
+	markup_escapes(o, rj_str(rec, "summary"), 0);
+	strbuf_addf(o, "\nrecovered without manual steps: %s\n",
+		    rj_true(rec, "recovered_without_manual_steps") ? "yes" : "no");
+	if (json_is_integer(json_object_get(rec, "rollback_arrived_at_boot")))
+		strbuf_addf(o, "rollback installed at boot %lld\n",
+			    rj_int(rec, "rollback_arrived_at_boot"));
+	json_array_foreach(json_object_get(rec, "manual_steps"), i, m) {
+		strbuf_adds(o, "manual step: ");
+		markup_escapes(o, json_string_value(m), 0);
+		strbuf_addch(o, '\n');
+	}
+	strbuf_adds(o, "</system-out>\n");
+}
+
+static void testsuite(struct strbuf *o, struct counts *total, const json_t *root,
+		      const json_t *sc, size_t idx, const char *run_dir)
+{
+	static const char *const props[] = {"image", "sensor", "content", "expect", "verdict",
+					    "accelerator"};
+	const json_t *boots = json_object_get(sc, "boots"), *checks = json_object_get(sc, "checks");
+	const json_t *b, *c;
+	const char *name = rj_str(sc, "name"), *verdict = rj_str(sc, "verdict"), *last = NULL;
+	struct strbuf cases = STRBUF_INIT;
+	struct counts n = {0};
+	long long planned = rj_int(sc, "boots_planned");
+	size_t j;
+
+	json_array_foreach(boots, j, b) {
+		boot_case(&cases, &n, sc, b, run_dir);
+		last = rj_str(b, "outcome");
+	}
+	/* Boots a cut-off trial never ran (a rollback scenario may end early by design). */
+	for (long long k = (long long)json_array_size(boots) + 1;
+	     (!verdict || !strcmp(verdict, "infra")) && k <= planned; k++) {
+		char *case_name = xasprintf("boot %lld", k);
+
+		n.tests++;
+		n.skipped++;
+		testcase_open(&cases, name, case_name, 0);
+		strbuf_addf(&cases, "<skipped message=\"not run: %s\"/>\n</testcase>\n",
+			    last && !strcmp(last, "infra") ? "the trial stopped at an infrastructure "
+							     "failure"
+			    : !rj_true(root, "complete")   ? "the run was interrupted"
+							   : "the trial ended early");
+		free(case_name);
+	}
+	json_array_foreach(checks, j, c) {
+		char *case_name = xasprintf("check: %s", rj_str(c, "name") ? rj_str(c, "name") : "");
+
+		n.tests++;
+		testcase_open(&cases, name, case_name, 0);
+		if (!rj_true(c, "ok")) {
+			n.failures++;
+			strbuf_adds(&cases, "<failure type=\"check\"");
+			attr(&cases, "message", rj_str(c, "diag") ? rj_str(c, "diag") : "failed");
+			strbuf_adds(&cases, ">");
+			markup_escapes(&cases, rj_str(c, "diag"), 0);
+			strbuf_adds(&cases, "</failure>\n");
+		}
+		strbuf_adds(&cases, "</testcase>\n");
+		free(case_name);
+	}
+
+	strbuf_adds(o, "<testsuite");
+	attr(o, "name", name);
+	strbuf_addf(o, " tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" skipped=\"%ld\"", n.tests,
+		    n.failures, n.errors, n.skipped);
+	time_attr(o, rj_num(sc, "duration_s"));
+	attr(o, "timestamp", rj_str(root, "started"));
+	attr(o, "hostname", rj_str(root, "host"));
+	strbuf_addf(o, " id=\"%zu\" package=\"bootproof\">\n<properties>\n", idx);
+	for (size_t i = 0; i < ARRAY_SIZE(props); i++) {
+		const char *v = rj_str(sc, props[i]);
+
+		if (!strcmp(props[i], "verdict") && !v)
+			v = "unfinished";
+		if (!v)
+			continue;
+		strbuf_adds(o, "<property");
+		attr(o, "name", props[i]);
+		attr(o, "value", v);
+		strbuf_adds(o, "/>\n");
+	}
+	strbuf_adds(o, "</properties>\n");
+	strbuf_add(o, cases.buf, cases.len);
+	recovery_out(o, json_object_get(sc, "recovery"));
+	strbuf_adds(o, "</testsuite>\n");
+	strbuf_release(&cases);
+	total->tests += n.tests;
+	total->failures += n.failures;
+	total->errors += n.errors;
+	total->skipped += n.skipped;
+}
+
+void report_junit(const json_t *root, const char *run_dir, struct strbuf *o)
+{
+	const json_t *scenarios = json_object_get(root, "scenarios"), *sc;
+	struct strbuf suites = STRBUF_INIT;
+	struct counts total = {0};
+	char *name = xasprintf("bootproof run %s", rj_str(root, "run_id"));
+	size_t i;
+
+	json_array_foreach(scenarios, i, sc)
+		testsuite(&suites, &total, root, sc, i, run_dir);
+	strbuf_adds(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
+	attr(o, "name", name);
+	strbuf_addf(o, " tests=\"%ld\" failures=\"%ld\" errors=\"%ld\"", total.tests,
+		    total.failures, total.errors);
+	time_attr(o, rj_num(root, "duration_s"));
+	strbuf_adds(o, ">\n");
+	strbuf_add(o, suites.buf, suites.len);
+	strbuf_adds(o, "</testsuites>\n");
+	strbuf_release(&suites);
+	free(name);
+}
+
+/* ---- TAP ---------------------------------------------------------------- */
+
+static int is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* A test point's description: one line, '#' and '\' escaped (TAP directives). */
+static void tap_point(struct strbuf *o, int ok, int n, const char *desc)
+{
+	strbuf_addf(o, "%s %d - ", ok ? "ok" : "not ok", n);
+	for (const unsigned char *p = (const unsigned char *)desc; *p; p++) {
+		if (*p == '#' || *p == '\\')
+			strbuf_addch(o, '\\');
+		strbuf_addch(o, is_ctl(*p) ? ' ' : *p);
+	}
+	strbuf_addch(o, '\n');
+}
+
+static void tap_scalar(struct strbuf *o, const char *key, const char *value)
+{
+	strbuf_addf(o, "  %s: \"", key);
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			strbuf_addch(o, '\\');
+		if (!is_ctl(*p))
+			strbuf_addch(o, *p);
+	}
+	strbuf_adds(o, "\"\n");
+}
+
+static void tap_block(struct strbuf *o, const char *key, const char *text)
+{
+	strbuf_addf(o, "  %s: |\n", key);
+	for (int lines = 0; *text && lines < TAP_EXCERPT_LINES; lines++) {
+		size_t len = strcspn(text, "\n");
+
+		strbuf_adds(o, "    ");
+		for (size_t i = 0; i < len; i++)
+			if (text[i] == '\t' || !is_ctl((unsigned char)text[i]))
+				strbuf_addch(o, text[i] == '\t' ? ' ' : text[i]);
+		strbuf_addch(o, '\n');
+		text += len + (text[len] == '\n');
+	}
+}
+
+void report_tap_json(const json_t *root, struct strbuf *o)
+{
+	const json_t *scenarios = json_object_get(root, "scenarios"), *sc, *b, *c;
+	size_t i, j;
+	int n = 0;
+
+	strbuf_adds(o, "TAP version 13\n");
+	strbuf_addf(o, "# run %s: %zu scenarios, accelerator %s (re-rendered from results.json)\n",
+		    rj_str(root, "run_id"), json_array_size(scenarios),
+		    rj_str(root, "accelerator") ? rj_str(root, "accelerator") : "unknown");
+	json_array_foreach(scenarios, i, sc) {
+		const char *name = rj_str(sc, "name") ? rj_str(sc, "name") : "";
+
+		json_array_foreach(json_object_get(sc, "boots"), j, b) {
+			const char *outcome = rj_str(b, "outcome"), *title = rj_str(b, "title");
+			struct strbuf desc = STRBUF_INIT;
+			int ok;
+
+			if (!outcome)
+				continue; /* not judged: the run was cut off during this boot */
+			ok = report_boot_ok(sc, b);
+			strbuf_addf(&desc, "%s: boot %lld %s", name, rj_int(b, "n"), outcome);
+			if (title)
+				strbuf_addf(&desc, ": %s", title);
+			tap_point(o, ok, ++n, desc.buf);
+			strbuf_release(&desc);
+			if (!strcmp(outcome, "clean") && ok)
+				continue;
+			strbuf_adds(o, "  ---\n");
+			strbuf_addf(o, "  expected: %s\n  outcome: %s\n",
+				    report_boot_expect(sc, b) ? report_boot_expect(sc, b) : "?", outcome);
+			if (title)
+				tap_scalar(o, "title", title);
+			if (rj_str(b, "log"))
+				tap_scalar(o, "log", rj_str(b, "log"));
+			if (rj_int(b, "crash_line"))
+				strbuf_addf(o, "  line: %lld\n", rj_int(b, "crash_line"));
+			strbuf_addf(o, "  duration_s: %.3f\n", rj_num(b, "duration_s"));
+			if (rj_str(b, "excerpt") && *rj_str(b, "excerpt"))
+				tap_block(o, "excerpt", rj_str(b, "excerpt"));
+			strbuf_adds(o, "  ...\n");
+		}
+		json_array_foreach(json_object_get(sc, "checks"), j, c) {
+			char *desc = xasprintf("%s: %s", name, rj_str(c, "name") ? rj_str(c, "name")
+										  : "");
+
+			tap_point(o, rj_true(c, "ok"), ++n, desc);
+			free(desc);
+			if (rj_str(c, "diag")) {
+				strbuf_adds(o, "  ---\n");
+				tap_scalar(o, "why", rj_str(c, "diag"));
+				strbuf_adds(o, "  ...\n");
+			}
+		}
+	}
+	if (!rj_true(root, "complete")) {
+		strbuf_adds(o, "# incomplete run");
+		if (rj_str(root, "incomplete_reason")) {
+			strbuf_adds(o, ": ");
+			for (const char *p = rj_str(root, "incomplete_reason"); *p; p++)
+				strbuf_addch(o, is_ctl((unsigned char)*p) ? ' ' : *p);
+		}
+		strbuf_addch(o, '\n');
+	}
+	strbuf_addf(o, "1..%d\n", n);
+}

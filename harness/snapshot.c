@@ -1,0 +1,1119 @@
+/*
+ * snapshot - build, check and restore golden VM snapshots (see snapshot.h):
+ * the key over every input, XXH64 content hashes with a stat-keyed cache,
+ * the flock protocol, the boot to the ready line, the save by migration to
+ * a file descriptor, and the restore into a -incoming QEMU.
+ */
+#define _GNU_SOURCE
+#include "snapshot.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "detect.h"
+
+#define SNAPSHOT_FORMAT 1
+#define STATE_FD_NAME "bpstate"
+#define QEMU_START_MS 15000
+#define MIGRATE_TIMEOUT_MS 120000
+#define QUIT_GRACE_MS 10000
+#define INJECT_TIMEOUT_MS (10 * 60 * 1000)
+/* Migration is throttled to 32 MiB/s by default; a local file needs no limit. */
+#define MIGRATE_MAX_BANDWIDTH (64LL << 30)
+/* A cached input hash is trusted only for files older than this (git's "racily clean"). */
+#define HASH_CACHE_MIN_AGE_NS (2LL * 1000000000)
+#define QCOW2_MAX_CHAIN 16
+
+/* ---- XXH64 (seed 0), streaming ---- */
+
+#define P1 0x9E3779B185EBCA87ULL
+#define P2 0xC2B2AE3D27D4EB4FULL
+#define P3 0x165667B19E3779F9ULL
+#define P4 0x85EBCA77C2B2AE63ULL
+#define P5 0x27D4EB2F165667C5ULL
+
+struct hash64 {
+	uint64_t v[4];
+	uint64_t total;
+	unsigned char buf[32];
+	size_t nbuf;
+};
+
+static uint64_t rotl64(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t le32(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+}
+
+static uint64_t xxh_round(uint64_t acc, uint64_t in)
+{
+	return rotl64(acc + in * P2, 31) * P1;
+}
+
+static uint64_t xxh_merge(uint64_t acc, uint64_t v)
+{
+	return (acc ^ xxh_round(0, v)) * P1 + P4;
+}
+
+static void hash64_init(struct hash64 *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->v[0] = P1 + P2;
+	h->v[1] = P2;
+	h->v[2] = 0;
+	h->v[3] = 0 - P1;
+}
+
+static void hash64_stripe(struct hash64 *h, const unsigned char *p)
+{
+	for (int i = 0; i < 4; i++)
+		h->v[i] = xxh_round(h->v[i], le64(p + 8 * i));
+}
+
+static void hash64_update(struct hash64 *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	h->total += len;
+	if (h->nbuf + len < 32) {
+		memcpy(h->buf + h->nbuf, p, len);
+		h->nbuf += len;
+		return;
+	}
+	if (h->nbuf) {
+		size_t fill = 32 - h->nbuf;
+
+		memcpy(h->buf + h->nbuf, p, fill);
+		hash64_stripe(h, h->buf);
+		p += fill;
+		len -= fill;
+		h->nbuf = 0;
+	}
+	for (; len >= 32; p += 32, len -= 32)
+		hash64_stripe(h, p);
+	memcpy(h->buf, p, len);
+	h->nbuf = len;
+}
+
+static uint64_t hash64_final(const struct hash64 *h)
+{
+	const unsigned char *p = h->buf;
+	size_t n = h->nbuf;
+	uint64_t a;
+
+	if (h->total >= 32) {
+		a = rotl64(h->v[0], 1) + rotl64(h->v[1], 7) + rotl64(h->v[2], 12) +
+		    rotl64(h->v[3], 18);
+		for (int i = 0; i < 4; i++)
+			a = xxh_merge(a, h->v[i]);
+	} else {
+		a = P5;
+	}
+	a += h->total;
+	for (; n >= 8; p += 8, n -= 8)
+		a = rotl64(a ^ xxh_round(0, le64(p)), 27) * P1 + P4;
+	if (n >= 4) {
+		a = rotl64(a ^ le32(p) * P1, 23) * P2 + P3;
+		p += 4;
+		n -= 4;
+	}
+	for (; n; p++, n--)
+		a = rotl64(a ^ *p * P5, 11) * P1;
+	a ^= a >> 33;
+	a *= P2;
+	a ^= a >> 29;
+	a *= P3;
+	a ^= a >> 32;
+	return a;
+}
+
+static uint64_t hash64_buf(const void *data, size_t len)
+{
+	struct hash64 h;
+
+	hash64_init(&h);
+	hash64_update(&h, data, len);
+	return hash64_final(&h);
+}
+
+/* Hash an open file from its start; its size in *ret_size. */
+static int hash_fd(int fd, const char *path, uint64_t *ret_hash, uint64_t *ret_size,
+		   struct bp_error *err)
+{
+	size_t bufsz = 1 << 20;
+	char *buf = xmalloc(bufsz);
+	struct hash64 h;
+	off_t off = 0;
+	ssize_t n;
+
+	hash64_init(&h);
+	while ((n = pread(fd, buf, bufsz, off)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return error_set(err, "cannot read '%s': %s", path, strerror(errno));
+		}
+		hash64_update(&h, buf, (size_t)n);
+		off += n;
+	}
+	free(buf);
+	*ret_hash = hash64_final(&h);
+	*ret_size = (uint64_t)off;
+	return 0;
+}
+
+static int hash_path(const char *path, uint64_t *ret_hash, uint64_t *ret_size,
+		     struct bp_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return error_set(err, "cannot open '%s': %s", path, strerror(errno));
+	ret = hash_fd(fd, path, ret_hash, ret_size, err);
+	close(fd);
+	return ret;
+}
+
+/* ---- text helpers ---- */
+
+/* Append s with '\\', control bytes and DEL escaped, so a value stays on one line. */
+static void add_escaped(struct strbuf *sb, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\')
+			strbuf_adds(sb, "\\\\");
+		else if (*p < 0x20 || *p == 0x7f)
+			strbuf_addf(sb, "\\x%02x", *p);
+		else
+			strbuf_addch(sb, (char)*p);
+	}
+}
+
+static int64_t ts_ns(struct timespec t)
+{
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Append QEMU's log (its last bytes that fit) to err: it usually names the cause. */
+static void error_add_log(struct bp_error *err, const char *log_path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t used, room;
+
+	if (!err || !log_path || read_file(log_path, &sb, NULL) < 0)
+		goto out;
+	while (sb.len && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == '\r'))
+		sb.buf[--sb.len] = '\0';
+	for (size_t i = 0; i < sb.len; i++)
+		if (sb.buf[i] == '\n')
+			sb.buf[i] = ' ';
+	used = strlen(err->msg);
+	if (!sb.len || used + 16 >= sizeof(err->msg))
+		goto out;
+	room = sizeof(err->msg) - used - 16;
+	snprintf(err->msg + used, sizeof(err->msg) - used, " (qemu: %s)",
+		 sb.len > room ? sb.buf + sb.len - room : sb.buf);
+out:
+	strbuf_release(&sb);
+}
+
+/* ---- the input hash cache: NAME/hashes ---- */
+
+struct hash_entry {
+	char *path;
+	uint64_t dev, ino, size, hash;
+	int64_t mtime_ns, ctime_ns;
+	int used;
+};
+
+struct hash_cache {
+	char *path;
+	struct hash_entry *v;
+	size_t nr, alloc;
+	int dirty;
+};
+
+static void hash_cache_load(struct hash_cache *hc, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *line, *save = NULL;
+
+	memset(hc, 0, sizeof(*hc));
+	hc->path = xstrdup(path);
+	if (read_file(path, &sb, NULL) < 0)
+		goto out;
+	/* "HASH SIZE DEV INO MTIME_NS CTIME_NS PATH" (path escaped); bad lines are skipped */
+	for (line = strtok_r(sb.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct hash_entry e = {0};
+		int off = 0;
+
+		if (sscanf(line, "%" SCNx64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64
+				 " %" SCNd64 " %n",
+			   &e.hash, &e.size, &e.dev, &e.ino, &e.mtime_ns, &e.ctime_ns, &off) < 6 ||
+		    !off || !line[off])
+			continue;
+		e.path = xstrdup(line + off);
+		ALLOC_GROW(hc->v, hc->nr + 1, hc->alloc);
+		hc->v[hc->nr++] = e;
+	}
+out:
+	strbuf_release(&sb);
+}
+
+/* Keep the entries used this time (the cache never grows without bound). */
+static void hash_cache_save(struct hash_cache *hc)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!hc->dirty)
+		return;
+	for (size_t i = 0; i < hc->nr; i++) {
+		const struct hash_entry *e = &hc->v[i];
+
+		if (!e->used)
+			continue;
+		strbuf_addf(&sb, "%016" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
+				 " %" PRId64 " ",
+			    e->hash, e->size, e->dev, e->ino, e->mtime_ns, e->ctime_ns);
+		strbuf_adds(&sb, e->path);
+		strbuf_addch(&sb, '\n');
+	}
+	/* only a cache: a failure costs a rehash next time */
+	write_file_atomic(hc->path, sb.buf, sb.len, NULL);
+	strbuf_release(&sb);
+}
+
+static void hash_cache_release(struct hash_cache *hc)
+{
+	for (size_t i = 0; i < hc->nr; i++)
+		free(hc->v[i].path);
+	free(hc->v);
+	free(hc->path);
+	memset(hc, 0, sizeof(*hc));
+}
+
+/* Content hash and size of a regular file, from the cache while its stat is unchanged. */
+static int hash_input(struct hash_cache *hc, const char *path, uint64_t *ret_hash,
+		      uint64_t *ret_size, struct bp_error *err)
+{
+	struct strbuf key = STRBUF_INIT;
+	struct hash_entry e = {0};
+	struct stat st, st2;
+	struct timespec now;
+	int fd, ret = -1;
+
+	add_escaped(&key, path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		error_set(err, "cannot open '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		error_set(err, "'%s' is not a regular file", path);
+		goto out;
+	}
+	e = (struct hash_entry){.path = key.buf, .dev = (uint64_t)st.st_dev,
+				.ino = (uint64_t)st.st_ino, .size = (uint64_t)st.st_size,
+				.mtime_ns = ts_ns(st.st_mtim), .ctime_ns = ts_ns(st.st_ctim)};
+	for (size_t i = 0; i < hc->nr; i++) {
+		struct hash_entry *c = &hc->v[i];
+
+		if (!strcmp(c->path, e.path) && c->dev == e.dev && c->ino == e.ino &&
+		    c->size == e.size && c->mtime_ns == e.mtime_ns && c->ctime_ns == e.ctime_ns) {
+			c->used = 1;
+			*ret_hash = c->hash;
+			*ret_size = c->size;
+			ret = 0;
+			goto out;
+		}
+	}
+	if (hash_fd(fd, path, &e.hash, ret_size, err) < 0)
+		goto out;
+	if (fstat(fd, &st2) < 0 || st2.st_size != st.st_size ||
+	    ts_ns(st2.st_mtim) != e.mtime_ns || ts_ns(st2.st_ctim) != e.ctime_ns) {
+		error_set(err, "'%s' changed while it was being read", path);
+		goto out;
+	}
+	*ret_hash = e.hash;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (ts_ns(now) - e.mtime_ns > HASH_CACHE_MIN_AGE_NS &&
+	    ts_ns(now) - e.ctime_ns > HASH_CACHE_MIN_AGE_NS) {
+		e.path = strbuf_detach(&key);
+		e.used = 1;
+		ALLOC_GROW(hc->v, hc->nr + 1, hc->alloc);
+		hc->v[hc->nr++] = e;
+		hc->dirty = 1;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&key);
+	return ret;
+}
+
+/* ---- the key ---- */
+
+/* The QEMU binary as exec would find it (vm_qemu_binary() through $PATH). */
+static char *qemu_path(void)
+{
+	const char *name = vm_qemu_binary(), *path = getenv("PATH");
+	char *dirs, *dir, *save = NULL, *found = NULL;
+
+	if (strchr(name, '/'))
+		return xstrdup(name);
+	dirs = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (dir = strtok_r(dirs, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		char *full = xasprintf("%s/%s", *dir ? dir : ".", name);
+
+		if (access(full, X_OK) == 0)
+			found = full;
+		else
+			free(full);
+	}
+	free(dirs);
+	return found;
+}
+
+/* vm_argv() of cfg with what differs between the build and each trial masked. */
+static char *argv_key(const struct vm_config *cfg)
+{
+	struct vm_config c = *cfg;
+	struct strbuf sb = STRBUF_INIT;
+	char **argv;
+
+	c.disk = "@disk";
+	c.run_dir = "@run";
+	c.incoming = 0;
+	argv = vm_argv(&c, "@qmp", "@serial", "@update");
+	for (char **p = argv; *p; p++) {
+		strbuf_adds(&sb, "arg ");
+		add_escaped(&sb, *p);
+		strbuf_addch(&sb, '\n');
+	}
+	argv_free(argv);
+	return strbuf_detach(&sb);
+}
+
+/* The backing file named in a qcow2 header (resolved against the image's directory), or NULL. */
+static int qcow2_backing(const char *path, char **ret, struct bp_error *err)
+{
+	unsigned char hdr[20];
+	uint64_t off;
+	uint32_t len;
+	char *name = NULL, *slash;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret_code = -1;
+
+	*ret = NULL;
+	if (fd < 0)
+		return error_set(err, "cannot open '%s': %s", path, strerror(errno));
+	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) || memcmp(hdr, "QFI\xfb", 4)) {
+		error_set(err, "'%s' is not a qcow2 image", path);
+		goto out;
+	}
+	off = (uint64_t)hdr[8] << 56 | (uint64_t)hdr[9] << 48 | (uint64_t)hdr[10] << 40 |
+	      (uint64_t)hdr[11] << 32 | (uint64_t)hdr[12] << 24 | (uint64_t)hdr[13] << 16 |
+	      (uint64_t)hdr[14] << 8 | hdr[15];
+	len = (uint32_t)hdr[16] << 24 | (uint32_t)hdr[17] << 16 | (uint32_t)hdr[18] << 8 | hdr[19];
+	if (!off || !len) {
+		ret_code = 0;
+		goto out;
+	}
+	if (len > 4096) {
+		error_set(err, "'%s': backing file name too long", path);
+		goto out;
+	}
+	name = xcalloc(1, len + 1);
+	if (pread(fd, name, len, (off_t)off) != (ssize_t)len || memchr(name, '\0', len)) {
+		error_set(err, "'%s': cannot read its backing file name", path);
+		goto out;
+	}
+	if (name[0] == '/' || !(slash = strrchr(path, '/'))) {
+		*ret = name;
+	} else {
+		*ret = xasprintf("%.*s/%s", (int)(slash - path), path, name);
+		free(name);
+	}
+	name = NULL;
+	ret_code = 0;
+out:
+	free(name);
+	close(fd);
+	return ret_code;
+}
+
+static int key_add_file(struct strbuf *key, struct hash_cache *hc, const char *label,
+			const char *path, struct bp_error *err)
+{
+	uint64_t hash, size;
+
+	if (hash_input(hc, path, &hash, &size, err) < 0)
+		return -1;
+	strbuf_addf(key, "%s size=%" PRIu64 " xxh64=%016" PRIx64 " ", label, size, hash);
+	add_escaped(key, path);
+	strbuf_addch(key, '\n');
+	return 0;
+}
+
+/* The key text: every input the saved state depends on, one per line. */
+static int build_key(const struct snapshot_spec *spec, struct hash_cache *hc, struct strbuf *key,
+		     struct bp_error *err)
+{
+	char *qemu = qemu_path(), *args = argv_key(&spec->vm), *img, *next;
+	struct stat st;
+	int ret = -1, depth = 0;
+
+	strbuf_addf(key, "bootproof-snapshot %d\n", SNAPSHOT_FORMAT);
+	if (!qemu || stat(qemu, &st) < 0) {
+		error_set(err, "cannot find the qemu binary '%s'", vm_qemu_binary());
+		goto out;
+	}
+	strbuf_addf(key, "qemu size=%lld mtime=%" PRId64 " ", (long long)st.st_size,
+		    ts_ns(st.st_mtim));
+	add_escaped(key, qemu);
+	strbuf_addch(key, '\n');
+	strbuf_adds(key, args);
+	if (key_add_file(key, hc, "kernel", spec->vm.kernel, err) < 0 ||
+	    key_add_file(key, hc, "initrd", spec->vm.initrd, err) < 0)
+		goto out;
+	/* the golden disk and its backing chain: the base disk names the golden by path */
+	for (img = xstrdup(spec->golden); img; img = next) {
+		if (++depth > QCOW2_MAX_CHAIN) {
+			error_set(err, "'%s': backing chain longer than %d", spec->golden,
+				  QCOW2_MAX_CHAIN);
+			free(img);
+			goto out;
+		}
+		if (key_add_file(key, hc, depth == 1 ? "golden" : "backing", img, err) < 0 ||
+		    qcow2_backing(img, &next, err) < 0) {
+			free(img);
+			goto out;
+		}
+		free(img);
+	}
+	for (size_t i = 0; i < spec->nr_ops; i++) {
+		const struct inject_op *op = &spec->ops[i];
+		uint64_t hash, size;
+
+		switch (op->kind) {
+		case INJECT_UPLOAD:
+			if (hash_input(hc, op->host, &hash, &size, err) < 0)
+				goto out;
+			strbuf_addf(key, "upload size=%" PRIu64 " xxh64=%016" PRIx64 " ", size,
+				    hash);
+			break;
+		case INJECT_REMOVE_GLOB:
+			strbuf_adds(key, "remove ");
+			break;
+		case INJECT_EXISTS:
+			strbuf_adds(key, "exists ");
+			break;
+		}
+		add_escaped(key, op->guest);
+		strbuf_addch(key, '\n');
+	}
+	strbuf_adds(key, "ready ");
+	add_escaped(key, spec->ready);
+	strbuf_addch(key, '\n');
+	ret = 0;
+out:
+	free(qemu);
+	free(args);
+	return ret;
+}
+
+/* ---- checking a snapshot directory ---- */
+
+/*
+ * 1 if dir holds a complete snapshot for key (sizes and hashes match), 0 if
+ * not (*why says what is wrong); the state's size in *ret_state_size.
+ */
+static int snapshot_valid(const char *dir, const char *key, uint64_t *ret_state_size,
+			  struct bp_error *why)
+{
+	static const char *const files[] = {"disk.qcow2", "state"};
+	struct strbuf sb = STRBUF_INIT;
+	char *path = xasprintf("%s/manifest", dir);
+	const char *p;
+	int ok = 0;
+
+	if (read_file(path, &sb, why) < 0)
+		goto out;
+	if (sb.len < strlen(key) || memcmp(sb.buf, key, strlen(key))) {
+		error_set(why, "its manifest is for other inputs");
+		goto out;
+	}
+	p = sb.buf + strlen(key);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		uint64_t want_size, want_hash, size, hash;
+		char label[16];
+		int n = 0;
+
+		if (sscanf(p, "%15s size=%" SCNu64 " xxh64=%" SCNx64 "\n%n", label, &want_size,
+			   &want_hash, &n) != 3 ||
+		    !n || strcmp(label, files[i])) {
+			error_set(why, "its manifest is incomplete");
+			goto out;
+		}
+		p += n;
+		free(path);
+		path = xasprintf("%s/%s", dir, files[i]);
+		if (hash_path(path, &hash, &size, why) < 0)
+			goto out;
+		if (size != want_size) {
+			error_set(why, "'%s' is %" PRIu64 " bytes, expected %" PRIu64, path, size,
+				  want_size);
+			goto out;
+		}
+		if (hash != want_hash) {
+			error_set(why, "'%s' has changed (content hash differs)", path);
+			goto out;
+		}
+		if (i == 1)
+			*ret_state_size = size;
+	}
+	if (*p) {
+		error_set(why, "its manifest has trailing data");
+		goto out;
+	}
+	ok = 1;
+out:
+	free(path);
+	strbuf_release(&sb);
+	return ok;
+}
+
+/* ---- locks and cleanup ---- */
+
+static int lock_fd_wait(int fd, int op, const char *path, struct bp_error *err)
+{
+	while (flock(fd, op) < 0) {
+		if (errno != EINTR)
+			return error_set(err, "cannot lock '%s': %s", path, strerror(errno));
+		if (bp_interrupted)
+			return error_set(err, "interrupted while waiting for the lock on '%s'", path);
+	}
+	return 0;
+}
+
+/* Open dir and take a shared lock on it: the fd, or -1. */
+static int hold_dir(const char *dir, struct bp_error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return error_set(err, "cannot open '%s': %s", dir, strerror(errno));
+	if (lock_fd_wait(fd, LOCK_SH, dir, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Remove every directory in top but keep, unless a process holds it (a shared flock). */
+static void collect_garbage(const char *top, const char *keep)
+{
+	DIR *d = opendir(top);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *path;
+		int fd;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    (keep && !strcmp(de->d_name, keep)))
+			continue;
+		path = xasprintf("%s/%s", top, de->d_name);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			remove_tree(path);
+		if (fd >= 0)
+			close(fd);
+		free(path);
+	}
+	closedir(d);
+}
+
+/* 1 if top holds a snapshot directory (a KEY: not hidden). */
+static int has_snapshots(const char *top)
+{
+	DIR *d = opendir(top);
+	struct dirent *de;
+	int found = 0;
+
+	while (d && !found && (de = readdir(d)))
+		found = de->d_name[0] != '.' && de->d_type == DT_DIR;
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static int fsync_path(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+/* ---- building ---- */
+
+struct ready_watch {
+	const char *ready;
+	struct detector *det;
+	int seen;
+	int logfd;
+	char last[160]; /* last non-empty console line, for errors */
+};
+
+static void watch_line(void *ctx, const char *line, size_t len, size_t lineno)
+{
+	struct ready_watch *w = ctx;
+
+	if (!w->seen && strstr(line, w->ready))
+		w->seen = 1;
+	detector_line(w->det, line, len, lineno);
+	if (len)
+		snprintf(w->last, sizeof(w->last), "%s", line);
+}
+
+/* Read what the console has; 1 at EOF. */
+static int watch_read(struct ready_watch *w, struct console *con, int fd)
+{
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (w->logfd >= 0 && write(w->logfd, buf, (size_t)n) != n) {
+			close(w->logfd);
+			w->logfd = -1;
+		}
+		console_feed(con, buf, (size_t)n);
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+		console_finish(con);
+		return 1;
+	}
+	return 0;
+}
+
+/* Let the guest run until a console line contains spec->ready, with no crash report open. */
+static int boot_to_ready(struct vm *vm, const struct snapshot_spec *spec, const char *log_path,
+			 struct bp_error *err)
+{
+	struct ready_watch w = {.ready = spec->ready, .det = detector_new(), .logfd = -1};
+	int64_t deadline = now_ms() + spec->boot_timeout_ms;
+	struct console con;
+	struct crash c;
+	int serial_eof = 0, qmp_eof = 0, ret = -1;
+
+	console_init(&con, watch_line, &w);
+	w.logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (vm_cont(vm, err) < 0)
+		goto out;
+	while (!w.seen || detector_in_report(w.det)) {
+		struct pollfd fds[3];
+		struct qmp_event ev;
+		int64_t left = deadline - now_ms();
+		int n = 0, panicked = 0;
+
+		if (left <= 0) {
+			detector_flush(w.det);
+			if (detector_next(w.det, &c))
+				goto crashed;
+			error_set(err, "no '%s' on the console within %d s (last line: '%s')",
+				  spec->ready, spec->boot_timeout_ms / 1000, w.last);
+			goto out;
+		}
+		if (bp_interrupted) {
+			error_set(err, "interrupted by signal %d", (int)bp_interrupted);
+			goto out;
+		}
+		fds[n++] = (struct pollfd){serial_eof ? -1 : vm->serial_fd, POLLIN, 0};
+		fds[n++] = (struct pollfd){qmp_eof ? -1 : qmp_fd(vm->qmp), POLLIN, 0};
+		fds[n++] = (struct pollfd){vm->proc.pidfd, POLLIN, 0};
+		if (poll(fds, (nfds_t)n, (int)left) < 0 && errno != EINTR) {
+			error_set(err, "poll: %s", strerror(errno));
+			goto out;
+		}
+		if (fds[0].revents && !serial_eof)
+			serial_eof = watch_read(&w, &con, vm->serial_fd);
+		if (fds[1].revents && !qmp_eof && qmp_read(vm->qmp, NULL) < 0)
+			qmp_eof = 1;
+		while (qmp_next_event(vm->qmp, &ev)) {
+			if (!strcmp(ev.name, "GUEST_PANICKED"))
+				panicked = 1;
+			qmp_event_release(&ev);
+		}
+		if (detector_next(w.det, &c))
+			goto crashed;
+		if (fds[2].revents || panicked) {
+			/* take what the console still holds: the report names the crash */
+			if (!serial_eof)
+				watch_read(&w, &con, vm->serial_fd);
+			detector_flush(w.det);
+			if (detector_next(w.det, &c))
+				goto crashed;
+			if (panicked)
+				error_set(err, "the guest panicked before '%s' (last line: '%s')",
+					  spec->ready, w.last);
+			else
+				error_set(err, "qemu exited before '%s' (last line: '%s')",
+					  spec->ready, w.last);
+			goto out;
+		}
+	}
+	ret = 0;
+	goto out;
+crashed:
+	error_set(err, "the guest crashed before '%s': %s", spec->ready, c.title);
+	crash_release(&c);
+out:
+	if (w.logfd >= 0)
+		close(w.logfd);
+	detector_free(w.det);
+	return ret;
+}
+
+/* Stop the guest and migrate its state into state_path (created, by fd); QEMU then quits. */
+static int save_state(struct vm *vm, const char *state_path, struct bp_error *err)
+{
+	json_t *params = json_pack("{s:I}", "max-bandwidth", (json_int_t)MIGRATE_MAX_BANDWIDTH);
+	char how[128];
+	int fd = -1, ret = -1;
+
+	/* stop drains the guest's I/O and flushes the disk image */
+	if (qmp_stop(vm->qmp, err) < 0 ||
+	    qmp_command(vm->qmp, "migrate-set-parameters", params, NULL, QMP_DEFAULT_TIMEOUT_MS,
+			err) < 0)
+		goto out;
+	fd = open(state_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		error_set(err, "cannot create '%s': %s", state_path, strerror(errno));
+		goto out;
+	}
+	if (qmp_getfd(vm->qmp, fd, STATE_FD_NAME, err) < 0 ||
+	    qmp_migrate(vm->qmp, "fd:" STATE_FD_NAME, err) < 0 ||
+	    qmp_wait_migration(vm->qmp, MIGRATE_TIMEOUT_MS, err) < 0)
+		goto out;
+	/* quit closes the disk; only a clean exit proves it was written completely */
+	vm_stop(vm, QUIT_GRACE_MS);
+	if (vm->proc.exit != PROC_EXITED || vm->proc.code != 0) {
+		error_set(err, "qemu %s after saving the state",
+			  proc_describe(&vm->proc, how, sizeof(how)));
+		goto out;
+	}
+	if (fsync(fd) < 0) {
+		error_set(err, "cannot write '%s': %s", state_path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Build the snapshot for key in tmp (a fresh directory). */
+static int build(const struct snapshot_spec *spec, const char *tmp, const char *key,
+		 struct bp_error *err)
+{
+	static const char *const files[] = {"disk.qcow2", "state"};
+	char run_dir[] = "/tmp/bootproof-snap-XXXXXX";
+	char *disk = xasprintf("%s/disk.qcow2", tmp), *state = xasprintf("%s/state", tmp);
+	char *log = xasprintf("%s/boot.log", tmp), *manifest = xasprintf("%s/manifest", tmp);
+	struct strbuf sb = STRBUF_INIT;
+	struct vm_config cfg = spec->vm;
+	struct vm vm = {.proc.pidfd = -1, .serial_fd = -1, .update_fd = -1};
+	int have_run_dir = 0, ret = -1;
+
+	if (overlay_create(spec->golden, disk, err) < 0)
+		goto out;
+	if (spec->nr_ops) {
+		struct inject_job job = {disk, spec->ops, spec->nr_ops};
+
+		if (inject_batch_isolated(&job, 1, spec->vm.accel, INJECT_TIMEOUT_MS, err) < 0)
+			goto out;
+	}
+	/* sockets live in a short private directory (unix socket paths are limited) */
+	if (!mkdtemp(run_dir)) {
+		error_set(err, "cannot create a directory in /tmp: %s", strerror(errno));
+		goto out;
+	}
+	have_run_dir = 1;
+	cfg.disk = disk;
+	cfg.run_dir = run_dir;
+	cfg.incoming = 0;
+	if (vm_start(&vm, &cfg, QEMU_START_MS, err) < 0)
+		goto out;
+	if (qmp_migrate_set_capability(vm.qmp, "events", 1, err) < 0 ||
+	    boot_to_ready(&vm, spec, log, err) < 0)
+		goto out_log;
+	if (save_state(&vm, state, err) < 0)
+		goto out_log;
+	strbuf_adds(&sb, key);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		char *path = xasprintf("%s/%s", tmp, files[i]);
+		uint64_t hash, size;
+		int r = hash_path(path, &hash, &size, err);
+
+		if (r == 0 && fsync_path(path, 0) < 0)
+			r = error_set(err, "cannot sync '%s': %s", path, strerror(errno));
+		if (r == 0 && chmod(path, 0444) < 0)
+			r = error_set(err, "cannot chmod '%s': %s", path, strerror(errno));
+		free(path);
+		if (r < 0)
+			goto out;
+		strbuf_addf(&sb, "%s size=%" PRIu64 " xxh64=%016" PRIx64 "\n", files[i], size, hash);
+	}
+	if (write_file_atomic(manifest, sb.buf, sb.len, err) < 0)
+		goto out;
+	chmod(manifest, 0444);
+	if (fsync_path(tmp, O_DIRECTORY) < 0) {
+		error_set(err, "cannot sync '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+	goto out;
+out_log:
+	vm_stop(&vm, 0);
+	error_add_log(err, vm.log_path);
+out:
+	vm_release(&vm);
+	if (have_run_dir)
+		remove_tree(run_dir);
+	strbuf_release(&sb);
+	free(disk);
+	free(state);
+	free(log);
+	free(manifest);
+	return ret;
+}
+
+/* ---- the public functions ---- */
+
+void snapshot_release(struct snapshot *s)
+{
+	if (!s)
+		return;
+	free(s->dir);
+	free(s->disk);
+	free(s->state);
+	free(s->argv_key);
+	free(s->why);
+	/* 0 is a zeroed snapshot's, never a lock we took (stdin is open) */
+	if (s->lock_fd > 0)
+		close(s->lock_fd);
+	memset(s, 0, sizeof(*s));
+}
+
+int snapshot_ensure(const struct snapshot_spec *spec, struct snapshot *ret, int *ret_built,
+		    struct bp_error *err)
+{
+	struct strbuf key = STRBUF_INIT;
+	struct hash_cache hc = {0};
+	struct bp_error why = {""};
+	char *top = NULL, *lock_path = NULL, *hashes = NULL, *tmp = NULL, *dir = NULL;
+	char *reason = NULL;
+	char keyhex[17];
+	uint64_t state_size = 0;
+	int lock_fd = -1, dir_fd = -1, built = 0, rc = -1;
+
+	memset(ret, 0, sizeof(*ret));
+	if (ret_built)
+		*ret_built = 0;
+	if (!spec->cache_dir || spec->cache_dir[0] != '/' || !spec->golden ||
+	    spec->golden[0] != '/')
+		return error_set(err, "snapshot '%s': cache directory and golden disk need absolute "
+				      "paths",
+				 spec->name);
+	if (!spec->name[0] || strchr(spec->name, '/') || spec->name[0] == '.')
+		return error_set(err, "invalid snapshot name '%s'", spec->name);
+	if (!spec->ready || !spec->ready[0])
+		return error_set(err, "snapshot '%s': empty ready pattern", spec->name);
+	top = xasprintf("%s/%s", spec->cache_dir, spec->name);
+	lock_path = xasprintf("%s.lock", top);
+	hashes = xasprintf("%s/hashes", top);
+	if (mkdir_p(top, err) < 0)
+		goto out;
+	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock_fd < 0) {
+		error_set(err, "cannot open '%s': %s", lock_path, strerror(errno));
+		goto out;
+	}
+	if (lock_fd_wait(lock_fd, LOCK_EX, lock_path, err) < 0)
+		goto out;
+
+	hash_cache_load(&hc, hashes);
+	if (build_key(spec, &hc, &key, err) < 0)
+		goto out;
+	hash_cache_save(&hc);
+	snprintf(keyhex, sizeof(keyhex), "%016" PRIx64, hash64_buf(key.buf, key.len));
+	dir = xasprintf("%s/%s", top, keyhex);
+
+	if (access(dir, F_OK) == 0 && !snapshot_valid(dir, key.buf, &state_size, &why)) {
+		/* corrupt: move it aside (a process may still hold it); collected below */
+		char *old = xasprintf("%s/.old.%s.%ld", top, keyhex, (long)getpid());
+
+		reason = xasprintf("the existing one was invalid: %s", why.msg);
+		remove_tree(old);
+		if (rename(dir, old) < 0) {
+			error_set(err, "snapshot '%s': cannot move the invalid '%s' aside: %s",
+				  spec->name, dir, strerror(errno));
+			free(old);
+			goto out;
+		}
+		free(old);
+	}
+	if (access(dir, F_OK) < 0) {
+		if (!reason)
+			reason = xstrdup(has_snapshots(top) ? "its inputs changed" : "none existed");
+		tmp = xasprintf("%s/.tmp.%ld", top, (long)getpid());
+		remove_tree(tmp);
+		if (mkdir(tmp, 0755) < 0) {
+			error_set(err, "cannot create directory '%s': %s", tmp, strerror(errno));
+			goto out;
+		}
+		if (build(spec, tmp, key.buf, err) < 0) {
+			error_prefix(err, "cannot build snapshot '%s'", spec->name);
+			goto out;
+		}
+		if (rename(tmp, dir) < 0) {
+			error_set(err, "cannot rename '%s' to '%s': %s", tmp, dir, strerror(errno));
+			goto out;
+		}
+		fsync_path(top, O_DIRECTORY);
+		built = 1;
+		/* what was just written must read back as written */
+		if (!snapshot_valid(dir, key.buf, &state_size, &why)) {
+			error_set(err, "snapshot '%s' is invalid right after its build: %s",
+				  spec->name, why.msg);
+			goto out;
+		}
+	}
+	dir_fd = hold_dir(dir, err);
+	if (dir_fd < 0)
+		goto out;
+	collect_garbage(top, keyhex);
+
+	ret->dir = dir;
+	ret->disk = xasprintf("%s/disk.qcow2", dir);
+	ret->state = xasprintf("%s/state", dir);
+	ret->state_size = state_size;
+	ret->argv_key = argv_key(&spec->vm);
+	ret->lock_fd = dir_fd;
+	ret->why = built ? reason : NULL;
+	if (built)
+		reason = NULL;
+	dir = NULL;
+	dir_fd = -1;
+	if (ret_built)
+		*ret_built = built;
+	rc = 0;
+out:
+	if (tmp && rc < 0)
+		remove_tree(tmp);
+	if (dir_fd >= 0)
+		close(dir_fd);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	hash_cache_release(&hc);
+	strbuf_release(&key);
+	free(top);
+	free(lock_path);
+	free(hashes);
+	free(tmp);
+	free(dir);
+	free(reason);
+	return rc;
+}
+
+int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct snapshot *s,
+		      int timeout_ms, struct bp_error *err)
+{
+	struct vm_config c = *cfg;
+	int64_t deadline = now_ms() + timeout_ms;
+	char *key = argv_key(cfg);
+	struct stat st;
+	int fd = -1, ret = -1, left;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->proc.pidfd = vm->serial_fd = vm->update_fd = -1;
+	if (strcmp(key, s->argv_key)) {
+		error_set(err, "cannot restore snapshot '%s': the trial's qemu options differ from "
+			       "the snapshot's",
+			  s->dir);
+		goto out;
+	}
+	fd = open(s->state, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		error_set(err, "cannot restore snapshot '%s': cannot open '%s': %s", s->dir,
+			  s->state, strerror(errno));
+		goto out;
+	}
+	if ((uint64_t)st.st_size != s->state_size) {
+		error_set(err,
+			  "cannot restore snapshot '%s': its state is %lld bytes, expected %" PRIu64
+			  " (changed since it was checked)",
+			  s->dir, (long long)st.st_size, s->state_size);
+		goto out;
+	}
+	c.incoming = 1;
+	if (vm_start(vm, &c, timeout_ms, err) < 0) {
+		error_prefix(err, "cannot restore snapshot '%s'", s->dir);
+		goto out;
+	}
+	left = (int)(deadline - now_ms());
+	if (qmp_migrate_set_capability(vm->qmp, "events", 1, err) < 0 ||
+	    qmp_getfd(vm->qmp, fd, STATE_FD_NAME, err) < 0 ||
+	    qmp_migrate_incoming(vm->qmp, "fd:" STATE_FD_NAME, err) < 0 ||
+	    qmp_wait_migration(vm->qmp, left > 0 ? left : 1, err) < 0) {
+		/* QEMU 7.2 exits after a failed incoming migration: let its log say why */
+		proc_wait(&vm->proc, 1000);
+		vm_stop(vm, 0);
+		error_prefix(err, "cannot restore snapshot '%s'", s->dir);
+		error_add_log(err, vm->log_path);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(key);
+	return ret;
+}

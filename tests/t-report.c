@@ -1,0 +1,598 @@
+/*
+ * t-report - the report writers and the history on the fixture run
+ * directories in tests/data/results (see its README): run-1 has clean,
+ * crash, hang, infra and rollback boots and a hostile guest whose crash title
+ * and excerpt carry markup, "]]>", '&', quotes and control characters; run-2
+ * is the same suite a night later with one new crash signature and a
+ * scenario whose verdict flipped; run-3-incomplete was interrupted.
+ *
+ * Each fixture is copied to a scratch directory first: rendering writes into
+ * the run directory.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "history.h"
+#include "report-html.h"
+#include "report-junit.h"
+#include "tap.h"
+#include "util.h"
+
+static const char *datadir;
+static char scratch[] = "/tmp/t-report.XXXXXX";
+
+static const char *find_datadir(const char *argv0)
+{
+	static char buf[4096];
+	const char *env = getenv("BP_TESTDATA");
+	char *copy = xstrdup(argv0), *dir = dirname(copy);
+	const char *cands[] = {"%s", "tests/data", "%s/../../tests/data", "%s/../../../tests/data"};
+	const char *found = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cands) && !found; i++) {
+		char probe[4200];
+
+		if (i == 0 && !env)
+			continue;
+		snprintf(buf, sizeof(buf), cands[i], i == 0 ? env : dir);
+		snprintf(probe, sizeof(probe), "%s/results/run-1/results.json", buf);
+		if (access(probe, R_OK) == 0)
+			found = buf;
+	}
+	free(copy);
+	return found;
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static const char *copy_src, *copy_dst;
+
+static int copy_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	char *to = xasprintf("%s%s", copy_dst, path + strlen(copy_src));
+	struct strbuf sb = STRBUF_INIT;
+	int ret = 0;
+
+	(void)st;
+	(void)ftw;
+	if (type == FTW_D)
+		ret = mkdir(to, 0755);
+	else if (type == FTW_F)
+		ret = read_file(path, &sb, NULL) < 0 || write_file_atomic(to, sb.buf, sb.len, NULL) < 0;
+	strbuf_release(&sb);
+	free(to);
+	return ret;
+}
+
+/* Copy fixture NAME to the scratch directory; returns the copy's path (caller frees). */
+static char *fixture(const char *name)
+{
+	char *src = xasprintf("%s/results/%s", datadir, name);
+	char *dst = xasprintf("%s/%s", scratch, name);
+
+	remove_tree(dst);
+	copy_src = src;
+	copy_dst = dst;
+	if (nftw(src, copy_one, 16, FTW_PHYS) != 0)
+		printf("Bail out! cannot copy '%s' to '%s'\n", src, dst);
+	free(src);
+	return dst;
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (read_file(path, &sb, NULL) < 0)
+		strbuf_reset(&sb);
+	free(path);
+	return strbuf_detach(&sb);
+}
+
+/* tap_like() without printing a whole page on failure. */
+static int like(const char *got, const char *needle, const char *name)
+{
+	int ok = tap_ok(got && strstr(got, needle), name);
+
+	if (!ok)
+		printf("#   expected to contain: '%s'\n#   in %zu bytes of output\n", needle,
+		       got ? strlen(got) : 0);
+	return ok;
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static int has_ctl(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+			return 1;
+	return 0;
+}
+
+static char *escaped(const char *s, size_t len, int flags)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	markup_escape(&sb, s, len, flags);
+	return strbuf_detach(&sb);
+}
+
+#define ESC(s, flags) escaped((s), sizeof(s) - 1, (flags))
+
+/* ---- escaping and signatures ------------------------------------------- */
+
+static void test_escape(void)
+{
+	char *s;
+
+	s = ESC("<script>alert(1)</script> & \"q\" 'q' ]]>", 0);
+	tap_is_str(s, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot; &#39;q&#39; ]]&gt;",
+		   "markup, quotes and ]]> become entities");
+	free(s);
+	s = ESC("a\x07" "b\x01" "c\x7f" "d\xc2\x85" "e", 0);
+	tap_is_str(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd" "d\xef\xbf\xbd" "e",
+		   "C0, DEL and C1 controls become U+FFFD");
+	free(s);
+	s = ESC("bad \xff\xfe utf-8 \xe2\x82 end \xed\xa0\x80 sur \xc0\xaf over", 0);
+	tap_is_str(s,
+		   "bad \xef\xbf\xbd\xef\xbf\xbd utf-8 \xef\xbf\xbd\xef\xbf\xbd end "
+		   "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd sur \xef\xbf\xbd\xef\xbf\xbd over",
+		   "invalid, truncated, surrogate and overlong UTF-8 bytes become U+FFFD");
+	free(s);
+	s = ESC("\xef\xbf\xbe \xef\xbf\xbf \xc3\xa9 \xe2\x9c\x94 \xf0\x9f\x92\xa5", 0);
+	tap_is_str(s, "\xef\xbf\xbd \xef\xbf\xbd \xc3\xa9 \xe2\x9c\x94 \xf0\x9f\x92\xa5",
+		   "U+FFFE/U+FFFF replaced, other characters kept");
+	free(s);
+	s = ESC("\x1b[1;31mred\x1b[0m plain \x1b" "x", 0);
+	tap_is_str(s, "red plain \xef\xbf\xbdx", "ANSI CSI sequences dropped, a lone ESC replaced");
+	free(s);
+	s = ESC("l1\r\nl2\tt", 0);
+	tap_is_str(s, "l1\nl2\tt", "text keeps newline and tab, drops CR");
+	free(s);
+	s = ESC("l1\nl2\tt", MARKUP_ATTR);
+	tap_is_str(s, "l1&#10;l2&#9;t", "attributes get newline and tab as references");
+	free(s);
+	s = ESC("nul\0after", 0);
+	tap_is_str(s, "nul\xef\xbf\xbd" "after", "NUL inside the given length is replaced");
+	free(s);
+}
+
+static void test_signature(void)
+{
+	char long_title[400], *s;
+
+	s = report_signature("  BUG:   unable to handle\tpage fault in f  \n");
+	tap_is_str(s, "BUG: unable to handle page fault in f", "signature: whitespace collapsed");
+	free(s);
+	s = report_signature(NULL);
+	tap_is_str(s, "(untitled crash)", "signature of no title");
+	free(s);
+	s = report_signature(" \t ");
+	tap_is_str(s, "(untitled crash)", "signature of a blank title");
+	free(s);
+	memset(long_title, 'a', sizeof(long_title));
+	memcpy(long_title + 198, "\xe2\x9c\x94", 3); /* a 3-byte character across the limit */
+	long_title[sizeof(long_title) - 1] = '\0';
+	s = report_signature(long_title);
+	tap_is_int((long long)strlen(s), 198, "signature cut at 200 bytes, before a split character");
+	free(s);
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+static void test_render_run1(void)
+{
+	char *dir = fixture("run-1"), *html, *xml, *tap, *html2;
+	struct bp_error err = {{0}};
+	int ok = report_render(dir, &err);
+
+	if (!tap_ok(ok == 0, "report_render on run-1"))
+		tap_diag(err.msg);
+	html = slurp(dir, "index.html");
+	xml = slurp(dir, "junit.xml");
+	tap = slurp(dir, "results.tap");
+
+	/* index.html: summary */
+	like(html, "<!DOCTYPE html>", "index.html written");
+	like(html, "id=\"summary\"", "summary section");
+	like(html, "id=\"sum-scenarios\">7<", "summary: 7 scenarios");
+	like(html, "id=\"sum-pass\">4<", "summary: 4 passed");
+	like(html, "id=\"sum-fail\">2<", "summary: 2 failed");
+	like(html, "id=\"sum-infra\">1<", "summary: 1 infra");
+	like(html, "id=\"sum-signatures\">2<", "summary: 2 distinct crash signatures");
+	like(html, "id=\"sum-new\">—<", "summary: new signatures unknown without history");
+	like(html, "id=\"sum-duration\">47.30 s<", "summary: time taken");
+	like(html, "id=\"sum-host\">qual-runner-07<", "summary: host");
+	like(html, "id=\"sum-accel\">tcg", "summary: accelerator");
+	tap_ok(!strstr(html, "id=\"incomplete\""), "a complete run has no incomplete banner");
+
+	/* timelines: one rect per boot, coloured by outcome, with a tooltip */
+	tap_is_int(count(html, "<rect class=\"boot "), 17, "17 boot rects");
+	tap_is_int(count(html, "<rect class=\"boot clean\""), 6, "6 clean rects");
+	tap_is_int(count(html, "<rect class=\"boot crash\""), 9, "9 crash rects");
+	tap_is_int(count(html, "<rect class=\"boot hang\""), 1, "1 hang rect");
+	tap_is_int(count(html, "<rect class=\"boot infra\""), 1, "1 infra rect");
+	tap_is_int(count(html, "<svg class=\"timeline\""), 7, "one timeline per scenario");
+	tap_is_int(count(html, "</rect>"), 17, "every rect closes after its <title>");
+	like(html, "fill=\"#c62828\"><title>boot 1 (step 1): crash, 2.52 s — BUG: unable to handle "
+		       "page fault in refsensor_eval</title>",
+		 "crash rect: red, tooltip with boot, outcome, time and title");
+	/* one scale, 760 px for the longest scenario's 18.89 s: width proportional to duration */
+	like(html, "<rect class=\"boot clean\" data-boot=\"1\" x=\"0.0\" y=\"12\" width=\"177.4\"",
+	     "a 4.41 s boot is 177.4 px wide");
+	like(html, "<rect class=\"boot hang\" data-boot=\"1\" x=\"0.0\" y=\"12\" width=\"322.7\"",
+	     "an 8.02 s boot is 322.7 px wide");
+	like(html, "<rect class=\"boot infra\" data-boot=\"1\" x=\"0.0\" y=\"12\" width=\"3.0\"",
+	     "a 0.06 s boot gets the minimum width");
+	tap_is_int(count(html, "class=\"mark rollback\""), 1, "rollback marker on the timeline");
+	tap_is_int(count(html, "class=\"step-start\""), 4, "step boundaries marked");
+	like(html, "id=\"s4\"", "scenarios have stable ids");
+	like(html, "Recovery: recovered after 2 boots, no manual steps", "recovery shown");
+	like(html, "<li>deleted /system/sensor/content/C-00000291*.sys", "manual step listed");
+
+	/* crashes */
+	like(html, "<h3 class=\"crash-title\">BUG: unable to handle page fault in refsensor_eval",
+		 "crash title shown");
+	like(html, "<p class=\"crash-boots\">on boot <a href=\"#s1-b1\">1</a>, "
+		       "<a href=\"#s1-b2\">2</a> of 2",
+		 "the boots a crash happened on");
+	like(html, "<mark class=\"crash-line\">[    2.123572] RIP: 0010:refsensor_eval+0x73/0xf0",
+		 "RIP line highlighted");
+	like(html, "<mark class=\"crash-line\">[    2.121364] BUG: unable to handle page fault",
+		 "first report line highlighted");
+	tap_ok(!strstr(html, "<mark class=\"crash-line\">[    2.121744] #PF"),
+	       "context lines are not highlighted");
+	like(html, "<img class=\"screenshot\" src=\"bad-291-v1/boot-1.png\"",
+		 "screenshot img, relative");
+	tap_is_int(count(html, "<img "), 1, "one img (the only screenshot)");
+
+	/* hostile guest text renders inert */
+	tap_ok(!strcasestr(html, "<script"), "no <script in index.html");
+	tap_ok(!strcasestr(html, "<img src=x"), "no injected img element");
+	tap_ok(!strstr(html, "onerror=alert(3)>"), "no injected attribute");
+	like(html, "BUG: &lt;script&gt;alert(1)&lt;/script&gt; &quot;dq&quot; &#39;sq&#39; &amp; "
+		       "]]&gt; \xef\xbf\xbd" "bell in evil_func",
+		 "hostile title escaped, its control character replaced");
+	like(html, "&lt;/pre&gt;&lt;script&gt;alert(2)&lt;/script&gt;", "hostile excerpt escaped");
+	like(html, "entity &amp;amp; &amp;lt;b&amp;gt; red \xef\xbf\xbd",
+		 "entities in guest text are shown, not interpreted; ANSI colour dropped");
+	tap_ok(!has_ctl(html), "no control characters in index.html");
+	tap_ok(!strstr(html, "src=\"http") && !strstr(html, "href=\"http") &&
+		       !strstr(html, "url(") && !strstr(html, "@import"),
+	       "nothing loaded from the network");
+	like(html, "Content-Security-Policy\" content=\"default-src 'none'",
+		 "a CSP forbids scripts even if escaping failed");
+
+	/* junit.xml */
+	like(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", "junit.xml written");
+	tap_is_int(count(xml, "<testsuite "), 7, "one testsuite per scenario");
+	tap_is_int(count(xml, "<testcase "), 21, "a testcase per boot, per planned boot, per check");
+	like(xml, "<testsuites name=\"bootproof run 20260110-020000-4242\" tests=\"21\" "
+		      "failures=\"2\" errors=\"1\"",
+		 "totals");
+	tap_is_int(count(xml, "<failure "), 2, "two failures (hostile crash, hang)");
+	tap_is_int(count(xml, "<error type=\"infra\""), 1, "infra boot is an error");
+	tap_is_int(count(xml, "<skipped message=\"not run: the trial stopped at an infrastructure"),
+		   2, "boots an infra failure left unrun are skipped");
+	like(xml, "<failure type=\"crash\" message=\"BUG: &lt;script&gt;alert(1)&lt;/script&gt; "
+		      "&quot;dq&quot; &#39;sq&#39; &amp; ]]&gt; \xef\xbf\xbd" "bell in evil_func\">",
+		 "crash title in failure message, escaped");
+	like(xml, "<failure type=\"hang\" message=\"no boot-complete marker within 8 s\">",
+		 "hang is a failure with its reason");
+	tap_ok(!strstr(xml, "]]>"), "no raw ]]> in junit.xml");
+	tap_ok(!strcasestr(xml, "<script"), "no raw <script in junit.xml");
+	tap_ok(!has_ctl(xml), "no control characters XML 1.0 forbids");
+	like(xml, "&lt;script&gt;alert(&#39;log&#39;)&lt;/script&gt; ]]&gt; &amp; "
+		      "\xef\xbf\xbd\xef\xbf\xbdred \xef\xbf\xbd\xef\xbf\xbd invalid utf-8",
+		 "serial log in system-out: escaped, controls and bad bytes replaced, ANSI dropped");
+	like(xml, "<system-out>recovery: recovered after 2 boots, no manual steps",
+		 "recovery in the suite's system-out");
+	like(xml, "<property name=\"verdict\" value=\"infra\"/>", "verdict as a property");
+
+	/* results.tap was missing: rendered from the JSON */
+	like(tap, "TAP version 13\n", "results.tap written when missing");
+	like(tap, "not ok 6 - hostile-guest: boot 1 crash: BUG: <script>", "TAP point per boot");
+	like(tap, "\nok 7 - rollback-291: boot 1 crash", "TAP: expected crash is ok");
+	like(tap, "\nok 11 - rollback-291: boot 1 crash title contains", "TAP: checks after boots");
+	like(tap, "  expected: any\n  outcome: crash\n", "TAP: recovery boots expect any");
+	like(tap, "\n1..19\n", "TAP plan: 17 boots and 2 checks");
+	tap_ok(!has_ctl(tap), "no control characters in results.tap");
+
+	/* idempotent, and results.tap is only written when missing */
+	{
+		char *p = xasprintf("%s/results.tap", dir);
+
+		write_file_atomic(p, "sentinel\n", 9, NULL);
+		free(p);
+	}
+	report_render(dir, &err);
+	html2 = slurp(dir, "index.html");
+	tap_is_int((long long)strcmp(html, html2), 0, "rendering again gives the same page");
+	free(tap);
+	tap = slurp(dir, "results.tap");
+	tap_is_str(tap, "sentinel\n", "an existing results.tap is left alone");
+	free(html2);
+	free(html);
+	free(xml);
+	free(tap);
+	free(dir);
+}
+
+static void test_log_tail(void)
+{
+	char *dir = fixture("run-1"), *xml, *log = NULL;
+	struct strbuf big = STRBUF_INIT;
+	struct bp_error err;
+	const char *start, *end;
+
+	for (int i = 0; i < 4000; i++)
+		strbuf_addf(&big, "[ %8d.000000] filler line %d of a long boot\n", i, i);
+	strbuf_adds(&big, "LAST LINE\n");
+	log = xasprintf("%s/good-291-v1/boot-1.log", dir);
+	write_file_atomic(log, big.buf, big.len, NULL);
+	report_render(dir, &err);
+	xml = slurp(dir, "junit.xml");
+	start = strstr(xml, "<system-out>[... the first ");
+	end = start ? strstr(start, "</system-out>") : NULL;
+	tap_ok(start && end, "a long log is cut, and says so");
+	tap_ok(start && end && end - start <= JUNIT_LOG_TAIL + 100, "system-out bounded by 64 KiB");
+	tap_ok(start && end && !memcmp(end - 10, "LAST LINE\n", 10), "system-out keeps the log's end");
+	like(start, "left out ...]\n[ ", "the tail starts at a line boundary");
+	strbuf_release(&big);
+	free(log);
+	free(xml);
+	free(dir);
+}
+
+static void test_incomplete_render(void)
+{
+	char *dir = fixture("run-3-incomplete"), *html, *xml, *tap;
+	struct bp_error err;
+
+	tap_ok(report_render(dir, &err) == 0, "report_render on an incomplete run");
+	html = slurp(dir, "index.html");
+	xml = slurp(dir, "junit.xml");
+	tap = slurp(dir, "results.tap");
+	like(html, "id=\"incomplete\"><b>Incomplete run</b>: interrupted by signal 2",
+		 "incomplete banner with the reason");
+	like(html, "id=\"sum-unfinished\">2<", "unfinished scenarios counted");
+	like(html, "<rect class=\"boot none\"", "a boot cut off is drawn as not judged");
+	like(html, "data-verdict=\"unfinished\"", "unfinished scenario marked");
+	like(xml, "<skipped message=\"not judged: the run was interrupted\"/>",
+		 "junit: the cut-off boot is skipped");
+	tap_is_int(count(xml, "<skipped message=\"not run: the run was interrupted\"/>"), 3,
+		   "junit: planned boots never run are skipped");
+	like(tap, "# incomplete run: interrupted by signal 2\n1..2\n",
+		 "TAP: incomplete, only judged boots");
+	free(html);
+	free(xml);
+	free(tap);
+	free(dir);
+}
+
+static void test_hostile_paths(void)
+{
+	json_t *root = json_pack(
+		"{s:s, s:i, s:s, s:b, s:[{s:s, s:s, s:s, s:s, s:i, s:s, s:[{s:i, s:s, s:s, s:s, s:s}], "
+		"s:[]}]}",
+		"schema", RESULTS_SCHEMA_NAME, "schema_version", 1, "run_id", "1-1-1", "complete", 1,
+		"scenarios", "name", "x", "expect", "clean", "image", "i", "sensor", "s",
+		"boots_planned", 1, "verdict", "fail", "boots", "n", 1, "outcome", "crash", "title",
+		"t", "log", "../../../etc/passwd", "screenshot", "javascript:alert(1)\" onload=\"x",
+		"checks");
+	struct report_context ctx = {0};
+	struct strbuf html = STRBUF_INIT, xml = STRBUF_INIT;
+
+	report_html(root, &ctx, &html);
+	like(html.buf, "<img class=\"screenshot\" src=\"javascript%3Aalert%281%29%22%20onload%3D%22x\"",
+		 "a screenshot path cannot be a scheme or break out of src");
+	tap_ok(!strstr(html.buf, "href=\"../"), "a log path outside the run is no link");
+	like(html.buf, "<code>../../../etc/passwd</code>", "... it is shown as text");
+	report_junit(root, datadir, &xml);
+	tap_ok(!strstr(xml.buf, "<system-out>"), "junit reads no log outside the run directory");
+	strbuf_release(&html);
+	strbuf_release(&xml);
+	json_decref(root);
+}
+
+static void test_load_errors(void)
+{
+	char *dir = xasprintf("%s/bad", scratch), *p = xasprintf("%s/results.json", dir);
+	struct bp_error err;
+	json_t *root;
+
+	mkdir_p(dir, NULL);
+	tap_ok(report_load(dir, &root, &err) < 0, "no results.json: error");
+	like(err.msg, "cannot read '", "... saying it cannot read it");
+	{
+		const char *v2 = "{\"schema\": \"bootproof-results\", \"schema_version\": 2}";
+
+		write_file_atomic(p, v2, strlen(v2), NULL);
+	}
+	tap_ok(report_load(dir, &root, &err) < 0, "a newer schema_version is refused");
+	like(err.msg, "unsupported schema_version 2", "... by name");
+	write_file_atomic(p, "{\"schema\": \"other\"}", 19, NULL);
+	tap_ok(report_load(dir, &root, &err) < 0 && strstr(err.msg, "not a bootproof results file"),
+	       "another JSON file is refused");
+	write_file_atomic(p, "{\"schema\": ", 11, NULL);
+	tap_ok(report_load(dir, &root, &err) < 0 && strstr(err.msg, "results.json:1:"),
+	       "a torn file is refused with its position");
+	tap_ok(report_render(dir, &err) < 0, "report_render fails without a valid results.json");
+	free(p);
+	free(dir);
+}
+
+/* ---- history ------------------------------------------------------------ */
+
+static long long db_int(const char *db_path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_history(void)
+{
+	char *run1 = fixture("run-1"), *run2 = fixture("run-2"), *run3 = fixture("run-3-incomplete");
+	char *db = xasprintf("%s/reports/history.db", scratch);
+	struct history_diff d;
+	struct history_run *runs;
+	struct bp_error err = {{0}};
+	int n;
+
+	if (!tap_ok(history_record(db, run1, &err) == 0, "record run-1 (creates the database)"))
+		tap_diag(err.msg);
+	tap_ok(history_record(db, run2, &err) == 0, "record run-2");
+
+	tap_ok(history_compare(db, "20260111-020000-5151", NULL, &d, &err) == 0,
+	       "compare run-2 with the previous run");
+	tap_is_str(d.other_id, "20260110-020000-4242", "the previous run of the suite is run-1");
+	tap_is_int((long long)d.nr_new, 1, "exactly one new signature");
+	tap_is_str(d.nr_new ? d.new_sigs[0].title : NULL,
+		   "general protection fault in rs_parse_header", "... the new crash");
+	tap_is_str(d.nr_new ? d.new_sigs[0].where : NULL, "malformed-291/v1 boot 1",
+		   "... with where it happened");
+	tap_is_int((long long)d.nr_fixed, 0, "nothing fixed");
+	tap_is_int((long long)d.nr_flaky, 1, "one flaky scenario");
+	tap_is_str(d.nr_flaky ? d.flaky[0].scenario : NULL, "silent-marker",
+		   "... the one whose verdict changed with image, sensor and content unchanged");
+	tap_is_str(d.nr_flaky ? d.flaky[0].verdict : NULL, "pass", "... now pass");
+	tap_is_str(d.nr_flaky ? d.flaky[0].was : NULL, "fail", "... was fail");
+
+	/* the page marks the new signature */
+	{
+		const char *titles[] = {d.nr_new ? d.new_sigs[0].title : ""};
+		struct report_context ctx = {.compared = 1,
+					     .compared_with = d.other_id,
+					     .new_sigs = titles,
+					     .nr_new_sigs = d.nr_new};
+		char *html;
+
+		report_render_ctx(run2, &ctx, &err);
+		html = slurp(run2, "index.html");
+		like(html, "id=\"sum-new\">1<", "page: 1 new signature in the summary");
+		tap_is_int(count(html, "<tr class=\"signature new\">"), 1,
+			   "page: the new signature's row is marked");
+		like(html, "<tr class=\"signature new\"><td><code>general protection fault in "
+			       "rs_parse_header",
+			 "page: ... the right one");
+		free(html);
+	}
+	history_diff_release(&d);
+
+	/* re-recording replaces; signatures are deduplicated across boots, scenarios, runs */
+	tap_ok(history_record(db, run2, &err) == 0, "record run-2 again");
+	tap_is_int(db_int(db, "SELECT COUNT(*) FROM runs"), 2, "re-recording replaces the run");
+	tap_is_int(db_int(db, "SELECT COUNT(*) FROM boots WHERE run_id = '20260111-020000-5151'"),
+		   18, "... its boots are not duplicated");
+	tap_is_int(db_int(db, "SELECT COUNT(*) FROM signatures"), 3,
+		   "3 distinct signatures over 2 runs");
+	tap_is_int(db_int(db, "SELECT COUNT(*) FROM boots b JOIN signatures s ON s.id ="
+			      " b.signature_id WHERE s.title = 'BUG: unable to handle page fault in"
+			      " refsensor_eval'"),
+		   16, "one signature counts its 16 boots in 3 scenarios of 2 runs");
+	tap_is_int(db_int(db, "SELECT COUNT(*) FROM boots WHERE outcome <> 'crash' AND"
+			      " signature_id IS NOT NULL"),
+		   0, "only crashes have signatures");
+
+	/* an incomplete run */
+	tap_ok(history_record(db, run3, &err) == 0, "record the interrupted run");
+	n = history_runs(db, &runs, &err);
+	tap_is_int(n, 3, "three runs listed");
+	if (n == 3) {
+		tap_is_str(runs[0].run_id, "20260112-020000-6060", "newest first");
+		tap_is_int(runs[0].complete, 0, "the interrupted run is recorded as incomplete");
+		tap_is_str(runs[0].incomplete_reason, "interrupted by signal 2", "... with its reason");
+		tap_is_int(runs[0].pass, 1, "... and its finished scenario's verdict");
+		tap_is_int(runs[1].complete, 1, "run-2 complete");
+		tap_is_int(runs[1].pass * 100 + runs[1].fail * 10 + runs[1].infra, 521,
+			   "run-2: 5 pass, 2 fail, 1 infra");
+		tap_is_int(runs[1].signatures, 3, "run-2: 3 signatures");
+	}
+	history_runs_free(runs, n < 0 ? 0 : (size_t)n);
+	tap_is_int(db_int(db, "SELECT COUNT(*) FROM scenarios WHERE run_id = '20260112-020000-6060'"
+			      " AND verdict IS NULL"),
+		   2, "unfinished scenarios recorded without a verdict");
+
+	/* comparing an incomplete run: with the last complete one */
+	tap_ok(history_compare(db, "20260112-020000-6060", NULL, &d, &err) == 0,
+	       "compare the interrupted run");
+	tap_is_str(d.other_id, "20260111-020000-5151", "... with the last complete run");
+	tap_is_int((long long)d.nr_new, 0, "... no new signatures");
+	tap_is_int((long long)d.nr_flaky, 0, "... unfinished scenarios are not flaky");
+	history_diff_release(&d);
+
+	/* a named run; the first run of a suite */
+	tap_ok(history_compare(db, "20260110-020000-4242", "20260111-020000-5151", &d, &err) == 0,
+	       "compare with a named run");
+	tap_is_int((long long)d.nr_new, 0, "run-1 has nothing run-2 lacks");
+	tap_is_int((long long)d.nr_fixed, 1, "run-2's new crash is 'fixed' from run-1's view");
+	history_diff_release(&d);
+	tap_ok(history_compare(db, "20260110-020000-4242", NULL, &d, &err) == 0 && !d.other_id &&
+		       !d.nr_new,
+	       "the first run of a suite has nothing to compare with");
+	history_diff_release(&d);
+	tap_ok(history_compare(db, "nope", NULL, &d, &err) < 0, "an unknown run is an error");
+	like(err.msg, "run 'nope' is not in the history", "... saying so");
+	{
+		char *missing = xasprintf("%s/none.db", scratch);
+
+		tap_ok(history_runs(missing, &runs, &err) < 0, "listing a missing history fails");
+		tap_ok(access(missing, F_OK) < 0, "... without creating it");
+		free(missing);
+	}
+	free(run1);
+	free(run2);
+	free(run3);
+	free(db);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	datadir = find_datadir(argv[0]);
+	if (!datadir) {
+		printf("Bail out! cannot find tests/data/results (run from the project root or set "
+		       "BP_TESTDATA)\n");
+		return 1;
+	}
+	if (!mkdtemp(scratch)) {
+		printf("Bail out! cannot create a scratch directory\n");
+		return 1;
+	}
+	test_escape();
+	test_signature();
+	test_render_run1();
+	test_log_tail();
+	test_incomplete_render();
+	test_hostile_paths();
+	test_load_errors();
+	test_history();
+	remove_tree(scratch);
+	return tap_done();
+}
