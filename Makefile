@@ -39,7 +39,7 @@ UNIT_SRC := $(wildcard tests/t-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(O)/tests/%)
 TEST_LIB_OBJ := $(O)/tests/fakeqmp.o
 
-SENSOR_VERSIONS := 1 2
+SENSOR_VERSIONS := 1 2 3
 SENSOR_KO := $(SENSOR_VERSIONS:%=build/sensor/v%/refsensor.ko)
 CONTENT_SRC := $(wildcard scenarios/content/*.chan)
 CONTENT_BIN := $(CONTENT_SRC:scenarios/content/%.chan=build/content/%.sys)

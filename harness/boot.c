@@ -16,6 +16,41 @@
 #define CRASH_GRACE_MS 3000
 #define QMP_STARTUP_MS 15000
 #define QUIT_GRACE_MS 3000
+/* A live push answered: this long without a crash and the boot is clean. */
+#define LIVE_SETTLE_MS 1000
+#define SCREENDUMP_MS 2000
+
+/* The crash as the screen showed it, for the report; best effort. */
+static void screenshot(struct boot *b)
+{
+	struct bp_error err;
+
+	if (!b->p.screenshot_path || !b->vm.qmp || b->qmp_eof || vm_reap(&b->vm))
+		return;
+	/* Bounded: a wedged QEMU must not hold up the verdict (quit follows anyway). */
+	qmp_set_timeout(b->vm.qmp, SCREENDUMP_MS);
+	if (qmp_screendump(b->vm.qmp, b->p.screenshot_path, &err) == 0)
+		b->res->screenshot = xstrdup(b->p.screenshot_rel);
+	else
+		unlink(b->p.screenshot_path);
+}
+
+/* What the update channel did this boot, into the result. */
+static void record_update(struct boot *b, enum outcome o)
+{
+	const struct update_state *st;
+
+	if (!b->upd)
+		return;
+	st = update_state(b->upd);
+	b->res->update_installed = st->sets_done > 0;
+	/* Taken: the agent said so, or the guest died once the bytes were in. */
+	b->res->live_pushed = st->pushes_done > 0 || (st->pushes_sent > 0 && o == OUTCOME_CRASH);
+	if (st->protocol_error && !b->res->update_error)
+		b->res->update_error = xstrdup(st->protocol_msg);
+	else if (st->errors && !b->res->update_error)
+		b->res->update_error = xstrdup(st->error);
+}
 
 static void finish(struct boot *b, enum outcome o, const char *title, const char *excerpt)
 {
@@ -34,6 +69,9 @@ static void finish(struct boot *b, enum outcome o, const char *title, const char
 		b->res->excerpt = xstrdup(excerpt);
 	}
 	b->res->duration_s = (double)(now_ms() - b->t_start_ms) / 1000.0;
+	record_update(b, o);
+	if (o == OUTCOME_CRASH)
+		screenshot(b);
 	vm_stop(&b->vm, QUIT_GRACE_MS);
 }
 
@@ -95,6 +133,23 @@ static void collect_crashes(struct boot *b)
 	}
 }
 
+/* Every live push answered by the agent, and the settle time passed since. */
+static int pushes_settled(struct boot *b)
+{
+	const struct update_state *st;
+
+	if (!b->p.push)
+		return 1;
+	if (!b->upd)
+		return 0;
+	st = update_state(b->upd);
+	if (st->pushes_done + st->errors < st->pushes_queued && !st->protocol_error && !st->eof)
+		return 0;
+	if (!b->t_settled_ms)
+		b->t_settled_ms = now_ms() + LIVE_SETTLE_MS;
+	return now_ms() >= b->t_settled_ms;
+}
+
 static void judge(struct boot *b)
 {
 	if (b->done)
@@ -105,7 +160,7 @@ static void judge(struct boot *b)
 
 		finish(b, OUTCOME_CRASH, title, NULL);
 		free(title);
-	} else if (b->res->marker_seen && !detector_in_report(b->det)) {
+	} else if (b->res->marker_seen && !detector_in_report(b->det) && pushes_settled(b)) {
 		finish(b, OUTCOME_CLEAN, NULL, NULL);
 	}
 }
@@ -149,6 +204,46 @@ static void handle_event(struct boot *b, const struct qmp_event *ev)
 		b->res->shutdown_reason =
 			xstrdup(json_is_string(reason) ? json_string_value(reason) : "unknown");
 	}
+}
+
+/* Serve the agent; a broken channel is recorded, the boot goes on being judged. */
+static void serve_update(struct boot *b, short revents)
+{
+	struct bp_error err;
+
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		update_on_readable(b->upd, &err);
+	if ((revents & POLLOUT) && update_fd(b->upd) >= 0)
+		update_on_writable(b->upd, &err);
+}
+
+/* Hand the update port to an update object and put up what the boot serves. */
+static int start_update(struct boot *b, struct bp_error *err)
+{
+	const struct content_set *cs;
+
+	b->upd = update_new(b->vm.update_fd);
+	b->vm.update_fd = -1;
+	if (b->p.restore)
+		update_resume(b->upd);
+	if ((cs = b->p.publish)) {
+		struct update_file *files = xcalloc(cs->nr_files + 1, sizeof(*files));
+		int r;
+
+		for (size_t i = 0; i < cs->nr_files; i++)
+			files[i] = (struct update_file){cs->files[i].path, cs->files[i].as};
+		/* Named after the content set, so the guest's set id says what it has. */
+		r = update_publish(b->upd, update_valid_id(cs->name) ? cs->name : NULL, files,
+				   cs->nr_files, err);
+		free(files);
+		if (r < 0)
+			return -1;
+	}
+	if ((cs = b->p.push))
+		for (size_t i = 0; i < cs->nr_files; i++)
+			if (update_push(b->upd, cs->files[i].path, cs->files[i].as, 1, err) < 0)
+				return -1;
+	return 0;
 }
 
 static void read_qmp(struct boot *b)
@@ -213,9 +308,15 @@ void boot_start(struct boot *b, const struct boot_params *p, struct boot_result 
 		error_set(&err, "cannot create '%s': %s", p->log_path, strerror(errno));
 		goto infra;
 	}
-	if (vm_start(&b->vm, &p->vm, QMP_STARTUP_MS, &err) < 0)
+	if (p->restore) {
+		if (vm_start_restored(&b->vm, &p->vm, p->restore, QMP_STARTUP_MS, &err) < 0)
+			goto infra;
+		res->restored = 1;
+		res->marker_seen = 1;
+	} else if (vm_start(&b->vm, &p->vm, QMP_STARTUP_MS, &err) < 0) {
 		goto infra;
-	if (vm_cont(&b->vm, &err) < 0)
+	}
+	if (start_update(b, &err) < 0 || vm_cont(&b->vm, &err) < 0)
 		goto infra;
 	b->t_cont_ms = b->t_last_output_ms = now_ms();
 	return;
@@ -234,6 +335,9 @@ int boot_pollfds(struct boot *b, struct pollfd *fds)
 		fds[n++] = (struct pollfd){b->vm.serial_fd, POLLIN, 0};
 	if (!b->qmp_eof)
 		fds[n++] = (struct pollfd){qmp_fd(b->vm.qmp), POLLIN, 0};
+	if (b->upd && update_fd(b->upd) >= 0)
+		fds[n++] = (struct pollfd){update_fd(b->upd),
+					   POLLIN | (update_want_write(b->upd) ? POLLOUT : 0), 0};
 	fds[n++] = (struct pollfd){b->vm.proc.pidfd, POLLIN, 0};
 	return n;
 }
@@ -249,6 +353,8 @@ int64_t boot_deadline(const struct boot *b)
 		d = s;
 	if (b->t_grace_ms && b->t_grace_ms < d)
 		d = b->t_grace_ms;
+	if (b->t_settled_ms && b->t_settled_ms < d)
+		d = b->t_settled_ms;
 	return d;
 }
 
@@ -267,7 +373,11 @@ static void check_timers(struct boot *b)
 		return;
 	}
 	if (now >= b->t_cont_ms + b->p.boot_timeout_ms)
-		msg = xasprintf("hang: no boot-complete marker within %d s", b->p.boot_timeout_ms / 1000);
+		msg = b->res->marker_seen
+			      ? xasprintf("hang: live content not taken within %d s",
+					  b->p.boot_timeout_ms / 1000)
+			      : xasprintf("hang: no boot-complete marker within %d s",
+					  b->p.boot_timeout_ms / 1000);
 	else if (now >= b->t_last_output_ms + b->p.silence_timeout_ms)
 		msg = xasprintf("hang: no console output for %d s", b->p.silence_timeout_ms / 1000);
 	if (msg) {
@@ -290,6 +400,8 @@ void boot_step(struct boot *b, const struct pollfd *fds, int nfds)
 			read_serial(b);
 		else if (b->vm.qmp && fds[i].fd == qmp_fd(b->vm.qmp))
 			read_qmp(b);
+		else if (b->upd && fds[i].fd == update_fd(b->upd))
+			serve_update(b, fds[i].revents);
 		else if (fds[i].fd == b->vm.proc.pidfd)
 			exited = 1;
 	}
@@ -308,6 +420,8 @@ void boot_step(struct boot *b, const struct pollfd *fds, int nfds)
 void boot_release(struct boot *b)
 {
 	vm_release(&b->vm);
+	update_free(b->upd);
+	b->upd = NULL;
 	detector_free(b->det);
 	b->det = NULL;
 	if (b->logfd >= 0)

@@ -11,7 +11,9 @@
  *          GUEST_PANICKED with no console report within the grace period;
  *          or a guest-initiated reset/shutdown before the boot completed
  *          ("unexpected reboot"/"unexpected shutdown")
- *   clean  the boot-complete marker, with no crash report in progress
+ *   clean  the boot-complete marker, with no crash report in progress; with
+ *          a live push, also every pushed file answered by the agent and
+ *          LIVE_SETTLE_MS after that without a crash
  *   hang   no marker within boot_timeout, or no output for silence_timeout
  *   infra  QEMU would not start, or exited without the guest asking
  *          (killed, crashed, out of memory)
@@ -28,6 +30,8 @@
 #include "console.h"
 #include "detect.h"
 #include "results.h"
+#include "snapshot.h"
+#include "update.h"
 #include "vm.h"
 
 struct boot_params {
@@ -40,9 +44,18 @@ struct boot_params {
 	/* Served to the guest's agent over the update port (may be NULL). */
 	const struct content_set *publish; /* the rollback set offered when the agent asks */
 	const struct content_set *push;    /* pushed into the running guest once it is up */
+	/*
+	 * Restore this snapshot instead of booting (vm.disk must be an overlay
+	 * of its base disk). The snapshot was taken at the boot-complete
+	 * marker with the agent serving the update channel, so the boot starts
+	 * with the marker seen. NULL: a cold boot.
+	 */
+	const struct snapshot *restore;
+	const char *screenshot_path;       /* where a crash's screendump goes (PNG) */
+	const char *screenshot_rel;        /* the same, as recorded in the result */
 };
 
-#define BOOT_MAX_POLLFDS 3
+#define BOOT_MAX_POLLFDS 4
 #define BOOT_TAIL_LINES 40
 
 struct boot {
@@ -51,6 +64,7 @@ struct boot {
 	struct vm vm;
 	struct console con;
 	struct detector *det;
+	struct update *upd;  /* the update channel; NULL if it failed */
 	int logfd;
 	int done;
 	int have_crash;      /* a completed crash report was recorded */
@@ -60,6 +74,7 @@ struct boot {
 	int64_t t_chunk_ns;  /* arrival of the console bytes being processed */
 	int64_t t_report_ns; /* arrival of the first crash report line */
 	int64_t t_panic_ns;  /* arrival of "Kernel panic - not syncing" */
+	int64_t t_settled_ms; /* live push answered: clean once this passes quietly */
 	/* last lines of console output, for hang excerpts */
 	char *tail[BOOT_TAIL_LINES];
 	size_t tail_next;

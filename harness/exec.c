@@ -50,14 +50,12 @@ static void start_boot(struct exec *e, enum outcome expect)
 	b->log = xasprintf("%s/boot-%d.log", e->t->dir, b->n);
 	free(e->log_path);
 	e->log_path = xasprintf("%s/%s", e->env.run_dir, b->log);
+	free(e->shot_rel);
+	free(e->shot_path);
+	e->shot_rel = xasprintf("%s/boot-%d.png", e->t->dir, b->n);
+	e->shot_path = xasprintf("%s/%s", e->env.run_dir, e->shot_rel);
 	e->p = (struct boot_params){
-		.vm = {.accel = e->env.accel,
-		       .kernel = sc->image->kernel,
-		       .initrd = sc->image->initrd,
-		       .append = sc->image->append,
-		       .disk = e->env.overlay,
-		       .memory_mib = sc->image->memory_mib,
-		       .run_dir = e->env.work_dir},
+		.vm = exec_vm_config(sc, e->env.accel, e->append, e->env.overlay, e->env.work_dir),
 		.marker = sc->image->marker,
 		.log_contains = sc->log_contains,
 		.boot_timeout_ms = sc->boot_timeout_s * 1000,
@@ -65,11 +63,27 @@ static void start_boot(struct exec *e, enum outcome expect)
 		.log_path = e->log_path,
 		.publish = e->published,
 		.push = e->push,
+		/* The snapshot stands in for the trial's first boot only. */
+		.restore = b->n == 1 ? e->env.snapshot : NULL,
+		.screenshot_path = e->shot_path,
+		.screenshot_rel = e->shot_rel,
 	};
 	e->push = NULL; /* a live deploy reaches exactly one boot */
 	e->step_boots++;
 	e->booting = 1;
 	boot_start(&e->boot, &e->p, b);
+}
+
+struct vm_config exec_vm_config(const struct scenario *sc, const char *accel, const char *append,
+				const char *disk, const char *run_dir)
+{
+	return (struct vm_config){.accel = accel,
+				  .kernel = sc->image->kernel,
+				  .initrd = sc->image->initrd,
+				  .append = append,
+				  .disk = disk,
+				  .memory_mib = sc->image->memory_mib,
+				  .run_dir = run_dir};
 }
 
 static void free_ops(struct exec *e)
@@ -296,10 +310,30 @@ static void boot_finished(struct exec *e)
 	if (b->update_installed && !e->t->recovery.rollback_boot)
 		e->t->recovery.rollback_boot = b->n;
 	e->clean_streak = b->outcome == OUTCOME_CLEAN ? e->clean_streak + 1 : 0;
+	if (e->p.push && b->outcome != OUTCOME_INFRA) {
+		int ok = b->live_pushed && !b->update_error;
+
+		trial_add_check(e->t, "live content pushed into the running guest", ok,
+				ok ? NULL
+				: b->update_error ? b->update_error
+						  : "the guest's agent never took the pushed content");
+	}
 	if (b->outcome == OUTCOME_INFRA)
 		e->t->aborted = 1;
 	if (e->env.on_boot)
 		e->env.on_boot(e->env.ctx, e, b);
+}
+
+char *exec_append(const struct scenario *sc)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_adds(&sb, sc->image->append);
+	if (sc->agent_delay_ms >= 0)
+		strbuf_addf(&sb, " bootproof.agent_delay_ms=%d", sc->agent_delay_ms);
+	if (sc->sensor_delay_ms >= 0)
+		strbuf_addf(&sb, " bootproof.sensor_delay_ms=%d", sc->sensor_delay_ms);
+	return strbuf_detach(&sb);
 }
 
 void exec_start(struct exec *e, const struct exec_env *env, struct trial_result *t)
@@ -309,6 +343,7 @@ void exec_start(struct exec *e, const struct exec_env *env, struct trial_result 
 	e->t = t;
 	e->sc = t->scenario;
 	e->task.fd = -1;
+	e->append = exec_append(e->sc);
 	advance(e);
 }
 
@@ -361,5 +396,8 @@ void exec_release(struct exec *e)
 	e->booting = e->offline = 0;
 	free_ops(e);
 	free(e->log_path);
-	e->log_path = NULL;
+	free(e->shot_path);
+	free(e->shot_rel);
+	free(e->append);
+	e->log_path = e->shot_path = e->shot_rel = e->append = NULL;
 }

@@ -30,6 +30,8 @@ struct exec_env {
 	const char *overlay;  /* this trial's disk */
 	exec_boot_fn on_boot;
 	void *ctx;
+	/* Restore this for the trial's first boot instead of booting (NULL: cold). */
+	const struct snapshot *snapshot;
 };
 
 #define EXEC_MAX_POLLFDS BOOT_MAX_POLLFDS
@@ -46,6 +48,8 @@ struct exec {
 	struct boot boot;
 	struct boot_params p;
 	char *log_path;
+	char *shot_path, *shot_rel;
+	char *append;       /* the image's command line plus the scenario's race switches */
 	struct inject_task task;
 	struct inject_job job;
 	struct inject_op *ops;
@@ -65,5 +69,11 @@ static inline int exec_done(const struct exec *e)
 }
 /* Stop whatever runs (QEMU, libguestfs) and free; the trial result stays. */
 void exec_release(struct exec *e);
+
+/* The kernel command line of sc's boots: the image's, plus the race switches (malloc'd). */
+char *exec_append(const struct scenario *sc);
+/* How sc's boots start QEMU: the one place that says so (snapshots must match it). */
+struct vm_config exec_vm_config(const struct scenario *sc, const char *accel, const char *append,
+				const char *disk, const char *run_dir);
 
 #endif

@@ -37,6 +37,8 @@ static json_t *boot_json(const struct boot_result *b)
 	json_object_set_new(o, "excerpt", jstr(b->excerpt));
 	json_object_set_new(o, "update_installed", json_boolean(b->update_installed));
 	json_object_set_new(o, "live_pushed", json_boolean(b->live_pushed));
+	json_object_set_new(o, "update_error", jstr(b->update_error));
+	json_object_set_new(o, "restored", json_boolean(b->restored));
 	return o;
 }
 

@@ -54,6 +54,7 @@ static void boot_result_release(struct boot_result *b)
 	free(b->log);
 	free(b->screenshot);
 	free(b->shutdown_reason);
+	free(b->update_error);
 }
 
 void run_result_release(struct run_result *r)

@@ -28,7 +28,10 @@ struct boot_result {
 	double duration_s;       /* QEMU start to verdict */
 	double detect_ms;        /* crash: panic line's bytes arriving to verdict; else 0 */
 	int update_installed;    /* the guest's agent installed published content this boot */
-	int live_pushed;         /* content was pushed into the running guest this boot */
+	int live_pushed;         /* content pushed into the running guest was taken this boot
+				    (the agent answered, or the guest crashed once it had it) */
+	char *update_error;      /* the agent refused content or broke the protocol; NULL: fine */
+	int restored;            /* started from a golden snapshot instead of a cold boot */
 };
 
 /* Rollback figures of a trial with a reboot_until_clean step (issue 4). */

@@ -20,7 +20,8 @@
 #include "accel.h"
 #include "boot.h"
 #include "exec.h"
-#include "inject.h"
+#include "cmd-report.h"
+#include "disks.h"
 #include "proc.h"
 #include "progress.h"
 #include "report-json.h"
@@ -29,7 +30,6 @@
 #include "trial.h"
 
 #define KVM_PROBE_MS 3000
-#define INJECT_TIMEOUT_MS (10 * 60 * 1000)
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define EXIT_INFRA 3
@@ -37,6 +37,9 @@
 struct run_opts {
 	const char *suite;
 	const char *reports;
+	const char *history; /* NULL: history.db beside the run directories */
+	const char *cache;   /* snapshot cache; NULL: $BOOTPROOF_CACHE or ~/.cache/bootproof */
+	int cold;            /* no snapshots: every trial boots */
 	int keep;
 	int jobs;
 	char **names;
@@ -68,6 +71,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{"suite", required_argument, NULL, 'c'},
 		{"reports", required_argument, NULL, 'r'},
 		{"keep", no_argument, NULL, 'k'},
+		{"history", required_argument, NULL, 'H'},
+		{"cache", required_argument, NULL, 'C'},
+		{"cold", no_argument, NULL, 'K'},
 		{"jobs", required_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
@@ -86,6 +92,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'k':
 			o->keep = 1;
 			break;
+		case 'H':
+			o->history = optarg;
+			break;
+		case 'C':
+			o->cache = optarg;
+			break;
+		case 'K':
+			o->cold = 1;
+			break;
 		case 'j': {
 			char *end;
 			long j = strtol(optarg, &end, 10);
@@ -99,8 +114,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		default:
-			fprintf(stderr, "usage: bootproof run [-c SUITE] [-r REPORTS] [-j N] "
-					"[--keep] [SCENARIO...]\n");
+			fprintf(stderr, "usage: bootproof run [-c SUITE] [-r REPORTS] [-j N] [--keep] "
+					"[--history DB] [--cache DIR] [--cold] [SCENARIO...]\n");
 			return -1;
 		}
 	}
@@ -187,40 +202,30 @@ static void save_json(struct run_result *r)
 	free(path);
 }
 
-/* Overlays for every trial, then one libguestfs launch injects them all. */
-static int prepare_disks(struct run_result *r, const char *work, char **overlays,
-			 struct bp_error *err)
+/* The snapshot cache, absolute (snapshot.h needs it so). */
+static char *cache_dir(const char *opt)
 {
-	struct inject_job *jobs = xcalloc(r->nr_trials, sizeof(*jobs));
-	int ret = -1;
+	const char *env = getenv("BOOTPROOF_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char *dir, *abs;
 
-	for (size_t i = 0; i < r->nr_trials; i++) {
-		const struct scenario *sc = r->trials[i].scenario;
-		const struct content_set *cs = sc->content;
-		size_t nr = 1 + (cs ? cs->nr_files : 0);
-		struct inject_op *ops = xcalloc(nr, sizeof(*ops));
+	if (opt || (env && *env))
+		dir = xstrdup(opt ? opt : env);
+	else if (xdg && *xdg)
+		dir = xasprintf("%s/bootproof/snapshots", xdg);
+	else
+		dir = xasprintf("%s/.cache/bootproof/snapshots", home && *home ? home : "/tmp");
+	if (mkdir_p(dir, NULL) == 0 && (abs = realpath(dir, NULL))) {
+		free(dir);
+		return abs;
+	}
+	return dir;
+}
 
-		overlays[i] = xasprintf("%s/%zu/system.qcow2", work, i);
-		if (overlay_create(sc->image->disk, overlays[i], err) < 0)
-			goto out;
-		ops[0] = (struct inject_op){INJECT_UPLOAD, sc->sensor->module,
-					    "/sensor/refsensor.ko", 0};
-		for (size_t f = 0; cs && f < cs->nr_files; f++)
-			ops[1 + f] = (struct inject_op){INJECT_UPLOAD, cs->files[f].path,
-							xasprintf("/sensor/content/%s",
-								  cs->files[f].as),
-							0};
-		jobs[i] = (struct inject_job){overlays[i], ops, nr};
-	}
-	ret = inject_batch_isolated(jobs, r->nr_trials, r->accel, INJECT_TIMEOUT_MS, err);
-out:
-	for (size_t i = 0; i < r->nr_trials; i++) {
-		for (size_t j = 1; j < jobs[i].nr_ops; j++)
-			free((char *)jobs[i].ops[j].guest);
-		free(jobs[i].ops);
-	}
-	free(jobs);
-	return ret;
+/* Snapshot news into the TAP stream as comments. */
+static void note(void *ctx, const char *msg)
+{
+	tap_comment(ctx, msg);
 }
 
 /* One trial in flight. */
@@ -252,7 +257,7 @@ static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
 }
 
 static void slot_start(struct run_ctx *rc, struct slot *s, struct trial_result *t,
-		       const char *work, size_t idx, const char *overlay)
+		       const char *work, size_t idx, const struct disks *d)
 {
 	struct run_result *r = rc->r;
 	char *dir = xasprintf("%s/%s", r->dir, t->dir);
@@ -265,7 +270,8 @@ static void slot_start(struct run_ctx *rc, struct slot *s, struct trial_result *
 	s->work_dir = xasprintf("%s/%zu", work, idx);
 	s->t0 = now_ms();
 	s->busy = 1;
-	env = (struct exec_env){r->accel, r->dir, s->work_dir, overlay, on_boot, rc};
+	env = (struct exec_env){r->accel, r->dir, s->work_dir, d->overlays[idx], on_boot, rc,
+				d->snap[idx]};
 	exec_start(&s->exec, &env, t);
 }
 
@@ -288,7 +294,7 @@ static void slot_finish(struct run_ctx *rc, struct slot *s)
  * Run every trial, at most `jobs` at once, all driven by one poll loop:
  * each trial contributes its fds and its next deadline.
  */
-static void run_trials(struct run_result *r, const char *work, char **overlays, int jobs,
+static void run_trials(struct run_result *r, const char *work, const struct disks *d, int jobs,
 		       struct tap_writer *tap)
 {
 	struct slot *slots = xcalloc((size_t)jobs, sizeof(*slots));
@@ -313,7 +319,7 @@ static void run_trials(struct run_result *r, const char *work, char **overlays, 
 			if (s->busy && exec_done(&s->exec))
 				slot_finish(&rc, s);
 			if (!s->busy && next < r->nr_trials && !bp_interrupted) {
-				slot_start(&rc, s, &r->trials[next], work, next, overlays[next]);
+				slot_start(&rc, s, &r->trials[next], work, next, d);
 				next++;
 				i--; /* it may be done at once (infra): look again */
 				continue;
@@ -404,7 +410,8 @@ int cmd_run(int argc, char **argv)
 	struct tap_writer tap = {.out = {stdout}, .nr_out = 1};
 	struct bp_error err;
 	struct utsname uts;
-	char reason[256], work[] = "/tmp/bootproof-XXXXXX", **overlays = NULL;
+	char reason[256], work[] = "/tmp/bootproof-XXXXXX", *cache = NULL;
+	struct disks disks = {0};
 	char *tap_path = NULL, *tap_tmp = NULL;
 	int64_t t0 = now_ms();
 	int status = EXIT_INFRA, have_work = 0;
@@ -455,14 +462,15 @@ int cmd_run(int argc, char **argv)
 	}
 	save_json(&r);
 	point_latest(o.reports, r.run_id);
-	overlays = xcalloc(r.nr_trials, sizeof(*overlays));
 	for (size_t i = 0; i < r.nr_trials; i++) {
 		char *d = xasprintf("%s/%zu", work, i);
 
 		mkdir_p(d, NULL);
 		free(d);
 	}
-	if (prepare_disks(&r, work, overlays, &err) < 0) {
+	if (!o.cold)
+		cache = cache_dir(o.cache);
+	if (disks_prepare(&disks, &r, work, cache, note, &tap, &err) < 0) {
 		char *msg = xasprintf("infrastructure failure: %s", err.msg);
 
 		tap_comment(&tap, msg);
@@ -476,7 +484,7 @@ int cmd_run(int argc, char **argv)
 	{
 		int64_t t_trials = now_ms();
 
-		run_trials(&r, work, overlays, r.jobs, &tap);
+		run_trials(&r, work, &disks, r.jobs, &tap);
 		r.trials_s = (double)(now_ms() - t_trials) / 1000.0;
 	}
 	if (bp_interrupted)
@@ -493,6 +501,9 @@ finish:
 	}
 	r.duration_s = (double)(now_ms() - t0) / 1000.0;
 	save_json(&r);
+	/* The other formats and the history derive from results.json. */
+	if (report_after_run(r.dir, o.history, &err) < 0)
+		fprintf(stderr, "bootproof: warning: %s\n", err.msg);
 	status = exit_status(&r);
 	goto out;
 out_err:
@@ -504,9 +515,8 @@ out:
 	}
 	if (have_work && !o.keep)
 		remove_tree(work);
-	for (size_t i = 0; overlays && i < r.nr_trials; i++)
-		free(overlays[i]);
-	free(overlays);
+	disks_release(&disks);
+	free(cache);
 	free(tap_path);
 	free(tap_tmp);
 	run_result_release(&r);

@@ -28,6 +28,8 @@
  *   sensors:                  # required, non-empty mapping NAME -> sensor
  *     v1:
  *       module: build/sensor/v1/refsensor.ko    # required file
+ *       agent: sensor/agent   # optional file: the sensor's userspace update
+ *                             #   agent, injected as /sensor/agent
  *   content:                  # optional mapping NAME -> non-empty list of files
  *     good-291:
  *       - file: build/content/c291-good.sys     # required file
@@ -661,14 +663,17 @@ static int parse_images(struct parse *p, const struct field *section)
 
 static int parse_sensor(struct parse *p, yaml_node_t *key, yaml_node_t *value, struct sensor *sn)
 {
-	enum { F_MODULE, F_N };
-	struct field f[F_N] = {[F_MODULE] = FIELD("module", REQUIRED)};
+	enum { F_MODULE, F_AGENT, F_N };
+	struct field f[F_N] = {[F_MODULE] = FIELD("module", REQUIRED),
+			       [F_AGENT] = FIELD("agent", OPTIONAL)};
 	struct field self = {.name = scalar(key), .key = key, .value = value};
 	char what[NAME_MAX_LEN + 16];
 
 	sn->name = xstrdup(scalar(key));
 	snprintf(what, sizeof(what), "sensor '%s'", sn->name);
 	if (check_mapping(p, value, &self, what) < 0 || map_read(p, value, what, f, F_N) < 0)
+		return -1;
+	if (f[F_AGENT].key && get_path(p, &f[F_AGENT], &sn->agent) < 0)
 		return -1;
 	return get_path(p, &f[F_MODULE], &sn->module);
 }
@@ -1692,6 +1697,7 @@ void suite_free(struct suite *suite)
 	for (size_t i = 0; i < suite->nr_sensors; i++) {
 		free(suite->sensors[i].name);
 		free(suite->sensors[i].module);
+		free(suite->sensors[i].agent);
 	}
 	free(suite->sensors);
 	for (size_t i = 0; i < suite->nr_contents; i++) {

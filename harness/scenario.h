@@ -41,6 +41,7 @@ struct image {
 struct sensor {
 	char *name;
 	char *module; /* absolute path of the kernel module injected as /sensor/refsensor.ko */
+	char *agent;  /* absolute path of its update agent, injected as /sensor/agent; may be NULL */
 };
 
 struct content_file {

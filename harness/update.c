@@ -581,6 +581,17 @@ static const char *on_hello(struct update *u, const struct line *l)
 	return NULL;
 }
 
+void update_resume(struct update *u)
+{
+	if (u->st.hellos || u->dead)
+		return;
+	u->st.resumed = 1;
+	u->st.hellos = 1;
+	u->st.hello_ns = now_ns();
+	snprintf(u->st.guest_set, sizeof(u->st.guest_set), "-");
+	queue_waiting_pushes(u);
+}
+
 static const char *on_done(struct update *u, const struct line *l)
 {
 	static const char *const set_keys[] = {"set", "files", NULL};

@@ -58,6 +58,7 @@ struct update_state {
 	char published[UPDATE_MAX_ID + 1]; /* id of the published set, "" if none */
 
 	int hellos;       /* HELLO lines (a second one: the guest rebooted) */
+	int resumed;      /* update_resume(): the HELLO was said before a snapshot */
 	int64_t hello_ns; /* host time of the latest */
 	unsigned boot;    /* from the latest HELLO: the guest's boot counter */
 	unsigned version; /* sensor version */
@@ -115,6 +116,15 @@ void update_unpublish(struct update *u);
  */
 int update_push(struct update *u, const char *host_path, const char *name, int persist,
 		struct bp_error *err);
+
+/*
+ * The guest was restored from a snapshot taken while its agent was already
+ * serving this channel: its HELLO went to the connection the snapshot was
+ * made with. Carry on as if it had been said here (hellos = 1, resumed = 1,
+ * guest_set "-"), so that queued pushes are written now. Nothing if a HELLO
+ * has been seen.
+ */
+void update_resume(struct update *u);
 
 /* The fd to poll; -1 once closed (after EOF or a write error). */
 int update_fd(const struct update *u);

@@ -58,6 +58,9 @@ char **vm_argv(const struct vm_config *cfg, const char *qmp_sock, const char *se
 	argv_push(&b, "-no-user-config");
 	argv_push(&b, "-display");
 	argv_push(&b, "none");
+	/* A screen for QMP screendump: the crash as a console user would see it. */
+	argv_push(&b, "-device");
+	argv_push(&b, "VGA");
 	argv_push(&b, "-S");
 	argv_push(&b, "-chardev");
 	argv_pushf(&b, "socket,id=qmp,path=%s", q);

@@ -1,0 +1,175 @@
+/*
+ * disks - trial overlays, offline injection and golden snapshots (see disks.h).
+ */
+#define _GNU_SOURCE
+#include "disks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+
+#define INJECT_TIMEOUT_MS (10 * 60 * 1000)
+
+/* What a trial disk holds before its first boot; guest paths are malloc'd. */
+static size_t base_ops(const struct scenario *sc, struct inject_op **ret)
+{
+	const struct content_set *cs = sc->content;
+	struct inject_op *ops = xcalloc(2 + (cs ? cs->nr_files : 0), sizeof(*ops));
+	size_t n = 0;
+
+	ops[n++] = (struct inject_op){INJECT_UPLOAD, sc->sensor->module,
+				      xstrdup("/sensor/refsensor.ko"), 0};
+	if (sc->sensor->agent)
+		ops[n++] = (struct inject_op){INJECT_UPLOAD, sc->sensor->agent,
+					      xstrdup("/sensor/agent"), 0};
+	for (size_t f = 0; cs && f < cs->nr_files; f++)
+		ops[n++] = (struct inject_op){INJECT_UPLOAD, cs->files[f].path,
+					      xasprintf("/sensor/content/%s", cs->files[f].as), 0};
+	*ret = ops;
+	return n;
+}
+
+static void free_ops(struct inject_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)ops[i].guest);
+	free(ops);
+}
+
+/* The guest must be up before its first push: a restored guest is exactly that. */
+static int wants_snapshot(const struct scenario *sc)
+{
+	return sc->nr_steps && sc->steps[0].kind == STEP_DEPLOY && sc->steps[0].live;
+}
+
+/* NAME of sc's snapshot: what it was made from, readable, and safe as a file name. */
+static char *snapshot_name(const struct scenario *sc, const char *append)
+{
+	uint32_t h = 2166136261u; /* FNV-1a of the command line: the race switches differ */
+	char *name;
+
+	for (const char *p = append; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	name = xasprintf("%s-%s-%s-%08x", sc->image->name, sc->sensor->name,
+			 sc->content ? sc->content->name : "none", h);
+	for (char *p = name; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
+			*p = '_';
+	return name;
+}
+
+static void notef(disks_note_fn note, void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void notef(disks_note_fn note, void *ctx, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	if (note)
+		note(ctx, sb.buf);
+	strbuf_release(&sb);
+}
+
+/* Find or make the snapshot trial i restores; NULL when it boots cold. */
+static const struct snapshot *trial_snapshot(struct disks *d, const struct run_result *r,
+					     size_t i, const char *cache_dir, char **names,
+					     disks_note_fn note, void *ctx)
+{
+	const struct scenario *sc = r->trials[i].scenario;
+	struct snapshot_spec spec;
+	struct bp_error err;
+	char *append, *name;
+	int64_t t0 = now_ms();
+	int built = 0, ok;
+
+	if (!cache_dir || !wants_snapshot(sc))
+		return NULL;
+	append = exec_append(sc);
+	name = snapshot_name(sc, append);
+	for (size_t k = 0; k < d->nr_snaps; k++)
+		if (names[k] && !strcmp(names[k], name)) {
+			free(append);
+			free(name);
+			return d->snaps[k].dir ? &d->snaps[k] : NULL;
+		}
+	spec = (struct snapshot_spec){
+		.cache_dir = cache_dir,
+		.name = name,
+		.vm = exec_vm_config(sc, r->accel, append, NULL, NULL),
+		.golden = sc->image->disk,
+		.ready = sc->image->marker,
+		.boot_timeout_ms = sc->boot_timeout_s * 1000,
+	};
+	spec.nr_ops = base_ops(sc, &spec.ops);
+	ok = snapshot_ensure(&spec, &d->snaps[d->nr_snaps], &built, &err) == 0;
+	names[d->nr_snaps++] = name;
+	if (!ok)
+		notef(note, ctx, "snapshot %s: %s; its trials boot cold", name, err.msg);
+	else if (built)
+		notef(note, ctx, "snapshot %s: built in %.1f s (%s)", name,
+		      (double)(now_ms() - t0) / 1000.0, d->snaps[d->nr_snaps - 1].why);
+	else
+		notef(note, ctx, "snapshot %s: reused", name);
+	free_ops(spec.ops, spec.nr_ops);
+	free(append);
+	return ok ? &d->snaps[d->nr_snaps - 1] : NULL;
+}
+
+int disks_prepare(struct disks *d, const struct run_result *r, const char *work,
+		  const char *cache_dir, disks_note_fn note, void *ctx, struct bp_error *err)
+{
+	struct inject_job *jobs = xcalloc(r->nr_trials, sizeof(*jobs));
+	char **names = xcalloc(r->nr_trials, sizeof(*names));
+	size_t nr_jobs = 0;
+	int ret = -1;
+
+	memset(d, 0, sizeof(*d));
+	d->nr_trials = r->nr_trials;
+	d->overlays = xcalloc(r->nr_trials, sizeof(*d->overlays));
+	d->snap = xcalloc(r->nr_trials, sizeof(*d->snap));
+	d->snaps = xcalloc(r->nr_trials, sizeof(*d->snaps));
+	for (size_t i = 0; i < r->nr_trials && !bp_interrupted; i++) {
+		const struct scenario *sc = r->trials[i].scenario;
+
+		d->snap[i] = trial_snapshot(d, r, i, cache_dir, names, note, ctx);
+		d->overlays[i] = xasprintf("%s/%zu/system.qcow2", work, i);
+		if (overlay_create(d->snap[i] ? d->snap[i]->disk : sc->image->disk, d->overlays[i],
+				   err) < 0)
+			goto out;
+		if (!d->snap[i]) {
+			jobs[nr_jobs].disk = d->overlays[i];
+			jobs[nr_jobs].nr_ops = base_ops(sc, &jobs[nr_jobs].ops);
+			nr_jobs++;
+		}
+	}
+	if (bp_interrupted) {
+		error_set(err, "interrupted by signal %d", (int)bp_interrupted);
+		goto out;
+	}
+	ret = nr_jobs ? inject_batch_isolated(jobs, nr_jobs, r->accel, INJECT_TIMEOUT_MS, err) : 0;
+out:
+	for (size_t i = 0; i < nr_jobs; i++)
+		free_ops(jobs[i].ops, jobs[i].nr_ops);
+	for (size_t i = 0; i < r->nr_trials; i++)
+		free(names[i]);
+	free(names);
+	free(jobs);
+	return ret;
+}
+
+void disks_release(struct disks *d)
+{
+	for (size_t i = 0; d->overlays && i < d->nr_trials; i++)
+		free(d->overlays[i]);
+	for (size_t i = 0; i < d->nr_snaps; i++)
+		snapshot_release(&d->snaps[i]);
+	free(d->overlays);
+	free(d->snap);
+	free(d->snaps);
+	memset(d, 0, sizeof(*d));
+}
