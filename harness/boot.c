@@ -109,6 +109,8 @@ static void on_line(void *ctx, const char *line, size_t len, size_t lineno)
 		b->res->marker_seen = 1;
 	if (b->p.log_contains && strstr(line, b->p.log_contains))
 		b->res->log_matched = 1;
+	if (b->p.power_off_at && strstr(line, b->p.power_off_at))
+		b->power_off_due = 1;
 	detector_line(b->det, line, len, lineno);
 	/* Host arrival time of the crash's first line and of the panic line, for detect_ms. */
 	if (!b->t_report_ns && detector_in_report(b->det))
@@ -404,6 +406,15 @@ void boot_step(struct boot *b, const struct pollfd *fds, int nfds)
 			serve_update(b, fds[i].revents);
 		else if (fds[i].fd == b->vm.proc.pidfd)
 			exited = 1;
+	}
+	if (b->power_off_due && !b->done) {
+		/* SIGKILL, not quit: what the guest had not written is lost, as in a power cut. */
+		char *msg = xasprintf("powered off by the harness at '%s'", b->p.power_off_at);
+
+		proc_kill(&b->vm.proc);
+		b->res->powered_off = 1;
+		finish_tail(b, OUTCOME_INFRA, msg);
+		free(msg);
 	}
 	judge(b);
 	if (!b->done && exited)

@@ -51,6 +51,8 @@ struct boot_params {
 	 * with the marker seen. NULL: a cold boot.
 	 */
 	const struct snapshot *restore;
+	/* Fault injection: kill QEMU (a hard power-off) once a console line contains this. */
+	const char *power_off_at;
 	const char *screenshot_path;       /* where a crash's screendump goes (PNG) */
 	const char *screenshot_rel;        /* the same, as recorded in the result */
 };
@@ -69,6 +71,7 @@ struct boot {
 	int done;
 	int have_crash;      /* a completed crash report was recorded */
 	int serial_eof;
+	int power_off_due;   /* the power_off_at line arrived */
 	int qmp_eof;
 	int64_t t_start_ms, t_cont_ms, t_last_output_ms, t_grace_ms;
 	int64_t t_chunk_ns;  /* arrival of the console bytes being processed */

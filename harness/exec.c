@@ -40,7 +40,7 @@ static void add_checkf(struct exec *e, int ok, const char *diag, const char *fmt
 	strbuf_release(&name);
 }
 
-static void start_boot(struct exec *e, enum outcome expect)
+static void start_boot(struct exec *e, enum outcome expect, const struct step *power_off)
 {
 	const struct scenario *sc = e->sc;
 	struct boot_result *b = trial_add_boot(e->t);
@@ -54,8 +54,13 @@ static void start_boot(struct exec *e, enum outcome expect)
 	free(e->shot_path);
 	e->shot_rel = xasprintf("%s/boot-%d.png", e->t->dir, b->n);
 	e->shot_path = xasprintf("%s/%s", e->env.run_dir, e->shot_rel);
+	free(e->boot_append);
+	e->boot_append = power_off && power_off->append
+				 ? xasprintf("%s %s", e->append, power_off->append)
+				 : NULL;
 	e->p = (struct boot_params){
-		.vm = exec_vm_config(sc, e->env.accel, e->append, e->env.overlay, e->env.work_dir),
+		.vm = exec_vm_config(sc, e->env.accel, e->boot_append ? e->boot_append : e->append,
+				     e->env.overlay, e->env.work_dir),
 		.marker = sc->image->marker,
 		.log_contains = sc->log_contains,
 		.boot_timeout_ms = sc->boot_timeout_s * 1000,
@@ -65,6 +70,7 @@ static void start_boot(struct exec *e, enum outcome expect)
 		.push = e->push,
 		/* The snapshot stands in for the trial's first boot only. */
 		.restore = b->n == 1 ? e->env.snapshot : NULL,
+		.power_off_at = power_off ? power_off->at : NULL,
 		.screenshot_path = e->shot_path,
 		.screenshot_rel = e->shot_rel,
 	};
@@ -224,7 +230,7 @@ static void advance(struct exec *e)
 		switch (s->kind) {
 		case STEP_BOOT:
 			if (e->step_boots < s->count) {
-				start_boot(e, s->expect);
+				start_boot(e, s->expect, NULL);
 				break;
 			}
 			finish_boot_step(e, s);
@@ -263,7 +269,7 @@ static void advance(struct exec *e)
 					     1000.0;
 				next_step(e);
 			} else if (e->step_boots < s->count) {
-				start_boot(e, OUTCOME_NONE);
+				start_boot(e, OUTCOME_NONE, NULL);
 			} else {
 				r->boots = e->step_boots;
 				next_step(e);
@@ -272,13 +278,24 @@ static void advance(struct exec *e)
 		}
 		case STEP_CLEAN_BOOTS:
 			if (e->step_boots < s->count) {
-				start_boot(e, OUTCOME_CLEAN);
+				start_boot(e, OUTCOME_CLEAN, NULL);
 				break;
 			}
 			add_checkf(e, e->clean_streak == s->count, "a boot was not clean",
 				   "%d consecutive clean boots", s->count);
 			if (r->nr_manual && e->clean_streak == s->count)
 				r->remediation_verified = 1;
+			next_step(e);
+			break;
+		case STEP_POWER_OFF:
+			if (!e->step_boots) {
+				/* Expected: the harness itself cuts the power, so infra by design. */
+				start_boot(e, OUTCOME_INFRA, s);
+				break;
+			}
+			add_checkf(e, e->t->boots[e->t->nr_boots - 1].powered_off,
+				   "the boot ended before that line appeared", "power off at '%s'",
+				   s->at);
 			next_step(e);
 			break;
 		case STEP_EXPECT_FILES:
@@ -318,7 +335,7 @@ static void boot_finished(struct exec *e)
 				: b->update_error ? b->update_error
 						  : "the guest's agent never took the pushed content");
 	}
-	if (b->outcome == OUTCOME_INFRA)
+	if (b->outcome == OUTCOME_INFRA && !b->powered_off)
 		e->t->aborted = 1;
 	if (e->env.on_boot)
 		e->env.on_boot(e->env.ctx, e, b);
@@ -329,6 +346,8 @@ char *exec_append(const struct scenario *sc)
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_adds(&sb, sc->image->append);
+	if (sc->append)
+		strbuf_addf(&sb, " %s", sc->append);
 	if (sc->agent_delay_ms >= 0)
 		strbuf_addf(&sb, " bootproof.agent_delay_ms=%d", sc->agent_delay_ms);
 	if (sc->sensor_delay_ms >= 0)
@@ -399,5 +418,6 @@ void exec_release(struct exec *e)
 	free(e->shot_path);
 	free(e->shot_rel);
 	free(e->append);
-	e->log_path = e->shot_path = e->shot_rel = e->append = NULL;
+	free(e->boot_append);
+	e->log_path = e->shot_path = e->shot_rel = e->append = e->boot_append = NULL;
 }

@@ -50,6 +50,7 @@ struct exec {
 	char *log_path;
 	char *shot_path, *shot_rel;
 	char *append;       /* the image's command line plus the scenario's race switches */
+	char *boot_append;  /* this boot's, when a power_off step adds to it */
 	struct inject_task task;
 	struct inject_job job;
 	struct inject_op *ops;

@@ -39,6 +39,7 @@ static json_t *boot_json(const struct boot_result *b)
 	json_object_set_new(o, "live_pushed", json_boolean(b->live_pushed));
 	json_object_set_new(o, "update_error", jstr(b->update_error));
 	json_object_set_new(o, "restored", json_boolean(b->restored));
+	json_object_set_new(o, "powered_off", json_boolean(b->powered_off));
 	return o;
 }
 

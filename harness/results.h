@@ -32,6 +32,7 @@ struct boot_result {
 				    (the agent answered, or the guest crashed once it had it) */
 	char *update_error;      /* the agent refused content or broke the protocol; NULL: fine */
 	int restored;            /* started from a golden snapshot instead of a cold boot */
+	int powered_off;         /* a power_off step killed QEMU at its console line */
 };
 
 /* Rollback figures of a trial with a reboot_until_clean step (issue 4). */

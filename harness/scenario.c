@@ -50,6 +50,8 @@
  *                             #   serial log must contain this text
  *       boot_timeout: 60      # optional; else defaults.boot_timeout
  *       silence_timeout: 30   # optional; else defaults.silence_timeout
+ *       append: "bootproof.agent_fault=install"  # optional: added to the
+ *                             #   image's kernel command line for this scenario
  *       race:                 # optional: the update race, kernel command-line
  *         agent_delay_ms: 0   #   switches for the guest's update agent and the
  *         sensor_delay_ms: 3000  # sensor; each 0..600000, at least one given
@@ -79,6 +81,11 @@
  *                             #   offline delete (the rescue-VM procedure);
  *                             #   when: always (default) | not_recovered
  *     - clean_boots: 3        # or {count: 3}: 1..1000 consecutive clean boots
+ *     - power_off: {at: "refsensor-agent: fault point", append: "bootproof.agent_fault=switch"}
+ *                             #   or 'power_off: TEXT': one boot, QEMU killed
+ *                             #   (a hard power-off) as soon as a console line
+ *                             #   contains TEXT; 'append' is added to the
+ *                             #   kernel command line of that boot only
  *
  * A scenario without 'steps' is one 'boot' step of 'boots' boots expecting
  * 'expect' (and 'title'), reported at the scenario's position.
@@ -110,7 +117,7 @@
  *    node is reported at the place where the anchored node is written.
  *  - A file with more than one YAML document is rejected.
  *  - Steps: at most 1000 per scenario, at least one of them booting (boot,
- *    reboot_until_clean, clean_boots); a live deploy needs a booting step
+ *    reboot_until_clean, clean_boots, power_off); a live deploy needs a booting step
  *    after it. Guest paths and globs (present, absent, delete) are absolute,
  *    without '..' components, at most 4095 bytes, 1 to 64 per list.
  *  - With 'steps', 'boots', 'expect' and 'title' are errors (expectations
@@ -793,6 +800,7 @@ struct scenario_spec {
 	enum outcome expect;
 	const char *title;
 	const char *log_contains;
+	const char *append;
 	int boot_timeout, silence_timeout;
 	int agent_delay_ms, sensor_delay_ms;
 	/* owned, copied into each expanded scenario; one synthesized step without 'steps' */
@@ -884,6 +892,7 @@ static int scenario_push(struct parse *p, const struct scenario_spec *spec, stru
 	    .expect = spec->expect,
 	    .expect_title = spec->title ? xstrdup(spec->title) : NULL,
 	    .log_contains = spec->log_contains ? xstrdup(spec->log_contains) : NULL,
+	    .append = spec->append ? xstrdup(spec->append) : NULL,
 	    .boot_timeout_s = spec->boot_timeout,
 	    .silence_timeout_s = spec->silence_timeout,
 	    .steps = steps_dup(spec->steps, spec->nr_steps),
@@ -940,6 +949,7 @@ static const char *const step_names[] = {
     [STEP_CLEAN_BOOTS] = "clean_boots",
     [STEP_EXPECT_FILES] = "expect_files",
     [STEP_REMEDIATE] = "remediate",
+    [STEP_POWER_OFF] = "power_off",
 };
 
 static void strv_free(char **v, size_t n)
@@ -965,6 +975,8 @@ static char **strv_dup(char *const *v, size_t n)
 static void step_release(struct step *st)
 {
 	free(st->title);
+	free(st->at);
+	free(st->append);
 	strv_free(st->present, st->nr_present);
 	strv_free(st->absent, st->nr_absent);
 	strv_free(st->remove, st->nr_remove);
@@ -984,6 +996,8 @@ static struct step *steps_dup(const struct step *steps, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		copy[i] = steps[i];
 		copy[i].title = steps[i].title ? xstrdup(steps[i].title) : NULL;
+		copy[i].at = steps[i].at ? xstrdup(steps[i].at) : NULL;
+		copy[i].append = steps[i].append ? xstrdup(steps[i].append) : NULL;
 		copy[i].present = strv_dup(steps[i].present, steps[i].nr_present);
 		copy[i].absent = strv_dup(steps[i].absent, steps[i].nr_absent);
 		copy[i].remove = strv_dup(steps[i].remove, steps[i].nr_remove);
@@ -998,6 +1012,8 @@ static int step_boots(const struct step *st)
 	case STEP_REBOOT_UNTIL_CLEAN:
 	case STEP_CLEAN_BOOTS:
 		return st->count;
+	case STEP_POWER_OFF:
+		return 1;
 	default:
 		return 0;
 	}
@@ -1194,6 +1210,22 @@ static int parse_step_expect_files(struct parse *p, const struct field *self, st
 	return 0;
 }
 
+static int parse_step_power_off(struct parse *p, const struct field *self, struct step *st)
+{
+	enum { F_AT, F_APPEND, F_N };
+	struct field f[F_N] = {
+	    [F_AT] = FIELD("at", REQUIRED),
+	    [F_APPEND] = FIELD("append", OPTIONAL),
+	};
+
+	if (self->value->type != YAML_MAPPING_NODE)
+		return get_strdup(p, self, 0, &st->at);
+	if (map_read(p, self->value, "step 'power_off'", f, F_N) < 0 ||
+	    get_strdup(p, &f[F_AT], 0, &st->at) < 0)
+		return -1;
+	return f[F_APPEND].key ? get_strdup(p, &f[F_APPEND], 0, &st->append) : 0;
+}
+
 static int parse_step_remediate(struct parse *p, const struct field *self, struct step *st)
 {
 	enum { F_DELETE, F_WHEN, F_N };
@@ -1292,6 +1324,8 @@ static int parse_step(struct parse *p, yaml_node_t *node, const char *scenario, 
 		return parse_step_expect_files(p, &self, st);
 	case STEP_REMEDIATE:
 		return parse_step_remediate(p, &self, st);
+	case STEP_POWER_OFF:
+		return parse_step_power_off(p, &self, st);
 	}
 	return -1;
 }
@@ -1328,13 +1362,14 @@ static int parse_steps(struct parse *p, const struct field *f, struct scenario_s
 		if (st->kind == STEP_DEPLOY && st->live && !boots_after)
 			return fail(p, node_at(p, start[i]),
 				    "a live deploy needs a later step that boots the guest (boot, "
-				    "reboot_until_clean or clean_boots); nothing would receive it");
+				    "reboot_until_clean, clean_boots or power_off); nothing would "
+				    "receive it");
 		boots_after += step_boots(st);
 	}
 	if (!boots_after)
 		return fail(p, seq,
 			    "'steps' never boot the guest; expected at least one boot, "
-			    "reboot_until_clean or clean_boots step");
+			    "reboot_until_clean, clean_boots or power_off step");
 	spec->boots = boots_after;
 	return 0;
 }
@@ -1375,6 +1410,7 @@ static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spe
 		F_LOG_CONTAINS,
 		F_BOOT_TIMEOUT,
 		F_SILENCE_TIMEOUT,
+		F_APPEND,
 		F_RACE,
 		F_STEPS,
 		F_N
@@ -1391,6 +1427,7 @@ static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spe
 	    [F_LOG_CONTAINS] = FIELD("log_contains", OPTIONAL),
 	    [F_BOOT_TIMEOUT] = FIELD("boot_timeout", OPTIONAL),
 	    [F_SILENCE_TIMEOUT] = FIELD("silence_timeout", OPTIONAL),
+	    [F_APPEND] = FIELD("append", OPTIONAL),
 	    [F_RACE] = FIELD("race", OPTIONAL),
 	    [F_STEPS] = FIELD("steps", OPTIONAL),
 	};
@@ -1464,6 +1501,8 @@ static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spe
 		return -1;
 	if (f[F_SILENCE_TIMEOUT].key &&
 	    get_int(p, &f[F_SILENCE_TIMEOUT], 1, 3600, &spec->silence_timeout) < 0)
+		return -1;
+	if (f[F_APPEND].key && get_str(p, &f[F_APPEND], 0, &spec->append) < 0)
 		return -1;
 	if (f[F_RACE].key && parse_race(p, &f[F_RACE], spec) < 0)
 		return -1;
@@ -1715,6 +1754,7 @@ void suite_free(struct suite *suite)
 		free(suite->scenarios[i].name);
 		free(suite->scenarios[i].expect_title);
 		free(suite->scenarios[i].log_contains);
+		free(suite->scenarios[i].append);
 		steps_free(suite->scenarios[i].steps, suite->scenarios[i].nr_steps);
 	}
 	free(suite->scenarios);

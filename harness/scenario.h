@@ -71,6 +71,8 @@ enum step_kind {
 	STEP_EXPECT_FILES,       /* offline check of guest paths/globs present and absent */
 	STEP_REMEDIATE,          /* offline delete of guest globs: the manual rescue-VM procedure;
 				    with only_if_not_recovered, skipped when the guest recovered */
+	STEP_POWER_OFF,          /* one boot, QEMU killed (hard power-off) once a console line
+				    contains `at`: fault injection for whatever the guest writes */
 };
 
 struct step {
@@ -87,6 +89,8 @@ struct step {
 	char **remove;               /* REMEDIATE: absolute guest globs */
 	size_t nr_remove;
 	int only_if_not_recovered;   /* REMEDIATE */
+	char *at;                    /* POWER_OFF: console text that triggers it */
+	char *append;                /* POWER_OFF: kernel command line words for that boot */
 	int line, column;            /* where the step was written */
 };
 
@@ -99,6 +103,7 @@ struct scenario {
 	enum outcome expect;         /* expected outcome of every boot */
 	char *expect_title;          /* optional: crash title must contain this */
 	char *log_contains;          /* optional: every boot's serial log must contain this */
+	char *append;                /* optional: added to the image's kernel command line */
 	int boot_timeout_s;          /* marker must appear within this */
 	int silence_timeout_s;       /* no console output for this long is a hang */
 	struct step *steps;          /* never empty after loading (see enum step_kind) */

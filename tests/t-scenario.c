@@ -398,7 +398,7 @@ static const struct bad_case bad_cases[] = {
      "append, marker, memory"},
     {"bad-scenario-key.yaml", 16, 5,
      "unknown key 'boot' in scenario; expected one of: name, image, sensor, content, boots, "
-     "expect, title, log_contains, boot_timeout, silence_timeout, race, steps"},
+     "expect, title, log_contains, boot_timeout, silence_timeout, append, race, steps"},
     {"bad-merge-key.yaml", 13, 5, "merge keys ('<<') are not supported"},
     /* wrong types */
     {"bad-boots-string.yaml", 16, 12, "'boots' must be an integer from 1 to 1000, got 'three'"},
@@ -479,8 +479,8 @@ static const struct bad_case bad_cases[] = {
     {"bad-steps-title.yaml", 23, 5, "'title' is not allowed with 'steps'"},
     {"bad-steps-boots.yaml", 21, 5, "'boots' is not allowed with 'steps'"},
     {"bad-steps-no-boot.yaml", 22, 7,
-     "'steps' never boot the guest; expected at least one boot, reboot_until_clean or "
-     "clean_boots step"},
+     "'steps' never boot the guest; expected at least one boot, reboot_until_clean, "
+     "clean_boots or power_off step"},
     /* steps: the shape of one step */
     {"bad-step-unknown.yaml", 23, 9,
      "unknown step 'reboot'; expected one of: boot, deploy, rollback, reboot_until_clean, "
@@ -517,8 +517,8 @@ static const struct bad_case bad_cases[] = {
     {"bad-step-content-ref.yaml", 22, 19,
      "scenario 'a' refers to unknown content 'good-292'; expected one of: good-291, bad-291"},
     {"bad-step-deploy-live-last.yaml", 23, 9,
-     "a live deploy needs a later step that boots the guest (boot, reboot_until_clean or "
-     "clean_boots); nothing would receive it"},
+     "a live deploy needs a later step that boots the guest (boot, reboot_until_clean, "
+     "clean_boots or power_off); nothing would receive it"},
     {"bad-step-deploy-live-noboot.yaml", 23, 9,
      "a live deploy needs a later step that boots the guest"},
     /* steps: guest paths */
@@ -589,7 +589,7 @@ static void test_exact_messages(void)
 	suite_load(&s, path, &err);
 	want = xasprintf("%s:16:5: unknown key 'boot' in scenario; expected one of: name, image, "
 			 "sensor, content, boots, expect, title, log_contains, boot_timeout, "
-			 "silence_timeout, race, steps",
+			 "silence_timeout, append, race, steps",
 			 path);
 	tap_is_str(err.msg, want, "unknown key: whole message");
 	free(want);
