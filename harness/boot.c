@@ -320,7 +320,13 @@ void boot_start(struct boot *b, const struct boot_params *p, struct boot_result 
 	}
 	if (start_update(b, &err) < 0 || vm_cont(&b->vm, &err) < 0)
 		goto infra;
-	b->t_cont_ms = b->t_last_output_ms = now_ms();
+	/*
+	 * Silence counts from the first console byte: before it, a slow start
+	 * (firmware, kernel decompression on a loaded host) is only bounded by
+	 * the boot timeout.
+	 */
+	b->t_cont_ms = now_ms();
+	b->t_last_output_ms = 0;
 	return;
 infra:
 	error_prefix(&err, "cannot start qemu");
@@ -347,7 +353,7 @@ int boot_pollfds(struct boot *b, struct pollfd *fds)
 int64_t boot_deadline(const struct boot *b)
 {
 	int64_t d = b->t_cont_ms + b->p.boot_timeout_ms;
-	int64_t s = b->t_last_output_ms + b->p.silence_timeout_ms;
+	int64_t s = b->t_last_output_ms ? b->t_last_output_ms + b->p.silence_timeout_ms : INT64_MAX;
 
 	if (b->done)
 		return INT64_MAX;
@@ -380,7 +386,7 @@ static void check_timers(struct boot *b)
 					  b->p.boot_timeout_ms / 1000)
 			      : xasprintf("hang: no boot-complete marker within %d s",
 					  b->p.boot_timeout_ms / 1000);
-	else if (now >= b->t_last_output_ms + b->p.silence_timeout_ms)
+	else if (b->t_last_output_ms && now >= b->t_last_output_ms + b->p.silence_timeout_ms)
 		msg = xasprintf("hang: no console output for %d s", b->p.silence_timeout_ms / 1000);
 	if (msg) {
 		/* A report cut off by the deadline is still a crash. */

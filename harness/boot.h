@@ -15,6 +15,7 @@
  *          a live push, also every pushed file answered by the agent and
  *          LIVE_SETTLE_MS after that without a crash
  *   hang   no marker within boot_timeout, or no output for silence_timeout
+ *          once the guest has printed something
  *   infra  QEMU would not start, or exited without the guest asking
  *          (killed, crashed, out of memory)
  *

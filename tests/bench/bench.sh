@@ -20,11 +20,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 {
 	echo "  - {name: cold, image: linux, sensor: v1, content: good-291, boots: $RUNS, expect: clean}"
+	# A snapshot trial: restore the booted guest, push the bad file live, judge the crash.
+	for i in $(seq "$RUNS"); do
+		echo "  - {name: snap$i, image: linux, sensor: v1a, content: good-291, steps: [{deploy: {content: bad-291, mode: live}}, {boot: {expect: crash}}]}"
+	done
 	echo "  - {name: crash, image: linux, sensor: v1, content: bad-291, boots: $RUNS, expect: crash}"
 	for i in 1 2 3 4 5 6 7 8; do
 		echo "  - {name: par$i, image: linux, sensor: v1, content: good-291, boots: 1, expect: clean}"
 	done
 } | write_suite "$T/suite.yaml"
+# The snapshot trials' sensor ships its update agent (the live push goes through it).
+sed -i "s|^sensors:|sensors:\n  v1a: {module: $ROOT/build/sensor/v1/refsensor.ko, agent: $ROOT/sensor/agent}|" "$T/suite.yaml"
 
 echo "bench: $RUNS runs each; cold and crash trials first" >&2
 "$BP" run -c "$T/suite.yaml" -r "$T/r1" --keep -j 1 cold crash >/dev/null || { echo "bench: run failed" >&2; exit 1; }
@@ -39,6 +45,15 @@ echo "bench: floor (qemu alone, same flags) x $RUNS" >&2
 floor_ms=$(for i in $(seq "$RUNS"); do "$FLOOR" "$img/vmlinuz" "$img/initrd.img" "$append" "$disk" "bootproof: boot complete"; done | median)
 rm -rf "$(jq -r .work_dir "$J1")"
 
+echo "bench: snapshot trials x $RUNS (the snapshot is built first, not timed)" >&2
+snaps=$(seq -f 'snap%g' "$RUNS")
+# shellcheck disable=SC2086
+"$BP" run -c "$T/suite.yaml" -r "$T/rs" --cache "$T/cache" -j 1 $snaps >"$T/snap.tap" ||
+	{ echo "bench: snapshot run failed" >&2; cat "$T/snap.tap" >&2; exit 1; }
+JS=$T/rs/latest/results.json
+snap_ms=$(jq -r '.scenarios[].boots[] | select(.restored) | .duration_s * 1000' "$JS" | median)
+snap_build=$(sed -n 's/^# snapshot .*: built in \([0-9.]*\) s.*/\1/p' "$T/snap.tap")
+
 echo "bench: 8 single-boot trials, -j 1 then -j 2" >&2
 "$BP" run -c "$T/suite.yaml" -r "$T/rj1" -j 1 par1 par2 par3 par4 par5 par6 par7 par8 >/dev/null
 "$BP" run -c "$T/suite.yaml" -r "$T/rj2" -j 2 par1 par2 par3 par4 par5 par6 par7 par8 >/dev/null
@@ -49,9 +64,10 @@ rss_mib=$(jq -r '.harness_peak_rss_kib / 1024 | . * 10 | round / 10' "$T/rj2/lat
 printf '%-44s %10s\n' "measure" "value"
 printf '%-44s %10.1f\n' "floor: qemu alone to marker (ms, median)" "$floor_ms"
 printf '%-44s %10.1f\n' "cold-boot trial to verdict (ms, median)" "$cold_ms"
-printf '%-44s %10s\n' "snapshot trial (ms)" "n/a"
+printf '%-44s %10.1f\n' "snapshot trial: restore+push+crash (ms, median)" "$snap_ms"
+printf '%-44s %10s\n' "snapshot build, once (s)" "${snap_build:-?}"
 printf '%-44s %10.1f\n' "8 trials -j 1 (s)" "$t_j1"
 printf '%-44s %10.1f\n' "8 trials -j 2 (s)" "$t_j2"
 printf '%-44s %10.2f\n' "detection latency (ms, median)" "$detect_ms"
 printf '%-44s %10.1f\n' "harness peak RSS with 2 VMs (MiB)" "$rss_mib"
-echo "bench: cold/floor=$(ratio "$cold_ms" "$floor_ms") snap/cold=n/a j2/j1=$(ratio "$t_j1" "$t_j2") detect_ms=$(printf '%.1f' "$detect_ms") rss_mib=$rss_mib"
+echo "bench: cold/floor=$(ratio "$cold_ms" "$floor_ms") snap/cold=$(ratio "$snap_ms" "$cold_ms") j2/j1=$(ratio "$t_j1" "$t_j2") detect_ms=$(printf '%.1f' "$detect_ms") rss_mib=$rss_mib"
