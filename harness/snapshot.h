@@ -1,7 +1,8 @@
 /*
  * snapshot - golden VM snapshots: a guest booted once to its "ready for
- * content" point and saved, so that trials restore it (~0.25 s from QEMU's
- * start to a running guest under TCG here) instead of booting (~5 s).
+ * content" point and saved, so that trials restore it (0.1 s from the call
+ * to a running guest under TCG here, 0.2-0.3 s on a loaded machine)
+ * instead of booting it (~5-7 s).
  *
  * The saved state is a QEMU migration stream in a file, beside a base disk.
  * snapshot_ensure() builds a snapshot when there is no valid one:
@@ -10,15 +11,45 @@
  *   2. vm_start() with spec->vm, the same argv trials get (so the device
  *      sets match), cont, and read the console until a line contains
  *      spec->ready; a crash report, a pvpanic event, QEMU exiting or
- *      boot_timeout_ms passing first fail the build;
+ *      boot_timeout_ms passing first fail the build. The update channel
+ *      (update.h) is served with nothing published, so a sensor agent on
+ *      the base disk gets NONE to its boot-time CHECK at once and is idle,
+ *      its HELLO said, when the state is saved; the channel stays connected
+ *      until QEMU quits. A trial resumes it with update_resume();
  *   3. stop (QEMU drains and flushes the disk), migrate the state into a
- *      file passed by descriptor (getfd + "fd:NAME"; no shell, no exec:),
+ *      file passed by descriptor (getfd + "fd:NAME"; no shell, no exec:)
+ *      with the bandwidth limit lifted (one pass, no dirty-page rounds),
  *      quit, and require a clean exit;
  *   4. record the size and content hash of both files, chmod them 0444,
  *      write the manifest, and rename the directory into place.
  * vm_start_restored() starts QEMU with -incoming defer on the trial's own
  * overlay of the base disk, passes the state file opened read-only,
- * migrate-incoming, and returns once QEMU reports the migration completed.
+ * migrate-incoming, and returns once QEMU reports the migration completed,
+ * the guest paused (the source was stopped; -S keeps it so).
+ *
+ * Measured here (QEMU 7.2, TCG, -m 256, reference guest with sensor v1 and
+ * its agent; 2 cores shared with other builds at load average 6-10, so
+ * minima of 15 runs, with the medians under that load in brackets):
+ *   build        ~23 s quiet: libguestfs upload ~15 s (its appliance boots
+ *                under TCG; no ops, no launch), boot to ready ~7 s, save
+ *                85-130 ms, hash + fsync ~0.1 s
+ *   state        90 MiB: 22.9k pages of data; the 46.9k zero pages cost a
+ *                few bytes each (QEMU 7.2 always detects zero pages; there
+ *                is no capability for it, "zero-blocks" is block migration).
+ *                It follows what the guest touched, not -m: 79 MiB at
+ *                -m 128, 88 MiB at -m 512; init_on_free=1 on the guest's
+ *                command line makes it 60 MiB (freed memory zeroed)
+ *   restore      vm_start_restored() call to migration completed 103 ms
+ *                [230]: QEMU start to QMP ready 42 ms [87], then the load;
+ *                cont adds ~1 ms, so running at 107 ms [231]; the restored
+ *                guest's shell answers 255 ms [359] after the call
+ *   check        snapshot_ensure() reusing one: ~50 ms (key from cached
+ *                input hashes, XXH64 of both files at ~5 GB/s)
+ * qcow2 internal snapshots were measured too and rejected: loadvm cannot
+ * restore into a trial overlay ("Snapshot 'snap' does not exist in one or
+ * more devices": the vmstate lives in the top image), so every trial would
+ * need a full copy of the 91 MiB image (40 ms [93]) and QEMU start +
+ * loadvm takes 192 ms [365]: 232 ms against 103, and savevm 230-480 ms.
  *
  * Layout under spec->cache_dir (absolute):
  *   NAME.lock        flock'd exclusively while a process checks or builds NAME
@@ -29,24 +60,31 @@
  *     boot.log       the console of the boot that made it
  *   NAME/hashes      input content hashes, reused while a file's stat is unchanged
  *   NAME/.tmp.PID    a build in progress; a killed build's is removed later
+ *   NAME/.old.KEY.PID  an invalid snapshot moved aside; removed once unheld
  *
  * The key covers everything the saved state depends on: a format version,
- * the QEMU binary (resolved path, size, mtime), vm_argv() of spec->vm with
- * socket and disk paths masked (kernel and initrd paths, command line,
- * memory, accelerator, machine, devices), the contents (size and 64-bit
- * hash) of kernel, initrd, the golden disk and its qcow2 backing chain and
- * every uploaded file, the golden path, each op, and the ready pattern.
- * Another input gives another KEY, so a changed input means a rebuild;
- * older KEYs of NAME are deleted once no process holds them.
+ * the QEMU binary (resolved path, size, mtime) and the firmware it loads
+ * (bios-256k.bin, linuxboot_dma.bin, kvmvapic.bin from its data
+ * directories), vm_argv() of spec->vm with socket and disk paths masked
+ * (kernel and initrd paths, command line, memory, accelerator, machine,
+ * devices), the contents (size and 64-bit hash) of kernel, initrd, the
+ * golden disk and its qcow2 backing chain and every uploaded file, the
+ * golden path, each op, and the ready pattern. Another input gives another
+ * KEY, so a changed input means a rebuild; other KEYs of NAME are deleted
+ * once no process holds them. So use one NAME per distinct spec (e.g. image
+ * and sensor): two specs under one NAME evict each other's snapshot.
  *
  * A snapshot is used only if its manifest holds exactly the key computed
  * now and both files have the recorded size and content hash; anything
  * else (missing, truncated, edited, half-written) is moved aside and
- * rebuilt, never used. snapshot_ensure() does the full check (about 30 ms
- * for a 100 MB state here), so once per harness run; vm_start_restored()
- * re-checks only the state's size, and that the trial's vm_config gives
- * the snapshot's masked argv. A restore QEMU still refuses (it exits) fails
- * with an error naming the snapshot directory and QEMU's own message.
+ * rebuilt, never used. snapshot_ensure() does the full check, so once per
+ * harness run; vm_start_restored() re-checks that the state has the size
+ * and inode that were checked, that the trial's vm_config gives the
+ * snapshot's masked argv, that the trial disk's backing file is the base
+ * disk that was checked, and that the trial disk was never written to (the
+ * restored guest's page cache must meet the disk it was saved with). A
+ * restore QEMU still refuses (it exits) fails with an error naming the
+ * snapshot directory and QEMU's own message.
  *
  * Sharing: from snapshot_ensure() to snapshot_release() a process holds a
  * shared flock on NAME/KEY, and deleting a KEY needs an exclusive one, so a
@@ -73,8 +111,8 @@ struct snapshot_spec {
 	const char *golden;    /* absolute path of the golden qcow2 the base disk overlays */
 	struct inject_op *ops; /* applied to the base disk before its boot (sensor, agent) */
 	size_t nr_ops;
-	const char *ready;     /* console substring: the "ready for content" point */
-	int boot_timeout_ms;   /* from cont to the ready line */
+	const char *ready;   /* console substring: the "ready for content" point */
+	int boot_timeout_ms; /* from cont to the ready line */
 };
 
 struct snapshot {
@@ -88,8 +126,10 @@ struct snapshot {
 	char *why;
 	/* private */
 	uint64_t state_size;
+	uint64_t state_dev, state_ino; /* the files checked, so a replaced one is refused */
+	uint64_t disk_dev, disk_ino;
 	char *argv_key; /* masked argv the state was saved with */
-	int lock_fd;    /* shared flock on dir */
+	int lock_fd;	/* shared flock on dir */
 };
 
 /*
@@ -105,12 +145,15 @@ void snapshot_release(struct snapshot *s);
 
 /*
  * Start QEMU for a trial from s: cfg is the trial's config (run_dir its
- * own; disk its qcow2 overlay backed by s->disk, e.g. from
- * overlay_create(s->disk, ...)); everything else must equal the spec's vm.
- * Returns 0 with the VM paused at the saved point (restore complete),
- * ready for vm_cont(); the guest then continues from its ready line with
- * a clock that jumped. On failure QEMU is stopped; call vm_release() in
- * both cases.
+ * own; disk a fresh qcow2 overlay backed by s->disk, from
+ * overlay_create(s->disk, ...), nothing written to it yet: content goes in
+ * live, or offline only after this boot); everything else must equal the
+ * spec's vm. Returns 0 with the VM paused at the saved point (restore
+ * complete), ready for vm_cont(); the guest then continues just after its
+ * ready line (which is not printed again) with a clock that jumped. The
+ * update channel's HELLO was said to the build: call update_resume() on
+ * vm->update_fd's update object before pushing. On failure QEMU is
+ * stopped; call vm_release() in both cases.
  */
 int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct snapshot *s,
 		      int timeout_ms, struct bp_error *err);
