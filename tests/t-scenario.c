@@ -382,6 +382,78 @@ out:
 	free(path);
 }
 
+/* power_off in its three forms, a scenario's append, both copied per matrix entry. */
+static void test_power_off(void)
+{
+	struct suite s;
+	struct bp_error err = {""};
+	char *path = fixture("valid-power-off.yaml");
+	const struct scenario *sc, *sc2;
+	const struct step *st;
+
+	if (!tap_is_int(suite_load(&s, path, &err), 0, "valid-power-off.yaml loads")) {
+		tap_diag(err.msg);
+		free(path);
+		return;
+	}
+	if (!tap_is_int(s.nr_scenarios, 3, "power_off: three scenarios after matrix expansion"))
+		goto out;
+	sc = &s.scenarios[0];
+	tap_is_str(sc->name, "cut/v1", "power_off: matrix name");
+	tap_is_str(sc->append, "bootproof.agent_delay_ms=5 quiet",
+		   "scenario append kept as written");
+	tap_is_str(s.images[0].append, "console=ttyS0", "scenario append leaves the image's alone");
+	tap_is_int(sc->boots, 1 + 1 + 1 + 2, "power_off: each one is a boot");
+	if (!tap_is_int(sc->nr_steps, 4, "power_off: four steps"))
+		goto out;
+
+	st = &sc->steps[0];
+	tap_is_int(st->kind, STEP_POWER_OFF, "power_off short form: kind");
+	tap_is_str(st->at, "refsensor-agent: fault point",
+		   "power_off short form: the text is 'at'");
+	tap_ok(!st->append, "power_off short form: no append");
+	is_at(st, 25, 9, "power_off short form");
+
+	st = &sc->steps[1];
+	tap_is_int(st->kind, STEP_POWER_OFF, "power_off mapping: kind");
+	tap_is_str(st->at, "fault point switch", "power_off mapping: at");
+	tap_is_str(st->append, "bootproof.agent_fault=switch", "power_off mapping: append");
+	is_at(st, 26, 9, "power_off mapping");
+
+	st = &sc->steps[2];
+	tap_ok(st->kind == STEP_POWER_OFF && st->at && !strcmp(st->at, "fault point guard") &&
+		   st->append && !strcmp(st->append, "bootproof.agent_fault=guard bootproof.shell"),
+	       "power_off block mapping: keys in any order, append of several words");
+	is_at(st, 27, 9, "power_off block mapping");
+	tap_ok(!st->title && !st->content && !st->present && !st->absent && !st->remove &&
+		   !st->count,
+	       "power_off: fields of other kinds left empty");
+	st = &sc->steps[3];
+	tap_ok(st->kind == STEP_BOOT && !st->at && !st->append, "boot step: no at, no append");
+
+	sc2 = &s.scenarios[1];
+	tap_is_str(sc2->name, "cut/v2", "power_off: second matrix entry");
+	tap_ok(sc2->append && !strcmp(sc2->append, sc->append) && sc2->append != sc->append,
+	       "matrix: scenario append copied, each entry its own");
+	tap_ok(sc2->nr_steps == 4 && sc2->steps[1].at && sc2->steps[1].append &&
+		   !strcmp(sc2->steps[1].at, sc->steps[1].at) &&
+		   !strcmp(sc2->steps[1].append, sc->steps[1].append) &&
+		   sc2->steps[1].at != sc->steps[1].at &&
+		   sc2->steps[1].append != sc->steps[1].append,
+	       "matrix: power_off at and append copied, each entry its own");
+
+	sc = &s.scenarios[2];
+	tap_is_str(sc->name, "plain", "power_off alone: scenario loads");
+	tap_ok(!sc->append, "no scenario append: NULL");
+	tap_ok(sc->nr_steps == 1 && sc->steps[0].kind == STEP_POWER_OFF && sc->boots == 1 &&
+		   !strcmp(sc->steps[0].at, "x"),
+	       "power_off alone counts as a booting step");
+out:
+	suite_free(&s);
+	tap_ok(suite_is_empty(&s), "power_off: suite_free() leaves an empty suite");
+	free(path);
+}
+
 struct bad_case {
 	const char *file;
 	int line, col;
@@ -484,7 +556,7 @@ static const struct bad_case bad_cases[] = {
     /* steps: the shape of one step */
     {"bad-step-unknown.yaml", 23, 9,
      "unknown step 'reboot'; expected one of: boot, deploy, rollback, reboot_until_clean, "
-     "clean_boots, expect_files, remediate"},
+     "clean_boots, expect_files, remediate, power_off"},
     {"bad-step-two-keys.yaml", 23, 9,
      "a step must have exactly one key, the step kind; got 'expect' after 'boot' (indent the "
      "settings of 'boot' under it"},
@@ -539,6 +611,18 @@ static const struct bad_case bad_cases[] = {
     {"bad-race-key.yaml", 21, 12,
      "unknown key 'agent_delay' in race; expected one of: agent_delay_ms, sensor_delay_ms"},
     {"bad-race-empty.yaml", 21, 11, "'race' must set 'agent_delay_ms', 'sensor_delay_ms' or both"},
+    /* power_off */
+    {"bad-step-power-off-key.yaml", 22, 40,
+     "unknown key 'apend' in step 'power_off'; expected one of: at, append"},
+    {"bad-step-power-off-no-at.yaml", 22, 20, "missing required key 'at' in step 'power_off'"},
+    {"bad-step-power-off-null.yaml", 22, 9, "'power_off' must be a string, got no value"},
+    {"bad-step-power-off-empty.yaml", 22, 20, "'power_off' must not be empty"},
+    {"bad-step-power-off-at-empty.yaml", 22, 25, "'at' must not be empty"},
+    {"bad-step-power-off-append-empty.yaml", 22, 48, "'append' must not be empty"},
+    {"bad-step-power-off-sequence.yaml", 22, 20, "'power_off' must be a string, got a sequence"},
+    /* a scenario's append */
+    {"bad-scenario-append-type.yaml", 21, 13, "'append' must be a string, got a sequence"},
+    {"bad-scenario-append-null.yaml", 21, 5, "'append' must be a string, got no value"},
 };
 
 /* Load path, expect failure at exactly LINE:COL with phrase in the message. */
@@ -883,6 +967,7 @@ int main(void)
 	test_full();
 	test_minimal();
 	test_steps();
+	test_power_off();
 	test_bad_fixtures();
 	test_exact_messages();
 	test_generated();
