@@ -50,7 +50,7 @@
  *                             #   serial log must contain this text
  *       boot_timeout: 60      # optional; else defaults.boot_timeout
  *       silence_timeout: 30   # optional; else defaults.silence_timeout
- *       append: "bootproof.agent_fault=install"  # optional: added to the
+ *       append: "rcupdate.rcu_cpu_stall_timeout=300"  # optional: added to the
  *                             #   image's kernel command line for this scenario
  *       race:                 # optional: the update race, kernel command-line
  *         agent_delay_ms: 0   #   switches for the guest's update agent and the
@@ -100,7 +100,7 @@
  *    "true", a quoted "3" or an empty value are rejected.
  *  - Strings are scalars (quoted or not); a mapping, a sequence or an empty
  *    value (null, ~) where a string is expected is an error. Strings must not
- *    be empty (except 'append') and must not contain NUL characters.
+ *    be empty (except an image's 'append') and must not contain NUL characters.
  *  - File paths are relative to the directory of the suite file unless they
  *    start with '/'. They are stored absolute: the suite directory (with
  *    symbolic links resolved) joined with the path, "." components and
@@ -141,6 +141,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <yaml.h>
+
+#include "update.h"
 
 #define DEFAULT_BOOTS 3
 #define DEFAULT_BOOT_TIMEOUT 60
@@ -1161,6 +1163,26 @@ static int parse_step_boot(struct parse *p, const struct field *self, struct ste
 	return 0;
 }
 
+/*
+ * Content that travels over the update channel (a rollback, a live deploy)
+ * must be named as the protocol allows (sensor/PROTOCOL.md): say so here,
+ * not after a boot.
+ */
+static int channel_names(struct parse *p, const struct field *f, const struct step *st)
+{
+	const struct content_set *cs = st->content;
+	char v[SHOW_MAX];
+
+	for (size_t i = 0; i < cs->nr_files; i++)
+		if (!update_valid_name(cs->files[i].as))
+			return fail(p, f->value,
+				    "content '%s' goes over the update channel, but its file '%s' "
+				    "is not named C-NNNNNNNN-NNNNNNNN-NNNNNNNN.sys as the channel "
+				    "requires",
+				    cs->name, show(cs->files[i].as, strlen(cs->files[i].as), v, sizeof(v)));
+	return 0;
+}
+
 static int parse_step_deploy(struct parse *p, const struct field *self, const char *scenario,
 			     struct step *st)
 {
@@ -1182,7 +1204,7 @@ static int parse_step_deploy(struct parse *p, const struct field *self, const ch
 		return -1;
 	if (!strcmp(mode, "offline") || !strcmp(mode, "live")) {
 		st->live = !strcmp(mode, "live");
-		return 0;
+		return st->live ? channel_names(p, &f[F_CONTENT], st) : 0;
 	}
 	return fail(p, f[F_MODE].value, "'mode' must be one of: offline, live; got '%s'",
 		    show(mode, strlen(mode), v, sizeof(v)));
@@ -1311,7 +1333,9 @@ static int parse_step(struct parse *p, yaml_node_t *node, const char *scenario, 
 	case STEP_ROLLBACK:
 		if (step_short(p, &self, "content", &f) < 0)
 			return -1;
-		return content_ref(p, &f, scenario, &st->content);
+		if (content_ref(p, &f, scenario, &st->content) < 0)
+			return -1;
+		return channel_names(p, &f, st);
 	case STEP_REBOOT_UNTIL_CLEAN:
 		if (step_short(p, &self, "max_boots", &f) < 0)
 			return -1;

@@ -586,6 +586,11 @@ static const struct bad_case bad_cases[] = {
      "'title' is only allowed with 'expect: crash'; this step expects 'clean'"},
     {"bad-step-mode.yaml", 22, 43, "'mode' must be one of: offline, live; got 'hot'"},
     {"bad-step-when.yaml", 22, 41, "'when' must be one of: always, not_recovered; got 'sometimes'"},
+    {"bad-step-rollback-name.yaml", 22, 19,
+     "content 'good-291' goes over the update channel, but its file 'fix.sys' is not named "
+     "C-NNNNNNNN-NNNNNNNN-NNNNNNNN.sys as the channel requires"},
+    {"bad-step-live-name.yaml", 22, 27,
+     "content 'bad-291' goes over the update channel, but its file 'bad.sys' is not named"},
     {"bad-step-content-ref.yaml", 22, 19,
      "scenario 'a' refers to unknown content 'good-292'; expected one of: good-291, bad-291"},
     {"bad-step-deploy-live-last.yaml", 23, 9,
