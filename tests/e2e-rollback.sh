@@ -35,10 +35,7 @@ images:
     kernel: $B/images/linux/vmlinuz
     initrd: $B/images/linux/initrd.img
     disk: $B/images/linux/system.qcow2
-    # A loaded host starves TCG's vCPU for seconds: without these the guest
-    # reports RCU stalls (or soft lockups) of its own, which are crashes too,
-    # just not the ones under test here.
-    append: "console=ttyS0 oops=panic panic=1 rcupdate.rcu_cpu_stall_timeout=300 watchdog_thresh=60"
+    append: "$GUEST_APPEND"
 sensors:
   v1: {module: $B/sensor/v1/refsensor.ko, agent: $ROOT/sensor/agent}
   v3: {module: $B/sensor/v3/refsensor.ko, agent: $ROOT/sensor/agent}

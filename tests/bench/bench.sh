@@ -39,10 +39,9 @@ cold_ms=$(jq -r '.scenarios[] | select(.name == "cold") | .boots[].duration_s * 
 detect_ms=$(jq -r '.scenarios[] | select(.name == "crash") | .boots[].detect_ms' "$J1" | median)
 disk=$(jq -r .work_dir "$J1")/0/system.qcow2
 img=$ROOT/build/images/linux
-append=$(grep -A8 '^  linux:' "$ROOT/scenarios.yaml" | sed -n 's/^ *append: "\(.*\)"/\1/p')
 
 echo "bench: floor (qemu alone, same flags) x $RUNS" >&2
-floor_ms=$(for i in $(seq "$RUNS"); do "$FLOOR" "$img/vmlinuz" "$img/initrd.img" "$append" "$disk" "bootproof: boot complete"; done | median)
+floor_ms=$(for i in $(seq "$RUNS"); do "$FLOOR" "$img/vmlinuz" "$img/initrd.img" "$GUEST_APPEND" "$disk" "bootproof: boot complete"; done | median)
 rm -rf "$(jq -r .work_dir "$J1")"
 
 echo "bench: snapshot trials x $RUNS (the snapshot is built first, not timed)" >&2
