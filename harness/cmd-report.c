@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "history.h"
 #include "report-html.h"
@@ -17,25 +18,49 @@
 #define EXIT_NEW 1
 #define EXIT_USAGE 2
 #define EXIT_ERROR 3
+#define DEFAULT_REPORTS "reports"
 
 static const char report_usage[] =
-	"usage: bootproof report RUN_DIR [--history DB] [--compare[=RUN_ID]] [--fail-on-new]\n";
-static const char runs_usage[] = "usage: bootproof runs [--history DB]\n";
+	"usage: bootproof report [-r REPORTS] [--history DB] [--format html,junit,tap]\n"
+	"                        [--compare [OTHER]] [--fail-on-new] RUN\n";
+static const char runs_usage[] = "usage: bootproof runs [-r REPORTS] [--history DB]\n";
 
-/* history.db beside the run directory: reports/history.db for reports/<run-id>. */
+/* history.db beside the run directory: REPORTS/history.db for REPORTS/<run-id>. */
 static char *default_db(const char *run_dir)
 {
-	char *copy = xstrdup(run_dir), *db = xasprintf("%s/history.db", dirname(copy));
+	char *real = realpath(run_dir, NULL);
+	char *copy = xstrdup(real ? real : run_dir);
+	char *db = xasprintf("%s/history.db", dirname(copy));
 
 	free(copy);
+	free(real);
 	return db;
 }
 
-/* Guest text on a terminal: no control characters (no escape sequences). */
+/* Text on a terminal: no control characters, so no escape sequences. */
 static void print_safe(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
 		putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
+}
+
+/* print_safe(), then spaces to width and one more. */
+static void print_column(const char *s, size_t width)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	print_safe(s);
+	printf("%*s ", (int)(n < width ? width - n : 0), "");
+}
+
+static int is_run_dir(const char *path)
+{
+	char *json = xasprintf("%s/results.json", path);
+	struct stat st;
+	int ret = stat(json, &st) == 0 && S_ISREG(st.st_mode);
+
+	free(json);
+	return ret;
 }
 
 static char *run_id_of(const char *run_dir, struct bp_error *err)
@@ -50,18 +75,34 @@ static char *run_id_of(const char *run_dir, struct bp_error *err)
 	return id;
 }
 
-/* A run named on the command line: a run id, or a run directory. */
-static char *resolve_run(const char *arg)
+/*
+ * RUN on the command line: a run directory; a run id or "latest" under
+ * reports; a run id recorded in the history db (if one was named).
+ */
+static char *find_run_dir(const char *arg, const char *reports, const char *db,
+			  struct bp_error *err)
 {
-	struct stat st;
-	char *id;
+	char *dir = NULL;
 
-	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode) && (id = run_id_of(arg, NULL)))
-		return id;
-	return xstrdup(arg);
+	if (is_run_dir(arg))
+		return xstrdup(arg);
+	if (!strchr(arg, '/')) {
+		dir = xasprintf("%s/%s", reports, arg);
+		if (is_run_dir(dir))
+			return dir;
+		free(dir);
+		dir = NULL;
+		if (db && access(db, F_OK) == 0 && history_run_dir(db, arg, &dir, NULL) > 0 &&
+		    is_run_dir(dir))
+			return dir;
+		free(dir);
+	}
+	error_set(err, "no run '%s': not a run directory (no results.json), nor a run in '%s'",
+		  arg, reports);
+	return NULL;
 }
 
-/* The titles of diff's new signatures, for the page; NULL-safe. */
+/* The titles of diff's new signatures, for the page. */
 static const char **new_titles(const struct history_diff *d)
 {
 	const char **t = xcalloc(d->nr_new + 1, sizeof(*t));
@@ -87,23 +128,21 @@ int report_after_run(const char *run_dir, const char *db_path, struct bp_error *
 	struct bp_error herr = {{0}};
 	char *db = db_path ? xstrdup(db_path) : default_db(run_dir), *run_id = NULL;
 	const char **titles = NULL;
-	int have_diff = 0, hist_failed = 0, ret = -1;
+	int have_diff = 0, ret = -1;
 
 	run_id = run_id_of(run_dir, err);
 	if (!run_id)
 		goto out;
-	if (history_record(db, run_dir, &herr) < 0 ||
-	    history_compare(db, run_id, NULL, &d, &herr) < 0)
-		hist_failed = 1;
-	else
+	if (history_record(db, run_dir, &herr) == 0 &&
+	    history_compare(db, run_id, NULL, &d, &herr) == 0) {
 		have_diff = 1;
-	if (have_diff) {
 		titles = new_titles(&d);
 		context_from(&ctx, &d, titles);
 	}
-	if (report_render_ctx(run_dir, have_diff ? &ctx : NULL, err) < 0)
+	if (report_render_ctx(run_dir, have_diff ? &ctx : NULL,
+			      REPORT_HTML | REPORT_JUNIT | REPORT_TAP_IF_MISSING, err) < 0)
 		goto out;
-	if (hist_failed) {
+	if (!have_diff) {
 		error_set(err, "%s", herr.msg);
 		goto out;
 	}
@@ -121,10 +160,18 @@ static void print_diff(const struct history_diff *d, const char *db)
 	if (!d->other_id) {
 		printf("no earlier complete run of suite '");
 		print_safe(d->suite);
-		printf("' in '%s' to compare %s with\nno new signatures\n", db, d->run_id);
+		printf("' in '");
+		print_safe(db);
+		printf("' to compare ");
+		print_safe(d->run_id);
+		printf(" with\nno new signatures\n");
 		return;
 	}
-	printf("compared %s with %s (suite '", d->run_id, d->other_id);
+	printf("compared ");
+	print_safe(d->run_id);
+	printf(" with ");
+	print_safe(d->other_id);
+	printf(" (suite '");
 	print_safe(d->suite);
 	printf("')\n");
 	for (size_t i = 0; i < d->nr_new; i++) {
@@ -151,10 +198,17 @@ static void print_diff(const struct history_diff *d, const char *db)
 }
 
 /* "--opt VALUE" or "--opt=VALUE": 1 and *value set, 0 not this option, -1 value missing. */
-static int opt_value(char **argv, int argc, int *i, const char *opt, const char **value)
+static int opt_value(char **argv, int argc, int *i, const char *opt, const char *alias,
+		     const char **value)
 {
 	size_t n = strlen(opt);
 
+	if (alias && !strcmp(argv[*i], alias)) {
+		if (*i + 1 >= argc)
+			return -1;
+		*value = argv[++*i];
+		return 1;
+	}
 	if (strncmp(argv[*i], opt, n))
 		return 0;
 	if (argv[*i][n] == '=') {
@@ -169,16 +223,62 @@ static int opt_value(char **argv, int argc, int *i, const char *opt, const char 
 	return 1;
 }
 
+/* "html,junit,tap" to REPORT_* flags; 0 for an unknown name. */
+static unsigned parse_formats(const char *list)
+{
+	static const struct {
+		const char *name;
+		unsigned flag;
+	} names[] = {{"html", REPORT_HTML}, {"junit", REPORT_JUNIT}, {"tap", REPORT_TAP}};
+	unsigned flags = 0;
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (strlen(names[i].name) == n && !strncmp(p, names[i].name, n))
+				break;
+		if (i == ARRAY_SIZE(names)) {
+			fprintf(stderr, "bootproof: unknown format '%.*s' (html, junit, tap)\n",
+				(int)n, p);
+			return 0;
+		}
+		flags |= names[i].flag;
+		p += n + (p[n] == ',');
+	}
+	return flags;
+}
+
+/*
+ * OTHER of --compare: a run directory (recorded in db first, so it can be
+ * compared) or a run id. Returns the run id, or NULL with err.
+ */
+static char *other_run(const char *arg, const char *db, struct bp_error *err)
+{
+	char *id;
+
+	if (!is_run_dir(arg))
+		return xstrdup(arg);
+	id = run_id_of(arg, err);
+	if (id && history_record(db, arg, err) < 0) {
+		free(id);
+		return NULL;
+	}
+	return id;
+}
+
 int cmd_report(int argc, char **argv)
 {
-	const char *history = NULL, *other_arg = NULL, *pos[2] = {NULL, NULL};
+	const char *history = NULL, *reports = DEFAULT_REPORTS, *formats_arg = NULL;
+	const char *other_arg = NULL, *pos[2] = {NULL, NULL};
 	int nr_pos = 0, compare = 0, fail_on_new = 0, after_compare = -1, status = EXIT_ERROR;
+	unsigned formats = REPORT_ALL;
 	struct history_diff d = {0};
 	struct report_context ctx;
-	struct bp_error err;
-	char *db = NULL, *run_id = NULL, *other = NULL;
-	const char **titles = NULL;
-	const char *run_dir;
+	struct bp_error err = {{0}};
+	char *db = NULL, *run_dir = NULL, *run_id = NULL, *other = NULL;
+	const char **titles = NULL, *run_arg;
+	int have_diff = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -188,7 +288,9 @@ int cmd_report(int argc, char **argv)
 			fputs(report_usage, stdout);
 			return 0;
 		}
-		if ((r = opt_value(argv, argc, &i, "--history", &history))) {
+		if ((r = opt_value(argv, argc, &i, "--history", NULL, &history)) ||
+		    (r = opt_value(argv, argc, &i, "--reports", "-r", &reports)) ||
+		    (r = opt_value(argv, argc, &i, "--format", NULL, &formats_arg))) {
 			if (r < 0)
 				goto usage;
 		} else if (!strcmp(a, "--compare")) {
@@ -208,32 +310,42 @@ int cmd_report(int argc, char **argv)
 			goto usage;
 		}
 	}
-	/* "RUN_DIR --compare OTHER" and "--compare OTHER RUN_DIR": OTHER right after --compare. */
+	/* "--compare OTHER RUN" and "RUN --compare OTHER": OTHER right after --compare. */
 	if (nr_pos == 2 && after_compare >= 0 && after_compare < 2 && !other_arg) {
 		other_arg = pos[after_compare];
-		run_dir = pos[!after_compare];
+		run_arg = pos[!after_compare];
 	} else if (nr_pos == 1) {
-		run_dir = pos[0];
+		run_arg = pos[0];
 	} else {
 		goto usage;
 	}
+	if (formats_arg && !(formats = parse_formats(formats_arg)))
+		goto usage;
 
+	run_dir = find_run_dir(run_arg, reports, history, &err);
+	if (!run_dir)
+		goto fail;
+	run_id = run_id_of(run_dir, &err);
+	if (!run_id)
+		goto fail;
 	db = history ? xstrdup(history) : default_db(run_dir);
-	if (history || compare) {
+	if (compare) {
 		if (history_record(db, run_dir, &err) < 0)
 			goto fail;
-	}
-	if (compare) {
-		run_id = run_id_of(run_dir, &err);
-		if (!run_id)
+		if (other_arg && !(other = other_run(other_arg, db, &err)))
 			goto fail;
-		other = other_arg ? resolve_run(other_arg) : NULL;
 		if (history_compare(db, run_id, other, &d, &err) < 0)
 			goto fail;
+		have_diff = 1;
+	} else if (access(db, F_OK) == 0) {
+		/* Keep the page's comparison if the history knows the run; read only. */
+		have_diff = history_compare(db, run_id, NULL, &d, NULL) == 0;
+	}
+	if (have_diff) {
 		titles = new_titles(&d);
 		context_from(&ctx, &d, titles);
 	}
-	if (report_render_ctx(run_dir, compare ? &ctx : NULL, &err) < 0)
+	if (report_render_ctx(run_dir, have_diff ? &ctx : NULL, formats, &err) < 0)
 		goto fail;
 	if (compare)
 		print_diff(&d, db);
@@ -247,6 +359,7 @@ fail:
 out:
 	free(titles);
 	history_diff_release(&d);
+	free(run_dir);
 	free(run_id);
 	free(other);
 	free(db);
@@ -255,9 +368,10 @@ out:
 
 int cmd_runs(int argc, char **argv)
 {
-	const char *db = NULL;
+	const char *history = NULL, *reports = DEFAULT_REPORTS;
 	struct history_run *runs;
 	struct bp_error err;
+	char *db;
 	int n;
 
 	for (int i = 1; i < argc; i++) {
@@ -267,39 +381,51 @@ int cmd_runs(int argc, char **argv)
 			fputs(runs_usage, stdout);
 			return 0;
 		}
-		r = opt_value(argv, argc, &i, "--history", &db);
+		if ((r = opt_value(argv, argc, &i, "--history", NULL, &history)) == 0)
+			r = opt_value(argv, argc, &i, "--reports", "-r", &reports);
 		if (r <= 0) {
+			if (!r)
+				fprintf(stderr, "bootproof: unknown argument '%s'\n", argv[i]);
 			fputs(runs_usage, stderr);
 			return EXIT_USAGE;
 		}
 	}
-	if (!db)
-		db = HISTORY_DEFAULT_DB;
+	db = history ? xstrdup(history) : xasprintf("%s/history.db", reports);
+	if (access(db, F_OK) < 0) {
+		printf("no runs recorded: there is no history '%s'\n", db);
+		free(db);
+		return 0;
+	}
 	n = history_runs(db, &runs, &err);
 	if (n < 0) {
 		fprintf(stderr, "bootproof: %s\n", err.msg);
+		free(db);
 		return EXIT_ERROR;
 	}
 	if (!n) {
 		printf("no runs recorded in '%s'\n", db);
+		free(db);
 		return 0;
 	}
-	printf("%-24s %-20s %5s %5s %5s %5s %4s  %-8s %s\n", "RUN", "STARTED", "SCEN", "PASS",
+	printf("%-24s %-20s %4s %4s %4s %5s %4s  %-8s %s\n", "RUN", "STARTED", "SCEN", "PASS",
 	       "FAIL", "INFRA", "SIGS", "COMPLETE", "SUITE");
 	for (int i = 0; i < n; i++) {
 		const struct history_run *r = &runs[i];
 
-		printf("%-24s %-20s %5ld %5ld %5ld %5ld %4ld  %-8s ", r->run_id, r->started,
-		       r->scenarios, r->pass, r->fail, r->infra, r->signatures,
-		       r->complete ? "yes" : "no");
+		print_column(r->run_id, 24);
+		print_column(r->started, 20);
+		printf("%4ld %4ld %4ld %5ld %4ld  %-8s ", r->scenarios, r->pass, r->fail, r->infra,
+		       r->signatures, r->complete ? "yes" : "no");
 		print_safe(r->suite);
-		if (!r->complete && r->incomplete_reason) {
+		if (!r->complete) {
 			printf(" (incomplete: ");
-			print_safe(r->incomplete_reason);
+			print_safe(r->incomplete_reason ? r->incomplete_reason
+							: "no reason recorded: still running, or killed");
 			printf(")");
 		}
 		putchar('\n');
 	}
 	history_runs_free(runs, (size_t)n);
+	free(db);
 	return 0;
 }

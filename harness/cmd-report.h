@@ -2,24 +2,34 @@
  * cmd-report - `bootproof report` and `bootproof runs`, and the step `run`
  * takes after its last results.json.
  *
- *   bootproof report RUN_DIR [--history DB] [--compare[=RUN_ID]] [--fail-on-new]
- *     Re-renders index.html and junit.xml (and results.tap if missing) from
- *     RUN_DIR/results.json. With --history or --compare the run is also
- *     recorded in the history (replacing an earlier record of the same run).
- *     --compare compares it with the previous complete run of the same suite
- *     (or RUN_ID; "RUN_DIR --compare RUN_ID" works too) and prints
- *       compared RUN with OTHER (suite SUITE)
- *       new signature: TITLE (where)           one line each, or "no new signatures"
- *       fixed signature: TITLE (where it was)
+ *   bootproof report [-r REPORTS] [--history DB] [--format LIST]
+ *                    [--compare [OTHER]] [--fail-on-new] RUN
+ *     Re-renders RUN's reports from its results.json: index.html, junit.xml
+ *     and results.tap, or those LIST names ("html,junit,tap"). RUN is a run
+ *     directory, or a run id (or "latest") under REPORTS (default reports),
+ *     or a run id the history recorded. Without --compare the history is
+ *     only read: if it holds RUN, the page keeps its comparison with the run
+ *     before it. --compare records RUN in the history (replacing an earlier
+ *     record of it), compares it with the latest complete run of the same
+ *     suite that started before it, or with OTHER (a run id in the history,
+ *     or a run directory, recorded first), and prints
+ *       compared RUN with OTHER (suite 'SUITE')
+ *       new signature: TITLE (SCENARIO boot N, ...)   one line each, or
+ *       no new signatures                             exactly this line
+ *       fixed signature: TITLE (was on SCENARIO boot N, ...)
  *       flaky scenario: NAME (VERDICT, was VERDICT)
- *     and the page shows the new signatures. --fail-on-new (implies
- *     --compare) exits 1 when there is a new signature.
- *   bootproof runs [--history DB]
- *     Lists recorded runs, newest first: id, started, suite, scenarios,
- *     pass/fail/infra, distinct signatures, complete or why not.
+ *     (with no earlier run: a line saying so, then "no new signatures"),
+ *     and the page marks the new signatures. --fail-on-new (implies
+ *     --compare) makes the exit status 1 when there is a new signature, so
+ *     a nightly job can gate on new crashes only.
+ *   bootproof runs [-r REPORTS] [--history DB]
+ *     Lists recorded runs, newest first: id, start (UTC), scenarios,
+ *     pass/fail/infra, distinct crash signatures, complete or why not,
+ *     suite.
  *
- * DB defaults to history.db beside RUN_DIR (reports/history.db for a run in
- * reports/), and to reports/history.db for `runs`.
+ * DB defaults to history.db beside the run directory (REPORTS/history.db,
+ * where `run` records every run), and to REPORTS/history.db for `runs`.
+ * Guest text printed on the terminal has its control characters replaced.
  * Exit status: 0 done, 1 new signatures with --fail-on-new, 2 usage, 3 a
  * file or the history could not be read or written.
  */
@@ -34,9 +44,10 @@ int cmd_runs(int argc, char **argv);
 /*
  * After a run (complete or not): record RUN_DIR in the history (db_path, or
  * NULL for history.db beside RUN_DIR), compare it with the previous run of
- * its suite and render its reports with the new signatures marked. Prints
- * nothing. Returns 0, or -1 with err (a failing history does not stop the
- * rendering; err then names the history's error).
+ * its suite and render index.html and junit.xml (and results.tap if the run
+ * left none) with the new signatures marked. Prints nothing. Returns 0, or
+ * -1 with err (a failing history does not stop the rendering; err then
+ * names the history's error).
  */
 int report_after_run(const char *run_dir, const char *db_path, struct bp_error *err);
 

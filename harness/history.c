@@ -562,6 +562,39 @@ void history_diff_release(struct history_diff *d)
 
 /* ---- listing ------------------------------------------------------------ */
 
+int history_run_dir(const char *db_path, const char *run_id, char **ret, struct bp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	int empty, rc, found = 0;
+
+	*ret = NULL;
+	if (db_open(db_path, 0, &db, &empty, err) < 0)
+		return -1;
+	if (empty) {
+		sqlite3_close(db);
+		return 0;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT dir FROM runs WHERE run_id = ?1", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		db_error(db, err, "read history", db_path);
+		sqlite3_close(db);
+		return -1;
+	}
+	bind_text(st, 1, run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		*ret = column_dup(st, 0);
+		found = 1;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_error(db, err, "read history", db_path);
+		found = -1;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return found;
+}
+
 int history_runs(const char *db_path, struct history_run **ret, struct bp_error *err)
 {
 	static const char sql[] =

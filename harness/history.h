@@ -90,6 +90,13 @@ struct history_run {
 	char *incomplete_reason;
 };
 
+/*
+ * The directory run_id was recorded from (absolute). Returns 1 and sets
+ * *ret (caller frees), 0 when the run or its directory is not recorded, or
+ * -1 with err when the history cannot be read.
+ */
+int history_run_dir(const char *db_path, const char *run_id, char **ret, struct bp_error *err);
+
 /* Every recorded run, newest first. Returns the count, or -1 with err. */
 int history_runs(const char *db_path, struct history_run **ret, struct bp_error *err);
 void history_runs_free(struct history_run *runs, size_t nr);

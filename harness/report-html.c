@@ -4,6 +4,7 @@
 #include "report-html.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -229,6 +230,78 @@ int report_path_ok(const char *path)
 	return 1;
 }
 
+/* Read up to len bytes at offset into sb; returns the count read, or -1. */
+static ssize_t read_at(int fd, off_t offset, size_t len, struct strbuf *sb)
+{
+	size_t got = 0;
+
+	strbuf_grow(sb, len);
+	while (got < len) {
+		ssize_t n = pread(fd, sb->buf + sb->len + got, len - got, offset + (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (!n)
+			break;
+		got += (size_t)n;
+	}
+	sb->len += got;
+	sb->buf[sb->len] = '\0';
+	return (ssize_t)got;
+}
+
+int report_log_read(const char *run_dir, const char *log, size_t head, size_t tail,
+		    struct strbuf *sb)
+{
+	struct strbuf h = STRBUF_INIT, t = STRBUF_INIT;
+	struct stat st;
+	char *path;
+	int fd, ret = -1;
+
+	if (!run_dir || !report_path_ok(log))
+		return -1;
+	path = xasprintf("%s/%s", run_dir, log);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	free(path);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto out;
+	if ((unsigned long long)st.st_size <= (unsigned long long)head + tail) {
+		if (read_at(fd, 0, (size_t)st.st_size, &h) < 0)
+			goto out;
+		strbuf_add(sb, h.buf, h.len);
+	} else {
+		size_t skip = 0;
+		char *nl;
+
+		if (read_at(fd, 0, head, &h) < 0 ||
+		    read_at(fd, st.st_size - (off_t)tail, tail, &t) < 0)
+			goto out;
+		/* Whole lines only: the head ends after a newline, the tail starts after one. */
+		for (size_t i = h.len; i > 0; i--)
+			if (h.buf[i - 1] == '\n') {
+				h.len = i;
+				break;
+			}
+		nl = memchr(t.buf, '\n', t.len);
+		if (nl && (size_t)(nl - t.buf) + 1 < t.len)
+			skip = (size_t)(nl - t.buf) + 1;
+		strbuf_add(sb, h.buf, h.len);
+		strbuf_addf(sb, "[... %lld bytes of the log left out ...]\n",
+			    (long long)st.st_size - (long long)h.len - (long long)(t.len - skip));
+		strbuf_add(sb, t.buf + skip, t.len - skip);
+	}
+	ret = 0;
+out:
+	strbuf_release(&h);
+	strbuf_release(&t);
+	close(fd);
+	return ret;
+}
+
 /* ---- the page ---------------------------------------------------------- */
 
 static const char *const outcomes[] = {"clean", "crash", "hang", "infra"};
@@ -441,6 +514,8 @@ static const char css[] =
 	".miss{color:#c62828;font-weight:700}"
 	".note{display:inline-block;font-size:11px;padding:0 6px;border-radius:8px;"
 	"background:#e3ecfa;color:#1a5fb4;margin-left:4px}"
+	".note.error{background:#fdecea;color:#b71c1c}"
+	"details.console{margin:8px 0}pre.console{max-height:560px}"
 	".recovery{border-left:4px solid #1a5fb4;background:#f3f7fd;border-radius:0 6px 6px 0;"
 	"padding:10px 12px;margin:12px 0}"
 	".recovery.manual{border-color:#ef6c00;background:#fff8f1}"
@@ -712,6 +787,13 @@ static void boot_table(struct page *pg, const json_t *sc, size_t si)
 			strbuf_adds(o, " <span class=\"note\">rollback installed</span>");
 		if (rj_true(b, "live_pushed"))
 			strbuf_adds(o, " <span class=\"note\">content pushed live</span>");
+		if (rj_true(b, "restored"))
+			strbuf_adds(o, " <span class=\"note\">restored from a snapshot</span>");
+		if (rj_str(b, "update_error")) {
+			strbuf_adds(o, " <span class=\"note error\">update channel: ");
+			markup_escapes(o, rj_str(b, "update_error"), 0);
+			strbuf_adds(o, "</span>");
+		}
 		strbuf_adds(o, "</td><td>");
 		file_link(o, rj_str(b, "log"), "serial log");
 		if (rj_str(b, "screenshot")) {
@@ -863,6 +945,45 @@ static void excerpt(struct strbuf *o, const char *text, const char *title, int h
 	strbuf_adds(o, "</pre>\n");
 }
 
+/*
+ * The boot's whole serial console (bounded, see report_log_read()), folded
+ * away: the kernel's command line and everything before the report, for
+ * whoever needs more than the excerpt. Crash lines are highlighted.
+ */
+static void console(struct page *pg, const json_t *b, const char *sig)
+{
+	struct strbuf log = STRBUF_INIT, *o = pg->out;
+	size_t func_len = 0;
+	const char *func = sig ? title_func(sig, &func_len) : NULL;
+	size_t lines = 0;
+
+	if (!pg->ctx || report_log_read(pg->ctx->run_dir, rj_str(b, "log"), REPORT_LOG_HEAD,
+					REPORT_LOG_TAIL, &log) < 0 || !log.len) {
+		strbuf_release(&log);
+		return;
+	}
+	for (size_t i = 0; i < log.len; i++)
+		lines += log.buf[i] == '\n';
+	strbuf_addf(o, "<details class=\"console\"><summary>serial console of boot %lld "
+		       "(%zu lines)</summary>\n<pre class=\"excerpt console\">",
+		    rj_int(b, "n"), lines + (log.buf[log.len - 1] != '\n'));
+	for (const char *p = log.buf, *end = log.buf + log.len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		int hl = sig && is_crash_line(p, n, func, func_len);
+
+		if (hl)
+			strbuf_adds(o, "<mark class=\"crash-line\">");
+		markup_escape(o, p, n, 0);
+		if (hl)
+			strbuf_adds(o, "</mark>");
+		strbuf_addch(o, '\n');
+		p += n + (nl ? 1 : 0);
+	}
+	strbuf_adds(o, "</pre></details>\n");
+	strbuf_release(&log);
+}
+
 static int file_exists(const char *dir, const char *rel)
 {
 	char *path;
@@ -942,6 +1063,7 @@ static void problems(struct page *pg, const json_t *sc, size_t si)
 		strbuf_adds(o, "</p>\n");
 		excerpt(o, rj_str(b, "excerpt"), sigs[j], 1);
 		screenshot(pg, b);
+		console(pg, b, sigs[j]);
 		for (k = j + 1; k < nb; k++) {
 			if (!sigs[k] || strcmp(sigs[k], sigs[j]))
 				continue;
@@ -974,6 +1096,7 @@ static void problems(struct page *pg, const json_t *sc, size_t si)
 			strbuf_adds(o, "<p class=\"sub\">the console's last lines:</p>\n");
 		excerpt(o, rj_str(b, "excerpt"), NULL, 0);
 		screenshot(pg, b);
+		console(pg, b, NULL);
 		strbuf_adds(o, "</div>\n");
 	}
 	for (j = 0; j < nb; j++)
@@ -1000,9 +1123,14 @@ static void scenario(struct page *pg, const json_t *sc, size_t si)
 	markup_escapes(o, rj_str(sc, "sensor"), 0);
 	strbuf_adds(o, "</code> · content <code>");
 	markup_escapes(o, rj_str(sc, "content") ? rj_str(sc, "content") : "(none)", 0);
-	strbuf_adds(o, "</code> · expected <b>");
-	markup_escapes(o, rj_str(sc, "expect"), 0);
-	strbuf_addf(o, "</b> · %zu boot%s", nb, nb == 1 ? "" : "s");
+	if (rj_str(sc, "expect")) {
+		strbuf_adds(o, "</code> · expected <b>");
+		markup_escapes(o, rj_str(sc, "expect"), 0);
+		strbuf_adds(o, "</b>");
+	} else {
+		strbuf_adds(o, "</code> · expectations per step");
+	}
+	strbuf_addf(o, " · %zu boot%s", nb, nb == 1 ? "" : "s");
 	if ((long long)nb < planned && (!strcmp(vc, "unfinished") || !strcmp(vc, "infra")))
 		strbuf_addf(o, " of %lld planned", planned);
 	strbuf_adds(o, " · ");
@@ -1088,35 +1216,41 @@ static int write_out(const char *run_dir, const char *name, const struct strbuf 
 	return ret;
 }
 
-int report_render_ctx(const char *run_dir, const struct report_context *ctx,
+int report_render_ctx(const char *run_dir, const struct report_context *ctx, unsigned formats,
 		      struct bp_error *err)
 {
 	struct report_context c = ctx ? *ctx : (struct report_context){0};
 	struct strbuf sb = STRBUF_INIT;
 	json_t *root;
-	char *tap;
 	int ret = -1;
 
 	if (report_load(run_dir, &root, err) < 0)
 		return -1;
 	c.run_dir = run_dir;
-	report_junit(root, run_dir, &sb);
-	if (write_out(run_dir, "junit.xml", &sb, err) < 0)
-		goto out;
-	strbuf_reset(&sb);
-	report_html(root, &c, &sb);
-	if (write_out(run_dir, "index.html", &sb, err) < 0)
-		goto out;
-	tap = xasprintf("%s/results.tap", run_dir);
-	if (access(tap, F_OK) < 0 && errno == ENOENT) {
+	if (formats & REPORT_JUNIT) {
+		report_junit(root, run_dir, &sb);
+		if (write_out(run_dir, "junit.xml", &sb, err) < 0)
+			goto out;
+	}
+	if (formats & REPORT_HTML) {
+		strbuf_reset(&sb);
+		report_html(root, &c, &sb);
+		if (write_out(run_dir, "index.html", &sb, err) < 0)
+			goto out;
+	}
+	if (formats & REPORT_TAP_IF_MISSING) {
+		char *tap = xasprintf("%s/results.tap", run_dir);
+
+		if (access(tap, F_OK) < 0 && errno == ENOENT)
+			formats |= REPORT_TAP;
+		free(tap);
+	}
+	if (formats & REPORT_TAP) {
 		strbuf_reset(&sb);
 		report_tap_json(root, &sb);
-		if (write_out(run_dir, "results.tap", &sb, err) < 0) {
-			free(tap);
+		if (write_out(run_dir, "results.tap", &sb, err) < 0)
 			goto out;
-		}
 	}
-	free(tap);
 	ret = 0;
 out:
 	strbuf_release(&sb);
@@ -1126,5 +1260,6 @@ out:
 
 int report_render(const char *run_dir, struct bp_error *err)
 {
-	return report_render_ctx(run_dir, NULL, err);
+	return report_render_ctx(run_dir, NULL, REPORT_HTML | REPORT_JUNIT | REPORT_TAP_IF_MISSING,
+				 err);
 }

@@ -1,9 +1,10 @@
 /*
- * report-html - index.html, the page a person reads, and report_render(),
- * which renders every derived format of a run directory from its
- * results.json (docs/results-schema.json): index.html and junit.xml always,
- * results.tap only when the run's own TAP stream is missing. All three are
- * written with write_file_atomic(), so a reader never sees a torn file.
+ * report-html - index.html, the page a person reads, and
+ * report_render_ctx(), which renders the derived formats of a run directory
+ * from its results.json (docs/results-schema.json): index.html, junit.xml
+ * and results.tap. Each is written with write_file_atomic(), so a reader
+ * never sees a torn file, and a run cut off midway still renders: its
+ * results.json says "complete": false and the page says so.
  *
  * The page is static and self-contained: inline CSS, inline SVG, no script,
  * no network access (a Content-Security-Policy forbids anything but the
@@ -16,7 +17,9 @@
  * proportional to the boot's duration, at least BOOT_MIN_PX), the boots,
  * the checks, and per crash signature (class="crash") its title, the boots
  * it happened on, the excerpt with the crash lines in <mark
- * class="crash-line">, and the screenshot (img class="screenshot").
+ * class="crash-line">, the screenshot (img class="screenshot") and, folded
+ * (details class="console"), the boot's serial console as report_log_read()
+ * bounds it; hang and infra boots get their console tail and console too.
  *
  * Everything in results.json that came from the guest (titles, excerpts,
  * shutdown reasons) and every path is escaped with markup_escape(): guest
@@ -83,16 +86,38 @@ int report_boot_ok(const json_t *scenario, const json_t *boot);
 /* A path inside the run directory: relative, with no ".." component. */
 int report_path_ok(const char *path);
 
+/*
+ * A boot's serial log, RUN_DIR/LOG, bounded for a report: the whole file
+ * when it has at most head + tail bytes; else its first lines within head
+ * bytes (the kernel's version and command line), a line "[... N bytes of
+ * the log left out ...]" and its last lines within tail bytes (the crash).
+ * LOG must pass report_path_ok() and is opened without following a symlink.
+ * The text is the guest's raw bytes: escape it before use. Appends to sb and
+ * returns 0, or returns -1 (sb unchanged) when there is no such log.
+ */
+#define REPORT_LOG_HEAD (8 * 1024)
+#define REPORT_LOG_TAIL (56 * 1024)
+int report_log_read(const char *run_dir, const char *log, size_t head, size_t tail,
+		    struct strbuf *sb);
+
 /* Render the page for a loaded results.json into out. */
 void report_html(const json_t *results, const struct report_context *ctx, struct strbuf *out);
 
+/* What report_render_ctx() writes. */
+#define REPORT_HTML 0x1           /* index.html */
+#define REPORT_JUNIT 0x2          /* junit.xml */
+#define REPORT_TAP 0x4            /* results.tap, replacing the run's own stream */
+#define REPORT_TAP_IF_MISSING 0x8 /* results.tap only if the run left none */
+#define REPORT_ALL (REPORT_HTML | REPORT_JUNIT | REPORT_TAP)
+
 /*
- * Re-render RUN_DIR's index.html and junit.xml from its results.json, and
- * results.tap if it does not exist. ctx may be NULL (no history comparison);
- * its run_dir is ignored. Returns 0, or -1 with err (files already written
- * stay written).
+ * Render the formats asked for into RUN_DIR from its results.json, each
+ * file written with write_file_atomic(). ctx may be NULL (no history
+ * comparison); its run_dir is ignored. Returns 0, or -1 with err (files
+ * already written stay written). report_render() is what a run does at its
+ * end: index.html, junit.xml, and results.tap only if it is missing.
  */
-int report_render_ctx(const char *run_dir, const struct report_context *ctx,
+int report_render_ctx(const char *run_dir, const struct report_context *ctx, unsigned formats,
 		      struct bp_error *err);
 int report_render(const char *run_dir, struct bp_error *err);
 

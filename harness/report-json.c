@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "report-digest.h"
+
 static json_t *jstr(const char *s)
 {
 	/* Guest text is sanitized to UTF-8 upstream; never let a bad byte drop a field. */
@@ -63,6 +65,19 @@ static json_t *recovery_json(const struct recovery *r)
 	return o;
 }
 
+/* What the trial ran, byte for byte: --compare's test of "unchanged" (report-digest.h). */
+static void add_digests(json_t *o, const struct scenario *sc)
+{
+	char hex[SHA256_HEX_LEN + 1];
+
+	if (report_digest_image(sc, hex) == 0)
+		json_object_set_new(o, "image_sha256", json_string(hex));
+	if (report_digest_sensor(sc->sensor, hex) == 0)
+		json_object_set_new(o, "sensor_sha256", json_string(hex));
+	if (sc->content && report_digest_content(sc->content, hex) == 0)
+		json_object_set_new(o, "content_sha256", json_string(hex));
+}
+
 static json_t *trial_json(const struct trial_result *t, const char *accel)
 {
 	const struct scenario *sc = t->scenario;
@@ -78,6 +93,7 @@ static json_t *trial_json(const struct trial_result *t, const char *accel)
 	json_object_set_new(o, "accelerator", jstr(accel));
 	json_object_set_new(o, "duration_s", json_real(t->duration_s));
 	json_object_set_new(o, "dir", jstr(t->dir));
+	add_digests(o, sc);
 	for (size_t i = 0; i < t->nr_boots; i++)
 		json_array_append_new(boots, boot_json(&t->boots[i]));
 	for (size_t i = 0; i < t->nr_checks; i++) {

@@ -5,12 +5,8 @@
 #define _GNU_SOURCE
 #include "report-junit.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "report-html.h"
 
@@ -23,57 +19,17 @@ static void attr(struct strbuf *o, const char *name, const char *value)
 	strbuf_addch(o, '"');
 }
 
-/*
- * The last JUNIT_LOG_TAIL bytes of RUN_DIR/LOG from a line start, escaped,
- * as <system-out>; nothing if the log cannot be read.
- */
+/* The boot's serial log, bounded by report_log_read(), escaped, as <system-out>. */
 static void system_out(struct strbuf *o, const char *run_dir, const char *log)
 {
 	struct strbuf buf = STRBUF_INIT;
-	char *path;
-	struct stat st;
-	off_t start = 0;
-	size_t skip = 0;
-	int fd;
 
-	if (!run_dir || !report_path_ok(log))
+	if (report_log_read(run_dir, log, JUNIT_LOG_HEAD, JUNIT_LOG_TAIL, &buf) < 0)
 		return;
-	path = xasprintf("%s/%s", run_dir, log);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	free(path);
-	if (fd < 0)
-		return;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		goto out;
-	if (st.st_size > JUNIT_LOG_TAIL)
-		start = st.st_size - JUNIT_LOG_TAIL;
-	if (lseek(fd, start, SEEK_SET) < 0)
-		goto out;
-	strbuf_grow(&buf, JUNIT_LOG_TAIL);
-	while (buf.len < JUNIT_LOG_TAIL) {
-		ssize_t n = read(fd, buf.buf + buf.len, JUNIT_LOG_TAIL - buf.len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		buf.len += (size_t)n;
-	}
-	buf.buf[buf.len] = '\0';
-	if (start > 0) {
-		char *nl = memchr(buf.buf, '\n', buf.len);
-
-		skip = nl ? (size_t)(nl - buf.buf) + 1 : 0;
-	}
 	strbuf_adds(o, "<system-out>");
-	if (start > 0)
-		strbuf_addf(o, "[... the first %lld bytes of the log are left out ...]\n",
-			    (long long)start + (long long)skip);
-	markup_escape(o, buf.buf + skip, buf.len - skip, 0);
+	markup_escape(o, buf.buf, buf.len, 0);
 	strbuf_adds(o, "</system-out>\n");
-out:
 	strbuf_release(&buf);
-	close(fd);
 }
 
 static void time_attr(struct strbuf *o, double s)
@@ -183,11 +139,13 @@ static void testsuite(struct strbuf *o, struct counts *total, const json_t *root
 		n.tests++;
 		n.skipped++;
 		testcase_open(&cases, name, case_name, 0);
+		/* An unfinished trial (no verdict) was cut off with its run. */
 		strbuf_addf(&cases, "<skipped message=\"not run: %s\"/>\n</testcase>\n",
-			    last && !strcmp(last, "infra") ? "the trial stopped at an infrastructure "
-							     "failure"
-			    : !rj_true(root, "complete")   ? "the run was interrupted"
-							   : "the trial ended early");
+			    !verdict ? "the run was interrupted"
+			    : last && !strcmp(last, "infra")
+				    ? "the trial stopped at an infrastructure failure"
+			    : !rj_true(root, "complete") ? "the run was interrupted"
+							 : "the trial ended early");
 		free(case_name);
 	}
 	json_array_foreach(checks, j, c) {

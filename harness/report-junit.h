@@ -9,8 +9,9 @@
  * a <failure type="OUTCOME" message="TITLE"> holding the crash excerpt (or
  * the console tail of a hang); an infrastructure failure is an <error
  * type="infra">; a planned boot that never ran is <skipped>. Every boot's
- * testcase carries the last JUNIT_LOG_TAIL bytes of its serial log (read from
- * RUN_DIR/<log>, starting at a line boundary) in <system-out>. Everything is
+ * testcase carries its serial log (RUN_DIR/<log>; of a longer log the first
+ * JUNIT_LOG_HEAD and the last JUNIT_LOG_TAIL bytes, whole lines, with the
+ * number of bytes left out between them) in <system-out>. Everything is
  * escaped with markup_escape(), so XML 1.0's forbidden characters never
  * reach the file, and "]]>" in guest text is harmless (no CDATA is used).
  *
@@ -23,9 +24,11 @@
 
 #include <jansson.h>
 
+#include "report-html.h"
 #include "util.h"
 
-#define JUNIT_LOG_TAIL (64 * 1024)
+#define JUNIT_LOG_HEAD REPORT_LOG_HEAD
+#define JUNIT_LOG_TAIL REPORT_LOG_TAIL
 
 /* Render junit.xml for a loaded results.json; logs are read from run_dir. */
 void report_junit(const json_t *results, const char *run_dir, struct strbuf *out);

@@ -16,7 +16,8 @@ e2fsprogs
 perl
 libvirt-daemon-system libvirt-clients libvirt-dev
 sqlite3 libsqlite3-dev
-jq"
+jq
+chromium libxml2-utils python3-jsonschema"
 
 missing=""
 for p in $PKGS; do

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "history.h"
+#include "report-digest.h"
 #include "report-html.h"
 #include "report-junit.h"
 #include "tap.h"
@@ -261,6 +262,16 @@ static void test_render_run1(void)
 	like(html, "<img class=\"screenshot\" src=\"bad-291-v1/boot-1.png\"",
 		 "screenshot img, relative");
 	tap_is_int(count(html, "<img "), 1, "one img (the only screenshot)");
+	tap_is_int(count(html, "<details class=\"console\">"), 5,
+		   "the console folded: per crash signature and scenario (4), hang (1); not the empty infra log");
+	like(html, "<summary>serial console of boot 1 (",
+	     "... the fold names the boot and its lines");
+	like(html, "<pre class=\"excerpt console\">[    0.000000] Linux version",
+	     "... and starts at the log's first line");
+	like(html, "[    0.000000] Command line: console=ttyS0 oops=panic panic=1\n",
+	     "... with the kernel's command line, CR dropped");
+	like(html, "&lt;script&gt;alert(&#39;log&#39;)&lt;/script&gt;",
+	     "... the hostile console escaped");
 
 	/* hostile guest text renders inert */
 	tap_ok(!strcasestr(html, "<script"), "no <script in index.html");
@@ -326,7 +337,11 @@ static void test_render_run1(void)
 	tap_is_int((long long)strcmp(html, html2), 0, "rendering again gives the same page");
 	free(tap);
 	tap = slurp(dir, "results.tap");
-	tap_is_str(tap, "sentinel\n", "an existing results.tap is left alone");
+	tap_is_str(tap, "sentinel\n", "an existing results.tap is left alone after a run");
+	free(tap);
+	tap_ok(report_render_ctx(dir, NULL, REPORT_TAP, &err) == 0, "render results.tap alone");
+	tap = slurp(dir, "results.tap");
+	like(tap, "TAP version 13\n", "... asked for, it replaces the run's own stream");
 	free(html2);
 	free(html);
 	free(xml);
@@ -334,27 +349,64 @@ static void test_render_run1(void)
 	free(dir);
 }
 
-static void test_log_tail(void)
+static void test_log_read(void)
 {
-	char *dir = fixture("run-1"), *xml, *log = NULL;
-	struct strbuf big = STRBUF_INIT;
+	char *dir = fixture("run-1"), *xml, *log = NULL, *link;
+	struct strbuf big = STRBUF_INIT, sb = STRBUF_INIT;
 	struct bp_error err;
-	const char *start, *end;
+	const char *start, *end, *cut;
 
 	for (int i = 0; i < 4000; i++)
 		strbuf_addf(&big, "[ %8d.000000] filler line %d of a long boot\n", i, i);
 	strbuf_adds(&big, "LAST LINE\n");
 	log = xasprintf("%s/good-291-v1/boot-1.log", dir);
 	write_file_atomic(log, big.buf, big.len, NULL);
+
+	tap_ok(report_log_read(dir, "good-291-v1/boot-1.log", 100, 200, &sb) == 0,
+	       "report_log_read of a long log");
+	like(sb.buf, "[        0.000000] filler line 0 of a long boot\n[        1.000000] filler line 1",
+	     "... keeps its first whole lines");
+	like(sb.buf, "line 1 of a long boot\n[... ", "... the head ends at a line boundary");
+	cut = strstr(sb.buf, "[... ");
+	tap_ok(cut && !strncmp(strchr(cut, '\n') + 1, "[  ", 3),
+	       "... the tail starts at a line boundary");
+	{
+		char want[64];
+		size_t kept = sb.len - (size_t)(strchr(cut, '\n') + 1 - cut);
+
+		snprintf(want, sizeof(want), "[... %zu bytes of the log left out ...]\n",
+			 big.len - kept);
+		like(sb.buf, want, "... says how many bytes it left out");
+	}
+	tap_ok(sb.len >= 10 && !memcmp(sb.buf + sb.len - 10, "LAST LINE\n", 10),
+	       "... keeps the log's end");
+	strbuf_reset(&sb);
+	tap_ok(report_log_read(dir, "bad-291-v1/boot-1.log", REPORT_LOG_HEAD, REPORT_LOG_TAIL,
+			       &sb) == 0 && sb.len == 28291 && !strstr(sb.buf, "left out"),
+	       "a log within the bounds is read whole");
+	strbuf_reset(&sb);
+	tap_ok(report_log_read(dir, "../run-1/bad-291-v1/boot-1.log", 100, 100, &sb) < 0 &&
+		       report_log_read(dir, "/etc/passwd", 100, 100, &sb) < 0 && !sb.len,
+	       "paths outside the run directory are refused");
+	link = xasprintf("%s/good-291-v1/link.log", dir);
+	tap_ok(symlink("/etc/passwd", link) == 0 &&
+		       report_log_read(dir, "good-291-v1/link.log", 100, 100, &sb) < 0 && !sb.len,
+	       "a symlinked log is not followed");
+	tap_ok(report_log_read(dir, "good-291-v1/none.log", 100, 100, &sb) < 0,
+	       "a missing log: -1");
+
 	report_render(dir, &err);
 	xml = slurp(dir, "junit.xml");
-	start = strstr(xml, "<system-out>[... the first ");
+	start = strstr(xml, "<system-out>[        0.000000] filler line 0");
 	end = start ? strstr(start, "</system-out>") : NULL;
-	tap_ok(start && end, "a long log is cut, and says so");
-	tap_ok(start && end && end - start <= JUNIT_LOG_TAIL + 100, "system-out bounded by 64 KiB");
-	tap_ok(start && end && !memcmp(end - 10, "LAST LINE\n", 10), "system-out keeps the log's end");
-	like(start, "left out ...]\n[ ", "the tail starts at a line boundary");
+	tap_ok(start && end, "junit: a long log's system-out starts with its first line");
+	like(start, "bytes of the log left out ...]\n[ ", "... is cut in the middle, and says so");
+	tap_ok(start && end && end - start <= JUNIT_LOG_HEAD + JUNIT_LOG_TAIL + 100,
+	       "... bounded by 64 KiB");
+	tap_ok(start && end && !memcmp(end - 10, "LAST LINE\n", 10), "... keeps the log's end");
 	strbuf_release(&big);
+	strbuf_release(&sb);
+	free(link);
 	free(log);
 	free(xml);
 	free(dir);
@@ -438,6 +490,130 @@ static void test_load_errors(void)
 	free(dir);
 }
 
+/* ---- digests ----------------------------------------------------------- */
+
+static char *sha_of(const void *data, size_t len, size_t chunk)
+{
+	struct sha256 c;
+	unsigned char d[32];
+	char hex[SHA256_HEX_LEN + 1];
+
+	sha256_init(&c);
+	for (size_t off = 0; off < len; off += chunk)
+		sha256_update(&c, (const char *)data + off, len - off < chunk ? len - off : chunk);
+	sha256_final(&c, d);
+	sha256_hex(d, hex);
+	return xstrdup(hex);
+}
+
+static void put(const char *path, const char *text)
+{
+	write_file_atomic(path, text, strlen(text), NULL);
+}
+
+static void test_digest(void)
+{
+	static const char abc56[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	char *million = xmalloc(1000000), *s;
+	char *dir = xasprintf("%s/digest", scratch);
+	char *f[6];
+	char h1[SHA256_HEX_LEN + 1], h2[SHA256_HEX_LEN + 1], h3[SHA256_HEX_LEN + 1];
+	struct image im = {0};
+	struct sensor sn = {0};
+	struct content_file cf[2];
+	struct content_set cs = {0};
+	struct scenario sc = {0};
+
+	s = sha_of("", 0, 1);
+	tap_is_str(s, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		   "sha256 of nothing");
+	free(s);
+	s = sha_of("abc", 3, 3);
+	tap_is_str(s, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		   "sha256 of 'abc'");
+	free(s);
+	s = sha_of(abc56, 56, 7);
+	tap_is_str(s, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+		   "sha256 of 56 bytes (padding spills into a second block)");
+	free(s);
+	memset(million, 'a', 1000000);
+	s = sha_of(million, 1000000, 4093);
+	tap_is_str(s, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+		   "sha256 of a million 'a', in odd chunks");
+	free(s);
+	free(million);
+
+	mkdir_p(dir, NULL);
+	for (int i = 0; i < 6; i++) {
+		f[i] = xasprintf("%s/f%d", dir, i);
+		put(f[i], "data");
+	}
+	im = (struct image){.kernel = f[0], .initrd = f[1], .disk = f[2], .append = "console=ttyS0",
+			    .marker = "up", .memory_mib = 256};
+	sn = (struct sensor){.module = f[3]};
+	cf[0] = (struct content_file){f[4], "C-1.sys"};
+	cf[1] = (struct content_file){f[5], "C-2.sys"};
+	cs = (struct content_set){.files = cf, .nr_files = 2};
+	sc = (struct scenario){.image = &im, .sensor = &sn, .content = &cs};
+
+	tap_ok(report_digest_image(&sc, h1) == 0 && strlen(h1) == 64, "image digest");
+	report_digest_image(&sc, h2);
+	tap_is_str(h2, h1, "... the same again (cached)");
+	sc.append = "quiet";
+	report_digest_image(&sc, h2);
+	tap_ok(strcmp(h1, h2) != 0, "... changes with the scenario's command line");
+	sc.append = NULL;
+	put(f[2], "other disk");
+	report_digest_image(&sc, h2);
+	tap_ok(strcmp(h1, h2) != 0, "... changes with a file's bytes");
+
+	tap_ok(report_digest_sensor(&sn, h1) == 0, "sensor digest");
+	sn.agent = f[5];
+	report_digest_sensor(&sn, h2);
+	tap_ok(strcmp(h1, h2) != 0, "... changes with an agent");
+	sn.agent = NULL;
+	put(f[3], "rebuilt module");
+	report_digest_sensor(&sn, h2);
+	tap_ok(strcmp(h1, h2) != 0, "... changes when the module is rebuilt under the same name");
+
+	tap_ok(report_digest_content(&cs, h1) == 0, "content digest");
+	cf[0].as = "C-2.sys";
+	cf[1].as = "C-1.sys";
+	report_digest_content(&cs, h2);
+	tap_ok(strcmp(h1, h2) != 0, "... changes with the guest file names");
+	cf[0].as = "C-1.sys";
+	cf[1].as = "C-2.sys";
+	report_digest_content(&cs, h3);
+	tap_is_str(h3, h1, "... and is stable");
+	{
+		char *missing = xasprintf("%s/none", dir);
+
+		sn.module = missing;
+		tap_ok(report_digest_sensor(&sn, h1) < 0 && !h1[0], "a missing file: no digest");
+		free(missing);
+	}
+	for (int i = 0; i < 6; i++)
+		free(f[i]);
+	free(dir);
+}
+
+/* Set scenario NAME's KEY to VALUE in RUN_DIR/results.json. */
+static void set_field(const char *run_dir, const char *name, const char *key, const char *value)
+{
+	char *path = xasprintf("%s/results.json", run_dir), *text;
+	json_t *root = json_load_file(path, 0, NULL), *sc;
+	size_t i;
+
+	json_array_foreach(json_object_get(root, "scenarios"), i, sc)
+		if (!strcmp(rj_str(sc, "name"), name))
+			json_object_set_new(sc, key, json_string(value));
+	text = json_dumps(root, JSON_INDENT(2));
+	write_file_atomic(path, text, strlen(text), NULL);
+	free(text);
+	json_decref(root);
+	free(path);
+}
+
 /* ---- history ------------------------------------------------------------ */
 
 static long long db_int(const char *db_path, const char *sql)
@@ -493,7 +669,7 @@ static void test_history(void)
 					     .nr_new_sigs = d.nr_new};
 		char *html;
 
-		report_render_ctx(run2, &ctx, &err);
+		report_render_ctx(run2, &ctx, REPORT_HTML, &err);
 		html = slurp(run2, "index.html");
 		like(html, "id=\"sum-new\">1<", "page: 1 new signature in the summary");
 		tap_is_int(count(html, "<tr class=\"signature new\">"), 1,
@@ -557,6 +733,16 @@ static void test_history(void)
 		       !d.nr_new,
 	       "the first run of a suite has nothing to compare with");
 	history_diff_release(&d);
+	{
+		char *dir = NULL, *real = realpath(run2, NULL);
+
+		tap_is_int(history_run_dir(db, "20260111-020000-5151", &dir, &err), 1,
+			   "history_run_dir finds a recorded run");
+		tap_is_str(dir, real, "... its absolute directory");
+		free(dir);
+		free(real);
+		tap_is_int(history_run_dir(db, "nope", &dir, &err), 0, "... not an unknown one");
+	}
 	tap_ok(history_compare(db, "nope", NULL, &d, &err) < 0, "an unknown run is an error");
 	like(err.msg, "run 'nope' is not in the history", "... saying so");
 	{
@@ -565,6 +751,28 @@ static void test_history(void)
 		tap_ok(history_runs(missing, &runs, &err) < 0, "listing a missing history fails");
 		tap_ok(access(missing, F_OK) < 0, "... without creating it");
 		free(missing);
+	}
+	/* A verdict that changed with the sensor's bytes is no flake. */
+	{
+		char *db2 = xasprintf("%s/flaky.db", scratch);
+		static const char a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+		static const char b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+		set_field(run1, "silent-marker", "sensor_sha256", a);
+		set_field(run2, "silent-marker", "sensor_sha256", b);
+		history_record(db2, run1, &err);
+		history_record(db2, run2, &err);
+		tap_ok(history_compare(db2, "20260111-020000-5151", NULL, &d, &err) == 0 &&
+			       d.nr_flaky == 0,
+		       "a verdict change with a rebuilt sensor (same name) is not flaky");
+		history_diff_release(&d);
+		set_field(run2, "silent-marker", "sensor_sha256", a);
+		history_record(db2, run2, &err);
+		tap_ok(history_compare(db2, "20260111-020000-5151", NULL, &d, &err) == 0 &&
+			       d.nr_flaky == 1,
+		       "... with the same bytes it is");
+		history_diff_release(&d);
+		free(db2);
 	}
 	free(run1);
 	free(run2);
@@ -588,10 +796,11 @@ int main(int argc, char **argv)
 	test_escape();
 	test_signature();
 	test_render_run1();
-	test_log_tail();
+	test_log_read();
 	test_incomplete_render();
 	test_hostile_paths();
 	test_load_errors();
+	test_digest();
 	test_history();
 	remove_tree(scratch);
 	return tap_done();
