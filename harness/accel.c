@@ -14,25 +14,17 @@
 #include "util.h"
 #include "vm.h"
 
-/* Real mode: mov al,1; out 0xf4,al; hlt; jmp $ — QEMU then exits with (1 << 1) | 1. */
-static const unsigned char probe_code[] = {0xb0, 0x01, 0xe6, 0xf4, 0xf4, 0xeb, 0xfe};
-#define PROBE_EXIT_STATUS 3
+/* The guest kernel, with no root file system, ends in this line when it ran through. */
+#define PROBE_DONE "Kernel panic - not syncing"
 
-static int write_boot_sector(const char *path, struct bp_error *err)
-{
-	unsigned char sector[512] = {0};
-
-	memcpy(sector, probe_code, sizeof(probe_code));
-	sector[510] = 0x55;
-	sector[511] = 0xaa;
-	return write_file_atomic(path, sector, sizeof(sector), err);
-}
-
-const char *accel_probe(const char *work_dir, int timeout_ms, char *reason, size_t reason_len)
+const char *accel_probe(const char *work_dir, const char *kernel, int timeout_ms, char *reason,
+			size_t reason_len)
 {
 	const char *forced = getenv("BOOTPROOF_ACCEL");
-	char *img = xasprintf("%s/kvm-probe.img", work_dir);
 	char *log = xasprintf("%s/kvm-probe.log", work_dir);
+	char *serial = xasprintf("%s/kvm-probe.serial", work_dir);
+	struct strbuf out = STRBUF_INIT;
+	int64_t t0 = now_ns();
 	struct argv_builder b = {0};
 	struct bp_error err;
 	struct proc p;
@@ -48,8 +40,8 @@ const char *accel_probe(const char *work_dir, int timeout_ms, char *reason, size
 		snprintf(reason, reason_len, "/dev/kvm not usable: %s", strerror(errno));
 		goto out;
 	}
-	if (write_boot_sector(img, &err) < 0) {
-		snprintf(reason, reason_len, "kvm probe: %s", err.msg);
+	if (!kernel) {
+		snprintf(reason, reason_len, "no guest kernel to probe kvm with");
 		goto out;
 	}
 	argv_push(&b, vm_qemu_binary());
@@ -61,10 +53,15 @@ const char *accel_probe(const char *work_dir, int timeout_ms, char *reason, size
 	argv_push(&b, "-no-user-config");
 	argv_push(&b, "-display");
 	argv_push(&b, "none");
-	argv_push(&b, "-device");
-	argv_push(&b, "isa-debug-exit,iobase=0xf4,iosize=0x04");
-	argv_push(&b, "-drive");
-	argv_pushf(&b, "file=%s,format=raw,if=ide", img);
+	argv_push(&b, "-m");
+	argv_push(&b, "256");
+	argv_push(&b, "-no-reboot");
+	argv_push(&b, "-serial");
+	argv_pushf(&b, "file:%s", serial);
+	argv_push(&b, "-kernel");
+	argv_push(&b, kernel);
+	argv_push(&b, "-append");
+	argv_push(&b, "console=ttyS0 panic=-1");
 	if (proc_spawn(&p, b.v, log, &err) < 0) {
 		snprintf(reason, reason_len, "kvm probe: %s", err.msg);
 		goto out;
@@ -72,18 +69,21 @@ const char *accel_probe(const char *work_dir, int timeout_ms, char *reason, size
 	if (proc_wait(&p, timeout_ms) < 0) {
 		proc_kill(&p);
 		snprintf(reason, reason_len, "kvm probe guest did not finish within %d ms", timeout_ms);
-	} else if (p.exit == PROC_EXITED && p.code == PROBE_EXIT_STATUS) {
+	} else if (p.exit == PROC_EXITED && p.code == 0 &&
+		   read_file(serial, &out, NULL) == 0 && strstr(out.buf, PROBE_DONE)) {
 		accel = "kvm";
-		snprintf(reason, reason_len, "kvm probe guest ran");
+		snprintf(reason, reason_len, "kvm probe: the guest kernel booted to its end in %d ms",
+			 (int)((now_ns() - t0) / 1000000));
 	} else {
 		snprintf(reason, reason_len, "kvm probe qemu %s", proc_describe(&p, how, sizeof(how)));
 	}
 	proc_release(&p);
 out:
 	argv_free(b.v);
-	unlink(img);
+	unlink(serial);
 	unlink(log);
-	free(img);
+	free(serial);
 	free(log);
+	strbuf_release(&out);
 	return accel;
 }

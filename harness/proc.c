@@ -14,15 +14,19 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_LIVE 256
+#define GROUP_GONE_MS 1000
 static volatile pid_t live_pids[MAX_LIVE];
+static volatile sig_atomic_t live_gentle[MAX_LIVE];
 
-static void live_add(pid_t pid)
+static void live_add(pid_t pid, int gentle)
 {
 	for (size_t i = 0; i < MAX_LIVE; i++)
 		if (!live_pids[i]) {
+			live_gentle[i] = gentle;
 			live_pids[i] = pid;
 			return;
 		}
@@ -37,21 +41,82 @@ static void live_del(pid_t pid)
 
 void proc_kill_all(void)
 {
-	for (size_t i = 0; i < MAX_LIVE; i++)
-		if (live_pids[i] > 0)
-			kill(live_pids[i], SIGKILL);
+	int saved = errno;
+
+	for (size_t i = 0; i < MAX_LIVE; i++) {
+		pid_t pid = live_pids[i];
+
+		if (pid <= 0)
+			continue;
+		if (live_gentle[i]) {
+			kill(-pid, SIGTERM);
+		} else {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+		}
+	}
+	errno = saved;
 }
 
-int proc_fork(struct proc *p, struct bp_error *err)
+/*
+ * A worker's SIGTERM: once, pass it on to the worker's process group (its
+ * appliance and helpers end, so its library calls fail and it cleans up and
+ * exits) and arm an alarm (SIGALRM's default action ends it) in case that
+ * takes too long. Forked children of the worker inherit this; exec'd ones don't.
+ */
+static void worker_on_term(int sig)
+{
+	static volatile sig_atomic_t stopping;
+	int saved = errno;
+
+	(void)sig;
+	if (!stopping) {
+		stopping = 1;
+		alarm(PROC_GRACE_MS / 1000 > 1 ? PROC_GRACE_MS / 1000 - 1 : 1);
+		kill(0, SIGTERM);
+	}
+	errno = saved;
+}
+
+static void child_signals(int gentle)
+{
+	struct sigaction sa = {0};
+
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	sa.sa_handler = gentle ? worker_on_term : SIG_DFL;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static int fork_child(struct proc *p, int gentle, struct bp_error *err)
 {
 	pid_t parent = getpid();
+	sigset_t stops, old;
 
 	memset(p, 0, sizeof(*p));
 	p->pidfd = -1;
+	p->gentle = gentle;
+	/*
+	 * No stop signal is handled between fork and the table knowing the
+	 * child (the handler would miss it), nor in the child before its own
+	 * dispositions are set (it would run the harness's handler).
+	 */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stops, &old);
 	p->pid = fork();
 	if (p->pid < 0) {
+		int e = errno;
+
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		p->pid = 0;
-		return error_set(err, "cannot fork: %s", strerror(errno));
+		return error_set(err, "cannot fork: %s", strerror(e));
 	}
 	if (p->pid == 0) {
 		sigset_t none;
@@ -60,17 +125,17 @@ int proc_fork(struct proc *p, struct bp_error *err)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
+		child_signals(gentle);
 		/* Own process group: a terminal's ^C reaches the harness, which stops it. */
 		setpgid(0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		return 0;
 	}
-	live_add(p->pid);
+	/* Also here, so the group exists before anyone signals it. */
+	setpgid(p->pid, p->pid);
+	live_add(p->pid, gentle);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	if (p->pidfd < 0) {
 		error_set(err, "pidfd_open: %s", strerror(errno));
@@ -79,6 +144,11 @@ int proc_fork(struct proc *p, struct bp_error *err)
 	}
 	fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
 	return 0;
+}
+
+int proc_fork(struct proc *p, struct bp_error *err)
+{
+	return fork_child(p, 1, err);
 }
 
 int proc_spawn(struct proc *p, char **argv, const char *log_path, struct bp_error *err)
@@ -90,7 +160,7 @@ int proc_spawn(struct proc *p, char **argv, const char *log_path, struct bp_erro
 		p->pidfd = -1;
 		return error_set(err, "cannot create '%s': %s", log_path, strerror(errno));
 	}
-	if (proc_fork(p, err) < 0) {
+	if (fork_child(p, 0, err) < 0) {
 		close(logfd);
 		return -1;
 	}
@@ -108,13 +178,38 @@ int proc_spawn(struct proc *p, char **argv, const char *log_path, struct bp_erro
 	return 0;
 }
 
+/*
+ * After the group's leader was reaped, wait (bounded) until the members
+ * killed with it are gone. They are not our children, so there is no fd to
+ * poll: look every few milliseconds. The id cannot be reused while any
+ * member exists.
+ */
+static void group_wait_gone(pid_t pgid)
+{
+	int64_t deadline = now_ms() + GROUP_GONE_MS;
+	struct timespec tick = {0, 2 * 1000 * 1000};
+
+	while (kill(-pgid, 0) == 0 && now_ms() < deadline)
+		nanosleep(&tick, NULL);
+}
+
 int proc_reap(struct proc *p)
 {
-	int status;
-	pid_t r;
+	siginfo_t info;
+	int status, r;
 
 	if (p->pid <= 0)
 		return 1;
+	/* Look without reaping: while the zombie stays, its group id is still ours. */
+	memset(&info, 0, sizeof(info));
+	do
+		r = waitid(P_PID, (id_t)p->pid, &info, WEXITED | WNOHANG | WNOWAIT);
+	while (r < 0 && errno == EINTR);
+	if (r == 0 && info.si_pid == 0)
+		return 0;
+	/* Whatever the child started and left behind goes with it. */
+	if (r == 0)
+		kill(-p->pid, SIGKILL);
 	do
 		r = waitpid(p->pid, &status, WNOHANG);
 	while (r < 0 && errno == EINTR);
@@ -128,6 +223,7 @@ int proc_reap(struct proc *p)
 			p->exit = PROC_EXITED;
 			p->code = WEXITSTATUS(status);
 		}
+		group_wait_gone(p->pid);
 	}
 	live_del(p->pid);
 	p->pid = 0;
@@ -153,6 +249,12 @@ void proc_kill(struct proc *p)
 {
 	if (p->pid <= 0)
 		return;
+	if (p->gentle) {
+		kill(-p->pid, SIGTERM);
+		if (proc_wait(p, PROC_GRACE_MS) == 0)
+			return;
+	}
+	kill(-p->pid, SIGKILL);
 	kill(p->pid, SIGKILL);
 	proc_wait(p, 10000);
 }
@@ -166,12 +268,24 @@ void proc_release(struct proc *p)
 
 const char *proc_describe(const struct proc *p, char *buf, size_t len)
 {
-	switch (p->exit) {
+	enum proc_exit how = p->exit;
+	int code = p->code;
+	siginfo_t info;
+
+	/* Exited but not reaped yet (its pidfd just said so): how it ended, not "running". */
+	memset(&info, 0, sizeof(info));
+	if (how == PROC_RUNNING && p->pid > 0 &&
+	    waitid(P_PID, (id_t)p->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    info.si_pid == p->pid) {
+		how = info.si_code == CLD_EXITED ? PROC_EXITED : PROC_SIGNALED;
+		code = info.si_status;
+	}
+	switch (how) {
 	case PROC_EXITED:
-		snprintf(buf, len, "exited with status %d", p->code);
+		snprintf(buf, len, "exited with status %d", code);
 		break;
 	case PROC_SIGNALED:
-		snprintf(buf, len, "killed by signal %d (%s)", p->code, strsignal(p->code));
+		snprintf(buf, len, "killed by signal %d (%s)", code, strsignal(code));
 		break;
 	default:
 		snprintf(buf, len, "running");

@@ -3,23 +3,33 @@
  */
 #include "report-tap.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "trial.h"
 
 #define EXCERPT_LINES 25
 
+static void failed(struct tap_writer *w, size_t i)
+{
+	if (!w->errnum[i])
+		w->errnum[i] = errno ? errno : EIO;
+}
+
 static void out(struct tap_writer *w, const char *s)
 {
 	for (size_t i = 0; i < w->nr_out; i++)
-		fputs(s, w->out[i]);
+		if (fputs(s, w->out[i]) == EOF)
+			failed(w, i);
 }
 
 static void flush(struct tap_writer *w)
 {
 	for (size_t i = 0; i < w->nr_out; i++)
-		fflush(w->out[i]);
+		if (fflush(w->out[i]) == EOF)
+			failed(w, i);
 }
 
 /* The first EXCERPT_LINES lines of text (where a report names its cause) as a YAML block. */
@@ -146,4 +156,32 @@ void tap_end(struct tap_writer *w)
 	out(w, sb.buf);
 	flush(w);
 	strbuf_release(&sb);
+}
+
+int tap_file_commit(struct tap_writer *w, FILE *f, const char *tmp, const char *path,
+		    struct bp_error *err)
+{
+	int e = 0;
+
+	for (size_t i = 0; i < w->nr_out; i++)
+		if (w->out[i] == f) {
+			e = w->errnum[i];
+			/* Later points go to the other outputs only. */
+			w->out[i] = w->out[--w->nr_out];
+			w->errnum[i] = w->errnum[w->nr_out];
+			break;
+		}
+	if (fflush(f) == EOF && !e)
+		e = errno;
+	if (fsync(fileno(f)) < 0 && !e)
+		e = errno;
+	if (fclose(f) == EOF && !e)
+		e = errno;
+	if (!e && rename(tmp, path) < 0)
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		return error_set(err, "cannot write '%s': %s", path, strerror(e));
+	}
+	return 0;
 }

@@ -18,6 +18,7 @@ struct tap_writer {
 	FILE *out[2];
 	size_t nr_out;
 	int n;
+	int errnum[2]; /* the first write error (errno) on each output; 0: none */
 };
 
 void tap_begin(struct tap_writer *w);
@@ -25,5 +26,12 @@ void tap_boot(struct tap_writer *w, const struct trial_result *t, const struct b
 void tap_checks(struct tap_writer *w, const struct trial_result *t);
 void tap_comment(struct tap_writer *w, const char *text);
 void tap_end(struct tap_writer *w);
+/*
+ * Close f, one of w's outputs written to the temporary file tmp, and rename
+ * it to path. If any write to it failed (a full disk), tmp is removed
+ * instead, so path is never a truncated stream: -1 with err naming path.
+ */
+int tap_file_commit(struct tap_writer *w, FILE *f, const char *tmp, const char *path,
+		    struct bp_error *err);
 
 #endif

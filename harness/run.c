@@ -192,13 +192,24 @@ static void point_latest(const char *reports, const char *run_id)
 	free(latest);
 }
 
+/*
+ * The last save of results.json failed (a full disk: the file on disk is an
+ * earlier, complete one), or results.tap could not be written: the run ends
+ * with EXIT_INFRA, the host failed.
+ */
+static int json_failed, tap_failed;
+
 static void save_json(struct run_result *r)
 {
+	static char last[sizeof(((struct bp_error *)0)->msg)];
 	char *path = xasprintf("%s/results.json", r->dir);
 	struct bp_error err;
 
-	if (report_json_write(r, path, &err) < 0)
+	json_failed = report_json_write(r, path, &err) < 0;
+	/* Once per distinct error, not once per boot. */
+	if (json_failed && strcmp(err.msg, last))
 		fprintf(stderr, "bootproof: %s\n", err.msg);
+	snprintf(last, sizeof(last), "%s", json_failed ? err.msg : "");
 	free(path);
 }
 
@@ -391,7 +402,7 @@ static int exit_status(const struct run_result *r)
 {
 	int status = 0;
 
-	if (!r->complete)
+	if (!r->complete || json_failed || tap_failed)
 		return EXIT_INFRA;
 	for (size_t i = 0; i < r->nr_trials; i++) {
 		if (r->trials[i].verdict == VERDICT_INFRA)
@@ -450,7 +461,8 @@ int cmd_run(int argc, char **argv)
 	tapf = fopen(tap_tmp, "w");
 	if (tapf)
 		tap.out[tap.nr_out++] = tapf;
-	r.accel = xstrdup(accel_probe(work, KVM_PROBE_MS, reason, sizeof(reason)));
+	r.accel = xstrdup(accel_probe(work, r.nr_trials ? r.trials[0].scenario->image->kernel : NULL,
+				      KVM_PROBE_MS, reason, sizeof(reason)));
 	r.accel_reason = xstrdup(reason);
 	tap_begin(&tap);
 	{
@@ -487,12 +499,28 @@ int cmd_run(int argc, char **argv)
 		run_trials(&r, work, &disks, r.jobs, &tap);
 		r.trials_s = (double)(now_ms() - t_trials) / 1000.0;
 	}
-	if (bp_interrupted)
-		r.incomplete_reason = xasprintf("interrupted by signal %d", (int)bp_interrupted);
-	else
+	if (!bp_interrupted)
 		r.complete = 1;
 finish:
+	if (bp_interrupted && !r.complete) {
+		/* The signal is the reason, whatever it made fail (a stopped libguestfs worker). */
+		free(r.incomplete_reason);
+		r.incomplete_reason = xasprintf("interrupted by signal %d", (int)bp_interrupted);
+	}
+	if (!r.complete) {
+		char *msg = xasprintf("incomplete run: %s",
+				      r.incomplete_reason ? r.incomplete_reason : "unknown");
+
+		tap_comment(&tap, msg);
+		free(msg);
+	}
 	tap_end(&tap);
+	/* Before report_after_run, which renders results.tap from results.json if there is none. */
+	if (tapf && tap_file_commit(&tap, tapf, tap_tmp, tap_path, &err) < 0) {
+		fprintf(stderr, "bootproof: %s\n", err.msg);
+		tap_failed = 1;
+	}
+	tapf = NULL;
 	{
 		struct rusage ru;
 
@@ -511,7 +539,7 @@ out_err:
 out:
 	if (tapf) {
 		fclose(tapf);
-		rename(tap_tmp, tap_path);
+		unlink(tap_tmp);
 	}
 	if (have_work && !o.keep)
 		remove_tree(work);
