@@ -915,21 +915,14 @@ static int is_crash_line(const char *line, size_t len, const char *func, size_t 
 	return 0;
 }
 
-static void excerpt(struct strbuf *o, const char *text, const char *title, int highlight)
-{
-	size_t func_len = 0, len;
-	const char *func = highlight ? title_func(title, &func_len) : NULL;
-	const char *p = text;
 
-	if (!text || !*text)
-		return;
-	len = strlen(text);
-	if (len > EXCERPT_MAX)
-		len = EXCERPT_MAX;
-	strbuf_adds(o, "<pre class=\"excerpt\">");
-	while (p < text + len) {
-		const char *nl = memchr(p, '\n', (size_t)(text + len - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+/* Guest text, line by line, escaped; crash lines highlighted when asked. */
+static void escape_lines(struct strbuf *o, const char *text, size_t len, int highlight,
+			 const char *func, size_t func_len)
+{
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		int hl = highlight && is_crash_line(p, n, func, func_len);
 
 		if (hl)
@@ -940,6 +933,20 @@ static void excerpt(struct strbuf *o, const char *text, const char *title, int h
 		strbuf_addch(o, '\n');
 		p += n + (nl ? 1 : 0);
 	}
+}
+
+static void excerpt(struct strbuf *o, const char *text, const char *title, int highlight)
+{
+	size_t func_len = 0, len;
+	const char *func = highlight ? title_func(title, &func_len) : NULL;
+
+	if (!text || !*text)
+		return;
+	len = strlen(text);
+	if (len > EXCERPT_MAX)
+		len = EXCERPT_MAX;
+	strbuf_adds(o, "<pre class=\"excerpt\">");
+	escape_lines(o, text, len, highlight, func, func_len);
 	if (strlen(text) > len)
 		strbuf_adds(o, "[… excerpt cut]\n");
 	strbuf_adds(o, "</pre>\n");
@@ -967,19 +974,7 @@ static void console(struct page *pg, const json_t *b, const char *sig)
 	strbuf_addf(o, "<details class=\"console\"><summary>serial console of boot %lld "
 		       "(%zu lines)</summary>\n<pre class=\"excerpt console\">",
 		    rj_int(b, "n"), lines + (log.buf[log.len - 1] != '\n'));
-	for (const char *p = log.buf, *end = log.buf + log.len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		int hl = sig && is_crash_line(p, n, func, func_len);
-
-		if (hl)
-			strbuf_adds(o, "<mark class=\"crash-line\">");
-		markup_escape(o, p, n, 0);
-		if (hl)
-			strbuf_adds(o, "</mark>");
-		strbuf_addch(o, '\n');
-		p += n + (nl ? 1 : 0);
-	}
+	escape_lines(o, log.buf, log.len, sig != NULL, func, func_len);
 	strbuf_adds(o, "</pre></details>\n");
 	strbuf_release(&log);
 }
