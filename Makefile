@@ -3,7 +3,9 @@
 #   make            build the harness, the sensor, the content and the reference guest
 #   make demo       install what is missing, build, run the demo suite (scenarios.yaml)
 #   make check      install what is missing, build, run every test under prove
+#   make check-fast the unit and configuration tests: no guest, seconds
 #   make bench      the speed benchmark (see tests/bench.sh)
+#   make fuzz       every libFuzzer target for FUZZ_SECONDS each (default 60; see tests/fuzz/)
 #   make SANITIZE=address,undefined check   the same with sanitizers (objects in build/san)
 #   make V=1        show full commands
 
@@ -39,6 +41,15 @@ UNIT_SRC := $(wildcard tests/t-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(O)/tests/%)
 TEST_LIB_OBJ := $(O)/tests/fakeqmp.o
 
+# libFuzzer targets (tests/fuzz/fuzz-*.c): clang, ASan+UBSan, objects of their own.
+FUZZ_CC := clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -Iharness -Itests $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_HARNESS_OBJ := $(HARNESS_SRC:%.c=build/fuzz/%.o)
+FUZZ_SECONDS ?= 60
+
 SENSOR_VERSIONS := 1 2 3
 SENSOR_KO := $(SENSOR_VERSIONS:%=build/sensor/v%/refsensor.ko)
 CONTENT_SRC := $(wildcard scenarios/content/*.chan)
@@ -71,6 +82,15 @@ $(O)/%.o: %.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
+build/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o $(FUZZ_HARNESS_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
 # The reference sensor, one kernel module per version, built against the guest kernel.
 build/sensor/v%/refsensor.ko: sensor/refsensor.c sensor/Kbuild sensor/build-module.sh
 	@echo "  KMOD    $@"
@@ -95,8 +115,18 @@ demo: deps
 	$(O)/bootproof run -c scenarios.yaml
 
 check: deps
-	$(MAKE) all tests
-	SANITIZE=$(SANITIZE) prove -v $(UNIT_BIN) tests/e2e-*.sh
+	$(MAKE) all tests fuzzers
+	SANITIZE=$(SANITIZE) prove -v $(UNIT_BIN) tests/fuzz/fuzz.sh tests/e2e-*.sh
+
+# No guest, no deps step: the loop for every edit (t-snapshot boots the guest).
+check-fast:
+	$(MAKE) $(O)/bootproof tests
+	SANITIZE=$(SANITIZE) prove $(filter-out %/t-snapshot,$(UNIT_BIN)) tests/e2e-config.sh
+
+fuzzers: $(FUZZ_BIN)
+
+fuzz: fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/fuzz.sh
 
 bench: deps
 	$(MAKE) all tests
@@ -105,7 +135,9 @@ bench: deps
 clean:
 	rm -rf build
 
-.PHONY: all guest tests deps demo check bench clean
+.PHONY: all guest tests fuzzers deps demo check check-fast bench fuzz clean
 .DELETE_ON_ERROR:
+# Objects are kept, so a test or fuzzer is not recompiled on every make.
+.SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -17,7 +17,8 @@ perl
 libvirt-daemon-system libvirt-clients libvirt-dev
 sqlite3 libsqlite3-dev
 jq
-chromium libxml2-utils python3-jsonschema"
+chromium libxml2-utils python3-jsonschema
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
