@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "history.h"
 #include "report-html.h"
 
@@ -37,11 +38,14 @@ static char *default_db(const char *run_dir)
 	return db;
 }
 
-/* Text on a terminal: no control characters, so no escape sequences. */
+/* Text on a terminal: escape_term(), so no escape sequence and no line of its own. */
 static void print_safe(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
-		putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
+	struct strbuf sb = STRBUF_INIT;
+
+	escape_term(&sb, s);
+	fputs(sb.buf, stdout);
+	strbuf_release(&sb);
 }
 
 /* print_safe(), then spaces to width and one more. */
@@ -193,7 +197,11 @@ static void print_diff(const struct history_diff *d, const char *db)
 	for (size_t i = 0; i < d->nr_flaky; i++) {
 		printf("flaky scenario: ");
 		print_safe(d->flaky[i].scenario);
-		printf(" (%s, was %s)\n", d->flaky[i].verdict, d->flaky[i].was);
+		printf(" (");
+		print_safe(d->flaky[i].verdict);
+		printf(", was ");
+		print_safe(d->flaky[i].was);
+		printf(")\n");
 	}
 }
 

@@ -320,10 +320,11 @@ static void advance(struct exec *e)
 
 static void boot_finished(struct exec *e)
 {
-	const struct boot_result *b = &e->t->boots[e->t->nr_boots - 1];
+	struct boot_result *b = &e->t->boots[e->t->nr_boots - 1];
 
 	boot_release(&e->boot);
 	e->booting = 0;
+	trial_boot_judge(e->t, b);
 	if (b->update_installed && !e->t->recovery.rollback_boot)
 		e->t->recovery.rollback_boot = b->n;
 	e->clean_streak = b->outcome == OUTCOME_CLEAN ? e->clean_streak + 1 : 0;

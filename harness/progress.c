@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "util.h"
 
 #define REDRAW_MS 200
@@ -39,9 +40,14 @@ void progress_draw(struct progress *p, const struct progress_line *lines, int nr
 		return;
 	progress_clear(p);
 	p->last_draw_ms = now;
-	for (int i = 0; i < nr; i++)
-		fprintf(stderr, "  %-32.32s boot %d/%d  %-10s %6.1fs\033[K\n", lines[i].scenario,
+	for (int i = 0; i < nr; i++) {
+		struct strbuf name = STRBUF_INIT;
+
+		escape_term(&name, lines[i].scenario);
+		fprintf(stderr, "  %-32.32s boot %d/%d  %-10s %6.1fs\033[K\n", name.buf,
 			lines[i].boot, lines[i].boots, lines[i].state, lines[i].elapsed_s);
+		strbuf_release(&name);
+	}
 	if (eta_s >= 0)
 		fprintf(stderr, "  %d/%d boots done, about %.0fs left\033[K\n", done, total, eta_s);
 	else

@@ -1,7 +1,7 @@
 /*
  * progress - live status on a terminal: one line per running VM (scenario,
  * boot k of N, state, elapsed) and an overall ETA, redrawn in place on
- * stderr. Without a terminal (CI) it draws nothing, so only the TAP stream is
+ * stderr (scenario names through escape_term()). Without a terminal (CI) it draws nothing, so only the TAP stream is
  * printed. Callers clear the block before printing anything else and redraw
  * after; progress_draw() rate-limits itself.
  */

@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "report-junit.h"
+#include "report-tap.h"
 
 #define SIGNATURE_MAX 200
 #define TIMELINE_PX 760
@@ -20,47 +22,6 @@
 #define EXCERPT_MAX (64 * 1024)
 
 /* ---- shared helpers ---------------------------------------------------- */
-
-int report_load(const char *run_dir, json_t **ret, struct bp_error *err)
-{
-	char *path = xasprintf("%s/results.json", run_dir);
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
-	const char *schema;
-	int ret_code = -1;
-
-	*ret = NULL;
-	if (!root) {
-		if (jerr.line <= 0)
-			error_set(err, "cannot read '%s': %s", path, jerr.text);
-		else
-			error_set(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-		goto out;
-	}
-	schema = rj_str(root, "schema");
-	if (!json_is_object(root) || !schema || strcmp(schema, RESULTS_SCHEMA_NAME)) {
-		error_set(err, "'%s' is not a bootproof results file (no \"schema\": \"%s\")", path,
-			  RESULTS_SCHEMA_NAME);
-		goto out;
-	}
-	if (!json_is_integer(json_object_get(root, "schema_version")) ||
-	    rj_int(root, "schema_version") != RESULTS_SCHEMA_SUPPORTED) {
-		error_set(err, "'%s': unsupported schema_version %lld (this bootproof reads %d)",
-			  path, rj_int(root, "schema_version"), RESULTS_SCHEMA_SUPPORTED);
-		goto out;
-	}
-	if (!rj_str(root, "run_id") || !json_is_array(json_object_get(root, "scenarios"))) {
-		error_set(err, "'%s': no \"run_id\" or no \"scenarios\" array", path);
-		goto out;
-	}
-	*ret = root;
-	root = NULL;
-	ret_code = 0;
-out:
-	json_decref(root);
-	free(path);
-	return ret_code;
-}
 
 static int is_space(char c)
 {
@@ -94,126 +55,6 @@ char *report_signature(const char *title)
 	if (!sb.len)
 		strbuf_adds(&sb, "(untitled crash)");
 	return strbuf_detach(&sb);
-}
-
-/*
- * Decode one UTF-8 character at s (n bytes available). Returns its length
- * and sets *cp, or returns 0 for an invalid, overlong or truncated sequence.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
-{
-	unsigned c = s[0], min;
-	size_t len;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, c &= 0x1f, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, c &= 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, c &= 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
-
-void markup_escape(struct strbuf *sb, const char *s, size_t len, int flags)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-	strbuf_grow(sb, len + len / 8);
-	while (p < end) {
-		unsigned cp;
-		size_t n = utf8_decode(p, (size_t)(end - p), &cp);
-
-		if (!n) {
-			strbuf_adds(sb, REPLACEMENT);
-			p++;
-			continue;
-		}
-		switch (cp) {
-		case '&':
-			strbuf_adds(sb, "&amp;");
-			break;
-		case '<':
-			strbuf_adds(sb, "&lt;");
-			break;
-		case '>':
-			strbuf_adds(sb, "&gt;");
-			break;
-		case '"':
-			strbuf_adds(sb, "&quot;");
-			break;
-		case '\'':
-			strbuf_adds(sb, "&#39;");
-			break;
-		case '\n':
-			strbuf_adds(sb, flags & MARKUP_ATTR ? "&#10;" : "\n");
-			break;
-		case '\t':
-			strbuf_adds(sb, flags & MARKUP_ATTR ? "&#9;" : "\t");
-			break;
-		case '\r':
-			break;
-		case 0x1b:
-			/* An ANSI CSI sequence (colours, cursor moves) goes whole. */
-			if (p + 1 < end && p[1] == '[') {
-				const unsigned char *q = p + 2;
-
-				while (q < end && *q >= 0x20 && *q <= 0x3f)
-					q++;
-				if (q < end && *q >= 0x40 && *q <= 0x7e) {
-					p = q + 1;
-					continue;
-				}
-			}
-			strbuf_adds(sb, REPLACEMENT);
-			break;
-		default:
-			if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0xfffe || cp == 0xffff)
-				strbuf_adds(sb, REPLACEMENT);
-			else
-				strbuf_add(sb, p, n);
-		}
-		p += n;
-	}
-}
-
-void markup_escapes(struct strbuf *sb, const char *s, int flags)
-{
-	if (s)
-		markup_escape(sb, s, strlen(s), flags);
-}
-
-const char *report_boot_expect(const json_t *sc, const json_t *b)
-{
-	const char *e = rj_str(b, "expect");
-
-	return e ? e : rj_str(sc, "expect");
-}
-
-int report_boot_ok(const json_t *sc, const json_t *b)
-{
-	const char *outcome = rj_str(b, "outcome"), *expect = report_boot_expect(sc, b);
-
-	if (!outcome || !strcmp(outcome, "infra") || !expect)
-		return 0;
-	return !strcmp(expect, "any") || !strcmp(outcome, expect);
 }
 
 int report_path_ok(const char *path)
@@ -369,7 +210,7 @@ static void file_link(struct strbuf *sb, const char *path, const char *label)
 		strbuf_addf(sb, "<a href=\"%s\">%s</a>", url.buf, label);
 	} else {
 		strbuf_adds(sb, "<code>");
-		markup_escapes(sb, path, 0);
+		escape_markups(sb, path, 0);
 		strbuf_adds(sb, "</code>");
 	}
 	strbuf_release(&url);
@@ -451,7 +292,7 @@ static void collect_sigs(struct page *pg)
 			if (s->last_scenario != (long)i) {
 				if (s->where.len)
 					strbuf_adds(&s->where, "; ");
-				markup_escapes(&s->where, rj_str(sc, "name"), 0);
+				escape_markups(&s->where, rj_str(sc, "name"), 0);
 				strbuf_adds(&s->where, " boot");
 				s->nr_scenarios++;
 				s->last_scenario = (long)i;
@@ -552,7 +393,7 @@ static void fact(struct strbuf *o, const char *id, const char *label, const char
 {
 	strbuf_addf(o, "<dt>%s</dt><dd id=\"%s\">", label, id);
 	if (value)
-		markup_escapes(o, value, 0);
+		escape_markups(o, value, 0);
 	else
 		strbuf_adds(o, "—");
 	strbuf_adds(o, "</dd>\n");
@@ -598,10 +439,10 @@ static void summary(struct page *pg)
 	strbuf_adds(o, "</div>\n<dl class=\"facts\">\n");
 	fact(o, "sum-host", "host", rj_str(root, "host"));
 	strbuf_reset(&tmp);
-	markup_escapes(&tmp, rj_str(root, "accelerator"), 0);
+	escape_markups(&tmp, rj_str(root, "accelerator"), 0);
 	if (rj_str(root, "accelerator_reason")) {
 		strbuf_adds(&tmp, " <span class=\"sub\">(");
-		markup_escapes(&tmp, rj_str(root, "accelerator_reason"), 0);
+		escape_markups(&tmp, rj_str(root, "accelerator_reason"), 0);
 		strbuf_adds(&tmp, ")</span>");
 	}
 	strbuf_addf(o, "<dt>accelerator</dt><dd id=\"sum-accel\">%s</dd>\n", tmp.buf);
@@ -640,7 +481,7 @@ static void signatures(struct page *pg)
 		int fresh = is_new_sig(pg, s->title);
 
 		strbuf_addf(o, "<tr class=\"signature%s\"><td><code>", fresh ? " new" : "");
-		markup_escapes(o, s->title, 0);
+		escape_markups(o, s->title, 0);
 		strbuf_addf(o, "</code>%s</td><td>%zu</td><td>%s</td></tr>\n",
 			    fresh ? " <span class=\"badge new\">new</span>" : "", s->boots,
 			    s->where.buf);
@@ -706,7 +547,7 @@ static void timeline(struct page *pg, const json_t *sc, size_t si)
 					strbuf_adds(o, "; manual steps of this trial:");
 					json_array_foreach(manual, k, m) {
 						strbuf_adds(o, " ");
-						markup_escapes(o, json_string_value(m), 0);
+						escape_markups(o, json_string_value(m), 0);
 					}
 				}
 			}
@@ -723,7 +564,7 @@ static void timeline(struct page *pg, const json_t *sc, size_t si)
 		add_duration(o, d);
 		if (rj_str(b, "title")) {
 			strbuf_adds(o, " — ");
-			markup_escapes(o, rj_str(b, "title"), 0);
+			escape_markups(o, rj_str(b, "title"), 0);
 		}
 		strbuf_adds(o, "</title></rect>");
 		if (w >= 16)
@@ -768,7 +609,7 @@ static void boot_table(struct page *pg, const json_t *sc, size_t si)
 		       "<th>outcome</th><th>time</th><th>title</th><th>files</th></tr>\n");
 	json_array_foreach(boots, j, b) {
 		const char *cls = outcome_class(rj_str(b, "outcome"));
-		int ok = report_boot_ok(sc, b);
+		int ok = rj_true(b, "ok");
 
 		strbuf_addf(o, "<tr id=\"s%zu-b%lld\" class=\"boot-row %s%s\"><td>%lld</td><td>",
 			    si, rj_int(b, "n"), cls, ok || !strcmp(cls, "none") ? "" : " unexpected",
@@ -776,13 +617,13 @@ static void boot_table(struct page *pg, const json_t *sc, size_t si)
 		if (rj_int(b, "step"))
 			strbuf_addf(o, "%lld", rj_int(b, "step"));
 		strbuf_adds(o, "</td><td>");
-		markup_escapes(o, report_boot_expect(sc, b), 0);
+		escape_markups(o, rj_str(b, "expect"), 0);
 		strbuf_addf(o, "</td><td><span class=\"badge %s\">%s</span>%s</td><td>", cls,
 			    strcmp(cls, "none") ? cls : "not judged",
 			    ok || !strcmp(cls, "none") ? "" : " <span class=\"miss\">✘</span>");
 		add_duration(o, rj_num(b, "duration_s"));
 		strbuf_adds(o, "</td><td>");
-		markup_escapes(o, rj_str(b, "title"), 0);
+		escape_markups(o, rj_str(b, "title"), 0);
 		if (rj_true(b, "update_installed"))
 			strbuf_adds(o, " <span class=\"note\">rollback installed</span>");
 		if (rj_true(b, "live_pushed"))
@@ -791,7 +632,7 @@ static void boot_table(struct page *pg, const json_t *sc, size_t si)
 			strbuf_adds(o, " <span class=\"note\">restored from a snapshot</span>");
 		if (rj_str(b, "update_error")) {
 			strbuf_adds(o, " <span class=\"note error\">update channel: ");
-			markup_escapes(o, rj_str(b, "update_error"), 0);
+			escape_markups(o, rj_str(b, "update_error"), 0);
 			strbuf_adds(o, "</span>");
 		}
 		strbuf_adds(o, "</td><td>");
@@ -816,7 +657,7 @@ static void recovery(struct page *pg, const json_t *sc)
 	if (!json_is_object(rec))
 		return;
 	strbuf_addf(o, "<div class=\"recovery %s\"><h3>Recovery: ", ok ? "recovered" : "manual");
-	markup_escapes(o, rj_str(rec, "summary"), 0);
+	escape_markups(o, rj_str(rec, "summary"), 0);
 	strbuf_addf(o, "</h3>\n<dl class=\"facts\"><dt>without manual steps</dt><dd>%s</dd>\n",
 		    ok ? "yes" : "no");
 	if (json_is_integer(json_object_get(rec, "boots_to_recovery")))
@@ -836,7 +677,7 @@ static void recovery(struct page *pg, const json_t *sc)
 		strbuf_adds(o, "<dt>manual steps</dt><dd><ol class=\"manual\">");
 		json_array_foreach(json_object_get(rec, "manual_steps"), k, m) {
 			strbuf_adds(o, "<li>");
-			markup_escapes(o, json_string_value(m), 0);
+			escape_markups(o, json_string_value(m), 0);
 			strbuf_adds(o, "</li>");
 		}
 		strbuf_addf(o, "</ol></dd>\n<dt>remediation verified</dt><dd>%s</dd>\n",
@@ -858,10 +699,10 @@ static void checks(struct page *pg, const json_t *sc)
 		int ok = rj_true(c, "ok");
 
 		strbuf_addf(o, "<li class=\"check %s\">%s ", ok ? "ok" : "fail", ok ? "✔" : "✘");
-		markup_escapes(o, rj_str(c, "name"), 0);
+		escape_markups(o, rj_str(c, "name"), 0);
 		if (rj_str(c, "diag")) {
 			strbuf_adds(o, " — ");
-			markup_escapes(o, rj_str(c, "diag"), 0);
+			escape_markups(o, rj_str(c, "diag"), 0);
 		}
 		strbuf_adds(o, "</li>\n");
 	}
@@ -927,7 +768,7 @@ static void escape_lines(struct strbuf *o, const char *text, size_t len, int hig
 
 		if (hl)
 			strbuf_adds(o, "<mark class=\"crash-line\">");
-		markup_escape(o, p, n, 0);
+		escape_markup(o, p, n, 0);
 		if (hl)
 			strbuf_adds(o, "</mark>");
 		strbuf_addch(o, '\n');
@@ -1002,7 +843,7 @@ static void screenshot(struct page *pg, const json_t *b)
 		return;
 	if (pg->ctx && pg->ctx->run_dir && !file_exists(pg->ctx->run_dir, shot)) {
 		strbuf_adds(o, "<p class=\"no-screenshot\">screenshot <code>");
-		markup_escapes(o, shot, 0);
+		escape_markups(o, shot, 0);
 		strbuf_adds(o, "</code> is missing</p>\n");
 		return;
 	}
@@ -1041,7 +882,7 @@ static void problems(struct page *pg, const json_t *sc, size_t si)
 		strbuf_addf(o, "<div class=\"problem crash\" id=\"s%zu-crash-%zu\">\n"
 			       "<h3 class=\"crash-title\">",
 			    si, ++nr);
-		markup_escapes(o, sigs[j], 0);
+		escape_markups(o, sigs[j], 0);
 		if (is_new_sig(pg, sigs[j]))
 			strbuf_adds(o, " <span class=\"badge new\">new</span>");
 		strbuf_adds(o, "</h3>\n<p class=\"crash-boots\">on boot");
@@ -1084,7 +925,7 @@ static void problems(struct page *pg, const json_t *sc, size_t si)
 			    strcmp(cls, "hang") ? "infrastructure failure" : "hang");
 		if (rj_str(b, "title")) {
 			strbuf_adds(o, " — ");
-			markup_escapes(o, rj_str(b, "title"), 0);
+			escape_markups(o, rj_str(b, "title"), 0);
 		}
 		strbuf_adds(o, "</h3>\n");
 		if (rj_str(b, "excerpt"))
@@ -1109,18 +950,18 @@ static void scenario(struct page *pg, const json_t *sc, size_t si)
 	strbuf_addf(o, "<section class=\"card scenario\" id=\"s%zu\" data-verdict=\"%s\">\n"
 		       "<div class=\"scenario-head\"><h2 class=\"scenario-name\">",
 		    si, vc);
-	markup_escapes(o, rj_str(sc, "name"), 0);
+	escape_markups(o, rj_str(sc, "name"), 0);
 	strbuf_addf(o, "</h2><span class=\"badge verdict %s\">%s</span></div>\n<p class=\"meta\">",
 		    vc, strcmp(vc, "unfinished") ? vc : "not finished");
 	strbuf_adds(o, "image <code>");
-	markup_escapes(o, rj_str(sc, "image"), 0);
+	escape_markups(o, rj_str(sc, "image"), 0);
 	strbuf_adds(o, "</code> · sensor <code>");
-	markup_escapes(o, rj_str(sc, "sensor"), 0);
+	escape_markups(o, rj_str(sc, "sensor"), 0);
 	strbuf_adds(o, "</code> · content <code>");
-	markup_escapes(o, rj_str(sc, "content") ? rj_str(sc, "content") : "(none)", 0);
+	escape_markups(o, rj_str(sc, "content") ? rj_str(sc, "content") : "(none)", 0);
 	if (rj_str(sc, "expect")) {
 		strbuf_adds(o, "</code> · expected <b>");
-		markup_escapes(o, rj_str(sc, "expect"), 0);
+		escape_markups(o, rj_str(sc, "expect"), 0);
 		strbuf_adds(o, "</b>");
 	} else {
 		strbuf_adds(o, "</code> · expectations per step");
@@ -1166,15 +1007,15 @@ void report_html(const json_t *root, const struct report_context *ctx, struct st
 		       "img-src 'self' data:; style-src 'unsafe-inline'\">\n"
 		       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		       "<title>bootproof run ");
-	markup_escapes(o, rj_str(root, "run_id"), 0);
+	escape_markups(o, rj_str(root, "run_id"), 0);
 	strbuf_addf(o, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<h1>bootproof run "
 		       "<code id=\"run-id\">",
 		    css);
-	markup_escapes(o, rj_str(root, "run_id"), 0);
+	escape_markups(o, rj_str(root, "run_id"), 0);
 	strbuf_adds(o, "</code></h1>\n<p class=\"sub\">suite <code>");
-	markup_escapes(o, rj_str(root, "suite"), 0);
+	escape_markups(o, rj_str(root, "suite"), 0);
 	strbuf_adds(o, "</code> · started ");
-	markup_escapes(o, rj_str(root, "started"), 0);
+	escape_markups(o, rj_str(root, "started"), 0);
 	strbuf_adds(o, " · <a href=\"results.json\">results.json</a> · "
 		       "<a href=\"junit.xml\">junit.xml</a> · <a href=\"results.tap\">results.tap</a>"
 		       "</p>\n");
@@ -1182,7 +1023,7 @@ void report_html(const json_t *root, const struct report_context *ctx, struct st
 		strbuf_adds(o, "<p class=\"banner\" id=\"incomplete\"><b>Incomplete run</b>");
 		if (rj_str(root, "incomplete_reason")) {
 			strbuf_adds(o, ": ");
-			markup_escapes(o, rj_str(root, "incomplete_reason"), 0);
+			escape_markups(o, rj_str(root, "incomplete_reason"), 0);
 		}
 		strbuf_adds(o, ". Scenarios not finished have no verdict.</p>\n");
 	}
@@ -1242,7 +1083,7 @@ int report_render_ctx(const char *run_dir, const struct report_context *ctx, uns
 	}
 	if (formats & REPORT_TAP) {
 		strbuf_reset(&sb);
-		report_tap_json(root, &sb);
+		report_tap(root, &sb);
 		if (write_out(run_dir, "results.tap", &sb, err) < 0)
 			goto out;
 	}

@@ -21,13 +21,14 @@
  * (details class="console"), the boot's serial console as report_log_read()
  * bounds it; hang and infra boots get their console tail and console too.
  *
- * Everything in results.json that came from the guest (titles, excerpts,
- * shutdown reasons) and every path is escaped with markup_escape(): guest
- * text can neither add elements nor break out of an attribute, and control
- * characters and invalid UTF-8 become U+FFFD.
+ * Every string of results.json and every log line is escaped with
+ * escape_markup() (escape.h): guest text can neither add elements nor break
+ * out of an attribute. Whether a boot or check passed is what results.json
+ * says ("ok", decided by trial.c); the page never judges again.
  *
- * The helpers below (report_load, report_signature, markup_escape, rj_*) are
- * shared by report-junit.c and history.c: they read results.json the same way.
+ * The helpers below (report_signature, report_log_read, rj_*) are shared by
+ * report-junit.c, report-tap.c and history.c: they read results.json
+ * (loaded and checked by report_load(), report-json.h) the same way.
  */
 #ifndef BP_REPORT_HTML_H
 #define BP_REPORT_HTML_H
@@ -35,10 +36,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "report-json.h"
 #include "util.h"
 
-#define RESULTS_SCHEMA_NAME "bootproof-results"
-#define RESULTS_SCHEMA_SUPPORTED 1
 #define BOOT_MIN_PX 3
 
 /* What the page can say beyond results.json. */
@@ -51,37 +51,11 @@ struct report_context {
 };
 
 /*
- * Read RUN_DIR/results.json into *ret (caller json_decref()s it). Fails
- * unless it is an object with "schema": "bootproof-results", a
- * "schema_version" this code reads, a "run_id" and a "scenarios" array.
- */
-int report_load(const char *run_dir, json_t **ret, struct bp_error *err);
-
-/*
  * The signature of a crash: its title (already normalized by the detector)
  * with whitespace trimmed and collapsed, at most 200 bytes (never splitting
  * a UTF-8 character); "(untitled crash)" for NULL or blank. Caller frees.
  */
 char *report_signature(const char *title);
-
-/*
- * Append len bytes of s escaped for HTML and XML 1.0 text or attribute
- * values: & < > " ' as entities; '\n' and '\t' kept in text, and as
- * character references in attributes (MARKUP_ATTR); '\r' dropped; ANSI CSI
- * sequences dropped; other control characters (C0, DEL, C1), U+FFFE/U+FFFF
- * and invalid UTF-8 bytes replaced by U+FFFD.
- */
-#define MARKUP_ATTR 1
-void markup_escape(struct strbuf *sb, const char *s, size_t len, int flags);
-void markup_escapes(struct strbuf *sb, const char *s, int flags); /* NULL: nothing */
-
-/*
- * What a boot had to be: its own "expect" ("any" in recovery steps), else
- * the scenario's. A boot is ok when it was judged, was not an infrastructure
- * failure, and matched that (anything matches "any"); as trial_boot_ok().
- */
-const char *report_boot_expect(const json_t *scenario, const json_t *boot);
-int report_boot_ok(const json_t *scenario, const json_t *boot);
 
 /* A path inside the run directory: relative, with no ".." component. */
 int report_path_ok(const char *path);

@@ -1,5 +1,6 @@
 /*
- * report-json - render a run_result as results.json (see report-json.h).
+ * report-json - render a run_result as results.json, and read it back
+ * checked (see report-json.h).
  */
 #include "report-json.h"
 
@@ -8,17 +9,25 @@
 #include <string.h>
 #include <time.h>
 
+#include "escape.h"
 #include "report-digest.h"
+#include "report-schema.h"
 
+/* Any text as a JSON string: repaired to valid UTF-8 (escape.h), never dropped. */
 static json_t *jstr(const char *s)
 {
-	/* Guest text is sanitized to UTF-8 upstream; never let a bad byte drop a field. */
-	json_t *j = s ? json_string(s) : NULL;
+	struct strbuf sb = STRBUF_INIT;
+	json_t *j;
 
-	return j ? j : (s ? json_string("(invalid utf-8)") : json_null());
+	if (!s)
+		return json_null();
+	escape_text(&sb, s, strlen(s));
+	j = json_stringn(sb.buf, sb.len);
+	strbuf_release(&sb);
+	return j ? j : json_string("");
 }
 
-static json_t *boot_json(const struct boot_result *b)
+json_t *report_json_boot(const struct boot_result *b)
 {
 	json_t *o = json_object();
 
@@ -27,6 +36,8 @@ static json_t *boot_json(const struct boot_result *b)
 	json_object_set_new(o, "expect", b->expect == OUTCOME_NONE ? json_string("any")
 								  : jstr(outcome_name(b->expect)));
 	json_object_set_new(o, "outcome", jstr(outcome_name(b->outcome)));
+	/* Judged once, by trial_boot_judge(); null while the boot runs. */
+	json_object_set_new(o, "ok", b->outcome == OUTCOME_NONE ? json_null() : json_boolean(b->ok));
 	json_object_set_new(o, "title", jstr(b->title));
 	json_object_set_new(o, "duration_s", json_real(b->duration_s));
 	json_object_set_new(o, "detect_ms", json_real(b->detect_ms));
@@ -42,6 +53,16 @@ static json_t *boot_json(const struct boot_result *b)
 	json_object_set_new(o, "update_error", jstr(b->update_error));
 	json_object_set_new(o, "restored", json_boolean(b->restored));
 	json_object_set_new(o, "powered_off", json_boolean(b->powered_off));
+	return o;
+}
+
+json_t *report_json_check(const struct check_result *c)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", jstr(c->name));
+	json_object_set_new(o, "ok", json_boolean(c->ok));
+	json_object_set_new(o, "diag", jstr(c->diag));
 	return o;
 }
 
@@ -95,15 +116,9 @@ static json_t *trial_json(const struct trial_result *t, const char *accel)
 	json_object_set_new(o, "dir", jstr(t->dir));
 	add_digests(o, sc);
 	for (size_t i = 0; i < t->nr_boots; i++)
-		json_array_append_new(boots, boot_json(&t->boots[i]));
-	for (size_t i = 0; i < t->nr_checks; i++) {
-		json_t *c = json_object();
-
-		json_object_set_new(c, "name", jstr(t->checks[i].name));
-		json_object_set_new(c, "ok", json_boolean(t->checks[i].ok));
-		json_object_set_new(c, "diag", jstr(t->checks[i].diag));
-		json_array_append_new(checks, c);
-	}
+		json_array_append_new(boots, report_json_boot(&t->boots[i]));
+	for (size_t i = 0; i < t->nr_checks; i++)
+		json_array_append_new(checks, report_json_check(&t->checks[i]));
 	json_object_set_new(o, "boots", boots);
 	json_object_set_new(o, "checks", checks);
 	json_object_set_new(o, "recovery",
@@ -147,7 +162,7 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 	json_object_set_new(root, "harness_peak_rss_kib", json_integer(r->peak_rss_kib));
 	json_object_set_new(root, "summary", summary);
 	json_object_set_new(root, "scenarios", trials);
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 	json_decref(root);
 	if (!text)
 		return error_set(err, "cannot encode '%s'", path);
@@ -161,4 +176,42 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 	}
 	free(text);
 	return ret;
+}
+
+int report_load(const char *run_dir, json_t **ret, struct bp_error *err)
+{
+	char *path = xasprintf("%s/results.json", run_dir);
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr);
+	const char *schema = json_string_value(json_object_get(root, "schema"));
+	json_t *version = json_object_get(root, "schema_version");
+	int ret_code = -1;
+
+	*ret = NULL;
+	if (!root) {
+		if (jerr.line <= 0)
+			error_set(err, "cannot read '%s': %s", path, jerr.text);
+		else
+			error_set(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(root) || !schema || strcmp(schema, RESULTS_SCHEMA_NAME)) {
+		error_set(err, "'%s' is not a bootproof results file (no \"schema\": \"%s\")", path,
+			  RESULTS_SCHEMA_NAME);
+		goto out;
+	}
+	if (!json_is_integer(version) || json_integer_value(version) != RESULTS_SCHEMA_VERSION) {
+		error_set(err, "'%s': unsupported schema_version %lld (this bootproof reads %d)",
+			  path, (long long)json_integer_value(version), RESULTS_SCHEMA_VERSION);
+		goto out;
+	}
+	if (report_schema_check(root, path, err) < 0)
+		goto out;
+	*ret = root;
+	root = NULL;
+	ret_code = 0;
+out:
+	json_decref(root);
+	free(path);
+	return ret_code;
 }

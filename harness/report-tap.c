@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trial.h"
+#include "escape.h"
+#include "report-html.h"
+#include "report-json.h"
 
 #define EXCERPT_LINES 25
 
@@ -37,46 +39,81 @@ static void add_block(struct strbuf *sb, const char *key, const char *text)
 {
 	strbuf_addf(sb, "  %s: |\n", key);
 	for (int lines = 0; *text && lines < EXCERPT_LINES; lines++) {
-		const char *nl = strchr(text, '\n');
-		size_t len = nl ? (size_t)(nl - text) : strlen(text);
+		size_t len = strcspn(text, "\n");
 
 		strbuf_adds(sb, "    ");
-		strbuf_add(sb, text, len);
+		escape_yaml_line(sb, text, len);
 		strbuf_addch(sb, '\n');
-		text += len + (nl ? 1 : 0);
+		text += len + (text[len] == '\n');
 	}
 }
 
-/* Quote a one-line value for YAML (double-quoted, escaped). */
+/* A one-line value for YAML, double-quoted; nothing for NULL. */
 static void add_scalar(struct strbuf *sb, const char *key, const char *value)
 {
+	if (!value)
+		return;
 	strbuf_addf(sb, "  %s: \"", key);
-	for (const char *p = value; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			strbuf_addch(sb, '\\');
-		strbuf_addch(sb, *p);
-	}
+	escape_yaml_quoted(sb, value);
 	strbuf_adds(sb, "\"\n");
-}
-
-/*
- * A test point's description: '#' would start a directive (a guest printing
- * "# SKIP" must not skip its own crash), so it is escaped as TAP says.
- */
-static void add_description(struct strbuf *sb, const char *text)
-{
-	for (const char *p = text; *p; p++) {
-		if (*p == '#' || *p == '\\')
-			strbuf_addch(sb, '\\');
-		strbuf_addch(sb, *p);
-	}
-	strbuf_addch(sb, '\n');
 }
 
 static void add_point(struct strbuf *sb, int ok, int n, const char *description)
 {
 	strbuf_addf(sb, "%s %d - ", ok ? "ok" : "not ok", n);
-	add_description(sb, description);
+	escape_tap_line(sb, description);
+	strbuf_addch(sb, '\n');
+}
+
+static void add_comment(struct strbuf *sb, const char *text)
+{
+	strbuf_adds(sb, "# ");
+	escape_tap_line(sb, text);
+	strbuf_addch(sb, '\n');
+}
+
+/*
+ * Boot b (its results.json object) of scenario name as point n. Enum
+ * fields are the schema's words, so only text fields need escaping.
+ */
+static void render_boot(struct strbuf *sb, const char *name, const json_t *b, int n)
+{
+	const char *outcome = rj_str(b, "outcome"), *title = rj_str(b, "title");
+	const char *excerpt = rj_str(b, "excerpt");
+	char *desc = xasprintf("%s: boot %lld %s%s%s", name, rj_int(b, "n"), outcome,
+			       title ? ": " : "", title ? title : "");
+	int ok = rj_true(b, "ok");
+
+	add_point(sb, ok, n, desc);
+	free(desc);
+	if (!strcmp(outcome, "clean") && ok)
+		return;
+	strbuf_adds(sb, "  ---\n");
+	strbuf_addf(sb, "  expected: %s\n  outcome: %s\n", rj_str(b, "expect"), outcome);
+	add_scalar(sb, "title", title);
+	add_scalar(sb, "log", rj_str(b, "log"));
+	if (rj_int(b, "crash_line"))
+		strbuf_addf(sb, "  line: %lld\n", rj_int(b, "crash_line"));
+	strbuf_addf(sb, "  duration_s: %.3f\n", rj_num(b, "duration_s"));
+	if (rj_true(b, "powered_off"))
+		strbuf_adds(sb, "  powered_off: true\n");
+	add_scalar(sb, "update_error", rj_str(b, "update_error"));
+	if (excerpt && *excerpt)
+		add_block(sb, "excerpt", excerpt);
+	strbuf_adds(sb, "  ...\n");
+}
+
+static void render_check(struct strbuf *sb, const char *name, const json_t *c, int n)
+{
+	char *desc = xasprintf("%s: %s", name, rj_str(c, "name"));
+
+	add_point(sb, rj_true(c, "ok"), n, desc);
+	free(desc);
+	if (rj_str(c, "diag")) {
+		strbuf_adds(sb, "  ---\n");
+		add_scalar(sb, "why", rj_str(c, "diag"));
+		strbuf_adds(sb, "  ...\n");
+	}
 }
 
 void tap_begin(struct tap_writer *w)
@@ -86,45 +123,29 @@ void tap_begin(struct tap_writer *w)
 	flush(w);
 }
 
+static void emit(struct tap_writer *w, struct strbuf *sb)
+{
+	out(w, sb->buf);
+	flush(w);
+	strbuf_release(sb);
+}
+
 void tap_comment(struct tap_writer *w, const char *text)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	strbuf_addf(&sb, "# %s\n", text);
-	out(w, sb.buf);
-	flush(w);
-	strbuf_release(&sb);
+	add_comment(&sb, text);
+	emit(w, &sb);
 }
 
 void tap_boot(struct tap_writer *w, const struct trial_result *t, const struct boot_result *b)
 {
-	struct strbuf sb = STRBUF_INIT, desc = STRBUF_INIT;
-	int ok = trial_boot_ok(t, b);
+	struct strbuf sb = STRBUF_INIT;
+	json_t *j = report_json_boot(b);
 
-	strbuf_addf(&desc, "%s: boot %d %s", t->scenario->name, b->n, outcome_name(b->outcome));
-	if (b->title)
-		strbuf_addf(&desc, ": %s", b->title);
-	add_point(&sb, ok, ++w->n, desc.buf);
-	strbuf_release(&desc);
-	if (b->outcome != OUTCOME_CLEAN || !ok) {
-		strbuf_adds(&sb, "  ---\n");
-		strbuf_addf(&sb, "  expected: %s\n",
-			    b->expect == OUTCOME_NONE ? "any" : outcome_name(b->expect));
-		strbuf_addf(&sb, "  outcome: %s\n", outcome_name(b->outcome));
-		if (b->title)
-			add_scalar(&sb, "title", b->title);
-		if (b->log)
-			add_scalar(&sb, "log", b->log);
-		if (b->crash_line)
-			strbuf_addf(&sb, "  line: %zu\n", b->crash_line);
-		strbuf_addf(&sb, "  duration_s: %.3f\n", b->duration_s);
-		if (b->excerpt && *b->excerpt)
-			add_block(&sb, "excerpt", b->excerpt);
-		strbuf_adds(&sb, "  ...\n");
-	}
-	out(w, sb.buf);
-	flush(w);
-	strbuf_release(&sb);
+	render_boot(&sb, t->scenario->name, j, ++w->n);
+	json_decref(j);
+	emit(w, &sb);
 }
 
 void tap_checks(struct tap_writer *w, const struct trial_result *t)
@@ -132,20 +153,12 @@ void tap_checks(struct tap_writer *w, const struct trial_result *t)
 	struct strbuf sb = STRBUF_INIT;
 
 	for (size_t i = 0; i < t->nr_checks; i++) {
-		const struct check_result *c = &t->checks[i];
-		char *desc = xasprintf("%s: %s", t->scenario->name, c->name);
+		json_t *j = report_json_check(&t->checks[i]);
 
-		add_point(&sb, c->ok, ++w->n, desc);
-		free(desc);
-		if (c->diag) {
-			strbuf_adds(&sb, "  ---\n");
-			add_scalar(&sb, "why", c->diag);
-			strbuf_adds(&sb, "  ...\n");
-		}
+		render_check(&sb, t->scenario->name, j, ++w->n);
+		json_decref(j);
 	}
-	out(w, sb.buf);
-	flush(w);
-	strbuf_release(&sb);
+	emit(w, &sb);
 }
 
 void tap_end(struct tap_writer *w)
@@ -153,9 +166,37 @@ void tap_end(struct tap_writer *w)
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addf(&sb, "1..%d\n", w->n);
-	out(w, sb.buf);
-	flush(w);
-	strbuf_release(&sb);
+	emit(w, &sb);
+}
+
+void report_tap(const json_t *root, struct strbuf *o)
+{
+	const json_t *scenarios = json_object_get(root, "scenarios"), *sc, *b, *c;
+	char *head = xasprintf("run %s: %zu scenarios, accelerator %s (re-rendered from results.json)",
+			       rj_str(root, "run_id"), json_array_size(scenarios),
+			       rj_str(root, "accelerator") ? rj_str(root, "accelerator") : "unknown");
+	size_t i, j;
+	int n = 0;
+
+	strbuf_adds(o, "TAP version 13\n");
+	add_comment(o, head);
+	free(head);
+	json_array_foreach(scenarios, i, sc) {
+		json_array_foreach(json_object_get(sc, "boots"), j, b)
+			if (rj_str(b, "outcome")) /* else not judged: cut off during this boot */
+				render_boot(o, rj_str(sc, "name"), b, ++n);
+		json_array_foreach(json_object_get(sc, "checks"), j, c)
+			render_check(o, rj_str(sc, "name"), c, ++n);
+	}
+	if (!rj_true(root, "complete")) {
+		char *msg = xasprintf("incomplete run: %s", rj_str(root, "incomplete_reason")
+								 ? rj_str(root, "incomplete_reason")
+								 : "no reason recorded");
+
+		add_comment(o, msg);
+		free(msg);
+	}
+	strbuf_addf(o, "1..%d\n", n);
 }
 
 int tap_file_commit(struct tap_writer *w, FILE *f, const char *tmp, const char *path,

@@ -1,15 +1,23 @@
 /*
- * report-tap - the TAP13 stream: one test point per boot and per check,
- * with YAML diagnostics (outcome, title, log, excerpt) for anything not a
- * clean boot. Points are written as they happen, to several outputs at once
- * (stdout and results.tap); the plan comes last, as TAP allows.
+ * report-tap - the TAP13 stream, the one renderer of it: one test point
+ * per boot and per check, with YAML diagnostics (outcome, title, log,
+ * excerpt) for anything that is not a passing clean boot. During a run,
+ * points are written as they happen, to several outputs at once (stdout
+ * and results.tap), the plan last, as TAP allows; report_tap() renders the
+ * same points from a results.json read back (`bootproof report`). Both go
+ * through the same code from the same data: a boot's results.json object
+ * (report_json_boot()), its "ok" decided by trial.c.
  *
- * Guest text only ever appears inside YAML block scalars, and it has been
- * sanitized (console.h), so it cannot break the stream.
+ * No text can break the stream: a description or comment is one line
+ * (escape_tap_line()), a YAML scalar is double-quoted (escape_yaml_quoted()),
+ * and each line of a YAML block (the excerpt) is indented four spaces, deeper
+ * than the block's own "---"/"..." lines, and escaped with escape_yaml_line(),
+ * so no guest line can end the block or be read as a test point.
  */
 #ifndef BP_REPORT_TAP_H
 #define BP_REPORT_TAP_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "results.h"
@@ -24,6 +32,7 @@ struct tap_writer {
 void tap_begin(struct tap_writer *w);
 void tap_boot(struct tap_writer *w, const struct trial_result *t, const struct boot_result *b);
 void tap_checks(struct tap_writer *w, const struct trial_result *t);
+/* text may be anything: it is written as one comment line. */
 void tap_comment(struct tap_writer *w, const char *text);
 void tap_end(struct tap_writer *w);
 /*
@@ -33,5 +42,8 @@ void tap_end(struct tap_writer *w);
  */
 int tap_file_commit(struct tap_writer *w, FILE *f, const char *tmp, const char *path,
 		    struct bp_error *err);
+
+/* The whole stream of a loaded results.json (report_load()). */
+void report_tap(const json_t *results, struct strbuf *out);
 
 #endif

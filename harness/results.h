@@ -1,7 +1,10 @@
 /*
- * results - what a run produced, the one data model every report writer
- * (TAP, JSON, ...) renders. Filled by trial.c and run.c; strings are owned
- * (malloc'd) and released by run_result_release().
+ * results - what a run produced, the data model results.json records
+ * (report-json.h) and every other format is rendered from. run.c creates
+ * the run and its trials, exec.c and boot.c fill in each boot, trial.c
+ * judges boots and trials: a boot's "ok" and a trial's checks and verdict
+ * are decided there once, stored, and only read by the writers. Strings are
+ * owned (malloc'd) and released by run_result_release().
  */
 #ifndef BP_RESULTS_H
 #define BP_RESULTS_H
@@ -16,6 +19,7 @@ struct boot_result {
 	int step;                /* 1-based step of the scenario that made this boot */
 	enum outcome expect;     /* what this boot had to be; OUTCOME_NONE: anything (recovery) */
 	enum outcome outcome;
+	int ok;                  /* met its expectation: set by trial_boot_judge() when it ends */
 	char *title;             /* crash title, or why it hung / failed; NULL when clean */
 	char *excerpt;           /* crash report, or the console tail for a hang; may be NULL */
 	char *log;               /* serial log, relative to the run directory */

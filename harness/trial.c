@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-int trial_boot_ok(const struct trial_result *t, const struct boot_result *b)
+void trial_boot_judge(const struct trial_result *t, struct boot_result *b)
 {
 	(void)t;
-	if (b->powered_off) /* the harness cut the power on purpose: nothing to judge */
-		return b->expect == OUTCOME_INFRA;
-	if (b->outcome == OUTCOME_INFRA)
-		return 0;
-	return b->expect == OUTCOME_NONE || b->outcome == b->expect;
+	if (b->powered_off) /* the harness cut the power on purpose */
+		b->ok = b->expect == OUTCOME_INFRA;
+	else
+		b->ok = b->outcome != OUTCOME_INFRA && b->outcome != OUTCOME_NONE &&
+			(b->expect == OUTCOME_NONE || b->outcome == b->expect);
 }
 
 static void check_title(struct trial_result *t)
@@ -70,11 +70,12 @@ void trial_judge(struct trial_result *t)
 	if (sc->log_contains)
 		check_log(t);
 	for (size_t i = 0; i < t->nr_boots; i++) {
-		if (t->boots[i].powered_off)
-			continue; /* judged by its step's check */
-		if (t->boots[i].outcome == OUTCOME_INFRA || t->boots[i].outcome == OUTCOME_NONE)
+		const struct boot_result *b = &t->boots[i];
+
+		/* A powered-off boot is infra by design, not a failure of the host. */
+		if (!b->powered_off && (b->outcome == OUTCOME_INFRA || b->outcome == OUTCOME_NONE))
 			infra = 1;
-		else if (!trial_boot_ok(t, &t->boots[i]))
+		else if (!b->ok)
 			fail = 1;
 	}
 	for (size_t i = 0; i < t->nr_checks; i++)

@@ -1,19 +1,23 @@
 /*
- * trial - turn a trial's boots into test points and a verdict.
+ * trial - the one judge of boots and trials: every report reads what it
+ * decided (results.h), none decides again.
  *
  * A trial is one scenario (after matrix expansion) run on one overlay: its
- * boots happen in order on the same disk. trial_boot_ok() says whether a boot
- * met the scenario's expectation; trial_judge() adds the checks that span
- * boots (crash title, log text) and sets the verdict: infra if any boot was
- * an infrastructure failure or boots are missing, fail if any boot or check
- * missed its expectation, else pass.
+ * boots happen in order on the same disk. trial_boot_judge() sets a boot's
+ * ok when the boot ends: it met its expectation (anything meets OUTCOME_NONE,
+ * "any" in results.json); an infrastructure failure never does, except the
+ * boot a power_off step cut on purpose (expected infra, powered off).
+ * trial_judge() adds the checks that span boots (crash title, log text) and
+ * sets the verdict: infra if any boot was an infrastructure failure (a
+ * powered-off boot is not one) or the trial was aborted, fail if any boot
+ * or check missed its expectation, else pass.
  */
 #ifndef BP_TRIAL_H
 #define BP_TRIAL_H
 
 #include "results.h"
 
-int trial_boot_ok(const struct trial_result *t, const struct boot_result *b);
+void trial_boot_judge(const struct trial_result *t, struct boot_result *b);
 void trial_judge(struct trial_result *t);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "history.h"
 #include "report-digest.h"
+#include "escape.h"
 #include "report-html.h"
 #include "report-junit.h"
 #include "tap.h"
@@ -130,7 +131,7 @@ static char *escaped(const char *s, size_t len, int flags)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	markup_escape(&sb, s, len, flags);
+	escape_markup(&sb, s, len, flags);
 	return strbuf_detach(&sb);
 }
 
@@ -166,7 +167,7 @@ static void test_escape(void)
 	s = ESC("l1\r\nl2\tt", 0);
 	tap_is_str(s, "l1\nl2\tt", "text keeps newline and tab, drops CR");
 	free(s);
-	s = ESC("l1\nl2\tt", MARKUP_ATTR);
+	s = ESC("l1\nl2\tt", ESCAPE_ATTR);
 	tap_is_str(s, "l1&#10;l2&#9;t", "attributes get newline and tab as references");
 	free(s);
 	s = ESC("nul\0after", 0);

@@ -1,0 +1,325 @@
+/*
+ * report-schema - docs/results-schema.json as tables, and the walk that
+ * checks a document against them (see report-schema.h).
+ */
+#include "report-schema.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "escape.h"
+#include "report-json.h"
+
+enum {
+	T_STR = 1,
+	T_NULL = 2,
+	T_INT = 4,
+	T_NUM = 8, /* any number, integers included */
+	T_BOOL = 16,
+	T_ARR = 32,
+	T_OBJ = 64,
+};
+
+struct shape;
+
+struct field {
+	const char *name;
+	unsigned types;
+	int optional;
+	const char *const *enums;   /* strings allowed (NULL-terminated); NULL: any */
+	int has_min;
+	double min;
+	int (*pattern)(const char *s);
+	const struct shape *shape;  /* T_OBJ, or the items of a T_ARR of objects */
+	unsigned item_types;        /* the items of a T_ARR of scalars */
+};
+
+struct shape {
+	const struct field *fields;
+	size_t nr;
+};
+
+#define MIN(n) .has_min = 1, .min = (n)
+#define F(n, t, ...) {.name = (n), .types = (t), __VA_ARGS__}
+
+/* digits(s, n): n ASCII digits at s. */
+static int digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* ^[0-9]{8}-[0-9]{6}-[0-9]+$ */
+static int run_id_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 16 && digits(s, 8) && s[8] == '-' && digits(s + 9, 6) && s[15] == '-' &&
+	       digits(s + 16, len - 16);
+}
+
+/* ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ */
+static int started_ok(const char *s)
+{
+	return strlen(s) == 20 && digits(s, 4) && s[4] == '-' && digits(s + 5, 2) && s[7] == '-' &&
+	       digits(s + 8, 2) && s[10] == 'T' && digits(s + 11, 2) && s[13] == ':' &&
+	       digits(s + 14, 2) && s[16] == ':' && digits(s + 17, 2) && s[19] == 'Z';
+}
+
+/* ^[0-9a-f]{64}$ */
+static int sha256_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == 64;
+}
+
+static const char *const e_schema[] = {RESULTS_SCHEMA_NAME, NULL};
+static const char *const e_accel[] = {"kvm", "tcg", NULL};
+static const char *const e_outcome[] = {"clean", "crash", "hang", "infra", NULL};
+static const char *const e_expect[] = {"clean", "crash", "hang", "infra", "any", NULL};
+static const char *const e_verdict[] = {"pass", "fail", "infra", NULL};
+
+#define SHAPE(f) {f, sizeof(f) / sizeof(f[0])}
+
+static const struct field check_fields[] = {
+	F("name", T_STR),
+	F("ok", T_BOOL),
+	F("diag", T_STR | T_NULL),
+};
+static const struct shape check_shape = SHAPE(check_fields);
+
+static const struct field recovery_fields[] = {
+	F("summary", T_STR | T_NULL),
+	F("recovered_without_manual_steps", T_BOOL),
+	F("boots_to_recovery", T_INT | T_NULL, MIN(1)),
+	F("boots_tried", T_INT, MIN(0)),
+	F("max_boots", T_INT, MIN(0)),
+	F("time_to_recovery_s", T_NUM | T_NULL, MIN(0)),
+	F("rollback_arrived_at_boot", T_INT | T_NULL, MIN(1)),
+	F("manual_steps", T_ARR, .item_types = T_STR),
+	F("manual_steps_needed", T_INT, MIN(0)),
+	F("manual_remediation_verified", T_BOOL),
+};
+static const struct shape recovery_shape = SHAPE(recovery_fields);
+
+static const struct field boot_fields[] = {
+	F("n", T_INT, MIN(1)),
+	F("step", T_INT, MIN(0)),
+	F("expect", T_STR, .enums = e_expect),
+	F("outcome", T_STR | T_NULL, .enums = e_outcome),
+	F("ok", T_BOOL | T_NULL),
+	F("title", T_STR | T_NULL),
+	F("duration_s", T_NUM, MIN(0)),
+	F("detect_ms", T_NUM, MIN(0)),
+	F("log", T_STR | T_NULL),
+	F("screenshot", T_STR | T_NULL),
+	F("crash_line", T_INT, MIN(0)),
+	F("marker_seen", T_BOOL),
+	F("guest_panicked", T_BOOL),
+	F("shutdown_reason", T_STR | T_NULL),
+	F("excerpt", T_STR | T_NULL),
+	F("update_installed", T_BOOL),
+	F("live_pushed", T_BOOL),
+	F("update_error", T_STR | T_NULL),
+	F("restored", T_BOOL),
+	F("powered_off", T_BOOL),
+};
+static const struct shape boot_shape = SHAPE(boot_fields);
+
+static const struct field scenario_fields[] = {
+	F("name", T_STR),
+	F("image", T_STR),
+	F("sensor", T_STR),
+	F("content", T_STR | T_NULL),
+	F("expect", T_STR | T_NULL, .enums = e_outcome),
+	F("boots_planned", T_INT, MIN(1)),
+	F("verdict", T_STR | T_NULL, .enums = e_verdict),
+	F("accelerator", T_STR | T_NULL, .enums = e_accel),
+	F("duration_s", T_NUM, MIN(0)),
+	F("dir", T_STR),
+	F("boots", T_ARR, .shape = &boot_shape),
+	F("checks", T_ARR, .shape = &check_shape),
+	F("recovery", T_OBJ | T_NULL, .shape = &recovery_shape),
+	F("image_sha256", T_STR, .optional = 1, .pattern = sha256_ok),
+	F("sensor_sha256", T_STR, .optional = 1, .pattern = sha256_ok),
+	F("content_sha256", T_STR, .optional = 1, .pattern = sha256_ok),
+};
+static const struct shape scenario_shape = SHAPE(scenario_fields);
+
+static const struct field summary_fields[] = {
+	F("scenarios", T_INT, MIN(0)),
+	F("pass", T_INT, MIN(0)),
+	F("fail", T_INT, MIN(0)),
+	F("infra", T_INT, MIN(0)),
+};
+static const struct shape summary_shape = SHAPE(summary_fields);
+
+static const struct field root_fields[] = {
+	F("schema", T_STR, .enums = e_schema),
+	F("schema_version", T_INT, MIN(RESULTS_SCHEMA_VERSION)), /* == : checked by report_load */
+	F("run_id", T_STR, .pattern = run_id_ok),
+	F("suite", T_STR),
+	F("started", T_STR, .pattern = started_ok),
+	F("duration_s", T_NUM, MIN(0)),
+	F("complete", T_BOOL),
+	F("incomplete_reason", T_STR | T_NULL),
+	F("host", T_STR | T_NULL),
+	F("accelerator", T_STR | T_NULL, .enums = e_accel),
+	F("accelerator_reason", T_STR | T_NULL),
+	F("jobs", T_INT, MIN(0)),
+	F("trials_s", T_NUM, MIN(0)),
+	F("work_dir", T_STR | T_NULL),
+	F("harness_peak_rss_kib", T_INT, MIN(0)),
+	F("summary", T_OBJ, .shape = &summary_shape),
+	F("scenarios", T_ARR, .shape = &scenario_shape),
+};
+static const struct shape root_shape = SHAPE(root_fields);
+
+struct walk {
+	struct strbuf where;
+	const char *what;
+	struct bp_error *err;
+};
+
+static int bad(struct walk *w, const char *msg)
+{
+	return error_set(w->err, "'%s': %s: %s", w->what, w->where.len ? w->where.buf : "/", msg);
+}
+
+/* The value's type bit; a real without a fraction counts as an integer too. */
+static unsigned type_of(const json_t *v)
+{
+	double d;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return T_STR;
+	case JSON_NULL:
+		return T_NULL;
+	case JSON_INTEGER:
+		return T_INT | T_NUM;
+	case JSON_REAL:
+		d = json_real_value(v);
+		return d == floor(d) && fabs(d) < 9.2e18 ? T_INT | T_NUM : T_NUM;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return T_BOOL;
+	case JSON_ARRAY:
+		return T_ARR;
+	case JSON_OBJECT:
+		return T_OBJ;
+	}
+	return 0;
+}
+
+static int check_object(struct walk *w, json_t *o, const struct shape *sh);
+
+static int check_scalar(struct walk *w, const json_t *v, const struct field *f)
+{
+	const char *s = json_string_value(v);
+
+	if (s && f->enums) {
+		size_t i;
+
+		for (i = 0; f->enums[i] && strcmp(f->enums[i], s); i++)
+			;
+		if (!f->enums[i])
+			return bad(w, "not one of the values the schema allows");
+	}
+	if (s && f->pattern && !f->pattern(s))
+		return bad(w, "does not match the schema's pattern");
+	if (f->has_min && json_is_number(v) && json_number_value(v) < f->min)
+		return bad(w, "below the schema's minimum");
+	return 0;
+}
+
+static int check_array(struct walk *w, json_t *a, const struct field *f)
+{
+	size_t i, len = w->where.len;
+	json_t *v;
+	int ret = 0;
+
+	json_array_foreach(a, i, v) {
+		strbuf_addf(&w->where, "/%zu", i);
+		if (f->shape)
+			ret = json_is_object(v) ? check_object(w, v, f->shape)
+						: bad(w, "not an object");
+		else if (!(type_of(v) & f->item_types))
+			ret = bad(w, "not of the type the schema says");
+		w->where.len = len;
+		w->where.buf[len] = '\0';
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int check_field(struct walk *w, json_t *o, const struct field *f)
+{
+	json_t *v = json_object_get(o, f->name);
+	unsigned t;
+
+	if (!v)
+		return f->optional ? 0 : bad(w, "a required field is missing");
+	t = type_of(v);
+	if (!(t & f->types))
+		return bad(w, "not of the type the schema says");
+	if ((f->types & T_INT) && json_is_real(v) && !(f->types & T_NUM)) {
+		json_object_set_new(o, f->name, json_integer((json_int_t)json_real_value(v)));
+		v = json_object_get(o, f->name);
+	}
+	if (check_scalar(w, v, f) < 0)
+		return -1;
+	if (json_is_object(v))
+		return check_object(w, v, f->shape);
+	if (json_is_array(v))
+		return check_array(w, v, f);
+	return 0;
+}
+
+static int check_object(struct walk *w, json_t *o, const struct shape *sh)
+{
+	size_t len = w->where.len, i;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v) {
+		for (i = 0; i < sh->nr && strcmp(sh->fields[i].name, key); i++)
+			;
+		if (i == sh->nr) {
+			/* The key is the file's text: it reaches the terminal. */
+			strbuf_addch(&w->where, '/');
+			escape_term(&w->where, key);
+			return bad(w, "a field the schema does not have");
+		}
+	}
+	for (i = 0; i < sh->nr; i++) {
+		int ret;
+
+		strbuf_addf(&w->where, "/%s", sh->fields[i].name);
+		ret = check_field(w, o, &sh->fields[i]);
+		w->where.len = len;
+		w->where.buf[len] = '\0';
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int report_schema_check(json_t *root, const char *what, struct bp_error *err)
+{
+	struct walk w = {STRBUF_INIT, what, err};
+	int ret;
+
+	if (!json_is_object(root))
+		return error_set(err, "'%s': /: not an object", what);
+	ret = check_object(&w, root, &root_shape);
+	strbuf_release(&w.where);
+	return ret;
+}
