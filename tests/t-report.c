@@ -474,12 +474,12 @@ static void test_load_errors(void)
 	tap_ok(report_load(dir, &root, &err) < 0, "no results.json: error");
 	like(err.msg, "cannot read '", "... saying it cannot read it");
 	{
-		const char *v2 = "{\"schema\": \"bootproof-results\", \"schema_version\": 2}";
+		const char *v3 = "{\"schema\": \"bootproof-results\", \"schema_version\": 3}";
 
-		write_file_atomic(p, v2, strlen(v2), NULL);
+		write_file_atomic(p, v3, strlen(v3), NULL);
 	}
 	tap_ok(report_load(dir, &root, &err) < 0, "a newer schema_version is refused");
-	like(err.msg, "unsupported schema_version 2", "... by name");
+	like(err.msg, "unsupported schema_version 3", "... by name");
 	write_file_atomic(p, "{\"schema\": \"other\"}", 19, NULL);
 	tap_ok(report_load(dir, &root, &err) < 0 && strstr(err.msg, "not a bootproof results file"),
 	       "another JSON file is refused");
