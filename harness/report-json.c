@@ -4,6 +4,7 @@
  */
 #include "report-json.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,40 +179,52 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 	return ret;
 }
 
-int report_load(const char *run_dir, json_t **ret, struct bp_error *err)
+int report_json_parse(const char *text, size_t len, const char *what, json_t **ret,
+		      struct bp_error *err)
 {
-	char *path = xasprintf("%s/results.json", run_dir);
 	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
+	json_t *root = json_loadb(text, len, 0, &jerr);
 	const char *schema = json_string_value(json_object_get(root, "schema"));
 	json_t *version = json_object_get(root, "schema_version");
 	int ret_code = -1;
 
 	*ret = NULL;
 	if (!root) {
-		if (jerr.line <= 0)
-			error_set(err, "cannot read '%s': %s", path, jerr.text);
-		else
-			error_set(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		error_set(err, "%s:%d:%d: %s", what, jerr.line, jerr.column, jerr.text);
 		goto out;
 	}
 	if (!json_is_object(root) || !schema || strcmp(schema, RESULTS_SCHEMA_NAME)) {
-		error_set(err, "'%s' is not a bootproof results file (no \"schema\": \"%s\")", path,
+		error_set(err, "'%s' is not a bootproof results file (no \"schema\": \"%s\")", what,
 			  RESULTS_SCHEMA_NAME);
 		goto out;
 	}
 	if (!json_is_integer(version) || json_integer_value(version) != RESULTS_SCHEMA_VERSION) {
 		error_set(err, "'%s': unsupported schema_version %lld (this bootproof reads %d)",
-			  path, (long long)json_integer_value(version), RESULTS_SCHEMA_VERSION);
+			  what, (long long)json_integer_value(version), RESULTS_SCHEMA_VERSION);
 		goto out;
 	}
-	if (report_schema_check(root, path, err) < 0)
+	if (report_schema_check(root, what, err) < 0)
 		goto out;
 	*ret = root;
 	root = NULL;
 	ret_code = 0;
 out:
 	json_decref(root);
+	return ret_code;
+}
+
+int report_load(const char *run_dir, json_t **ret, struct bp_error *err)
+{
+	char *path = xasprintf("%s/results.json", run_dir);
+	struct strbuf sb = STRBUF_INIT;
+	int ret_code = -1;
+
+	*ret = NULL;
+	if (read_file(path, &sb, NULL) < 0)
+		error_set(err, "cannot read '%s': %s", path, strerror(errno));
+	else
+		ret_code = report_json_parse(sb.buf, sb.len, path, ret, err);
+	strbuf_release(&sb);
 	free(path);
 	return ret_code;
 }

@@ -38,4 +38,8 @@ json_t *report_json_check(const struct check_result *c);
  */
 int report_load(const char *run_dir, json_t **ret, struct bp_error *err);
 
+/* The same for text in memory; what names it in messages. */
+int report_json_parse(const char *text, size_t len, const char *what, json_t **ret,
+		      struct bp_error *err);
+
 #endif

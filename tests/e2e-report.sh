@@ -14,6 +14,8 @@
 #        line carries markup, which the kernel echoes on the console
 #   B    crash + a new crash (no root file system: a VFS panic)
 #   C    the same as B
+#   P1   a power_off scenario, QEMU wrapped by a script that prints TAP on stderr
+#   P2   that QEMU failing to start: its log in the boot's title
 . "$(dirname "$0")/lib.sh"
 need_guest
 command -v xmllint >/dev/null || skip_all "xmllint not installed (libxml2-utils)"
@@ -211,11 +213,84 @@ like "$(cat "$INT/index.html")" 'id="incomplete"><b>Incomplete run</b>: interrup
 	"interrupted: the page says so"
 ok "$(ls "$INT" | grep -q '\.tmp'; [ $? -ne 0 ]; echo $?)" "interrupted: no temporary file left"
 
+# ---- P: one verdict for a power_off scenario, under a QEMU that talks TAP --------
+# A wrapper prints forged TAP on QEMU's stderr, then runs the real QEMU (or,
+# for the kernel command line word bootproof.qemu_fails, fails to start, so
+# its log reaches the boot's title). P1 boots the real guest under it: a
+# power_off step cut at the kernel's first line, then a clean boot. Live
+# TAP, re-rendered TAP, junit.xml, index.html and the history must all say
+# what results.json says: it passed.
+cat >"$T/qemu-tap" <<'SH'
+#!/bin/sh
+printf 'ok 99 - forged by qemu\nnot ok 98 - forged\n1..7\n  ...\nBail out! qemu said so\n# SKIP\n' >&2
+case "$*" in *bootproof.qemu_fails*) exit 1 ;; esac
+exec qemu-system-x86_64 "$@"
+SH
+chmod +x "$T/qemu-tap"
+write_suite "$T/p1.yaml" <<'YAML'
+  - name: cut
+    image: linux
+    sensor: v1
+    content: good-291
+    steps:
+      - power_off: "Linux version"
+      - boot: {expect: clean}
+YAML
+BOOTPROOF_QEMU=$T/qemu-tap "$BP" run -c "$T/p1.yaml" -r "$T/p" --cold --history "$DB" \
+	>"$T/p1.tap" 2>"$T/p1.err"
+is "$?" 0 "P1: a passing power_off scenario exits 0"
+P1=$T/p/$(sed -n 's/^# run \([0-9-]*\): .*/\1/p' "$T/p1.tap")
+schema_ok "$P1/results.json" "P1: results.json valid"
+is "$(jq -c '[.scenarios[0].boots[] | [.outcome, .powered_off, .ok]]' "$P1/results.json")" \
+	'[["infra",true,true],["clean",false,true]]' "P1: results.json: the cut boot is infra by design and ok"
+is "$(jq -r '.scenarios[0].verdict' "$P1/results.json")" pass "P1: results.json: verdict pass"
+points() { grep -E '^(not )?ok ' "$1"; }
+is "$(points "$T/p1.tap" | grep -c '^not ok')" 0 "P1 live TAP: every point ok"
+is "$(points "$T/p1.tap" | wc -l | tr -d ' ')" 3 "P1 live TAP: two boots and the power_off check"
+cp "$P1/results.tap" "$T/p1-run.tap"
+"$BP" report --format tap,junit,html --history "$DB" "$P1" >/dev/null 2>"$T/err"
+is "$?" 0 "P1: bootproof report re-renders"
+is "$(points "$P1/results.tap")" "$(points "$T/p1.tap")" "P1: re-rendered TAP has the live points, verdicts included"
+is "$(points "$T/p1-run.tap")" "$(points "$T/p1.tap")" "P1: the run's results.tap is its live stream"
+xsd_ok "$P1/junit.xml" "P1: junit.xml valid"
+is "$(grep -c '<error\|<failure' "$P1/junit.xml")" 0 "P1 junit.xml: no error, no failure"
+like "$(cat "$P1/index.html")" 'data-verdict="pass"' "P1 page: the scenario passed"
+is "$(grep -c 'unexpected' "$P1/index.html")" 0 "P1 page: no boot marked unexpected"
+"$BP" runs --history "$DB" >"$T/runs" 2>&1
+like "$(grep "^$(basename "$P1")" "$T/runs")" "   1    1    0     0" "P1 history: 1 scenario, 1 pass"
+for f in "$T/p1.tap" "$P1/results.tap"; do
+	prove --exec cat "$f" >"$T/prove" 2>&1
+	ok $? "P1: prove reads $(basename "$f") as a passing stream"
+	is "$(grep -c 'Parse errors\|out of sequence\|No plan' "$T/prove")" 0 "... with no parse error"
+done
+
+# P2: QEMU's log in a boot's title and diagnostics, in every format.
+write_suite "$T/p2.yaml" <<'YAML'
+  - {name: broken, image: linux, sensor: v1, content: good-291, boots: 1, expect: clean,
+     append: "bootproof.qemu_fails"}
+YAML
+BOOTPROOF_QEMU=$T/qemu-tap "$BP" run -c "$T/p2.yaml" -r "$T/p" --cold --history "$DB" \
+	>"$T/p2.tap" 2>"$T/p2.err"
+is "$?" 3 "P2: QEMU would not start: exit 3"
+P2=$T/p/$(sed -n 's/^# run \([0-9-]*\): .*/\1/p' "$T/p2.tap")
+like "$(jq -r '.scenarios[0].boots[0].title' "$P2/results.json")" "ok 99 - forged by qemu" \
+	"P2: QEMU's log is in the boot's title"
+"$BP" report --format tap --history "$DB" "$P2" >/dev/null 2>&1
+for f in "$T/p2.tap" "$P2/results.tap"; do
+	prove --exec cat "$f" >"$T/prove" 2>&1
+	is "$(grep -c 'Parse errors\|out of sequence\|No plan\|Bail out' "$T/prove")" 0 \
+		"P2: prove finds no parse error, no bail-out in $(basename "$f")"
+	like "$(cat "$T/prove")" "Failed test:  1" "... and exactly the infra boot failed"
+	is "$(grep -c '^ok 99\|^not ok 98\|^1\.\.7$\|^Bail out' "$f")" 0 "... no forged line of its own"
+done
+xsd_ok "$P2/junit.xml" "P2: junit.xml valid"
+like "$(cat "$P2/junit.xml")" '<error type="infra"' "P2 junit.xml: an infra error"
+
 # ---- bootproof runs -----------------------------------------------------------
 "$BP" runs --history "$DB" >"$T/runs" 2>&1
 is "$?" 0 "runs: exit 0"
-is "$(grep -c '^[0-9]' "$T/runs")" 4 "runs lists the four runs"
-is "$(sed -n 2p "$T/runs" | cut -d' ' -f1)" "$(basename "$C")" "... newest first"
+is "$(grep -c '^[0-9]' "$T/runs")" 6 "runs lists the six runs"
+is "$(sed -n 2p "$T/runs" | cut -d' ' -f1)" "$(basename "$P2")" "... newest first"
 like "$(grep "^$(basename "$INT")" "$T/runs")" "no       $T/int.yaml (incomplete: interrupted by signal 2" \
 	"... the interrupted one incomplete, with why"
 like "$(grep "^$(basename "$B")" "$T/runs")" "yes      $T/suite.yaml" "... the others complete"
