@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd-report.h"
 #include "history.h"
 #include "report-digest.h"
 #include "escape.h"
@@ -139,6 +140,59 @@ static char *escaped(const char *s, size_t len, int flags)
 
 /* ---- escaping and signatures ------------------------------------------- */
 
+#define LS "\xe2\x80\xa8"  /* U+2028 */
+#define PS "\xe2\x80\xa9"  /* U+2029 */
+#define NEL "\xc2\x85"      /* U+0085 */
+#define FFFD "\xef\xbf\xbd"
+/* The forgery of issue 9.3: a YAML 1.1 reader would read a clean boot here. */
+#define FORGED "x" LS "outcome: clean" PS "title: \"nothing to see\"" NEL "# SKIP\n  ...\nok 99"
+
+typedef void escape_fn_t(struct strbuf *sb, const char *s);
+
+static char *esc_with(escape_fn_t *fn, const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	fn(&sb, s);
+	return strbuf_detach(&sb);
+}
+
+static void yaml_line(struct strbuf *sb, const char *s)
+{
+	escape_yaml_line(sb, s, strlen(s));
+}
+
+/* Every format's path keeps YAML, JSON and XML line breaks out of its output. */
+static void test_escape_lines(void)
+{
+	char *s;
+
+	s = esc_with(escape_tap_line, FORGED "\xef\xbf\xbe\x1b[2Jz\\");
+	tap_is_str(s, "x outcome: clean title: \"nothing to see\" \\# SKIP   ... ok 99" FFFD "z\\\\",
+		   "TAP line: breaks (\\n, U+0085, U+2028, U+2029) become spaces, '#' and '\\' escaped");
+	free(s);
+	s = esc_with(escape_yaml_quoted, FORGED "\x01\t\x7f");
+	tap_is_str(s, "x" FFFD "outcome: clean" FFFD "title: \\\"nothing to see\\\"" FFFD
+		      "# SKIP\\n  ...\\nok 99\\x01\\t\\x7f",
+		   "YAML quoted: line separators U+FFFD, quotes and controls escaped");
+	free(s);
+	s = esc_with(yaml_line, FORGED);
+	tap_is_str(s, "x" FFFD "outcome: clean" FFFD "title: \"nothing to see\"" FFFD "# SKIP" FFFD
+		      "  ..." FFFD "ok 99",
+		   "YAML block line: every break U+FFFD, so it stays one line");
+	free(s);
+	s = esc_with(escape_term, "a\x1b]0;t\x07" "b\x1b[31mc\xc2\x9b" "1m\td" LS "e\n");
+	tap_is_str(s, "a?]0;t?bc?1m?d?e?", "terminal: ESC, BEL, C1 CSI, tab, breaks become '?'");
+	free(s);
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		escape_text(&sb, "ok\xff" LS "\xef\xbf\xbf", 9);
+		tap_is_str(sb.buf, "ok" FFFD LS FFFD, "JSON text: UTF-8 repaired, U+FFFF replaced");
+		strbuf_release(&sb);
+	}
+}
+
 static void test_escape(void)
 {
 	char *s;
@@ -173,6 +227,10 @@ static void test_escape(void)
 	s = ESC("nul\0after", 0);
 	tap_is_str(s, "nul\xef\xbf\xbd" "after", "NUL inside the given length is replaced");
 	free(s);
+	s = ESC("a" LS "b" PS "c", 0);
+	tap_is_str(s, "a&#x2028;b&#x2029;c", "markup: U+2028 and U+2029 as character references");
+	free(s);
+	test_escape_lines();
 }
 
 static void test_signature(void)
@@ -491,6 +549,136 @@ static void test_load_errors(void)
 	free(dir);
 }
 
+/* ---- tampered results.json --------------------------------------------- */
+
+/* The value at PATH ("scenarios/0/boots/1"): its parent object or array and its last key. */
+static json_t *parent_of(json_t *root, const char *path, char *last, size_t size)
+{
+	char *copy = xstrdup(path), *save = NULL, *tok = strtok_r(copy, "/", &save), *next;
+	json_t *cur = root;
+
+	while (tok && (next = strtok_r(NULL, "/", &save))) {
+		cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok))
+					 : json_object_get(cur, tok);
+		tok = next;
+	}
+	snprintf(last, size, "%s", tok ? tok : "");
+	free(copy);
+	return cur;
+}
+
+static const struct tamper {
+	const char *path, *value; /* value: JSON text; NULL deletes the field */
+	int loads;
+} tampers[] = {
+	{"run_id", "\"20260110-020000-4242\"", 1},
+	{"run_id", "\"20260110-020000-4242\\nBail out! run_id\"", 0},
+	{"accelerator", "\"tcg\\nBail out!\"", 0},
+	{"accelerator", "null", 1},
+	{"scenarios/0/boots/0/outcome", "\"clean\\nBail out! outcome\"", 0},
+	{"scenarios/0/boots/0/outcome", "null", 1},
+	{"scenarios/0/boots/0/expect", "\"any\\n# SKIP\"", 0},
+	{"scenarios/0/boots/0/expect", "\"any\"", 1},
+	{"scenarios/0/boots/0/ok", NULL, 0},
+	{"scenarios/0/boots/0/ok", "\"yes\"", 0},
+	{"scenarios/0/boots/0/n", "0", 0},
+	{"scenarios/0/boots/0/n", "2.0", 1},
+	{"scenarios/0/boots/0/n", "1.5", 0},
+	{"scenarios/0/boots/0/crash_line", "-1", 0},
+	{"scenarios/0/boots/0/duration_s", "\"1\"", 0},
+	{"scenarios/0/boots/0/title", "\"x\\u2028outcome: clean\"", 1},
+	{"scenarios/0/boots/0/extra", "1", 0},
+	{"scenarios/0/verdict", "\"maybe\"", 0},
+	{"scenarios/0/image_sha256", "\"ABC\"", 0},
+	{"scenarios/0/image_sha256", NULL, 1},
+	{"scenarios/0/checks", "[{\"name\": \"c\", \"ok\": 1, \"diag\": null}]", 0},
+	{"scenarios/0/recovery", "{}", 0},
+	{"summary/pass", NULL, 0},
+	{"started", "\"2026-01-10T02:00:00Z\\n\"", 0},
+	{"incomplete_reason", "\"killed\"", 1},
+	{"scenarios", "{}", 0},
+};
+
+/* python3-jsonschema's verdict on each file, one "0" (valid) or "1" a line; NULL without it. */
+static char *jsonschema_verdicts(const char *dir, size_t n)
+{
+	char *cmd = xasprintf(
+		"/usr/bin/python3 -c 'import json, sys, jsonschema\n"
+		"s = json.load(open(sys.argv[1]))\n"
+		"v = jsonschema.Draft202012Validator(s)\n"
+		"for i in range(int(sys.argv[3])):\n"
+		"    print(0 if v.is_valid(json.load(open(\"%%s/%%d/results.json\" %% (sys.argv[2], i)))) else 1)\n"
+		"' '%s/../../docs/results-schema.json' '%s' %zu 2>/dev/null",
+		datadir, dir, n);
+	FILE *f = popen(cmd, "r");
+	struct strbuf sb = STRBUF_INIT;
+	char line[16];
+
+	free(cmd);
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f))
+		strbuf_adds(&sb, line);
+	if (pclose(f) != 0 || sb.len != 2 * n) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb);
+}
+
+static void test_tampered(void)
+{
+	char *src = xasprintf("%s/results/run-1/results.json", datadir), *dir = xasprintf("%s/tamper", scratch);
+	size_t n = ARRAY_SIZE(tampers);
+	struct strbuf ours = STRBUF_INIT;
+	char *theirs;
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *root = json_load_file(src, 0, NULL), *parent, *loaded;
+		char key[64], *d = xasprintf("%s/%zu", dir, i), *p = xasprintf("%s/results.json", d);
+		char *name = xasprintf("tampered %s = %s: %s", tampers[i].path,
+				       tampers[i].value ? tampers[i].value : "(removed)",
+				       tampers[i].loads ? "loads" : "refused");
+		struct bp_error err = {{0}};
+		int got;
+
+		parent = parent_of(root, tampers[i].path, key, sizeof(key));
+		if (!tampers[i].value)
+			json_object_del(parent, key);
+		else
+			json_object_set_new(parent, key, json_loads(tampers[i].value, JSON_DECODE_ANY, NULL));
+		mkdir_p(d, NULL);
+		json_dump_file(root, p, JSON_INDENT(1));
+		got = report_load(d, &loaded, &err) == 0;
+		if (!tap_ok(got == tampers[i].loads, name))
+			tap_diag(err.msg);
+		strbuf_adds(&ours, got ? "0\n" : "1\n");
+		if (!got && !tampers[i].loads)
+			tap_ok(strstr(err.msg, "results.json': /") != NULL, "... the error names the field");
+		json_decref(loaded);
+		json_decref(root);
+		free(name);
+		free(p);
+		free(d);
+	}
+	theirs = jsonschema_verdicts(dir, n);
+	if (theirs)
+		tap_is_str(ours.buf, theirs, "python3-jsonschema and report_load() agree on every file");
+	else
+		tap_ok(1, "# SKIP python3-jsonschema not available");
+	{
+		char *d1 = xasprintf("%s/1", dir);
+		char *argv[] = {"report", "--format", "tap", d1, NULL};
+
+		tap_is_int(cmd_report(4, argv), 3, "bootproof report on a tampered file: exit 3");
+		free(d1);
+	}
+	free(theirs);
+	strbuf_release(&ours);
+	free(src);
+	free(dir);
+}
+
 /* ---- digests ----------------------------------------------------------- */
 
 static char *sha_of(const void *data, size_t len, size_t chunk)
@@ -801,6 +989,7 @@ int main(int argc, char **argv)
 	test_incomplete_render();
 	test_hostile_paths();
 	test_load_errors();
+	test_tampered();
 	test_digest();
 	test_history();
 	remove_tree(scratch);

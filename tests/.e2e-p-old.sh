@@ -1,0 +1,164 @@
+#!/bin/sh
+# e2e-report - the reports of real runs of the reference guest: junit.xml and
+# results.json valid against their published schemas, index.html read by
+# headless Chromium (summary numbers, one SVG bar per boot, the crash's
+# screenshot, hostile guest text inert), `bootproof report` re-rendering a
+# run, the history: a new crash signature found by --compare, a repeated run
+# with "no new signatures", `bootproof runs`, and an interrupted run recorded
+# as incomplete.
+#
+# Runs (one history, $T/history.db):
+#   int  a guest that never finishes booting, interrupted with SIGINT mid-boot
+#        (runs alongside A)
+#   A    clean + crash (bad-291 on v1, written as steps); the kernel command
+#        line carries markup, which the kernel echoes on the console
+#   B    crash + a new crash (no root file system: a VFS panic)
+#   C    the same as B
+#   P1   a power_off scenario, QEMU wrapped by a script that prints TAP on stderr
+#   P2   that QEMU failing to start: its log in the boot's title
+. "$(dirname "$0")/lib.sh"
+need_guest
+command -v xmllint >/dev/null || skip_all "xmllint not installed (libxml2-utils)"
+/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip_all "python3-jsonschema not installed"
+CHROMIUM=$(command -v chromium || command -v chromium-browser) || skip_all "chromium not installed"
+
+# The KVM probe is tested elsewhere; here it would only cost 3 s per run.
+BOOTPROOF_ACCEL=${BOOTPROOF_ACCEL:-tcg}
+export BOOTPROOF_ACCEL
+HOSTILE='<script>alert(1)</script>'
+DB=$T/history.db
+
+# suite FILE SCENARIO...: the reference suite with the hostile command line
+# on image linux, image noroot (no init in the initramfs: the kernel looks
+# for a root file system and panics), image silent (waits for a marker the
+# guest never prints) and the scenarios named.
+suite() {
+	f=$1
+	shift
+	for s in "$@"; do
+		case $s in
+		clean) echo "  - {name: clean, image: linux, sensor: v1, content: good-291, boots: 1, expect: clean}" ;;
+		crash) echo "  - {name: crash, image: linux, sensor: v1, content: bad-291,"
+		       echo "     steps: [{boot: {expect: crash, title: refsensor_eval}}]}" ;;
+		noroot) echo "  - {name: noroot, image: noroot, sensor: v1, content: good-291, boots: 1, expect: crash, title: VFS}" ;;
+		slow) echo "  - {name: slow, image: silent, sensor: v1, content: good-291, boots: 2, expect: clean,"
+		      echo "     boot_timeout: 300, silence_timeout: 300}" ;;
+		esac
+	done | write_suite "$f"
+	sed -i -e "s|^    append: \"\(.*\)\"\$|    append: \"\1 bootproof.x=$HOSTILE\"|" \
+		-e 's|^images:|images:\n  silent:\n    kind: linux\n    kernel: '"$ROOT"'/build/images/linux/vmlinuz\n    initrd: '"$ROOT"'/build/images/linux/initrd.img\n    disk: '"$ROOT"'/build/images/linux/system.qcow2\n    marker: "bootproof: never printed"\n  noroot:\n    kind: linux\n    kernel: '"$ROOT"'/build/images/linux/vmlinuz\n    initrd: '"$ROOT"'/build/images/linux/initrd.img\n    disk: '"$ROOT"'/build/images/linux/system.qcow2\n    append: "console=ttyS0 oops=panic panic=1 rdinit=/nonexistent"|' "$f"
+}
+
+# run NAME SUITE REPORTS: a run; its status in $rc, its directory in $run.
+run() {
+	"$BP" run -c "$2" -r "$3" -j2 --history "$DB" >"$T/$1.tap" 2>"$T/$1.err"
+	rc=$?
+	run=$3/$(sed -n 's/^# run \([0-9-]*\): .*/\1/p' "$T/$1.tap")
+	return $rc
+}
+
+xsd_ok() { # JUNIT.XML DESCRIPTION: valid against the published JUnit schema
+	xmllint --noout --schema "$ROOT/docs/junit.xsd" "$1" >"$T/xmllint" 2>&1
+	ok $? "$2"
+	[ "$(tail -1 "$T/xmllint")" = "$1 validates" ] || diag "$(head -20 "$T/xmllint")"
+}
+
+schema_ok() { # RESULTS.JSON DESCRIPTION: valid against docs/results-schema.json
+	/usr/bin/python3 - "$ROOT/docs/results-schema.json" "$1" >"$T/jsonschema" 2>&1 <<'PY'
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[2]))))
+for e in errors:
+    print("/".join(str(p) for p in e.absolute_path), e.message)
+sys.exit(1 if errors else 0)
+PY
+	ok $? "$2"
+	[ ! -s "$T/jsonschema" ] || diag "$(head -20 "$T/jsonschema")"
+}
+
+dom() { # INDEX.HTML: the DOM Chromium built from it, in $T/dom.html
+	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run \
+		--user-data-dir="$T/chromium" --dump-dom "file://$1" >"$T/dom.html" 2>"$T/chromium.err"
+}
+
+count() { # FILE TEXT
+	grep -o -- "$2" "$1" | wc -l | tr -d ' '
+}
+
+BP=${OLD_BP:-$BP}
+# ---- P: one verdict for a power_off scenario, under a QEMU that talks TAP --------
+# A wrapper prints forged TAP on QEMU's stderr, then runs the real QEMU (or,
+# for the kernel command line word bootproof.qemu_fails, fails to start, so
+# its log reaches the boot's title). P1 boots the real guest under it: a
+# power_off step cut at the kernel's first line, then a clean boot. Live
+# TAP, re-rendered TAP, junit.xml, index.html and the history must all say
+# what results.json says: it passed.
+cat >"$T/qemu-tap" <<'SH'
+#!/bin/sh
+printf 'ok 99 - forged by qemu\nnot ok 98 - forged\n1..7\n  ...\nBail out! qemu said so\n# SKIP\n' >&2
+case "$*" in *bootproof.qemu_fails*) exit 1 ;; esac
+exec qemu-system-x86_64 "$@"
+SH
+chmod +x "$T/qemu-tap"
+write_suite "$T/p1.yaml" <<'YAML'
+  - name: cut
+    image: linux
+    sensor: v1
+    content: good-291
+    steps:
+      - power_off: "Linux version"
+      - boot: {expect: clean}
+YAML
+BOOTPROOF_QEMU=$T/qemu-tap "$BP" run -c "$T/p1.yaml" -r "$T/p" --cold --history "$DB" \
+	>"$T/p1.tap" 2>"$T/p1.err"
+is "$?" 0 "P1: a passing power_off scenario exits 0"
+P1=$T/p/$(sed -n 's/^# run \([0-9-]*\): .*/\1/p' "$T/p1.tap")
+schema_ok "$P1/results.json" "P1: results.json valid"
+is "$(jq -c '[.scenarios[0].boots[] | [.outcome, .powered_off, .ok]]' "$P1/results.json")" \
+	'[["infra",true,true],["clean",false,true]]' "P1: results.json: the cut boot is infra by design and ok"
+is "$(jq -r '.scenarios[0].verdict' "$P1/results.json")" pass "P1: results.json: verdict pass"
+points() { grep -E '^(not )?ok ' "$1"; }
+is "$(points "$T/p1.tap" | grep -c '^not ok')" 0 "P1 live TAP: every point ok"
+is "$(points "$T/p1.tap" | wc -l | tr -d ' ')" 3 "P1 live TAP: two boots and the power_off check"
+cp "$P1/results.tap" "$T/p1-run.tap"
+"$BP" report --format tap,junit,html --history "$DB" "$P1" >/dev/null 2>"$T/err"
+is "$?" 0 "P1: bootproof report re-renders"
+is "$(points "$P1/results.tap")" "$(points "$T/p1.tap")" "P1: re-rendered TAP has the live points, verdicts included"
+is "$(points "$T/p1-run.tap")" "$(points "$T/p1.tap")" "P1: the run's results.tap is its live stream"
+xsd_ok "$P1/junit.xml" "P1: junit.xml valid"
+is "$(grep -c '<error\|<failure' "$P1/junit.xml")" 0 "P1 junit.xml: no error, no failure"
+like "$(cat "$P1/index.html")" 'data-verdict="pass"' "P1 page: the scenario passed"
+is "$(grep -c 'unexpected' "$P1/index.html")" 0 "P1 page: no boot marked unexpected"
+"$BP" runs --history "$DB" >"$T/runs" 2>&1
+like "$(grep "^$(basename "$P1")" "$T/runs")" "   1    1    0     0" "P1 history: 1 scenario, 1 pass"
+for f in "$T/p1.tap" "$P1/results.tap"; do
+	prove --exec cat "$f" >"$T/prove" 2>&1
+	ok $? "P1: prove reads $(basename "$f") as a passing stream"
+	is "$(grep -c 'Parse errors\|out of sequence\|No plan' "$T/prove")" 0 "... with no parse error"
+done
+
+# P2: QEMU's log in a boot's title and diagnostics, in every format.
+write_suite "$T/p2.yaml" <<'YAML'
+  - {name: broken, image: linux, sensor: v1, content: good-291, boots: 1, expect: clean,
+     append: "bootproof.qemu_fails"}
+YAML
+BOOTPROOF_QEMU=$T/qemu-tap "$BP" run -c "$T/p2.yaml" -r "$T/p" --cold --history "$DB" \
+	>"$T/p2.tap" 2>"$T/p2.err"
+is "$?" 3 "P2: QEMU would not start: exit 3"
+P2=$T/p/$(sed -n 's/^# run \([0-9-]*\): .*/\1/p' "$T/p2.tap")
+like "$(jq -r '.scenarios[0].boots[0].title' "$P2/results.json")" "ok 99 - forged by qemu" \
+	"P2: QEMU's log is in the boot's title"
+"$BP" report --format tap --history "$DB" "$P2" >/dev/null 2>&1
+for f in "$T/p2.tap" "$P2/results.tap"; do
+	prove --exec cat "$f" >"$T/prove" 2>&1
+	is "$(grep -c 'Parse errors\|out of sequence\|No plan\|Bail out' "$T/prove")" 0 \
+		"P2: prove finds no parse error, no bail-out in $(basename "$f")"
+	like "$(cat "$T/prove")" "Failed test:  1" "... and exactly the infra boot failed"
+	is "$(grep -c '^ok 99\|^not ok 98\|^1\.\.7$\|^Bail out' "$f")" 0 "... no forged line of its own"
+done
+xsd_ok "$P2/junit.xml" "P2: junit.xml valid"
+like "$(cat "$P2/junit.xml")" '<error type="infra"' "P2 junit.xml: an infra error"
+
+done_testing
