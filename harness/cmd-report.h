@@ -29,7 +29,8 @@
  *
  * DB defaults to history.db beside the run directory (REPORTS/history.db,
  * where `run` records every run), and to REPORTS/history.db for `runs`.
- * Guest text printed on the terminal has its control characters replaced.
+ * Text from a run printed on the terminal goes through escape_term() (escape.h):
+ * no escape sequence, no line break of its own.
  * Exit status: 0 done, 1 new signatures with --fail-on-new, 2 usage, 3 a
  * file or the history could not be read or written.
  */

@@ -549,6 +549,76 @@ static void test_load_errors(void)
 	free(dir);
 }
 
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The test points of a TAP stream without their numbers ("ok - DESC",
+ * "not ok - DESC"), sorted: trials run in parallel, so the live stream has
+ * them in the order they ended, the re-rendered one in suite order.
+ */
+static char *points_of(const char *tap)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *lines[256];
+	size_t nr = 0;
+
+	for (const char *p = tap; p && *p && nr < ARRAY_SIZE(lines);) {
+		size_t n = strcspn(p, "\n");
+		int not = !strncmp(p, "not ok ", 7);
+
+		if (not || !strncmp(p, "ok ", 3)) {
+			const char *desc = strstr(p, " - ");
+
+			lines[nr++] = xasprintf("%s%.*s", not ? "not ok" : "ok",
+						(int)(p + n - desc), desc);
+		}
+		p += n + (p[n] == '\n');
+	}
+	qsort(lines, nr, sizeof(*lines), cmp_lines);
+	for (size_t i = 0; i < nr; i++) {
+		strbuf_adds(&sb, lines[i]);
+		strbuf_addch(&sb, '\n');
+		free(lines[i]);
+	}
+	return strbuf_detach(&sb);
+}
+
+/*
+ * One verdict (issue 10.1), on a real run (regen.sh): a power_off step's
+ * boot and an expected crash pass in the live stream, and so in the
+ * re-rendered TAP, in junit.xml and on the page.
+ */
+static void test_one_verdict(void)
+{
+	char *dir = fixture("run-4-power-off"), *live = slurp(dir, "results.tap");
+	char *live_points = points_of(live), *tap, *xml, *html, *points;
+	struct bp_error err = {{0}};
+
+	if (!tap_ok(report_render_ctx(dir, NULL, REPORT_ALL, &err) == 0, "report_render on run-4"))
+		tap_diag(err.msg);
+	tap = slurp(dir, "results.tap");
+	xml = slurp(dir, "junit.xml");
+	html = slurp(dir, "index.html");
+	points = points_of(tap);
+	like(live_points, "ok - cut: boot 1 infra: powered off by the harness at 'Linux version'",
+	     "live TAP: the powered-off boot is ok");
+	tap_is_int(count(live_points, "not ok"), 0, "live TAP: every point ok");
+	tap_is_str(points, live_points, "re-rendered TAP: the live stream's points, verdicts included");
+	tap_is_int(count(xml, "<error") + count(xml, "<failure"), 0, "junit.xml: no error, no failure");
+	tap_is_int(count(html, " unexpected\""), 0, "index.html: no boot marked unexpected");
+	tap_is_int(count(html, "data-verdict=\"pass\""), 2, "index.html: both scenarios passed");
+	free(points);
+	free(html);
+	free(xml);
+	free(tap);
+	free(live_points);
+	free(live);
+	free(dir);
+}
+
 /* ---- tampered results.json --------------------------------------------- */
 
 /* The value at PATH ("scenarios/0/boots/1"): its parent object or array and its last key. */
@@ -990,6 +1060,7 @@ int main(int argc, char **argv)
 	test_hostile_paths();
 	test_load_errors();
 	test_tampered();
+	test_one_verdict();
 	test_digest();
 	test_history();
 	remove_tree(scratch);
