@@ -226,10 +226,10 @@ struct kind_case {
 };
 
 static const struct kind_case kinds[] = {
-    {"logs/oops-page-fault.log", "BUG: unable to handle page fault in refsensor_eval", 25,
+    {"logs/oops-page-fault.log", "BUG: unable to handle kernel paging request in refsensor_eval", 25,
      "] BUG: unable to handle page fault for address: ffffc900001c5000",
      "---[ end Kernel panic - not syncing: Fatal exception ]---"},
-    {"logs/null-deref.log", "BUG: kernel NULL pointer dereference in rs_match_field", 25,
+    {"logs/null-deref.log", "BUG: unable to handle kernel NULL pointer dereference in rs_match_field", 25,
      "] BUG: kernel NULL pointer dereference, address: 0000000000000008",
      "---[ end Kernel panic - not syncing: Fatal exception ]---"},
     {"logs/gpf.log", "general protection fault in rs_free_instances", 25,
@@ -253,14 +253,14 @@ static const struct kind_case kinds[] = {
     {"logs/ubsan.log", "UBSAN: array-index-out-of-bounds in refsensor_eval", 26,
      "] UBSAN: array-index-out-of-bounds in /build/sensor/refsensor.c:171:25",
      "] ================================================================================"},
-    {"logs/soft-lockup.log", "BUG: soft lockup in rs_wait_input", 25,
+    {"logs/soft-lockup.log", "BUG: soft lockup in refsensor_init", 25,
      "] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [insmod:107]", "]  </TASK>"},
     {"logs/hard-lockup.log", "BUG: hard lockup in rs_spin_irqoff", 25,
      "] NMI watchdog: Watchdog detected hard LOCKUP on cpu 0",
      "---[ end Kernel panic - not syncing: Hard LOCKUP ]---"},
-    {"logs/rcu-stall.log", "INFO: rcu detected stall in rs_scan_inputs", 25,
+    {"logs/rcu-stall.log", "INFO: rcu detected stall in refsensor_init", 25,
      "] rcu: INFO: rcu_preempt self-detected stall on CPU", "]  </TASK>"},
-    {"logs/hung-task.log", "INFO: task hung in rs_channel_lock", 25,
+    {"logs/hung-task.log", "INFO: task hung in rs_load", 25,
      "] INFO: task insmod:115 blocked for more than 120 seconds.", "]  </TASK>"},
     {"logs/panic-vfs.log", "kernel panic: VFS: Unable to mount root fs on unknown-block(0,0)", 22,
      "] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
@@ -311,7 +311,7 @@ static void test_kinds(void)
 
 /* ---- report boundaries and robustness on particular logs ---- */
 
-#define PF_TITLE "BUG: unable to handle page fault in refsensor_eval"
+#define PF_TITLE "BUG: unable to handle kernel paging request in refsensor_eval"
 
 static void test_oops_report(void)
 {
@@ -646,7 +646,7 @@ static const struct title_case titles[] = {
 	 "[    1.000005]  __might_resched.cold+0xe/0x11", "[    1.000006]  ? mutex_lock+0x1a/0x40",
 	 "[    1.000007]  mutex_lock+0x1a/0x40", "[    1.000008]  rs_lock+0x10/0x20 [refsensor]",
 	 "[    1.000009]  </TASK>"),
-    CASE("a fault in memcpy names its caller", "BUG: unable to handle page fault in rs_copy_input",
+    CASE("a fault in memcpy names its caller", "BUG: unable to handle kernel paging request in rs_copy_input",
 	 "[    2.000000] BUG: unable to handle page fault for address: ffffc900001c5000",
 	 "[    2.000001] RIP: 0010:memcpy_orig+0x10/0x120", "[    2.000002] Call Trace:",
 	 "[    2.000003]  <TASK>", "[    2.000004]  ? rs_other+0x1/0x2 [refsensor]",
@@ -660,7 +660,7 @@ static const struct title_case titles[] = {
 	 "[    3.000008]  memcpy+0x20/0x60", "[    3.000009]  rs_store+0x11/0x30 [refsensor]"),
     CASE(
 	"stack protector panic",
-	"kernel panic: stack-protector: Kernel stack is corrupted in: refsensor_eval",
+	"kernel panic: stack is corrupted in refsensor_eval",
 	"[    4.000000] Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: "
 	"refsensor_eval+0x4f/0xc0 [refsensor]"),
     CASE("panic message keeps short codes",
@@ -672,7 +672,7 @@ static const struct title_case titles[] = {
     CASE("panic message loses CPU numbers (cpu 0)",
 	 "kernel panic: Watchdog detected hard LOCKUP on cpu",
 	 "[    9.000000] Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 0"),
-    CASE("a log without timestamps", "BUG: unable to handle page fault in rs_eval",
+    CASE("a log without timestamps", "BUG: unable to handle kernel paging request in rs_eval",
 	 "BUG: unable to handle page fault for address: ffffc900001c5000",
 	 "RIP: 0010:rs_eval+0x1c/0x80 [refsensor]"),
     CASE(
@@ -738,7 +738,7 @@ static void test_limits(void)
 		       "  ... its text bounded by DETECT_REPORT_MAX_LINES/_BYTES");
 		tap_ok(strncmp(c.report, "[    2.0] BUG: unable", 21) == 0,
 		       "  ... starting at the BUG line");
-		tap_is_str(c.title, "BUG: unable to handle page fault in rs_late",
+		tap_is_str(c.title, "BUG: unable to handle kernel paging request in rs_late",
 			   "  ... the title still uses lines beyond the bound");
 		crash_release(&c);
 	}
@@ -909,7 +909,7 @@ static void test_scan_file(void)
 	tap_is_int(n, 3, "scan_file counts the crashes");
 	tap_is_str(buf,
 		   "WARNING in refsensor_eval\tmulti-boot.log:26\n"
-		   "BUG: unable to handle page fault in refsensor_eval\tmulti-boot.log:93\n"
+		   "BUG: unable to handle kernel paging request in refsensor_eval\tmulti-boot.log:93\n"
 		   "unexpected reboot\tmulti-boot.log:177\n",
 		   "scan_file prints TITLE<TAB>FILE:LINE per crash");
 	free(path);
@@ -983,7 +983,7 @@ static void test_cmd_scan(void)
 		tap_is_int(status, 2, "bootproof scan: exit 2 when a file cannot be opened");
 		strbuf_addf(&want,
 			    "WARNING in refsensor_eval\t%s:26\n"
-			    "BUG: unable to handle page fault in refsensor_eval\t%s:93\n"
+			    "BUG: unable to handle kernel paging request in refsensor_eval\t%s:93\n"
 			    "unexpected reboot\t%s:177\n",
 			    multi, multi, multi);
 		tap_is_str(out.buf, want.buf, "  ... the other files are still scanned");
