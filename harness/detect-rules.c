@@ -178,7 +178,7 @@ static const struct rule rules[] = {
 	{M("invalid opcode: "), NULL, "invalid-opcode", "invalid opcode", TF_FIXED, FF_RIP,
 	 SP_NONE, R_WEAK | R_NEEDFN, NULL, skip_none},
 	{M("kernel stack overflow"), NULL, "stack-overflow", "kernel stack overflow", TF_FIXED,
-	 FF_RIP, SP_NONE, R_NEEDFN, NULL, skip_none},
+	 FF_RIP, SP_NONE, R_WEAK | R_NEEDFN, NULL, skip_none},
 	{M("Insufficient stack space to handle exception"), NULL, "stack-overflow",
 	 "kernel stack overflow", TF_FIXED, FF_RIP, SP_NONE, R_NEEDFN, NULL, skip_none},
 	{M("BUG: stack guard page was hit"), NULL, "stack-overflow",
@@ -372,7 +372,8 @@ int frame_in(const char *fn, const char *const *patterns)
 /* clang-format off */
 static const char *const generic_frames[] = {
 	/* reporting */
-	"dump_stack*", "show_stack*", "show_trace*", "show_regs", "__show_regs", "dump_backtrace*",
+	"dump_stack*", "show_stack*", "unwind_backtrace", "__dabt_svc", "do_DataAbort",
+	"do_PrefetchAbort", "show_trace*", "show_regs", "__show_regs", "dump_backtrace*",
 	"sched_show_task", "print_report", "print_address_description*", "panic", "*_panic",
 	"__warn*", "warn_slowpath*", "warn_alloc*", "report_bug", "handle_bug", "fixup_bug",
 	"invalid_op", "do_error*", "*_trap", "die", "__die*", "oops_*", "*printk*", "vprintk*",

@@ -83,7 +83,7 @@ struct detector {
 	char taint[TAINT_MAX];	  /* "Tainted:" flags of the report */
 	int taint_seen;		  /* a "Tainted:" or "Not tainted" line was seen */
 	struct strbuf pending;	  /* TRAILER: other output held back, '\n'-terminated lines */
-	size_t npending;
+	size_t npending, pending_lineno;
 
 	size_t last_lineno;	/* stream line number of the previous line */
 	int seen_ts;		/* a printk timestamp has been seen: markers need one */
@@ -543,11 +543,19 @@ static void report_add(struct detector *d, const char *line, size_t len, size_t 
 	d->nlines++;
 }
 
-static void pending_add(struct detector *d, const char *line, size_t len)
+/*
+ * Hold back a line of other output. The slack counts raw lines (a progress
+ * bar's segments are one), the text kept is bounded like a report's.
+ */
+static void pending_add(struct detector *d, const char *line, size_t len, size_t lineno)
 {
+	if (!d->npending || lineno != d->pending_lineno)
+		d->npending++;
+	d->pending_lineno = lineno;
+	if (d->pending.len + len + 1 > DETECT_REPORT_MAX_BYTES)
+		return;
 	strbuf_add(&d->pending, line, len);
 	strbuf_addch(&d->pending, '\n');
-	d->npending++;
 }
 
 /* The held-back lines were interleaved with the report after all. */
@@ -874,6 +882,17 @@ static void hung_frame(struct detector *d, const struct fnref *fn)
 	}
 }
 
+/* Outside reports: the taint a later report without a "CPU:" line (kmemleak) inherits. */
+static void track_taint(struct detector *d, const char *t)
+{
+	const char *p = strstr(t, "Tainted: ");
+
+	if (p)
+		parse_taint(p + strlen("Tainted: "), d->last_taint);
+	else if (strstr(t, "Not tainted"))
+		d->last_taint[0] = '\0';
+}
+
 static void analyze_markers(struct detector *d, const char *t)
 {
 	const char *p;
@@ -1151,7 +1170,7 @@ static void line_trailer(struct detector *d, const struct line *l)
 		complete(d); /* the kernel (or the world) has moved on */
 		return;
 	}
-	pending_add(d, l->buf, l->len);
+	pending_add(d, l->buf, l->len, l->lineno);
 }
 
 static void line_report(struct detector *d, const struct line *l)
@@ -1199,6 +1218,8 @@ void detector_line(struct detector *d, const char *line, size_t len, size_t line
 	classify(d, &l, continued);
 	if (l.has_ts)
 		d->seen_ts = 1;
+	if (d->state == S_IDLE && l.has_ts)
+		track_taint(d, l.body);
 
 	if (l.rule && (l.rule->special == SP_BANNER || l.rule->special == SP_FIRMWARE)) {
 		close_report(d);
