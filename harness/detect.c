@@ -1058,6 +1058,7 @@ static void banner(struct detector *d, const struct rule *r, const char *line, s
 	}
 	/* after the firmware, the kernel's banner is the one expected */
 	d->seen_banner = r->special == SP_BANNER;
+	d->last_taint[0] = '\0'; /* a new boot */
 	d->crash_since_banner = 0;
 	d->restart_expected = 0;
 }

@@ -1400,6 +1400,25 @@ static void test_cmd_scan(void)
 	strbuf_reset(&out);
 	strbuf_reset(&errs);
 	{
+		char *argv[] = {"scan", "--json", multi, NULL};
+
+		status = run_scan(3, argv, &out, &errs);
+		strbuf_reset(&want);
+		strbuf_addf(&want,
+			    "{\"file\":\"%s\",\"line\":93,\"end_line\":150,\"title\":\"BUG: unable to "
+			    "handle kernel paging request in refsensor_eval\",\"kind\":\"page-fault\","
+			    "\"function\":\"refsensor_eval\",\"module\":\"refsensor\",\"tainted_oot\":"
+			    "true,\"taint\":\"GOE\",\"corrupted\":false}\n",
+			    multi);
+		tap_ok(status == 0 && count_lines(out.buf) == 3 + 1,
+		       "bootproof scan --json: exit 0, one JSON line per crash");
+		tap_like(out.buf, want.buf, "  ... title, kind, function, module, taint and line range");
+		tap_like(out.buf, "\"title\":\"unexpected reboot\",\"kind\":\"reboot\",\"function\":null",
+			 "  ... null where the title names no function");
+	}
+	strbuf_reset(&out);
+	strbuf_reset(&errs);
+	{
 		char *argv[] = {"scan", benign, NULL};
 
 		status = run_scan(2, argv, &out, &errs);
@@ -1413,7 +1432,7 @@ static void test_cmd_scan(void)
 
 		status = run_scan(1, argv, &out, &errs);
 		tap_is_int(status, 2, "bootproof scan without files: exit 2");
-		tap_like(errs.buf, "usage: bootproof scan FILE...", "  ... with usage on stderr");
+		tap_like(errs.buf, "usage: bootproof scan [--json] FILE...", "  ... with usage on stderr");
 	}
 	strbuf_reset(&out);
 	strbuf_reset(&errs);
