@@ -35,6 +35,8 @@ is "$(jq -r '.scenarios[1].boots | map(.outcome) | join(",")' "$J")" "crash,cras
 is "$(jq -r '.scenarios[1].boots[0].title' "$J")" "BUG: unable to handle kernel paging request in refsensor_eval" "crash title names the interpreter function"
 is "$(jq -r '.scenarios[1].boots[1].title' "$J")" "BUG: unable to handle kernel paging request in refsensor_eval" "same title on the second boot"
 like "$(jq -r '.scenarios[1].boots[0].excerpt' "$J")" "RIP: 0010:refsensor_eval" "crash excerpt holds the report"
+is "$(jq -r '.scenarios[1].boots[0] | [.crash_kind, .crash_function, .crash_module, .tainted_oot] | join(",")' "$J")" \
+	"page-fault,refsensor_eval,refsensor,true" "the crash's kind, guilty function, module and out-of-tree taint"
 is "$(jq -r '.scenarios[2].boots[0].outcome' "$J")" clean "bad content on v2: clean boot"
 is "$(jq -r '.scenarios[2].checks[0].ok' "$J")" true "v2 logs the content error"
 is "$(jq -r '.scenarios[3].boots[0].outcome' "$J")" hang "missing marker: hang"
