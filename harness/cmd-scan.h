@@ -5,8 +5,8 @@
  * log. With --json each line is instead one JSON object (JSON Lines):
  * {"file", "line", "end_line", "title", "kind", "function" (null if the title
  * names none), "module" ("vmlinux" for the core kernel, null without a
- * function), "tainted_oot", "taint", "corrupted"}. "-" reads standard input. Files are streamed: memory stays bounded
- * whatever their size or line lengths.
+ * function), "tainted_oot", "taint", "corrupted"}. "-" reads standard input. Files are streamed:
+ * memory stays bounded whatever their size or line lengths.
  */
 #ifndef BP_CMD_SCAN_H
 #define BP_CMD_SCAN_H

@@ -34,7 +34,8 @@ static int is_hung_task(const char *t)
 	return strstr(t, " blocked for more than ") != NULL;
 }
 
-/* "WARNING: CPU: 0 PID: 1 at F:L FUNC", "WARNING: at F:L FUNC()", "WARNING: F:L at FUNC, CPU#0: c/p" */
+/* "WARNING: CPU: 0 PID: 1 at F:L FUNC", "WARNING: at F:L FUNC()", "WARNING: F:L at FUNC, CPU#0:
+ * c/p" */
 static int is_warning(const char *t)
 {
 	const char *p = t + strlen("WARNING: ");
@@ -94,8 +95,10 @@ static const char *const skip_kmalloc[] = {
 
 /* ---- the report kinds ---- */
 
-#define LOCKDEP(m, t, ff, after, skip)                                                        \
-	{M(m), NULL, "lockdep", t, TF_FIXED, ff, SP_NONE, R_LEVEL | R_NEEDFN, after, skip}
+#define LOCKDEP(m, t, ff, after, skip)                                                             \
+	{                                                                                          \
+		M(m), NULL, "lockdep", t, TF_FIXED, ff, SP_NONE, R_LEVEL | R_NEEDFN, after, skip   \
+	}
 
 /* clang-format off */
 static const struct rule rules[] = {

@@ -33,7 +33,7 @@ enum func_form {
 	FF_TRACE, /* the first reliable call-trace frame that is not skipped */
 	FF_AFTER, /* lockdep: the first function on or after the line holding rule->after */
 	FF_STALL, /* stalls/lockups: the frame just inside the first dispatch ("anchor") frame */
-	FF_HUNG,  /* hung tasks: rtnl_lock / synchronize_rcu, else the first frame that is no wait */
+	FF_HUNG, /* hung tasks: rtnl_lock / synchronize_rcu, else the first frame that is no wait */
 };
 
 enum special {

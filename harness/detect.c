@@ -66,23 +66,23 @@ struct detector {
 	struct strbuf text;
 	size_t nlines;
 	int full;
-	char ctx[CTX_MAX];	  /* caller id of its first line, "" without */
-	int cpu_traceback;	  /* "Sending NMI from CPU": CPU contexts belong to it */
-	size_t ntentative;	  /* TENTATIVE: lines since the marker */
-	char desc[DESC_MAX];	  /* kind-specific words from the first line */
-	struct fnref fn_line;	  /* function named on the first line */
-	struct fnref fn_rip;	  /* first "RIP:" function that is not skipped */
-	struct fnref fn_trace;	  /* first reliable call-trace frame that is not skipped */
-	struct fnref fn_after;	  /* FF_AFTER: the function after the rule's text */
-	struct fnref fn_prev;	  /* FF_STALL: the last candidate before an anchor */
-	struct fnref fn_stall;	  /* FF_STALL: the frame just inside the anchor */
-	struct fnref fn_first;	  /* FF_STALL / FF_HUNG: the first candidate */
-	struct fnref fn_anchor;	  /* FF_HUNG: rtnl_lock / synchronize_rcu */
+	char ctx[CTX_MAX];	/* caller id of its first line, "" without */
+	int cpu_traceback;	/* "Sending NMI from CPU": CPU contexts belong to it */
+	size_t ntentative;	/* TENTATIVE: lines since the marker */
+	char desc[DESC_MAX];	/* kind-specific words from the first line */
+	struct fnref fn_line;	/* function named on the first line */
+	struct fnref fn_rip;	/* first "RIP:" function that is not skipped */
+	struct fnref fn_trace;	/* first reliable call-trace frame that is not skipped */
+	struct fnref fn_after;	/* FF_AFTER: the function after the rule's text */
+	struct fnref fn_prev;	/* FF_STALL: the last candidate before an anchor */
+	struct fnref fn_stall;	/* FF_STALL: the frame just inside the anchor */
+	struct fnref fn_first;	/* FF_STALL / FF_HUNG: the first candidate */
+	struct fnref fn_anchor; /* FF_HUNG: rtnl_lock / synchronize_rcu */
 	int after_seen, stall_done, in_irq;
-	const char *access;	  /* KASAN: "Read" / "Write" */
-	char taint[TAINT_MAX];	  /* "Tainted:" flags of the report */
-	int taint_seen;		  /* a "Tainted:" or "Not tainted" line was seen */
-	struct strbuf pending;	  /* TRAILER: other output held back, '\n'-terminated lines */
+	const char *access;    /* KASAN: "Read" / "Write" */
+	char taint[TAINT_MAX]; /* "Tainted:" flags of the report */
+	int taint_seen;	       /* a "Tainted:" or "Not tainted" line was seen */
+	struct strbuf pending; /* TRAILER: other output held back, '\n'-terminated lines */
 	size_t npending, pending_lineno;
 
 	size_t last_lineno;	/* stream line number of the previous line */
@@ -800,7 +800,8 @@ static void describe(struct detector *d, const char *m)
 		set_kind_and_func(d, rest);
 		if (d->rule->fform != FF_LINE)
 			d->fn_line.name[0] = '\0'; /* UBSAN names a file:line */
-		if (d->rule->tform == TF_KASAN && strcmp(d->desc, "double-free or invalid-free") == 0)
+		if (d->rule->tform == TF_KASAN &&
+		    strcmp(d->desc, "double-free or invalid-free") == 0)
 			copy_str(d->desc, sizeof(d->desc), "invalid-free", strlen("invalid-free"));
 		if (d->rule->tform == TF_KCSAN)
 			set_desc(d, rest, 0);
@@ -840,8 +841,8 @@ static int is_rip_line(const char *t)
 /* FF_STALL: the frame just inside the first dispatch frame, outside interrupts. */
 static void stall_frame(struct detector *d, const struct fnref *fn)
 {
-	static const char *const prefixes[] = {"__x64_", "SYSC_", "SyS_", "compat_SYSC_",
-					       "compat_SyS_", "__ia32_sys_"};
+	static const char *const prefixes[] = {"__x64_",       "SYSC_",	      "SyS_",
+					       "compat_SYSC_", "compat_SyS_", "__ia32_sys_"};
 
 	if (d->rule->fform != FF_STALL || d->stall_done || d->in_irq)
 		return;
