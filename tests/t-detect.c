@@ -930,7 +930,8 @@ static const struct class_case classes[] = {
 	  "rs_tree_del", "refsensor", 0,
 	  TS "general protection fault, probably for non-canonical address 0xdead000000000122: 0000 [#1] SMP",
 	  CPU_NT, TS "RIP: 0010:rb_erase+0x1e/0x3a0", TS "Call Trace:", TS " <TASK>",
-	  TS " __x86_indirect_thunk_rax+0x16/0x20", TS " rs_tree_del+0x2a/0x50 [refsensor]",
+	  TS " __x86_indirect_thunk_rax+0x16/0x20", TS " __sanitizer_cov_trace_pc+0x1/0x40",
+	  TS " smp_apic_timer_interrupt+0x1/0x40", TS " sched_show_task+0x1/0x40", TS " rs_tree_del+0x2a/0x50 [refsensor]",
 	  TS " </TASK>"),
     CLASS("two messages joined without a newline", "general protection fault in rs_eval",
 	  "rs_eval", "refsensor", 0,
@@ -1022,6 +1023,29 @@ static void test_classes(void)
 		crash_release(&c);
 		detector_free(d);
 	}
+}
+
+/* A reboot seen from the firmware's and the boot loader's banners. */
+static void test_firmware_reboot(void)
+{
+	static const char *const unexpected[] = {
+	    "SeaBIOS (version 1.16.2-debian-1.16.2-1)", "Booting the kernel.",
+	    "[    0.000000] Linux version 6.1.0-56-amd64", "[    2.000000] Run /init as init process",
+	    "SeaBIOS (version 1.16.2-debian-1.16.2-1)", "Booting from ROM..", "Booting the kernel.",
+	    "[    0.000000] Linux version 6.1.0-56-amd64", "[    2.000000] Run /init as init process"};
+	static const char *const expected[] = {
+	    "[    0.000000] Linux version 6.1.0-56-amd64", "[    5.000000] reboot: Restarting system",
+	    "SeaBIOS (version 1.16.2-debian-1.16.2-1)", "Booting the kernel.",
+	    "[    0.000000] Linux version 6.1.0-56-amd64"};
+	size_t count;
+	char *title = title_of(unexpected, ARRAY_SIZE(unexpected), &count);
+
+	tap_is_str(title, "unexpected reboot", "firmware banner after a boot: unexpected reboot");
+	tap_is_int((long long)count, 1, "  ... once, not again at the kernel's banner");
+	free(title);
+	title = title_of(expected, ARRAY_SIZE(expected), &count);
+	tap_is_int((long long)count, 0, "firmware banner after 'reboot: Restarting system': nothing");
+	free(title);
 }
 
 /* Logs that mention BUG, WARNING, panic, lockdep without a report. */
@@ -1533,6 +1557,7 @@ int main(int argc, char **argv)
 	test_titles();
 	test_classes();
 	test_clean_mentions();
+	test_firmware_reboot();
 	test_hidden_reports();
 	test_limits();
 	test_shuffled();
