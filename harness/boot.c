@@ -130,6 +130,10 @@ static void collect_crashes(struct boot *b)
 			b->res->title = xstrdup(c.title);
 			b->res->excerpt = xstrdup(c.report);
 			b->res->crash_line = c.line;
+			b->res->crash_kind = xstrdup(c.kind);
+			b->res->crash_func = c.func[0] ? xstrdup(c.func) : NULL;
+			b->res->crash_module = c.module[0] ? xstrdup(c.module) : NULL;
+			b->res->tainted_oot = c.tainted_oot;
 		}
 		crash_release(&c);
 	}

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,8 +22,49 @@ struct scan {
 	struct detector *det;
 	const char *name;
 	FILE *out;
+	int json;
 	int crashes;
 };
+
+/* A JSON string of any bytes: invalid UTF-8 (a file name) becomes '?'. */
+static json_t *json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+
+	if (j)
+		return j;
+	copy = xstrdup(s);
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+/* One JSON object per line: a crash, its class, guilty function and module, its lines. */
+static void scan_json(struct scan *s, const struct crash *c)
+{
+	json_t *o = json_object();
+	char *text;
+
+	json_object_set_new(o, "file", json_text(s->name));
+	json_object_set_new(o, "line", json_integer((json_int_t)c->line));
+	json_object_set_new(o, "end_line", json_integer((json_int_t)c->end_line));
+	json_object_set_new(o, "title", json_text(c->title));
+	json_object_set_new(o, "kind", json_text(c->kind));
+	json_object_set_new(o, "function", c->func[0] ? json_text(c->func) : json_null());
+	json_object_set_new(o, "module", c->module[0] ? json_text(c->module) : json_null());
+	json_object_set_new(o, "tainted_oot", json_boolean(c->tainted_oot));
+	json_object_set_new(o, "taint", json_text(c->taint));
+	json_object_set_new(o, "corrupted", json_boolean(c->corrupted));
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (text)
+		fprintf(s->out, "%s\n", text);
+	free(text);
+	json_decref(o);
+}
 
 static void scan_drain(struct scan *s)
 {
@@ -30,7 +72,10 @@ static void scan_drain(struct scan *s)
 
 	while (detector_next(s->det, &c)) {
 		/* the title is sanitized guest text: an argument, never a format */
-		fprintf(s->out, "%s\t%s:%zu\n", c.title, s->name, c.line);
+		if (s->json)
+			scan_json(s, &c);
+		else
+			fprintf(s->out, "%s\t%s:%zu\n", c.title, s->name, c.line);
 		s->crashes++;
 		crash_release(&c);
 	}
@@ -46,7 +91,12 @@ static void scan_line(void *ctx, const char *line, size_t len, size_t lineno)
 
 int scan_file(const char *path, const char *name, FILE *out, struct bp_error *err)
 {
-	struct scan s = {.name = name, .out = out};
+	return scan_file_as(path, name, out, 0, err);
+}
+
+int scan_file_as(const char *path, const char *name, FILE *out, int json, struct bp_error *err)
+{
+	struct scan s = {.name = name, .out = out, .json = json};
 	struct console con;
 	struct stat st;
 	char buf[65536];
@@ -92,14 +142,18 @@ out:
 
 static int usage(FILE *f, int status)
 {
-	fputs("usage: bootproof scan FILE...\n", f);
+	fputs("usage: bootproof scan [--json] FILE...\n", f);
 	return status;
 }
 
 int cmd_scan(int argc, char **argv)
 {
-	int i = 1, status = 0;
+	int i = 1, status = 0, json = 0;
 
+	if (i < argc && strcmp(argv[i], "--json") == 0) {
+		json = 1;
+		i++;
+	}
 	if (i < argc && strcmp(argv[i], "--") == 0) {
 		i++;
 	} else if (i < argc && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
@@ -114,7 +168,7 @@ int cmd_scan(int argc, char **argv)
 	for (; i < argc; i++) {
 		struct bp_error err = {{0}};
 
-		if (scan_file(argv[i], argv[i], stdout, &err) < 0) {
+		if (scan_file_as(argv[i], argv[i], stdout, json, &err) < 0) {
 			fflush(stdout);
 			fprintf(stderr, "bootproof scan: %s\n", err.msg);
 			status = 2;

@@ -1,9 +1,12 @@
 /*
- * cmd-scan - `bootproof scan FILE...`: run the console sanitizer and the
- * crash detector over recorded serial logs and print one line per crash,
+ * cmd-scan - `bootproof scan [--json] FILE...`: run the console sanitizer and
+ * the crash detector over recorded serial logs and print one line per crash,
  * "TITLE<TAB>FILE:LINE" (LINE: the report's first line), nothing for a clean
- * log. "-" reads standard input. Files are streamed: memory stays bounded
- * whatever their size or line lengths.
+ * log. With --json each line is instead one JSON object (JSON Lines):
+ * {"file", "line", "end_line", "title", "kind", "function" (null if the title
+ * names none), "module" ("vmlinux" for the core kernel, null without a
+ * function), "tainted_oot", "taint", "corrupted"}. "-" reads standard input. Files are streamed:
+ * memory stays bounded whatever their size or line lengths.
  */
 #ifndef BP_CMD_SCAN_H
 #define BP_CMD_SCAN_H
@@ -27,5 +30,7 @@ int cmd_scan(int argc, char **argv);
  * still written).
  */
 int scan_file(const char *path, const char *name, FILE *out, struct bp_error *err);
+/* The same; json: write JSON Lines (see above) instead of TITLE<TAB>FILE:LINE. */
+int scan_file_as(const char *path, const char *name, FILE *out, int json, struct bp_error *err);
 
 #endif

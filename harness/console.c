@@ -7,8 +7,10 @@
  *
  * Each input byte goes through, in order: the newline check (a '\n' always
  * ends the line, whatever state the parser is in, so a broken escape sequence
- * costs at most the rest of its line), the discard state of an overlong line,
- * the UTF-8 decoder, the escape-sequence parser, and the control filter.
+ * costs at most the rest of its line), the carriage-return check (a '\r' not
+ * followed by '\n' ends a segment, emitted as a line of its own), the UTF-8
+ * decoder, the escape-sequence parser, and the control filter. A full buffer
+ * is emitted as a chunk and the line goes on in the next one.
  */
 #include "console.h"
 
@@ -30,15 +32,44 @@ void console_init(struct console *c, console_line_fn on_line, void *ctx)
 	c->ctx = ctx;
 }
 
-/* Append n bytes (one character) if the whole character fits, else start discarding. */
+/* Hand the first n bytes of the buffer to the callback as a line numbered lineno + 1. */
+static void emit(struct console *c, size_t n)
+{
+	char save = c->line[n];
+
+	c->line[n] = '\0';
+	if (c->on_line)
+		c->on_line(c->ctx, c->line, n, c->lineno + 1);
+	c->line[n] = save;
+	c->parts++;
+	memmove(c->line, c->line + n, c->len - n);
+	c->len -= n;
+}
+
+/*
+ * The buffer is full in the middle of a line: emit a chunk and keep going, so
+ * a kernel message printed into a long line is still seen. The cut goes
+ * before the last '[' near the end (a printk timestamp that would straddle
+ * the cut moves whole into the next chunk), else at the end; never inside a
+ * UTF-8 character (only whole characters are ever stored).
+ */
+static void emit_chunk(struct console *c)
+{
+	size_t cut = c->len;
+
+	for (size_t i = c->len; i > CONSOLE_LINE_MAX - CONSOLE_CARRY_MAX; i--)
+		if (c->line[i - 1] == '[') {
+			cut = i - 1;
+			break;
+		}
+	emit(c, cut);
+}
+
+/* Append n bytes (one character); a full buffer is emitted as a chunk first. */
 static void put(struct console *c, const unsigned char *s, size_t n)
 {
-	if (c->overlong)
-		return;
-	if (c->len + n > CONSOLE_LINE_MAX) {
-		c->overlong = 1;
-		return;
-	}
+	if (c->len + n > CONSOLE_LINE_MAX)
+		emit_chunk(c);
 	memcpy(c->line + c->len, s, n);
 	c->len += n;
 }
@@ -62,13 +93,21 @@ static void utf8_abort(struct console *c)
 static void end_line(struct console *c)
 {
 	utf8_abort(c);
-	c->line[c->len] = '\0';
-	if (c->on_line)
-		c->on_line(c->ctx, c->line, c->len, c->lineno + 1);
+	if (c->len || !c->parts)
+		emit(c, c->len); /* an empty last segment is no line of its own */
 	c->lineno++;
-	c->len = 0;
-	c->overlong = 0;
+	c->cr = 0;
+	c->parts = 0;
 	c->esc_state = ESC_NONE;
+}
+
+/* A '\r' followed by more than '\n': what came before it is a segment of its own. */
+static void end_segment(struct console *c)
+{
+	c->cr = 0;
+	utf8_abort(c);
+	if (c->len)
+		emit(c, c->len);
 }
 
 /* Is b acceptable as the next byte of the pending sequence? (RFC 3629 table) */
@@ -173,8 +212,12 @@ static void feed_byte(struct console *c, unsigned char b)
 		end_line(c);
 		return;
 	}
-	if (c->overlong)
+	if (c->cr)
+		end_segment(c);
+	if (b == '\r' && c->esc_state == ESC_NONE) {
+		c->cr = 1; /* a segment ends here unless '\n' follows (CRLF) */
 		return;
+	}
 	if (c->utf8_need) {
 		if (utf8_next_ok(c, b)) {
 			c->utf8[c->utf8_have++] = b;
@@ -217,7 +260,8 @@ void console_feed(struct console *c, const char *buf, size_t len)
 
 void console_finish(struct console *c)
 {
-	if (c->len || c->utf8_need || c->overlong)
+	if (c->len || c->utf8_need)
 		end_line(c);
+	c->cr = 0;
 	c->esc_state = ESC_NONE;
 }

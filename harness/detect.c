@@ -1,28 +1,40 @@
 /*
  * detect - finds Linux kernel crash reports in sanitized console lines and
- * names each with a title that is the same on every boot (after syzkaller's
- * pkg/report). It is a line-at-a-time state machine:
+ * names each with a title that is the same on every boot, on every kernel
+ * version and architecture (the convention of syzkaller's pkg/report; the
+ * report kinds are rows of the table in detect-rules.c). It is a
+ * line-at-a-time state machine:
  *
- *   IDLE     no report; a start marker opens one (BODY, or PANIC for a panic)
- *   BODY     every line is kept; "---[ end trace", the closing "</TASK>" of
- *            the call trace, or the "=====" rule of KASAN/KFENCE/UBSAN ends
- *            the body, and the report moves to TRAILER
- *   TRAILER  what the kernel prints right after a report (the "executive
- *            summary" register dump, "Modules linked in", a "Kernel panic"
- *            caused by the report...) still joins it; any other kernel line
- *            closes the report, and a few lines of other output are held
- *            back in case the kernel continues
- *   PANIC    everything joins until "---[ end Kernel panic" or "Rebooting in"
+ *   IDLE       no report; a start marker opens one (BODY, PANIC for a panic,
+ *              TENTATIVE when the marker is not where the kernel's text starts)
+ *   TENTATIVE  a marker on a line without a printk timestamp (once the stream
+ *              has them), after other text on its line, or in a continued
+ *              segment: it may be user output quoting a kernel message, so it
+ *              becomes a report only if a line of kernel report structure
+ *              ("CPU: .. PID:", "RIP:", "Call Trace:", a frame...) follows
+ *              within DETECT_TENTATIVE_LINES lines, and is dropped otherwise
+ *   BODY       every line is kept; "---[ end trace", the closing "</TASK>" of
+ *              the call trace, the "=====" rule of a sanitizer, or the first
+ *              unindented line of a kmemleak record ends the body, and the
+ *              report moves to TRAILER
+ *   TRAILER    what the kernel prints right after a report (the register
+ *              summary, "Modules linked in", a "Kernel panic" caused by the
+ *              report...) still joins it; any other kernel line of the report's
+ *              context closes it, and a few lines of other output are held
+ *              back in case the kernel continues
+ *   PANIC      everything joins until "---[ end Kernel panic" or "Rebooting in"
  *
- * Titles are built from the marker line and one function name (the first
- * "RIP:" function, else the first call-trace frame that is not a generic
- * helper), then normalized: offsets, [module] tags, bracketed text, long hex
- * numbers, CPU numbers and PIDs removed. No guest text is used as a format
- * string; every buffer here is bounded.
+ * A report printed with caller ids ("[T123]") takes its title material only
+ * from lines of its own context (and, after "Sending NMI from CPU", from the
+ * CPU contexts of the backtraces). Titles come from the first line and one
+ * function (see pick_func()), normalized: offsets, [module] tags, bracketed
+ * text, long hex numbers, CPU numbers and PIDs removed. No guest text is used
+ * as a format string; every buffer here is bounded.
  */
 #include "detect.h"
 
 #include "console.h"
+#include "detect-rules.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -30,52 +42,55 @@
 
 #define DETECT_LINE_MAX CONSOLE_LINE_MAX
 #define FUNC_MAX 128
+#define MOD_MAX 64
 #define DESC_MAX 256
+#define CTX_MAX 16
+#define TAINT_MAX 32
+#define DETECT_TENTATIVE_LINES 12
 
-enum kind {
-	K_NONE,
-	K_PAGE_FAULT,
-	K_NULL_DEREF,
-	K_BUG,
-	K_GPF,
-	K_KERNEL_BUG,
-	K_WARNING,
-	K_KASAN,
-	K_KFENCE,
-	K_UBSAN,
-	K_SOFT_LOCKUP,
-	K_HARD_LOCKUP,
-	K_RCU_STALL,
-	K_HUNG_TASK,
-	K_PANIC,
-	K_OOPS,
-	K_BANNER,  /* "Linux version": not a report by itself */
-	K_RESTART, /* "reboot: Restarting system": the next banner is expected */
+enum state { S_IDLE, S_TENTATIVE, S_BODY, S_TRAILER, S_PANIC };
+
+/* A function of the report and the module it is in ("" for the core kernel). */
+struct fnref {
+	char name[FUNC_MAX];
+	char mod[MOD_MAX];
 };
-
-enum state { S_IDLE, S_BODY, S_TRAILER, S_PANIC };
 
 struct detector {
 	enum state state;
 
 	/* the report in progress */
-	enum kind kind;
-	size_t line;
+	const struct rule *rule;
+	const struct warn_checker *checker;
+	size_t line, end_line;
 	struct strbuf text;
 	size_t nlines;
 	int full;
-	char desc[DESC_MAX];	   /* kind-specific words from the first line */
-	char func_line[FUNC_MAX];  /* function named on the first line (WARNING, KASAN, KFENCE) */
-	char func_rip[FUNC_MAX];   /* first "RIP:" function */
-	char func_trace[FUNC_MAX]; /* first call-trace frame that is not a generic helper */
-	const char *access;	   /* KASAN: "Read" / "Write" */
-	struct strbuf pending;	   /* TRAILER: other output held back, '\n'-terminated lines */
-	size_t npending;
+	char ctx[CTX_MAX];	/* caller id of its first line, "" without */
+	int cpu_traceback;	/* "Sending NMI from CPU": CPU contexts belong to it */
+	size_t ntentative;	/* TENTATIVE: lines since the marker */
+	char desc[DESC_MAX];	/* kind-specific words from the first line */
+	struct fnref fn_line;	/* function named on the first line */
+	struct fnref fn_rip;	/* first "RIP:" function that is not skipped */
+	struct fnref fn_trace;	/* first reliable call-trace frame that is not skipped */
+	struct fnref fn_after;	/* FF_AFTER: the function after the rule's text */
+	struct fnref fn_prev;	/* FF_STALL: the last candidate before an anchor */
+	struct fnref fn_stall;	/* FF_STALL: the frame just inside the anchor */
+	struct fnref fn_first;	/* FF_STALL / FF_HUNG: the first candidate */
+	struct fnref fn_anchor; /* FF_HUNG: rtnl_lock / synchronize_rcu */
+	int after_seen, stall_done, in_irq;
+	const char *access;    /* KASAN: "Read" / "Write" */
+	char taint[TAINT_MAX]; /* "Tainted:" flags of the report */
+	int taint_seen;	       /* a "Tainted:" or "Not tainted" line was seen */
+	struct strbuf pending; /* TRAILER: other output held back, '\n'-terminated lines */
+	size_t npending, pending_lineno;
 
+	size_t last_lineno;	/* stream line number of the previous line */
 	int seen_ts;		/* a printk timestamp has been seen: markers need one */
 	int seen_banner;	/* a "Linux version" banner has been seen */
 	int crash_since_banner; /* a report started since the last banner */
 	int restart_expected;	/* "reboot: Restarting system" since the last banner */
+	char last_taint[TAINT_MAX];
 
 	struct crash *queue;
 	size_t q_head, q_nr, q_alloc;
@@ -164,18 +179,24 @@ static const char *match_caller(const char *s)
 /*
  * The kernel's text in a line: what follows the first printk timestamp (and
  * caller id, and one space). The timestamp may be mid-line when a kernel
- * message was printed after unterminated user-space output.
+ * message was printed after unterminated user-space output. The caller id
+ * ("T123", "C0") goes to ctx, "" without one.
  */
-static const char *kernel_text(const char *line, int *ret_has_ts)
+static const char *kernel_text(const char *line, int *ret_has_ts, char ctx[CTX_MAX])
 {
+	ctx[0] = '\0';
 	for (const char *p = strchr(line, '['); p; p = strchr(p + 1, '[')) {
 		const char *e = match_stamp(p), *c;
 
 		if (!e)
 			continue;
 		c = match_caller(e);
-		if (c)
+		if (c) {
+			const char *id = skip_ws(e + 1);
+
+			copy_str(ctx, CTX_MAX, id, (size_t)(c - 1 - id));
 			e = c;
+		}
 		if (*e == ' ')
 			e++;
 		*ret_has_ts = 1;
@@ -187,70 +208,41 @@ static const char *kernel_text(const char *line, int *ret_has_ts)
 
 /* ---- functions ---- */
 
-/* Helpers that never name the bug: skipped when choosing FUNC ('*': prefix). */
-/* clang-format off */
-static const char *const generic_funcs[] = {
-	"dump_stack*", "show_stack*", "show_trace*", "show_regs", "__show_regs",
-	"print_report", "print_address_description*", "kasan_*", "__kasan_*", "__asan_*",
-	"asan_*", "check_memory_region*", "kfence_*", "__kfence_*", "kmsan_*", "ubsan_*",
-	"__ubsan_*", "panic", "__warn*", "warn_slowpath*", "report_bug", "handle_bug",
-	"exc_*", "asm_exc_*", "asm_sysvec_*", "sysvec_*", "__sysvec_*",
-	"asm_common_interrupt", "common_interrupt", "do_error_trap", "do_trap", "die",
-	"__die*", "oops_*", "page_fault_oops", "kernelmode_fixup_or_oops", "__bad_area*",
-	"bad_area*", "do_user_addr_fault", "do_kern_addr_fault", "handle_page_fault",
-	"no_context", "spurious_kernel_fault", "irq_exit*", "__irq_exit_rcu", "irq_enter*",
-	"__do_softirq", "do_softirq*", "run_ksoftirqd", "__run_timers",
-	"run_timer_softirq", "call_timer_fn", "expire_timers", "rcu_*", "__rcu_*",
-	"print_cpu_stall*", "print_other_cpu_stall*", "check_cpu_stall*", "nmi_*",
-	"__nmi_*", "default_do_nmi", "trigger_*", "arch_trigger_*", "watchdog_*",
-	"__watchdog_*", "hrtimer_*", "__hrtimer_*", "tick_*", "update_process_times",
-	"scheduler_tick", "lapic_*", "__smp_call_*", "smp_call_function*", "__schedule",
-	"__schedule_bug*", "schedule", "schedule_*", "preempt_schedule*", "io_schedule*",
-	"__cond_resched", "_cond_resched", "__wait_*", "wait_for_*", "wait_on_*",
-	"do_wait_for_common", "prepare_to_wait*", "finish_wait", "__mutex_lock*",
-	"mutex_lock*", "__down*", "down", "down_*", "rwsem_*", "__rwsem_*", "percpu_down*",
-	"__percpu_down*", "msleep*", "usleep_range*", "ssleep", "__flush_work",
-	"flush_work", "__flush_workqueue", "flush_workqueue", "_raw_spin_*",
-	"__raw_spin_*", "_raw_read_*", "_raw_write_*", "queued_spin_lock_slowpath",
-	"native_queued_spin_lock_slowpath", "__pv_queued_spin_lock_slowpath",
-	"do_raw_spin_lock", "lock_acquire*", "lock_release", "__lock_acquire",
-	"__might_resched", "__might_sleep", "__might_fault", "___might_sleep",
-	"check_preemption_disabled", "debug_smp_processor_id", "memcpy*", "__memcpy*",
-	"memmove*", "__memmove*", "memset*", "__memset*", "memcmp", "__memcmp", "bcmp",
-	"strlen", "strnlen", "strcmp", "strncmp", "strcpy", "strncpy", "strscpy*",
-	"strcat", "strncat", "strlcpy", "strchr", "strrchr", "strstr", "__stack_chk_fail",
-	"fortify_panic", "__fortify_*", "copy_to_user*", "copy_from_user*",
-	"_copy_to_user", "_copy_from_user", "__copy_*", "copy_user_*", "rep_movs*",
-	"__get_user*", "__put_user*", "raw_copy_*", "kfree", "kvfree", "vfree",
-	"kmem_cache_free", "__kmem_cache_free", "slab_free*", "__slab_free", "kmalloc*",
-	"__kmalloc*", "kmem_cache_alloc*", "slab_alloc*", "default_idle*",
-	"native_safe_halt", "pv_native_safe_halt", "arch_cpu_idle*", "cpu_idle*",
-	"do_idle", "cpu_startup_entry", "acpi_idle*", "poll_idle", "mwait_idle*",
-	"intel_idle*", "cpuidle_enter*", "call_cpuidle", "start_secondary",
-	"secondary_startup_64*", "start_kernel", "rest_init", "arch_call_rest_init",
-	"x86_64_start_*", "kthread", "ret_from_fork*", "worker_thread", "process_one_work",
-	"process_scheduled_works", "smpboot_thread_fn", "entry_SYSCALL_64*",
-	"do_syscall_64", "syscall_exit_*", "exit_to_user_mode*"
-};
-/* clang-format on */
-
-static int is_generic(const char *fn)
+/* "[refsensor]" or "[refsensor abcdef...]" (a build id) at s: the module into mod. */
+static void module_at(const char *s, char mod[MOD_MAX])
 {
-	for (size_t i = 0; i < ARRAY_SIZE(generic_funcs); i++) {
-		const char *g = generic_funcs[i];
-		size_t n = strlen(g);
+	size_t n = 0;
 
-		if (g[n - 1] == '*' ? strncmp(fn, g, n - 1) == 0 : strcmp(fn, g) == 0)
-			return 1;
+	mod[0] = '\0';
+	s = skip_ws(s);
+	if (*s++ != '[')
+		return;
+	while (n < MOD_MAX - 1 && (is_alnum((unsigned char)s[n]) || s[n] == '_' || s[n] == '-'))
+		n++;
+	if (n && (s[n] == ']' || s[n] == ' '))
+		copy_str(mod, MOD_MAX, s, n);
+}
+
+/* Past "+0x1a/0x40" at s (the offset and size of a symbol). */
+static const char *skip_offset(const char *s)
+{
+	s += 3;
+	while (is_xdigit((unsigned char)*s))
+		s++;
+	if (starts(s, "/0x")) {
+		s += 3;
+		while (is_xdigit((unsigned char)*s))
+			s++;
 	}
-	return 0;
+	return s;
 }
 
 /*
  * Copy the symbol that ends at s + end (just before "+0x") into out, without
- * compiler suffixes (".isra.0", ".cold", ...). Returns 1 if there is one.
+ * compiler suffixes (".isra.0", ".cold", ...), and its [module] tag. Returns
+ * 1 if there is one.
  */
-static int symbol_before(const char *s, size_t end, char *out)
+static int symbol_before(const char *s, size_t end, struct fnref *out)
 {
 	size_t b = end, n;
 	const char *dot;
@@ -263,12 +255,16 @@ static int symbol_before(const char *s, size_t end, char *out)
 	dot = memchr(s + b, '.', n);
 	if (dot)
 		n = (size_t)(dot - (s + b));
-	copy_str(out, FUNC_MAX, s + b, n);
+	copy_str(out->name, FUNC_MAX, s + b, n);
+	if (starts(s + end, "+0x"))
+		module_at(skip_offset(s + end), out->mod);
+	else
+		out->mod[0] = '\0';
 	return 1;
 }
 
 /* The first "SYM+0x..." in s. */
-static int find_func(const char *s, char *out)
+static int find_func(const char *s, struct fnref *out)
 {
 	for (const char *p = strstr(s, "+0x"); p; p = strstr(p + 3, "+0x"))
 		if (symbol_before(s, (size_t)(p - s), out))
@@ -276,26 +272,46 @@ static int find_func(const char *s, char *out)
 	return 0;
 }
 
+/* Past up to two "[<ffffffff81234567>] " addresses (old x86, arm frames). */
+static const char *skip_addresses(const char *t)
+{
+	for (int i = 0; i < 2 && t[0] == '[' && t[1] == '<'; i++) {
+		const char *e = strstr(t, ">]");
+
+		if (!e)
+			break;
+		t = skip_ws(e + 2);
+	}
+	return t;
+}
+
 /*
- * A call-trace frame " func+0x1a/0x40 [mod]" (t has its indent skipped):
- * 1 with the function in out, 0 if t is no frame. Frames marked "? " are
- * unreliable: they count as frames but give no function.
+ * A call-trace frame (t has its indent skipped): " func+0x1a/0x40 [mod]",
+ * old " [<ffffffff81234567>] func+0x1a/0x40", arm "[<c0123456>] (func) from
+ * [<...>] (caller+0x10/0x20)". 1 with the function in out, 0 if t is no
+ * frame. Frames marked "? " are unreliable: they count as frames but give
+ * no function (out->name is "").
  */
-static int frame_func(const char *t, char *out)
+static int frame_func(const char *t, struct fnref *out)
 {
 	size_t n = 0;
-	int unreliable = 0;
+	int unreliable = 0, paren = 0;
 
+	t = skip_addresses(t);
 	if (t[0] == '?' && t[1] == ' ') {
 		unreliable = 1;
-		t += 2;
+		t = skip_ws(t + 2);
+	}
+	if (t[0] == '(') {
+		paren = 1;
+		t++;
 	}
 	while (is_sym((unsigned char)t[n]))
 		n++;
-	if (!n || !starts(t + n, "+0x"))
+	if (!n || !(starts(t + n, "+0x") || (paren && t[n] == ')' && strstr(t + n, " from "))))
 		return 0;
 	if (unreliable || !symbol_before(t, n, out))
-		out[0] = '\0';
+		out->name[0] = out->mod[0] = '\0';
 	return 1;
 }
 
@@ -455,45 +471,66 @@ static void set_desc(struct detector *d, const char *text, int cut)
 	strbuf_release(&sb);
 }
 
-/* "TYPE in FUNC+0x..": the type into desc, the function into func_line. */
-static void set_type_and_func(struct detector *d, const char *text)
+/* A frame that never names the bug of this report. */
+static int skipped(const struct detector *d, const char *fn)
+{
+	return frame_generic(fn) || frame_in(fn, d->rule->skip) ||
+	       (d->checker && frame_in(fn, d->checker->skip));
+}
+
+/* "KIND in FUNC+0x..": the kind into desc, the function into fn_line. */
+static void set_kind_and_func(struct detector *d, const char *text)
 {
 	const char *in = strstr(text, " in ");
-	char fn[FUNC_MAX];
+	char *kind;
 
 	if (!in) {
 		set_desc(d, text, 1);
 		return;
 	}
-	{
-		char *type = xstrndup(text, (size_t)(in - text));
+	kind = xstrndup(text, (size_t)(in - text));
+	set_desc(d, kind, 0);
+	free(kind);
+	if (find_func(in + 4, &d->fn_line) && skipped(d, d->fn_line.name))
+		d->fn_line.name[0] = '\0';
+	if (!d->fn_line.name[0] && d->rule->tform == TF_KCSAN) {
+		/* KCSAN names functions without offsets: "data-race in F / G" */
+		const char *f = in + 4;
+		size_t n = 0;
 
-		set_desc(d, type, 0);
-		free(type);
+		while (is_sym((unsigned char)f[n]))
+			n++;
+		copy_str(d->fn_line.name, FUNC_MAX, f, n);
+		d->fn_line.mod[0] = '\0';
 	}
-	if (find_func(in + 4, fn) && !is_generic(fn))
-		memcpy(d->func_line, fn, sizeof(fn));
 }
-
-/* ---- the report in progress ---- */
 
 static void report_reset(struct detector *d)
 {
-	d->kind = K_NONE;
-	d->line = 0;
+	d->rule = NULL;
+	d->checker = NULL;
+	d->line = d->end_line = 0;
 	strbuf_reset(&d->text);
 	d->nlines = 0;
 	d->full = 0;
-	d->desc[0] = d->func_line[0] = d->func_rip[0] = d->func_trace[0] = '\0';
+	d->ctx[0] = d->desc[0] = d->taint[0] = '\0';
+	d->taint_seen = 0;
+	d->cpu_traceback = 0;
+	d->ntentative = 0;
+	memset(&d->fn_line, 0, sizeof(d->fn_line));
+	d->fn_rip = d->fn_trace = d->fn_after = d->fn_prev = d->fn_stall = d->fn_line;
+	d->fn_first = d->fn_anchor = d->fn_line;
+	d->after_seen = d->stall_done = d->in_irq = 0;
 	d->access = NULL;
 	strbuf_reset(&d->pending);
 	d->npending = 0;
 }
 
-static void report_add(struct detector *d, const char *line, size_t len)
+static void report_add(struct detector *d, const char *line, size_t len, size_t lineno)
 {
 	size_t need = len + (d->nlines ? 1 : 0);
 
+	d->end_line = lineno;
 	if (d->full)
 		return;
 	if (d->nlines >= DETECT_REPORT_MAX_LINES || d->text.len + need > DETECT_REPORT_MAX_BYTES) {
@@ -506,117 +543,157 @@ static void report_add(struct detector *d, const char *line, size_t len)
 	d->nlines++;
 }
 
-static void pending_add(struct detector *d, const char *line, size_t len)
+/*
+ * Hold back a line of other output. The slack counts raw lines (a progress
+ * bar's segments are one), the text kept is bounded like a report's.
+ */
+static void pending_add(struct detector *d, const char *line, size_t len, size_t lineno)
 {
+	if (!d->npending || lineno != d->pending_lineno)
+		d->npending++;
+	d->pending_lineno = lineno;
+	if (d->pending.len + len + 1 > DETECT_REPORT_MAX_BYTES)
+		return;
 	strbuf_add(&d->pending, line, len);
 	strbuf_addch(&d->pending, '\n');
-	d->npending++;
 }
 
 /* The held-back lines were interleaved with the report after all. */
-static void pending_flush(struct detector *d)
+static void pending_flush(struct detector *d, size_t lineno)
 {
 	const char *p = d->pending.buf, *end = p + d->pending.len;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 
-		report_add(d, p, (size_t)(nl - p));
+		report_add(d, p, (size_t)(nl - p), lineno);
 		p = nl + 1;
 	}
 	strbuf_reset(&d->pending);
 	d->npending = 0;
 }
 
-static const char *kind_title(enum kind k)
-{
-	switch (k) {
-	case K_PAGE_FAULT:
-		return "BUG: unable to handle page fault";
-	case K_NULL_DEREF:
-		return "BUG: kernel NULL pointer dereference";
-	case K_BUG:
-		return "BUG";
-	case K_GPF:
-		return "general protection fault";
-	case K_KERNEL_BUG:
-		return "kernel BUG";
-	case K_WARNING:
-		return "WARNING";
-	case K_KASAN:
-		return "KASAN";
-	case K_KFENCE:
-		return "KFENCE";
-	case K_UBSAN:
-		return "UBSAN";
-	case K_SOFT_LOCKUP:
-		return "BUG: soft lockup";
-	case K_HARD_LOCKUP:
-		return "BUG: hard lockup";
-	case K_RCU_STALL:
-		return "INFO: rcu detected stall";
-	case K_HUNG_TASK:
-		return "INFO: task hung";
-	case K_PANIC:
-		return "kernel panic";
-	case K_OOPS:
-		return "Oops";
-	case K_BANNER:
-		return "unexpected reboot";
-	case K_NONE:
-	case K_RESTART:
-		break;
-	}
-	return "unknown crash";
-}
+/* ---- titles ---- */
 
-static char *make_title(const struct detector *d)
+/* The title before " in FUNC". */
+static void title_base(const struct detector *d, struct strbuf *sb)
 {
-	struct strbuf sb = STRBUF_INIT;
-	const char *fn = NULL;
+	const struct rule *r = d->rule;
 
-	strbuf_adds(&sb, kind_title(d->kind));
-	switch (d->kind) {
-	case K_BUG:
-	case K_KASAN:
-	case K_KFENCE:
-	case K_UBSAN:
-	case K_PANIC:
-	case K_OOPS:
+	switch ((enum title_form)r->tform) {
+	case TF_FIXED:
+		strbuf_adds(sb, r->title ? r->title : "unexpected reboot");
+		return;
+	case TF_BUG:
+		strbuf_adds(sb, "BUG: ");
+		strbuf_adds(sb, d->desc);
+		return;
+	case TF_SAN:
+	case TF_KASAN:
+		strbuf_adds(sb, r->title);
 		if (d->desc[0]) {
-			strbuf_adds(&sb, ": ");
-			strbuf_adds(&sb, d->desc);
+			strbuf_adds(sb, ": ");
+			strbuf_adds(sb, d->desc);
 		}
-		break;
-	default:
-		break;
+		if (d->access) {
+			strbuf_addch(sb, ' ');
+			strbuf_adds(sb, d->access);
+		}
+		return;
+	case TF_KCSAN:
+		strbuf_adds(sb, "KCSAN: ");
+		strbuf_adds(sb, d->desc);
+		return;
+	case TF_WARN:
+		strbuf_adds(sb, d->checker ? d->checker->title : "WARNING");
+		return;
+	case TF_PANIC:
+		strbuf_adds(sb, "kernel panic: ");
+		strbuf_adds(sb, d->desc);
+		return;
+	case TF_OOPS:
+	case TF_INTERNAL:
+		strbuf_adds(sb, r->tform == TF_OOPS ? "Oops" : "Internal error");
+		if (d->desc[0]) {
+			strbuf_adds(sb, ": ");
+			strbuf_adds(sb, d->desc);
+		}
+		return;
+	case TF_DENTRY:
+		strbuf_adds(sb, "BUG: Dentry still in use");
+		if (d->desc[0]) {
+			strbuf_adds(sb, " [unmount of ");
+			strbuf_adds(sb, d->desc);
+			strbuf_addch(sb, ']');
+		}
+		return;
 	}
-	if (d->kind == K_KASAN && d->access) {
-		strbuf_addch(&sb, ' ');
-		strbuf_adds(&sb, d->access);
-	}
-	if (d->kind != K_PANIC && d->kind != K_BANNER) {
-		if (d->func_line[0])
-			fn = d->func_line;
-		else if (d->func_rip[0])
-			fn = d->func_rip;
-		else if (d->func_trace[0])
-			fn = d->func_trace;
-	}
-	if (fn) {
-		strbuf_adds(&sb, " in ");
-		strbuf_adds(&sb, fn);
-	}
-	if (sb.len > DETECT_TITLE_MAX) {
-		size_t n = DETECT_TITLE_MAX;
-
-		while (n > 0 && ((unsigned char)sb.buf[n] & 0xc0) == 0x80)
-			n--; /* do not split a UTF-8 character */
-		sb.len = n;
-		sb.buf[n] = '\0';
-	}
-	return strbuf_detach(&sb);
 }
+
+static const struct fnref *first_set(const struct fnref *a, const struct fnref *b,
+				     const struct fnref *c)
+{
+	if (a && a->name[0])
+		return a;
+	if (b && b->name[0])
+		return b;
+	if (c && c->name[0])
+		return c;
+	return NULL;
+}
+
+/* The guilty function, by the rule's form; NULL if the report gave none. */
+static const struct fnref *pick_func(const struct detector *d)
+{
+	switch ((enum func_form)d->rule->fform) {
+	case FF_NONE:
+		return NULL;
+	case FF_LINE:
+		return first_set(&d->fn_line, &d->fn_rip, &d->fn_trace);
+	case FF_RIP:
+		return first_set(&d->fn_rip, &d->fn_trace, NULL);
+	case FF_TRACE:
+		return first_set(&d->fn_trace, NULL, NULL);
+	case FF_AFTER:
+		return first_set(&d->fn_after, &d->fn_trace, NULL);
+	case FF_STALL:
+		return first_set(&d->fn_stall, &d->fn_first, NULL);
+	case FF_HUNG:
+		return first_set(&d->fn_anchor, &d->fn_first, NULL);
+	}
+	return NULL;
+}
+
+static void cap_title(struct strbuf *sb)
+{
+	size_t n = DETECT_TITLE_MAX;
+
+	if (sb->len <= n)
+		return;
+	while (n > 0 && ((unsigned char)sb->buf[n] & 0xc0) == 0x80)
+		n--; /* do not split a UTF-8 character */
+	sb->len = n;
+	sb->buf[n] = '\0';
+}
+
+/* The flags of "Tainted: G           OE      6.1.0 #1" or "Tainted: [O]=OOT_MODULE, ...". */
+static void parse_taint(const char *p, char out[TAINT_MAX])
+{
+	size_t n = 0;
+
+	if (*p == '[') {
+		for (; (p = strchr(p, '[')) && n < TAINT_MAX - 1; p++)
+			if (p[1] >= 'A' && p[1] <= 'Z' && p[2] == ']')
+				out[n++] = p[1];
+	} else {
+		for (; (*p == ' ' || (*p >= 'A' && *p <= 'Z')) && n < TAINT_MAX - 1; p++)
+			if (*p != ' ')
+				out[n++] = *p;
+	}
+	out[n] = '\0';
+}
+
+/* ---- the crash ---- */
 
 static void push(struct detector *d, struct crash *c)
 {
@@ -635,150 +712,251 @@ static void push(struct detector *d, struct crash *c)
 
 static void complete(struct detector *d)
 {
-	struct crash c;
+	struct strbuf sb = STRBUF_INIT;
+	const struct fnref *fn = pick_func(d);
+	const char *taint = d->taint_seen ? d->taint : d->last_taint;
+	struct crash c = {0};
 
-	c.title = make_title(d);
+	title_base(d, &sb);
+	if (fn && d->rule->tform == TF_KCSAN) {
+		/* the title already names both functions */
+	} else if (fn) {
+		strbuf_adds(&sb, " in ");
+		strbuf_adds(&sb, fn->name);
+	} else if (d->rule->flags & R_NEEDFN) {
+		strbuf_adds(&sb, " in corrupted"); /* truncated before its frames */
+		c.corrupted = 1;
+	}
+	cap_title(&sb);
+	c.title = strbuf_detach(&sb);
 	c.report = strbuf_detach(&d->text);
 	c.line = d->line;
+	c.end_line = d->end_line;
+	c.kind = d->rule->special ? "reboot" : d->rule->kind;
+	c.func = xstrdup(fn ? fn->name : "");
+	c.module = xstrdup(!fn ? "" : fn->mod[0] ? fn->mod : "vmlinux");
+	c.taint = xstrdup(taint);
+	c.tainted_oot = strchr(taint, 'O') || strchr(taint, 'E');
 	push(d, &c);
+	report_reset(d);
+	d->state = S_IDLE;
+	d->crash_since_banner = 1;
+}
+
+/* A TENTATIVE report that was user output after all. */
+static void drop(struct detector *d)
+{
 	report_reset(d);
 	d->state = S_IDLE;
 }
 
-/* ---- markers ---- */
-
-static int is_rcu_stall(const char *t)
+static void close_report(struct detector *d)
 {
-	if (starts(t, "rcu: "))
-		t += 5;
-	return starts(t, "INFO: rcu") && strstr(t, "detected") && strstr(t, "stall");
+	if (d->state == S_TENTATIVE)
+		drop(d);
+	else if (d->state != S_IDLE)
+		complete(d);
 }
 
-/* Which report a line starts, if any. Weak markers only start one outside a report. */
-static enum kind classify(const char *t, int *ret_weak)
+/* ---- the first line ---- */
+
+static void describe(struct detector *d, const char *m);
+
+/* "Oops: KIND": the 6.9+ wording of a fault ("Oops: general protection fault, ..."). */
+static void describe_oops(struct detector *d, const char *m)
 {
-	*ret_weak = 0;
-	if (starts(t, "BUG: KASAN: "))
-		return K_KASAN;
-	if (starts(t, "BUG: KFENCE: "))
-		return K_KFENCE;
-	if (starts(t, "BUG: unable to handle page fault"))
-		return K_PAGE_FAULT;
-	if (starts(t, "BUG: kernel NULL pointer dereference") ||
-	    starts(t, "BUG: unable to handle kernel NULL pointer dereference"))
-		return K_NULL_DEREF;
-	if (starts(t, "BUG: soft lockup"))
-		return K_SOFT_LOCKUP;
-	if (starts(t, "BUG: "))
-		return K_BUG;
-	if (starts(t, "general protection fault"))
-		return K_GPF;
-	if (starts(t, "kernel BUG at "))
-		return K_KERNEL_BUG;
-	if (starts(t, "WARNING: CPU: "))
-		return K_WARNING;
-	if (starts(t, "Kernel panic - not syncing: "))
-		return K_PANIC;
-	if (starts(t, "UBSAN: "))
-		return K_UBSAN;
-	if (starts(t, "watchdog: BUG: soft lockup"))
-		return K_SOFT_LOCKUP;
-	if (starts(t, "watchdog: Watchdog detected hard LOCKUP") ||
-	    starts(t, "NMI watchdog: Watchdog detected hard LOCKUP"))
-		return K_HARD_LOCKUP;
-	if (is_rcu_stall(t))
-		return K_RCU_STALL;
-	if (starts(t, "INFO: task ") && strstr(t, " blocked for more than "))
-		return K_HUNG_TASK;
-	if (starts(t, "Linux version "))
-		return K_BANNER;
-	if (starts(t, "reboot: Restarting system") || starts(t, "reboot: Power down") ||
-	    starts(t, "reboot: System halted"))
-		return K_RESTART;
-	*ret_weak = 1;
-	if (starts(t, "KASAN: "))
-		return K_KASAN;
-	if (starts(t, "Oops: "))
-		return K_OOPS;
-	*ret_weak = 0;
-	return K_NONE;
+	const char *rest = m + strlen("Oops: "), *at, *p = rest;
+	const struct rule *r = rules_match(rest, &at);
+
+	if (r && !r->special && r->tform != TF_OOPS && r->tform != TF_INTERNAL) {
+		d->rule = r;
+		describe(d, at);
+		return;
+	}
+	while (is_xdigit((unsigned char)*p))
+		p++;
+	if (p > rest && (*p == ' ' || !*p))
+		return; /* "Oops: 0000 [#1] SMP": a plain Oops */
+	set_desc(d, rest, 1);
 }
 
-/* The details a title needs from a report's first line. */
-static void describe(struct detector *d, const char *t)
+/* The details a title needs from a report's first line (m: its marker). */
+static void describe(struct detector *d, const char *m)
 {
-	const char *p;
-	char fn[FUNC_MAX];
+	const char *rest = m + d->rule->mlen, *p;
 
-	switch (d->kind) {
-	case K_BUG:
-		set_desc(d, t + strlen("BUG: "), 1);
+	switch ((enum title_form)d->rule->tform) {
+	case TF_FIXED:
+		if (d->rule->fform == FF_LINE && find_func(rest, &d->fn_line) &&
+		    skipped(d, d->fn_line.name))
+			d->fn_line.name[0] = '\0';
 		break;
-	case K_KASAN:
-		p = strstr(t, "KASAN: ");
-		set_type_and_func(d, p + strlen("KASAN: "));
+	case TF_BUG:
+		set_desc(d, m + strlen("BUG: "), 1);
 		break;
-	case K_KFENCE:
-		p = strstr(t, "KFENCE: ");
-		set_type_and_func(d, p + strlen("KFENCE: "));
+	case TF_SAN:
+	case TF_KASAN:
+	case TF_KCSAN:
+		set_kind_and_func(d, rest);
+		if (d->rule->fform != FF_LINE)
+			d->fn_line.name[0] = '\0'; /* UBSAN names a file:line */
+		if (d->rule->tform == TF_KASAN &&
+		    strcmp(d->desc, "double-free or invalid-free") == 0)
+			copy_str(d->desc, sizeof(d->desc), "invalid-free", strlen("invalid-free"));
+		if (d->rule->tform == TF_KCSAN)
+			set_desc(d, rest, 0);
 		break;
-	case K_UBSAN:
-		p = t + strlen("UBSAN: ");
-		set_type_and_func(d, p);
-		d->func_line[0] = '\0'; /* UBSAN names a file:line, FUNC comes from the trace */
+	case TF_WARN:
+		d->checker = rules_warn_checker(m);
+		if (find_func(rest, &d->fn_line) && skipped(d, d->fn_line.name))
+			d->fn_line.name[0] = '\0';
 		break;
-	case K_WARNING:
-		if (find_func(t, fn) && !is_generic(fn))
-			memcpy(d->func_line, fn, sizeof(fn));
+	case TF_PANIC:
+		set_desc(d, rest, 0);
 		break;
-	case K_PANIC:
-		set_desc(d, t + strlen("Kernel panic - not syncing: "), 0);
+	case TF_OOPS:
+		describe_oops(d, m);
 		break;
-	case K_OOPS:
-		/* "Oops: 0000 [#1] ..." is plain; newer kernels say "Oops: general protection
-		 * fault, ..." */
-		p = t + strlen("Oops: ");
-		while (is_xdigit((unsigned char)*p))
-			p++;
-		if (p > t + strlen("Oops: ") && (*p == ' ' || !*p))
-			break;
-		set_desc(d, t + strlen("Oops: "), 1);
-		if (strcmp(d->desc, "general protection fault") == 0) {
-			d->kind = K_GPF;
-			d->desc[0] = '\0';
+	case TF_INTERNAL:
+		set_desc(d, rest, 1);
+		break;
+	case TF_DENTRY:
+		p = strstr(m, "[unmount of ");
+		if (p) {
+			p += strlen("[unmount of ");
+			copy_str(d->desc, sizeof(d->desc), p, strcspn(p, " ]"));
 		}
 		break;
-	default:
-		break;
 	}
 }
 
-/* Title material from any line of a report. */
-static void analyze(struct detector *d, const char *body)
-{
-	const char *t = skip_ws(body);
-	char fn[FUNC_MAX];
+/* ---- title material from any line of a report ---- */
 
-	if (starts(t, "RIP: ") || starts(t, "EIP: ") || starts(t, "pc : ") ||
-	    starts(t, "PC is at ")) {
-		if (!d->func_rip[0] && find_func(t, fn) && !is_generic(fn))
-			memcpy(d->func_rip, fn, sizeof(fn));
-	} else if (!d->func_trace[0] && frame_func(t, fn) && fn[0] && !is_generic(fn)) {
-		memcpy(d->func_trace, fn, sizeof(fn));
+static int is_rip_line(const char *t)
+{
+	return starts(t, "RIP: ") || starts(t, "IP: ") || starts(t, "EIP: ") ||
+	       starts(t, "pc : ") || starts(t, "PC is at ") || starts(t, "NIP ");
+}
+
+/* FF_STALL: the frame just inside the first dispatch frame, outside interrupts. */
+static void stall_frame(struct detector *d, const struct fnref *fn)
+{
+	static const char *const prefixes[] = {"__x64_",       "SYSC_",	      "SyS_",
+					       "compat_SYSC_", "compat_SyS_", "__ia32_sys_"};
+
+	if (d->rule->fform != FF_STALL || d->stall_done || d->in_irq)
+		return;
+	if (frame_stall_anchor(fn->name)) {
+		const struct fnref *pick = d->fn_prev.name[0] ? &d->fn_prev : fn;
+
+		d->fn_stall = *pick;
+		for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+			size_t n = strlen(prefixes[i]);
+
+			if (strncmp(d->fn_stall.name, prefixes[i], n) == 0)
+				memmove(d->fn_stall.name, d->fn_stall.name + n,
+					strlen(d->fn_stall.name + n) + 1);
+		}
+		d->stall_done = 1;
+		return;
 	}
-	if (d->kind == K_KASAN && !d->access) {
-		if (starts(t, "Read of size"))
+	if (skipped(d, fn->name))
+		return;
+	d->fn_prev = *fn;
+	if (!d->fn_first.name[0])
+		d->fn_first = *fn;
+}
+
+/* FF_HUNG: an anchor anywhere wins, else the first frame that is no wait. */
+static void hung_frame(struct detector *d, const struct fnref *fn)
+{
+	const char *bucket;
+
+	if (d->rule->fform != FF_HUNG)
+		return;
+	bucket = frame_hung_anchor(fn->name);
+	if (bucket && !d->fn_anchor.name[0]) {
+		copy_str(d->fn_anchor.name, FUNC_MAX, bucket, strlen(bucket));
+		copy_str(d->fn_anchor.mod, MOD_MAX, fn->mod, strlen(fn->mod));
+	} else if (!d->fn_first.name[0] && !skipped(d, fn->name) && !frame_hung_wait(fn->name)) {
+		d->fn_first = *fn;
+	}
+}
+
+/* Outside reports: the taint a later report without a "CPU:" line (kmemleak) inherits. */
+static void track_taint(struct detector *d, const char *t)
+{
+	const char *p = strstr(t, "Tainted: ");
+
+	if (p)
+		parse_taint(p + strlen("Tainted: "), d->last_taint);
+	else if (strstr(t, "Not tainted"))
+		d->last_taint[0] = '\0';
+}
+
+static void analyze_markers(struct detector *d, const char *t)
+{
+	const char *p;
+
+	if (!d->taint_seen && (p = strstr(t, "Tainted: ")) != NULL) {
+		parse_taint(p + strlen("Tainted: "), d->taint);
+		copy_str(d->last_taint, TAINT_MAX, d->taint, strlen(d->taint));
+		d->taint_seen = 1;
+	} else if (!d->taint_seen && strstr(t, "Not tainted")) {
+		d->last_taint[0] = '\0';
+		d->taint_seen = 1;
+	}
+	if (starts(t, "Sending NMI from CPU"))
+		d->cpu_traceback = 1;
+	if (starts(t, "<IRQ>") || starts(t, "<NMI>") || starts(t, "<SOFTIRQ>"))
+		d->in_irq = 1;
+	else if (starts(t, "</IRQ>") || starts(t, "</NMI>") || starts(t, "</SOFTIRQ>"))
+		d->in_irq = 0;
+	if (d->rule->tform == TF_KASAN && !d->access) {
+		if (starts(t, "Read of size") || starts(t, "Read at addr"))
 			d->access = "Read";
-		else if (starts(t, "Write of size"))
+		else if (starts(t, "Write of size") || starts(t, "Write at addr"))
 			d->access = "Write";
 	}
 }
 
-/* Register names of a dump: RIP, RSP, RAX, R10, EFLAGS, CS, FS, CR2, DR6, PKRU, ... */
+/* Title material from one line of the report's own context. */
+static void analyze(struct detector *d, const char *body)
+{
+	const char *t = skip_ws(body);
+	struct fnref fn;
+
+	analyze_markers(d, t);
+	if (d->rule->fform == FF_AFTER && !d->fn_after.name[0]) {
+		const char *a = d->after_seen ? t : strstr(t, d->rule->after);
+
+		if (a) {
+			d->after_seen = 1;
+			if (find_func(a, &fn))
+				d->fn_after = fn;
+		}
+	}
+	if (is_rip_line(t)) {
+		if (!find_func(t, &fn))
+			return;
+		if (!d->fn_rip.name[0] && !skipped(d, fn.name))
+			d->fn_rip = fn;
+	} else if (!frame_func(t, &fn) || !fn.name[0]) {
+		return;
+	} else if (!d->fn_trace.name[0] && !skipped(d, fn.name)) {
+		d->fn_trace = fn;
+	}
+	stall_frame(d, &fn);
+	hung_frame(d, &fn);
+}
+
+/* Register names of a dump: RIP, RSP, RAX, R10, EFLAGS, CS, FS, CR2, DR6, PKRU, x29, ... */
 static int is_register_line(const char *t)
 {
 	size_t n = 0;
 
+	if (t[0] == 'x' && is_digit((unsigned char)t[1]))
+		return 1; /* arm64 "x29: ..." */
 	while (n < 7 && ((t[n] >= 'A' && t[n] <= 'Z') || is_digit((unsigned char)t[n])))
 		n++;
 	if (n < 2 || t[n] != ':')
@@ -798,27 +976,49 @@ static int is_continuation(const char *body)
 		"Kernel Offset:", "---[ ", "note: ", "Fixing recursive fault",
 		"Rebooting in ", "Shutting down cpus with NMI", "Dumping ftrace buffer",
 		"(ftrace buffer empty)", "Sending NMI from CPU", "NMI backtrace for cpu",
-		"rcu: ", "task:", "Disabling lock debugging",
-		"INFO: lockdep is turned off", "Showing all locks held",
-		"irq event stamp:", "hardirqs last", "softirqs last"
+		"rcu: ", "task:", "Disabling lock debugging", "SMP: stopping secondary CPUs",
+		"INFO: lockdep is turned off", "Showing all locks held", "pstate: ", "lr : ",
+		"sp : ", "LR is at ", "pc : ", "PC is at ", "Tainted: ",
+		"irq event stamp:", "hardirqs last", "softirqs last", "Internal error: "
 	};
 	/* clang-format on */
 	const char *t = skip_ws(body);
-	char fn[FUNC_MAX];
+	struct fnref fn;
 
 	if (!*t)
 		return 1;
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
 		if (starts(t, prefixes[i]))
 			return 1;
-	return is_register_line(t) || frame_func(t, fn);
+	return is_register_line(t) || frame_func(t, &fn);
+}
+
+/* A line only a kernel report prints: a TENTATIVE report is a report after all. */
+static int confirms(const char *body)
+{
+	/* clang-format off */
+	static const char *const prefixes[] = {
+		"Call Trace:", "Call trace:", "RIP: ", "IP: ", "pc : ", "PC is at ", "Code: ",
+		"Hardware name: ", "Modules linked in:", "#PF: ", "backtrace:", "backtrace (crc ",
+		"stack backtrace:", "---[ end trace", "Mem abort info:", "<TASK>"
+	};
+	/* clang-format on */
+	const char *t = skip_ws(body);
+	struct fnref fn;
+
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (starts(t, prefixes[i]))
+			return 1;
+	if (starts(t, "CPU: ") && strstr(t, "PID: "))
+		return 1;
+	return frame_func(t, &fn) && fn.name[0] && strstr(t, "/0x");
 }
 
 /* Where a report's body ends: the report then waits in TRAILER for what follows. */
 static void check_body_end(struct detector *d, const char *body)
 {
 	const char *t = skip_ws(body);
-	int sanitizer = d->kind == K_KASAN || d->kind == K_KFENCE || d->kind == K_UBSAN;
+	int sanitizer = d->rule->flags & R_SANITIZER;
 
 	if (starts(t, "---[ end Kernel panic")) {
 		complete(d);
@@ -829,28 +1029,37 @@ static void check_body_end(struct detector *d, const char *body)
 		d->state = S_TRAILER;
 }
 
-static void start(struct detector *d, enum kind k, const char *body, const char *line, size_t len,
-		  size_t lineno)
+static void start(struct detector *d, const struct rule *r, const char *m, int tentative,
+		  const char *ctx)
 {
 	report_reset(d);
-	d->kind = k;
-	d->line = lineno;
-	d->state = k == K_PANIC ? S_PANIC : S_BODY;
-	d->crash_since_banner = 1;
-	report_add(d, line, len);
-	describe(d, body);
+	d->rule = r;
+	copy_str(d->ctx, CTX_MAX, ctx, strlen(ctx));
+	if (tentative)
+		d->state = S_TENTATIVE;
+	else if (r->flags & R_PANIC)
+		d->state = S_PANIC;
+	else if (r->flags & R_ONELINE)
+		d->state = S_TRAILER;
+	else
+		d->state = S_BODY;
+	describe(d, m);
 }
 
-static void banner(struct detector *d, const char *line, size_t len, size_t lineno)
+/* "Linux version" or a firmware banner: was the machine expected to restart? */
+static void banner(struct detector *d, const struct rule *r, const char *line, size_t len,
+		   size_t lineno)
 {
 	if (d->seen_banner && !d->crash_since_banner && !d->restart_expected) {
 		report_reset(d);
-		d->kind = K_BANNER;
+		d->rule = r;
 		d->line = lineno;
-		report_add(d, line, len);
+		report_add(d, line, len, lineno);
 		complete(d);
 	}
-	d->seen_banner = 1;
+	/* after the firmware, the kernel's banner is the one expected */
+	d->seen_banner = r->special == SP_BANNER;
+	d->last_taint[0] = '\0'; /* a new boot */
 	d->crash_since_banner = 0;
 	d->restart_expected = 0;
 }
@@ -895,92 +1104,171 @@ static size_t copy_line(char *buf, const char *line, size_t len)
 	return len;
 }
 
-void detector_line(struct detector *d, const char *line, size_t len, size_t lineno)
+/* One classified line. */
+struct line {
+	const char *buf, *body;
+	size_t len, lineno;
+	char ctx[CTX_MAX];
+	int has_ts;
+	const struct rule *rule; /* the report it starts, or NULL */
+	const char *marker;	 /* where that report's marker is */
+	int tentative;		 /* the marker needs confirming */
+	int other;		 /* from another context than the report in progress */
+};
+
+static void classify(struct detector *d, struct line *l, int continued)
 {
-	char buf[DETECT_LINE_MAX + 1];
-	const char *body;
-	int has_ts, weak = 0;
-	enum kind k = K_NONE;
+	int kernel = l->has_ts || !d->seen_ts;
+	const char *t = skip_ws(l->body);
 
-	len = copy_line(buf, line, len);
-	body = kernel_text(buf, &has_ts);
-	if (has_ts)
-		d->seen_ts = 1;
-	/* once the kernel stamps its lines, an unstamped line is not the kernel's */
-	if (has_ts || !d->seen_ts)
-		k = classify(body, &weak);
+	l->rule = rules_match(t, &l->marker);
+	if (l->rule && l->rule->special == SP_FIRMWARE && (l->has_ts || continued))
+		l->rule = NULL;
+	else if (l->rule && l->rule->special && l->rule->special != SP_FIRMWARE && !kernel)
+		l->rule = NULL;
+	else if (l->rule && !l->rule->special)
+		l->tentative = !kernel || (continued && !l->has_ts);
+	if (!l->rule) {
+		l->rule = rules_find_midline(t, &l->marker);
+		l->tentative = 1;
+	}
+	l->other = d->state != S_IDLE && d->ctx[0] && strcmp(l->ctx, d->ctx) != 0 &&
+		   !(d->cpu_traceback && l->ctx[0] == 'C');
+}
 
-	if (k == K_BANNER) {
-		if (d->state != S_IDLE)
-			complete(d);
-		banner(d, buf, len, lineno);
+static void line_tentative(struct detector *d, const struct line *l)
+{
+	if (l->rule && !(l->rule->flags & R_WEAK) && !l->rule->special) {
+		start(d, l->rule, l->marker, l->tentative, l->ctx);
+		d->line = l->lineno;
+		report_add(d, l->buf, l->len, l->lineno);
+		analyze(d, l->body);
 		return;
 	}
-	if (k == K_RESTART)
-		d->restart_expected = 1;
+	report_add(d, l->buf, l->len, l->lineno);
+	if (l->other)
+		return;
+	analyze(d, l->body);
+	if (confirms(l->body)) {
+		d->state = d->rule->flags & R_PANIC ? S_PANIC : S_BODY;
+		if (d->state == S_BODY)
+			check_body_end(d, l->body);
+	} else if (++d->ntentative >= DETECT_TENTATIVE_LINES) {
+		drop(d);
+	}
+}
 
-	switch (d->state) {
-	case S_IDLE:
-		if (k != K_NONE && k != K_RESTART)
-			start(d, k, body, buf, len, lineno);
-		return;
-	case S_PANIC: {
-		const char *t = skip_ws(body);
-
-		report_add(d, buf, len);
-		analyze(d, body);
-		if (starts(t, "---[ end Kernel panic") || starts(t, "Rebooting in "))
-			complete(d);
-		return;
-	}
-	case S_BODY:
-	case S_TRAILER:
-		break;
-	}
-
-	if (k == K_PANIC) {
-		/* a panic right after (or inside) a report is its consequence */
-		pending_flush(d);
-		report_add(d, buf, len);
-		d->state = S_PANIC;
-		return;
-	}
-	if (k != K_NONE && k != K_RESTART && !weak) {
-		complete(d);
-		start(d, k, body, buf, len, lineno);
-		return;
-	}
-	if (d->state == S_BODY) {
-		report_add(d, buf, len);
-		analyze(d, body);
-		check_body_end(d, body);
-		return;
-	}
-	/* S_TRAILER */
-	if (k != K_NONE || is_continuation(body)) {
-		pending_flush(d);
-		report_add(d, buf, len);
-		analyze(d, body);
-		if (starts(skip_ws(body), "---[ end Kernel panic"))
+static void line_trailer(struct detector *d, const struct line *l)
+{
+	if (!l->other && ((l->rule && (l->rule->flags & R_WEAK)) || is_continuation(l->body))) {
+		pending_flush(d, l->lineno);
+		report_add(d, l->buf, l->len, l->lineno);
+		analyze(d, l->body);
+		if (starts(skip_ws(l->body), "---[ end Kernel panic"))
 			complete(d);
 		return;
 	}
-	if (has_ts || d->npending >= DETECT_TRAILER_SLACK) {
+	if ((l->has_ts && !l->other) || d->npending >= DETECT_TRAILER_SLACK) {
 		complete(d); /* the kernel (or the world) has moved on */
 		return;
 	}
-	pending_add(d, buf, len);
+	pending_add(d, l->buf, l->len, l->lineno);
+}
+
+static void line_report(struct detector *d, const struct line *l)
+{
+	const struct rule *r = l->other ? NULL : l->rule;
+
+	if (r && (r->flags & R_PANIC) && !l->tentative) {
+		/* a panic right after (or inside) a report is its consequence */
+		pending_flush(d, l->lineno);
+		report_add(d, l->buf, l->len, l->lineno);
+		d->state = S_PANIC;
+		return;
+	}
+	/* user output quoting a marker (a tentative one without a timestamp) does not split */
+	if (l->rule && !(l->rule->flags & (R_WEAK | R_PANIC)) && (!l->tentative || l->has_ts)) {
+		complete(d);
+		start(d, l->rule, l->marker, l->tentative, l->ctx);
+		d->line = l->lineno;
+		report_add(d, l->buf, l->len, l->lineno);
+		analyze(d, l->body);
+		return;
+	}
+	if (d->state == S_BODY && (d->rule->flags & R_INDENT) && !l->other && l->body[0] != ' ')
+		d->state = S_TRAILER; /* the end of a kmemleak record */
+	if (d->state == S_TRAILER) {
+		line_trailer(d, l);
+		return;
+	}
+	report_add(d, l->buf, l->len, l->lineno);
+	if (l->other)
+		return;
+	analyze(d, l->body);
+	check_body_end(d, l->body);
+}
+
+void detector_line(struct detector *d, const char *line, size_t len, size_t lineno)
+{
+	char buf[DETECT_LINE_MAX + 1];
+	struct line l = {.buf = buf, .lineno = lineno};
+	int continued = lineno == d->last_lineno; /* a segment or chunk of one raw line */
+
+	d->last_lineno = lineno;
+	l.len = copy_line(buf, line, len);
+	l.body = kernel_text(buf, &l.has_ts, l.ctx);
+	classify(d, &l, continued);
+	if (l.has_ts)
+		d->seen_ts = 1;
+	if (d->state == S_IDLE && l.has_ts)
+		track_taint(d, l.body);
+
+	if (l.rule && (l.rule->special == SP_BANNER || l.rule->special == SP_FIRMWARE)) {
+		close_report(d);
+		banner(d, l.rule, buf, l.len, lineno);
+		return;
+	}
+	if (l.rule && l.rule->special == SP_RESTART) {
+		d->restart_expected = 1;
+		l.rule = NULL;
+	}
+
+	switch (d->state) {
+	case S_IDLE:
+		if (l.rule) {
+			start(d, l.rule, l.marker, l.tentative, l.ctx);
+			d->line = lineno;
+			report_add(d, buf, l.len, lineno);
+			analyze(d, l.body);
+		}
+		return;
+	case S_TENTATIVE:
+		line_tentative(d, &l);
+		return;
+	case S_PANIC:
+		report_add(d, buf, l.len, lineno);
+		if (l.other)
+			return;
+		analyze(d, l.body);
+		if (starts(skip_ws(l.body), "---[ end Kernel panic") ||
+		    starts(skip_ws(l.body), "Rebooting in "))
+			complete(d);
+		return;
+	case S_BODY:
+	case S_TRAILER:
+		line_report(d, &l);
+		return;
+	}
 }
 
 void detector_flush(struct detector *d)
 {
-	if (d->state != S_IDLE)
-		complete(d);
+	close_report(d);
 }
 
 int detector_in_report(const struct detector *d)
 {
-	return d->state != S_IDLE;
+	return d->state != S_IDLE && d->state != S_TENTATIVE;
 }
 
 int detector_next(struct detector *d, struct crash *ret)
@@ -999,5 +1287,8 @@ void crash_release(struct crash *c)
 		return;
 	free(c->title);
 	free(c->report);
-	c->title = c->report = NULL;
+	free(c->func);
+	free(c->module);
+	free(c->taint);
+	c->title = c->report = c->func = c->module = c->taint = NULL;
 }

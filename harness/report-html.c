@@ -834,6 +834,22 @@ static int file_exists(const char *dir, const char *rel)
 	return ret;
 }
 
+/* The crash's guilty function and module, and whether an out-of-tree module tainted it. */
+static void crash_blame(struct strbuf *o, const json_t *b)
+{
+	const char *fn = rj_str(b, "crash_function"), *mod = rj_str(b, "crash_module");
+
+	if (!fn)
+		return;
+	strbuf_adds(o, "; guilty: <code class=\"crash-func\">");
+	markup_escapes(o, fn, 0);
+	strbuf_adds(o, "</code> in <code class=\"crash-module\">");
+	markup_escapes(o, mod ? mod : "vmlinux", 0);
+	strbuf_adds(o, "</code>");
+	if (json_is_true(json_object_get(b, "tainted_oot")))
+		strbuf_adds(o, " (kernel tainted by an out-of-tree module)");
+}
+
 static void screenshot(struct page *pg, const json_t *b)
 {
 	const char *shot = rj_str(b, "screenshot");
@@ -896,6 +912,7 @@ static void problems(struct page *pg, const json_t *sc, size_t si)
 		if (rj_int(b, "crash_line"))
 			strbuf_addf(o, "; boot %lld's report starts on line %lld of its log",
 				    rj_int(b, "n"), rj_int(b, "crash_line"));
+		crash_blame(o, b);
 		strbuf_adds(o, "</p>\n");
 		excerpt(o, rj_str(b, "excerpt"), sigs[j], 1);
 		screenshot(pg, b);

@@ -45,6 +45,10 @@ json_t *report_json_boot(const struct boot_result *b)
 	json_object_set_new(o, "log", jstr(b->log));
 	json_object_set_new(o, "screenshot", jstr(b->screenshot));
 	json_object_set_new(o, "crash_line", json_integer((json_int_t)b->crash_line));
+	json_object_set_new(o, "crash_kind", jstr(b->crash_kind));
+	json_object_set_new(o, "crash_function", jstr(b->crash_func));
+	json_object_set_new(o, "crash_module", jstr(b->crash_module));
+	json_object_set_new(o, "tainted_oot", json_boolean(b->tainted_oot));
 	json_object_set_new(o, "marker_seen", json_boolean(b->marker_seen));
 	json_object_set_new(o, "guest_panicked", json_boolean(b->panicked));
 	json_object_set_new(o, "shutdown_reason", jstr(b->shutdown_reason));

@@ -51,6 +51,9 @@ static void boot_result_release(struct boot_result *b)
 {
 	free(b->title);
 	free(b->excerpt);
+	free(b->crash_kind);
+	free(b->crash_func);
+	free(b->crash_module);
 	free(b->log);
 	free(b->screenshot);
 	free(b->shutdown_reason);

@@ -25,6 +25,10 @@ struct boot_result {
 	char *log;               /* serial log, relative to the run directory */
 	char *screenshot;        /* PNG taken at crash time, relative to the run directory, or NULL */
 	size_t crash_line;       /* line of the crash report in the log (0: none) */
+	char *crash_kind;        /* the detector's class of the crash ("kasan"...), or NULL */
+	char *crash_func;        /* its guilty function, or NULL */
+	char *crash_module;      /* that function's module ("vmlinux": core kernel), or NULL */
+	int tainted_oot;         /* the crashed kernel was tainted by an out-of-tree module */
 	int marker_seen;
 	int panicked;            /* QMP GUEST_PANICKED seen */
 	char *shutdown_reason;   /* QMP SHUTDOWN reason, if any */

@@ -133,7 +133,7 @@ is "$(count "$T/dom.html" '<svg class="timeline"')" 2 "A page: a timeline per sc
 is "$(count "$T/dom.html" '<rect class="boot ')" 2 "A page: one bar per boot"
 is "$(count "$T/dom.html" '<rect class="boot crash"')" 1 "A page: the crash's bar"
 is "$(count "$T/dom.html" '<rect class="boot clean"')" 1 "A page: the clean boot's bar"
-like "$D" '<h3 class="crash-title">BUG: unable to handle page fault in refsensor_eval' \
+like "$D" '<h3 class="crash-title">BUG: unable to handle kernel paging request in refsensor_eval' \
 	"A page: the crash's title"
 like "$D" '<mark class="crash-line">' "A page: crash lines highlighted"
 like "$D" "bootproof.x=&lt;script&gt;alert(1)&lt;/script&gt;" \

@@ -14,7 +14,7 @@ write_suite "$T/suite.yaml" <<'YAML'
     content: bad-291
     boots: 2
     expect: crash
-    title: "BUG: unable to handle page fault in refsensor_eval"
+    title: "BUG: unable to handle kernel paging request in refsensor_eval"
   - {name: fixed, image: linux, sensor: v2, content: bad-291, boots: 1, expect: clean,
      log_contains: "refsensor: content error"}
   - {name: hang, image: linux, sensor: v1, content: good-291, boots: 1, expect: hang,
@@ -32,9 +32,11 @@ is "$(jq -r .complete "$J")" true "run marked complete"
 is "$(jq -r '[.scenarios[].verdict] | join(",")' "$J")" "pass,pass,pass,pass" "every scenario passes"
 is "$(jq -r '.scenarios[0].boots | map(.outcome) | join(",")' "$J")" "clean,clean" "good content: clean boots"
 is "$(jq -r '.scenarios[1].boots | map(.outcome) | join(",")' "$J")" "crash,crash" "bad content on v1: a crash on every boot"
-is "$(jq -r '.scenarios[1].boots[0].title' "$J")" "BUG: unable to handle page fault in refsensor_eval" "crash title names the interpreter function"
-is "$(jq -r '.scenarios[1].boots[1].title' "$J")" "BUG: unable to handle page fault in refsensor_eval" "same title on the second boot"
+is "$(jq -r '.scenarios[1].boots[0].title' "$J")" "BUG: unable to handle kernel paging request in refsensor_eval" "crash title names the interpreter function"
+is "$(jq -r '.scenarios[1].boots[1].title' "$J")" "BUG: unable to handle kernel paging request in refsensor_eval" "same title on the second boot"
 like "$(jq -r '.scenarios[1].boots[0].excerpt' "$J")" "RIP: 0010:refsensor_eval" "crash excerpt holds the report"
+is "$(jq -r '.scenarios[1].boots[0] | [.crash_kind, .crash_function, .crash_module, .tainted_oot] | join(",")' "$J")" \
+	"page-fault,refsensor_eval,refsensor,true" "the crash's kind, guilty function, module and out-of-tree taint"
 is "$(jq -r '.scenarios[2].boots[0].outcome' "$J")" clean "bad content on v2: clean boot"
 is "$(jq -r '.scenarios[2].checks[0].ok' "$J")" true "v2 logs the content error"
 is "$(jq -r '.scenarios[3].boots[0].outcome' "$J")" hang "missing marker: hang"
@@ -42,7 +44,7 @@ like "$(jq -r '.scenarios[3].boots[0].title' "$J")" "no boot-complete marker wit
 d=$(jq -r '.scenarios[3].boots[0].duration_s' "$J")
 ok "$(awk -v d="$d" 'BEGIN { exit !(d >= 8 && d < 20) }'; echo $?)" "hang judged at its deadline, not before ($d s)"
 is "$(jq -r .accelerator "$J")" "$(jq -r '.scenarios[0].accelerator' "$J")" "accelerator reported"
-ok "$(grep -q '^ok [0-9]* - crash: boot 1 crash: BUG: unable to handle page fault in refsensor_eval$' "$T/tap"; echo $?)" "TAP point per boot with the title"
+ok "$(grep -q '^ok [0-9]* - crash: boot 1 crash: BUG: unable to handle kernel paging request in refsensor_eval$' "$T/tap"; echo $?)" "TAP point per boot with the title"
 ok "$(grep -q '^1\.\.' "$T/tap"; echo $?)" "TAP plan printed"
 ok "$([ -s "$T/reports/latest/results.tap" ]; echo $?)" "results.tap saved"
 
@@ -50,7 +52,7 @@ ok "$([ -s "$T/reports/latest/results.tap" ]; echo $?)" "results.tap saved"
 crashlog=$T/reports/latest/$(jq -r '.scenarios[1].boots[0].log' "$J")
 cleanlog=$T/reports/latest/$(jq -r '.scenarios[0].boots[0].log' "$J")
 out=$("$BP" scan "$crashlog")
-like "$out" "BUG: unable to handle page fault in refsensor_eval	$crashlog:" "scan finds the crash in the saved log"
+like "$out" "BUG: unable to handle kernel paging request in refsensor_eval	$crashlog:" "scan finds the crash in the saved log"
 is "$(printf '%s\n' "$out" | grep -c .)" 1 "scan reports the crash once"
 is "$("$BP" scan "$cleanlog")" "" "scan prints nothing for a clean log"
 

@@ -179,10 +179,13 @@ static void test_chunking(void)
 
 static void test_cr_lf(void)
 {
-	IS_LINES("a\r\nb\rc\n\r\n", "1|a\n2|bc\n3|\n",
-		 "CR dropped, LF ends lines, CRLF is one line end");
-	IS_LINES("progress 10%\rprogress 100%\r\n", "1|progress 10%progress 100%\n",
-		 "carriage-return overwrites become one line");
+	IS_LINES("a\r\nb\rc\n\r\n", "1|a\n2|b\n2|c\n3|\n",
+		 "CRLF is one line end, a lone CR ends a segment numbered as its line");
+	IS_LINES("progress 10%\rprogress 100%\r\n", "1|progress 10%\n1|progress 100%\n",
+		 "carriage-return overwrites become segments of their own");
+	IS_LINES("\r\r\rx\r\r\n", "1|x\n", "empty segments are not emitted");
+	IS_LINES("50%\r[    2.0] BUG: x\n", "1|50%\n1|[    2.0] BUG: x\n",
+		 "kernel text after a progress bar starts a segment");
 }
 
 static void test_escapes(void)
@@ -258,10 +261,11 @@ static void test_long_lines(void)
 
 	for (size_t chunk = 0; chunk <= 1; chunk++) {
 		run(&t, in.buf, in.len, chunk ? 1 : 65536, 1);
-		tap_is_int((long long)t.lines, 2,
-			   chunk ? "1 MiB line byte by byte: 2 lines" : "1 MiB line: 2 lines");
+		tap_is_int((long long)t.lines, 257,
+			   chunk ? "1 MiB line byte by byte: 256 chunks and a line"
+				 : "1 MiB line: 256 chunks and a line");
 		tap_is_int((long long)t.longest, CONSOLE_LINE_MAX,
-			   "  ... the long one capped at CONSOLE_LINE_MAX");
+			   "  ... each chunk at most CONSOLE_LINE_MAX");
 		tap_ok(strncmp(t.out.buf, "1|abcdefghij", 12) == 0, "  ... keeping its start");
 		second = strstr(t.out.buf, "\n2|");
 		tap_is_str(second, "\n2|next line\n", "  ... and the next line intact, numbered 2");
@@ -276,8 +280,9 @@ static void test_long_lines(void)
 	strbuf_adds(&in, "\xc3\xa9tail\n");
 	run(&t, in.buf, in.len, 0, 1);
 	tap_is_int((long long)t.longest, CONSOLE_LINE_MAX - 1,
-		   "a 2-byte character that does not fit is left out");
-	tap_ok(!t.bad, "  ... so the capped line is valid UTF-8");
+		   "a 2-byte character that does not fit is not split");
+	tap_ok(!t.bad, "  ... so each chunk is valid UTF-8");
+	tap_ok(strstr(t.out.buf, "\n1|\xc3\xa9tail\n") != NULL, "  ... it starts the next chunk");
 	strbuf_release(&t.out);
 	strbuf_release(&in);
 
@@ -288,6 +293,26 @@ static void test_long_lines(void)
 	run(&t, in.buf, in.len, 0, 1);
 	tap_is_int((long long)t.longest, CONSOLE_LINE_MAX,
 		   "a line of exactly CONSOLE_LINE_MAX bytes is whole");
+	strbuf_release(&t.out);
+	strbuf_release(&in);
+}
+
+/* A printk timestamp at the 4 KiB limit is not split: the chunk is cut before it. */
+static void test_chunk_carry(void)
+{
+	struct strbuf in = STRBUF_INIT;
+	struct transcript t;
+	const char *stamp = "[  123.456789] BUG: unable to handle page fault for address: 0";
+
+	for (int i = 0; i < CONSOLE_LINE_MAX - 20; i++)
+		strbuf_addch(&in, 'u');
+	strbuf_adds(&in, stamp);
+	strbuf_adds(&in, " tail\n");
+	run(&t, in.buf, in.len, 0, 1);
+	tap_is_int((long long)t.lines, 2, "a timestamp across the 4 KiB limit: 2 chunks");
+	tap_ok(strstr(t.out.buf, "\n1|[  123.456789] BUG: unable to handle page fault") != NULL,
+	       "  ... the second starts with the whole timestamp");
+	tap_ok(!t.bad, "  ... both clean");
 	strbuf_release(&t.out);
 	strbuf_release(&in);
 }
@@ -341,6 +366,7 @@ int main(void)
 	test_controls();
 	test_utf8();
 	test_long_lines();
+	test_chunk_carry();
 	test_line_numbers();
 	return tap_done();
 }

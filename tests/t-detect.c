@@ -226,10 +226,10 @@ struct kind_case {
 };
 
 static const struct kind_case kinds[] = {
-    {"logs/oops-page-fault.log", "BUG: unable to handle page fault in refsensor_eval", 25,
+    {"logs/oops-page-fault.log", "BUG: unable to handle kernel paging request in refsensor_eval", 25,
      "] BUG: unable to handle page fault for address: ffffc900001c5000",
      "---[ end Kernel panic - not syncing: Fatal exception ]---"},
-    {"logs/null-deref.log", "BUG: kernel NULL pointer dereference in rs_match_field", 25,
+    {"logs/null-deref.log", "BUG: unable to handle kernel NULL pointer dereference in rs_match_field", 25,
      "] BUG: kernel NULL pointer dereference, address: 0000000000000008",
      "---[ end Kernel panic - not syncing: Fatal exception ]---"},
     {"logs/gpf.log", "general protection fault in rs_free_instances", 25,
@@ -253,14 +253,14 @@ static const struct kind_case kinds[] = {
     {"logs/ubsan.log", "UBSAN: array-index-out-of-bounds in refsensor_eval", 26,
      "] UBSAN: array-index-out-of-bounds in /build/sensor/refsensor.c:171:25",
      "] ================================================================================"},
-    {"logs/soft-lockup.log", "BUG: soft lockup in rs_wait_input", 25,
+    {"logs/soft-lockup.log", "BUG: soft lockup in refsensor_init", 25,
      "] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [insmod:107]", "]  </TASK>"},
     {"logs/hard-lockup.log", "BUG: hard lockup in rs_spin_irqoff", 25,
      "] NMI watchdog: Watchdog detected hard LOCKUP on cpu 0",
      "---[ end Kernel panic - not syncing: Hard LOCKUP ]---"},
-    {"logs/rcu-stall.log", "INFO: rcu detected stall in rs_scan_inputs", 25,
+    {"logs/rcu-stall.log", "INFO: rcu detected stall in refsensor_init", 25,
      "] rcu: INFO: rcu_preempt self-detected stall on CPU", "]  </TASK>"},
-    {"logs/hung-task.log", "INFO: task hung in rs_channel_lock", 25,
+    {"logs/hung-task.log", "INFO: task hung in rs_load", 25,
      "] INFO: task insmod:115 blocked for more than 120 seconds.", "]  </TASK>"},
     {"logs/panic-vfs.log", "kernel panic: VFS: Unable to mount root fs on unknown-block(0,0)", 22,
      "] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
@@ -311,7 +311,7 @@ static void test_kinds(void)
 
 /* ---- report boundaries and robustness on particular logs ---- */
 
-#define PF_TITLE "BUG: unable to handle page fault in refsensor_eval"
+#define PF_TITLE "BUG: unable to handle kernel paging request in refsensor_eval"
 
 static void test_oops_report(void)
 {
@@ -646,7 +646,7 @@ static const struct title_case titles[] = {
 	 "[    1.000005]  __might_resched.cold+0xe/0x11", "[    1.000006]  ? mutex_lock+0x1a/0x40",
 	 "[    1.000007]  mutex_lock+0x1a/0x40", "[    1.000008]  rs_lock+0x10/0x20 [refsensor]",
 	 "[    1.000009]  </TASK>"),
-    CASE("a fault in memcpy names its caller", "BUG: unable to handle page fault in rs_copy_input",
+    CASE("a fault in memcpy names its caller", "BUG: unable to handle kernel paging request in rs_copy_input",
 	 "[    2.000000] BUG: unable to handle page fault for address: ffffc900001c5000",
 	 "[    2.000001] RIP: 0010:memcpy_orig+0x10/0x120", "[    2.000002] Call Trace:",
 	 "[    2.000003]  <TASK>", "[    2.000004]  ? rs_other+0x1/0x2 [refsensor]",
@@ -660,7 +660,7 @@ static const struct title_case titles[] = {
 	 "[    3.000008]  memcpy+0x20/0x60", "[    3.000009]  rs_store+0x11/0x30 [refsensor]"),
     CASE(
 	"stack protector panic",
-	"kernel panic: stack-protector: Kernel stack is corrupted in: refsensor_eval",
+	"kernel panic: stack is corrupted in refsensor_eval",
 	"[    4.000000] Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: "
 	"refsensor_eval+0x4f/0xc0 [refsensor]"),
     CASE("panic message keeps short codes",
@@ -672,7 +672,7 @@ static const struct title_case titles[] = {
     CASE("panic message loses CPU numbers (cpu 0)",
 	 "kernel panic: Watchdog detected hard LOCKUP on cpu",
 	 "[    9.000000] Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 0"),
-    CASE("a log without timestamps", "BUG: unable to handle page fault in rs_eval",
+    CASE("a log without timestamps", "BUG: unable to handle kernel paging request in rs_eval",
 	 "BUG: unable to handle page fault for address: ffffc900001c5000",
 	 "RIP: 0010:rs_eval+0x1c/0x80 [refsensor]"),
     CASE(
@@ -715,6 +715,435 @@ static void test_titles(void)
 	}
 }
 
+/* ---- every class of report: title, guilty function, module, taint ---- */
+
+struct class_case {
+	const char *name;
+	const char *title, *func, *module;
+	int oot;
+	const char *const *lines;
+	size_t n;
+};
+
+#define CLASS(name, title, func, module, oot, ...)                                               \
+	{                                                                                          \
+		name, title, func, module, oot, T(__VA_ARGS__), TN(__VA_ARGS__)                     \
+	}
+
+#define TS "[   10.000000] "
+#define CPU_OE TS "CPU: 0 PID: 67 Comm: insmod Tainted: G           OE      6.1.0-56-amd64 #1"
+#define CPU_NT TS "CPU: 0 PID: 67 Comm: insmod Not tainted 6.1.0-56-amd64 #1"
+
+static const struct class_case classes[] = {
+    CLASS("lockdep: circular locking", "possible deadlock in rs_take_b", "rs_take_b", "refsensor", 1,
+	  TS "======================================================",
+	  TS "WARNING: possible circular locking dependency detected",
+	  TS "6.1.0-56-amd64 #1 Tainted: G           OE",
+	  TS "------------------------------------------------------",
+	  TS "insmod/67 is trying to acquire lock:",
+	  TS "ffffffffc0a01020 (&rs_b){+.+.}-{3:3}, at: rs_take_b+0x1a/0x40 [refsensor]", TS "",
+	  TS "but task is already holding lock:",
+	  TS "ffffffffc0a01000 (&rs_a){+.+.}-{3:3}, at: rs_take_a+0x10/0x30 [refsensor]",
+	  TS "stack backtrace:", CPU_OE, TS "Call Trace:", TS " <TASK>",
+	  TS " dump_stack_lvl+0x44/0x5c", TS " check_noncircular+0x10a/0x120",
+	  TS " __lock_acquire+0x11a0/0x1f00", TS " lock_acquire+0xc2/0x2b0",
+	  TS " __mutex_lock+0x9a/0x900", TS " rs_take_b+0x1a/0x40 [refsensor]", TS " </TASK>"),
+    CLASS("lockdep: old [ INFO: ] form", "possible deadlock in rs_take_b", "rs_take_b", "refsensor", 0,
+	  TS "=================================", TS "[ INFO: possible recursive locking detected ]",
+	  TS "4.9.0 #1 Not tainted", TS "---------------------------------",
+	  TS "insmod/67 is trying to acquire lock:",
+	  TS " (&rs_b){+.+...}, at: [<ffffffffa0001234>] rs_take_b+0x1a/0x40 [refsensor]",
+	  TS "stack backtrace:", TS "Call Trace:",
+	  TS " [<ffffffff812345ab>] dump_stack+0x4d/0x66",
+	  TS " [<ffffffffa0001234>] rs_take_b+0x1a/0x40 [refsensor]"),
+    CLASS("lockdep: inconsistent lock state", "inconsistent lock state in rs_irq_take", "rs_irq_take",
+	  "refsensor", 0, TS "================================",
+	  TS "WARNING: inconsistent lock state", TS "--------------------------------",
+	  TS "inconsistent {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage.",
+	  TS "insmod/67 [HC0[0]:SC0[0]:HE1:SE1] takes:",
+	  TS "ffffffffc0a01000 (&rs_lock){?.+.}-{2:2}, at: rs_irq_take+0x1c/0x50 [refsensor]",
+	  TS "{IN-HARDIRQ-W} state was registered at:", TS "  lock_acquire+0xc2/0x2b0",
+	  TS "stack backtrace:", CPU_NT, TS "Call Trace:", TS " <TASK>",
+	  TS " dump_stack_lvl+0x44/0x5c", TS " rs_irq_take+0x1c/0x50 [refsensor]", TS " </TASK>"),
+    CLASS("lockdep: suspicious RCU usage", "WARNING: suspicious RCU usage in rs_lookup",
+	  "rs_lookup", "refsensor", 0, TS "=============================",
+	  TS "WARNING: suspicious RCU usage", TS "6.1.0 #1 Not tainted",
+	  TS "-----------------------------",
+	  TS "/build/sensor/refsensor.c:99 suspicious rcu_dereference_check() usage!",
+	  TS "stack backtrace:", CPU_NT, TS "Call Trace:", TS " <TASK>",
+	  TS " dump_stack_lvl+0x44/0x5c", TS " lockdep_rcu_suspicious+0x15e/0x1a0",
+	  TS " rs_lookup+0x61/0x90 [refsensor]", TS " </TASK>"),
+    CLASS("lockdep: bad unlock balance", "WARNING: bad unlock balance in rs_unlock", "rs_unlock",
+	  "refsensor", 0, TS "=====================================",
+	  TS "WARNING: bad unlock balance detected!", TS "6.1.0 #1 Not tainted",
+	  TS "-------------------------------------",
+	  TS "insmod/67 is trying to release lock (&rs_m) at:",
+	  TS "[<ffffffffc0a00123>] rs_unlock+0x13/0x20 [refsensor]",
+	  TS "but there are no more locks to release!", TS "stack backtrace:", TS "Call Trace:",
+	  TS " <TASK>", TS " rs_unlock+0x13/0x20 [refsensor]", TS " </TASK>"),
+    CLASS("lockdep: old [ BUG: ] held lock freed", "WARNING: held lock freed in rs_put", "rs_put",
+	  "refsensor", 0, TS "=========================", TS "[ BUG: held lock freed! ]",
+	  TS "4.9.0 #1 Not tainted", TS "-------------------------",
+	  TS "insmod/67 is freeing memory ffff88000a000000-ffff88000a0003ff, with a lock still held there!",
+	  TS " (&obj->lock){+.+...}, at: [<ffffffffa0001000>] rs_put+0x20/0x60 [refsensor]",
+	  TS "stack backtrace:", TS "Call Trace:", TS " [<ffffffff81234567>] kfree+0x99/0x200"),
+    CLASS("lockdep: non-static key", "INFO: trying to register non-static key in rs_init_obj",
+	  "rs_init_obj", "refsensor", 0, TS "INFO: trying to register non-static key.",
+	  TS "The code is fine but needs lockdep annotation, or maybe",
+	  TS "you didn't initialize this object before use?", TS "turning off the locking correctness validator.",
+	  CPU_NT, TS "Call Trace:", TS " <TASK>", TS " dump_stack_lvl+0x44/0x5c",
+	  TS " register_lock_class+0x8d3/0x8e0", TS " __lock_acquire+0x6e/0x1f00",
+	  TS " lock_acquire+0xc2/0x2b0", TS " _raw_spin_lock_irqsave+0x3d/0x60",
+	  TS " rs_init_obj+0x22/0x40 [refsensor]", TS " </TASK>"),
+    CLASS("kmemleak record (cat from debugfs, no timestamps)", "memory leak in rs_make_rule",
+	  "rs_make_rule", "refsensor", 1, CPU_OE, TS "refsensor: loaded",
+	  "unreferenced object 0xffff888003d1e000 (size 64):",
+	  "  comm \"insmod\", pid 67, jiffies 4294893123 (age 12.340s)",
+	  "  hex dump (first 32 bytes):",
+	  "    6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b  kkkkkkkkkkkkkkkk",
+	  "  backtrace (crc 9c1a8e2f):", "    kmemleak_alloc+0x4a/0x80",
+	  "    kmalloc_trace+0x26/0x90", "    rs_make_rule+0x2c/0x70 [refsensor]",
+	  "    refsensor_init+0x498/0x1000 [refsensor]", "/ # "),
+    CLASS("kmemleak, old frames", "memory leak in rs_dup_name", "rs_dup_name", "refsensor", 0,
+	  "unreferenced object 0xffff888003d1e000 (size 32):", "  comm \"insmod\", pid 67",
+	  "  backtrace:", "    [<ffffffff8123aa11>] __kmalloc_track_caller+0x17b/0x2f0",
+	  "    [<ffffffff8120bb22>] kstrdup+0x36/0x70",
+	  "    [<ffffffffc0a00c33>] rs_dup_name+0x19/0x40 [refsensor]"),
+    CLASS("WARNING, late-2025 format", "WARNING in fast_dput", "fast_dput", "vmlinux", 0,
+	  TS "------------[ cut here ]------------",
+	  TS "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#1: rm/312",
+	  TS "Modules linked in:", TS "CPU: 1 UID: 0 PID: 312 Comm: rm Not tainted 6.18.0 #1",
+	  TS "RIP: 0010:fast_dput+0x334/0x430", TS "Call Trace:", TS " <TASK>",
+	  TS " dput+0x3a/0x1c0", TS " </TASK>", TS "---[ end trace 0000000000000000 ]---"),
+    CLASS("WARNING from refcount names the caller", "WARNING: refcount bug in rs_put_rule",
+	  "rs_put_rule", "refsensor", 1, TS "refcount_t: underflow; use-after-free.",
+	  TS "WARNING: CPU: 0 PID: 67 at lib/refcount.c:28 refcount_warn_saturate+0xba/0x110",
+	  TS "Modules linked in: refsensor(OE)", CPU_OE,
+	  TS "RIP: 0010:refcount_warn_saturate+0xba/0x110", TS "Call Trace:", TS " <TASK>",
+	  TS " rs_put_rule+0x2e/0x40 [refsensor]", TS " rs_unload+0x11/0x30 [refsensor]",
+	  TS " </TASK>", TS "---[ end trace 0000000000000000 ]---"),
+    CLASS("WARNING from ODEBUG", "WARNING: ODEBUG bug in rs_stop", "rs_stop", "refsensor", 0,
+	  TS "ODEBUG: free active (active state 0) object: ffff888003d1e000 object type: timer_list hint: rs_tick+0x0/0x40 [refsensor]",
+	  TS "WARNING: CPU: 0 PID: 67 at lib/debugobjects.c:505 debug_print_object+0x8d/0xb0",
+	  CPU_NT, TS "RIP: 0010:debug_print_object+0x8d/0xb0", TS "Call Trace:", TS " <TASK>",
+	  TS " debug_check_no_obj_freed+0x1fd/0x220", TS " kfree+0xa1/0x2a0",
+	  TS " rs_stop+0x22/0x50 [refsensor]", TS " </TASK>", TS "---[ end trace 0000000000000000 ]---"),
+    CLASS("arm64 paging request", "BUG: unable to handle kernel paging request in rs_eval",
+	  "rs_eval", "refsensor", 1,
+	  TS "Unable to handle kernel paging request at virtual address ffff800008a3d000",
+	  TS "Mem abort info:", TS "  ESR = 0x0000000096000007",
+	  TS "Internal error: Oops: 0000000096000007 [#1] PREEMPT SMP",
+	  TS "Modules linked in: refsensor(OE)", TS "CPU: 0 PID: 67 Comm: insmod Tainted: G           OE     6.1.0 #1",
+	  TS "pstate: 80400005 (Nzcv daif +PAN -UAO -TCO -DIT -SSBS BTYPE=--)",
+	  TS "pc : rs_eval+0x5c/0xd0 [refsensor]", TS "lr : rs_load+0x9c/0x1e0 [refsensor]",
+	  TS "sp : ffff80000a0c3b30", TS "x29: ffff80000a0c3b30 x28: 0000000000000000",
+	  TS "Call trace:", TS " rs_eval+0x5c/0xd0 [refsensor]", TS " rs_load+0x9c/0x1e0 [refsensor]",
+	  TS "Code: f9400021 b4000061 (b9400020) 52800000", TS "---[ end trace 0000000000000000 ]---",
+	  TS "Kernel panic - not syncing: Oops: Fatal exception"),
+    CLASS("arm64 NULL dereference", "BUG: unable to handle kernel NULL pointer dereference in rs_eval",
+	  "rs_eval", "refsensor", 0,
+	  TS "Unable to handle kernel NULL pointer dereference at virtual address 0000000000000008",
+	  TS "Internal error: Oops: 0000000096000005 [#1] SMP", CPU_NT,
+	  TS "pc : rs_eval+0x1c/0xd0 [refsensor]", TS "Call trace:",
+	  TS " rs_eval+0x1c/0xd0 [refsensor]", TS "---[ end trace 0000000000000000 ]---"),
+    CLASS("arm32 frames and PC is at", "BUG: unable to handle kernel NULL pointer dereference in rs_eval",
+	  "rs_eval", "refsensor", 0,
+	  TS "Unable to handle kernel NULL pointer dereference at virtual address 00000000",
+	  TS "Internal error: Oops: 17 [#1] ARM", TS "PC is at rs_eval+0x1c/0x80 [refsensor]",
+	  TS "LR is at rs_load+0x30/0x90 [refsensor]", TS "Backtrace:",
+	  TS "[<bf000124>] (rs_eval [refsensor]) from [<bf000200>] (rs_load+0x30/0x90 [refsensor])"),
+    CLASS("arm32 frames without PC", "Unhandled fault in rs_poke", "rs_poke", "vmlinux", 0,
+	  TS "Unhandled fault: imprecise external abort (0x1406) at 0x00000000",
+	  TS "[<c0107f3c>] (unwind_backtrace) from [<c010b30c>] (show_stack+0x10/0x14)",
+	  TS "[<c010b30c>] (show_stack) from [<c0123000>] (rs_poke+0x10/0x14)",
+	  TS "[<c0123000>] (rs_poke) from [<c0124000>] (kthread+0x10/0x14)"),
+    CLASS("old x86 divide error, IP:", "divide error in rs_ratio", "rs_ratio", "refsensor", 0,
+	  TS "divide error: 0000 [#1] SMP", TS "Modules linked in: refsensor",
+	  TS "CPU: 0 PID: 67 Comm: insmod Not tainted 4.4.0 #1",
+	  TS "RIP: 0010:[<ffffffffa0001234>]  [<ffffffffa0001234>] rs_ratio+0x14/0x30 [refsensor]",
+	  TS "Call Trace:", TS " [<ffffffffa0001300>] rs_load+0x40/0x90 [refsensor]",
+	  TS "---[ end trace 0000000000000000 ]---"),
+    CLASS("old x86 IP: line", "BUG: unable to handle kernel NULL pointer dereference in rs_eval",
+	  "rs_eval", "refsensor", 0,
+	  TS "BUG: unable to handle kernel NULL pointer dereference at 0000000000000008",
+	  TS "IP: [<ffffffffa0001234>] rs_eval+0x14/0x30 [refsensor]", TS "PGD 0",
+	  TS "Oops: 0000 [#1] SMP", TS "Call Trace:",
+	  TS " [<ffffffff835bdeb4>] schedule+0x64/0x160"),
+    CLASS("old x86 frames only", "BUG: scheduling while atomic in rs_wait", "rs_wait", "refsensor", 0,
+	  TS "BUG: scheduling while atomic: insmod/67/0x00000002", TS "Call Trace:",
+	  TS " [<ffffffff812345ab>] dump_stack+0x4d/0x66",
+	  TS " [<ffffffff835bdeb4>] schedule+0x64/0x160",
+	  TS " [<ffffffffa0001234>] ? rs_other+0x1/0x2 [refsensor]",
+	  TS " [<ffffffffa0001200>] rs_wait+0x22/0x40 [refsensor]"),
+    CLASS("stack segment", "stack segment fault in rs_walk", "rs_walk", "refsensor", 0,
+	  TS "stack segment: 0000 [#1] PREEMPT SMP KASAN", CPU_NT,
+	  TS "RIP: 0010:rs_walk+0x44/0x90 [refsensor]"),
+    CLASS("6.9+ Oops: stack segment", "stack segment fault in rs_walk", "rs_walk", "refsensor", 0,
+	  TS "Oops: stack segment: 0000 [#1] PREEMPT SMP KASAN", CPU_NT,
+	  TS "RIP: 0010:rs_walk+0x44/0x90 [refsensor]"),
+    CLASS("double fault", "PANIC: double fault in rs_recurse", "rs_recurse", "refsensor", 0,
+	  TS "PANIC: double fault, error_code: 0x0", CPU_NT,
+	  TS "RIP: 0010:rs_recurse+0x4/0x20 [refsensor]"),
+    CLASS("NMI watchdog soft lockup, old frames", "BUG: soft lockup in rs_thread", "rs_thread",
+	  "refsensor", 0, TS "NMI watchdog: BUG: soft lockup - CPU#0 stuck for 23s! [rs_thread:80]",
+	  TS "RIP: 0010:[<ffffffffa0001111>]  [<ffffffffa0001111>] rs_spin+0x11/0x20 [refsensor]",
+	  TS "Call Trace:", TS " [<ffffffffa0001222>] rs_step+0x22/0x40 [refsensor]",
+	  TS " [<ffffffffa0001333>] rs_thread+0x33/0x60 [refsensor]",
+	  TS " [<ffffffff810a1234>] kthread+0xe5/0x100",
+	  TS " [<ffffffff81800000>] ret_from_fork+0x3f/0x70"),
+    CLASS("KMSAN keeps its kind", "KMSAN: uninit-value in rs_match", "rs_match", "refsensor", 0,
+	  TS "=====================================================",
+	  TS "BUG: KMSAN: uninit-value in rs_match+0x2a1/0x370 [refsensor]",
+	  TS " rs_match+0x2a1/0x370 [refsensor]", TS " rs_eval+0x40/0x80 [refsensor]",
+	  TS "Uninit was created at:", TS " __kmalloc+0x11/0x20",
+	  TS "=====================================================" ),
+    CLASS("KCSAN keeps both functions", "KCSAN: data-race in rs_count / rs_reset", "rs_count",
+	  "vmlinux", 0, TS "==================================================================",
+	  TS "BUG: KCSAN: data-race in rs_count / rs_reset",
+	  TS "write to 0xffffffffc0a01000 of 4 bytes by task 67 on cpu 1:",
+	  TS " rs_reset+0x11/0x20 [refsensor]",
+	  TS "=================================================================="),
+    CLASS("KASAN invalid-access without an access line", "KASAN: invalid-access in rs_eval",
+	  "rs_eval", "refsensor", 0, TS "==================================================================",
+	  TS "BUG: KASAN: invalid-access in rs_eval+0x34/0x80 [refsensor]", CPU_NT,
+	  TS "=================================================================="),
+    CLASS("KASAN slab-use-after-free", "KASAN: slab-use-after-free Read in rs_get", "rs_get",
+	  "refsensor", 1, TS "==================================================================",
+	  TS "BUG: KASAN: slab-use-after-free in rs_get+0x34/0x80 [refsensor]",
+	  TS "Read of size 8 at addr ffff888003d1e008 by task insmod/67", CPU_OE,
+	  TS "=================================================================="),
+    CLASS("UBSAN shift-out-of-bounds", "UBSAN: shift-out-of-bounds in rs_mask", "rs_mask",
+	  "refsensor", 0, TS "================================================================================",
+	  TS "UBSAN: shift-out-of-bounds in /build/sensor/refsensor.c:77:18",
+	  TS "shift exponent 64 is too large for 64-bit type 'long unsigned int'", CPU_NT,
+	  TS "Call Trace:", TS " <TASK>", TS " dump_stack_lvl+0x44/0x5c",
+	  TS " __ubsan_handle_shift_out_of_bounds.cold+0x61/0xef", TS " rs_mask+0x51/0x60 [refsensor]",
+	  TS " </TASK>", TS "================================================================================"),
+    CLASS("Dentry still in use", "BUG: Dentry still in use [unmount of ext4]", "", "", 0,
+	  TS "BUG: Dentry ffff888003d1e000{i=2,n=/}  still in use (1) [unmount of ext4 vda]"),
+    CLASS("list corruption names the caller", "BUG: corrupted list in rs_drop", "rs_drop",
+	  "refsensor", 0, TS "list_del corruption. prev->next should be ffff888003d1e000, but was dead000000000100",
+	  TS "kernel BUG at lib/list_debug.c:62!", TS "invalid opcode: 0000 [#1] PREEMPT SMP",
+	  CPU_NT, TS "RIP: 0010:__list_del_entry_valid.cold+0x37/0x4a", TS "Call Trace:",
+	  TS " <TASK>", TS " rs_drop+0x1f/0x60 [refsensor]", TS " </TASK>"),
+    CLASS("retpoline thunk and rb_erase skipped", "general protection fault in rs_tree_del",
+	  "rs_tree_del", "refsensor", 0,
+	  TS "general protection fault, probably for non-canonical address 0xdead000000000122: 0000 [#1] SMP",
+	  CPU_NT, TS "RIP: 0010:rb_erase+0x1e/0x3a0", TS "Call Trace:", TS " <TASK>",
+	  TS " __x86_indirect_thunk_rax+0x16/0x20", TS " __sanitizer_cov_trace_pc+0x1/0x40",
+	  TS " smp_apic_timer_interrupt+0x1/0x40", TS " sched_show_task+0x1/0x40", TS " rs_tree_del+0x2a/0x50 [refsensor]",
+	  TS " </TASK>"),
+    CLASS("two messages joined without a newline", "general protection fault in rs_eval",
+	  "rs_eval", "refsensor", 0,
+	  TS "#PF: supervisor read access in kernel modegeneral protection fault: 0000 [#1] SMP",
+	  CPU_NT, TS "RIP: 0010:rs_eval+0x1c/0x80 [refsensor]"),
+    CLASS("a whole report without timestamps after timestamped lines",
+	  "BUG: unable to handle kernel paging request in rs_eval", "rs_eval", "refsensor", 1,
+	  TS "refsensor: loaded", "BUG: unable to handle page fault for address: ffffc900001c5000",
+	  "#PF: supervisor read access in kernel mode", "#PF: error_code(0x0000) - not-present page",
+	  "Oops: 0000 [#1] PREEMPT SMP NOPTI",
+	  "CPU: 0 PID: 106 Comm: insmod Tainted: G           OE      6.1.0-56-amd64 #1",
+	  "RIP: 0010:rs_eval+0x73/0xf0 [refsensor]", "Call Trace:", " <TASK>", " </TASK>"),
+    CLASS("caller ids: other tasks interleaved, two spaces after the id",
+	  "BUG: unable to handle kernel paging request in rs_eval", "rs_eval", "refsensor", 0,
+	  "[   10.000000][  T106] BUG: unable to handle page fault for address: ffffc900001c5000",
+	  "[   10.000001][    T1] RIP: 0010:other_task_fn+0x1/0x2",
+	  "[   10.000002][  T106]  RIP: 0010:rs_eval+0x73/0xf0 [refsensor]",
+	  "[   10.000003][    T1]  other_caller+0x1/0x2", "[   10.000004][  T106] Call Trace:",
+	  "[   10.000005][  T106]  <TASK>", "[   10.000006][  T106]  rs_load+0x1/0x2 [refsensor]",
+	  "[   10.000007][  T106]  </TASK>"),
+    CLASS("hung task in rtnl_lock", "INFO: task hung in rtnl_lock", "rtnl_lock", "vmlinux", 0,
+	  TS "INFO: task kworker/0:1:12 blocked for more than 143 seconds.", TS "Call Trace:",
+	  TS " <TASK>", TS " __schedule+0x34d/0x9e0", TS " schedule+0x5a/0xd0",
+	  TS " __mutex_lock.constprop.0+0x399/0x700", TS " rtnl_lock+0x15/0x20",
+	  TS " rs_netdev_event+0x1c/0x30 [refsensor]", TS " </TASK>"),
+    CLASS("RCU stall in a kthread names the thread function",
+	  "INFO: rcu detected stall in rs_thread", "rs_thread", "refsensor", 0,
+	  TS "rcu: INFO: rcu_sched self-detected stall on CPU", TS "Call Trace:", TS " <IRQ>",
+	  TS " rcu_dump_cpu_stacks+0xf2/0x130", TS " update_process_times+0x6e/0xa0",
+	  TS " sysvec_apic_timer_interrupt+0x8e/0xc0", TS " </IRQ>", TS " <TASK>",
+	  TS " asm_sysvec_apic_timer_interrupt+0x16/0x20",
+	  TS "RIP: 0010:rs_spin+0x11/0x20 [refsensor]", TS " rs_step+0x22/0x40 [refsensor]",
+	  TS " rs_thread+0x33/0x60 [refsensor]", TS " kthread+0xe5/0x100",
+	  TS " ret_from_fork+0x22/0x30", TS " </TASK>"),
+    CLASS("workqueue lockup", "BUG: workqueue lockup", "", "", 0,
+	  TS "BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 31s!"),
+    CLASS("bad page state", "BUG: Bad page state in rs_release", "rs_release", "refsensor", 0,
+	  TS "BUG: Bad page state in process insmod  pfn:03d1e", CPU_NT, TS "Call Trace:",
+	  TS " <TASK>", TS " dump_stack_lvl+0x44/0x5c", TS " bad_page.cold+0x63/0x94",
+	  TS " free_pcp_prepare+0x1c6/0x2a0", TS " free_unref_page+0x1d/0x150",
+	  TS " rs_release+0x2a/0x40 [refsensor]", TS " </TASK>"),
+    CLASS("stack guard page", "BUG: stack guard page was hit in rs_recurse", "rs_recurse",
+	  "refsensor", 0, TS "BUG: stack guard page was hit at ffffc90000398ff8 (stack is ffffc90000399000..ffffc9000039cfff)",
+	  TS "kernel stack overflow (double-fault): 0000 [#1] PREEMPT SMP", CPU_NT,
+	  TS "RIP: 0010:rs_recurse+0x8/0x20 [refsensor]"),
+    CLASS("arm64 kernel stack overflow", "kernel stack overflow in rs_recurse", "rs_recurse",
+	  "refsensor", 0, TS "Insufficient stack space to handle exception!",
+	  TS "ESR: 0x0000000096000047 -- DABT (current EL)", TS "FAR: 0xffff80000a1bffe0",
+	  TS "Task stack:     [0xffff80000a1c0000..0xffff80000a1c4000]", CPU_NT,
+	  TS "pc : rs_recurse+0x8/0x20 [refsensor]", TS "Kernel panic - not syncing: kernel stack overflow",
+	  TS "---[ end Kernel panic - not syncing: kernel stack overflow ]---"),
+    CLASS("netdevice refcount leak", "unregister_netdevice: waiting for DEV to become free", "", "", 0,
+	  TS "unregister_netdevice: waiting for rs0 to become free. Usage count = 2"),
+    CLASS("busy inodes", "VFS: Busy inodes after unmount (use-after-free)", "", "", 0,
+	  TS "VFS: Busy inodes after unmount of vda (ext4). Self-destruct in 5 seconds.  Have a nice day..."),
+    CLASS("truncated before its frames", "BUG: unable to handle kernel paging request in corrupted",
+	  "", "", 0, TS "BUG: unable to handle page fault for address: ffffc900001c5000",
+	  TS "#PF: supervisor read access in kernel mode"),
+};
+
+static void test_classes(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(classes); i++) {
+		const struct class_case *k = &classes[i];
+		struct detector *d = detector_new();
+		struct crash c = {0}, extra;
+		size_t count = 0;
+		char name[256];
+
+		for (size_t j = 0; j < k->n; j++)
+			detector_line(d, k->lines[j], strlen(k->lines[j]), j + 1);
+		detector_flush(d);
+		while (detector_next(d, count ? &extra : &c))
+			if (count++)
+				crash_release(&extra);
+		snprintf(name, sizeof(name), "class: %s: one crash", k->name);
+		if (!tap_is_int((long long)count, 1, name)) {
+			if (count)
+				printf("#   first: '%s'\n", c.title);
+			crash_release(&c);
+			detector_free(d);
+			continue;
+		}
+		tap_is_str(c.title, k->title, "  ... its title");
+		tap_is_str(c.func, k->func, "  ... its guilty function");
+		tap_is_str(c.module, k->module, "  ... its module");
+		tap_is_int(c.tainted_oot, k->oot, "  ... out-of-tree taint");
+		tap_ok(c.end_line >= c.line && c.kind && c.kind[0], "  ... a kind and a line range");
+		crash_release(&c);
+		detector_free(d);
+	}
+}
+
+/* A reboot seen from the firmware's and the boot loader's banners. */
+static void test_firmware_reboot(void)
+{
+	static const char *const unexpected[] = {
+	    "SeaBIOS (version 1.16.2-debian-1.16.2-1)", "Booting the kernel.",
+	    "[    0.000000] Linux version 6.1.0-56-amd64", "[    2.000000] Run /init as init process",
+	    "SeaBIOS (version 1.16.2-debian-1.16.2-1)", "Booting from ROM..", "Booting the kernel.",
+	    "[    0.000000] Linux version 6.1.0-56-amd64", "[    2.000000] Run /init as init process"};
+	static const char *const expected[] = {
+	    "[    0.000000] Linux version 6.1.0-56-amd64", "[    5.000000] reboot: Restarting system",
+	    "SeaBIOS (version 1.16.2-debian-1.16.2-1)", "Booting the kernel.",
+	    "[    0.000000] Linux version 6.1.0-56-amd64"};
+	size_t count;
+	char *title = title_of(unexpected, ARRAY_SIZE(unexpected), &count);
+
+	tap_is_str(title, "unexpected reboot", "firmware banner after a boot: unexpected reboot");
+	tap_is_int((long long)count, 1, "  ... once, not again at the kernel's banner");
+	free(title);
+	title = title_of(expected, ARRAY_SIZE(expected), &count);
+	tap_is_int((long long)count, 0, "firmware banner after 'reboot: Restarting system': nothing");
+	free(title);
+}
+
+/* Logs that mention BUG, WARNING, panic, lockdep without a report. */
+static void test_clean_mentions(void)
+{
+	static const char *const lines[] = {
+	    "[    1.000000] lockdep: WARNING: possible circular locking dependency detected is a test name",
+	    "[    1.000001] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar",
+	    "WARNING: possible circular locking dependency detected",
+	    "echo 'BUG: KASAN: use-after-free in x+0x1/0x2'",
+	    "unreferenced object 0x1234 (size 8): is what kmemleak would say",
+	    "[    1.000002] systemd[1]: WARNING: CPU: 0 is a string in a unit name",
+	    "BUG: unable to handle page fault for address: 0 (quoted by a test)",
+	    "WARNING: /etc/ssh/moduli does not exist, using fixed modulus",
+	    "[    1.000003] random: crng init done",
+	    "[    1.000004] x86/cpu: SGX disabled by BIOS, a panic-free note",
+	    "Kernel panic - not syncing: printed by echo", "[    1.000005] ok",
+	    "[    1.000006] ok", "[    1.000007] ok", "[    1.000008] ok", "[    1.000009] ok",
+	    "[    1.000010] ok", "[    1.000011] ok", "[    1.000012] ok", "[    1.000013] ok",
+	    "[    1.000014] ok", "[    1.000015] ok", "[    1.000016] ok",
+	};
+	size_t count;
+	char *title = title_of(lines, ARRAY_SIZE(lines), &count);
+
+	if (!tap_is_int((long long)count, 0, "clean log mentioning BUG/WARNING/panic/lockdep: no crash"))
+		printf("#   first: '%s'\n", title);
+	free(title);
+}
+
+/* Issue 9: a kernel report inside a long user line or after a '\r' progress bar. */
+static void test_hidden_reports(void)
+{
+	static const char *const reports[] = {"logs/warning.log", "logs/soft-lockup.log",
+					      "logs/hung-task.log", "logs/oops-page-fault.log"};
+	static const char *const want[] = {"WARNING in refsensor_eval", "BUG: soft lockup in refsensor_init",
+					   "INFO: task hung in rs_load", PF_TITLE};
+
+	for (size_t i = 0; i < ARRAY_SIZE(reports); i++) {
+		struct strbuf log = STRBUF_INIT, sb = STRBUF_INIT;
+		struct run r;
+		char name[256];
+
+		load(reports[i], &log);
+		/* every kernel line comes after a few KB of a '\r' progress bar */
+		for (const char *p = log.buf; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+			if (strstr(p, "] ") && strstr(p, "] ") < p + n)
+				for (int k = 0; k < 200; k++)
+					strbuf_addf(&sb, "copying %3d%% [=====>     ]\r", k % 100);
+			strbuf_add(&sb, p, n);
+			p += n;
+		}
+		run_init(&r);
+		run_feed(&r, sb.buf, sb.len, 4096);
+		run_finish(&r);
+		snprintf(name, sizeof(name), "%s after a CR progress bar: one crash", reports[i]);
+		if (tap_is_int((long long)r.n, 1, name))
+			tap_is_str(r.crashes[0].title, want[i], "  ... with its title");
+		else
+			diag_crashes(&r);
+		run_release(&r);
+		strbuf_release(&sb);
+		strbuf_release(&log);
+	}
+
+	{
+		/* a 100 KB user line with the report's first line printed into it after 60 KB */
+		struct strbuf log = STRBUF_INIT, sb = STRBUF_INIT;
+		const char *bug;
+		struct run r;
+
+		load("logs/oops-page-fault.log", &log);
+		bug = strstr(log.buf, "[    2.");
+		bug = strstr(log.buf, "] BUG: ");
+		while (bug > log.buf && bug[-1] != '\n')
+			bug--;
+		strbuf_add(&sb, log.buf, (size_t)(bug - log.buf));
+		for (int k = 0; k < 60000; k++)
+			strbuf_addch(&sb, "user output "[k % 12]);
+		strbuf_add(&sb, bug, strcspn(bug, "\n"));
+		for (int k = 0; k < 40000; k++)
+			strbuf_addch(&sb, "more output "[k % 12]);
+		strbuf_adds(&sb, bug + strcspn(bug, "\n"));
+		run_init(&r);
+		run_feed(&r, sb.buf, sb.len, 65536);
+		run_finish(&r);
+		if (tap_is_int((long long)r.n, 1, "a BUG printed 60 KB into a 100 KB line: one crash"))
+			tap_is_str(r.crashes[0].title, PF_TITLE, "  ... with its title");
+		else
+			diag_crashes(&r);
+		run_release(&r);
+		strbuf_release(&sb);
+		strbuf_release(&log);
+	}
+}
+
 static void test_limits(void)
 {
 	struct detector *d = detector_new();
@@ -738,7 +1167,7 @@ static void test_limits(void)
 		       "  ... its text bounded by DETECT_REPORT_MAX_LINES/_BYTES");
 		tap_ok(strncmp(c.report, "[    2.0] BUG: unable", 21) == 0,
 		       "  ... starting at the BUG line");
-		tap_is_str(c.title, "BUG: unable to handle page fault in rs_late",
+		tap_is_str(c.title, "BUG: unable to handle kernel paging request in rs_late",
 			   "  ... the title still uses lines beyond the bound");
 		crash_release(&c);
 	}
@@ -909,7 +1338,7 @@ static void test_scan_file(void)
 	tap_is_int(n, 3, "scan_file counts the crashes");
 	tap_is_str(buf,
 		   "WARNING in refsensor_eval\tmulti-boot.log:26\n"
-		   "BUG: unable to handle page fault in refsensor_eval\tmulti-boot.log:93\n"
+		   "BUG: unable to handle kernel paging request in refsensor_eval\tmulti-boot.log:93\n"
 		   "unexpected reboot\tmulti-boot.log:177\n",
 		   "scan_file prints TITLE<TAB>FILE:LINE per crash");
 	free(path);
@@ -983,7 +1412,7 @@ static void test_cmd_scan(void)
 		tap_is_int(status, 2, "bootproof scan: exit 2 when a file cannot be opened");
 		strbuf_addf(&want,
 			    "WARNING in refsensor_eval\t%s:26\n"
-			    "BUG: unable to handle page fault in refsensor_eval\t%s:93\n"
+			    "BUG: unable to handle kernel paging request in refsensor_eval\t%s:93\n"
 			    "unexpected reboot\t%s:177\n",
 			    multi, multi, multi);
 		tap_is_str(out.buf, want.buf, "  ... the other files are still scanned");
@@ -991,6 +1420,25 @@ static void test_cmd_scan(void)
 		    errs.buf,
 		    "bootproof scan: cannot open '/nonexistent/x.log': No such file or directory\n",
 		    "  ... the error on stderr");
+	}
+	strbuf_reset(&out);
+	strbuf_reset(&errs);
+	{
+		char *argv[] = {"scan", "--json", multi, NULL};
+
+		status = run_scan(3, argv, &out, &errs);
+		strbuf_reset(&want);
+		strbuf_addf(&want,
+			    "{\"file\":\"%s\",\"line\":93,\"end_line\":150,\"title\":\"BUG: unable to "
+			    "handle kernel paging request in refsensor_eval\",\"kind\":\"page-fault\","
+			    "\"function\":\"refsensor_eval\",\"module\":\"refsensor\",\"tainted_oot\":"
+			    "true,\"taint\":\"GOE\",\"corrupted\":false}\n",
+			    multi);
+		tap_ok(status == 0 && count_lines(out.buf) == 3 + 1,
+		       "bootproof scan --json: exit 0, one JSON line per crash");
+		tap_like(out.buf, want.buf, "  ... title, kind, function, module, taint and line range");
+		tap_like(out.buf, "\"title\":\"unexpected reboot\",\"kind\":\"reboot\",\"function\":null",
+			 "  ... null where the title names no function");
 	}
 	strbuf_reset(&out);
 	strbuf_reset(&errs);
@@ -1008,7 +1456,7 @@ static void test_cmd_scan(void)
 
 		status = run_scan(1, argv, &out, &errs);
 		tap_is_int(status, 2, "bootproof scan without files: exit 2");
-		tap_like(errs.buf, "usage: bootproof scan FILE...", "  ... with usage on stderr");
+		tap_like(errs.buf, "usage: bootproof scan [--json] FILE...", "  ... with usage on stderr");
 	}
 	strbuf_reset(&out);
 	strbuf_reset(&errs);
@@ -1107,6 +1555,10 @@ int main(int argc, char **argv)
 	test_multi_boot();
 	test_chunking();
 	test_titles();
+	test_classes();
+	test_clean_mentions();
+	test_firmware_reboot();
+	test_hidden_reports();
 	test_limits();
 	test_shuffled();
 	test_real_logs();
