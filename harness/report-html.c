@@ -842,9 +842,9 @@ static void crash_blame(struct strbuf *o, const json_t *b)
 	if (!fn)
 		return;
 	strbuf_adds(o, "; guilty: <code class=\"crash-func\">");
-	markup_escapes(o, fn, 0);
+	escape_markups(o, fn, 0);
 	strbuf_adds(o, "</code> in <code class=\"crash-module\">");
-	markup_escapes(o, mod ? mod : "vmlinux", 0);
+	escape_markups(o, mod ? mod : "vmlinux", 0);
 	strbuf_adds(o, "</code>");
 	if (json_is_true(json_object_get(b, "tainted_oot")))
 		strbuf_adds(o, " (kernel tainted by an out-of-tree module)");
