@@ -518,7 +518,7 @@ static const struct bad_case bad_cases[] = {
      "scenario 'a' refers to unknown content 'c1'; the suite defines no 'content'"},
     /* files */
     {"bad-missing-file.yaml", 5, 13, "file 'files/nope' does not exist (relative to /"},
-    {"bad-not-regular.yaml", 7, 11, "'files' (relative to /"},
+    {"bad-not-regular.yaml", 7, 11, "file 'files' is a directory, not a regular file (relative to /"},
     {"bad-as-slash.yaml", 14, 11,
      "'as' must be a plain file name (no '/', not '.' or '..', at most 255 bytes), got '../c.sys'"},
     {"bad-as-dotdot.yaml", 14, 11, "'as' must be a plain file name"},
@@ -531,10 +531,13 @@ static const struct bad_case bad_cases[] = {
     {"bad-duplicate-matrix.yaml", 14, 18,
      "duplicate scenario name 'a/v1' after matrix expansion (first at 14:14)"},
     /* YAML itself */
-    {"bad-syntax.yaml", 15, 18, "invalid YAML: mapping values are not allowed in this context"},
+    {"bad-syntax.yaml", 15, 18,
+     "invalid YAML: ':' cannot follow a value on this line; quote a value that contains ': ', "
+     "and start a nested mapping on a new, indented line"},
     {"bad-syntax-flow.yaml", 15, 11,
-     "invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 14:13)"},
-    {"bad-undefined-alias.yaml", 14, 13, "invalid YAML: found undefined alias"},
+     "invalid YAML: expected ',' or ']' in the '[' sequence at 14:13"},
+    {"bad-undefined-alias.yaml", 14, 13,
+     "invalid YAML: alias '*all' names no anchor; expected '&all' on a value before it"},
     {"bad-two-documents.yaml", 17, 1, "a second YAML document"},
     {"empty.yaml", 1, 1, "empty suite file"},
     {"empty-comments.yaml", 1, 1, "empty suite file"},
@@ -701,7 +704,7 @@ static void test_exact_messages(void)
 
 	path = fixture("does-not-exist.yaml");
 	tap_is_int(suite_load(&s, path, &err), -1, "missing suite file fails");
-	want = xasprintf("cannot open '%s': No such file or directory", path);
+	want = xasprintf("cannot load suite: '%s' does not exist", path);
 	tap_is_str(err.msg, want, "missing suite file: message");
 	tap_ok(suite_is_empty(&s), "missing suite file: nothing allocated");
 	free(want);
@@ -891,7 +894,8 @@ static void test_generated(void)
 	path = xasprintf("%s/latin1.yaml", dir);
 	if (write_text(path, "version: 1\nimages:\n  linux:\n    kind: \"li\xffnux\"\n") == 0)
 		expect_failure(path, "invalid UTF-8", 4, 14,
-			       "invalid YAML: invalid leading UTF-8 octet (byte 0xff)");
+			       "invalid YAML: byte 0xff cannot start a UTF-8 character; expected UTF-8 "
+			       "text");
 	free(path);
 
 	/* An integer too large for any int must not wrap around into range. */
