@@ -201,6 +201,7 @@ struct name_at {
 
 struct parse {
 	const char *file; /* as given, the prefix of every message */
+	const struct strbuf *text; /* the file's bytes */
 	yaml_document_t *doc;
 	struct suite *suite;
 	struct bp_error *err;
@@ -218,12 +219,51 @@ struct parse {
 	size_t nr_file_checks, step_units;
 };
 
+/* The mark (line and character column) of byte offset off, for reader errors. */
+static yaml_mark_t offset_mark(const struct strbuf *text, size_t off)
+{
+	yaml_mark_t mark = {0, 0, 0};
+
+	if (off > text->len)
+		off = text->len;
+	for (size_t i = 0; i < off; i++) {
+		unsigned char c = (unsigned char)text->buf[i];
+
+		/* libyaml's line breaks: LF, CR, CR LF, and U+0085, U+2028, U+2029. */
+		if (c == '\n' || (c == '\r' && (i + 1 >= off || text->buf[i + 1] != '\n')) ||
+		    (i + 1 < off && c == 0xc2 && (unsigned char)text->buf[i + 1] == 0x85) ||
+		    (i + 2 < off && c == 0xe2 && text->buf[i + 1] == '\x80' &&
+		     (text->buf[i + 2] == '\xa8' || text->buf[i + 2] == '\xa9')))
+			mark.line++, mark.column = 0;
+		else if ((c & 0xc0) != 0x80 && c != '\r')
+			mark.column++;
+	}
+	return mark;
+}
+
+/*
+ * libyaml places the end of the stream on a line after the last one when the
+ * file does not end with a line break: report such marks at the real end.
+ */
+static yaml_mark_t clamp_mark(const struct strbuf *text, yaml_mark_t mark)
+{
+	yaml_mark_t end;
+
+	if (!text)
+		return mark;
+	end = offset_mark(text, text->len);
+	if (mark.line > end.line || (mark.line == end.line && mark.column > end.column))
+		return end;
+	return mark;
+}
+
 __attribute__((format(printf, 3, 0))) static int vfail_at(struct parse *p, yaml_mark_t mark,
 							  const char *fmt, va_list ap)
 {
 	char msg[sizeof(p->err->msg)];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	mark = clamp_mark(p->text, mark);
 	return error_set(p->err, "%s:%zu:%zu: %s", p->file, mark.line + 1, mark.column + 1, msg);
 }
 
@@ -1714,24 +1754,6 @@ static size_t mark_offset(const struct strbuf *text, yaml_mark_t mark)
 	return off;
 }
 
-/* The mark (line and character column) of byte offset off, for reader errors. */
-static yaml_mark_t offset_mark(const struct strbuf *text, size_t off)
-{
-	yaml_mark_t mark = {0, 0, 0};
-
-	if (off > text->len)
-		off = text->len;
-	for (size_t i = 0; i < off; i++) {
-		unsigned char c = (unsigned char)text->buf[i];
-
-		if (c == '\n' || (c == '\r' && (i + 1 >= off || text->buf[i + 1] != '\n')))
-			mark.line++, mark.column = 0;
-		else if ((c & 0xc0) != 0x80 && c != '\r')
-			mark.column++;
-	}
-	return mark;
-}
-
 /* The bytes of the (possibly broken) UTF-8 character at off, as "byte 0xff" or "bytes 0xc0 0x80". */
 static const char *show_bytes(const struct strbuf *text, size_t off, char *buf, size_t size)
 {
@@ -1988,6 +2010,7 @@ int suite_load(struct suite *suite, const char *path, struct bp_error *err)
 	yaml_document_t doc, extra;
 	struct parse p = {
 	    .file = path,
+	    .text = &text,
 	    .doc = &doc,
 	    .suite = suite,
 	    .err = err,
