@@ -105,7 +105,12 @@
  *    start with '/'. They are stored absolute: the suite directory (with
  *    symbolic links resolved) joined with the path, "." components and
  *    repeated slashes dropped, ".." kept. Each must name an existing regular
- *    file (symbolic links are followed).
+ *    file (symbolic links are followed) that the running user can open for
+ *    reading, checked by opening it: not a directory, FIFO, device or
+ *    socket. Module, agent and content files are at most 256 MiB, kernel
+ *    and initrd at most 2 GiB; the disk has no limit. Content used by a
+ *    'rollback' or a live 'deploy' must also fit the update channel (at most
+ *    256 files of 1 MiB, 8 MiB a set).
  *  - 'as' is a plain file name: no '/', not "." or "..", at most 255 bytes;
  *    the names within one content set are distinct.
  *  - A scenario whose 'sensor' is a sequence is expanded into one scenario
@@ -122,13 +127,22 @@
  *    without '..' components, at most 4095 bytes, 1 to 64 per list.
  *  - With 'steps', 'boots', 'expect' and 'title' are errors (expectations
  *    belong in the steps); 'log_contains' applies to every boot of the steps.
+ *  - Bounds, so that no file makes loading slow: the suite file is a regular
+ *    file of at most 1 MiB; sequences and mappings nest at most 64 deep; at
+ *    most 1000 anchors; at most 1000 images, sensors and content sets each;
+ *    at most 10000 file references checked and 10000 scenarios after matrix
+ *    expansion; at most 1000000 steps and guest paths in all, counting every
+ *    copy an alias or a sensor list makes.
  *
  * Errors read "FILE:LINE:COL: message", FILE as given to suite_load(), LINE
  * and COL 1-based. They point at the offending value; at the key for an
  * unknown or repeated key and for a key with an empty value; at the first key
  * of a mapping that lacks a required key; at 1:1 for an empty file. YAML
- * syntax errors carry libyaml's position and wording. Only the first problem
- * is reported.
+ * syntax errors carry libyaml's position (the offending character; the end
+ * of the file for what runs past it) and, for the common ones, say what was
+ * expected instead of libyaml's wording; bytes that are not UTF-8 are named.
+ * Only the first problem is reported. A suite path that cannot be read
+ * gives "cannot load suite: 'PATH' does not exist" (or what it is instead).
  */
 #define _GNU_SOURCE
 #include "scenario.h"
@@ -1267,15 +1281,39 @@ static int parse_step_boot(struct parse *p, const struct field *self, struct ste
 static int channel_names(struct parse *p, const struct field *f, const struct step *st)
 {
 	const struct content_set *cs = st->content;
+	long long total = 0;
 	char v[SHOW_MAX];
 
-	for (size_t i = 0; i < cs->nr_files; i++)
+	if (cs->nr_files > UPDATE_MAX_FILES)
+		return fail(p, f->value,
+			    "content '%s' goes over the update channel, which carries at most %d "
+			    "files; it has %zu",
+			    cs->name, UPDATE_MAX_FILES, cs->nr_files);
+	for (size_t i = 0; i < cs->nr_files; i++) {
+		struct stat st_;
+		long long size;
+
+		show(cs->files[i].as, strlen(cs->files[i].as), v, sizeof(v));
 		if (!update_valid_name(cs->files[i].as))
 			return fail(p, f->value,
 				    "content '%s' goes over the update channel, but its file '%s' "
 				    "is not named C-NNNNNNNN-NNNNNNNN-NNNNNNNN.sys as the channel "
 				    "requires",
-				    cs->name, show(cs->files[i].as, strlen(cs->files[i].as), v, sizeof(v)));
+				    cs->name, v);
+		/* Checked readable when the set was read; the channel has its own limits. */
+		size = stat(cs->files[i].path, &st_) == 0 ? (long long)st_.st_size : 0;
+		if (size > UPDATE_MAX_FILE)
+			return fail(p, f->value,
+				    "content '%s' goes over the update channel, which carries files "
+				    "of at most %d bytes; '%s' has %lld",
+				    cs->name, UPDATE_MAX_FILE, v, size);
+		total += size;
+	}
+	if (total > UPDATE_MAX_SET_BYTES)
+		return fail(p, f->value,
+			    "content '%s' goes over the update channel, which carries at most %d "
+			    "bytes a set; it has %lld",
+			    cs->name, UPDATE_MAX_SET_BYTES, total);
 	return 0;
 }
 

@@ -986,6 +986,28 @@ static void test_not_regular(const char *dir)
 	if (fd >= 0)
 		close(fd);
 
+	/* Content for the update channel beyond the channel's limit: refused at the step. */
+	fd = open(big, O_WRONLY | O_TRUNC);
+	if (tap_ok(fd >= 0 && ftruncate(fd, 1024 * 1024 + 1) == 0, "sparse 1 MiB file")) {
+		struct strbuf sb = STRBUF_INIT;
+		char *p2 = xasprintf("%s/channel.yaml", dir);
+
+		gen_head(&sb);
+		strbuf_addf(&sb,
+			    "    steps: [{clean_boots: 1}, {rollback: big}, {clean_boots: 1}]\n"
+			    "content:\n  big: [{file: %s, as: C-00000291-00000000-00000001.sys}]\n",
+			    big);
+		if (write_text(p2, sb.buf) == 0)
+			expect_failure(p2, "channel file too large", 10, 42,
+				       "content 'big' goes over the update channel, which carries "
+				       "files of at most 1048576 bytes; "
+				       "'C-00000291-00000000-00000001.sys' has 1048577");
+		strbuf_release(&sb);
+		free(p2);
+	}
+	if (fd >= 0)
+		close(fd);
+
 	/* The suite path itself: a FIFO must not block, /dev/zero must not be read. */
 	if (mkfifo(path, 0644) == 0) {
 		tap_is_int(suite_load(&s, path, &err), -1, "FIFO as the suite: fails at once");
