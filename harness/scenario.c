@@ -182,10 +182,10 @@
 #define SUITE_SIZE_MAX (1024 * 1024)
 #define NESTING_MAX 64
 #define ANCHORS_MAX 1000
-#define SECTION_MAX 1000        /* images, sensors or content sets */
-#define FILE_CHECKS_MAX 10000   /* file references checked, aliases counted */
-#define SCENARIOS_MAX 10000     /* after matrix expansion */
-#define STEP_UNITS_MAX 1000000  /* steps and guest paths, after aliases and expansion */
+#define SECTION_MAX 1000       /* images, sensors or content sets */
+#define FILE_CHECKS_MAX 10000  /* file references checked, aliases counted */
+#define SCENARIOS_MAX 10000    /* after matrix expansion */
+#define STEP_UNITS_MAX 1000000 /* steps and guest paths, after aliases and expansion */
 /* Files the harness reads or copies itself (module, agent, content), and kernel and initrd. */
 #define READ_FILE_MAX ((int64_t)256 << 20)
 #define BOOT_FILE_MAX ((int64_t)2 << 30)
@@ -214,7 +214,7 @@ struct name_at {
 };
 
 struct parse {
-	const char *file; /* as given, the prefix of every message */
+	const char *file;	   /* as given, the prefix of every message */
 	const struct strbuf *text; /* the file's bytes */
 	yaml_document_t *doc;
 	struct suite *suite;
@@ -710,7 +710,8 @@ static int parse_image(struct parse *p, yaml_node_t *key, yaml_node_t *value, st
 		return fail(p, f[F_KIND].value, "unknown image kind '%s'; expected 'linux'",
 			    show(img->kind, strlen(img->kind), v, sizeof(v)));
 	if (get_path(p, &f[F_KERNEL], BOOT_FILE_MAX, &img->kernel) < 0 ||
-	    get_path(p, &f[F_INITRD], BOOT_FILE_MAX, &img->initrd) < 0 || get_path(p, &f[F_DISK], -1, &img->disk) < 0)
+	    get_path(p, &f[F_INITRD], BOOT_FILE_MAX, &img->initrd) < 0 ||
+	    get_path(p, &f[F_DISK], -1, &img->disk) < 0)
 		return -1;
 	if (f[F_APPEND].key) {
 		if (get_strdup(p, &f[F_APPEND], 1, &img->append) < 0)
@@ -752,8 +753,8 @@ static int parse_images(struct parse *p, const struct field *section)
 static int parse_sensor(struct parse *p, yaml_node_t *key, yaml_node_t *value, struct sensor *sn)
 {
 	enum { F_MODULE, F_AGENT, F_N };
-	struct field f[F_N] = {[F_MODULE] = FIELD("module", REQUIRED),
-			       [F_AGENT] = FIELD("agent", OPTIONAL)};
+	struct field f[F_N] = {
+	    [F_MODULE] = FIELD("module", REQUIRED), [F_AGENT] = FIELD("agent", OPTIONAL)};
 	struct field self = {.name = scalar(key), .key = key, .value = value};
 	char what[NAME_MAX_LEN + 16];
 
@@ -977,7 +978,8 @@ static int scenario_push(struct parse *p, const struct scenario_spec *spec, stru
 	for (size_t i = 0; i < spec->nr_steps; i++)
 		units += step_units(&spec->steps[i]);
 	if (s->nr_scenarios >= SCENARIOS_MAX)
-		return fail_at(p, mark, "more than %d scenarios after matrix expansion; expected fewer",
+		return fail_at(p, mark,
+			       "more than %d scenarios after matrix expansion; expected fewer",
 			       SCENARIOS_MAX);
 	if (spend(p, units, mark) < 0)
 		return -1;
@@ -1303,10 +1305,11 @@ static int channel_names(struct parse *p, const struct field *f, const struct st
 		/* Checked readable when the set was read; the channel has its own limits. */
 		size = stat(cs->files[i].path, &st_) == 0 ? (long long)st_.st_size : 0;
 		if (size > UPDATE_MAX_FILE)
-			return fail(p, f->value,
-				    "content '%s' goes over the update channel, which carries files "
-				    "of at most %d bytes; '%s' has %lld",
-				    cs->name, UPDATE_MAX_FILE, v, size);
+			return fail(
+			    p, f->value,
+			    "content '%s' goes over the update channel, which carries files "
+			    "of at most %d bytes; '%s' has %lld",
+			    cs->name, UPDATE_MAX_FILE, v, size);
 		total += size;
 	}
 	if (total > UPDATE_MAX_SET_BYTES)
@@ -1792,7 +1795,8 @@ static size_t mark_offset(const struct strbuf *text, yaml_mark_t mark)
 	return off;
 }
 
-/* The bytes of the (possibly broken) UTF-8 character at off, as "byte 0xff" or "bytes 0xc0 0x80". */
+/* The bytes of the (possibly broken) UTF-8 character at off, as "byte 0xff" or "bytes 0xc0 0x80".
+ */
 static const char *show_bytes(const struct strbuf *text, size_t off, char *buf, size_t size)
 {
 	const unsigned char *t = (const unsigned char *)text->buf + off;
@@ -1866,10 +1870,9 @@ static int token_failure(struct parse *p, yaml_mark_t mark, const struct strbuf 
 			       "value",
 			       c);
 	if (c > 0x20 && c < 0x7f)
-		return fail_at(p, mark, "invalid YAML: '%c' cannot start a value here; quote the value",
-			       c);
-	return fail_at(p, mark,
-		       "invalid YAML: %s cannot start a value here; quote the value",
+		return fail_at(p, mark,
+			       "invalid YAML: '%c' cannot start a value here; quote the value", c);
+	return fail_at(p, mark, "invalid YAML: %s cannot start a value here; quote the value",
 		       show_bytes(text, off, bytes, sizeof(bytes)));
 }
 
@@ -1955,16 +1958,17 @@ static int yaml_failure(struct parse *p, const yaml_parser_t *parser, const stru
 	if (!strcmp(problem, "found character that cannot start any token"))
 		return token_failure(p, mark, text);
 	if (!strcmp(problem, "found undefined alias"))
-		return fail_at(p, mark,
-			       "invalid YAML: alias '*%s' names no anchor; expected '&%s' on a value "
-			       "before it",
-			       anchor_at(text, mark, name, sizeof(name)), name);
+		return fail_at(
+		    p, mark,
+		    "invalid YAML: alias '*%s' names no anchor; expected '&%s' on a value "
+		    "before it",
+		    anchor_at(text, mark, name, sizeof(name)), name);
 	if (parser->context && !strcmp(parser->context, "found duplicate anchor; first occurrence"))
-		return fail_at(p, mark,
-			       "invalid YAML: anchor '&%s' is defined twice (first at %zu:%zu); each "
-			       "anchor needs its own name",
-			       anchor_at(text, mark, name, sizeof(name)), ctx.line + 1,
-			       ctx.column + 1);
+		return fail_at(
+		    p, mark,
+		    "invalid YAML: anchor '&%s' is defined twice (first at %zu:%zu); each "
+		    "anchor needs its own name",
+		    anchor_at(text, mark, name, sizeof(name)), ctx.line + 1, ctx.column + 1);
 	snprintf(at, sizeof(at), "%zu:%zu", ctx.line + 1, ctx.column + 1);
 	for (size_t i = 0; i < ARRAY_SIZE(yaml_hints); i++)
 		if (!strcmp(problem, yaml_hints[i].problem)) {
@@ -1974,7 +1978,8 @@ static int yaml_failure(struct parse *p, const yaml_parser_t *parser, const stru
 				       fill(msg, sizeof(msg), yaml_hints[i].message, at));
 		}
 	if (parser->context)
-		return fail_at(p, mark, "invalid YAML: %s (%s at %s)", problem, parser->context, at);
+		return fail_at(p, mark, "invalid YAML: %s (%s at %s)", problem, parser->context,
+			       at);
 	return fail_at(p, mark, "invalid YAML: %s", problem);
 }
 

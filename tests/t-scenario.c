@@ -526,7 +526,8 @@ static const struct bad_case bad_cases[] = {
      "scenario 'a' refers to unknown content 'c1'; the suite defines no 'content'"},
     /* files */
     {"bad-missing-file.yaml", 5, 13, "file 'files/nope' does not exist (relative to /"},
-    {"bad-not-regular.yaml", 7, 11, "file 'files' is a directory, not a regular file (relative to /"},
+    {"bad-not-regular.yaml", 7, 11,
+     "file 'files' is a directory, not a regular file (relative to /"},
     {"bad-as-slash.yaml", 14, 11,
      "'as' must be a plain file name (no '/', not '.' or '..', at most 255 bytes), got '../c.sys'"},
     {"bad-as-dotdot.yaml", 14, 11, "'as' must be a plain file name"},
@@ -961,7 +962,8 @@ static void test_not_regular(const char *dir)
 		expect_kernel_failure(dir, fifo, "FIFO as a file", "is a FIFO, not a regular file");
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
 	if (tap_ok(sfd >= 0 && bind(sfd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "socket bound"))
-		expect_kernel_failure(dir, sock, "socket as a file", "is a socket, not a regular file");
+		expect_kernel_failure(dir, sock, "socket as a file",
+				      "is a socket, not a regular file");
 	if (sfd >= 0)
 		close(sfd);
 	if (tap_ok(symlink("no-such-target", dangling) == 0, "dangling symlink created"))
@@ -1016,7 +1018,8 @@ static void test_not_regular(const char *dir)
 		free(text);
 	}
 	tap_is_int(suite_load(&s, "/dev/zero", &err), -1, "/dev/zero as the suite: fails");
-	tap_is_str(err.msg, "cannot load suite: '/dev/zero' is a character device, not a regular file",
+	tap_is_str(err.msg,
+		   "cannot load suite: '/dev/zero' is a character device, not a regular file",
 		   "/dev/zero as the suite: message");
 	fd = open(big, O_WRONLY | O_TRUNC);
 	if (fd >= 0 && ftruncate(fd, 1024 * 1024 + 1) == 0) {
@@ -1087,15 +1090,17 @@ static void test_yaml_bounds(const char *dir)
 	 * million copied strings.
 	 */
 	strbuf_reset(&sb);
-	strbuf_addf(&sb, "version: 1\nimages:\n  linux: {kind: linux, kernel: %s/files/vmlinuz, "
-			 "initrd: %s/files/initrd.img, disk: %s/files/system.qcow2}\nsensors:\n",
+	strbuf_addf(&sb,
+		    "version: 1\nimages:\n  linux: {kind: linux, kernel: %s/files/vmlinuz, "
+		    "initrd: %s/files/initrd.img, disk: %s/files/system.qcow2}\nsensors:\n",
 		    data_abs, data_abs, data_abs);
 	for (int i = 0; i < 100; i++)
 		strbuf_addf(&sb, "  s%d: {module: %s/files/refsensor-v1.ko}\n", i, data_abs);
 	strbuf_adds(&sb, "scenarios:\n  - name: n0\n    image: linux\n    sensor: &all [s0");
 	for (int i = 1; i < 100; i++)
 		strbuf_addf(&sb, ", s%d", i);
-	strbuf_adds(&sb, "]\n    steps: &steps [{clean_boots: 1}, &st {expect_files: {present: &p [/a");
+	strbuf_adds(&sb,
+		    "]\n    steps: &steps [{clean_boots: 1}, &st {expect_files: {present: &p [/a");
 	for (int i = 1; i < 64; i++)
 		strbuf_adds(&sb, ", /a");
 	strbuf_adds(&sb, "]}}");
@@ -1111,8 +1116,9 @@ static void test_yaml_bounds(const char *dir)
 		int ret = suite_load(&s, path, &err);
 
 		tap_is_int(ret, -1, "alias bomb: refused");
-		tap_like(err.msg, "more than 1000000 steps and guest paths once aliases and sensor "
-				  "lists are expanded",
+		tap_like(err.msg,
+			 "more than 1000000 steps and guest paths once aliases and sensor "
+			 "lists are expanded",
 			 "alias bomb: message");
 		if (!ret)
 			suite_free(&s);
@@ -1143,7 +1149,8 @@ static void test_yaml_messages(const char *dir)
 	    {"version: 1\n\xc3\xa9\xc3\xa9: @x\n", 2, 5,
 	     "invalid YAML: '@' is reserved and cannot start a value; quote the value"},
 	    {"version: 1\nimages: \"open\n", 3, 1,
-	     "invalid YAML: the file ends inside the quoted string that starts at 2:9; expected its "
+	     "invalid YAML: the file ends inside the quoted string that starts at 2:9; expected "
+	     "its "
 	     "closing quote"},
 	    {"version: 1\nimages: &a 1\nsensors: &a 2\n", 3, 10,
 	     "invalid YAML: anchor '&a' is defined twice (first at 2:9); each anchor needs its own "
@@ -1228,9 +1235,10 @@ static void test_generated(void)
 	/* Not UTF-8: libyaml's reader reports a byte offset, turned into LINE:COL. */
 	path = xasprintf("%s/latin1.yaml", dir);
 	if (write_text(path, "version: 1\nimages:\n  linux:\n    kind: \"li\xffnux\"\n") == 0)
-		expect_failure(path, "invalid UTF-8", 4, 14,
-			       "invalid YAML: byte 0xff cannot start a UTF-8 character; expected UTF-8 "
-			       "text");
+		expect_failure(
+		    path, "invalid UTF-8", 4, 14,
+		    "invalid YAML: byte 0xff cannot start a UTF-8 character; expected UTF-8 "
+		    "text");
 	free(path);
 
 	/* An integer too large for any int must not wrap around into range. */

@@ -24,7 +24,7 @@ static char *dir, *suite_path;
 static void setup(void)
 {
 	static const char *const names[] = {
-	    "vmlinuz",	       "initrd.img",	  "system.qcow2", "refsensor-v1.ko",
+	    "vmlinuz",	       "initrd.img",	"system.qcow2", "refsensor-v1.ko",
 	    "refsensor-v2.ko", "c291-good.sys", "c291-bad.sys", "c292.sys",
 	};
 	char tmpl[] = "/tmp/fuzz-suite.XXXXXX";
@@ -74,7 +74,8 @@ static void check_loaded(const struct suite *s)
 
 		FUZZ_CHECK(sc->name && *sc->name, "every scenario has a name");
 		FUZZ_CHECK(IN(sc->image, s->images, s->nr_images), "image resolves in the suite");
-		FUZZ_CHECK(IN(sc->sensor, s->sensors, s->nr_sensors), "sensor resolves in the suite");
+		FUZZ_CHECK(IN(sc->sensor, s->sensors, s->nr_sensors),
+			   "sensor resolves in the suite");
 		FUZZ_CHECK(!sc->content || IN(sc->content, s->contents, s->nr_contents),
 			   "content resolves in the suite");
 		FUZZ_CHECK(sc->nr_steps >= 1 && sc->steps, "every scenario has steps");
@@ -85,8 +86,7 @@ static void check_loaded(const struct suite *s)
 	}
 }
 
-static void check_failed(const struct suite *s, const char *msg, const uint8_t *data,
-			 size_t size)
+static void check_failed(const struct suite *s, const char *msg, const uint8_t *data, size_t size)
 {
 	size_t plen = strlen(suite_path), lines, cols;
 	unsigned long line, col;
