@@ -105,7 +105,12 @@
  *    start with '/'. They are stored absolute: the suite directory (with
  *    symbolic links resolved) joined with the path, "." components and
  *    repeated slashes dropped, ".." kept. Each must name an existing regular
- *    file (symbolic links are followed).
+ *    file (symbolic links are followed) that the running user can open for
+ *    reading, checked by opening it: not a directory, FIFO, device or
+ *    socket. Module, agent and content files are at most 256 MiB, kernel
+ *    and initrd at most 2 GiB; the disk has no limit. Content used by a
+ *    'rollback' or a live 'deploy' must also fit the update channel (at most
+ *    256 files of 1 MiB, 8 MiB a set).
  *  - 'as' is a plain file name: no '/', not "." or "..", at most 255 bytes;
  *    the names within one content set are distinct.
  *  - A scenario whose 'sensor' is a sequence is expanded into one scenario
@@ -122,13 +127,22 @@
  *    without '..' components, at most 4095 bytes, 1 to 64 per list.
  *  - With 'steps', 'boots', 'expect' and 'title' are errors (expectations
  *    belong in the steps); 'log_contains' applies to every boot of the steps.
+ *  - Bounds, so that no file makes loading slow: the suite file is a regular
+ *    file of at most 1 MiB; sequences and mappings nest at most 64 deep; at
+ *    most 1000 anchors; at most 1000 images, sensors and content sets each;
+ *    at most 10000 file references checked and 10000 scenarios after matrix
+ *    expansion; at most 1000000 steps and guest paths in all, counting every
+ *    copy an alias or a sensor list makes.
  *
  * Errors read "FILE:LINE:COL: message", FILE as given to suite_load(), LINE
  * and COL 1-based. They point at the offending value; at the key for an
  * unknown or repeated key and for a key with an empty value; at the first key
  * of a mapping that lacks a required key; at 1:1 for an empty file. YAML
- * syntax errors carry libyaml's position and wording. Only the first problem
- * is reported.
+ * syntax errors carry libyaml's position (the offending character; the end
+ * of the file for what runs past it) and, for the common ones, say what was
+ * expected instead of libyaml's wording; bytes that are not UTF-8 are named.
+ * Only the first problem is reported. A suite path that cannot be read
+ * gives "cannot load suite: 'PATH' does not exist" (or what it is instead).
  */
 #define _GNU_SOURCE
 #include "scenario.h"
@@ -140,6 +154,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "update.h"
@@ -159,6 +174,21 @@
 #define DELAY_MS_MAX 600000
 /* Longest piece of suite text quoted in a message. */
 #define SHOW_MAX 200
+/*
+ * Bounds that keep loading fast whatever the file says: libyaml's scanner
+ * is quadratic in nesting depth and its loader in the number of anchors,
+ * and aliases and sensor matrices copy whole step lists.
+ */
+#define SUITE_SIZE_MAX (1024 * 1024)
+#define NESTING_MAX 64
+#define ANCHORS_MAX 1000
+#define SECTION_MAX 1000       /* images, sensors or content sets */
+#define FILE_CHECKS_MAX 10000  /* file references checked, aliases counted */
+#define SCENARIOS_MAX 10000    /* after matrix expansion */
+#define STEP_UNITS_MAX 1000000 /* steps and guest paths, after aliases and expansion */
+/* Files the harness reads or copies itself (module, agent, content), and kernel and initrd. */
+#define READ_FILE_MAX ((int64_t)256 << 20)
+#define BOOT_FILE_MAX ((int64_t)2 << 30)
 
 const char *outcome_name(enum outcome o)
 {
@@ -184,7 +214,8 @@ struct name_at {
 };
 
 struct parse {
-	const char *file; /* as given, the prefix of every message */
+	const char *file;	   /* as given, the prefix of every message */
+	const struct strbuf *text; /* the file's bytes */
 	yaml_document_t *doc;
 	struct suite *suite;
 	struct bp_error *err;
@@ -198,7 +229,47 @@ struct parse {
 	/* where each entry of suite->scenarios was named */
 	yaml_mark_t *marks;
 	size_t alloc_marks, alloc_scenarios;
+	/* work done so far, against the bounds above */
+	size_t nr_file_checks, step_units;
 };
+
+/* The mark (line and character column) of byte offset off, for reader errors. */
+static yaml_mark_t offset_mark(const struct strbuf *text, size_t off)
+{
+	yaml_mark_t mark = {0, 0, 0};
+
+	if (off > text->len)
+		off = text->len;
+	for (size_t i = 0; i < off; i++) {
+		unsigned char c = (unsigned char)text->buf[i];
+
+		/* libyaml's line breaks: LF, CR, CR LF, and U+0085, U+2028, U+2029. */
+		if (c == '\n' || (c == '\r' && (i + 1 >= off || text->buf[i + 1] != '\n')) ||
+		    (i + 1 < off && c == 0xc2 && (unsigned char)text->buf[i + 1] == 0x85) ||
+		    (i + 2 < off && c == 0xe2 && text->buf[i + 1] == '\x80' &&
+		     (text->buf[i + 2] == '\xa8' || text->buf[i + 2] == '\xa9')))
+			mark.line++, mark.column = 0;
+		else if ((c & 0xc0) != 0x80 && c != '\r')
+			mark.column++;
+	}
+	return mark;
+}
+
+/*
+ * libyaml places the end of the stream on a line after the last one when the
+ * file does not end with a line break: report such marks at the real end.
+ */
+static yaml_mark_t clamp_mark(const struct strbuf *text, yaml_mark_t mark)
+{
+	yaml_mark_t end;
+
+	if (!text)
+		return mark;
+	end = offset_mark(text, text->len);
+	if (mark.line > end.line || (mark.line == end.line && mark.column > end.column))
+		return end;
+	return mark;
+}
 
 __attribute__((format(printf, 3, 0))) static int vfail_at(struct parse *p, yaml_mark_t mark,
 							  const char *fmt, va_list ap)
@@ -206,6 +277,7 @@ __attribute__((format(printf, 3, 0))) static int vfail_at(struct parse *p, yaml_
 	char msg[sizeof(p->err->msg)];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	mark = clamp_mark(p->text, mark);
 	return error_set(p->err, "%s:%zu:%zu: %s", p->file, mark.line + 1, mark.column + 1, msg);
 }
 
@@ -516,33 +588,36 @@ static char *path_join(const char *dir, const char *rel)
 	return strbuf_detach(&sb);
 }
 
-/* f's value as an absolute path to an existing regular file. */
-static int get_path(struct parse *p, const struct field *f, char **ret)
+/*
+ * f's value as an absolute path to an existing, readable regular file of at
+ * most max_size bytes (-1: any size). It is opened once here, so a file the
+ * harness could not read fails now, at its key, and not as 'infra' later.
+ */
+static int get_path(struct parse *p, const struct field *f, int64_t max_size, char **ret)
 {
 	const char *rel;
 	char v[SHOW_MAX], where_[PATH_MAX + 32] = "";
-	struct stat st;
+	struct bp_error why;
 	char *path;
+	int fd;
 
 	if (get_str(p, f, 0, &rel) < 0)
 		return -1;
+	if (++p->nr_file_checks > FILE_CHECKS_MAX)
+		return fail(p, f->value,
+			    "more than %d file references to check (aliases copy them); expected "
+			    "fewer files",
+			    FILE_CHECKS_MAX);
 	if (rel[0] != '/')
 		snprintf(where_, sizeof(where_), " (relative to %s)", p->suite->dir);
 	show(rel, strlen(rel), v, sizeof(v));
 	path = path_join(p->suite->dir, rel);
-	if (stat(path, &st) < 0) {
-		int e = errno;
-
+	fd = open_regular(path, max_size, &why);
+	if (fd < 0) {
 		free(path);
-		if (e == ENOENT || e == ENOTDIR)
-			return fail(p, f->value, "file '%s' does not exist%s", v, where_);
-		return fail(p, f->value, "cannot access file '%s'%s: %s", v, where_, strerror(e));
+		return fail(p, f->value, "file '%s' %s%s", v, why.msg, where_);
 	}
-	if (!S_ISREG(st.st_mode)) {
-		free(path);
-		return fail(p, f->value, "'%s'%s is not a regular file; expected a file", v,
-			    where_);
-	}
+	close(fd);
 	*ret = path;
 	return 0;
 }
@@ -590,6 +665,10 @@ static long named_section(struct parse *p, const struct field *section, const ch
 	top = map->data.mapping.pairs.top;
 	if (start == top && !may_be_empty)
 		return fail(p, map, "'%s' must define at least one %s", section->name, kind);
+	if (top - start > SECTION_MAX)
+		return fail(p, node_at(p, start[SECTION_MAX].key),
+			    "'%s' defines more than %d entries; at most %d are allowed",
+			    section->name, SECTION_MAX, SECTION_MAX);
 	for (yaml_node_pair_t *a = start; a < top; a++) {
 		yaml_node_t *key = node_at(p, a->key);
 		char k[SHOW_MAX];
@@ -630,8 +709,9 @@ static int parse_image(struct parse *p, yaml_node_t *key, yaml_node_t *value, st
 	if (strcmp(img->kind, "linux"))
 		return fail(p, f[F_KIND].value, "unknown image kind '%s'; expected 'linux'",
 			    show(img->kind, strlen(img->kind), v, sizeof(v)));
-	if (get_path(p, &f[F_KERNEL], &img->kernel) < 0 ||
-	    get_path(p, &f[F_INITRD], &img->initrd) < 0 || get_path(p, &f[F_DISK], &img->disk) < 0)
+	if (get_path(p, &f[F_KERNEL], BOOT_FILE_MAX, &img->kernel) < 0 ||
+	    get_path(p, &f[F_INITRD], BOOT_FILE_MAX, &img->initrd) < 0 ||
+	    get_path(p, &f[F_DISK], -1, &img->disk) < 0)
 		return -1;
 	if (f[F_APPEND].key) {
 		if (get_strdup(p, &f[F_APPEND], 1, &img->append) < 0)
@@ -673,8 +753,8 @@ static int parse_images(struct parse *p, const struct field *section)
 static int parse_sensor(struct parse *p, yaml_node_t *key, yaml_node_t *value, struct sensor *sn)
 {
 	enum { F_MODULE, F_AGENT, F_N };
-	struct field f[F_N] = {[F_MODULE] = FIELD("module", REQUIRED),
-			       [F_AGENT] = FIELD("agent", OPTIONAL)};
+	struct field f[F_N] = {
+	    [F_MODULE] = FIELD("module", REQUIRED), [F_AGENT] = FIELD("agent", OPTIONAL)};
 	struct field self = {.name = scalar(key), .key = key, .value = value};
 	char what[NAME_MAX_LEN + 16];
 
@@ -682,9 +762,9 @@ static int parse_sensor(struct parse *p, yaml_node_t *key, yaml_node_t *value, s
 	snprintf(what, sizeof(what), "sensor '%s'", sn->name);
 	if (check_mapping(p, value, &self, what) < 0 || map_read(p, value, what, f, F_N) < 0)
 		return -1;
-	if (f[F_AGENT].key && get_path(p, &f[F_AGENT], &sn->agent) < 0)
+	if (f[F_AGENT].key && get_path(p, &f[F_AGENT], READ_FILE_MAX, &sn->agent) < 0)
 		return -1;
-	return get_path(p, &f[F_MODULE], &sn->module);
+	return get_path(p, &f[F_MODULE], READ_FILE_MAX, &sn->module);
 }
 
 static int parse_sensors(struct parse *p, const struct field *section)
@@ -752,7 +832,7 @@ static int parse_content_set(struct parse *p, yaml_node_t *key, yaml_node_t *val
 
 		if (check_mapping(p, entry, NULL, "a content file") < 0 ||
 		    map_read(p, entry, "content file", f, F_N) < 0 ||
-		    get_path(p, &f[F_FILE], &cf->path) < 0 ||
+		    get_path(p, &f[F_FILE], READ_FILE_MAX, &cf->path) < 0 ||
 		    get_strdup(p, &f[F_AS], 0, &cf->as) < 0 || check_as(p, &f[F_AS], cf->as) < 0)
 			goto out;
 		as_marks[i] = f[F_AS].value->start_mark;
@@ -864,14 +944,46 @@ static int sensor_ref(struct parse *p, const yaml_node_t *node, const char *scen
 
 static struct step *steps_dup(const struct step *steps, size_t n);
 
+/* What a step costs to keep: itself and each guest path it holds. */
+static size_t step_units(const struct step *st)
+{
+	return 1 + st->nr_present + st->nr_absent + st->nr_remove;
+}
+
+/*
+ * Count units of steps and guest paths parsed or copied: an alias copies a
+ * whole step list and a sensor matrix copies it again, so a small file
+ * could otherwise ask for billions of them ("billion laughs").
+ */
+static int spend(struct parse *p, size_t units, yaml_mark_t mark)
+{
+	p->step_units += units;
+	if (p->step_units <= STEP_UNITS_MAX)
+		return 0;
+	return fail_at(p, mark,
+		       "the suite holds more than %d steps and guest paths once aliases and "
+		       "sensor lists are expanded; expected fewer",
+		       STEP_UNITS_MAX);
+}
+
 /* Add one expanded scenario, named at `mark`. */
 static int scenario_push(struct parse *p, const struct scenario_spec *spec, struct sensor *sensor,
 			 int matrix, yaml_mark_t mark)
 {
 	struct suite *s = p->suite;
 	struct scenario *sc;
-	char *name = matrix ? xasprintf("%s/%s", spec->name, sensor->name) : xstrdup(spec->name);
+	size_t units = 0;
+	char *name;
 
+	for (size_t i = 0; i < spec->nr_steps; i++)
+		units += step_units(&spec->steps[i]);
+	if (s->nr_scenarios >= SCENARIOS_MAX)
+		return fail_at(p, mark,
+			       "more than %d scenarios after matrix expansion; expected fewer",
+			       SCENARIOS_MAX);
+	if (spend(p, units, mark) < 0)
+		return -1;
+	name = matrix ? xasprintf("%s/%s", spec->name, sensor->name) : xstrdup(spec->name);
 	for (size_t i = 0; i < s->nr_scenarios; i++)
 		if (!strcmp(s->scenarios[i].name, name)) {
 			fail_at(p, mark,
@@ -1171,15 +1283,40 @@ static int parse_step_boot(struct parse *p, const struct field *self, struct ste
 static int channel_names(struct parse *p, const struct field *f, const struct step *st)
 {
 	const struct content_set *cs = st->content;
+	long long total = 0;
 	char v[SHOW_MAX];
 
-	for (size_t i = 0; i < cs->nr_files; i++)
+	if (cs->nr_files > UPDATE_MAX_FILES)
+		return fail(p, f->value,
+			    "content '%s' goes over the update channel, which carries at most %d "
+			    "files; it has %zu",
+			    cs->name, UPDATE_MAX_FILES, cs->nr_files);
+	for (size_t i = 0; i < cs->nr_files; i++) {
+		struct stat st_;
+		long long size;
+
+		show(cs->files[i].as, strlen(cs->files[i].as), v, sizeof(v));
 		if (!update_valid_name(cs->files[i].as))
 			return fail(p, f->value,
 				    "content '%s' goes over the update channel, but its file '%s' "
 				    "is not named C-NNNNNNNN-NNNNNNNN-NNNNNNNN.sys as the channel "
 				    "requires",
-				    cs->name, show(cs->files[i].as, strlen(cs->files[i].as), v, sizeof(v)));
+				    cs->name, v);
+		/* Checked readable when the set was read; the channel has its own limits. */
+		size = stat(cs->files[i].path, &st_) == 0 ? (long long)st_.st_size : 0;
+		if (size > UPDATE_MAX_FILE)
+			return fail(
+			    p, f->value,
+			    "content '%s' goes over the update channel, which carries files "
+			    "of at most %d bytes; '%s' has %lld",
+			    cs->name, UPDATE_MAX_FILE, v, size);
+		total += size;
+	}
+	if (total > UPDATE_MAX_SET_BYTES)
+		return fail(p, f->value,
+			    "content '%s' goes over the update channel, which carries at most %d "
+			    "bytes a set; it has %lld",
+			    cs->name, UPDATE_MAX_SET_BYTES, total);
 	return 0;
 }
 
@@ -1377,7 +1514,8 @@ static int parse_steps(struct parse *p, const struct field *f, struct scenario_s
 	spec->nr_steps = n;
 	spec->explicit_steps = 1;
 	for (size_t i = 0; i < n; i++)
-		if (parse_step(p, node_at(p, start[i]), spec->name, &spec->steps[i]) < 0)
+		if (parse_step(p, node_at(p, start[i]), spec->name, &spec->steps[i]) < 0 ||
+		    spend(p, step_units(&spec->steps[i]), node_at(p, start[i])->start_mark) < 0)
 			return -1;
 	/* Backwards, so each step knows whether a later one boots. At most 1000 x 1000. */
 	for (size_t i = n; i-- > 0;) {
@@ -1636,33 +1774,264 @@ static int parse_root(struct parse *p, yaml_node_t *root)
 	return parse_scenarios(p, &f[F_SCENARIOS]);
 }
 
-/* A libyaml error as FILE:LINE:COL. */
+/* ---- YAML errors, in words a suite author understands ---- */
+
+/*
+ * The byte offset in text of the character at mark, or text->len when it
+ * cannot be told (UTF-16 input). libyaml's marks count characters, not bytes.
+ */
+static size_t mark_offset(const struct strbuf *text, yaml_mark_t mark)
+{
+	const unsigned char *t = (const unsigned char *)text->buf;
+	size_t off = 0, chars = 0;
+
+	if (text->len >= 2 && ((t[0] == 0xff && t[1] == 0xfe) || (t[0] == 0xfe && t[1] == 0xff)))
+		return text->len;
+	if (text->len >= 3 && !memcmp(t, "\xef\xbb\xbf", 3))
+		off = 3;
+	for (; off < text->len; off++)
+		if ((t[off] & 0xc0) != 0x80 && chars++ == mark.index)
+			break;
+	return off;
+}
+
+/* The bytes of the (possibly broken) UTF-8 character at off, as "byte 0xff" or "bytes 0xc0 0x80".
+ */
+static const char *show_bytes(const struct strbuf *text, size_t off, char *buf, size_t size)
+{
+	const unsigned char *t = (const unsigned char *)text->buf + off;
+	size_t n = 1, i;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (off >= text->len) {
+		snprintf(buf, size, "the end of the file");
+		return buf;
+	}
+	if (t[0] >= 0xc0)
+		n = t[0] >= 0xf0 ? 4 : t[0] >= 0xe0 ? 3 : 2;
+	for (i = 0; i < n && off + i < text->len && (!i || (t[i] & 0xc0) == 0x80); i++)
+		strbuf_addf(&sb, " 0x%02x", t[i]);
+	snprintf(buf, size, "%s%s", i > 1 ? "bytes" : "byte", sb.buf);
+	strbuf_release(&sb);
+	return buf;
+}
+
+/* fmt, a message from this file's tables with at most one %s, filled with arg. */
+static const char *fill(char *buf, size_t size, const char *fmt, const char *arg)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(buf, size, fmt, arg);
+#pragma GCC diagnostic pop
+	return buf;
+}
+
+/* libyaml's reader: bytes that are not UTF-8 text, reported at a byte offset. */
+static int reader_failure(struct parse *p, const yaml_parser_t *parser, const struct strbuf *text)
+{
+	static const struct {
+		const char *problem, *message;
+	} hints[] = {
+	    {"invalid leading UTF-8 octet", "%s cannot start a UTF-8 character"},
+	    {"invalid trailing UTF-8 octet", "%s cannot continue the UTF-8 character before it"},
+	    {"invalid length of a UTF-8 sequence", "%s are an overlong UTF-8 encoding"},
+	    {"invalid Unicode character", "%s encode no valid Unicode character"},
+	    {"incomplete UTF-8 octet sequence", "the file ends inside a UTF-8 character"},
+	    {"control characters are not allowed",
+	     "control character %s is not allowed; write it as an escape in a double-quoted "
+	     "string"},
+	};
+	size_t off = parser->problem_offset < text->len ? parser->problem_offset : text->len;
+	const char *problem = parser->problem ? parser->problem : "unknown error";
+	char bytes[48], msg[256];
+
+	show_bytes(text, off, bytes, sizeof(bytes));
+	for (size_t i = 0; i < ARRAY_SIZE(hints); i++)
+		if (!strcmp(problem, hints[i].problem))
+			return fail_at(p, offset_mark(text, off),
+				       "invalid YAML: %s; expected UTF-8 text",
+				       fill(msg, sizeof(msg), hints[i].message, bytes));
+	return fail_at(p, offset_mark(text, off), "invalid YAML: %s (%s); expected UTF-8 text",
+		       problem, bytes);
+}
+
+/* libyaml's "found character that cannot start any token": say which and why. */
+static int token_failure(struct parse *p, yaml_mark_t mark, const struct strbuf *text)
+{
+	size_t off = mark_offset(text, mark);
+	unsigned char c = off < text->len ? (unsigned char)text->buf[off] : 0;
+	char bytes[32];
+
+	if (c == '\t')
+		return fail_at(p, mark, "invalid YAML: tabs cannot indent YAML; use spaces");
+	if (c == '@' || c == '`')
+		return fail_at(p, mark,
+			       "invalid YAML: '%c' is reserved and cannot start a value; quote the "
+			       "value",
+			       c);
+	if (c > 0x20 && c < 0x7f)
+		return fail_at(p, mark,
+			       "invalid YAML: '%c' cannot start a value here; quote the value", c);
+	return fail_at(p, mark, "invalid YAML: %s cannot start a value here; quote the value",
+		       show_bytes(text, off, bytes, sizeof(bytes)));
+}
+
+/* An anchor or alias name written at mark ('&name' or '*name'), for messages. */
+static const char *anchor_at(const struct strbuf *text, yaml_mark_t mark, char *buf, size_t size)
+{
+	size_t off = mark_offset(text, mark), n = 0;
+
+	if (off < text->len && (text->buf[off] == '*' || text->buf[off] == '&'))
+		off++;
+	while (off + n < text->len && !strchr(" \t\r\n,[]{}", text->buf[off + n]))
+		n++;
+	return show(text->buf + off, n, buf, size);
+}
+
+/* libyaml's scanner, parser and loader problems, explained; %s is the context's position. */
+static const struct {
+	const char *problem, *message;
+} yaml_hints[] = {
+    {"mapping values are not allowed in this context",
+     "':' cannot follow a value on this line; quote a value that contains ': ', and start a "
+     "nested mapping on a new, indented line"},
+    {"block sequence entries are not allowed in this context",
+     "a '- ' entry cannot start here; put it on its own line, indented under its key"},
+    {"mapping keys are not allowed in this context",
+     "a '? ' key cannot start here; put it on its own line"},
+    {"could not find expected ':'",
+     "expected ':' after the key that starts at %s; a key and its ':' must be on one line"},
+    {"did not find expected key",
+     "expected 'key: value' at the indentation of the mapping that starts at %s; check the "
+     "indentation of this line"},
+    {"did not find expected '-' indicator",
+     "expected a '- ' entry at the indentation of the sequence that starts at %s; check the "
+     "indentation of this line"},
+    {"did not find expected node content", "expected a value here (while parsing the node at %s)"},
+    {"did not find expected ',' or ']'", "expected ',' or ']' in the '[' sequence at %s"},
+    {"did not find expected ',' or '}'", "expected ',' or '}' in the '{' mapping at %s"},
+    {"found unexpected end of stream",
+     "the file ends inside the quoted string that starts at %s; expected its closing quote"},
+    {"found unexpected document indicator",
+     "a '---' or '...' line inside the quoted string that starts at %s; expected its closing "
+     "quote first"},
+    {"found unknown escape character",
+     "unknown escape in the double-quoted string at %s; write '\\\\' for a backslash, or use "
+     "single quotes"},
+    {"did not find expected hexdecimal number",
+     "expected hexadecimal digits after '\\x', '\\u' or '\\U' (in the string at %s)"},
+    {"found invalid Unicode character escape code",
+     "the escape names no valid Unicode character (in the string at %s)"},
+    {"did not find expected alphabetic or numeric character",
+     "an anchor ('&name') or alias ('*name') needs a name of letters, digits, '-' or '_'; "
+     "quote a value that starts with '&' or '*'"},
+    {"found a tab character that violates indentation", "tabs cannot indent YAML; use spaces"},
+    {"found a tab character where an indentation space is expected",
+     "tabs cannot indent YAML; use spaces"},
+    {"found unexpected ':'", "':' inside a value in '[...]' or '{...}'; quote the value"},
+    {"did not find expected <document start>",
+     "unexpected text after the end of the document; expected '---' before another document"},
+    {"did not find expected comment or line break",
+     "unexpected text here; expected a comment or the end of the line"},
+    {"found an indentation indicator equal to 0",
+     "a block scalar's indentation indicator must be 1 to 9"},
+    {"found undefined tag handle", "unknown tag; quote a value that starts with '!'"},
+    {"did not find expected tag URI", "invalid tag; quote a value that starts with '!'"},
+    {"did not find expected '!'", "invalid tag; quote a value that starts with '!'"},
+    {"did not find the expected '>'", "invalid tag; quote a value that starts with '!'"},
+    {"found unknown directive name",
+     "unknown directive (a line starting with '%%'); quote a value that starts with '%%'"},
+    {"found incompatible YAML document", "unsupported YAML version; expected '%%YAML 1.1'"},
+};
+
+/* A libyaml error as FILE:LINE:COL: what is wrong, in the suite author's terms. */
 static int yaml_failure(struct parse *p, const yaml_parser_t *parser, const struct strbuf *text)
 {
-	yaml_mark_t mark = parser->problem_mark;
+	yaml_mark_t mark = parser->problem_mark, ctx = parser->context_mark;
 	const char *problem = parser->problem ? parser->problem : "unknown error";
+	char at[48], name[SHOW_MAX];
 
 	if (parser->error == YAML_MEMORY_ERROR)
 		return error_set(p->err, "%s: out of memory while parsing", p->file);
-	if (parser->error == YAML_READER_ERROR) {
-		/* The reader reports a byte offset, not a mark. */
-		size_t off =
-		    parser->problem_offset < text->len ? parser->problem_offset : text->len;
+	if (parser->error == YAML_READER_ERROR)
+		return reader_failure(p, parser, text);
+	if (!strcmp(problem, "found character that cannot start any token"))
+		return token_failure(p, mark, text);
+	if (!strcmp(problem, "found undefined alias"))
+		return fail_at(
+		    p, mark,
+		    "invalid YAML: alias '*%s' names no anchor; expected '&%s' on a value "
+		    "before it",
+		    anchor_at(text, mark, name, sizeof(name)), name);
+	if (parser->context && !strcmp(parser->context, "found duplicate anchor; first occurrence"))
+		return fail_at(
+		    p, mark,
+		    "invalid YAML: anchor '&%s' is defined twice (first at %zu:%zu); each "
+		    "anchor needs its own name",
+		    anchor_at(text, mark, name, sizeof(name)), ctx.line + 1, ctx.column + 1);
+	snprintf(at, sizeof(at), "%zu:%zu", ctx.line + 1, ctx.column + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(yaml_hints); i++)
+		if (!strcmp(problem, yaml_hints[i].problem)) {
+			char msg[512];
 
-		mark = (yaml_mark_t){off, 0, 0};
-		for (size_t i = 0; i < off; i++) {
-			mark.column++;
-			if (text->buf[i] == '\n')
-				mark.line++, mark.column = 0;
+			return fail_at(p, mark, "invalid YAML: %s",
+				       fill(msg, sizeof(msg), yaml_hints[i].message, at));
 		}
-		return fail_at(p, mark, "invalid YAML: %s (byte 0x%02x); expected UTF-8 text",
-			       problem, (unsigned)parser->problem_value & 0xff);
-	}
 	if (parser->context)
-		return fail_at(p, mark, "invalid YAML: %s (%s at %zu:%zu)", problem,
-			       parser->context, parser->context_mark.line + 1,
-			       parser->context_mark.column + 1);
+		return fail_at(p, mark, "invalid YAML: %s (%s at %s)", problem, parser->context,
+			       at);
 	return fail_at(p, mark, "invalid YAML: %s", problem);
+}
+
+/*
+ * A first pass over libyaml's events before its loader sees the text. The
+ * scanner's time grows with the square of the nesting depth (100,000 nested
+ * '[' took 20 s) and the loader's with the number of anchors; counting them
+ * here is linear, and the parser stops at the first event past a bound.
+ * Syntax errors are reported here too.
+ */
+static int yaml_prepass(struct parse *p, const struct strbuf *text)
+{
+	yaml_parser_t parser;
+	int depth = 0, anchors = 0, ret = -1;
+
+	if (!yaml_parser_initialize(&parser))
+		return error_set(p->err, "%s: out of memory while parsing", p->file);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text->buf, text->len);
+	for (;;) {
+		yaml_event_t ev;
+		const yaml_char_t *anchor = NULL;
+		yaml_event_type_t type;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			yaml_failure(p, &parser, text);
+			break;
+		}
+		type = ev.type;
+		if (type == YAML_SEQUENCE_START_EVENT)
+			anchor = ev.data.sequence_start.anchor, depth++;
+		else if (type == YAML_MAPPING_START_EVENT)
+			anchor = ev.data.mapping_start.anchor, depth++;
+		else if (type == YAML_SCALAR_EVENT)
+			anchor = ev.data.scalar.anchor;
+		else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT)
+			depth--;
+		if (depth > NESTING_MAX)
+			fail_at(p, ev.start_mark,
+				"sequences and mappings nested more than %d deep; a suite needs "
+				"about 6",
+				NESTING_MAX);
+		else if (anchor && ++anchors > ANCHORS_MAX)
+			fail_at(p, ev.start_mark, "more than %d anchors ('&name'); expected fewer",
+				ANCHORS_MAX);
+		else if (type == YAML_STREAM_END_EVENT)
+			ret = 0;
+		yaml_event_delete(&ev);
+		if (ret == 0 || depth > NESTING_MAX || anchors > ANCHORS_MAX)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return ret;
 }
 
 /* The directory of path, absolute with symbolic links resolved (malloc'd) or NULL. */
@@ -1684,6 +2053,7 @@ int suite_load(struct suite *suite, const char *path, struct bp_error *err)
 	yaml_document_t doc, extra;
 	struct parse p = {
 	    .file = path,
+	    .text = &text,
 	    .doc = &doc,
 	    .suite = suite,
 	    .err = err,
@@ -1694,8 +2064,8 @@ int suite_load(struct suite *suite, const char *path, struct bp_error *err)
 	int ret = -1;
 
 	memset(suite, 0, sizeof(*suite));
-	if (read_file(path, &text, err) < 0)
-		return -1;
+	if (read_regular(path, SUITE_SIZE_MAX, &text, err) < 0)
+		return error_prefix(err, "cannot load suite");
 	suite->path = xstrdup(path);
 	suite->dir = dir_of(path);
 	if (!suite->dir) {
@@ -1703,6 +2073,8 @@ int suite_load(struct suite *suite, const char *path, struct bp_error *err)
 		goto out_text;
 	}
 
+	if (yaml_prepass(&p, &text) < 0)
+		goto out_text;
 	if (!yaml_parser_initialize(&parser)) {
 		error_set(err, "%s: out of memory while parsing", path);
 		goto out_text;

@@ -3,11 +3,17 @@
  * structures and validated strictly before anything is started.
  *
  * Contract: suite_load() either returns 0 with a fully validated suite (every
- * reference resolved to a pointer, every file checked to exist, every number
- * in range, paths made absolute relative to the suite file's directory), or
+ * reference resolved to a pointer, every file checked to be a readable
+ * regular file of bounded size, every number in range, paths made absolute
+ * relative to the suite file's directory), or
  * -1 with err->msg set to "FILE:LINE:COL: what was wrong; what was expected"
  * (line and column 1-based, pointing at the offending node) and nothing
- * allocated. suite_free() accepts NULL and half-built suites.
+ * allocated; a suite path that is not a readable regular file of at most
+ * 1 MiB gives "cannot load suite: 'PATH' ..." without a position, and opening
+ * it never blocks (a FIFO) or reads without end (a device). Loading is
+ * bounded in time and memory whatever the file holds (nesting, anchors,
+ * alias expansion: see scenario.c). suite_free() accepts NULL and half-built
+ * suites.
  *
  * The format is documented in README.md ("Writing scenarios").
  */

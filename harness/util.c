@@ -307,3 +307,104 @@ int remove_tree(const char *path)
 {
 	return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+/* What a non-regular file is, for "is a FIFO, not a regular file". */
+static const char *file_type_name(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a file";
+}
+
+/* st describes a regular file of at most max_size bytes (-1: any size)? */
+static int check_regular(const struct stat *st, int64_t max_size, struct bp_error *err)
+{
+	if (!S_ISREG(st->st_mode))
+		return error_set(err, "is %s, not a regular file", file_type_name(st->st_mode));
+	if (max_size >= 0 && (int64_t)st->st_size > max_size)
+		return error_set(err, "is %lld bytes; at most %lld are allowed",
+				 (long long)st->st_size, (long long)max_size);
+	return 0;
+}
+
+int open_regular(const char *path, int64_t max_size, struct bp_error *err)
+{
+	struct stat st;
+	int fd, flags;
+
+	if (stat(path, &st) < 0) {
+		int e = errno;
+
+		if (e == ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			error_set(err, "is a dangling symbolic link");
+		else if (e == ENOENT || e == ENOTDIR)
+			error_set(err, "does not exist");
+		else
+			error_set(err, "cannot be accessed: %s", strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (check_regular(&st, max_size, err) < 0)
+		return -1;
+	/*
+	 * open() is the real readability test: access(R_OK) answers for the real
+	 * uid and says yes to root, open() uses the ids we and our children run as.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, "cannot be read: %s", strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		error_set(err, "cannot be read: %s", strerror(errno));
+		goto fail;
+	}
+	if (check_regular(&st, max_size, err) < 0)
+		goto fail;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		error_set(err, "cannot be read: %s", strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int read_regular(const char *path, size_t max_size, struct strbuf *sb, struct bp_error *err)
+{
+	char buf[65536];
+	struct bp_error why;
+	size_t total = 0;
+	ssize_t n;
+	int fd = open_regular(path, (int64_t)max_size, &why);
+
+	if (fd < 0)
+		return error_set(err, "'%s' %s", path, why.msg);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			error_set(err, "'%s' cannot be read: %s", path, strerror(errno));
+			goto fail;
+		}
+		total += (size_t)n;
+		if (total > max_size) {
+			error_set(err, "'%s' grew past %zu bytes while being read", path, max_size);
+			goto fail;
+		}
+		strbuf_add(sb, buf, (size_t)n);
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}

@@ -92,4 +92,23 @@ int mkdir_p(const char *path, struct bp_error *err);
 /* rm -rf of a directory we created (no symlink following). */
 int remove_tree(const char *path);
 
+/*
+ * Open a regular file for reading without blocking and without touching
+ * anything else: stat() first (a FIFO, device, socket or directory is
+ * refused and never opened), then open() with O_NONBLOCK (so a file swapped
+ * for a FIFO cannot block us), fstat() of what was opened (no race with a
+ * rename), size checked against max_size (-1: no limit), O_NONBLOCK cleared.
+ * Returns the fd (O_CLOEXEC) or -1 with err->msg a phrase that follows the
+ * file's name in the caller's message: "does not exist", "is a dangling
+ * symbolic link", "is a FIFO, not a regular file", "is 5 bytes; at most 4
+ * are allowed", "cannot be read: Permission denied", ...
+ */
+int open_regular(const char *path, int64_t max_size, struct bp_error *err);
+/*
+ * Read the regular file path whole into sb (appending), through
+ * open_regular() with max_size; the file growing past max_size while it is
+ * read is refused too. Returns 0 or -1 with err->msg "'PATH' PHRASE".
+ */
+int read_regular(const char *path, size_t max_size, struct strbuf *sb, struct bp_error *err);
+
 #endif

@@ -22,6 +22,60 @@ ok "$([ ! -e "$T/reports" ]; echo $?)" "nothing started: no report directory"
 is "$?" 2 "missing suite: exit status 2"
 like "$(cat "$T/err")" "missing.yaml" "missing suite named"
 
+# Suite paths that are not regular files fail at once, never block or read forever.
+mkfifo "$T/fifo.yaml"
+timeout 30 "$BP" run -c "$T/fifo.yaml" >/dev/null 2>"$T/err"
+is "$?" 2 "FIFO as the suite: exit status 2 at once"
+like "$(cat "$T/err")" "'$T/fifo.yaml' is a FIFO, not a regular file" "FIFO as the suite: named"
+timeout 30 "$BP" run -c /dev/zero >/dev/null 2>"$T/err"
+is "$?" 2 "/dev/zero as the suite: exit status 2 at once"
+like "$(cat "$T/err")" "'/dev/zero' is a character device, not a regular file" \
+	"/dev/zero as the suite: named"
+
+# A file the suite names that is a FIFO, or that the running user cannot read,
+# fails at validation with the position of its value.
+write_suite "$T/ref.yaml" <<'YAML'
+  - {name: a, image: linux, sensor: v1, expect: clean}
+YAML
+kline=$(grep -n '    kernel: ' "$T/ref.yaml" | cut -d: -f1)
+mkfifo "$T/kfifo"
+sed "s|^    kernel: .*|    kernel: $T/kfifo|" "$T/ref.yaml" >"$T/kfifo.yaml"
+timeout 30 "$BP" run -c "$T/kfifo.yaml" -r "$T/reports" >/dev/null 2>"$T/err"
+is "$?" 2 "kernel is a FIFO: exit status 2"
+like "$(cat "$T/err")" "$T/kfifo.yaml:$kline:13: file '$T/kfifo' is a FIFO, not a regular file" \
+	"kernel is a FIFO: FILE:LINE:COL and what it is"
+printf 'kernel' >"$T/secret"
+chmod 600 "$T/secret"
+chmod 755 "$T"
+sed "s|^    kernel: .*|    kernel: $T/secret|" "$T/ref.yaml" >"$T/secret.yaml"
+if [ "$(id -u)" -eq 0 ] && setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
+	timeout 30 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$BP" run -c "$T/secret.yaml" -r "$T/reports" >/dev/null 2>"$T/err"
+	is "$?" 2 "kernel unreadable for the running user: exit status 2 at validation"
+	like "$(cat "$T/err")" \
+		"$T/secret.yaml:$kline:13: file '$T/secret' cannot be read: Permission denied" \
+		"unreadable kernel: FILE:LINE:COL and why"
+else
+	ok 0 "# SKIP not root or no setpriv: cannot run as another user"
+	ok 0 "# SKIP not root or no setpriv: cannot run as another user"
+fi
+ok "$([ ! -e "$T/reports" ]; echo $?)" "bad files: nothing started"
+
+# 100,000 nested flow sequences (200 KB) are refused where the depth is exceeded.
+{ printf 'version: 1\nimages: '; head -c 100000 /dev/zero | tr '\0' '['
+  head -c 100000 /dev/zero | tr '\0' ']'; } >"$T/deep.yaml"
+timeout 60 "$BP" run -c "$T/deep.yaml" >/dev/null 2>"$T/err"
+is "$?" 2 "deep nesting: exit status 2"
+like "$(cat "$T/err")" "$T/deep.yaml:2:72: sequences and mappings nested more than 64 deep" \
+	"deep nesting: refused where the 65th level opens"
+
+# A tab used for indentation is called a tab.
+printf 'version: 1\nimages:\n\tlinux: {}\n' >"$T/tab.yaml"
+"$BP" run -c "$T/tab.yaml" >/dev/null 2>"$T/err"
+is "$?" 2 "tab indentation: exit status 2"
+like "$(cat "$T/err")" "$T/tab.yaml:3:1: invalid YAML: tabs cannot indent YAML; use spaces" \
+	"tab indentation: says so, at the tab"
+
 "$BP" frobnicate >/dev/null 2>&1
 is "$?" 2 "unknown command: exit status 2"
 "$BP" scan >/dev/null 2>&1

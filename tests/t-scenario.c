@@ -15,10 +15,18 @@
 #include "scenario.h"
 #include "tap.h"
 
+#include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *data_dir; /* fixture directory as used in paths given to suite_load() */
@@ -518,7 +526,8 @@ static const struct bad_case bad_cases[] = {
      "scenario 'a' refers to unknown content 'c1'; the suite defines no 'content'"},
     /* files */
     {"bad-missing-file.yaml", 5, 13, "file 'files/nope' does not exist (relative to /"},
-    {"bad-not-regular.yaml", 7, 11, "'files' (relative to /"},
+    {"bad-not-regular.yaml", 7, 11,
+     "file 'files' is a directory, not a regular file (relative to /"},
     {"bad-as-slash.yaml", 14, 11,
      "'as' must be a plain file name (no '/', not '.' or '..', at most 255 bytes), got '../c.sys'"},
     {"bad-as-dotdot.yaml", 14, 11, "'as' must be a plain file name"},
@@ -531,10 +540,13 @@ static const struct bad_case bad_cases[] = {
     {"bad-duplicate-matrix.yaml", 14, 18,
      "duplicate scenario name 'a/v1' after matrix expansion (first at 14:14)"},
     /* YAML itself */
-    {"bad-syntax.yaml", 15, 18, "invalid YAML: mapping values are not allowed in this context"},
+    {"bad-syntax.yaml", 15, 18,
+     "invalid YAML: ':' cannot follow a value on this line; quote a value that contains ': ', "
+     "and start a nested mapping on a new, indented line"},
     {"bad-syntax-flow.yaml", 15, 11,
-     "invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 14:13)"},
-    {"bad-undefined-alias.yaml", 14, 13, "invalid YAML: found undefined alias"},
+     "invalid YAML: expected ',' or ']' in the '[' sequence at 14:13"},
+    {"bad-undefined-alias.yaml", 14, 13,
+     "invalid YAML: alias '*all' names no anchor; expected '&all' on a value before it"},
     {"bad-two-documents.yaml", 17, 1, "a second YAML document"},
     {"empty.yaml", 1, 1, "empty suite file"},
     {"empty-comments.yaml", 1, 1, "empty suite file"},
@@ -701,7 +713,7 @@ static void test_exact_messages(void)
 
 	path = fixture("does-not-exist.yaml");
 	tap_is_int(suite_load(&s, path, &err), -1, "missing suite file fails");
-	want = xasprintf("cannot open '%s': No such file or directory", path);
+	want = xasprintf("cannot load suite: '%s' does not exist", path);
 	tap_is_str(err.msg, want, "missing suite file: message");
 	tap_ok(suite_is_empty(&s), "missing suite file: nothing allocated");
 	free(want);
@@ -828,6 +840,339 @@ static void test_generated_steps(const char *dir)
 	free(path);
 }
 
+/* n TAP points skipped for why (tap.h has no skip). */
+static void skip(int n, const char *why)
+{
+	for (int i = 0; i < n; i++)
+		printf("ok %d # SKIP %s\n", ++tap_n, why);
+}
+
+/* A suite whose kernel is `kernel` (line 5, column 13) and whose module is `module` (9:16). */
+static char *suite_with(const char *kernel, const char *module)
+{
+	char *mod = module ? xstrdup(module) : in_data("files/refsensor-v1.ko");
+	char *text = xasprintf("version: 1\n"
+			       "images:\n"
+			       "  linux:\n"
+			       "    kind: linux\n"
+			       "    kernel: %s\n"
+			       "    initrd: %s/files/initrd.img\n"
+			       "    disk: %s/files/system.qcow2\n"
+			       "sensors:\n"
+			       "  v1: {module: %s}\n"
+			       "scenarios:\n"
+			       "  - {name: a, image: linux, sensor: v1, expect: clean}\n",
+			       kernel, data_abs, data_abs, mod);
+
+	free(mod);
+	return text;
+}
+
+/* A suite at dir/name whose kernel is `kernel`: expect failure at 5:13 with phrase. */
+static void expect_kernel_failure(const char *dir, const char *kernel, const char *label,
+				  const char *phrase)
+{
+	char *path = xasprintf("%s/kernel.yaml", dir), *text = suite_with(kernel, NULL);
+
+	if (write_text(path, text) == 0)
+		expect_failure(path, label, 5, 13, phrase);
+	free(text);
+	free(path);
+}
+
+/* Load path as user nobody in a child; return its suite_load() result and message. */
+static int load_as_nobody(const char *path, struct bp_error *err)
+{
+	int fds[2], status, ret = -2;
+	pid_t pid;
+
+	if (pipe(fds) < 0)
+		return -2;
+	pid = fork();
+	if (pid == 0) {
+		struct suite s;
+		struct bp_error e = {""};
+		int r = -2;
+
+		close(fds[0]);
+		if (setgroups(0, NULL) == 0 && setgid(65534) == 0 && setuid(65534) == 0)
+			r = suite_load(&s, path, &e);
+		if (!r)
+			suite_free(&s);
+		if (write(fds[1], &r, sizeof(r)) < 0 || write(fds[1], e.msg, sizeof(e.msg)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (pid > 0 && read(fds[0], &ret, sizeof(ret)) == sizeof(ret) &&
+	    read(fds[0], err->msg, sizeof(err->msg)) != (ssize_t)sizeof(err->msg))
+		ret = -2;
+	close(fds[0]);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	return ret;
+}
+
+/* A file the running user cannot read: refused at validation, at its key. */
+static void test_unreadable(const char *dir)
+{
+	char *secret = xasprintf("%s/secret.img", dir), *path = xasprintf("%s/nobody.yaml", dir);
+	char *text = suite_with(secret, NULL), *want = NULL;
+	struct bp_error err = {""};
+	int ret;
+
+	if (geteuid() != 0) {
+		skip(2, "not root: cannot arrange a file only another user can read");
+		goto out;
+	}
+	if (write_text(secret, "kernel") < 0 || chmod(secret, 0600) < 0 || chmod(dir, 0755) < 0 ||
+	    write_text(path, text) < 0 || chmod(path, 0644) < 0) {
+		skip(2, "cannot prepare the files");
+		goto out;
+	}
+	ret = load_as_nobody(path, &err);
+	if (ret == -2) {
+		skip(2, "cannot run as user nobody");
+		goto out;
+	}
+	tap_is_int(ret, -1, "file unreadable for the running user: load fails at validation");
+	want = xasprintf("%s:5:13: file '%s' cannot be read: Permission denied", path, secret);
+	tap_is_str(err.msg, want, "unreadable file: reported at its key, with the reason");
+out:
+	free(want);
+	free(text);
+	free(path);
+	free(secret);
+}
+
+/* Paths that name something other than a readable regular file of sane size. */
+static void test_not_regular(const char *dir)
+{
+	char *fifo = xasprintf("%s/fifo", dir), *sock = xasprintf("%s/sock", dir);
+	char *dangling = xasprintf("%s/dangling", dir), *big = xasprintf("%s/big.ko", dir);
+	char *path = xasprintf("%s/fifo-suite.yaml", dir), *text;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int sfd = socket(AF_UNIX, SOCK_STREAM, 0), fd;
+	struct bp_error err = {""};
+	struct suite s;
+
+	/* A test that would hang before the fix fails by this alarm instead. */
+	alarm(60);
+	if (tap_ok(mkfifo(fifo, 0644) == 0, "FIFO created"))
+		expect_kernel_failure(dir, fifo, "FIFO as a file", "is a FIFO, not a regular file");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (tap_ok(sfd >= 0 && bind(sfd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "socket bound"))
+		expect_kernel_failure(dir, sock, "socket as a file",
+				      "is a socket, not a regular file");
+	if (sfd >= 0)
+		close(sfd);
+	if (tap_ok(symlink("no-such-target", dangling) == 0, "dangling symlink created"))
+		expect_kernel_failure(dir, dangling, "dangling symlink",
+				      "is a dangling symbolic link");
+	expect_kernel_failure(dir, "/dev/zero", "/dev/zero as a file",
+			      "file '/dev/zero' is a character device, not a regular file");
+
+	/* A module larger than the harness would read: refused by size, sparse here. */
+	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (tap_ok(fd >= 0 && ftruncate(fd, ((off_t)256 << 20) + 1) == 0, "sparse 256 MiB file")) {
+		char *kernel = in_data("files/vmlinuz"), *p2 = xasprintf("%s/big.yaml", dir);
+
+		text = suite_with(kernel, big);
+		if (write_text(p2, text) == 0)
+			expect_failure(p2, "oversized module", 9, 16,
+				       "is 268435457 bytes; at most 268435456 are allowed");
+		free(text);
+		free(kernel);
+		free(p2);
+	}
+	if (fd >= 0)
+		close(fd);
+
+	/* Content for the update channel beyond the channel's limit: refused at the step. */
+	fd = open(big, O_WRONLY | O_TRUNC);
+	if (tap_ok(fd >= 0 && ftruncate(fd, 1024 * 1024 + 1) == 0, "sparse 1 MiB file")) {
+		struct strbuf sb = STRBUF_INIT;
+		char *p2 = xasprintf("%s/channel.yaml", dir);
+
+		gen_head(&sb);
+		strbuf_addf(&sb,
+			    "    steps: [{clean_boots: 1}, {rollback: big}, {clean_boots: 1}]\n"
+			    "content:\n  big: [{file: %s, as: C-00000291-00000000-00000001.sys}]\n",
+			    big);
+		if (write_text(p2, sb.buf) == 0)
+			expect_failure(p2, "channel file too large", 10, 42,
+				       "content 'big' goes over the update channel, which carries "
+				       "files of at most 1048576 bytes; "
+				       "'C-00000291-00000000-00000001.sys' has 1048577");
+		strbuf_release(&sb);
+		free(p2);
+	}
+	if (fd >= 0)
+		close(fd);
+
+	/* The suite path itself: a FIFO must not block, /dev/zero must not be read. */
+	if (mkfifo(path, 0644) == 0) {
+		tap_is_int(suite_load(&s, path, &err), -1, "FIFO as the suite: fails at once");
+		text = xasprintf("cannot load suite: '%s' is a FIFO, not a regular file", path);
+		tap_is_str(err.msg, text, "FIFO as the suite: message");
+		free(text);
+	}
+	tap_is_int(suite_load(&s, "/dev/zero", &err), -1, "/dev/zero as the suite: fails");
+	tap_is_str(err.msg,
+		   "cannot load suite: '/dev/zero' is a character device, not a regular file",
+		   "/dev/zero as the suite: message");
+	fd = open(big, O_WRONLY | O_TRUNC);
+	if (fd >= 0 && ftruncate(fd, 1024 * 1024 + 1) == 0) {
+		tap_is_int(suite_load(&s, big, &err), -1, "suite over 1 MiB: fails");
+		tap_like(err.msg, "is 1048577 bytes; at most 1048576 are allowed",
+			 "suite over 1 MiB: message");
+	}
+	if (fd >= 0)
+		close(fd);
+	alarm(0);
+	test_unreadable(dir);
+	free(fifo);
+	free(sock);
+	free(dangling);
+	free(big);
+	free(path);
+}
+
+/* Deep nesting, many anchors and alias bombs are refused quickly, where they start. */
+static void test_yaml_bounds(const char *dir)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *path = xasprintf("%s/bounds.yaml", dir);
+	struct timespec t0, t1;
+
+	/* 100,000 nested flow sequences: libyaml alone took 20 s to reject this. */
+	strbuf_adds(&sb, "version: 1\nimages: ");
+	for (int i = 0; i < 100000; i++)
+		strbuf_addch(&sb, '[');
+	for (int i = 0; i < 100000; i++)
+		strbuf_addch(&sb, ']');
+	alarm(60);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (write_text(path, sb.buf) == 0)
+		expect_failure(path, "100,000 nested sequences", 2, 72,
+			       "sequences and mappings nested more than 64 deep");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	alarm(0);
+	{
+		char d[96];
+
+		snprintf(d, sizeof(d), "rejected 200 KB of nesting in %.3f s",
+			 (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		tap_diag(d);
+	}
+
+	/* 64 levels are fine as far as nesting goes (the error is then a missing key). */
+	strbuf_reset(&sb);
+	strbuf_adds(&sb, "version: 1\nimages: ");
+	for (int i = 0; i < 63; i++)
+		strbuf_addch(&sb, '[');
+	for (int i = 0; i < 63; i++)
+		strbuf_addch(&sb, ']');
+	if (write_text(path, sb.buf) == 0)
+		expect_failure(path, "64 levels", 1, 1, "missing required key 'sensors' in suite");
+
+	/* 1001 anchors: refused at the 1001st. */
+	strbuf_reset(&sb);
+	strbuf_adds(&sb, "version: 1\nx:\n");
+	for (int i = 0; i < 1001; i++)
+		strbuf_addf(&sb, "  - &a%d %d\n", i, i);
+	if (write_text(path, sb.buf) == 0)
+		expect_failure(path, "1001 anchors", 1003, 5, "more than 1000 anchors");
+
+	/*
+	 * Billion laughs through the suite's own copies: 1000 steps of 65 guest
+	 * paths, aliased into a 100-sensor matrix of 20 scenarios, would be 130
+	 * million copied strings.
+	 */
+	strbuf_reset(&sb);
+	strbuf_addf(&sb,
+		    "version: 1\nimages:\n  linux: {kind: linux, kernel: %s/files/vmlinuz, "
+		    "initrd: %s/files/initrd.img, disk: %s/files/system.qcow2}\nsensors:\n",
+		    data_abs, data_abs, data_abs);
+	for (int i = 0; i < 100; i++)
+		strbuf_addf(&sb, "  s%d: {module: %s/files/refsensor-v1.ko}\n", i, data_abs);
+	strbuf_adds(&sb, "scenarios:\n  - name: n0\n    image: linux\n    sensor: &all [s0");
+	for (int i = 1; i < 100; i++)
+		strbuf_addf(&sb, ", s%d", i);
+	strbuf_adds(&sb,
+		    "]\n    steps: &steps [{clean_boots: 1}, &st {expect_files: {present: &p [/a");
+	for (int i = 1; i < 64; i++)
+		strbuf_adds(&sb, ", /a");
+	strbuf_adds(&sb, "]}}");
+	for (int i = 2; i < 1000; i++)
+		strbuf_adds(&sb, ", *st");
+	strbuf_adds(&sb, "]\n");
+	for (int i = 1; i < 20; i++)
+		strbuf_addf(&sb, "  - {name: n%d, image: linux, sensor: *all, steps: *steps}\n", i);
+	alarm(60);
+	if (write_text(path, sb.buf) == 0) {
+		struct suite s;
+		struct bp_error err = {""};
+		int ret = suite_load(&s, path, &err);
+
+		tap_is_int(ret, -1, "alias bomb: refused");
+		tap_like(err.msg,
+			 "more than 1000000 steps and guest paths once aliases and sensor "
+			 "lists are expanded",
+			 "alias bomb: message");
+		if (!ret)
+			suite_free(&s);
+	}
+	alarm(0);
+	strbuf_release(&sb);
+	free(path);
+}
+
+/* libyaml's errors, explained: what was expected and the byte that was found. */
+static void test_yaml_messages(const char *dir)
+{
+	static const struct {
+		const char *text;
+		int line, col;
+		const char *phrase;
+	} cases[] = {
+	    {"version: 1\nimages:\n\tlinux: {}\n", 3, 1,
+	     "invalid YAML: tabs cannot indent YAML; use spaces"},
+	    {"version: 1\nimages: x\n\tlinux\n", 3, 1,
+	     "invalid YAML: tabs cannot indent YAML; use spaces"},
+	    {"version: 1\nimages: \"li\xc0\x80nux\"\n", 2, 12,
+	     "invalid YAML: bytes 0xc0 0x80 are an overlong UTF-8 encoding; expected UTF-8 text"},
+	    {"version: 1\nimages: \xc3\xa9\xc3\xa9\xc0z\n", 2, 12,
+	     "invalid YAML: byte 0x7a cannot continue the UTF-8 character before it"},
+	    {"version: 1\nimages: a\x01\n", 2, 10,
+	     "invalid YAML: control character byte 0x01 is not allowed"},
+	    {"version: 1\n\xc3\xa9\xc3\xa9: @x\n", 2, 5,
+	     "invalid YAML: '@' is reserved and cannot start a value; quote the value"},
+	    {"version: 1\nimages: \"open\n", 3, 1,
+	     "invalid YAML: the file ends inside the quoted string that starts at 2:9; expected "
+	     "its "
+	     "closing quote"},
+	    {"version: 1\nimages: &a 1\nsensors: &a 2\n", 3, 10,
+	     "invalid YAML: anchor '&a' is defined twice (first at 2:9); each anchor needs its own "
+	     "name"},
+	    {"version: 1\nimages:\n  a: 1\n b: 2\n", 4, 2,
+	     "invalid YAML: expected 'key: value' at the indentation of the mapping that starts at "
+	     "1:1; check the indentation of this line"},
+	    {"version: 1\nimages: \"a\\qb\"\n", 2, 11,
+	     "invalid YAML: unknown escape in the double-quoted string at 2:9"},
+	};
+	char *path = xasprintf("%s/msg.yaml", dir);
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "YAML message %zu", i + 1);
+		if (write_text(path, cases[i].text) == 0)
+			expect_failure(path, label, cases[i].line, cases[i].col, cases[i].phrase);
+	}
+	free(path);
+}
+
 /* Suites that cannot be fixtures: absolute paths of this checkout, bytes that are not UTF-8. */
 static void test_generated(void)
 {
@@ -890,8 +1235,10 @@ static void test_generated(void)
 	/* Not UTF-8: libyaml's reader reports a byte offset, turned into LINE:COL. */
 	path = xasprintf("%s/latin1.yaml", dir);
 	if (write_text(path, "version: 1\nimages:\n  linux:\n    kind: \"li\xffnux\"\n") == 0)
-		expect_failure(path, "invalid UTF-8", 4, 14,
-			       "invalid YAML: invalid leading UTF-8 octet (byte 0xff)");
+		expect_failure(
+		    path, "invalid UTF-8", 4, 14,
+		    "invalid YAML: byte 0xff cannot start a UTF-8 character; expected UTF-8 "
+		    "text");
 	free(path);
 
 	/* An integer too large for any int must not wrap around into range. */
@@ -926,6 +1273,9 @@ static void test_generated(void)
 	free(path);
 
 	test_generated_steps(dir);
+	test_not_regular(dir);
+	test_yaml_bounds(dir);
+	test_yaml_messages(dir);
 	remove_tree(dir);
 	strbuf_release(&minimal);
 	free(real);
