@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "litter.h"
 #include "proc.h"
 
 static guestfs_h *handle_new(const char *accel, struct bp_error *err)
@@ -143,6 +144,8 @@ int inject_batch(struct inject_job *jobs, size_t nr_jobs, const char *accel, str
 		gerr(g, err, "cannot launch the libguestfs appliance for", jobs[0].disk);
 		goto out;
 	}
+	/* Its socket directory, for the sweep should this run be killed (litter.h). */
+	litter_note_guestfs();
 	devs = guestfs_list_devices(g);
 	if (!devs) {
 		gerr(g, err, "cannot list devices for", jobs[0].disk);
