@@ -87,6 +87,23 @@ int qmp_screendump(struct qmp *q, const char *png_path, struct bp_error *err);
 int qmp_query_status(struct qmp *q, char **ret_status, struct bp_error *err);
 
 /*
+ * For a poll loop that serves other VMs too and must not wait on this one:
+ * qmp_send_async() sends {"execute": cmd, "arguments": args, "id": N}
+ * (args stolen, may be NULL) in one non-blocking write and returns at once;
+ * if the bytes do not all go out (QEMU stopped reading its monitor) the
+ * connection is dead ("qmp 'cmd' would block: ..."), as a half-written
+ * command cannot be taken back. One such command at a time; qmp_command()
+ * may run meanwhile. Its reply arrives through qmp_read() (or any other
+ * call that reads); qmp_async_reply() then takes it: 0 not arrived yet, 1
+ * a "return" (*ret_return, if not NULL, gets a new reference), -1 an
+ * "error" reply ("qmp 'cmd' failed: Class: desc"), or the connection died
+ * first, or no command is waiting. After 1 or -1 the next one may be sent.
+ * A reply that never comes is the caller's deadline to keep.
+ */
+int qmp_send_async(struct qmp *q, const char *cmd, json_t *args, struct bp_error *err);
+int qmp_async_reply(struct qmp *q, json_t **ret_return, struct bp_error *err);
+
+/*
  * getfd: pass a copy of fd to QEMU (SCM_RIGHTS on the QMP socket, with the
  * command's bytes) under name, for a later "fd:NAME" URI. The caller keeps
  * and still owns fd. QEMU refuses names that start with a digit (an "fd:N"
