@@ -392,7 +392,7 @@ int cmd_runs(int argc, char **argv)
 		}
 	}
 	/* Runs that were killed are listed as such, and their leftovers go. */
-	litter_sweep("/tmp", litter_note_stderr, NULL);
+	litter_sweep_all(litter_note_stderr, NULL);
 	db = history ? xstrdup(history) : xasprintf("%s/history.db", reports);
 	if (access(db, F_OK) < 0) {
 		printf("no runs recorded: there is no history '%s'\n", db);

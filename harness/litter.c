@@ -333,6 +333,22 @@ int litter_sweep(const char *tmp_dir, litter_note_fn note, void *ctx)
 	return n;
 }
 
+const char *litter_tmp_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && t[0] == '/' ? t : "/tmp";
+}
+
+int litter_sweep_all(litter_note_fn note, void *ctx)
+{
+	int n = litter_sweep("/tmp", note, ctx);
+
+	if (strcmp(litter_tmp_dir(), "/tmp"))
+		n += litter_sweep(litter_tmp_dir(), note, ctx);
+	return n;
+}
+
 void litter_note_stderr(void *ctx, const char *msg)
 {
 	(void)ctx;

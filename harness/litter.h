@@ -67,6 +67,10 @@ typedef void (*litter_note_fn)(void *ctx, const char *msg);
  * directory removed. Returns the number removed.
  */
 int litter_sweep(const char *tmp_dir, litter_note_fn note, void *ctx);
+/* Where the harness makes its scratch: $TMPDIR if set (absolute), else /tmp. */
+const char *litter_tmp_dir(void);
+/* litter_sweep() of /tmp and of litter_tmp_dir() when that is another directory. */
+int litter_sweep_all(litter_note_fn note, void *ctx);
 /* A note function for commands: "bootproof: MSG" on stderr. */
 void litter_note_stderr(void *ctx, const char *msg);
 

@@ -436,7 +436,7 @@ int cmd_run(int argc, char **argv)
 	struct tap_writer tap = {.out = {stdout}, .nr_out = 1};
 	struct bp_error err;
 	struct utsname uts;
-	char reason[256], work[] = "/tmp/bootproof-XXXXXX", *cache = NULL;
+	char reason[256], *work = NULL, *cache = NULL;
 	struct disks disks = {0};
 	char *tap_path = NULL, *tap_tmp = NULL;
 	int64_t t0 = now_ms();
@@ -465,7 +465,8 @@ int cmd_run(int argc, char **argv)
 			t->dir = trial_dir_name(t->scenario->name);
 		}
 	/* What runs killed before us left (their scratch, half-written reports). */
-	litter_sweep("/tmp", litter_note_stderr, NULL);
+	litter_sweep_all(litter_note_stderr, NULL);
+	work = xasprintf("%s/bootproof-XXXXXX", litter_tmp_dir());
 	if (make_run_dir(&r, o.reports, &err) < 0)
 		goto out_err;
 	if (litter_mkdtemp(work, r.dir, &err) < 0)
@@ -564,6 +565,7 @@ out:
 	else if (have_work)
 		litter_forget(work);
 	disks_release(&disks);
+	free(work);
 	free(cache);
 	free(tap_path);
 	free(tap_tmp);
