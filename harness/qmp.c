@@ -146,6 +146,55 @@ static int qmp_is_id(int64_t want, const json_t *id)
 	return json_is_real(id) && json_real_value(id) == (double)want;
 }
 
+/* n decimal digits (no leading zeros: JSON forbids them) at most bound. */
+static int qmp_digits_fit(const char *d, size_t n, const char *bound)
+{
+	size_t bn = strlen(bound);
+
+	return n < bn || (n == bn && memcmp(d, bound, n) <= 0);
+}
+
+/*
+ * Copy a JSON text to sb with every integer literal above INT64_MAX (and
+ * at most UINT64_MAX) in quotes: -1 for an integer beyond both int64 and
+ * uint64. Strings are copied as they are (their digits are text).
+ */
+static int qmp_quote_u64(const char *s, size_t len, struct strbuf *sb)
+{
+	for (size_t i = 0, j; i < len; i = j) {
+		if (s[i] == '"') {
+			for (j = i + 1; j < len && s[j] != '"'; j++)
+				if (s[j] == '\\')
+					j++;
+			j = j < len ? j + 1 : len;
+		} else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+			int neg = s[i] == '-';
+			size_t d = i + neg, n;
+
+			for (j = d; j < len && s[j] >= '0' && s[j] <= '9'; j++)
+				;
+			n = j - d;
+			if (j < len && strchr(".eE", s[j])) {
+				/* a real: jansson holds it as a double, as QMP means it */
+				while (j < len && (strchr("+-.eE", s[j]) || (s[j] >= '0' && s[j] <= '9')))
+					j++;
+			} else if (!qmp_digits_fit(s + d, n,
+						   neg ? "9223372036854775808" : "9223372036854775807")) {
+				if (neg || !qmp_digits_fit(s + d, n, "18446744073709551615"))
+					return -1;
+				strbuf_addch(sb, '"');
+				strbuf_add(sb, s + d, n);
+				strbuf_addch(sb, '"');
+				continue;
+			}
+		} else {
+			j = i + 1;
+		}
+		strbuf_add(sb, s + i, j - i);
+	}
+	return 0;
+}
+
 /* One complete message (without its newline). */
 static int qmp_handle_line(struct qmp *q, const char *line, size_t len, int64_t host_ns,
 			   struct bp_error *err)
@@ -161,11 +210,19 @@ static int qmp_handle_line(struct qmp *q, const char *line, size_t len, int64_t 
 	msg = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
 	/*
 	 * Some events carry uint64 values the guest chooses (GUEST_PANICKED's
-	 * hyper-v args); jansson cannot hold those as integers, so such a
-	 * message is decoded with every number as a double rather than lost.
+	 * hyper-v args); jansson cannot hold those as integers, and a double
+	 * would round them: such integers become decimal strings, exactly.
 	 */
-	if (!msg && json_error_code(&jerr) == json_error_numeric_overflow)
-		msg = json_loadb(line, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
+	if (!msg && json_error_code(&jerr) == json_error_numeric_overflow) {
+		struct strbuf sb = STRBUF_INIT;
+
+		if (qmp_quote_u64(line, len, &sb) < 0) {
+			strbuf_release(&sb);
+			return qmp_die(q, err, "invalid qmp message: integer beyond uint64");
+		}
+		msg = json_loadb(sb.buf, sb.len, JSON_ALLOW_NUL, &jerr);
+		strbuf_release(&sb);
+	}
 	if (!msg)
 		return qmp_die(q, err, "invalid qmp message: %s", jerr.text);
 	if (!json_is_object(msg)) {
@@ -523,7 +580,8 @@ int qmp_send_async(struct qmp *q, const char *cmd, json_t *args, struct bp_error
 	}
 	if (q->async_id) {
 		error_set(err, "qmp '%s': '%s' is still waiting for its reply", cmd, q->async_cmd);
-		goto out;
+		json_decref(req);
+		return -1;
 	}
 	q->async_id = q->next_id++;
 	snprintf(q->async_cmd, sizeof(q->async_cmd), "%s", cmd);

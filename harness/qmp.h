@@ -58,8 +58,11 @@ int qmp_handshake(struct qmp *q, int timeout_ms, struct bp_error *err);
  * in time with "qmp 'cmd' timed out after N ms". Waiting polls the fd (no
  * sleeping) and stops early with an error if a signal sets bp_interrupted.
  *
- * A message whose integers overflow int64 (guest-chosen uint64 values in
- * GUEST_PANICKED) is decoded with every number as a JSON real.
+ * Integers above INT64_MAX and up to UINT64_MAX (guest-chosen uint64
+ * values: GUEST_PANICKED's hyper-v arg1..arg5) come out as JSON strings of
+ * their exact decimal digits, read them with strtoull(); every other
+ * number is as jansson decodes it. A message with an integer beyond both
+ * int64 and uint64 is a protocol error ("integer beyond uint64").
  */
 int qmp_command(struct qmp *q, const char *cmd, json_t *args, json_t **ret_return, int timeout_ms,
 		struct bp_error *err);
