@@ -174,6 +174,8 @@ void litter_note_guestfs(void)
 		}
 	}
 	scan_unix(inodes, nr, NULL, &sb);
+	if (!sb.len)
+		goto out;
 	list = path_in(home, ".guestfs");
 	fd = open(list, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd >= 0) {

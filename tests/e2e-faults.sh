@@ -200,7 +200,8 @@ check_swept() { # NAME WORK BY
 if wait_until 120 have_appliance "$sid_Y"; then
 	work_Y=$(work_of "$sid_Y")
 	socks_Y=$(session_procs "$sid_Y" | grep -o '/tmp/libguestfs[A-Za-z0-9]\{6\}' | sort -u)
-	sleep 1 # the worker notes the appliance's socket directory right after launch
+	# the worker notes the socket directory at the appliance's first console bytes
+	wait_until 60 test -s "$work_Y/.guestfs" || diag "Y: no .guestfs note yet"
 	kill -KILL "$pid_Y"
 	diag "Y: SIGKILL at $(elapsed)"
 	finish Y 10
@@ -325,22 +326,25 @@ fi
 
 # --- S: one guest's QEMU is SIGSTOPped (-j2) ------------------------------------
 start S -c "$T/suite.yaml" -r "$T/rS" -j2 wedged other
-if wait_until 180 booting "$T/rS" "$sid_S" wedged 0; then
-	kill -STOP $(pgrep -s "$sid_S" -f 'qemu-system.*/0/qmp\.sock')
-	diag "S: trial 0's QEMU stopped at $(elapsed)"
+# Trials follow the suite's order: other is trial 0, wedged trial 1.
+if wait_until 180 booting "$T/rS" "$sid_S" wedged 1; then
+	kill -STOP $(pgrep -s "$sid_S" -f 'qemu-system.*/1/qmp\.sock')
+	diag "S: trial 1's QEMU stopped at $(elapsed)"
 else
 	ok 1 "S: trial 'wedged' started booting"
 fi
 finish S 180
 is "$rc_S" 3 "S: exit status 3 when a QEMU stopped answering"
 J=$T/rS/latest/results.json
-is "$(jq -r '.scenarios[0].boots[0].outcome' "$J")" infra "S: the stopped QEMU's boot is infra, not a hang"
-like "$(jq -r '.scenarios[0].boots[0].title' "$J")" "qemu stopped answering QMP" \
+W='.scenarios[] | select(.name == "wedged") | .boots[0]'
+is "$(jq -r "$W.outcome" "$J")" infra "S: the stopped QEMU's boot is infra, not a hang"
+like "$(jq -r "$W.title" "$J")" "qemu stopped answering QMP" \
 	"S: the title says QEMU stopped answering QMP"
-d=$(jq -r '.scenarios[0].boots[0].duration_s' "$J")
+d=$(jq -r "$W.duration_s" "$J")
 ok "$(awk -v d="$d" 'BEGIN { exit !(d < 120) }'; echo $?)" "S: judged before its boot deadline ($d s)"
-is "$(jq -r '.scenarios[1].boots | map(.outcome) | join(",")' "$J")" clean "S: the other trial's boot is clean"
-diag "S: other trial's boot took $(jq -r '.scenarios[1].boots[0].duration_s' "$J") s"
+is "$(jq -r '.scenarios[] | select(.name == "other") | .boots | map(.outcome) | join(",")' "$J")" \
+	clean "S: the other trial's boot is clean"
+diag "S: other trial's boot took $(jq -r '.scenarios[] | select(.name == "other") | .boots[0].duration_s' "$J") s"
 is "$(session_procs "$sid_S")" "" "S: no process of the run is left"
 
 diag "wall time $(elapsed)"
