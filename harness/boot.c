@@ -19,21 +19,12 @@
 /* A live push answered: this long without a crash and the boot is clean. */
 #define LIVE_SETTLE_MS 1000
 #define SCREENDUMP_MS 2000
-
-/* The crash as the screen showed it, for the report; best effort. */
-static void screenshot(struct boot *b)
-{
-	struct bp_error err;
-
-	if (!b->p.screenshot_path || !b->vm.qmp || b->qmp_eof || vm_reap(&b->vm))
-		return;
-	/* Bounded: a wedged QEMU must not hold up the verdict (quit follows anyway). */
-	qmp_set_timeout(b->vm.qmp, SCREENDUMP_MS);
-	if (qmp_screendump(b->vm.qmp, b->p.screenshot_path, &err) == 0)
-		b->res->screenshot = xstrdup(b->p.screenshot_rel);
-	else
-		unlink(b->p.screenshot_path);
-}
+/* How long QEMU has to answer query-status at a hang deadline before it is judged wedged. */
+#define PROBE_MS 3000
+/* A report whose body has ended, then this long without output: it is judged. */
+#define BODY_QUIET_MS 2000
+/* A SIGKILLed QEMU is normally gone in milliseconds; past this, wait for it blocking. */
+#define KILL_WAIT_MS 10000
 
 /* What the update channel did this boot, into the result. */
 static void record_update(struct boot *b, enum outcome o)
@@ -52,13 +43,98 @@ static void record_update(struct boot *b, enum outcome o)
 		b->res->update_error = xstrdup(st->error);
 }
 
+/*
+ * Winding down without blocking the loop that serves other VMs: each stage
+ * sends what it must and waits for QEMU through the poll loop (the QMP fd,
+ * the pidfd) until its own deadline; a stage that gets no answer passes to
+ * the next. QEMU that stopped answering (the probe said so) is killed at once.
+ */
+static void stop_stage(struct boot *b, enum boot_stop stage)
+{
+	struct bp_error err;
+
+	b->stop = stage;
+	if (stage == STOP_SHOT) {
+		/* The crash as the screen showed it, for the report; best effort. */
+		b->t_stop_ms = now_ms() + SCREENDUMP_MS;
+		if (qmp_send_async(b->vm.qmp,
+				   "screendump", json_pack("{s:s, s:s}", "filename",
+							   b->p.screenshot_path, "format", "png"),
+				   &err) == 0)
+			return;
+		unlink(b->p.screenshot_path);
+		stage = b->stop = STOP_QUIT;
+	}
+	if (stage == STOP_QUIT) {
+		b->t_stop_ms = now_ms() + QUIT_GRACE_MS;
+		if (qmp_send_async(b->vm.qmp, "quit", NULL, &err) == 0)
+			return;
+		b->stop = STOP_KILL;
+	}
+	b->t_stop_ms = now_ms() + KILL_WAIT_MS;
+	proc_kill_nowait(&b->vm.proc);
+}
+
+static void stop_begin(struct boot *b, enum outcome o)
+{
+	int wedged = b->probe && now_ms() >= b->t_probe_ms;
+
+	if (b->vm.proc.pid <= 0 || vm_reap(&b->vm)) {
+		b->done = 1;
+	} else if (wedged || !b->vm.qmp || b->qmp_eof) {
+		stop_stage(b, STOP_KILL);
+	} else if (o == OUTCOME_CRASH && b->p.screenshot_path) {
+		stop_stage(b, STOP_SHOT);
+	} else {
+		stop_stage(b, STOP_QUIT);
+	}
+}
+
+/* The stop's next move: from boot_step while judged and not done. */
+static void stop_step(struct boot *b, int exited)
+{
+	struct bp_error err;
+	struct qmp_event ev;
+	int64_t now = now_ms();
+
+	if ((exited || b->stop == STOP_KILL) && vm_reap(&b->vm)) {
+		b->done = 1;
+		return;
+	}
+	/* Drained whatever the stage (the fd is polled): events after the verdict change nothing. */
+	if (!b->qmp_eof && qmp_read(b->vm.qmp, &err) < 0)
+		b->qmp_eof = 1;
+	while (qmp_next_event(b->vm.qmp, &ev))
+		qmp_event_release(&ev);
+	if (b->stop == STOP_SHOT) {
+		int r = qmp_async_reply(b->vm.qmp, NULL, &err);
+
+		if (r == 1)
+			b->res->screenshot = xstrdup(b->p.screenshot_rel);
+		else if (r < 0 || now >= b->t_stop_ms)
+			unlink(b->p.screenshot_path);
+		if (r != 0 || now >= b->t_stop_ms)
+			stop_stage(b, r == 0 || b->qmp_eof ? STOP_KILL : STOP_QUIT);
+		return;
+	}
+	if (now < b->t_stop_ms)
+		return;
+	if (b->stop == STOP_QUIT) {
+		stop_stage(b, STOP_KILL);
+		return;
+	}
+	/* Not gone KILL_WAIT_MS after SIGKILL: the host is in trouble; wait for it here. */
+	proc_kill(&b->vm.proc);
+	b->done = 1;
+}
+
 static void finish(struct boot *b, enum outcome o, const char *title, const char *excerpt)
 {
 	int64_t t = now_ns();
 
-	if (b->done)
+	if (b->judged)
 		return;
-	b->done = 1;
+	b->judged = 1;
 	if (o == OUTCOME_CRASH && (b->t_panic_ns || b->t_report_ns))
 		b->res->detect_ms = (double)(t - (b->t_panic_ns ? b->t_panic_ns : b->t_report_ns)) / 1e6;
 	b->res->outcome = o;
@@ -70,9 +146,7 @@ static void finish(struct boot *b, enum outcome o, const char *title, const char
 	}
 	b->res->duration_s = (double)(now_ms() - b->t_start_ms) / 1000.0;
 	record_update(b, o);
-	if (o == OUTCOME_CRASH)
-		screenshot(b);
-	vm_stop(&b->vm, QUIT_GRACE_MS);
+	stop_begin(b, o);
 }
 
 static char *tail_text(const struct boot *b)
@@ -158,7 +232,7 @@ static int pushes_settled(struct boot *b)
 
 static void judge(struct boot *b)
 {
-	if (b->done)
+	if (b->judged)
 		return;
 	collect_crashes(b);
 	if (b->have_crash) {
@@ -278,7 +352,7 @@ static void judge_exit(struct boot *b)
 	read_qmp(b);
 	detector_flush(b->det);
 	judge(b);
-	if (b->done)
+	if (b->judged)
 		return;
 	if (b->res->panicked) {
 		finish_tail(b, OUTCOME_CRASH, "guest panicked (pvpanic) with no console report");
@@ -343,11 +417,11 @@ int boot_pollfds(struct boot *b, struct pollfd *fds)
 
 	if (b->done)
 		return 0;
-	if (!b->serial_eof)
+	if (!b->judged && !b->serial_eof)
 		fds[n++] = (struct pollfd){b->vm.serial_fd, POLLIN, 0};
 	if (!b->qmp_eof)
 		fds[n++] = (struct pollfd){qmp_fd(b->vm.qmp), POLLIN, 0};
-	if (b->upd && update_fd(b->upd) >= 0)
+	if (!b->judged && b->upd && update_fd(b->upd) >= 0)
 		fds[n++] = (struct pollfd){update_fd(b->upd),
 					   POLLIN | (update_want_write(b->upd) ? POLLOUT : 0), 0};
 	fds[n++] = (struct pollfd){b->vm.proc.pidfd, POLLIN, 0};
@@ -361,13 +435,68 @@ int64_t boot_deadline(const struct boot *b)
 
 	if (b->done)
 		return INT64_MAX;
+	if (b->judged)
+		return b->t_stop_ms;
+	if (b->probe)
+		return b->t_probe_ms;
 	if (s < d)
 		d = s;
 	if (b->t_grace_ms && b->t_grace_ms < d)
 		d = b->t_grace_ms;
 	if (b->t_settled_ms && b->t_settled_ms < d)
 		d = b->t_settled_ms;
+	if (b->t_last_output_ms && detector_body_ended(b->det) &&
+	    b->t_last_output_ms + BODY_QUIET_MS < d)
+		d = b->t_last_output_ms + BODY_QUIET_MS;
 	return d;
+}
+
+/*
+ * A hang deadline passed: before calling it a hang, ask QEMU (without
+ * waiting here) whether it still answers. Takes msg.
+ */
+static void probe_begin(struct boot *b, char *msg)
+{
+	struct bp_error err;
+
+	if (!b->qmp_eof && qmp_send_async(b->vm.qmp, "query-status", NULL, &err) == 0) {
+		b->probe = msg;
+		b->t_probe_ms = now_ms() + PROBE_MS;
+		return;
+	}
+	if (b->qmp_eof) {
+		/* QMP closed: QEMU is exiting, and the hang was there before. */
+		finish_tail(b, OUTCOME_HANG, msg);
+	} else {
+		char *why = xasprintf("qemu stopped answering QMP (%s; at %s)", err.msg, msg);
+
+		finish_tail(b, OUTCOME_INFRA, why);
+		free(why);
+	}
+	free(msg);
+}
+
+/* Any answer (even an error) shows a responsive QEMU: the guest hangs. No answer: QEMU does. */
+static void probe_check(struct boot *b)
+{
+	struct bp_error err;
+	int r;
+
+	if (!b->probe || b->judged)
+		return;
+	if (!b->qmp_eof)
+		read_qmp(b);
+	r = qmp_async_reply(b->vm.qmp, NULL, &err);
+	if (r != 0 && !b->qmp_eof) {
+		finish_tail(b, OUTCOME_HANG, b->probe);
+	} else if (now_ms() >= b->t_probe_ms) {
+		char *why = xasprintf("qemu stopped answering QMP (no reply to query-status within "
+				      "%d ms; at %s)",
+				      PROBE_MS, b->probe);
+
+		finish_tail(b, OUTCOME_INFRA, why);
+		free(why);
+	}
 }
 
 static void check_timers(struct boot *b)
@@ -375,14 +504,22 @@ static void check_timers(struct boot *b)
 	int64_t now = now_ms();
 	char *msg = NULL;
 
-	if (b->done)
+	if (b->judged || b->probe)
 		return;
 	if (b->t_grace_ms && now >= b->t_grace_ms) {
 		detector_flush(b->det);
 		judge(b);
-		if (!b->done)
+		if (!b->judged)
 			finish_tail(b, OUTCOME_CRASH, "guest panicked (pvpanic) with no console report");
 		return;
+	}
+	/* A report past its end marker, then quiet: no trailer is coming (the guest lives on). */
+	if (b->t_last_output_ms && detector_body_ended(b->det) &&
+	    now >= b->t_last_output_ms + BODY_QUIET_MS) {
+		detector_flush(b->det);
+		judge(b);
+		if (b->judged)
+			return;
 	}
 	if (now >= b->t_cont_ms + b->p.boot_timeout_ms)
 		msg = b->res->marker_seen
@@ -396,8 +533,10 @@ static void check_timers(struct boot *b)
 		/* A report cut off by the deadline is still a crash. */
 		detector_flush(b->det);
 		judge(b);
-		finish_tail(b, OUTCOME_HANG, msg);
-		free(msg);
+		if (b->judged)
+			free(msg);
+		else
+			probe_begin(b, msg);
 	}
 }
 
@@ -405,19 +544,27 @@ void boot_step(struct boot *b, const struct pollfd *fds, int nfds)
 {
 	int exited = 0;
 
-	for (int i = 0; i < nfds && !b->done; i++) {
+	if (b->done)
+		return;
+	for (int i = 0; i < nfds; i++) {
 		if (!fds[i].revents)
 			continue;
-		if (fds[i].fd == b->vm.serial_fd)
+		if (fds[i].fd == b->vm.proc.pidfd)
+			exited = 1;
+		else if (b->judged)
+			continue;
+		else if (fds[i].fd == b->vm.serial_fd)
 			read_serial(b);
 		else if (b->vm.qmp && fds[i].fd == qmp_fd(b->vm.qmp))
 			read_qmp(b);
 		else if (b->upd && fds[i].fd == update_fd(b->upd))
 			serve_update(b, fds[i].revents);
-		else if (fds[i].fd == b->vm.proc.pidfd)
-			exited = 1;
 	}
-	if (b->power_off_due && !b->done) {
+	if (b->judged) {
+		stop_step(b, exited);
+		return;
+	}
+	if (b->power_off_due) {
 		/* SIGKILL, not quit: what the guest had not written is lost, as in a power cut. */
 		char *msg = xasprintf("powered off by the harness at '%s'", b->p.power_off_at);
 
@@ -427,10 +574,11 @@ void boot_step(struct boot *b, const struct pollfd *fds, int nfds)
 		free(msg);
 	}
 	judge(b);
-	if (!b->done && exited)
+	if (!b->judged && exited)
 		judge_exit(b);
+	probe_check(b);
 	check_timers(b);
-	if (!b->done && bp_interrupted) {
+	if (!b->judged && bp_interrupted) {
 		char *msg = xasprintf("interrupted by signal %d", (int)bp_interrupted);
 
 		finish_tail(b, OUTCOME_INFRA, msg);
@@ -440,6 +588,8 @@ void boot_step(struct boot *b, const struct pollfd *fds, int nfds)
 
 void boot_release(struct boot *b)
 {
+	free(b->probe);
+	b->probe = NULL;
 	vm_release(&b->vm);
 	update_free(b->upd);
 	b->upd = NULL;

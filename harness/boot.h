@@ -10,17 +10,30 @@
  *   crash  a crash report on the console (title from detect.h); or a QMP
  *          GUEST_PANICKED with no console report within the grace period;
  *          or a guest-initiated reset/shutdown before the boot completed
- *          ("unexpected reboot"/"unexpected shutdown")
+ *          ("unexpected reboot"/"unexpected shutdown"). A report that has
+ *          passed its body's end marker (detector_body_ended) is judged
+ *          after BODY_QUIET_MS (2 s) without console output: a non-fatal
+ *          report that is the guest's last output does not wait for the
+ *          silence deadline
  *   clean  the boot-complete marker, with no crash report in progress; with
  *          a live push, also every pushed file answered by the agent and
  *          LIVE_SETTLE_MS after that without a crash
  *   hang   no marker within boot_timeout, or no output for silence_timeout
- *          once the guest has printed something
+ *          once the guest has printed something, while QEMU still answers
+ *          QMP: at the deadline query-status is sent and any reply within
+ *          PROBE_MS (3 s) confirms the hang
  *   infra  QEMU would not start, or exited without the guest asking
- *          (killed, crashed, out of memory)
+ *          (killed, crashed, out of memory), or gave no reply to that
+ *          query-status ("qemu stopped answering QMP ...": a wedged or
+ *          SIGSTOPped host process is the host's fault, not the guest's)
  *
- * Once judged, the VM is stopped (QMP quit, then SIGKILL) and boot_done()
- * is true; the result is in the boot_result given to boot_start().
+ * Nothing here waits in a poll() of its own once the guest runs, so a
+ * wedged QEMU cannot stall the other boots of a shared loop: once judged,
+ * the VM is wound down through the loop (a crash's screendump with its own
+ * deadline, QMP quit with QUIT_GRACE_MS, then SIGKILL; a QEMU that stopped
+ * answering is SIGKILLed at once) and boot_done() is true when it is
+ * reaped. The result is in the boot_result given to boot_start() from the
+ * moment of the verdict (boot_start() itself still waits for QEMU to start).
  */
 #ifndef BP_BOOT_H
 #define BP_BOOT_H
@@ -61,6 +74,9 @@ struct boot_params {
 #define BOOT_MAX_POLLFDS 4
 #define BOOT_TAIL_LINES 40
 
+/* Winding down once judged (see boot.c): screendump, quit, SIGKILL; each waits in the loop. */
+enum boot_stop { STOP_NONE, STOP_SHOT, STOP_QUIT, STOP_KILL };
+
 struct boot {
 	struct boot_params p;
 	struct boot_result *res;
@@ -69,7 +85,12 @@ struct boot {
 	struct detector *det;
 	struct update *upd;  /* the update channel; NULL if it failed */
 	int logfd;
-	int done;
+	int judged;          /* the verdict is in b->res; QEMU is being stopped */
+	int done;            /* judged and QEMU reaped */
+	enum boot_stop stop; /* the stop's stage while judged and not done */
+	int64_t t_stop_ms;   /* that stage's deadline */
+	char *probe;         /* a hang deadline passed: the hang's title, while QEMU is asked */
+	int64_t t_probe_ms;  /* no answer by then: QEMU is wedged, infra */
 	int have_crash;      /* a completed crash report was recorded */
 	int serial_eof;
 	int power_off_due;   /* the power_off_at line arrived */

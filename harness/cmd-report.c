@@ -14,6 +14,7 @@
 
 #include "escape.h"
 #include "history.h"
+#include "litter.h"
 #include "report-html.h"
 
 #define EXIT_NEW 1
@@ -398,6 +399,8 @@ int cmd_runs(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* Runs that were killed are listed as such, and their leftovers go. */
+	litter_sweep_all(litter_note_stderr, NULL);
 	db = history ? xstrdup(history) : xasprintf("%s/history.db", reports);
 	if (access(db, F_OK) < 0) {
 		printf("no runs recorded: there is no history '%s'\n", db);

@@ -1271,6 +1271,11 @@ int detector_in_report(const struct detector *d)
 	return d->state != S_IDLE && d->state != S_TENTATIVE;
 }
 
+int detector_body_ended(const struct detector *d)
+{
+	return d->state == S_TRAILER;
+}
+
 int detector_next(struct detector *d, struct crash *ret)
 {
 	if (d->q_head == d->q_nr)

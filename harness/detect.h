@@ -123,6 +123,13 @@ void detector_line(struct detector *d, const char *line, size_t len, size_t line
 void detector_flush(struct detector *d);
 /* Non-zero while a report has started but not ended. */
 int detector_in_report(const struct detector *d);
+/*
+ * Non-zero when the report in progress has passed its body's end marker
+ * ("---[ end trace", the closing "</TASK>", a sanitizer's "=====" rule)
+ * and only trailer lines could follow: a caller that sees no more output
+ * for a while may detector_flush() it. 0 when idle, in a body or a panic.
+ */
+int detector_body_ended(const struct detector *d);
 /* Pop the oldest completed crash into *ret (caller releases it): 1, or 0 if none. */
 int detector_next(struct detector *d, struct crash *ret);
 void crash_release(struct crash *c);

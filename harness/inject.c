@@ -11,7 +11,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "litter.h"
 #include "proc.h"
+
+/*
+ * The appliance's first console bytes: its socket directory exists now, so
+ * note it for the sweep should this run be killed mid-launch (litter.h).
+ */
+static void on_appliance(guestfs_h *g, void *opaque, uint64_t event, int event_handle, int flags,
+			 const char *buf, size_t buf_len, const uint64_t *array, size_t array_len)
+{
+	litter_note_guestfs();
+	guestfs_delete_event_callback(g, event_handle);
+}
 
 static guestfs_h *handle_new(const char *accel, struct bp_error *err)
 {
@@ -21,6 +33,7 @@ static guestfs_h *handle_new(const char *accel, struct bp_error *err)
 		return error_set(err, "cannot create libguestfs handle: %s", strerror(errno)), NULL;
 	/* Libraries don't log: errors are read back with guestfs_last_error(). */
 	guestfs_set_error_handler(g, NULL, NULL);
+	guestfs_set_event_callback(g, on_appliance, GUESTFS_EVENT_APPLIANCE, 0, NULL);
 	if (!getenv("LIBGUESTFS_BACKEND"))
 		guestfs_set_backend(g, "direct");
 	if (strcmp(accel, "kvm") != 0 && !getenv("LIBGUESTFS_BACKEND_SETTINGS")) {

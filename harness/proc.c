@@ -245,6 +245,14 @@ int proc_wait(struct proc *p, int timeout_ms)
 	return 0;
 }
 
+void proc_kill_nowait(struct proc *p)
+{
+	if (p->pid <= 0)
+		return;
+	kill(-p->pid, SIGKILL);
+	kill(p->pid, SIGKILL);
+}
+
 void proc_kill(struct proc *p)
 {
 	if (p->pid <= 0)
@@ -254,8 +262,7 @@ void proc_kill(struct proc *p)
 		if (proc_wait(p, PROC_GRACE_MS) == 0)
 			return;
 	}
-	kill(-p->pid, SIGKILL);
-	kill(p->pid, SIGKILL);
+	proc_kill_nowait(p);
 	proc_wait(p, 10000);
 }
 

@@ -66,6 +66,11 @@ int proc_wait(struct proc *p, int timeout_ms);
  * never-started or already reaped proc.
  */
 void proc_kill(struct proc *p);
+/*
+ * SIGKILL an exec'd child and its process group without waiting: for a
+ * poll loop, which reaps it with proc_reap() once the pidfd is readable.
+ */
+void proc_kill_nowait(struct proc *p);
 /* Close the pidfd. */
 void proc_release(struct proc *p);
 /*

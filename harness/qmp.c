@@ -35,6 +35,9 @@ struct qmp {
 	int64_t next_id;
 	int64_t want_id; /* id of the command waiting for its reply, or 0 */
 	json_t *reply;	 /* its reply once read */
+	int64_t async_id; /* id of the command sent by qmp_send_async(), or 0 */
+	json_t *async_reply;
+	char async_cmd[64];
 	json_t *greeting;
 
 	int timeout_ms; /* for the typed commands */
@@ -67,6 +70,7 @@ void qmp_free(struct qmp *q)
 		qmp_event_release(&ev);
 	free(q->ev);
 	json_decref(q->reply);
+	json_decref(q->async_reply);
 	json_decref(q->greeting);
 	strbuf_release(&q->in);
 	if (q->fd >= 0)
@@ -132,14 +136,63 @@ static void qmp_queue_event(struct qmp *q, json_t *msg, const char *name, int64_
 	ev->host_ns = host_ns;
 }
 
-static int qmp_is_our_id(const struct qmp *q, const json_t *id)
+static int qmp_is_id(int64_t want, const json_t *id)
 {
-	if (!q->want_id)
+	if (!want)
 		return 0;
 	if (json_is_integer(id))
-		return json_integer_value(id) == q->want_id;
+		return json_integer_value(id) == want;
 	/* ids decoded with JSON_DECODE_INT_AS_REAL, see qmp_handle_line() */
-	return json_is_real(id) && json_real_value(id) == (double)q->want_id;
+	return json_is_real(id) && json_real_value(id) == (double)want;
+}
+
+/* n decimal digits (no leading zeros: JSON forbids them) at most bound. */
+static int qmp_digits_fit(const char *d, size_t n, const char *bound)
+{
+	size_t bn = strlen(bound);
+
+	return n < bn || (n == bn && memcmp(d, bound, n) <= 0);
+}
+
+/*
+ * Copy a JSON text to sb with every integer literal above INT64_MAX (and
+ * at most UINT64_MAX) in quotes: -1 for an integer beyond both int64 and
+ * uint64. Strings are copied as they are (their digits are text).
+ */
+static int qmp_quote_u64(const char *s, size_t len, struct strbuf *sb)
+{
+	for (size_t i = 0, j; i < len; i = j) {
+		if (s[i] == '"') {
+			for (j = i + 1; j < len && s[j] != '"'; j++)
+				if (s[j] == '\\')
+					j++;
+			j = j < len ? j + 1 : len;
+		} else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+			int neg = s[i] == '-';
+			size_t d = i + neg, n;
+
+			for (j = d; j < len && s[j] >= '0' && s[j] <= '9'; j++)
+				;
+			n = j - d;
+			if (j < len && strchr(".eE", s[j])) {
+				/* a real: jansson holds it as a double, as QMP means it */
+				while (j < len && (strchr("+-.eE", s[j]) || (s[j] >= '0' && s[j] <= '9')))
+					j++;
+			} else if (!qmp_digits_fit(s + d, n,
+						   neg ? "9223372036854775808" : "9223372036854775807")) {
+				if (neg || !qmp_digits_fit(s + d, n, "18446744073709551615"))
+					return -1;
+				strbuf_addch(sb, '"');
+				strbuf_add(sb, s + d, n);
+				strbuf_addch(sb, '"');
+				continue;
+			}
+		} else {
+			j = i + 1;
+		}
+		strbuf_add(sb, s + i, j - i);
+	}
+	return 0;
 }
 
 /* One complete message (without its newline). */
@@ -157,11 +210,19 @@ static int qmp_handle_line(struct qmp *q, const char *line, size_t len, int64_t 
 	msg = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
 	/*
 	 * Some events carry uint64 values the guest chooses (GUEST_PANICKED's
-	 * hyper-v args); jansson cannot hold those as integers, so such a
-	 * message is decoded with every number as a double rather than lost.
+	 * hyper-v args); jansson cannot hold those as integers, and a double
+	 * would round them: such integers become decimal strings, exactly.
 	 */
-	if (!msg && json_error_code(&jerr) == json_error_numeric_overflow)
-		msg = json_loadb(line, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
+	if (!msg && json_error_code(&jerr) == json_error_numeric_overflow) {
+		struct strbuf sb = STRBUF_INIT;
+
+		if (qmp_quote_u64(line, len, &sb) < 0) {
+			strbuf_release(&sb);
+			return qmp_die(q, err, "invalid qmp message: integer beyond uint64");
+		}
+		msg = json_loadb(sb.buf, sb.len, JSON_ALLOW_NUL, &jerr);
+		strbuf_release(&sb);
+	}
 	if (!msg)
 		return qmp_die(q, err, "invalid qmp message: %s", jerr.text);
 	if (!json_is_object(msg)) {
@@ -172,8 +233,12 @@ static int qmp_handle_line(struct qmp *q, const char *line, size_t len, int64_t 
 		if (json_is_string(v))
 			qmp_queue_event(q, msg, json_string_value(v), host_ns);
 	} else if (json_object_get(msg, "return") || json_object_get(msg, "error")) {
-		if (!q->reply && qmp_is_our_id(q, json_object_get(msg, "id")))
+		json_t *id = json_object_get(msg, "id");
+
+		if (!q->reply && qmp_is_id(q->want_id, id))
 			q->reply = json_incref(msg);
+		else if (!q->async_reply && qmp_is_id(q->async_id, id))
+			q->async_reply = json_incref(msg);
 	} else if (json_is_object(json_object_get(msg, "QMP"))) {
 		if (!q->greeting)
 			q->greeting = json_incref(msg);
@@ -494,6 +559,84 @@ int qmp_query_status(struct qmp *q, char **ret_status, struct bp_error *err)
 	if (!status)
 		return error_set(err, "qmp 'query-status' returned no status");
 	return 0;
+}
+
+/* ---- commands for a poll loop: sent without waiting ---- */
+
+int qmp_send_async(struct qmp *q, const char *cmd, json_t *args, struct bp_error *err)
+{
+	json_t *req = json_object();
+	char *text = NULL;
+	ssize_t n = -1;
+	size_t len = 0;
+	int ret = -1;
+
+	json_object_set_new(req, "execute", json_string(cmd));
+	if (args)
+		json_object_set_new(req, "arguments", args);
+	if (q->dead) {
+		error_set(err, "%s", q->dead_err.msg);
+		goto out;
+	}
+	if (q->async_id) {
+		error_set(err, "qmp '%s': '%s' is still waiting for its reply", cmd, q->async_cmd);
+		json_decref(req);
+		return -1;
+	}
+	q->async_id = q->next_id++;
+	snprintf(q->async_cmd, sizeof(q->async_cmd), "%s", cmd);
+	json_object_set_new(req, "id", json_integer(q->async_id));
+	text = json_dumps(req, JSON_COMPACT);
+	if (!text) {
+		error_set(err, "cannot encode qmp '%s'", cmd);
+		goto out;
+	}
+	len = strlen(text);
+	text[len++] = '\n'; /* the NUL becomes the newline; text is no string after this */
+	do
+		n = send(q->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)len) {
+		ret = 0;
+	} else if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+		qmp_fill(q, NULL);
+		qmp_die(q, err, "qmp connection closed");
+	} else {
+		/* Half a command in the stream, or none: either way QEMU is not reading. */
+		qmp_die(q, err, "qmp '%s' would block: qemu is not reading its monitor", cmd);
+	}
+out:
+	if (ret < 0)
+		q->async_id = 0;
+	free(text);
+	json_decref(req);
+	return ret;
+}
+
+int qmp_async_reply(struct qmp *q, json_t **ret_return, struct bp_error *err)
+{
+	json_t *error;
+	int ret;
+
+	if (ret_return)
+		*ret_return = NULL;
+	if (!q->async_id)
+		return error_set(err, "qmp: no command is waiting for its reply");
+	if (!q->async_reply) {
+		if (!q->dead)
+			return 0;
+		ret = error_set(err, "%s", q->dead_err.msg);
+	} else if ((error = json_object_get(q->async_reply, "error"))) {
+		ret = qmp_reply_error(q->async_cmd, error, err);
+	} else {
+		if (ret_return)
+			*ret_return = json_incref(json_object_get(q->async_reply, "return"));
+		ret = 1;
+	}
+	json_decref(q->async_reply);
+	q->async_reply = NULL;
+	q->async_id = 0;
+	return ret;
 }
 
 /* ---- fd passing, migration, waiting for an event ---- */

@@ -58,8 +58,11 @@ int qmp_handshake(struct qmp *q, int timeout_ms, struct bp_error *err);
  * in time with "qmp 'cmd' timed out after N ms". Waiting polls the fd (no
  * sleeping) and stops early with an error if a signal sets bp_interrupted.
  *
- * A message whose integers overflow int64 (guest-chosen uint64 values in
- * GUEST_PANICKED) is decoded with every number as a JSON real.
+ * Integers above INT64_MAX and up to UINT64_MAX (guest-chosen uint64
+ * values: GUEST_PANICKED's hyper-v arg1..arg5) come out as JSON strings of
+ * their exact decimal digits, read them with strtoull(); every other
+ * number is as jansson decodes it. A message with an integer beyond both
+ * int64 and uint64 is a protocol error ("integer beyond uint64").
  */
 int qmp_command(struct qmp *q, const char *cmd, json_t *args, json_t **ret_return, int timeout_ms,
 		struct bp_error *err);
@@ -85,6 +88,23 @@ int qmp_system_reset(struct qmp *q, struct bp_error *err);
 int qmp_screendump(struct qmp *q, const char *png_path, struct bp_error *err);
 /* *ret_status gets a malloc'd status string such as "running" or "paused". */
 int qmp_query_status(struct qmp *q, char **ret_status, struct bp_error *err);
+
+/*
+ * For a poll loop that serves other VMs too and must not wait on this one:
+ * qmp_send_async() sends {"execute": cmd, "arguments": args, "id": N}
+ * (args stolen, may be NULL) in one non-blocking write and returns at once;
+ * if the bytes do not all go out (QEMU stopped reading its monitor) the
+ * connection is dead ("qmp 'cmd' would block: ..."), as a half-written
+ * command cannot be taken back. One such command at a time; qmp_command()
+ * may run meanwhile. Its reply arrives through qmp_read() (or any other
+ * call that reads); qmp_async_reply() then takes it: 0 not arrived yet, 1
+ * a "return" (*ret_return, if not NULL, gets a new reference), -1 an
+ * "error" reply ("qmp 'cmd' failed: Class: desc"), or the connection died
+ * first, or no command is waiting. After 1 or -1 the next one may be sent.
+ * A reply that never comes is the caller's deadline to keep.
+ */
+int qmp_send_async(struct qmp *q, const char *cmd, json_t *args, struct bp_error *err);
+int qmp_async_reply(struct qmp *q, json_t **ret_return, struct bp_error *err);
 
 /*
  * getfd: pass a copy of fd to QEMU (SCM_RIGHTS on the QMP socket, with the

@@ -22,6 +22,7 @@
 #include "exec.h"
 #include "cmd-report.h"
 #include "disks.h"
+#include "litter.h"
 #include "proc.h"
 #include "progress.h"
 #include "report-json.h"
@@ -413,6 +414,20 @@ static int exit_status(const struct run_result *r)
 	return status;
 }
 
+/*
+ * libguestfs's own temporary directory inside the work directory, so that
+ * a killed run's is swept with it (its socket directory cannot move: see
+ * litter.h). A user's choice stands.
+ */
+static void guestfs_tmpdir(const char *work)
+{
+	char *dir = xasprintf("%s/guestfs", work);
+
+	if (!getenv("LIBGUESTFS_TMPDIR") && mkdir_p(dir, NULL) == 0)
+		setenv("LIBGUESTFS_TMPDIR", dir, 1);
+	free(dir);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -421,7 +436,7 @@ int cmd_run(int argc, char **argv)
 	struct tap_writer tap = {.out = {stdout}, .nr_out = 1};
 	struct bp_error err;
 	struct utsname uts;
-	char reason[256], work[] = "/tmp/bootproof-XXXXXX", *cache = NULL;
+	char reason[256], *work = NULL, *cache = NULL;
 	struct disks disks = {0};
 	char *tap_path = NULL, *tap_tmp = NULL;
 	int64_t t0 = now_ms();
@@ -449,13 +464,15 @@ int cmd_run(int argc, char **argv)
 			t->scenario = &suite.scenarios[i];
 			t->dir = trial_dir_name(t->scenario->name);
 		}
+	/* What runs killed before us left (their scratch, half-written reports). */
+	litter_sweep_all(litter_note_stderr, NULL);
+	work = xasprintf("%s/bootproof-XXXXXX", litter_tmp_dir());
 	if (make_run_dir(&r, o.reports, &err) < 0)
 		goto out_err;
-	if (!mkdtemp(work)) {
-		error_set(&err, "cannot create '%s': %s", work, strerror(errno));
+	if (litter_mkdtemp(work, r.dir, &err) < 0)
 		goto out_err;
-	}
 	have_work = 1;
+	guestfs_tmpdir(work);
 	tap_path = xasprintf("%s/results.tap", r.dir);
 	tap_tmp = xasprintf("%s.tmp", tap_path);
 	tapf = fopen(tap_tmp, "w");
@@ -543,7 +560,12 @@ out:
 	}
 	if (have_work && !o.keep)
 		remove_tree(work);
+	if (have_work && o.keep)
+		litter_keep(work);
+	else if (have_work)
+		litter_forget(work);
 	disks_release(&disks);
+	free(work);
 	free(cache);
 	free(tap_path);
 	free(tap_tmp);

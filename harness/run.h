@@ -5,6 +5,10 @@
  * reports/<run-id>/{results.json,results.tap,<trial>/boot-N.log} with
  * reports/latest pointing at the newest run.
  *
+ * Scratch (overlays, sockets) lives in $TMPDIR (else /tmp)/bootproof-XXXXXX,
+ * locked for the run's life (litter.h); a run first sweeps what runs killed
+ * before it left there.
+ *
  * Exit status: 0 every expectation met, 1 an expectation failed, 2 usage or
  * configuration error (nothing started), 3 infrastructure failure (or
  * interrupted).

@@ -22,6 +22,7 @@
 
 #include "console.h"
 #include "detect.h"
+#include "litter.h"
 #include "update.h"
 
 #define SNAPSHOT_FORMAT 2
@@ -991,10 +992,8 @@ static int build(const struct snapshot_spec *spec, const char *tmp, const char *
 			goto out;
 	}
 	/* sockets live in a short private directory (unix socket paths are limited) */
-	if (!mkdtemp(run_dir)) {
-		error_set(err, "cannot create a directory in /tmp: %s", strerror(errno));
+	if (litter_mkdtemp(run_dir, NULL, err) < 0)
 		goto out;
-	}
 	have_run_dir = 1;
 	cfg.disk = disk;
 	cfg.run_dir = run_dir;
@@ -1039,8 +1038,10 @@ out_log:
 out:
 	vm_release(&vm);
 	update_free(upd);
-	if (have_run_dir)
+	if (have_run_dir) {
 		remove_tree(run_dir);
+		litter_forget(run_dir);
+	}
 	strbuf_release(&sb);
 	free(disk);
 	free(state);

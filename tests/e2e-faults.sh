@@ -6,7 +6,14 @@
 #      the libguestfs appliance injects: each exits promptly, leaves no process
 #      and no work directory behind, and a readable, incomplete report;
 #   D  the reports directory is a tiny tmpfs that the boot logs fill: a clear
-#      error, exit status 3, and every report file that exists is complete.
+#      error, exit status 3, and every report file that exists is complete;
+#   Y  the harness is SIGKILLed while the libguestfs appliance runs, X mid-boot:
+#      no process survives, their litter (work directory, the appliance's
+#      socket directory, results.tap.tmp) stays, until a later run (Y) or
+#      `bootproof runs` (X) removes it and marks the run killed, while the
+#      scratch of a live run (T) stays;
+#   S  one guest's QEMU is SIGSTOPped (-j2): that trial is `infra` ("qemu
+#      stopped answering QMP"), within its deadline; the other passes.
 # The runs overlap, in two waves; each has a session of its own, so "nothing
 # left" is checked by session and by work directory, never by process name.
 . "$(dirname "$0")/lib.sh"
@@ -19,7 +26,7 @@ export BOOTPROOF_ACCEL
 
 FULL=$T/full
 cleanup() {
-	for p in ${pid_K:-} ${pid_I:-} ${pid_T:-} ${pid_G:-} ${pid_D:-}; do
+	for p in ${pid_K:-} ${pid_I:-} ${pid_T:-} ${pid_G:-} ${pid_D:-} ${pid_X:-} ${pid_Y:-} ${pid_S:-}; do
 		kill -KILL "$p" 2>/dev/null
 	done
 	mountpoint -q "$FULL" 2>/dev/null && umount "$FULL"
@@ -87,6 +94,8 @@ write_suite "$T/suite.yaml" <<'YAML'
      boot_timeout: 120, silence_timeout: 60}
   - {name: stuck, image: silent, sensor: v1, content: good-291, boots: 1, expect: clean,
      boot_timeout: 120, silence_timeout: 120}
+  - {name: wedged, image: silent, sensor: v1, content: good-291, boots: 1, expect: hang,
+     boot_timeout: 120, silence_timeout: 8}
   - {name: fill-the-reports-disk-with-the-console-logs-and-the-tap-points-of-crashing-boots,
      image: linux, sensor: v1, content: bad-291, boots: 2, expect: crash}
 YAML
@@ -109,7 +118,8 @@ t_start=$(now_ms)
 start K -c "$T/suite.yaml" -r "$T/rK" -j2 killed other
 start I -c "$T/suite.yaml" -r "$T/rI" stuck
 start G -c "$T/suite.yaml" -r "$T/rG" stuck
-for n in K I G; do
+start Y -c "$T/suite.yaml" -r "$T/rY" stuck
+for n in K I G Y; do
 	eval "_p=\$pid_$n"
 	is "$(ps -o sid= -p "$_p" | tr -d ' ')" "$_p" "run $n has a session of its own"
 done
@@ -164,6 +174,46 @@ else
 	ok 1 "G: the libguestfs appliance started"
 fi
 
+
+# --- Y: SIGKILL while the libguestfs appliance runs: litter stays ---------------
+# session_procs of a dead harness's session: its children die with it (PDEATHSIG).
+gone() { [ -z "$(session_procs "$1")" ]; }
+check_killed_litter() { # NAME WORK
+	eval "_s=\$sid_$1"
+	ok "$(wait_until 15 gone "$_s"; echo $?)" "$1: no process survives SIGKILL of the harness"
+	ok "$([ -n "$2" ] && [ -d "$2" ]; echo $?)" "$1: its work directory '$2' is left behind"
+	ok "$([ -f "$2/.lock" ]; echo $?)" "$1: with the lock that proves its owner"
+	J=$T/r$1/latest/results.json
+	is "$(jq -r '"\(.complete) \(.incomplete_reason)"' "$J")" "false null" \
+		"$1: results.json says incomplete, no reason"
+	ok "$([ -f "$T/r$1/latest/results.tap.tmp" ]; echo $?)" "$1: results.tap.tmp is left behind"
+}
+check_swept() { # NAME WORK BY
+	ok "$([ ! -e "$2" ]; echo $?)" "$1: work directory removed by $3"
+	J=$T/r$1/latest/results.json
+	is "$(jq -r '"\(.complete) \(.incomplete_reason)"' "$J")" "false killed" \
+		"$1: results.json marked killed by $3"
+	is "$(find "$T/r$1" -name '*.tmp*' | tr '\n' ' ')" "" "$1: no temporary files left in the reports"
+	ok "$(tail -n 1 "$T/r$1/latest/results.tap" | grep -Eq '^1\.\.[0-9]+$'; echo $?)" \
+		"$1: results.tap rendered from results.json"
+}
+if wait_until 120 have_appliance "$sid_Y"; then
+	work_Y=$(work_of "$sid_Y")
+	socks_Y=$(session_procs "$sid_Y" | grep -o '/tmp/libguestfs[A-Za-z0-9]\{6\}' | sort -u)
+	# the worker notes the socket directory at the appliance's first console bytes
+	wait_until 60 test -s "$work_Y/.guestfs" || diag "Y: no .guestfs note yet"
+	kill -KILL "$pid_Y"
+	diag "Y: SIGKILL at $(elapsed)"
+	finish Y 10
+	check_killed_litter Y "$work_Y"
+	for s in $socks_Y; do
+		ok "$([ -d "$s" ]; echo $?)" "Y: libguestfs socket directory $s is left behind"
+	done
+	[ -n "$socks_Y" ] || ok 1 "Y: found the appliance's socket directory"
+else
+	ok 1 "Y: the libguestfs appliance started"
+fi
+
 # --- K: the host kills one trial's QEMU mid-boot --------------------------------
 if wait_until 180 booting "$T/rK" "$sid_K" killed 0; then
 	kill -KILL $(pgrep -s "$sid_K" -f 'qemu-system.*/0/qmp\.sock')
@@ -186,7 +236,34 @@ interrupt_mid_boot() { # NAME SIG
 }
 interrupt_mid_boot I INT
 start T -c "$T/suite.yaml" -r "$T/rT" stuck
+start X -c "$T/suite.yaml" -r "$T/rX" stuck
 [ "$have_full" = 1 ] && start D -c "$T/suite.yaml" -r "$FULL" fill-the-reports-disk-with-the-console-logs-and-the-tap-points-of-crashing-boots
+
+# --- Y swept by a later run; X: SIGKILL mid-boot, swept by `bootproof runs` ------
+if [ -n "${work_Y:-}" ]; then
+	wait_until 60 test -e "$T/rT/latest" # T has started, and swept first
+	check_swept Y "$work_Y" "a later run"
+	for s in $socks_Y; do
+		ok "$([ ! -e "$s" ]; echo $?)" "Y: libguestfs socket directory $s removed by a later run"
+	done
+fi
+if wait_until 180 booting "$T/rX" "$sid_X" stuck 0 && wait_until 60 booting "$T/rT" "$sid_T" stuck 0; then
+	work_X=$(work_of "$sid_X")
+	work_T=$(work_of "$sid_T")
+	kill -KILL "$pid_X"
+	diag "X: SIGKILL mid-boot at $(elapsed)"
+	finish X 10
+	check_killed_litter X "$work_X"
+	out=$("$BP" runs -r "$T/rX" 2>"$T/runs.err")
+	like "$(cat "$T/runs.err")" "removed what dead run" "X: bootproof runs says what it removed"
+	like "$out" "(incomplete: killed)" "X: bootproof runs lists the run as killed"
+	check_swept X "$work_X" "bootproof runs"
+	ok "$([ -d "$work_T" ] && [ -f "$work_T/.lock" ]; echo $?)" \
+		"T: a live run's work directory '$work_T' is not swept"
+	ok "$(have_qemu "$sid_T" 0; echo $?)" "T: and its guest still runs"
+else
+	ok 1 "X: the trial started booting"
+fi
 interrupt_mid_boot T TERM
 
 # --- K: results ----------------------------------------------------------------
@@ -246,6 +323,29 @@ if [ "$have_full" = 1 ]; then
 else
 	echo "ok $((_n = _n + 1)) # SKIP D: cannot mount a tmpfs (not root)"
 fi
+
+# --- S: one guest's QEMU is SIGSTOPped (-j2) ------------------------------------
+start S -c "$T/suite.yaml" -r "$T/rS" -j2 wedged other
+# Trials follow the suite's order: other is trial 0, wedged trial 1.
+if wait_until 180 booting "$T/rS" "$sid_S" wedged 1; then
+	kill -STOP $(pgrep -s "$sid_S" -f 'qemu-system.*/1/qmp\.sock')
+	diag "S: trial 1's QEMU stopped at $(elapsed)"
+else
+	ok 1 "S: trial 'wedged' started booting"
+fi
+finish S 180
+is "$rc_S" 3 "S: exit status 3 when a QEMU stopped answering"
+J=$T/rS/latest/results.json
+W='.scenarios[] | select(.name == "wedged") | .boots[0]'
+is "$(jq -r "$W.outcome" "$J")" infra "S: the stopped QEMU's boot is infra, not a hang"
+like "$(jq -r "$W.title" "$J")" "qemu stopped answering QMP" \
+	"S: the title says QEMU stopped answering QMP"
+d=$(jq -r "$W.duration_s" "$J")
+ok "$(awk -v d="$d" 'BEGIN { exit !(d < 120) }'; echo $?)" "S: judged before its boot deadline ($d s)"
+is "$(jq -r '.scenarios[] | select(.name == "other") | .boots | map(.outcome) | join(",")' "$J")" \
+	clean "S: the other trial's boot is clean"
+diag "S: other trial's boot took $(jq -r '.scenarios[] | select(.name == "other") | .boots[0].duration_s' "$J") s"
+is "$(session_procs "$sid_S")" "" "S: no process of the run is left"
 
 diag "wall time $(elapsed)"
 done_testing

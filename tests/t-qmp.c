@@ -474,16 +474,19 @@ static void test_huge_integer(void)
 	fakeqmp_expect(f, "cont", NULL);
 	fakeqmp_event(f, "{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": \"pause\", "
 			 "\"info\": {\"type\": \"hyper-v\", \"arg1\": 18446744073709551615, "
-			 "\"arg2\": 5}}}");
+			 "\"arg2\": 5, \"arg3\": 18446744073709551614}}}");
 	fakeqmp_reply(f, "{\"return\": {}}");
 	q = start_greeted(f);
 	tap_is_int(qmp_cont(q, &err), 0, "an event with a uint64 beyond int64 does not break qmp");
 	tap_is_int(qmp_next_event(q, &ev), 1, "that event is queued");
 	tap_is_str(ev.name, "GUEST_PANICKED", "under its name");
 	info = json_object_get(ev.data, "info");
-	tap_ok(json_is_real(json_object_get(info, "arg1")) &&
-		   json_real_value(json_object_get(info, "arg1")) == 18446744073709551615.0,
-	       "the huge value is decoded as a real");
+	tap_is_str(json_string_value(json_object_get(info, "arg1")), "18446744073709551615",
+		   "a uint64 beyond int64 comes as its exact digits (a string)");
+	tap_is_str(json_string_value(json_object_get(info, "arg3")), "18446744073709551614",
+		   "exactly: not rounded to the nearest double");
+	tap_is_int(json_integer_value(json_object_get(info, "arg2")), 5,
+		   "a small integer of the same message stays an integer");
 	tap_is_str(json_string_value(json_object_get(info, "type")), "hyper-v",
 		   "the rest of its data is intact");
 	qmp_event_release(&ev);
@@ -1186,6 +1189,79 @@ out:
 	free(qemu);
 }
 
+/* Poll and read until the async reply is in (or 2 s passed): qmp_async_reply()'s value. */
+static int await_async(struct qmp *q, json_t **ret, struct bp_error *err)
+{
+	int64_t end = now_ms() + 2000;
+	int r;
+
+	while ((r = qmp_async_reply(q, ret, err)) == 0 && now_ms() < end) {
+		struct pollfd p = {qmp_fd(q), POLLIN, 0};
+
+		poll(&p, 1, 100);
+		qmp_read(q, err);
+	}
+	return r;
+}
+
+static void test_async(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	json_t *ret = NULL;
+	struct qmp_event ev;
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "query-status", NULL);
+	fakeqmp_event(f, "{\"event\": \"STOP\"}");
+	fakeqmp_reply(f, STATUS_RUNNING);
+	fakeqmp_expect(f, "system_reset", "{\"error\": {\"class\": \"GenericError\", "
+					  "\"desc\": \"nope\"}}");
+	q = start_greeted(f);
+	tap_is_int(qmp_async_reply(q, NULL, &err), -1, "async: no reply to take before a command");
+	tap_is_int(qmp_send_async(q, "query-status", NULL, &err), 0, "async: sent without waiting");
+	tap_is_int(qmp_async_reply(q, NULL, &err), 0, "async: no reply yet at once");
+	tap_ok(qmp_send_async(q, "cont", NULL, &err) < 0, "async: one command at a time");
+	tap_like(err.msg, "'query-status' is still waiting", "async: says which one waits");
+	tap_is_int(await_async(q, &ret, &err), 1, "async: the reply arrives through qmp_read");
+	tap_is_str(json_string_value(json_object_get(ret, "status")), "running",
+		   "async: with its return value");
+	json_decref(ret);
+	tap_is_int(qmp_next_event(q, &ev), 1, "async: the event before it is queued as an event");
+	tap_is_str(ev.name, "STOP", "async: under its name");
+	qmp_event_release(&ev);
+	tap_is_int(qmp_send_async(q, "system_reset", NULL, &err), 0, "async: the next one may go");
+	tap_is_int(await_async(q, NULL, &err), -1, "async: an error reply is -1");
+	tap_is_str(err.msg, "qmp 'system_reset' failed: GenericError: nope", "async: with its message");
+	qmp_free(q);
+	finish(f, "async script ran");
+}
+
+/* QEMU stopped reading its monitor: the send cannot block, the connection is dead. */
+static void test_async_would_block(void)
+{
+	struct bp_error err = {""};
+	char junk[4096];
+	struct qmp *q;
+	int sv[2];
+
+	memset(junk, ' ', sizeof(junk));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
+		tap_ok(0, "socketpair");
+		return;
+	}
+	q = qmp_new(sv[0]);
+	while (write(sv[0], junk, sizeof(junk)) > 0)
+		; /* the peer never reads: fill its buffer */
+	tap_is_int(qmp_send_async(q, "query-status", NULL, &err), -1,
+		   "async: a full monitor buffer fails at once (no wait)");
+	tap_like(err.msg, "would block", "async: says qemu is not reading");
+	tap_ok(qmp_read(q, &err) < 0, "async: the connection is then dead");
+	qmp_free(q);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	test_handshake();
@@ -1206,6 +1282,8 @@ int main(void)
 	test_migrate_commands();
 	test_wait_migration();
 	test_wait_event();
+	test_async();
+	test_async_would_block();
 	test_real_qemu();
 	test_real_migration();
 	return tap_done();

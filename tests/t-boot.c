@@ -1,0 +1,327 @@
+/*
+ * t-boot - the boot state machine against a fake QEMU: this binary itself,
+ * run as $BOOTPROOF_QEMU with $FAKEQEMU set. The fake connects to the
+ * harness's sockets like QEMU does, answers QMP (greeting, {"return": {}}
+ * to everything, a status for query-status, exit on quit), writes
+ * $FAKEQEMU_CONSOLE to the serial socket once "cont" comes, and with
+ * FAKEQEMU=stop then stops itself (SIGSTOP), as a wedged host process
+ * would. No guest, no timing tighter than seconds.
+ *
+ *   - a guest silent under a responsive QEMU is a hang;
+ *   - a SIGSTOPped QEMU is infra ("qemu stopped answering QMP"), judged
+ *     within its deadline, and while it is wound down the other boot of
+ *     the same poll loop is not held up (each boot_step is timed);
+ *   - a non-fatal report that is the guest's last output is judged about
+ *     2 s after it ends, not at the silence deadline.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "tap.h"
+
+/* ---- the fake QEMU ---- */
+
+static int fake_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		exit(2);
+	return fd;
+}
+
+/* "socket,id=ID,path=P" (',' doubled inside P) -> fd connected to P, by id. */
+static void fake_chardev(const char *spec, int *qmp, int *ser)
+{
+	const char *p = strstr(spec, ",path=");
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	size_t n = 0;
+	int fd;
+
+	if (!p)
+		return;
+	for (p += 6; *p && n < sizeof(path) - 1; p++) {
+		if (*p == ',' && p[1] == ',')
+			p++;
+		else if (*p == ',')
+			break;
+		path[n++] = *p;
+	}
+	path[n] = '\0';
+	fd = fake_connect(path);
+	if (strstr(spec, "id=qmp,"))
+		*qmp = fd;
+	else if (strstr(spec, "id=ser0,"))
+		*ser = fd;
+	/* the update port stays connected and silent */
+}
+
+static void fake_write(int fd, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len) {
+		ssize_t n = write(fd, s, len);
+
+		if (n <= 0)
+			exit(3);
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static void fake_console(int ser)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *file = getenv("FAKEQEMU_CONSOLE");
+
+	if (file && read_file(file, &sb, NULL) == 0)
+		fake_write(ser, sb.buf);
+	strbuf_release(&sb);
+	if (!strcmp(getenv("FAKEQEMU"), "stop"))
+		raise(SIGSTOP);
+}
+
+/* One QMP command line: answered; returns 1 after quit. */
+static int fake_command(int qmp, int ser, const char *line)
+{
+	json_t *msg = json_loads(line, 0, NULL), *id = json_object_get(msg, "id");
+	const char *cmd = json_string_value(json_object_get(msg, "execute"));
+	json_t *reply = json_object();
+	char *text;
+	int quit = cmd && !strcmp(cmd, "quit");
+
+	if (cmd && !strcmp(cmd, "query-status"))
+		json_object_set_new(reply, "return", json_pack("{s:s, s:b}", "status", "running",
+							       "running", 1));
+	else
+		json_object_set_new(reply, "return", json_object());
+	if (id)
+		json_object_set(reply, "id", id);
+	text = json_dumps(reply, JSON_COMPACT);
+	fake_write(qmp, text);
+	fake_write(qmp, "\n");
+	if (cmd && !strcmp(cmd, "cont"))
+		fake_console(ser);
+	free(text);
+	json_decref(reply);
+	json_decref(msg);
+	return quit;
+}
+
+static int fake_qemu(int argc, char **argv)
+{
+	struct strbuf in = STRBUF_INIT;
+	int qmp = -1, ser = -1;
+	char buf[4096];
+
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "-chardev"))
+			fake_chardev(argv[++i], &qmp, &ser);
+	if (qmp < 0 || ser < 0)
+		return 2;
+	fake_write(qmp, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+			"\"major\": 7}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}\n");
+	for (;;) {
+		ssize_t n = read(qmp, buf, sizeof(buf));
+		char *nl;
+
+		if (n <= 0)
+			return 0;
+		strbuf_add(&in, buf, (size_t)n);
+		while ((nl = strchr(in.buf, '\n'))) {
+			*nl = '\0';
+			if (fake_command(qmp, ser, in.buf))
+				return 0;
+			strbuf_remove_prefix(&in, (size_t)(nl - in.buf) + 1);
+		}
+	}
+}
+
+/* ---- the tests ---- */
+
+static char dir[] = "/tmp/bootproof-t-boot.XXXXXX";
+
+struct one {
+	struct boot b;
+	struct boot_params p;
+	struct boot_result res;
+	char *run_dir, *log, *console;
+	int64_t max_step_ns; /* the longest boot_step() of this boot */
+};
+
+static void one_start(struct one *o, const char *name, const char *mode, const char *console,
+		      int silence_s)
+{
+	char *run_dir = xasprintf("%s/%s", dir, name), *con = xasprintf("%s/%s.console", dir, name);
+	FILE *f;
+
+	mkdir_p(run_dir, NULL);
+	f = fopen(con, "w");
+	fputs(console, f);
+	fclose(f);
+	memset(o, 0, sizeof(*o));
+	o->run_dir = run_dir;
+	o->console = con;
+	o->log = xasprintf("%s/%s.log", dir, name);
+	o->p = (struct boot_params){
+		.vm = {.accel = "tcg", .kernel = "k", .initrd = "i", .append = "a", .disk = "d",
+		       .memory_mib = 64, .run_dir = run_dir},
+		.marker = "never printed",
+		.boot_timeout_ms = 60000,
+		.silence_timeout_ms = silence_s * 1000,
+		.log_path = o->log,
+	};
+	/* The fake reads its mode and console when it starts (boot_start spawns it). */
+	setenv("FAKEQEMU", mode, 1);
+	setenv("FAKEQEMU_CONSOLE", con, 1);
+	boot_start(&o->b, &o->p, &o->res);
+}
+
+static void one_release(struct one *o)
+{
+	boot_release(&o->b);
+	free(o->res.title);
+	free(o->res.excerpt);
+	free(o->res.shutdown_reason);
+	free(o->res.screenshot);
+	free(o->res.update_error);
+	free(o->run_dir);
+	free(o->log);
+	free(o->console);
+}
+
+/* Drive boots in one shared poll loop, as run.c does, until all are done (bounded). */
+static void run_all(struct one **v, int n, int limit_s)
+{
+	int64_t end = now_ms() + limit_s * 1000;
+
+	while (now_ms() < end) {
+		struct pollfd fds[8 * BOOT_MAX_POLLFDS];
+		int nr[8], total = 0, busy = 0;
+		int64_t deadline = INT64_MAX, wait;
+
+		for (int i = 0; i < n; i++) {
+			nr[i] = boot_pollfds(&v[i]->b, fds + total);
+			total += nr[i];
+			busy += !boot_done(&v[i]->b);
+			if (boot_deadline(&v[i]->b) < deadline)
+				deadline = boot_deadline(&v[i]->b);
+		}
+		if (!busy)
+			return;
+		wait = deadline == INT64_MAX ? 1000 : deadline - now_ms();
+		if (wait > 1000)
+			wait = 1000;
+		if (poll(fds, (nfds_t)total, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR)
+			return;
+		total = 0;
+		for (int i = 0; i < n; i++) {
+			int64_t t0 = now_ns(), dt;
+
+			boot_step(&v[i]->b, fds + total, nr[i]);
+			dt = now_ns() - t0;
+			if (dt > v[i]->max_step_ns)
+				v[i]->max_step_ns = dt;
+			total += nr[i];
+		}
+	}
+}
+
+#define HELLO "[    0.000000] Linux version 6.1.0 (fake)\n[    0.100000] fake: hello\n"
+
+static void test_silent_guest_is_a_hang(void)
+{
+	struct one a, *v[] = {&a};
+
+	one_start(&a, "hang", "run", HELLO, 2);
+	run_all(v, 1, 30);
+	tap_ok(boot_done(&a.b), "silent guest: the boot ends");
+	tap_is_str(outcome_name(a.res.outcome), "hang", "silent guest, responsive qemu: hang");
+	tap_is_str(a.res.title, "hang: no console output for 2 s", "the hang names its deadline");
+	tap_ok(a.res.duration_s >= 2 && a.res.duration_s < 10, "judged at the silence deadline");
+	one_release(&a);
+}
+
+static void test_stopped_qemu_is_infra(void)
+{
+	struct one a, c, *v[] = {&a, &c};
+	char msg[128];
+
+	one_start(&a, "stopped", "stop", HELLO, 2);
+	one_start(&c, "other", "run", HELLO, 8);
+	run_all(v, 2, 40);
+	tap_ok(boot_done(&a.b) && boot_done(&c.b), "stopped qemu: both boots end");
+	tap_is_str(outcome_name(a.res.outcome), "infra", "a SIGSTOPped qemu: infra, not hang");
+	tap_like(a.res.title, "qemu stopped answering QMP", "the title says qemu stopped answering");
+	tap_like(a.res.title, "hang: no console output for 2 s", "and at which deadline");
+	snprintf(msg, sizeof(msg), "judged within deadline + probe (%.1f s)", a.res.duration_s);
+	tap_ok(a.res.duration_s >= 2 && a.res.duration_s < 2 + 3 + 5, msg);
+	tap_is_str(outcome_name(c.res.outcome), "hang", "the other boot keeps its own verdict");
+	snprintf(msg, sizeof(msg), "longest boot_step of the stopped boot: %.1f ms (other: %.1f ms)",
+		 a.max_step_ns / 1e6, c.max_step_ns / 1e6);
+	tap_diag(msg);
+	/* Before: quit then a bounded wait, 3 s each, inside one step. 1 s leaves room for load. */
+	tap_ok(a.max_step_ns < 1000 * 1000000LL, "the stopped qemu never holds the shared loop 1 s");
+	one_release(&a);
+	one_release(&c);
+}
+
+static void test_report_end_then_quiet(void)
+{
+	static const char warning[] =
+		HELLO "[    1.000000] ------------[ cut here ]------------\n"
+		      "[    1.000001] WARNING: CPU: 0 PID: 1 at drivers/fake.c:10 fake_probe+0x10/0x20\n"
+		      "[    1.000002] Modules linked in: refsensor\n"
+		      "[    1.000003] CPU: 0 PID: 1 Comm: init Not tainted 6.1.0 #1\n"
+		      "[    1.000004] RIP: 0010:fake_probe+0x10/0x20\n"
+		      "[    1.000005] Call Trace:\n"
+		      "[    1.000006]  <TASK>\n"
+		      "[    1.000007]  do_one_initcall+0x10/0x20\n"
+		      "[    1.000008]  </TASK>\n"
+		      "[    1.000009] ---[ end trace 0000000000000000 ]---\n";
+	struct one a, *v[] = {&a};
+	char msg[128];
+
+	one_start(&a, "warning", "run", warning, 30);
+	run_all(v, 1, 60);
+	tap_is_str(outcome_name(a.res.outcome), "crash", "a WARNING as the last output: crash");
+	tap_is_str(a.res.title, "WARNING in fake_probe", "with its title");
+	snprintf(msg, sizeof(msg), "judged ~2 s after its end, not at the 30 s silence deadline (%.1f s)",
+		 a.res.duration_s);
+	tap_ok(a.res.duration_s < 10, msg);
+	one_release(&a);
+}
+
+int main(int argc, char **argv)
+{
+	char *self;
+
+	if (getenv("FAKEQEMU"))
+		return fake_qemu(argc, argv);
+	signal(SIGPIPE, SIG_IGN);
+	self = realpath("/proc/self/exe", NULL);
+	setenv("BOOTPROOF_QEMU", self, 1);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_silent_guest_is_a_hang();
+	test_stopped_qemu_is_infra();
+	test_report_end_then_quiet();
+	remove_tree(dir);
+	free(self);
+	return tap_done();
+}
