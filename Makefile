@@ -121,7 +121,7 @@ check: deps
 # No guest, no deps step: the loop for every edit (t-snapshot boots the guest).
 check-fast:
 	$(MAKE) $(O)/bootproof tests
-	SANITIZE=$(SANITIZE) prove $(filter-out %/t-snapshot,$(UNIT_BIN)) tests/e2e-config.sh
+	SANITIZE=$(SANITIZE) prove -j2 $(filter-out %/t-snapshot,$(UNIT_BIN)) tests/e2e-config.sh
 
 fuzzers: $(FUZZ_BIN)
 

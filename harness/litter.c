@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmd-report.h"
+#include "report-json.h"
 
 #define GUESTFS_PREFIX "/tmp/libguestfs"
 
@@ -247,20 +248,19 @@ static char *owner_field(const char *dir, const char *key)
 /* results.json says incomplete with no reason: the run was killed. 1 if marked. */
 static int mark_killed(const char *run_dir)
 {
-	char *path = path_in(run_dir, "results.json"), *text = NULL;
-	json_t *root = json_load_file(path, 0, NULL);
+	char *path = path_in(run_dir, "results.json");
+	json_t *root = NULL;
 	int ret = 0;
 
-	if (!json_is_object(root) || json_is_true(json_object_get(root, "complete")) ||
+	/* Only a results.json that passes the schema is rewritten: the rest is left as found. */
+	if (report_load(run_dir, &root, NULL) < 0 || json_is_true(json_object_get(root, "complete")) ||
 	    !json_is_null(json_object_get(root, "incomplete_reason")))
 		goto out;
 	json_object_set_new(root, "incomplete_reason", json_string(LITTER_KILLED));
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text && write_file_atomic(path, text, strlen(text), NULL) == 0)
+	if (report_json_save(root, path, NULL) == 0)
 		ret = 1;
 out:
 	json_decref(root);
-	free(text);
 	free(path);
 	return ret;
 }

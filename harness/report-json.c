@@ -137,7 +137,6 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 	size_t counts[3] = {0};
 	char started[32];
 	time_t t = (time_t)r->started_unix;
-	char *text;
 	int ret;
 
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
@@ -167,18 +166,23 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 	json_object_set_new(root, "harness_peak_rss_kib", json_integer(r->peak_rss_kib));
 	json_object_set_new(root, "summary", summary);
 	json_object_set_new(root, "scenarios", trials);
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	ret = report_json_save(root, path, err);
 	json_decref(root);
+	return ret;
+}
+
+int report_json_save(const json_t *root, const char *path, struct bp_error *err)
+{
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
 	if (!text)
 		return error_set(err, "cannot encode '%s'", path);
-	{
-		struct strbuf sb = STRBUF_INIT;
-
-		strbuf_adds(&sb, text);
-		strbuf_addch(&sb, '\n');
-		ret = write_file_atomic(path, sb.buf, sb.len, err);
-		strbuf_release(&sb);
-	}
+	strbuf_adds(&sb, text);
+	strbuf_addch(&sb, '\n');
+	ret = write_file_atomic(path, sb.buf, sb.len, err);
+	strbuf_release(&sb);
 	free(text);
 	return ret;
 }

@@ -26,6 +26,8 @@
 #define RESULTS_SCHEMA_VERSION 2
 
 int report_json_write(const struct run_result *r, const char *path, struct bp_error *err);
+/* Write a results.json document as report_json_write() does (ASCII, atomically). */
+int report_json_save(const json_t *root, const char *path, struct bp_error *err);
 
 /* One boot or check as results.json records it (new references). */
 json_t *report_json_boot(const struct boot_result *b);

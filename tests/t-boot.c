@@ -242,46 +242,42 @@ static void run_all(struct one **v, int n, int limit_s)
 
 #define HELLO "[    0.000000] Linux version 6.1.0 (fake)\n[    0.100000] fake: hello\n"
 
-static void test_silent_guest_is_a_hang(void)
-{
-	struct one a, *v[] = {&a};
+/*
+ * All boots share one poll loop, as in a -j run, so the test takes as long
+ * as its slowest boot: the checks below read each boot's result afterwards.
+ */
+static struct one hang, stopped, other, warning;
 
-	one_start(&a, "hang", "run", HELLO, 2);
-	run_all(v, 1, 30);
-	tap_ok(boot_done(&a.b), "silent guest: the boot ends");
-	tap_is_str(outcome_name(a.res.outcome), "hang", "silent guest, responsive qemu: hang");
-	tap_is_str(a.res.title, "hang: no console output for 2 s", "the hang names its deadline");
-	tap_ok(a.res.duration_s >= 2 && a.res.duration_s < 10, "judged at the silence deadline");
-	one_release(&a);
+static void check_silent_guest_is_a_hang(void)
+{
+	struct one *a = &hang;
+
+	tap_ok(boot_done(&a->b), "silent guest: the boot ends");
+	tap_is_str(outcome_name(a->res.outcome), "hang", "silent guest, responsive qemu: hang");
+	tap_is_str(a->res.title, "hang: no console output for 2 s", "the hang names its deadline");
+	tap_ok(a->res.duration_s >= 2 && a->res.duration_s < 10, "judged at the silence deadline");
 }
 
-static void test_stopped_qemu_is_infra(void)
+static void check_stopped_qemu_is_infra(void)
 {
-	struct one a, c, *v[] = {&a, &c};
+	struct one *a = &stopped, *c = &other;
 	char msg[128];
 
-	one_start(&a, "stopped", "stop", HELLO, 2);
-	one_start(&c, "other", "run", HELLO, 8);
-	run_all(v, 2, 40);
-	tap_ok(boot_done(&a.b) && boot_done(&c.b), "stopped qemu: both boots end");
-	tap_is_str(outcome_name(a.res.outcome), "infra", "a SIGSTOPped qemu: infra, not hang");
-	tap_like(a.res.title, "qemu stopped answering QMP", "the title says qemu stopped answering");
-	tap_like(a.res.title, "hang: no console output for 2 s", "and at which deadline");
-	snprintf(msg, sizeof(msg), "judged within deadline + probe (%.1f s)", a.res.duration_s);
-	tap_ok(a.res.duration_s >= 2 && a.res.duration_s < 2 + 3 + 5, msg);
-	tap_is_str(outcome_name(c.res.outcome), "hang", "the other boot keeps its own verdict");
+	tap_ok(boot_done(&a->b) && boot_done(&c->b), "stopped qemu: both boots end");
+	tap_is_str(outcome_name(a->res.outcome), "infra", "a SIGSTOPped qemu: infra, not hang");
+	tap_like(a->res.title, "qemu stopped answering QMP", "the title says qemu stopped answering");
+	tap_like(a->res.title, "hang: no console output for 2 s", "and at which deadline");
+	snprintf(msg, sizeof(msg), "judged within deadline + probe (%.1f s)", a->res.duration_s);
+	tap_ok(a->res.duration_s >= 2 && a->res.duration_s < 2 + 3 + 5, msg);
+	tap_is_str(outcome_name(c->res.outcome), "hang", "the other boot keeps its own verdict");
 	snprintf(msg, sizeof(msg), "longest boot_step of the stopped boot: %.1f ms (other: %.1f ms)",
-		 a.max_step_ns / 1e6, c.max_step_ns / 1e6);
+		 a->max_step_ns / 1e6, c->max_step_ns / 1e6);
 	tap_diag(msg);
 	/* Before: quit then a bounded wait, 3 s each, inside one step. 1 s leaves room for load. */
-	tap_ok(a.max_step_ns < 1000 * 1000000LL, "the stopped qemu never holds the shared loop 1 s");
-	one_release(&a);
-	one_release(&c);
+	tap_ok(a->max_step_ns < 1000 * 1000000LL, "the stopped qemu never holds the shared loop 1 s");
 }
 
-static void test_report_end_then_quiet(void)
-{
-	static const char warning[] =
+static const char warning_console[] =
 		HELLO "[    1.000000] ------------[ cut here ]------------\n"
 		      "[    1.000001] WARNING: CPU: 0 PID: 1 at drivers/fake.c:10 fake_probe+0x10/0x20\n"
 		      "[    1.000002] Modules linked in: refsensor\n"
@@ -292,17 +288,17 @@ static void test_report_end_then_quiet(void)
 		      "[    1.000007]  do_one_initcall+0x10/0x20\n"
 		      "[    1.000008]  </TASK>\n"
 		      "[    1.000009] ---[ end trace 0000000000000000 ]---\n";
-	struct one a, *v[] = {&a};
+
+static void check_report_end_then_quiet(void)
+{
+	struct one *a = &warning;
 	char msg[128];
 
-	one_start(&a, "warning", "run", warning, 30);
-	run_all(v, 1, 60);
-	tap_is_str(outcome_name(a.res.outcome), "crash", "a WARNING as the last output: crash");
-	tap_is_str(a.res.title, "WARNING in fake_probe", "with its title");
+	tap_is_str(outcome_name(a->res.outcome), "crash", "a WARNING as the last output: crash");
+	tap_is_str(a->res.title, "WARNING in fake_probe", "with its title");
 	snprintf(msg, sizeof(msg), "judged ~2 s after its end, not at the 30 s silence deadline (%.1f s)",
-		 a.res.duration_s);
-	tap_ok(a.res.duration_s < 10, msg);
-	one_release(&a);
+		 a->res.duration_s);
+	tap_ok(a->res.duration_s < 10, msg);
 }
 
 int main(int argc, char **argv)
@@ -318,9 +314,20 @@ int main(int argc, char **argv)
 		perror("mkdtemp");
 		return 1;
 	}
-	test_silent_guest_is_a_hang();
-	test_stopped_qemu_is_infra();
-	test_report_end_then_quiet();
+	{
+		struct one *v[] = {&hang, &stopped, &other, &warning};
+
+		one_start(&hang, "hang", "run", HELLO, 2);
+		one_start(&stopped, "stopped", "stop", HELLO, 2);
+		one_start(&other, "other", "run", HELLO, 8);
+		one_start(&warning, "warning", "run", warning_console, 30);
+		run_all(v, 4, 60);
+		check_silent_guest_is_a_hang();
+		check_stopped_qemu_is_infra();
+		check_report_end_then_quiet();
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+			one_release(v[i]);
+	}
 	remove_tree(dir);
 	free(self);
 	return tap_done();
