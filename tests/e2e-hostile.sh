@@ -27,23 +27,25 @@ RSS_MAX_KIB=65536
 head -c 1048576 /dev/urandom >"$T/big.sys"
 write_suite "$T/suite.yaml" <<YAML
   # The crashes first: their boots end at the report, the others at the marker.
+  # Generous deadlines: TCG on a shared host is slow, a hang is not the point.
   - {name: longline, image: linux, sensor: hostile, boots: 1, expect: crash,
-     title: hostile_forged, append: "bootproof.hostile=longline"}
+     title: hostile_forged, append: "bootproof.hostile=longline", boot_timeout: 300}
   - {name: progress, image: linux, sensor: hostile, boots: 1, expect: crash,
-     title: hostile_forged, append: "bootproof.hostile=progress"}
+     title: hostile_forged, append: "bootproof.hostile=progress", boot_timeout: 300}
   - name: flood
     image: linux
     sensor: hostile
     append: "bootproof.hostile=flood"
+    boot_timeout: 300
     steps:
       - rollback: big
       - boot: {expect: clean}
   - {name: junk, image: linux, sensor: hostile, boots: 1, expect: clean,
-     append: "bootproof.hostile=junk"}
+     append: "bootproof.hostile=junk", boot_timeout: 300}
   - {name: oversized, image: linux, sensor: hostile, boots: 1, expect: clean,
-     append: "bootproof.hostile=oversized"}
+     append: "bootproof.hostile=oversized", boot_timeout: 300}
   - {name: midframe, image: linux, sensor: hostile, boots: 1, expect: clean,
-     append: "bootproof.hostile=midframe"}
+     append: "bootproof.hostile=midframe", boot_timeout: 300}
 YAML
 sed -i -e "s|^sensors:|sensors:\n  hostile: {module: $ROOT/build/sensor/v2/refsensor.ko, agent: $ROOT/tests/hostile-agent}|" \
 	-e "s|^content:|content:\n  big:\n    - {file: $T/big.sys, as: C-00000291-00000000-00000099.sys}|" "$T/suite.yaml"
