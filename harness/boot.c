@@ -277,6 +277,14 @@ static void handle_event(struct boot *b, const struct qmp_event *ev)
 		b->res->panicked = 1;
 		if (!b->t_grace_ms)
 			b->t_grace_ms = now_ms() + CRASH_GRACE_MS;
+	} else if (!strcmp(ev->name, "VSERPORT_CHANGE") && b->upd && ev->data &&
+		   json_is_false(json_object_get(ev->data, "open")) &&
+		   json_is_string(json_object_get(ev->data, "id")) &&
+		   !strcmp(json_string_value(json_object_get(ev->data, "id")), VM_UPDATE_PORT_ID)) {
+		struct bp_error err;
+
+		/* The agent closed the port: a frame it left half written is recorded. */
+		update_guest_closed(b->upd, &err);
 	} else if (!strcmp(ev->name, "SHUTDOWN")) {
 		json_t *reason = ev->data ? json_object_get(ev->data, "reason") : NULL;
 

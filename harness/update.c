@@ -56,7 +56,11 @@ struct update {
 	struct push *waiting;
 	size_t nr_waiting, alloc_waiting;
 
+	/* pushes waiting for HELLO, their bytes on the wire */
+	size_t waiting_bytes;
+
 	/* the conversation: what the guest still owes an answer for */
+	uint64_t answer_end; /* where the latest answer to CHECK ends in the output */
 	int set_outstanding;
 	char set_sent[UPDATE_MAX_ID + 1];
 	size_t set_sent_files;
@@ -169,6 +173,7 @@ static void waiting_clear(struct update *u)
 	for (size_t i = 0; i < u->nr_waiting; i++)
 		strbuf_release(&u->waiting[i].file.data);
 	u->nr_waiting = 0;
+	u->waiting_bytes = 0;
 }
 
 void update_free(struct update *u)
@@ -194,6 +199,11 @@ int update_fd(const struct update *u)
 int update_want_write(const struct update *u)
 {
 	return u->fd >= 0 && !u->dead && u->out_off < u->out.len;
+}
+
+size_t update_queued(const struct update *u)
+{
+	return u->out.len - u->out_off;
 }
 
 const struct update_state *update_state(const struct update *u)
@@ -384,13 +394,21 @@ int update_on_writable(struct update *u, struct bp_error *err)
 	return flush(u, err);
 }
 
+/* The PUSH line into hdr (at least 128 bytes); returns the whole message's size. */
+static size_t push_header(const struct push *p, char *hdr, size_t size)
+{
+	int n = snprintf(hdr, size, "PUSH name=%s size=%zu persist=%d\n", p->file.name,
+			 p->file.data.len, p->persist);
+
+	return (size_t)n + p->file.data.len + 4;
+}
+
 static void queue_push(struct update *u, struct push *p)
 {
 	char hdr[128];
-	int n = snprintf(hdr, sizeof(hdr), "PUSH name=%s size=%zu persist=%d\n", p->file.name,
-			 p->file.data.len, p->persist);
 
-	queue_bytes(u, hdr, (size_t)n);
+	push_header(p, hdr, sizeof(hdr));
+	queue_bytes(u, hdr, strlen(hdr));
 	queue_bytes(u, p->file.data.buf, p->file.data.len);
 	queue_bytes(u, "END\n", 4);
 	queue_mark(u, MARK_PUSH);
@@ -409,6 +427,8 @@ int update_push(struct update *u, const char *host_path, const char *name, int p
 		struct bp_error *err)
 {
 	struct push p = {.persist = !!persist};
+	char hdr[128];
+	size_t len;
 
 	if (u->dead)
 		return error_set(err, "cannot push '%s': the guest broke the update protocol", name);
@@ -416,6 +436,14 @@ int update_push(struct update *u, const char *host_path, const char *name, int p
 		return error_set(err, "cannot push '%s': the update channel is closed", name);
 	if (blob_load(&p.file, host_path, name, err) < 0)
 		return -1;
+	len = push_header(&p, hdr, sizeof(hdr));
+	if (update_queued(u) + u->waiting_bytes + len > UPDATE_MAX_SET_BYTES) {
+		strbuf_release(&p.file.data);
+		return error_set(err,
+				 "cannot push '%s': %zu bytes not yet written to the update channel "
+				 "(the guest does not read it)",
+				 name, update_queued(u) + u->waiting_bytes);
+	}
 	u->st.pushes_queued++;
 	if (u->st.hellos) {
 		queue_push(u, &p);
@@ -424,19 +452,49 @@ int update_push(struct update *u, const char *host_path, const char *name, int p
 	}
 	ALLOC_GROW(u->waiting, u->nr_waiting + 1, u->alloc_waiting);
 	u->waiting[u->nr_waiting++] = p;
+	u->waiting_bytes += len;
 	return 0;
 }
 
-static void queue_answer(struct update *u)
+/* Bytes of the SET answer for the published set. */
+static size_t set_size(const struct update *u)
 {
 	char hdr[128];
+	size_t len = (size_t)snprintf(hdr, sizeof(hdr), "SET id=%s files=%zu\n", u->st.published,
+				      u->nr_files) +
+		     4;
+
+	for (size_t i = 0; i < u->nr_files; i++)
+		len += (size_t)snprintf(hdr, sizeof(hdr), "FILE name=%s size=%zu\n",
+					u->files[i].name, u->files[i].data.len) +
+		       u->files[i].data.len;
+	return len;
+}
+
+/*
+ * Answer a CHECK: NONE or the published set. One answer at a time, and
+ * within UPDATE_MAX_QUEUED, whatever the guest reads: else the reason.
+ */
+static const char *queue_answer(struct update *u)
+{
+	char hdr[128];
+	int none = !u->published || !strcmp(u->st.guest_set, u->st.published);
 	int n;
 
-	if (!u->published || !strcmp(u->st.guest_set, u->st.published)) {
+	if (u->written < u->answer_end)
+		return "a CHECK before the answer to the previous one was taken (a CHECK flood)";
+	if (u->set_outstanding)
+		return "a CHECK while the set sent is not acknowledged";
+	if (update_queued(u) + (none ? 5 : set_size(u)) > UPDATE_MAX_QUEUED)
+		return "a CHECK while the output is not read";
+	u->st.checks++;
+	u->st.check_ns = now_ns();
+	if (none) {
 		u->st.nones++;
 		queue_bytes(u, "NONE\n", 5);
 		queue_mark(u, MARK_NONE);
-		return;
+		u->answer_end = u->queued;
+		return NULL;
 	}
 	n = snprintf(hdr, sizeof(hdr), "SET id=%s files=%zu\n", u->st.published, u->nr_files);
 	queue_bytes(u, hdr, (size_t)n);
@@ -448,9 +506,11 @@ static void queue_answer(struct update *u)
 	}
 	queue_bytes(u, "END\n", 4);
 	queue_mark(u, MARK_SET);
+	u->answer_end = u->queued;
 	u->set_outstanding = 1;
 	strcpy(u->set_sent, u->st.published);
 	u->set_sent_files = u->nr_files;
+	return NULL;
 }
 
 /* ---- input: one guest line ---- */
@@ -675,13 +735,7 @@ static int on_line(struct update *u, struct bp_error *err)
 	else if (!u->st.hellos)
 		why = "a message before HELLO";
 	else if (!strcmp(l.verb, "CHECK")) {
-		if (l.nargs)
-			why = "unknown key";
-		else {
-			u->st.checks++;
-			u->st.check_ns = now_ns();
-			queue_answer(u);
-		}
+		why = l.nargs ? "unknown key" : queue_answer(u);
 	} else if (!strcmp(l.verb, "DONE"))
 		why = on_done(u, &l);
 	else if (!strcmp(l.verb, "ERROR"))
@@ -721,6 +775,18 @@ static int consume(struct update *u, const char *buf, size_t n, struct bp_error 
 	return 0;
 }
 
+/* The guest's output ended (how: `what`); a line left unfinished is a protocol error. */
+static int cut_line(struct update *u, const char *what, struct bp_error *err)
+{
+	char why[96];
+
+	if (u->dead || !u->line_len)
+		return 0;
+	snprintf(why, sizeof(why), "%s mid-line, after %zu bytes of a line", what, u->line_len);
+	u->line_len = 0;
+	return protocol_error(u, NULL, why, err);
+}
+
 int update_on_readable(struct update *u, struct bp_error *err)
 {
 	char buf[4096];
@@ -742,6 +808,8 @@ int update_on_readable(struct update *u, struct bp_error *err)
 		if (n == 0) {
 			u->st.eof = 1;
 			close_fd(u);
+			if (cut_line(u, "the connection closed", err) < 0)
+				ret = -1;
 			return ret < 0 ? -1 : 1;
 		}
 		if (u->dead)
@@ -752,4 +820,12 @@ int update_on_readable(struct update *u, struct bp_error *err)
 	if (ret == 0 && flush(u, err) < 0)
 		return -1;
 	return ret;
+}
+
+int update_guest_closed(struct update *u, struct bp_error *err)
+{
+	/* QEMU hands the guest's bytes to the socket before it reports the close. */
+	if (u->fd >= 0 && update_on_readable(u, err) < 0)
+		return -1;
+	return cut_line(u, "the guest closed the port", err);
 }

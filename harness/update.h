@@ -26,7 +26,16 @@
  * parsed strictly and checked against the conversation. A guest that breaks
  * the protocol gets state.protocol_error and a message; the object then
  * sends nothing more and reads and discards the guest's output, so the fd
- * stays pollable without spinning. What happened is recorded in struct
+ * stays pollable without spinning.
+ *
+ * What the guest can make us queue is bounded, whether or not it reads: one
+ * answer at a time (a CHECK while the answer to the previous one is not yet
+ * all handed to the socket, or while a SET sent is not yet acknowledged
+ * with DONE or ERROR, is a protocol error), and the unwritten output never
+ * exceeds UPDATE_MAX_QUEUED bytes (an answer that would exceed it is a
+ * protocol error; a push that would, fails in update_push()). A line cut
+ * short by the end of the connection or by the guest closing its port
+ * (update_guest_closed()) is a protocol error too. What happened is recorded in struct
  * update_state with host timestamps (now_ns(), taken when the bytes were
  * read or fully handed to the socket).
  *
@@ -46,6 +55,11 @@
 #define UPDATE_MAX_FILE (1024 * 1024)
 #define UPDATE_MAX_FILES 256
 #define UPDATE_MAX_SET_BYTES (8 * 1024 * 1024)
+/*
+ * Unwritten output: room for the largest answer (a SET: 8 MiB and its
+ * lines) and as much again of pushes queued ahead of it.
+ */
+#define UPDATE_MAX_QUEUED (2 * UPDATE_MAX_SET_BYTES + 64 * 1024)
 
 /* One file of a published set: read from path, installed as name. */
 struct update_file {
@@ -112,7 +126,9 @@ void update_unpublish(struct update *u);
 /*
  * Queue a live push of the file at host_path as name; persist asks the
  * agent to install it on disk as well. Fails on a bad name, an unreadable
- * or oversized file, or after a protocol error.
+ * or oversized file, after a protocol error, or when the output not yet
+ * written (pushes waiting for HELLO included) would exceed
+ * UPDATE_MAX_SET_BYTES with it: the guest does not read its channel.
  */
 int update_push(struct update *u, const char *host_path, const char *name, int persist,
 		struct bp_error *err);
@@ -126,6 +142,17 @@ int update_push(struct update *u, const char *host_path, const char *name, int p
  */
 void update_resume(struct update *u);
 
+/*
+ * The guest closed its end of the port (QMP VSERPORT_CHANGE, open false):
+ * read what is still in the socket, then a line left unfinished is a
+ * protocol error (returns -1 with err). The connection itself stays: the
+ * guest may open the port again. Returns 0 otherwise.
+ */
+int update_guest_closed(struct update *u, struct bp_error *err);
+
+/* Bytes queued and not yet handed to the socket; at most UPDATE_MAX_QUEUED. */
+size_t update_queued(const struct update *u);
+
 /* The fd to poll; -1 once closed (after EOF or a write error). */
 int update_fd(const struct update *u);
 /* Non-zero when output is waiting: poll for POLLOUT too. */
@@ -135,7 +162,8 @@ int update_want_write(const struct update *u);
  * Read what is available and act on every complete line. Returns 0, 1 when
  * the peer closed the connection (the fd is then closed), or -1 with err:
  * the guest broke the protocol (state.protocol_error is set; later calls
- * return 0 and discard input) or the socket failed.
+ * return 0 and discard input; a close right after a partial line is this
+ * case, the fd closed too) or the socket failed.
  */
 int update_on_readable(struct update *u, struct bp_error *err);
 /* Write what is queued. Returns 0, or -1 with err if the socket failed. */

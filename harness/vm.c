@@ -94,7 +94,7 @@ char **vm_argv(const struct vm_config *cfg, const char *qmp_sock, const char *se
 	argv_push(&b, "-chardev");
 	argv_pushf(&b, "socket,id=upd,path=%s", u);
 	argv_push(&b, "-device");
-	argv_push(&b, "virtserialport,chardev=upd,name=org.bootproof.update");
+	argv_push(&b, "virtserialport,chardev=upd,name=org.bootproof.update,id=" VM_UPDATE_PORT_ID);
 	if (cfg->incoming) {
 		argv_push(&b, "-incoming");
 		argv_push(&b, "defer");

@@ -22,6 +22,9 @@
 #include "qmp.h"
 #include "util.h"
 
+/* The qdev id of the update port: QMP VSERPORT_CHANGE names it when the guest opens or closes it. */
+#define VM_UPDATE_PORT_ID "bpupdate"
+
 struct vm_config {
 	const char *accel;   /* "tcg" or "kvm" */
 	const char *kernel;  /* direct kernel boot */

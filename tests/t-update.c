@@ -503,14 +503,27 @@ static void test_eof_and_reboot(void)
 	tap_is_int(update_state(p.u)->hellos, 2, "two HELLOs counted");
 	tap_is_int(update_state(p.u)->boot, 2, "boot number of the latest HELLO");
 	free(got);
-	/* A partial line at EOF is dropped, not an error. */
-	guest_write(&p, "CHE", 3);
+	/* A clean EOF, between lines, is not an error. */
 	close(p.g);
 	p.g = -1;
 	tap_is_int(update_on_readable(p.u, &err), 1, "EOF reported as 1");
 	tap_ok(update_state(p.u)->eof && update_fd(p.u) == -1, "EOF recorded and the fd closed");
-	tap_is_int(update_state(p.u)->checks, 2, "the partial CHECK was not acted on");
+	tap_is_int(update_state(p.u)->protocol_error, 0, "EOF between lines: no protocol error");
 	tap_is_int(update_push(p.u, "/dev/null", GOOD, 0, &err), -1, "push after EOF refused");
+	pair_free(&p);
+
+	/* EOF in the middle of a line: the frame was cut, a protocol error. */
+	p = pair_new();
+	say(&p, HELLO1, &err);
+	guest_write(&p, "CHE", 3);
+	close(p.g);
+	p.g = -1;
+	tap_is_int(update_on_readable(p.u, &err), -1, "EOF mid-line reported as -1");
+	tap_ok(update_state(p.u)->eof && update_fd(p.u) == -1, "EOF mid-line: fd closed");
+	tap_is_int(update_state(p.u)->checks, 0, "the partial CHECK was not acted on");
+	tap_is_int(update_state(p.u)->protocol_error, 1, "EOF mid-line is a protocol error");
+	tap_like(update_state(p.u)->protocol_msg, "the connection closed mid-line",
+		 "the message says the frame was cut");
 	pair_free(&p);
 
 	/* Writing to a guest that went away is an error, not a SIGPIPE. */
@@ -521,6 +534,131 @@ static void test_eof_and_reboot(void)
 	p.g = -1;
 	tap_ok(update_on_readable(p.u, &err) != 0 || update_on_writable(p.u, &err) <= 0,
 	       "a vanished guest: no crash");
+	pair_free(&p);
+}
+
+/* The guest closes its port (QMP VSERPORT_CHANGE) with a line unfinished. */
+static void test_guest_closed(void)
+{
+	struct pair p = pair_new();
+	struct bp_error err = {""};
+	const struct update_state *st = update_state(p.u);
+	char *got;
+
+	say(&p, HELLO1, &err);
+	tap_is_int(update_guest_closed(p.u, &err), 0, "port closed between lines: fine");
+	tap_is_int(st->protocol_error, 0, "no protocol error for a clean close");
+	/* Bytes still in the socket when the close is reported are read first. */
+	guest_write(&p, "CHECK\nDONE set=", 15);
+	tap_is_int(update_guest_closed(p.u, &err), -1, "port closed mid-line: -1");
+	tap_is_int(st->protocol_error, 1, "closing the port mid-line is a protocol error");
+	tap_like(st->protocol_msg, "the guest closed the port mid-line", "the message says so");
+	tap_like(err.msg, "closed the port mid-line", "err says so too");
+	tap_is_int(st->checks, 1, "the complete line before it was acted on");
+	got = received(&p);
+	tap_is_str(got, "NONE\n", "the CHECK answered before the close was known, nothing after");
+	free(got);
+	tap_ok(update_fd(p.u) >= 0, "the connection itself stays open");
+	tap_is_int(say(&p, "CHECK\n", &err), 0, "the guest reopens: its lines are discarded");
+	got = received(&p);
+	tap_is_str(got, "", "nothing is written after the protocol error");
+	free(got);
+	tap_is_int(update_guest_closed(p.u, &err), 0, "a second close report: nothing new");
+	pair_free(&p);
+}
+
+/* A guest that sends CHECK after CHECK without reading: bounded, an error. */
+static void test_flood(void)
+{
+	struct pair p = pair_new();
+	struct bp_error err = {""};
+	const struct update_state *st = update_state(p.u);
+	char *big = make_file("big.sys", UPDATE_MAX_FILE, 'a');
+	struct update_file files[] = {{big, GOOD}};
+	struct strbuf flood = STRBUF_INIT;
+	char *got;
+	size_t most = 0;
+	int r = 0;
+
+	tap_is_int(update_publish(p.u, "big-set", files, 1, &err), 0, "publish a 1 MiB set");
+	say(&p, HELLO1, &err);
+	for (int i = 0; i < 1500; i++)
+		strbuf_adds(&flood, "CHECK\n");
+	/* Written in pieces the socket takes, the host reading in between. */
+	for (size_t off = 0; off < flood.len && r == 0; off += 600) {
+		guest_write(&p, flood.buf + off, flood.len - off < 600 ? flood.len - off : 600);
+		r = update_on_readable(p.u, &err);
+		if (update_queued(p.u) > most)
+			most = update_queued(p.u);
+	}
+	tap_ok(most <= UPDATE_MAX_FILE + 128, "never more than one answer queued");
+	tap_is_int(r, -1, "a CHECK flood is a protocol error");
+	tap_is_int(st->protocol_error, 1, "recorded as a protocol error");
+	tap_like(st->protocol_msg, "CHECK flood", "the message names the flood");
+	tap_is_int(st->checks, 1, "only the first CHECK was answered");
+	tap_is_int((int)update_queued(p.u), 0, "nothing left queued after the error");
+	got = received(&p);
+	tap_ok(strlen(got) < UPDATE_MAX_FILE, "the guest got less than one answer");
+	free(got);
+	strbuf_release(&flood);
+	pair_free(&p);
+
+	/* CHECK after CHECK, each answer read in between: fine. */
+	p = pair_new();
+	say(&p, HELLO1, &err);
+	for (int i = 0; i < 3; i++) {
+		say(&p, "CHECK\n", &err);
+		got = received(&p);
+		tap_is_str(got, "NONE\n", "a CHECK after the answer was read: NONE");
+		free(got);
+	}
+	tap_is_int(st->protocol_error, 0, "CHECKs one at a time are no flood");
+	/* Two in one write: the first answer cannot have left yet. */
+	tap_is_int(say(&p, "CHECK\nCHECK\n", &err), -1, "two CHECKs in one write: an error");
+	pair_free(&p);
+
+	/* A CHECK while the set sent is not acknowledged. */
+	p = pair_new();
+	update_publish(p.u, "big-set", files, 1, &err);
+	say(&p, HELLO1, &err);
+	say(&p, "CHECK\n", &err);
+	got = received(&p);
+	free(got);
+	tap_is_int(st->sets_sent, 1, "the set was sent");
+	tap_is_int(say(&p, "CHECK\n", &err), -1, "CHECK before DONE for the set: an error");
+	tap_like(st->protocol_msg, "not acknowledged", "the message says why");
+	pair_free(&p);
+
+	/* A HELLO does not reset the queue: HELLO, CHECK, HELLO, CHECK... stays bounded. */
+	p = pair_new();
+	update_publish(p.u, "big-set", files, 1, &err);
+	r = 0;
+	for (int i = 0; i < 50 && r == 0; i++)
+		r = say(&p, "HELLO proto=1 boot=1 version=1 set=-\nCHECK\n", &err);
+	tap_is_int(r, -1, "a HELLO+CHECK flood is a protocol error");
+	tap_ok(st->checks < 50, "it was stopped before the end");
+	pair_free(&p);
+	free(big);
+}
+
+/* Pushes to a guest that does not read are refused past the bound. */
+static void test_push_bound(void)
+{
+	struct pair p = pair_new();
+	struct bp_error err = {""};
+	char *big = make_file("big.sys", UPDATE_MAX_FILE, 'a');
+	int r = 0, n = 0;
+
+	while (r == 0 && n < 20) {
+		r = update_push(p.u, big, GOOD, 0, &err);
+		n += r == 0;
+	}
+	tap_is_int(n, 7, "seven 1 MiB pushes wait for HELLO, the eighth would pass the bound");
+	tap_like(err.msg, "does not read", "the error says why");
+	say(&p, HELLO1, &err);
+	tap_ok(update_queued(p.u) <= UPDATE_MAX_SET_BYTES, "queued at HELLO: within the bound");
+	tap_is_int(update_state(p.u)->pushes_queued, 7, "the refused push is not counted");
+	free(big);
 	pair_free(&p);
 }
 
@@ -538,6 +676,9 @@ int main(void)
 	test_push();
 	test_publish_errors();
 	test_eof_and_reboot();
+	test_guest_closed();
+	test_flood();
+	test_push_bound();
 	remove_tree(dir);
 	return tap_done();
 }
