@@ -76,7 +76,7 @@ is "$(boot outcome midframe)" clean "midframe: the boot goes on"
 like "$(boot update_error midframe)" "closed the port mid-line" "midframe: the cut frame is an update_error"
 for s in longline progress; do
 	is "$(boot outcome $s)" crash "$s: the fake report is a crash, not clean"
-	like "$(boot title $s)" "BUG: unable to handle page fault in hostile_forged" "$s: its title"
+	like "$(boot title $s)" "BUG: unable to handle kernel paging request in hostile_forged" "$s: its title"
 done
 
 # Every output stays well-formed, whatever the guest printed.
