@@ -14,8 +14,13 @@ PKGS := yaml-0.1 jansson libguestfs sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# The harness's folders are its architecture (harness/README.md); headers are
+# included by name, so each folder is on the include path.
+HARNESS_ALL := $(sort $(wildcard harness/*/*.c harness/*/*/*.c))
+HARNESS_INC := $(addprefix -I,$(sort $(patsubst %/,%,$(dir $(HARNESS_ALL)))))
+
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -MMD -MP -Iharness -Itests $(PKG_CFLAGS)
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -MMD -MP $(HARNESS_INC) -Itests $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS)
 
 ifdef SANITIZE
@@ -35,7 +40,7 @@ endif
 # The guest kernel: Debian's linux-image-amd64, matched with its headers.
 KVER := $(shell scripts/guest-kver.sh 2>/dev/null)
 
-HARNESS_SRC := $(filter-out harness/bootproof.c,$(wildcard harness/*.c))
+HARNESS_SRC := $(filter-out harness/cmd/bootproof.c,$(HARNESS_ALL))
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
 UNIT_SRC := $(wildcard tests/t-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(O)/tests/%)
@@ -44,7 +49,7 @@ TEST_LIB_OBJ := $(O)/tests/fakeqmp.o
 # libFuzzer targets (tests/fuzz/fuzz-*.c): clang, ASan+UBSan, objects of their own.
 FUZZ_CC := clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS := -O1 -g -std=gnu11 -Iharness -Itests $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP
+FUZZ_CFLAGS := -O1 -g -std=gnu11 $(HARNESS_INC) -Itests $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_HARNESS_OBJ := $(HARNESS_SRC:%.c=build/fuzz/%.o)
@@ -61,7 +66,7 @@ all: $(O)/bootproof $(O)/chanc guest
 guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp
 tests: $(UNIT_BIN) $(O)/tests/bench/floor
 
-$(O)/bootproof: $(O)/harness/bootproof.o $(HARNESS_OBJ)
+$(O)/bootproof: $(O)/harness/cmd/bootproof.o $(HARNESS_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,5 +1,5 @@
 /*
- * t-scenario - unit tests of the suite parser (harness/scenario.c).
+ * t-scenario - unit tests of the suite parser (harness/model/scenario.c).
  *
  * The fixtures live in tests/data/scenarios: valid-*.yaml are complete suites,
  * bad-*.yaml and empty*.yaml each carry one mistake whose exact position and

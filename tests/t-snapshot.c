@@ -1,5 +1,5 @@
 /*
- * t-snapshot - golden snapshots (harness/snapshot.h) on the real reference
+ * t-snapshot - golden snapshots (harness/backend/qemu/snapshot.h) on the real reference
  * guest: build one into a temporary cache, reuse it, restore it into a
  * trial overlay and talk to the restored guest's shell, refuse a restore
  * whose options differ or whose state QEMU rejects, rebuild when an input

@@ -1,6 +1,6 @@
 /*
  * t-update - unit tests of the host side of the update channel
- * (harness/update.h, sensor/PROTOCOL.md). A socketpair plays the guest's
+ * (harness/engine/update.h, sensor/PROTOCOL.md). A socketpair plays the guest's
  * virtio-serial port: the test writes the agent's lines on one end, drives
  * the update object like a poll loop would, and reads what the host sent.
  */

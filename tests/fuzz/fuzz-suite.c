@@ -1,5 +1,5 @@
 /*
- * fuzz-suite - the suite parser (harness/scenario.c) on arbitrary files.
+ * fuzz-suite - the suite parser (harness/model/scenario.c) on arbitrary files.
  *
  * Each input is written as suite.yaml into a scratch directory that also
  * holds files/ with the small files the fixtures of tests/data/scenarios

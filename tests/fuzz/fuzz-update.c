@@ -1,5 +1,5 @@
 /*
- * fuzz-update - the host side of the update channel (harness/update.c) fed
+ * fuzz-update - the host side of the update channel (harness/engine/update.c) fed
  * the fuzz input as what the guest's agent sends, over a socketpair as in
  * tests/t-update.c. A two-file set is published and one push queued, so
  * every conversation path can be reached. The input is written in chunks of

@@ -465,7 +465,7 @@ int cmd_run(int argc, char **argv)
 			t->dir = trial_dir_name(t->scenario->name);
 		}
 	/* What runs killed before us left (their scratch, half-written reports). */
-	litter_sweep_all(litter_note_stderr, NULL);
+	litter_sweep_all(&report_sweeper);
 	work = xasprintf("%s/bootproof-XXXXXX", litter_tmp_dir());
 	if (make_run_dir(&r, o.reports, &err) < 0)
 		goto out_err;

@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cmd-report.h"
-#include "report-json.h"
 
 #define GUESTFS_PREFIX "/tmp/libguestfs"
 
@@ -245,28 +243,8 @@ static char *owner_field(const char *dir, const char *key)
 	return ret;
 }
 
-/* results.json says incomplete with no reason: the run was killed. 1 if marked. */
-static int mark_killed(const char *run_dir)
-{
-	char *path = path_in(run_dir, "results.json");
-	json_t *root = NULL;
-	int ret = 0;
-
-	/* Only a results.json that passes the schema is rewritten: the rest is left as found. */
-	if (report_load(run_dir, &root, NULL) < 0 || json_is_true(json_object_get(root, "complete")) ||
-	    !json_is_null(json_object_get(root, "incomplete_reason")))
-		goto out;
-	json_object_set_new(root, "incomplete_reason", json_string(LITTER_KILLED));
-	if (report_json_save(root, path, NULL) == 0)
-		ret = 1;
-out:
-	json_decref(root);
-	free(path);
-	return ret;
-}
-
-/* The run's half-written files, and its results.json marked; the other reports follow. */
-static void sweep_run(const char *run_dir, const char *pid)
+/* The run's half-written files; then the caller's dead_run marks and renders what is left. */
+static void sweep_run(const char *run_dir, const char *pid, const struct litter_sweeper *sw)
 {
 	char *tap_tmp = path_in(run_dir, "results.tap.tmp");
 	char *json_tmp = xasprintf("%s/results.json.tmp.%s", run_dir, pid ? pid : "none");
@@ -274,15 +252,15 @@ static void sweep_run(const char *run_dir, const char *pid)
 	if (is_our_dir(run_dir)) {
 		unlink(tap_tmp);
 		unlink(json_tmp);
-		if (mark_killed(run_dir))
-			report_after_run(run_dir, NULL, NULL);
+		if (sw->dead_run)
+			sw->dead_run(sw->ctx, run_dir);
 	}
 	free(tap_tmp);
 	free(json_tmp);
 }
 
 /* One candidate: 1 if it was dead and is gone. */
-static int sweep_one(const char *dir, litter_note_fn note, void *ctx)
+static int sweep_one(const char *dir, const struct litter_sweeper *sw)
 {
 	char *lock = path_in(dir, ".lock"), *run = NULL, *pid = NULL, *msg;
 	int fd = open(lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), ret = 0;
@@ -294,13 +272,13 @@ static int sweep_one(const char *dir, litter_note_fn note, void *ctx)
 	pid = owner_field(dir, "pid");
 	sweep_guestfs(dir);
 	if (run)
-		sweep_run(run, pid);
+		sweep_run(run, pid, sw);
 	remove_tree(dir);
 	msg = run ? xasprintf("removed what dead run '%s' (pid %s) left in '%s'; marked it %s", run,
 			      pid ? pid : "?", dir, LITTER_KILLED)
 		  : xasprintf("removed '%s' (pid %s, dead)", dir, pid ? pid : "?");
-	if (note)
-		note(ctx, msg);
+	if (sw->note)
+		sw->note(sw->ctx, msg);
 	free(msg);
 	ret = 1;
 out:
@@ -312,7 +290,7 @@ out:
 	return ret;
 }
 
-int litter_sweep(const char *tmp_dir, litter_note_fn note, void *ctx)
+int litter_sweep(const char *tmp_dir, const struct litter_sweeper *sw)
 {
 	DIR *d = opendir(tmp_dir);
 	struct dirent *e;
@@ -328,7 +306,7 @@ int litter_sweep(const char *tmp_dir, litter_note_fn note, void *ctx)
 		dir = path_in(tmp_dir, e->d_name);
 		/* Only ours, and only what the harness made: the lock says so. */
 		if (is_our_dir(dir))
-			n += sweep_one(dir, note, ctx);
+			n += sweep_one(dir, sw);
 		free(dir);
 	}
 	closedir(d);
@@ -342,12 +320,12 @@ const char *litter_tmp_dir(void)
 	return t && t[0] == '/' ? t : "/tmp";
 }
 
-int litter_sweep_all(litter_note_fn note, void *ctx)
+int litter_sweep_all(const struct litter_sweeper *sw)
 {
-	int n = litter_sweep("/tmp", note, ctx);
+	int n = litter_sweep("/tmp", sw);
 
 	if (strcmp(litter_tmp_dir(), "/tmp"))
-		n += litter_sweep(litter_tmp_dir(), note, ctx);
+		n += litter_sweep(litter_tmp_dir(), sw);
 	return n;
 }
 

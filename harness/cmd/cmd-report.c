@@ -16,6 +16,7 @@
 #include "history.h"
 #include "litter.h"
 #include "report-html.h"
+#include "report-json.h"
 
 #define EXIT_NEW 1
 #define EXIT_USAGE 2
@@ -159,6 +160,39 @@ out:
 	free(db);
 	return ret;
 }
+
+/* results.json says incomplete with no reason: the run was killed. 1 if marked. */
+static int mark_killed(const char *run_dir)
+{
+	char *path = xasprintf("%s/results.json", run_dir);
+	json_t *root = NULL;
+	int ret = 0;
+
+	/* Only a results.json that passes the schema is rewritten: the rest is left as found. */
+	if (report_load(run_dir, &root, NULL) < 0 || json_is_true(json_object_get(root, "complete")) ||
+	    !json_is_null(json_object_get(root, "incomplete_reason")))
+		goto out;
+	json_object_set_new(root, "incomplete_reason", json_string(LITTER_KILLED));
+	if (report_json_save(root, path, NULL) == 0)
+		ret = 1;
+out:
+	json_decref(root);
+	free(path);
+	return ret;
+}
+
+
+void report_killed_run(void *ctx, const char *run_dir)
+{
+	(void)ctx;
+	if (mark_killed(run_dir))
+		report_after_run(run_dir, NULL, NULL);
+}
+
+const struct litter_sweeper report_sweeper = {
+	.note = litter_note_stderr,
+	.dead_run = report_killed_run,
+};
 
 static void print_diff(const struct history_diff *d, const char *db)
 {
@@ -400,7 +434,7 @@ int cmd_runs(int argc, char **argv)
 		}
 	}
 	/* Runs that were killed are listed as such, and their leftovers go. */
-	litter_sweep_all(litter_note_stderr, NULL);
+	litter_sweep_all(&report_sweeper);
 	db = history ? xstrdup(history) : xasprintf("%s/history.db", reports);
 	if (access(db, F_OK) < 0) {
 		printf("no runs recorded: there is no history '%s'\n", db);

@@ -27,10 +27,11 @@
  * can take is dead: it removes the directory and the libguestfs
  * directories listed in it (each checked: the libguestfs name pattern, a
  * directory of ours, no socket in it still open anywhere), removes the
- * run's results.tap.tmp and results.json.tmp.PID, and if results.json
- * still says incomplete with no reason, rewrites it (temporary file and
- * rename) with incomplete_reason "killed" and renders the run's other
- * reports and history record from it. Directories without a .lock (the
+ * run's results.tap.tmp and results.json.tmp.PID, and hands the run's
+ * directory to the sweeper's dead_run (the commands pass
+ * report_killed_run(), cmd-report.h: results.json still incomplete with no
+ * reason gets incomplete_reason "killed", then the other reports and the
+ * history record). Directories without a .lock (the
  * test suite's /tmp/bootproof-test.XXXXXX, a harness from before this) and
  * locked ones are never touched.
  */
@@ -62,15 +63,18 @@ void litter_keep(const char *dir);
 void litter_note_guestfs(void);
 
 typedef void (*litter_note_fn)(void *ctx, const char *msg);
-/*
- * Sweep tmp_dir (see above); note (may be NULL) gets one message per dead
- * directory removed. Returns the number removed.
- */
-int litter_sweep(const char *tmp_dir, litter_note_fn note, void *ctx);
+struct litter_sweeper {
+	litter_note_fn note; /* one message per dead directory removed; may be NULL */
+	/* a dead run's report directory, its half-written files gone; may be NULL */
+	void (*dead_run)(void *ctx, const char *run_dir);
+	void *ctx;
+};
+/* Sweep tmp_dir (see above). Returns the number of directories removed. */
+int litter_sweep(const char *tmp_dir, const struct litter_sweeper *sw);
 /* Where the harness makes its scratch: $TMPDIR if set (absolute), else /tmp. */
 const char *litter_tmp_dir(void);
 /* litter_sweep() of /tmp and of litter_tmp_dir() when that is another directory. */
-int litter_sweep_all(litter_note_fn note, void *ctx);
+int litter_sweep_all(const struct litter_sweeper *sw);
 /* A note function for commands: "bootproof: MSG" on stderr. */
 void litter_note_stderr(void *ctx, const char *msg);
 

@@ -37,6 +37,8 @@
 #ifndef BP_CMD_REPORT_H
 #define BP_CMD_REPORT_H
 
+#include "litter.h"
+
 #include "util.h"
 
 int cmd_report(int argc, char **argv);
@@ -51,5 +53,13 @@ int cmd_runs(int argc, char **argv);
  * names the history's error).
  */
 int report_after_run(const char *run_dir, const char *db_path, struct bp_error *err);
+/*
+ * A run litter_sweep() found dead (litter.h): a results.json that passes the
+ * schema and still says incomplete with no reason gets incomplete_reason
+ * "killed" (rewritten atomically), then its other reports and history
+ * record are rendered from it. report_sweeper is the sweep the commands run.
+ */
+void report_killed_run(void *ctx, const char *run_dir);
+extern const struct litter_sweeper report_sweeper;
 
 #endif
