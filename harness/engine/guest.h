@@ -55,8 +55,9 @@ struct crash_detector;
 struct crash_detector_ops {
 	/*
 	 * Feed one sanitized, NUL-terminated line with its stream line number.
-	 * Returns 1 when the line is the guest's fatal line (the OS has given
-	 * up: the start of the detect-latency timer, boot.h), else 0.
+	 * Returns 1 when the line says the OS has given up (Linux: its panic
+	 * line; a crash may print more than one, the first starts the
+	 * detect-latency timer, boot.h), else 0.
 	 */
 	int (*feed_line)(struct crash_detector *d, const char *line, size_t len, size_t lineno);
 	/* Close a report in progress (end of stream, or the caller stops waiting). */
@@ -103,18 +104,28 @@ static inline void crash_detector_free(struct crash_detector *d)
 		d->ops->free(d);
 }
 
+/*
+ * One QEMU option of a machine's boot method: opt, then value. A value
+ * "@kernel", "@initrd" or "@append" stands for the image's (vm.h's
+ * vm_config), and the pair is left out when that is NULL.
+ */
+struct guest_qemu_opt {
+	const char *opt, *value;
+};
+
 /* How a backend configures a machine of this OS (argv.h for QEMU). */
 struct guest_machine {
-	const char *type;	    /* machine type: QEMU -M ("pc", "q35") */
+	const char *type; /* machine type: QEMU -M ("pc", "q35") */
 	/*
 	 * Boot the image's kernel and initrd with its command line (QEMU
 	 * -kernel/-initrd/-append); 0: boot the system disk through the
 	 * firmware, and an image needs no kernel, initrd or command line.
 	 */
 	int direct_kernel;
-	const char *disk_if;	    /* how the system disk is attached: QEMU -drive if= */
-	const char *display;	    /* the screen device (screendumps), e.g. "VGA" */
-	const char *panic_device;   /* turns a guest panic into GUEST_PANICKED, e.g. "pvpanic" */
+	const struct guest_qemu_opt *boot; /* the boot method as QEMU options, ends with {NULL} */
+	const char *disk_if;		   /* how the system disk is attached: QEMU -drive if= */
+	const char *display;		   /* the screen device (screendumps), e.g. "VGA" */
+	const char *panic_device; /* turns a guest panic into GUEST_PANICKED, e.g. "pvpanic" */
 	/*
 	 * The ROM files QEMU loads for this machine and boot method, which a
 	 * saved state depends on (snapshot.h's key), NULL-terminated.
@@ -133,9 +144,9 @@ struct guest_profile {
 	const char *default_append; /* the image's command line when it gives none ("": none) */
 	const char *default_marker; /* the boot-complete marker when it gives none; never NULL */
 	/* Guest paths (absolute, on the system disk) the base content is injected to. */
-	const char *sensor_path;    /* the sensor (module, driver) */
-	const char *agent_path;	    /* its update agent */
-	const char *content_dir;    /* the directory of content files, no trailing '/' */
+	const char *sensor_path; /* the sensor (module, driver) */
+	const char *agent_path;	 /* its update agent */
+	const char *content_dir; /* the directory of content files, no trailing '/' */
 	/*
 	 * Add the update-race knobs (each -1: not set) to the boot's command
 	 * line; a profile whose guest reads them elsewhere adds nothing here.

@@ -28,7 +28,7 @@
  *       memory: 256           # optional, MiB, 64..16384, default 256
  *   sensors:                  # required, non-empty mapping NAME -> sensor
  *     v1:
- *       module: build/sensor/v1/refsensor.ko    # required file
+ *       module: v1/refsensor.ko   # required file: the sensor (e.g. a module under build/)
  *       agent: sensor/agent   # optional file: the sensor's userspace update
  *                             #   agent; both injected where the image's
  *                             #   profile says (sensor_path, agent_path)

@@ -5,6 +5,7 @@
 #include "argv.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "guest.h"
 
@@ -40,21 +41,20 @@ static void push_machine(struct argv_builder *b, const struct guest_machine *m, 
 	argv_push(b, "none");
 }
 
-/* Direct kernel boot, when the machine boots that way (else the firmware boots the disk). */
-static void push_kernel(struct argv_builder *b, const struct guest_machine *m, const char *kernel,
-			const char *initrd, const char *append)
+/* The machine's boot method (guest.h): its options with the image's values put in. */
+static void push_boot(struct argv_builder *b, const struct guest_machine *m, const char *kernel,
+		      const char *initrd, const char *append)
 {
-	if (!m->direct_kernel)
-		return;
-	argv_push(b, "-kernel");
-	argv_push(b, kernel);
-	if (initrd) {
-		argv_push(b, "-initrd");
-		argv_push(b, initrd);
-	}
-	if (append) {
-		argv_push(b, "-append");
-		argv_push(b, append);
+	for (const struct guest_qemu_opt *o = m->boot; o && o->opt; o++) {
+		const char *v = !strcmp(o->value, "@kernel")   ? kernel
+				: !strcmp(o->value, "@initrd") ? initrd
+				: !strcmp(o->value, "@append") ? append
+							       : o->value;
+
+		if (!v)
+			continue;
+		argv_push(b, o->opt);
+		argv_push(b, v);
 	}
 }
 
@@ -79,7 +79,7 @@ char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const cha
 	argv_pushf(&b, "socket,id=ser0,path=%s", s);
 	argv_push(&b, "-serial");
 	argv_push(&b, "chardev:ser0");
-	push_kernel(&b, m, cfg->kernel, cfg->initrd, cfg->append);
+	push_boot(&b, m, cfg->kernel, cfg->initrd, cfg->append);
 	argv_push(&b, "-drive");
 	argv_pushf(&b, "file=%s,if=%s,format=qcow2", d, m->disk_if);
 	/* The panic device turns a guest panic into a GUEST_PANICKED event. */
@@ -120,6 +120,6 @@ char **qemu_argv_probe(const struct guest_profile *guest, const char *accel, con
 	argv_push(&b, "-no-reboot");
 	argv_push(&b, "-serial");
 	argv_pushf(&b, "file:%s", serial_file);
-	push_kernel(&b, &guest->machine, kernel, NULL, guest->probe_append);
+	push_boot(&b, &guest->machine, kernel, NULL, guest->probe_append);
 	return b.v;
 }

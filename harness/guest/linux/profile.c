@@ -24,6 +24,10 @@
 static const char *const linux_firmware[] = {"bios-256k.bin", "linuxboot_dma.bin", "kvmvapic.bin",
 					     NULL};
 
+/* Direct kernel boot: QEMU loads the image's kernel and initrd itself. */
+static const struct guest_qemu_opt linux_boot[] = {
+    {"-kernel", "@kernel"}, {"-initrd", "@initrd"}, {"-append", "@append"}, {NULL, NULL}};
+
 static void linux_race_knobs(struct strbuf *append, int agent_delay_ms, int sensor_delay_ms)
 {
 	if (agent_delay_ms >= 0)
@@ -76,12 +80,12 @@ static void linux_free(struct crash_detector *cd)
 }
 
 static const struct crash_detector_ops linux_detector_ops = {
-	.feed_line = linux_feed,
-	.flush = linux_flush,
-	.in_report = linux_in_report,
-	.body_ended = linux_body_ended,
-	.next = linux_next,
-	.free = linux_free,
+    .feed_line = linux_feed,
+    .flush = linux_flush,
+    .in_report = linux_in_report,
+    .body_ended = linux_body_ended,
+    .next = linux_next,
+    .free = linux_free,
 };
 
 static struct crash_detector *linux_detector_new(void)
@@ -97,9 +101,19 @@ static struct crash_detector *linux_detector_new(void)
 static int linux_crash_line(const char *line, size_t len)
 {
 	static const char *const starts[] = {
-		"BUG:",	      "Oops",	  "RIP:",    "Kernel panic",     "general protection fault",
-		"kernel BUG", "WARNING:", "KASAN:",  "KFENCE:",	   "UBSAN:",
-		"INFO: ",     "watchdog:", "Unable to handle",
+	    "BUG:",
+	    "Oops",
+	    "RIP:",
+	    "Kernel panic",
+	    "general protection fault",
+	    "kernel BUG",
+	    "WARNING:",
+	    "KASAN:",
+	    "KFENCE:",
+	    "UBSAN:",
+	    "INFO: ",
+	    "watchdog:",
+	    "Unable to handle",
 	};
 	const char *p = line, *end = line + len;
 
@@ -123,25 +137,26 @@ static int linux_crash_line(const char *line, size_t len)
 }
 
 const struct guest_profile guest_profile_linux = {
-	.kind = "linux",
-	.machine =
-		{
-			.type = "pc",
-			.direct_kernel = 1,
-			.disk_if = "virtio",
-			.display = "VGA",
-			.panic_device = "pvpanic",
-			.firmware = linux_firmware,
-		},
-	.default_append = "console=ttyS0 oops=panic panic=1",
-	.default_marker = "bootproof: boot complete",
-	.sensor_path = "/sensor/refsensor.ko",
-	.agent_path = "/sensor/agent",
-	.content_dir = "/sensor/content",
-	.race_knobs = linux_race_knobs,
-	.detector_new = linux_detector_new,
-	.crash_line = linux_crash_line,
-	.artifacts = GUEST_ARTIFACT_SCREENSHOT,
-	.probe_append = "console=ttyS0 panic=-1",
-	.probe_done = LINUX_FATAL,
+    .kind = "linux",
+    .machine =
+	{
+	    .type = "pc",
+	    .direct_kernel = 1,
+	    .boot = linux_boot,
+	    .disk_if = "virtio",
+	    .display = "VGA",
+	    .panic_device = "pvpanic",
+	    .firmware = linux_firmware,
+	},
+    .default_append = "console=ttyS0 oops=panic panic=1",
+    .default_marker = "bootproof: boot complete",
+    .sensor_path = "/sensor/refsensor.ko",
+    .agent_path = "/sensor/agent",
+    .content_dir = "/sensor/content",
+    .race_knobs = linux_race_knobs,
+    .detector_new = linux_detector_new,
+    .crash_line = linux_crash_line,
+    .artifacts = GUEST_ARTIFACT_SCREENSHOT,
+    .probe_append = "console=ttyS0 panic=-1",
+    .probe_done = LINUX_FATAL,
 };
