@@ -177,7 +177,7 @@ static void one_start(struct one *o, const char *name, const char *mode, const c
 	o->console = con;
 	o->log = xasprintf("%s/%s.log", dir, name);
 	o->p = (struct boot_params){
-		.vm = {.accel = "tcg", .kernel = "k", .initrd = "i", .append = "a", .disk = "d",
+		.vm = {.guest = &guest_profile_linux, .accel = "tcg", .kernel = "k", .initrd = "i", .append = "a", .disk = "d",
 		       .memory_mib = 64, .run_dir = run_dir},
 		.marker = "never printed",
 		.boot_timeout_ms = 60000,

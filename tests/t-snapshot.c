@@ -257,6 +257,9 @@ static void test_bad_specs(const struct snapshot_spec *good)
 	spec = *good;
 	spec.ready = "";
 	tap_is_int(snapshot_ensure(&spec, &s, NULL, &err), -1, "an empty ready pattern is refused");
+	spec = *good;
+	spec.vm.guest = NULL;
+	tap_is_int(snapshot_ensure(&spec, &s, NULL, &err), -1, "a spec without a guest profile is refused");
 	snapshot_release(&s);
 }
 
@@ -525,7 +528,8 @@ int main(void)
 	spec = (struct snapshot_spec){
 	    .cache_dir = cache,
 	    .name = "linux-v1",
-	    .vm = {.accel = "tcg",
+	    .vm = {.guest = &guest_profile_linux,
+		   .accel = "tcg",
 		   .kernel = IMG "/vmlinuz",
 		   .initrd = IMG "/initrd.img",
 		   .append = APPEND,

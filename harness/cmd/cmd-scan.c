@@ -8,7 +8,7 @@
 #include "cmd-scan.h"
 
 #include "console.h"
-#include "detect.h"
+#include "guest.h"
 #include "util.h"
 
 #include <errno.h>
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 struct scan {
-	struct detector *det;
+	struct crash_detector *det;
 	const char *name;
 	FILE *out;
 	int json;
@@ -70,7 +70,7 @@ static void scan_drain(struct scan *s)
 {
 	struct crash c;
 
-	while (detector_next(s->det, &c)) {
+	while (crash_detector_next(s->det, &c)) {
 		/* the title is sanitized guest text: an argument, never a format */
 		if (s->json)
 			scan_json(s, &c);
@@ -85,7 +85,7 @@ static void scan_line(void *ctx, const char *line, size_t len, size_t lineno)
 {
 	struct scan *s = ctx;
 
-	detector_line(s->det, line, len, lineno);
+	crash_detector_feed(s->det, line, len, lineno);
 	scan_drain(s);
 }
 
@@ -110,7 +110,8 @@ int scan_file_as(const char *path, const char *name, FILE *out, int json, struct
 		goto out;
 	}
 
-	s.det = detector_new();
+	/* Field logs are Linux consoles today; another OS would pick its profile here. */
+	s.det = guest_profile_linux.detector_new();
 	console_init(&con, scan_line, &s);
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
@@ -129,9 +130,9 @@ int scan_file_as(const char *path, const char *name, FILE *out, int json, struct
 	}
 	/* on a read error too: report what was read */
 	console_finish(&con);
-	detector_flush(s.det);
+	crash_detector_flush(s.det);
 	scan_drain(&s);
-	detector_free(s.det);
+	crash_detector_free(s.det);
 	if (!ret)
 		ret = s.crashes;
 out:

@@ -354,7 +354,7 @@ static void run_trials(struct run_result *r, const char *work, const struct disk
 				t->scenario->name, (int)t->nr_boots, t->scenario->boots,
 				s->exec.offline ? "offline"
 				: !s->exec.booting ? "-"
-				: detector_in_report(s->exec.boot.det) ? "crashing"
+				: crash_detector_in_report(s->exec.boot.det) ? "crashing" /* profile */
 				: s->exec.boot.res->marker_seen ? "up" : "booting",
 				(double)(now_ms() - s->exec.boot.t_start_ms) / 1000.0};
 		}
@@ -478,7 +478,9 @@ int cmd_run(int argc, char **argv)
 	tapf = fopen(tap_tmp, "w");
 	if (tapf)
 		tap.out[tap.nr_out++] = tapf;
-	r.accel = xstrdup(accel_probe(work, r.nr_trials ? r.trials[0].scenario->image->kernel : NULL,
+	/* profile: the probe boots the first trial's guest the way its profile says */
+	r.accel = xstrdup(accel_probe(work, r.nr_trials ? r.trials[0].scenario->image->guest : NULL,
+				      r.nr_trials ? r.trials[0].scenario->image->kernel : NULL,
 				      KVM_PROBE_MS, reason, sizeof(reason)));
 	r.accel_reason = xstrdup(reason);
 	tap_begin(&tap);

@@ -176,6 +176,7 @@ static void on_line(void *ctx, const char *line, size_t len, size_t lineno)
 {
 	struct boot *b = ctx;
 	size_t slot = b->tail_next++ % BOOT_TAIL_LINES;
+	int fatal;
 
 	free(b->tail[slot]);
 	b->tail[slot] = xstrndup(line, len);
@@ -185,11 +186,12 @@ static void on_line(void *ctx, const char *line, size_t len, size_t lineno)
 		b->res->log_matched = 1;
 	if (b->p.power_off_at && strstr(line, b->p.power_off_at))
 		b->power_off_due = 1;
-	detector_line(b->det, line, len, lineno);
-	/* Host arrival time of the crash's first line and of the panic line, for detect_ms. */
-	if (!b->t_report_ns && detector_in_report(b->det))
+	/* profile: the guest's detector says which line is its fatal one */
+	fatal = crash_detector_feed(b->det, line, len, lineno);
+	/* Host arrival time of the crash's first line and of the fatal line, for detect_ms. */
+	if (!b->t_report_ns && crash_detector_in_report(b->det))
 		b->t_report_ns = b->t_chunk_ns;
-	if (!b->t_panic_ns && strstr(line, "Kernel panic - not syncing"))
+	if (!b->t_panic_ns && fatal)
 		b->t_panic_ns = b->t_chunk_ns;
 }
 
@@ -198,7 +200,7 @@ static void collect_crashes(struct boot *b)
 {
 	struct crash c;
 
-	while (detector_next(b->det, &c)) {
+	while (crash_detector_next(b->det, &c)) {
 		if (!b->have_crash) {
 			b->have_crash = 1;
 			b->res->title = xstrdup(c.title);
@@ -240,7 +242,7 @@ static void judge(struct boot *b)
 
 		finish(b, OUTCOME_CRASH, title, NULL);
 		free(title);
-	} else if (b->res->marker_seen && !detector_in_report(b->det) && pushes_settled(b)) {
+	} else if (b->res->marker_seen && !crash_detector_in_report(b->det) && pushes_settled(b)) {
 		finish(b, OUTCOME_CLEAN, NULL, NULL);
 	}
 }
@@ -358,7 +360,7 @@ static void judge_exit(struct boot *b)
 	if (!b->serial_eof)
 		read_serial(b);
 	read_qmp(b);
-	detector_flush(b->det);
+	crash_detector_flush(b->det);
 	judge(b);
 	if (b->judged)
 		return;
@@ -388,7 +390,7 @@ void boot_start(struct boot *b, const struct boot_params *p, struct boot_result 
 	b->res = res;
 	b->vm.serial_fd = b->vm.update_fd = -1;
 	b->vm.proc.pidfd = -1;
-	b->det = detector_new();
+	b->det = p->vm.guest->detector_new(); /* profile: the guest's detector */
 	console_init(&b->con, on_line, b);
 	b->t_start_ms = now_ms();
 	b->logfd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -453,7 +455,7 @@ int64_t boot_deadline(const struct boot *b)
 		d = b->t_grace_ms;
 	if (b->t_settled_ms && b->t_settled_ms < d)
 		d = b->t_settled_ms;
-	if (b->t_last_output_ms && detector_body_ended(b->det) &&
+	if (b->t_last_output_ms && crash_detector_body_ended(b->det) &&
 	    b->t_last_output_ms + BODY_QUIET_MS < d)
 		d = b->t_last_output_ms + BODY_QUIET_MS;
 	return d;
@@ -515,16 +517,16 @@ static void check_timers(struct boot *b)
 	if (b->judged || b->probe)
 		return;
 	if (b->t_grace_ms && now >= b->t_grace_ms) {
-		detector_flush(b->det);
+		crash_detector_flush(b->det);
 		judge(b);
 		if (!b->judged)
 			finish_tail(b, OUTCOME_CRASH, "guest panicked (pvpanic) with no console report");
 		return;
 	}
 	/* A report past its end marker, then quiet: no trailer is coming (the guest lives on). */
-	if (b->t_last_output_ms && detector_body_ended(b->det) &&
+	if (b->t_last_output_ms && crash_detector_body_ended(b->det) &&
 	    now >= b->t_last_output_ms + BODY_QUIET_MS) {
-		detector_flush(b->det);
+		crash_detector_flush(b->det);
 		judge(b);
 		if (b->judged)
 			return;
@@ -539,7 +541,7 @@ static void check_timers(struct boot *b)
 		msg = xasprintf("hang: no console output for %d s", b->p.silence_timeout_ms / 1000);
 	if (msg) {
 		/* A report cut off by the deadline is still a crash. */
-		detector_flush(b->det);
+		crash_detector_flush(b->det);
 		judge(b);
 		if (b->judged)
 			free(msg);
@@ -601,7 +603,7 @@ void boot_release(struct boot *b)
 	vm_release(&b->vm);
 	update_free(b->upd);
 	b->upd = NULL;
-	detector_free(b->det);
+	crash_detector_free(b->det);
 	b->det = NULL;
 	if (b->logfd >= 0)
 		close(b->logfd);

@@ -7,11 +7,12 @@
  * timer, and boot_step() consumes whatever is ready. The verdict combines
  * signals, never just one:
  *
- *   crash  a crash report on the console (title from detect.h); or a QMP
+ *   crash  a crash report on the console (title from the guest profile's
+ *          detector, guest.h); or a QMP
  *          GUEST_PANICKED with no console report within the grace period;
  *          or a guest-initiated reset/shutdown before the boot completed
  *          ("unexpected reboot"/"unexpected shutdown"). A report that has
- *          passed its body's end marker (detector_body_ended) is judged
+ *          passed its body's end marker (crash_detector_body_ended) is judged
  *          after BODY_QUIET_MS (2 s) without console output: a non-fatal
  *          report that is the guest's last output does not wait for the
  *          silence deadline
@@ -42,7 +43,7 @@
 #include <stdint.h>
 
 #include "console.h"
-#include "detect.h"
+#include "guest.h" /* profile: the crash detector interface */
 #include "results.h"
 #include "snapshot.h"
 #include "update.h"
@@ -82,7 +83,7 @@ struct boot {
 	struct boot_result *res;
 	struct vm vm;
 	struct console con;
-	struct detector *det;
+	struct crash_detector *det; /* the guest profile's */
 	struct update *upd;  /* the update channel; NULL if it failed */
 	int logfd;
 	int judged;          /* the verdict is in b->res; QEMU is being stopped */
@@ -98,7 +99,7 @@ struct boot {
 	int64_t t_start_ms, t_cont_ms, t_last_output_ms, t_grace_ms;
 	int64_t t_chunk_ns;  /* arrival of the console bytes being processed */
 	int64_t t_report_ns; /* arrival of the first crash report line */
-	int64_t t_panic_ns;  /* arrival of "Kernel panic - not syncing" */
+	int64_t t_panic_ns;  /* arrival of the guest's fatal line (crash_detector_feed) */
 	int64_t t_settled_ms; /* live push answered: clean once this passes quietly */
 	/* last lines of console output, for hang excerpts */
 	char *tail[BOOT_TAIL_LINES];

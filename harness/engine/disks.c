@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "exec.h"
+#include "guest.h"
 
 #define INJECT_TIMEOUT_MS (10 * 60 * 1000)
 
@@ -16,17 +17,17 @@
 static size_t base_ops(const struct scenario *sc, struct inject_op **ret)
 {
 	const struct content_set *cs = sc->content;
+	const struct guest_profile *g = sc->image->guest; /* profile: where things go */
 	struct inject_op *ops = xcalloc(2 + (cs ? cs->nr_files : 0), sizeof(*ops));
 	size_t n = 0;
 
-	ops[n++] = (struct inject_op){INJECT_UPLOAD, sc->sensor->module,
-				      xstrdup("/sensor/refsensor.ko"), 0};
+	ops[n++] = (struct inject_op){INJECT_UPLOAD, sc->sensor->module, xstrdup(g->sensor_path), 0};
 	if (sc->sensor->agent)
 		ops[n++] = (struct inject_op){INJECT_UPLOAD, sc->sensor->agent,
-					      xstrdup("/sensor/agent"), 0};
+					      xstrdup(g->agent_path), 0};
 	for (size_t f = 0; cs && f < cs->nr_files; f++)
 		ops[n++] = (struct inject_op){INJECT_UPLOAD, cs->files[f].path,
-					      xasprintf("/sensor/content/%s", cs->files[f].as), 0};
+					      xasprintf("%s/%s", g->content_dir, cs->files[f].as), 0};
 	*ret = ops;
 	return n;
 }

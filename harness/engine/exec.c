@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest.h"
 #include "trial.h"
 
 #define OFFLINE_TIMEOUT_MS (10 * 60 * 1000)
@@ -43,6 +44,7 @@ static void add_checkf(struct exec *e, int ok, const char *diag, const char *fmt
 static void start_boot(struct exec *e, enum outcome expect, const struct step *power_off)
 {
 	const struct scenario *sc = e->sc;
+	const struct guest_profile *guest = sc->image->guest;
 	struct boot_result *b = trial_add_boot(e->t);
 
 	b->step = (int)e->step + 1;
@@ -71,7 +73,8 @@ static void start_boot(struct exec *e, enum outcome expect, const struct step *p
 		/* The snapshot stands in for the trial's first boot only. */
 		.restore = b->n == 1 ? e->env.snapshot : NULL,
 		.power_off_at = power_off ? power_off->at : NULL,
-		.screenshot_path = e->shot_path,
+		/* profile: a screenshot only for a guest whose profile collects one */
+		.screenshot_path = guest->artifacts & GUEST_ARTIFACT_SCREENSHOT ? e->shot_path : NULL,
 		.screenshot_rel = e->shot_rel,
 	};
 	e->push = NULL; /* a live deploy reaches exactly one boot */
@@ -83,7 +86,8 @@ static void start_boot(struct exec *e, enum outcome expect, const struct step *p
 struct vm_config exec_vm_config(const struct scenario *sc, const char *accel, const char *append,
 				const char *disk, const char *run_dir)
 {
-	return (struct vm_config){.accel = accel,
+	return (struct vm_config){.guest = sc->image->guest, /* profile: the machine */
+				  .accel = accel,
 				  .kernel = sc->image->kernel,
 				  .initrd = sc->image->initrd,
 				  .append = append,
@@ -243,7 +247,8 @@ static void advance(struct exec *e)
 				break;
 			}
 			for (size_t i = 0; i < s->content->nr_files; i++) {
-				char *g = xasprintf("/sensor/content/%s", s->content->files[i].as);
+				char *g = xasprintf("%s/%s", e->sc->image->guest->content_dir, /* profile */
+						    s->content->files[i].as);
 
 				add_op(e, INJECT_UPLOAD, s->content->files[i].path, g);
 				free(g);
@@ -349,10 +354,8 @@ char *exec_append(const struct scenario *sc)
 	strbuf_adds(&sb, sc->image->append);
 	if (sc->append)
 		strbuf_addf(&sb, " %s", sc->append);
-	if (sc->agent_delay_ms >= 0)
-		strbuf_addf(&sb, " bootproof.agent_delay_ms=%d", sc->agent_delay_ms);
-	if (sc->sensor_delay_ms >= 0)
-		strbuf_addf(&sb, " bootproof.sensor_delay_ms=%d", sc->sensor_delay_ms);
+	/* profile: the guest says how the race knobs reach it */
+	sc->image->guest->race_knobs(&sb, sc->agent_delay_ms, sc->sensor_delay_ms);
 	return strbuf_detach(&sb);
 }
 

@@ -49,7 +49,7 @@ struct exec {
 	struct boot_params p;
 	char *log_path;
 	char *shot_path, *shot_rel;
-	char *append;       /* the image's command line plus the scenario's race switches */
+	char *append;       /* the image's command line plus the scenario's race knobs */
 	char *boot_append;  /* this boot's, when a power_off step adds to it */
 	struct inject_task task;
 	struct inject_job job;
@@ -71,7 +71,7 @@ static inline int exec_done(const struct exec *e)
 /* Stop whatever runs (QEMU, libguestfs) and free; the trial result stays. */
 void exec_release(struct exec *e);
 
-/* The kernel command line of sc's boots: the image's, plus the race switches (malloc'd). */
+/* The command line of sc's boots: the image's, plus the race knobs as its profile adds them (malloc'd). */
 char *exec_append(const struct scenario *sc);
 /* How sc's boots start QEMU: the one place that says so (snapshots must match it). */
 struct vm_config exec_vm_config(const struct scenario *sc, const char *accel, const char *append,

@@ -18,18 +18,20 @@
  *     silence_timeout: 30     #   seconds, 1..3600              (built-in: 30)
  *   images:                   # required, non-empty mapping NAME -> image
  *     linux:
- *       kind: linux           # required; only "linux" is accepted today
- *       kernel: build/images/linux/vmlinuz      # required file
- *       initrd: build/images/linux/initrd.img   # required file
+ *       kind: linux           # required; a guest profile's kind (guest.h; the
+ *                             #   error lists the known ones)
+ *       kernel: build/images/linux/vmlinuz      # required file if the profile boots
+ *       initrd: build/images/linux/initrd.img   #   a kernel directly; else not allowed
  *       disk: build/images/linux/system.qcow2   # required file (golden, never written)
- *       append: "console=ttyS0 oops=panic panic=1"  # optional, this is the default
- *       marker: "bootproof: boot complete"          # optional, this is the default
+ *       append: "quiet"       # optional command line; default: the profile's
+ *       marker: "up"          # optional boot-complete marker; default: the profile's
  *       memory: 256           # optional, MiB, 64..16384, default 256
  *   sensors:                  # required, non-empty mapping NAME -> sensor
  *     v1:
- *       module: build/sensor/v1/refsensor.ko    # required file
+ *       module: v1/refsensor.ko   # required file: the sensor (e.g. a module under build/)
  *       agent: sensor/agent   # optional file: the sensor's userspace update
- *                             #   agent, injected as /sensor/agent
+ *                             #   agent; both injected where the image's
+ *                             #   profile says (sensor_path, agent_path)
  *   content:                  # optional mapping NAME -> non-empty list of files
  *     good-291:
  *       - file: build/content/c291-good.sys     # required file
@@ -52,9 +54,9 @@
  *       silence_timeout: 30   # optional; else defaults.silence_timeout
  *       append: "rcupdate.rcu_cpu_stall_timeout=300"  # optional: added to the
  *                             #   image's kernel command line for this scenario
- *       race:                 # optional: the update race, kernel command-line
- *         agent_delay_ms: 0   #   switches for the guest's update agent and the
- *         sensor_delay_ms: 3000  # sensor; each 0..600000, at least one given
+ *       race:                 # optional: the update race, delays for the guest's
+ *         agent_delay_ms: 0   #   update agent and the sensor (the profile says how
+ *         sensor_delay_ms: 3000  # they reach the guest); each 0..600000, at least one
  *       steps:                # optional, instead of boots/expect/title: a
  *                             #   non-empty sequence of steps, run in order
  *
@@ -75,9 +77,9 @@
  *     - reboot_until_clean: {max_boots: 15}  # or 'reboot_until_clean: 15';
  *                             #   1..1000; records whether the guest recovered
  *     - expect_files:         # checked offline after shutdown; 'present',
- *         present: ["/sensor/quarantine/C-00000291-*.sys"]  # 'absent' or
- *         absent: ["/sensor/content/C-00000291-00000000-00000032.sys"]  # both
- *     - remediate: {delete: ["/sensor/content/C-00000291*.sys"], when: not_recovered}
+ *         present: ["/DIR/quarantine/C-00000291-*.sys"]  # 'absent' or
+ *         absent: ["/DIR/content/C-00000291-00000000-00000032.sys"]  # both
+ *     - remediate: {delete: ["/DIR/content/C-00000291*.sys"], when: not_recovered}
  *                             #   offline delete (the rescue-VM procedure);
  *                             #   when: always (default) | not_recovered
  *     - clean_boots: 3        # or {count: 3}: 1..1000 consecutive clean boots
@@ -89,6 +91,11 @@
  *
  * A scenario without 'steps' is one 'boot' step of 'boots' boots expecting
  * 'expect' (and 'title'), reported at the scenario's position.
+ *
+ * Guest paths ('expect_files', 'remediate') are absolute paths on the
+ * guest's disk. Where the sensor, its agent and the content files are is
+ * the image's guest profile's (guest.h: sensor_path, agent_path,
+ * content_dir); '/DIR' above stands for the directory it names.
  *
  * Rules:
  *
@@ -157,13 +164,12 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "guest.h"
 #include "update.h"
 
 #define DEFAULT_BOOTS 3
 #define DEFAULT_BOOT_TIMEOUT 60
 #define DEFAULT_SILENCE_TIMEOUT 30
-#define DEFAULT_APPEND "console=ttyS0 oops=panic panic=1"
-#define DEFAULT_MARKER "bootproof: boot complete"
 #define DEFAULT_MEMORY_MIB 256
 
 #define NAME_MAX_LEN 255
@@ -689,41 +695,67 @@ static long named_section(struct parse *p, const struct field *section, const ch
 	return top - start;
 }
 
+/* img->kind names a guest profile; its machine decides whether kernel and initrd are needed. */
+static int image_guest(struct parse *p, const yaml_node_t *map, struct field *f, const char *what,
+		       struct image *img)
+{
+	struct strbuf kinds = STRBUF_INIT;
+	char v[SHOW_MAX];
+	int ret = 0;
+
+	img->guest = guest_profile_find(img->kind);
+	if (!img->guest) {
+		guest_profile_kinds(&kinds);
+		ret = fail(p, f->value, "unknown image kind '%s'; expected %s",
+			   show(img->kind, strlen(img->kind), v, sizeof(v)), kinds.buf);
+		strbuf_release(&kinds);
+		return ret;
+	}
+	/* A direct kernel boot needs both; a disk boot would silently ignore them. */
+	for (int i = 1; i <= 2; i++) {
+		if (img->guest->machine.direct_kernel && !f[i].key)
+			return fail(p, map, "missing required key '%s' in %s", f[i].name, what);
+		if (!img->guest->machine.direct_kernel && f[i].key)
+			return fail(p, f[i].key, "'%s' is not used by kind '%s' (it boots from its disk)",
+				    f[i].name, img->guest->kind);
+	}
+	return 0;
+}
+
 static int parse_image(struct parse *p, yaml_node_t *key, yaml_node_t *value, struct image *img)
 {
+	/* F_KERNEL and F_INITRD follow F_KIND: image_guest() checks them by index. */
 	enum { F_KIND, F_KERNEL, F_INITRD, F_DISK, F_APPEND, F_MARKER, F_MEMORY, F_N };
 	struct field f[F_N] = {
-	    [F_KIND] = FIELD("kind", REQUIRED),	    [F_KERNEL] = FIELD("kernel", REQUIRED),
-	    [F_INITRD] = FIELD("initrd", REQUIRED), [F_DISK] = FIELD("disk", REQUIRED),
+	    [F_KIND] = FIELD("kind", REQUIRED),	    [F_KERNEL] = FIELD("kernel", OPTIONAL),
+	    [F_INITRD] = FIELD("initrd", OPTIONAL), [F_DISK] = FIELD("disk", REQUIRED),
 	    [F_APPEND] = FIELD("append", OPTIONAL), [F_MARKER] = FIELD("marker", OPTIONAL),
 	    [F_MEMORY] = FIELD("memory", OPTIONAL),
 	};
 	struct field self = {.name = scalar(key), .key = key, .value = value};
-	char what[NAME_MAX_LEN + 16], v[SHOW_MAX];
+	char what[NAME_MAX_LEN + 16];
 
 	img->name = xstrdup(scalar(key));
 	snprintf(what, sizeof(what), "image '%s'", img->name);
 	if (check_mapping(p, value, &self, what) < 0 || map_read(p, value, what, f, F_N) < 0 ||
-	    get_strdup(p, &f[F_KIND], 0, &img->kind) < 0)
+	    get_strdup(p, &f[F_KIND], 0, &img->kind) < 0 ||
+	    image_guest(p, value, f, what, img) < 0)
 		return -1;
-	if (strcmp(img->kind, "linux"))
-		return fail(p, f[F_KIND].value, "unknown image kind '%s'; expected 'linux'",
-			    show(img->kind, strlen(img->kind), v, sizeof(v)));
-	if (get_path(p, &f[F_KERNEL], BOOT_FILE_MAX, &img->kernel) < 0 ||
-	    get_path(p, &f[F_INITRD], BOOT_FILE_MAX, &img->initrd) < 0 ||
+	if ((f[F_KERNEL].key && get_path(p, &f[F_KERNEL], BOOT_FILE_MAX, &img->kernel) < 0) ||
+	    (f[F_INITRD].key && get_path(p, &f[F_INITRD], BOOT_FILE_MAX, &img->initrd) < 0) ||
 	    get_path(p, &f[F_DISK], -1, &img->disk) < 0)
 		return -1;
 	if (f[F_APPEND].key) {
 		if (get_strdup(p, &f[F_APPEND], 1, &img->append) < 0)
 			return -1;
 	} else {
-		img->append = xstrdup(DEFAULT_APPEND);
+		img->append = xstrdup(img->guest->default_append);
 	}
 	if (f[F_MARKER].key) {
 		if (get_strdup(p, &f[F_MARKER], 0, &img->marker) < 0)
 			return -1;
 	} else {
-		img->marker = xstrdup(DEFAULT_MARKER);
+		img->marker = xstrdup(img->guest->default_marker);
 	}
 	img->memory_mib = DEFAULT_MEMORY_MIB;
 	if (f[F_MEMORY].key && get_int(p, &f[F_MEMORY], 64, 16384, &img->memory_mib) < 0)

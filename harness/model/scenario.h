@@ -33,26 +33,29 @@ enum outcome {
 /* "clean", "crash", "hang", "infra"; NULL for OUTCOME_NONE. */
 const char *outcome_name(enum outcome o);
 
+struct guest_profile;
+
 struct image {
 	char *name;
-	char *kind;    /* "linux" (the only kind today) */
-	char *kernel;  /* absolute path */
-	char *initrd;  /* absolute path */
+	char *kind;    /* a guest profile's kind (guest.h), e.g. "linux" */
+	const struct guest_profile *guest; /* that profile, never NULL */
+	char *kernel;  /* absolute path; NULL if the profile boots from the disk */
+	char *initrd;  /* absolute path; NULL if the profile boots from the disk */
 	char *disk;    /* golden system disk, qcow2, absolute path; never written */
-	char *append;  /* kernel command line */
-	char *marker;  /* boot-complete marker printed on the serial console */
+	char *append;  /* kernel command line (default: the profile's) */
+	char *marker;  /* boot-complete marker printed on the serial console (default: the profile's) */
 	int memory_mib;
 };
 
 struct sensor {
 	char *name;
-	char *module; /* absolute path of the kernel module injected as /sensor/refsensor.ko */
-	char *agent;  /* absolute path of its update agent, injected as /sensor/agent; may be NULL */
+	char *module; /* absolute host path of the sensor, injected at the profile's sensor_path */
+	char *agent;  /* absolute host path of its update agent (the profile's agent_path); may be NULL */
 };
 
 struct content_file {
 	char *path;    /* absolute host path of the compiled channel file */
-	char *as;      /* file name in the guest content directory, e.g. C-00000291-...sys */
+	char *as;      /* file name in the profile's content directory, e.g. C-00000291-...sys */
 };
 
 struct content_set {
@@ -115,7 +118,7 @@ struct scenario {
 	struct step *steps;          /* never empty after loading (see enum step_kind) */
 	size_t nr_steps;
 	int explicit_steps;          /* the suite wrote `steps:` (else one synthesized BOOT step) */
-	/* The update race: kernel command-line switches for the guest's agent and sensor. */
+	/* The update race: knobs for the guest's agent and sensor (the profile says how they reach it). */
 	int agent_delay_ms;          /* -1: not set */
 	int sensor_delay_ms;         /* -1: not set */
 };

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "escape.h"
+#include "guest.h"
 #include "report-junit.h"
 #include "report-tap.h"
 
@@ -722,34 +723,17 @@ static const char *title_func(const char *title, size_t *len)
 	return *len >= 3 ? in : NULL;
 }
 
-/* Lines that are the crash itself rather than context. */
+/*
+ * Lines that are the crash itself rather than context: what a guest profile
+ * says starts a crash (guest.h; any profile, results.json does not say
+ * which OS printed the log), or a line naming the guilty function.
+ */
 static int is_crash_line(const char *line, size_t len, const char *func, size_t func_len)
 {
-	static const char *const starts[] = {
-		"BUG:",	     "Oops",	  "RIP:",     "Kernel panic", "general protection fault",
-		"kernel BUG", "WARNING:", "KASAN:",   "KFENCE:",      "UBSAN:",
-		"INFO: ",    "watchdog:", "*** STOP", "Unable to handle",
-	};
-	const char *p = line, *end = line + len;
-
-	/* Skip the printk timestamp and caller id: "[    2.121364] [  T106] ". */
-	while (p < end && *p == '[') {
-		const char *q = memchr(p, ']', (size_t)(end - p));
-
-		if (!q)
-			break;
-		p = q + 1;
-		while (p < end && *p == ' ')
-			p++;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(starts); i++) {
-		size_t n = strlen(starts[i]);
-
-		if ((size_t)(end - p) >= n && !memcmp(p, starts[i], n))
-			return 1;
-	}
+	if (guest_crash_line(line, len))
+		return 1;
 	if (func) {
-		for (const char *q = p; q + func_len <= end; q++)
+		for (const char *q = line; q + func_len <= line + len; q++)
 			if (!memcmp(q, func, func_len))
 				return 1;
 	}

@@ -2,7 +2,7 @@
  * floor - the benchmark's floor: QEMU booting the reference guest by itself,
  * no harness, timed from exec to the boot-complete marker on its stdout.
  *
- * The argv is the harness's own (vm_argv), so the flags are the same by
+ * The argv is the harness's own (qemu_argv_vm), so the flags are the same by
  * construction; only the QMP monitor and -S go, and the serial console goes
  * to a pipe instead of the harness's socket.
  *
@@ -16,11 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "argv.h"
+#include "guest.h"
 #include "vm.h"
 
 int main(int argc, char **argv)
 {
-	struct vm_config cfg = {.accel = "tcg", .memory_mib = 256};
+	struct vm_config cfg = {.guest = &guest_profile_linux, .accel = "tcg", .memory_mib = 256};
 	char **qargv, **out, window[8192];
 	size_t n = 0, have = 0;
 	int pfd[2];
@@ -35,7 +37,7 @@ int main(int argc, char **argv)
 	cfg.initrd = argv[2];
 	cfg.append = argv[3];
 	cfg.disk = argv[4];
-	qargv = vm_argv(&cfg, "unused-qmp", "unused-serial", "unused-update");
+	qargv = qemu_argv_vm(&cfg, "unused-qmp", "unused-serial", "unused-update");
 	for (char **p = qargv; *p; p++)
 		n++;
 	out = calloc(n + 3, sizeof(*out));

@@ -10,22 +10,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "argv.h"
+#include "guest.h"
 #include "proc.h"
 #include "util.h"
-#include "vm.h"
 
-/* The guest kernel, with no root file system, ends in this line when it ran through. */
-#define PROBE_DONE "Kernel panic - not syncing"
-
-const char *accel_probe(const char *work_dir, const char *kernel, int timeout_ms, char *reason,
-			size_t reason_len)
+const char *accel_probe(const char *work_dir, const struct guest_profile *guest,
+			const char *kernel, int timeout_ms, char *reason, size_t reason_len)
 {
 	const char *forced = getenv("BOOTPROOF_ACCEL");
 	char *log = xasprintf("%s/kvm-probe.log", work_dir);
 	char *serial = xasprintf("%s/kvm-probe.serial", work_dir);
 	struct strbuf out = STRBUF_INIT;
 	int64_t t0 = now_ns();
-	struct argv_builder b = {0};
+	char **argv = NULL;
 	struct bp_error err;
 	struct proc p;
 	const char *accel = "tcg";
@@ -40,29 +38,16 @@ const char *accel_probe(const char *work_dir, const char *kernel, int timeout_ms
 		snprintf(reason, reason_len, "/dev/kvm not usable: %s", strerror(errno));
 		goto out;
 	}
-	if (!kernel) {
+	if (!guest || !guest->probe_done) {
+		snprintf(reason, reason_len, "no guest to probe kvm with");
+		goto out;
+	}
+	if (guest->machine.direct_kernel && !kernel) {
 		snprintf(reason, reason_len, "no guest kernel to probe kvm with");
 		goto out;
 	}
-	argv_push(&b, vm_qemu_binary());
-	argv_push(&b, "-accel");
-	argv_push(&b, "kvm");
-	argv_push(&b, "-M");
-	argv_push(&b, "pc");
-	argv_push(&b, "-nodefaults");
-	argv_push(&b, "-no-user-config");
-	argv_push(&b, "-display");
-	argv_push(&b, "none");
-	argv_push(&b, "-m");
-	argv_push(&b, "256");
-	argv_push(&b, "-no-reboot");
-	argv_push(&b, "-serial");
-	argv_pushf(&b, "file:%s", serial);
-	argv_push(&b, "-kernel");
-	argv_push(&b, kernel);
-	argv_push(&b, "-append");
-	argv_push(&b, "console=ttyS0 panic=-1");
-	if (proc_spawn(&p, b.v, log, &err) < 0) {
+	argv = qemu_argv_probe(guest, "kvm", kernel, serial);
+	if (proc_spawn(&p, argv, log, &err) < 0) {
 		snprintf(reason, reason_len, "kvm probe: %s", err.msg);
 		goto out;
 	}
@@ -70,16 +55,16 @@ const char *accel_probe(const char *work_dir, const char *kernel, int timeout_ms
 		proc_kill(&p);
 		snprintf(reason, reason_len, "kvm probe guest did not finish within %d ms", timeout_ms);
 	} else if (p.exit == PROC_EXITED && p.code == 0 &&
-		   read_file(serial, &out, NULL) == 0 && strstr(out.buf, PROBE_DONE)) {
+		   read_file(serial, &out, NULL) == 0 && strstr(out.buf, guest->probe_done)) {
 		accel = "kvm";
-		snprintf(reason, reason_len, "kvm probe: the guest kernel booted to its end in %d ms",
+		snprintf(reason, reason_len, "kvm probe: the guest booted to its end in %d ms",
 			 (int)((now_ns() - t0) / 1000000));
 	} else {
 		snprintf(reason, reason_len, "kvm probe qemu %s", proc_describe(&p, how, sizeof(how)));
 	}
 	proc_release(&p);
 out:
-	argv_free(b.v);
+	argv_free(argv);
 	unlink(serial);
 	unlink(log);
 	free(serial);

@@ -21,7 +21,8 @@
 #include <unistd.h>
 
 #include "console.h"
-#include "detect.h"
+#include "argv.h"
+#include "guest.h" /* profile: machine, firmware, crash detector */
 #include "litter.h"
 #include "update.h"
 
@@ -409,7 +410,7 @@ static char *qemu_path(void)
 	return found;
 }
 
-/* vm_argv() of cfg with what differs between the build and each trial masked. */
+/* qemu_argv_vm() of cfg with what differs between the build and each trial masked. */
 static char *argv_key(const struct vm_config *cfg)
 {
 	struct vm_config c = *cfg;
@@ -419,7 +420,7 @@ static char *argv_key(const struct vm_config *cfg)
 	c.disk = "@disk";
 	c.run_dir = "@run";
 	c.incoming = 0;
-	argv = vm_argv(&c, "@qmp", "@serial", "@update");
+	argv = qemu_argv_vm(&c, "@qmp", "@serial", "@update");
 	for (char **p = argv; *p; p++) {
 		strbuf_adds(&sb, "arg ");
 		add_escaped(&sb, *p);
@@ -530,15 +531,15 @@ static int key_add_file(struct strbuf *key, struct hash_cache *hc, const char *l
 }
 
 /*
- * The firmware QEMU loads for -M pc with -kernel (its RAM is in the saved
- * state, and a restore fails if a ROM changed size), found as QEMU finds it:
- * the data directories beside the binary (Debian's firmware path is
- * /usr/share/qemu:/usr/share/seabios). A file found nowhere is recorded so.
+ * The firmware QEMU loads for the guest's machine and boot method, as its
+ * profile lists it (its RAM is in the saved state, and a restore fails if a
+ * ROM changed size), found as QEMU finds it: the data directories beside
+ * the binary (Debian's firmware path is /usr/share/qemu:/usr/share/seabios).
+ * A file found nowhere is recorded so.
  */
 static int key_add_firmware(struct strbuf *key, struct hash_cache *hc, const char *qemu,
-			    struct bp_error *err)
+			    const char *const *names, struct bp_error *err)
 {
-	static const char *const names[] = {"bios-256k.bin", "linuxboot_dma.bin", "kvmvapic.bin"};
 	static const char *const dirs[] = {"share/qemu", "share/seabios"};
 	char *bin = realpath(qemu, NULL), *prefix, *slash;
 	int ret = 0;
@@ -546,7 +547,7 @@ static int key_add_firmware(struct strbuf *key, struct hash_cache *hc, const cha
 	prefix = xstrdup(bin ? bin : qemu);
 	for (int i = 0; i < 2 && (slash = strrchr(prefix, '/')); i++)
 		*slash = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(names) && !ret; i++) {
+	for (size_t i = 0; names[i] && !ret; i++) {
 		char *found = NULL;
 
 		for (size_t j = 0; j < ARRAY_SIZE(dirs) && !found; j++) {
@@ -586,9 +587,11 @@ static int build_key(const struct snapshot_spec *spec, struct hash_cache *hc, st
 	add_escaped(key, qemu);
 	strbuf_addch(key, '\n');
 	strbuf_adds(key, args);
-	if (key_add_firmware(key, hc, qemu, err) < 0 ||
-	    key_add_file(key, hc, "kernel", spec->vm.kernel, err) < 0 ||
-	    key_add_file(key, hc, "initrd", spec->vm.initrd, err) < 0)
+	if (key_add_firmware(key, hc, qemu, spec->vm.guest->machine.firmware, err) < 0)
+		goto out;
+	if (spec->vm.guest->machine.direct_kernel &&
+	    (key_add_file(key, hc, "kernel", spec->vm.kernel, err) < 0 ||
+	     key_add_file(key, hc, "initrd", spec->vm.initrd, err) < 0))
 		goto out;
 	/* the golden disk and its backing chain: the base disk names the golden by path */
 	for (img = xstrdup(spec->golden); img; img = next) {
@@ -789,7 +792,7 @@ static int fsync_path(const char *path, int flags)
 
 struct ready_watch {
 	const char *ready;
-	struct detector *det;
+	struct crash_detector *det; /* profile: the guest's */
 	int seen;
 	int logfd;
 	char last[160]; /* last non-empty console line, for errors */
@@ -801,7 +804,7 @@ static void watch_line(void *ctx, const char *line, size_t len, size_t lineno)
 
 	if (!w->seen && strstr(line, w->ready))
 		w->seen = 1;
-	detector_line(w->det, line, len, lineno);
+	crash_detector_feed(w->det, line, len, lineno);
 	if (len)
 		snprintf(w->last, sizeof(w->last), "%s", line);
 }
@@ -843,7 +846,8 @@ static int watch_read(struct ready_watch *w, struct console *con, int fd)
 static int boot_to_ready(struct vm *vm, struct update *upd, const struct snapshot_spec *spec,
 			 const char *log_path, struct bp_error *err)
 {
-	struct ready_watch w = {.ready = spec->ready, .det = detector_new(), .logfd = -1};
+	struct ready_watch w = {
+	    .ready = spec->ready, .det = spec->vm.guest->detector_new(), .logfd = -1}; /* profile */
 	int64_t deadline = now_ms() + spec->boot_timeout_ms;
 	struct console con;
 	struct crash c;
@@ -853,7 +857,7 @@ static int boot_to_ready(struct vm *vm, struct update *upd, const struct snapsho
 	w.logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (vm_cont(vm, err) < 0)
 		goto out;
-	while (!w.seen || detector_in_report(w.det)) {
+	while (!w.seen || crash_detector_in_report(w.det)) {
 		struct pollfd fds[4];
 		struct qmp_event ev;
 		struct bp_error uerr;
@@ -861,8 +865,8 @@ static int boot_to_ready(struct vm *vm, struct update *upd, const struct snapsho
 		int n = 0, panicked = 0;
 
 		if (left <= 0) {
-			detector_flush(w.det);
-			if (detector_next(w.det, &c))
+			crash_detector_flush(w.det);
+			if (crash_detector_next(w.det, &c))
 				goto crashed;
 			error_set(err, "no '%s' on the console within %d s (last line: '%s')",
 				  spec->ready, spec->boot_timeout_ms / 1000, w.last);
@@ -895,14 +899,14 @@ static int boot_to_ready(struct vm *vm, struct update *upd, const struct snapsho
 				panicked = 1;
 			qmp_event_release(&ev);
 		}
-		if (detector_next(w.det, &c))
+		if (crash_detector_next(w.det, &c))
 			goto crashed;
 		if (fds[2].revents || panicked) {
 			/* take what the console still holds: the report names the crash */
 			if (!serial_eof)
 				watch_read(&w, &con, vm->serial_fd);
-			detector_flush(w.det);
-			if (detector_next(w.det, &c))
+			crash_detector_flush(w.det);
+			if (crash_detector_next(w.det, &c))
 				goto crashed;
 			if (panicked)
 				error_set(err, "the guest panicked before '%s' (last line: '%s')",
@@ -921,7 +925,7 @@ crashed:
 out:
 	if (w.logfd >= 0)
 		close(w.logfd);
-	detector_free(w.det);
+	crash_detector_free(w.det);
 	return ret;
 }
 
@@ -1091,8 +1095,12 @@ int snapshot_ensure(const struct snapshot_spec *spec, struct snapshot *ret, int 
 				 spec->name);
 	if (!spec->name || !spec->name[0] || strchr(spec->name, '/') || spec->name[0] == '.')
 		return error_set(err, "invalid snapshot name '%s'", spec->name ? spec->name : "");
-	if (!spec->vm.kernel || !spec->vm.initrd || !spec->vm.append || !spec->vm.accel)
-		return error_set(err, "snapshot '%s': kernel, initrd, append and accel are needed",
+	if (!spec->vm.guest || !spec->vm.accel ||
+	    (spec->vm.guest->machine.direct_kernel &&
+	     (!spec->vm.kernel || !spec->vm.initrd || !spec->vm.append)))
+		return error_set(err,
+				 "snapshot '%s': a guest profile and accel are needed, and kernel, "
+				 "initrd and append for a direct kernel boot",
 				 spec->name);
 	if (!spec->ready || !spec->ready[0])
 		return error_set(err, "snapshot '%s': empty ready pattern", spec->name);

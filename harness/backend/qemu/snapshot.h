@@ -10,8 +10,9 @@
  *      (inject_batch_isolated(): one libguestfs launch);
  *   2. vm_start() with spec->vm, the same argv trials get (so the device
  *      sets match), cont, and read the console until a line contains
- *      spec->ready; a crash report, a pvpanic event, QEMU exiting or
- *      boot_timeout_ms passing first fail the build. The update channel
+ *      spec->ready; a crash report (the guest profile's detector), a
+ *      pvpanic event, QEMU exiting or boot_timeout_ms passing first fail
+ *      the build. The update channel
  *      (update.h) is served with nothing published, so a sensor agent on
  *      the base disk gets NONE to its boot-time CHECK at once and is idle,
  *      its HELLO said, when the state is saved; the channel stays connected
@@ -64,10 +65,11 @@
  *
  * The key covers everything the saved state depends on: a format version,
  * the QEMU binary (resolved path, size, mtime) and the firmware it loads
- * (bios-256k.bin, linuxboot_dma.bin, kvmvapic.bin from its data
- * directories), vm_argv() of spec->vm with socket and disk paths masked
- * (kernel and initrd paths, command line, memory, accelerator, machine,
- * devices), the contents (size and 64-bit hash) of kernel, initrd, the
+ * (the files the guest profile's machine lists, guest.h, from its data
+ * directories), qemu_argv_vm() of spec->vm with socket and disk paths
+ * masked (kernel and initrd paths, command line, memory, accelerator,
+ * machine, devices), the contents (size and 64-bit hash) of kernel and
+ * initrd (for a direct kernel boot), the
  * golden disk and its qcow2 backing chain and every uploaded file, the
  * golden path, each op, and the ready pattern. Another input gives another
  * KEY, so a changed input means a rebuild; other KEYs of NAME are deleted

@@ -18,92 +18,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "argv.h" /* profile: the argv builder moved out of this file */
+
 const char *vm_qemu_binary(void)
 {
 	const char *q = getenv("BOOTPROOF_QEMU");
 
 	return q && *q ? q : "qemu-system-x86_64";
-}
-
-/* QEMU option values escape ',' as ",,". */
-static char *opt_escape(const char *s)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	for (; *s; s++) {
-		if (*s == ',')
-			strbuf_addch(&sb, ',');
-		strbuf_addch(&sb, *s);
-	}
-	return strbuf_detach(&sb);
-}
-
-char **vm_argv(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock,
-	       const char *update_sock)
-{
-	struct argv_builder b = {0};
-	char *q = opt_escape(qmp_sock), *s = opt_escape(serial_sock), *d = opt_escape(cfg->disk);
-	char *u = opt_escape(update_sock);
-
-	argv_push(&b, vm_qemu_binary());
-	argv_push(&b, "-accel");
-	argv_push(&b, cfg->accel);
-	argv_push(&b, "-M");
-	argv_push(&b, "pc");
-	argv_push(&b, "-m");
-	argv_pushf(&b, "%d", cfg->memory_mib);
-	argv_push(&b, "-smp");
-	argv_push(&b, "1");
-	argv_push(&b, "-nodefaults");
-	argv_push(&b, "-no-user-config");
-	argv_push(&b, "-display");
-	argv_push(&b, "none");
-	/* A screen for QMP screendump: the crash as a console user would see it. */
-	argv_push(&b, "-device");
-	argv_push(&b, "VGA");
-	argv_push(&b, "-S");
-	argv_push(&b, "-chardev");
-	argv_pushf(&b, "socket,id=qmp,path=%s", q);
-	argv_push(&b, "-mon");
-	argv_push(&b, "chardev=qmp,mode=control");
-	argv_push(&b, "-chardev");
-	argv_pushf(&b, "socket,id=ser0,path=%s", s);
-	argv_push(&b, "-serial");
-	argv_push(&b, "chardev:ser0");
-	argv_push(&b, "-kernel");
-	argv_push(&b, cfg->kernel);
-	argv_push(&b, "-initrd");
-	argv_push(&b, cfg->initrd);
-	argv_push(&b, "-append");
-	argv_push(&b, cfg->append);
-	argv_push(&b, "-drive");
-	argv_pushf(&b, "file=%s,if=virtio,format=qcow2", d);
-	/* pvpanic turns a guest panic into a GUEST_PANICKED event. */
-	argv_push(&b, "-device");
-	argv_push(&b, "pvpanic");
-	/*
-	 * panic=none keeps the guest running after GUEST_PANICKED so the console
-	 * gets the whole report; a guest reboot ends the process (one QEMU per
-	 * boot) with SHUTDOWN reason guest-reset.
-	 */
-	argv_push(&b, "-action");
-	argv_push(&b, "reboot=shutdown,shutdown=poweroff,panic=none");
-	/* Content delivery: no guest networking, a virtio-serial port to the agent. */
-	argv_push(&b, "-device");
-	argv_push(&b, "virtio-serial-pci");
-	argv_push(&b, "-chardev");
-	argv_pushf(&b, "socket,id=upd,path=%s", u);
-	argv_push(&b, "-device");
-	argv_push(&b, "virtserialport,chardev=upd,name=org.bootproof.update,id=" VM_UPDATE_PORT_ID);
-	if (cfg->incoming) {
-		argv_push(&b, "-incoming");
-		argv_push(&b, "defer");
-	}
-	free(u);
-	free(q);
-	free(s);
-	free(d);
-	return b.v;
 }
 
 static int listen_unix(const char *path, struct bp_error *err)
@@ -195,7 +116,7 @@ int vm_start(struct vm *vm, const struct vm_config *cfg, int timeout_ms, struct 
 	for (int i = 0; i < 3; i++)
 		if ((lfd[i] = listen_unix(paths[i], err)) < 0)
 			goto out;
-	argv = vm_argv(cfg, paths[0], paths[1], paths[2]);
+	argv = qemu_argv_vm(cfg, paths[0], paths[1], paths[2]); /* profile: was vm_argv() */
 	vm->started_ns = now_ns();
 	if (proc_spawn(&vm->proc, argv, vm->log_path, err) < 0)
 		goto out;

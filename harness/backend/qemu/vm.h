@@ -25,9 +25,13 @@
 /* The qdev id of the update port: QMP VSERPORT_CHANGE names it when the guest opens or closes it. */
 #define VM_UPDATE_PORT_ID "bpupdate"
 
+struct guest_profile;
+
 struct vm_config {
+	/* The guest OS: its machine description (argv.h builds QEMU's argv from it). */
+	const struct guest_profile *guest;
 	const char *accel;   /* "tcg" or "kvm" */
-	const char *kernel;  /* direct kernel boot */
+	const char *kernel;  /* direct kernel boot (if guest's machine boots that way) */
 	const char *initrd;
 	const char *append;
 	const char *disk;    /* per-trial qcow2 overlay */
@@ -49,10 +53,6 @@ struct vm {
 	char *log_path;   /* QEMU's own stdout/stderr */
 	int64_t started_ns;
 };
-
-/* Build the argv for cfg (NULL-terminated, caller frees with argv_free). */
-char **vm_argv(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock,
-	       const char *update_sock);
 
 /* Start QEMU paused and connect; on failure nothing is left running. */
 int vm_start(struct vm *vm, const struct vm_config *cfg, int timeout_ms, struct bp_error *err);

@@ -1285,15 +1285,3 @@ int detector_next(struct detector *d, struct crash *ret)
 		d->q_head = d->q_nr = 0;
 	return 1;
 }
-
-void crash_release(struct crash *c)
-{
-	if (!c)
-		return;
-	free(c->title);
-	free(c->report);
-	free(c->func);
-	free(c->module);
-	free(c->taint);
-	c->title = c->report = c->func = c->module = c->taint = NULL;
-}

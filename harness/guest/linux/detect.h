@@ -90,25 +90,15 @@
 
 #include <stddef.h>
 
+#include "guest.h" /* struct crash, crash_release() */
+
 #define DETECT_REPORT_MAX_LINES 400
 #define DETECT_REPORT_MAX_BYTES (64 * 1024)
 #define DETECT_TITLE_MAX 200
 #define DETECT_TRAILER_SLACK 8
 #define DETECT_QUEUE_MAX 256
 
-struct crash {
-	char *title;	  /* normalized title, never NULL */
-	char *report;	  /* report lines joined with '\n', never NULL */
-	size_t line;	  /* stream line number of the report's first line */
-	size_t end_line;  /* stream line number of its last line */
-	const char *kind; /* static class name: "kasan", "lockdep", "page-fault", "reboot"... */
-	char *func;	  /* guilty function, "" if the title names none; never NULL */
-	char *module;	  /* its module, "vmlinux" for the core kernel, "" without func */
-	char *taint;	  /* "Tainted:" flags ("GOE"), "" if not tainted or unknown */
-	int tainted_oot;  /* the kernel was tainted by an out-of-tree/unsigned module (O, E) */
-	int corrupted;	  /* truncated before the frame its title needs ("... in corrupted") */
-};
-
+/* Crashes come out as guest.h's struct crash; profile.c puts this detector behind guest.h. */
 struct detector;
 
 struct detector *detector_new(void);
@@ -132,6 +122,5 @@ int detector_in_report(const struct detector *d);
 int detector_body_ended(const struct detector *d);
 /* Pop the oldest completed crash into *ret (caller releases it): 1, or 0 if none. */
 int detector_next(struct detector *d, struct crash *ret);
-void crash_release(struct crash *c);
 
 #endif

@@ -1,0 +1,125 @@
+/*
+ * argv - QEMU command lines from a guest profile (see argv.h).
+ */
+#define _GNU_SOURCE
+#include "argv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest.h"
+
+/* QEMU option values escape ',' as ",,". */
+static char *opt_escape(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (; *s; s++) {
+		if (*s == ',')
+			strbuf_addch(&sb, ',');
+		strbuf_addch(&sb, *s);
+	}
+	return strbuf_detach(&sb);
+}
+
+/* What every QEMU of ours starts with: the machine, no defaults, no window. */
+static void push_machine(struct argv_builder *b, const struct guest_machine *m, const char *accel,
+			 int memory_mib)
+{
+	argv_push(b, vm_qemu_binary());
+	argv_push(b, "-accel");
+	argv_push(b, accel);
+	argv_push(b, "-M");
+	argv_push(b, m->type);
+	argv_push(b, "-m");
+	argv_pushf(b, "%d", memory_mib);
+	argv_push(b, "-smp");
+	argv_push(b, "1");
+	argv_push(b, "-nodefaults");
+	argv_push(b, "-no-user-config");
+	argv_push(b, "-display");
+	argv_push(b, "none");
+}
+
+/* The machine's boot method (guest.h): its options with the image's values put in. */
+static void push_boot(struct argv_builder *b, const struct guest_machine *m, const char *kernel,
+		      const char *initrd, const char *append)
+{
+	for (const struct guest_qemu_opt *o = m->boot; o && o->opt; o++) {
+		const char *v = !strcmp(o->value, "@kernel")   ? kernel
+				: !strcmp(o->value, "@initrd") ? initrd
+				: !strcmp(o->value, "@append") ? append
+							       : o->value;
+
+		if (!v)
+			continue;
+		argv_push(b, o->opt);
+		argv_push(b, v);
+	}
+}
+
+char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock,
+		    const char *update_sock)
+{
+	const struct guest_machine *m = &cfg->guest->machine;
+	struct argv_builder b = {0};
+	char *q = opt_escape(qmp_sock), *s = opt_escape(serial_sock), *d = opt_escape(cfg->disk);
+	char *u = opt_escape(update_sock);
+
+	push_machine(&b, m, cfg->accel, cfg->memory_mib);
+	/* A screen for QMP screendump: the crash as a console user would see it. */
+	argv_push(&b, "-device");
+	argv_push(&b, m->display);
+	argv_push(&b, "-S");
+	argv_push(&b, "-chardev");
+	argv_pushf(&b, "socket,id=qmp,path=%s", q);
+	argv_push(&b, "-mon");
+	argv_push(&b, "chardev=qmp,mode=control");
+	argv_push(&b, "-chardev");
+	argv_pushf(&b, "socket,id=ser0,path=%s", s);
+	argv_push(&b, "-serial");
+	argv_push(&b, "chardev:ser0");
+	push_boot(&b, m, cfg->kernel, cfg->initrd, cfg->append);
+	argv_push(&b, "-drive");
+	argv_pushf(&b, "file=%s,if=%s,format=qcow2", d, m->disk_if);
+	/* The panic device turns a guest panic into a GUEST_PANICKED event. */
+	argv_push(&b, "-device");
+	argv_push(&b, m->panic_device);
+	/*
+	 * panic=none keeps the guest running after GUEST_PANICKED so the console
+	 * gets the whole report; a guest reboot ends the process (one QEMU per
+	 * boot) with SHUTDOWN reason guest-reset.
+	 */
+	argv_push(&b, "-action");
+	argv_push(&b, "reboot=shutdown,shutdown=poweroff,panic=none");
+	/* Content delivery: no guest networking, a virtio-serial port to the agent. */
+	argv_push(&b, "-device");
+	argv_push(&b, "virtio-serial-pci");
+	argv_push(&b, "-chardev");
+	argv_pushf(&b, "socket,id=upd,path=%s", u);
+	argv_push(&b, "-device");
+	argv_push(&b, "virtserialport,chardev=upd,name=org.bootproof.update,id=" VM_UPDATE_PORT_ID);
+	if (cfg->incoming) {
+		argv_push(&b, "-incoming");
+		argv_push(&b, "defer");
+	}
+	free(u);
+	free(q);
+	free(s);
+	free(d);
+	return b.v;
+}
+
+char **qemu_argv_probe(const struct guest_profile *guest, const char *accel, const char *kernel,
+		       const char *serial_file)
+{
+	struct argv_builder b = {0};
+
+	/* 256 MiB: enough for any kernel to reach its end without a root file system. */
+	push_machine(&b, &guest->machine, accel, 256);
+	argv_push(&b, "-no-reboot");
+	argv_push(&b, "-serial");
+	argv_pushf(&b, "file:%s", serial_file);
+	push_boot(&b, &guest->machine, kernel, NULL, guest->probe_append);
+	return b.v;
+}

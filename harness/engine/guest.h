@@ -1,0 +1,182 @@
+/*
+ * guest - the seam between the harness and a guest operating system.
+ *
+ * A guest profile says everything about a machine of one OS that the rest of
+ * the harness must not hard-code: how QEMU (or another backend) configures
+ * it (machine type, direct kernel boot or disk boot, disk interface, screen
+ * and panic devices, the firmware files it loads), its default command line
+ * and boot-complete marker, where the sensor, its agent and its content live
+ * on the guest's disk, how the update-race knobs reach the guest, which
+ * crash detector reads its console, which console lines a report highlights
+ * as the crash, which artifacts are kept after a crash, and how the KVM
+ * probe (accel.h) knows the guest ran. An image's `kind:` (scenario.h)
+ * names its profile; guest_profile_find() is the only lookup.
+ *
+ * A crash detector is fed the sanitized console lines of one guest
+ * (console.h) and queues the crashes it recognises (struct crash). The
+ * interface is the one the Linux detector (detect.h) established; see
+ * there for what "in a report" and "body ended" mean in detail.
+ *
+ * Adding an operating system: write guest/OS/profile.c defining a
+ * `const struct guest_profile guest_profile_OS` with every field below (a
+ * machine description; default marker; sensor, agent and content paths on
+ * its disk; a race_knobs op; a detector_new op returning a detector behind
+ * struct crash_detector_ops, usually wrapping guest/OS/detect.c; its crash
+ * line test; its artifacts; its KVM probe or none), declare it here and add
+ * it to the table in guest.c. Nothing else changes: boot, exec, disks,
+ * snapshot and the reports take the profile from the image.
+ */
+#ifndef BP_GUEST_H
+#define BP_GUEST_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+/* One crash report, as a detector completed it. */
+struct crash {
+	char *title;	  /* normalized title, never NULL */
+	char *report;	  /* report lines joined with '\n', never NULL */
+	size_t line;	  /* stream line number of the report's first line */
+	size_t end_line;  /* stream line number of its last line */
+	const char *kind; /* static class name: "kasan", "lockdep", "page-fault", "reboot"... */
+	char *func;	  /* guilty function, "" if the title names none; never NULL */
+	char *module;	  /* its module ("vmlinux": the Linux core kernel), "" without func */
+	char *taint;	  /* the kernel's taint flags ("GOE"), "" if not tainted or unknown */
+	int tainted_oot;  /* the kernel was tainted by an out-of-tree/unsigned module */
+	int corrupted;	  /* truncated before the frame its title needs ("... in corrupted") */
+};
+
+/* Free c's strings; accepts NULL and a released crash. */
+void crash_release(struct crash *c);
+
+struct crash_detector;
+
+struct crash_detector_ops {
+	/*
+	 * Feed one sanitized, NUL-terminated line with its stream line number.
+	 * Returns 1 when the line says the OS has given up (Linux: its panic
+	 * line; a crash may print more than one, the first starts the
+	 * detect-latency timer, boot.h), else 0.
+	 */
+	int (*feed_line)(struct crash_detector *d, const char *line, size_t len, size_t lineno);
+	/* Close a report in progress (end of stream, or the caller stops waiting). */
+	void (*flush)(struct crash_detector *d);
+	/* Non-zero while a report has started but not ended. */
+	int (*in_report)(const struct crash_detector *d);
+	/* Non-zero once the report in progress can only get trailer lines more. */
+	int (*body_ended)(const struct crash_detector *d);
+	/* Pop the oldest completed crash into *ret (caller releases it): 1, or 0 if none. */
+	int (*next)(struct crash_detector *d, struct crash *ret);
+	void (*free)(struct crash_detector *d);
+};
+
+/* Implementations embed this first and cast back in their ops. */
+struct crash_detector {
+	const struct crash_detector_ops *ops;
+};
+
+static inline int crash_detector_feed(struct crash_detector *d, const char *line, size_t len,
+				      size_t lineno)
+{
+	return d->ops->feed_line(d, line, len, lineno);
+}
+static inline void crash_detector_flush(struct crash_detector *d)
+{
+	d->ops->flush(d);
+}
+static inline int crash_detector_in_report(const struct crash_detector *d)
+{
+	return d->ops->in_report(d);
+}
+static inline int crash_detector_body_ended(const struct crash_detector *d)
+{
+	return d->ops->body_ended(d);
+}
+static inline int crash_detector_next(struct crash_detector *d, struct crash *ret)
+{
+	return d->ops->next(d, ret);
+}
+/* Accepts NULL. */
+static inline void crash_detector_free(struct crash_detector *d)
+{
+	if (d)
+		d->ops->free(d);
+}
+
+/*
+ * One QEMU option of a machine's boot method: opt, then value. A value
+ * "@kernel", "@initrd" or "@append" stands for the image's (vm.h's
+ * vm_config), and the pair is left out when that is NULL.
+ */
+struct guest_qemu_opt {
+	const char *opt, *value;
+};
+
+/* How a backend configures a machine of this OS (argv.h for QEMU). */
+struct guest_machine {
+	const char *type; /* machine type: QEMU -M ("pc", "q35") */
+	/*
+	 * Boot the image's kernel and initrd with its command line (QEMU
+	 * -kernel/-initrd/-append); 0: boot the system disk through the
+	 * firmware, and an image needs no kernel, initrd or command line.
+	 */
+	int direct_kernel;
+	const struct guest_qemu_opt *boot; /* the boot method as QEMU options, ends with {NULL} */
+	const char *disk_if;		   /* how the system disk is attached: QEMU -drive if= */
+	const char *display;		   /* the screen device (screendumps), e.g. "VGA" */
+	const char *panic_device; /* turns a guest panic into GUEST_PANICKED, e.g. "pvpanic" */
+	/*
+	 * The ROM files QEMU loads for this machine and boot method, which a
+	 * saved state depends on (snapshot.h's key), NULL-terminated.
+	 */
+	const char *const *firmware;
+};
+
+/* What a trial keeps after a crash, besides the serial log (always kept). */
+enum guest_artifact {
+	GUEST_ARTIFACT_SCREENSHOT = 1 << 0, /* the screen at crash time (QMP screendump) */
+};
+
+struct guest_profile {
+	const char *kind; /* the image's `kind:` */
+	struct guest_machine machine;
+	const char *default_append; /* the image's command line when it gives none ("": none) */
+	const char *default_marker; /* the boot-complete marker when it gives none; never NULL */
+	/* Guest paths (absolute, on the system disk) the base content is injected to. */
+	const char *sensor_path; /* the sensor (module, driver) */
+	const char *agent_path;	 /* its update agent */
+	const char *content_dir; /* the directory of content files, no trailing '/' */
+	/*
+	 * Add the update-race knobs (each -1: not set) to the boot's command
+	 * line; a profile whose guest reads them elsewhere adds nothing here.
+	 */
+	void (*race_knobs)(struct strbuf *append, int agent_delay_ms, int sensor_delay_ms);
+	/* A new detector for one guest's console; free with crash_detector_free(). */
+	struct crash_detector *(*detector_new)(void);
+	/* Non-zero if this console line is the crash itself rather than context (reports). */
+	int (*crash_line)(const char *line, size_t len);
+	unsigned artifacts; /* enum guest_artifact flags */
+	/*
+	 * The KVM probe (accel.h): the machine booted with probe_append and no
+	 * disk must print a line containing probe_done and exit by itself.
+	 * NULL probe_done: no probe, the guest runs under TCG.
+	 */
+	const char *probe_append;
+	const char *probe_done;
+};
+
+/* The profiles, one per guest/OS/profile.c. */
+extern const struct guest_profile guest_profile_linux;
+
+/* The profile for an image kind, or NULL for a kind no profile exists for. */
+const struct guest_profile *guest_profile_find(const char *kind);
+/* The known kinds for a message: "'linux'", "'linux' or 'windows'", ... */
+void guest_profile_kinds(struct strbuf *sb);
+/*
+ * Non-zero if any profile calls line a crash line: a report rendered from
+ * results.json does not know which OS printed a log.
+ */
+int guest_crash_line(const char *line, size_t len);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * profile - the Linux guest (guest.h): the one place that knows how a Linux
+ * machine boots here, where the reference sensor lives on its disk, how
+ * the race knobs reach it and which detector reads its console.
+ *
+ * The reference guest (images/) boots its kernel and initrd directly on
+ * QEMU's pc machine, prints the marker from its init once the sensor is up,
+ * and reads the race knobs from the kernel command line (bootproof.*
+ * switches its agent and sensor parse). Its console is ttyS0; the probe
+ * boots the kernel with no root file system, so it runs to the panic that
+ * proves the accelerator executed a whole kernel init.
+ */
+#include "guest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect.h"
+
+/* The line the kernel prints once it has given up: the detect-latency timer starts there. */
+#define LINUX_FATAL "Kernel panic - not syncing"
+
+/* QEMU's pc machine with -kernel: SeaBIOS, the DMA loader ROM and the vAPIC ROM. */
+static const char *const linux_firmware[] = {"bios-256k.bin", "linuxboot_dma.bin", "kvmvapic.bin",
+					     NULL};
+
+/* Direct kernel boot: QEMU loads the image's kernel and initrd itself. */
+static const struct guest_qemu_opt linux_boot[] = {
+    {"-kernel", "@kernel"}, {"-initrd", "@initrd"}, {"-append", "@append"}, {NULL, NULL}};
+
+static void linux_race_knobs(struct strbuf *append, int agent_delay_ms, int sensor_delay_ms)
+{
+	if (agent_delay_ms >= 0)
+		strbuf_addf(append, " bootproof.agent_delay_ms=%d", agent_delay_ms);
+	if (sensor_delay_ms >= 0)
+		strbuf_addf(append, " bootproof.sensor_delay_ms=%d", sensor_delay_ms);
+}
+
+/* detect.h's detector behind guest.h's interface. */
+struct linux_detector {
+	struct crash_detector base;
+	struct detector *d;
+};
+
+static struct detector *inner(const struct crash_detector *cd)
+{
+	return ((const struct linux_detector *)cd)->d;
+}
+
+static int linux_feed(struct crash_detector *cd, const char *line, size_t len, size_t lineno)
+{
+	detector_line(inner(cd), line, len, lineno);
+	return strstr(line, LINUX_FATAL) != NULL;
+}
+
+static void linux_flush(struct crash_detector *cd)
+{
+	detector_flush(inner(cd));
+}
+
+static int linux_in_report(const struct crash_detector *cd)
+{
+	return detector_in_report(inner(cd));
+}
+
+static int linux_body_ended(const struct crash_detector *cd)
+{
+	return detector_body_ended(inner(cd));
+}
+
+static int linux_next(struct crash_detector *cd, struct crash *ret)
+{
+	return detector_next(inner(cd), ret);
+}
+
+static void linux_free(struct crash_detector *cd)
+{
+	detector_free(inner(cd));
+	free(cd);
+}
+
+static const struct crash_detector_ops linux_detector_ops = {
+    .feed_line = linux_feed,
+    .flush = linux_flush,
+    .in_report = linux_in_report,
+    .body_ended = linux_body_ended,
+    .next = linux_next,
+    .free = linux_free,
+};
+
+static struct crash_detector *linux_detector_new(void)
+{
+	struct linux_detector *ld = xcalloc(1, sizeof(*ld));
+
+	ld->base.ops = &linux_detector_ops;
+	ld->d = detector_new();
+	return &ld->base;
+}
+
+/* The first lines of kernel reports, and the oops's RIP line, for the HTML report. */
+static int linux_crash_line(const char *line, size_t len)
+{
+	static const char *const starts[] = {
+	    "BUG:",
+	    "Oops",
+	    "RIP:",
+	    "Kernel panic",
+	    "general protection fault",
+	    "kernel BUG",
+	    "WARNING:",
+	    "KASAN:",
+	    "KFENCE:",
+	    "UBSAN:",
+	    "INFO: ",
+	    "watchdog:",
+	    "Unable to handle",
+	};
+	const char *p = line, *end = line + len;
+
+	/* Skip the printk timestamp and caller id: "[    2.121364] [  T106] ". */
+	while (p < end && *p == '[') {
+		const char *q = memchr(p, ']', (size_t)(end - p));
+
+		if (!q)
+			break;
+		p = q + 1;
+		while (p < end && *p == ' ')
+			p++;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(starts); i++) {
+		size_t n = strlen(starts[i]);
+
+		if ((size_t)(end - p) >= n && !memcmp(p, starts[i], n))
+			return 1;
+	}
+	return 0;
+}
+
+const struct guest_profile guest_profile_linux = {
+    .kind = "linux",
+    .machine =
+	{
+	    .type = "pc",
+	    .direct_kernel = 1,
+	    .boot = linux_boot,
+	    .disk_if = "virtio",
+	    .display = "VGA",
+	    .panic_device = "pvpanic",
+	    .firmware = linux_firmware,
+	},
+    .default_append = "console=ttyS0 oops=panic panic=1",
+    .default_marker = "bootproof: boot complete",
+    .sensor_path = "/sensor/refsensor.ko",
+    .agent_path = "/sensor/agent",
+    .content_dir = "/sensor/content",
+    .race_knobs = linux_race_knobs,
+    .detector_new = linux_detector_new,
+    .crash_line = linux_crash_line,
+    .artifacts = GUEST_ARTIFACT_SCREENSHOT,
+    .probe_append = "console=ttyS0 panic=-1",
+    .probe_done = LINUX_FATAL,
+};
