@@ -77,9 +77,9 @@ session_procs() { # SID
 	ps -e -o pid=,sid=,stat=,args= | awk -v s="$1" '$2 == s && $3 !~ /^Z/ { $2 = ""; print }'
 }
 
-# The run's private work directory, /tmp/bootproof-XXXXXX, from a child's command line.
+# The run's private work directory, $TMPDIR/bootproof-XXXXXX, from a child's command line.
 work_of() { # SID
-	session_procs "$1" | grep -o '/tmp/bootproof-[A-Za-z0-9]\{6\}/' | head -n 1 | sed 's|/$||'
+	session_procs "$1" | grep -o "$TMPDIR/bootproof-[A-Za-z0-9]\{6\}/" | head -n 1 | sed 's|/$||'
 }
 
 have_qemu() { session_procs "$1" | grep -q "qemu-system.*/$2/qmp\.sock"; }

@@ -122,5 +122,5 @@ for f in "$R/results.tap" "$T/run.tap"; do
 	is "$(LC_ALL=C grep -c -e "$(printf '\342\200\250')" -e "$(printf '\342\200\251')" "$f")" 0 \
 		"${f##*/}: no raw U+2028/U+2029 from the guest"
 done
-ok "$(pgrep -f "$T" >/dev/null; [ $? -ne 0 ]; echo $?)" "no qemu process outlives the run"
+is "$(qemu_left)" "" "no qemu process outlives the run"
 done_testing

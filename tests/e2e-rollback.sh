@@ -289,5 +289,5 @@ is "$(has "$L" "refsensor: guard: committed set _local-")" 0 "$n: and committed 
 is "$(q $n '[.checks[] | select(.ok | not)] | length'),$(q $n '.checks | length')" "0,5" \
 	"$n: quarantine present, good file kept, bad file gone"
 
-ok "$(pgrep -f "$T" >/dev/null; [ $? -ne 0 ]; echo $?)" "no qemu process outlives the run"
+is "$(qemu_left)" "" "no qemu process outlives the run"
 done_testing

@@ -77,6 +77,6 @@ W=$(jq -r .work_dir "$T/j2/latest/results.json")
 is "$(find "$W" -name system.qcow2 | sed 's|/[^/]*$||' | sort -u | wc -l)" 4 "one overlay per trial, each in its own directory"
 is "$(find "$W" -name qemu.log | sed 's|/[^/]*$||' | sort -u | wc -l)" 4 "one QEMU (sockets, log) per trial directory"
 is "$(jq -r '[.scenarios[].boots[].log] | unique | length' "$T/j2/latest/results.json")" 4 "one serial log per boot"
-is "$(pgrep -f "$W" | wc -l)" 0 "no qemu process outlives the runs"
+is "$(qemu_left)" "" "no qemu process outlives the runs"
 rm -rf "$W" "$(jq -r .work_dir "$T/j1/latest/results.json")"
 done_testing

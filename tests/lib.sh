@@ -11,6 +11,13 @@ if [ -n "${SANITIZE:-}" ]; then BUILD=$ROOT/build/san; else BUILD=$ROOT/build; f
 BP=$BUILD/bootproof
 T=$(mktemp -d /tmp/bootproof-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+# The harness makes its scratch (sockets, overlays) in $TMPDIR: under $T, so
+# every QEMU a test's runs start has $T in its command line, and a QEMU left
+# behind is found by qemu_left. libguestfs would follow TMPDIR with its
+# appliance cache: keep the shared one.
+mkdir -p "$T/tmp"
+export TMPDIR=$T/tmp
+export LIBGUESTFS_CACHEDIR=${LIBGUESTFS_CACHEDIR:-/var/tmp}
 _n=0
 _failed=0
 
@@ -29,6 +36,10 @@ is() { # GOT WANT DESCRIPTION
 
 like() { # GOT SUBSTRING DESCRIPTION
 	case $1 in *"$2"*) ok 0 "$3" ;; *) ok 1 "$3"; diag "got: '$1'"; diag "expected to contain: '$2'" ;; esac
+}
+
+qemu_left() { # the pids of QEMUs this test's runs left running
+	pgrep -f "qemu-system.*$T/" | tr '\n' ' '
 }
 
 skip_all() {
