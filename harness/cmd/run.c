@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "cmd-report.h"
 #include "disks.h"
 #include "litter.h"
+#include "loop.h"
 #include "proc.h"
 #include "progress.h"
 #include "report-json.h"
@@ -252,6 +252,12 @@ struct run_ctx {
 	struct run_result *r;
 	struct tap_writer *tap;
 	struct progress *prog;
+	struct loop *loop;
+	struct slot *slots;
+	int jobs, busy;
+	size_t next;
+	const char *work;
+	const struct disks *disks;
 	int finished_boots;
 	double boot_time;
 };
@@ -268,10 +274,12 @@ static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
 	save_json(rc->r);
 }
 
-static void slot_start(struct run_ctx *rc, struct slot *s, struct trial_result *t,
-		       const char *work, size_t idx, const struct disks *d)
+static void on_trial_done(void *ctx, struct exec *e);
+
+static void slot_start(struct run_ctx *rc, struct slot *s, struct trial_result *t, size_t idx)
 {
 	struct run_result *r = rc->r;
+	const struct disks *d = rc->disks;
 	char *dir = xasprintf("%s/%s", r->dir, t->dir);
 	struct bp_error err;
 	struct exec_env env;
@@ -279,11 +287,19 @@ static void slot_start(struct run_ctx *rc, struct slot *s, struct trial_result *
 	if (mkdir_p(dir, &err) < 0)
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 	free(dir);
-	s->work_dir = xasprintf("%s/%zu", work, idx);
+	s->work_dir = xasprintf("%s/%zu", rc->work, idx);
 	s->t0 = now_ms();
 	s->busy = 1;
-	env = (struct exec_env){r->accel, r->dir, s->work_dir, d->overlays[idx], on_boot, rc,
-				d->snap[idx]};
+	rc->busy++;
+	env = (struct exec_env){.accel = r->accel,
+				.run_dir = r->dir,
+				.work_dir = s->work_dir,
+				.overlay = d->overlays[idx],
+				.loop = rc->loop,
+				.on_boot = on_boot,
+				.on_done = on_trial_done,
+				.ctx = rc,
+				.snapshot = d->snap[idx]};
 	exec_start(&s->exec, &env, t);
 }
 
@@ -300,84 +316,83 @@ static void slot_finish(struct run_ctx *rc, struct slot *s)
 	free(s->work_dir);
 	s->work_dir = NULL;
 	s->busy = 0;
+	rc->busy--;
+}
+
+/* Start trials in the free slots, in order, while there are any. */
+static void fill_slots(struct run_ctx *rc)
+{
+	for (int i = 0; i < rc->jobs; i++) {
+		struct slot *s = &rc->slots[i];
+
+		if (!s->busy && rc->next < rc->r->nr_trials && !bp_interrupted) {
+			rc->next++;
+			slot_start(rc, s, &rc->r->trials[rc->next - 1], rc->next - 1);
+		}
+	}
+}
+
+static void on_trial_done(void *ctx, struct exec *e)
+{
+	struct run_ctx *rc = ctx;
+
+	/* e is the first member of its slot */
+	slot_finish(rc, (struct slot *)e);
+	fill_slots(rc);
+}
+
+static void draw_progress(struct run_ctx *rc, struct progress_line *lines, int total)
+{
+	int nr_lines = 0, left;
+
+	for (int i = 0; i < rc->jobs; i++) {
+		struct slot *s = &rc->slots[i];
+		const struct trial_result *t = s->exec.t;
+
+		if (!s->busy)
+			continue;
+		lines[nr_lines++] = (struct progress_line){
+			t->scenario->name, (int)t->nr_boots, t->scenario->boots,
+			s->exec.offline ? "offline"
+			: !s->exec.booting ? "-"
+			: detector_in_report(s->exec.boot.det) ? "crashing"
+			: s->exec.boot.res->marker_seen ? "up" : "booting",
+			(double)(now_ms() - s->exec.boot.t_start_ms) / 1000.0};
+	}
+	/* Recovery loops end early, so the ETA is an upper bound. */
+	left = total - rc->finished_boots;
+	progress_draw(rc->prog, lines, nr_lines, rc->finished_boots, total,
+		      rc->finished_boots && left > 0
+			      ? rc->boot_time / rc->finished_boots * left / rc->jobs
+			      : -1);
 }
 
 /*
- * Run every trial, at most `jobs` at once, all driven by one poll loop:
- * each trial contributes its fds and its next deadline.
+ * Run every trial, at most `jobs` at once, all in one event loop: each
+ * trial's boots and offline work register there.
  */
 static void run_trials(struct run_result *r, const char *work, const struct disks *d, int jobs,
 		       struct tap_writer *tap)
 {
-	struct slot *slots = xcalloc((size_t)jobs, sizeof(*slots));
-	struct pollfd *fds = xcalloc((size_t)jobs * EXEC_MAX_POLLFDS, sizeof(*fds));
-	int *nr_fds = xcalloc((size_t)jobs, sizeof(*nr_fds));
 	struct progress_line *lines = xcalloc((size_t)jobs, sizeof(*lines));
 	struct progress prog;
-	struct run_ctx rc = {r, tap, &prog, 0, 0};
-	size_t next = 0;
+	struct run_ctx rc = {.r = r, .tap = tap, .prog = &prog, .loop = loop_new(),
+			     .slots = xcalloc((size_t)jobs, sizeof(struct slot)), .jobs = jobs,
+			     .work = work, .disks = d};
 	int total = 0;
 
 	progress_init(&prog, 2);
 	for (size_t i = 0; i < r->nr_trials; i++)
 		total += r->trials[i].scenario->boots;
-	for (;;) {
-		int64_t deadline = INT64_MAX, wait;
-		int busy = 0, n = 0, nr_lines = 0, left;
-
-		for (int i = 0; i < jobs; i++) {
-			struct slot *s = &slots[i];
-
-			if (s->busy && exec_done(&s->exec))
-				slot_finish(&rc, s);
-			if (!s->busy && next < r->nr_trials && !bp_interrupted) {
-				slot_start(&rc, s, &r->trials[next], work, next, d);
-				next++;
-				i--; /* it may be done at once (infra): look again */
-				continue;
-			}
-			busy += s->busy;
-		}
-		if (!busy)
+	fill_slots(&rc);
+	while (rc.busy) {
+		draw_progress(&rc, lines, total);
+		if (loop_once(rc.loop, 1000) < 0)
 			break;
-		for (int i = 0; i < jobs; i++) {
-			struct slot *s = &slots[i];
-			const struct trial_result *t = s->exec.t;
-
-			nr_fds[i] = s->busy ? exec_pollfds(&s->exec, fds + n) : 0;
-			n += nr_fds[i];
-			if (!s->busy)
-				continue;
-			if (exec_deadline(&s->exec) < deadline)
-				deadline = exec_deadline(&s->exec);
-			lines[nr_lines++] = (struct progress_line){
-				t->scenario->name, (int)t->nr_boots, t->scenario->boots,
-				s->exec.offline ? "offline"
-				: !s->exec.booting ? "-"
-				: detector_in_report(s->exec.boot.det) ? "crashing"
-				: s->exec.boot.res->marker_seen ? "up" : "booting",
-				(double)(now_ms() - s->exec.boot.t_start_ms) / 1000.0};
-		}
-		/* Recovery loops end early, so the ETA is an upper bound. */
-		left = total - rc.finished_boots;
-		progress_draw(&prog, lines, nr_lines, rc.finished_boots, total,
-			      rc.finished_boots && left > 0
-				      ? rc.boot_time / rc.finished_boots * left / jobs
-				      : -1);
-		wait = deadline == INT64_MAX ? 1000 : deadline - now_ms();
-		if (poll(fds, (nfds_t)n, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR)
-			break;
-		n = 0;
-		for (int i = 0; i < jobs; i++) {
-			if (slots[i].busy)
-				exec_step(&slots[i].exec, fds + n, nr_fds[i]);
-			n += nr_fds[i];
-		}
 	}
 	progress_clear(&prog);
-	free(slots);
-	free(fds);
-	free(nr_fds);
+	loop_free(rc.loop);
+	free(rc.slots);
 	free(lines);
 }
 

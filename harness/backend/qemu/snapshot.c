@@ -1202,42 +1202,30 @@ out:
 	return rc;
 }
 
-int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct snapshot *s,
-		      int timeout_ms, struct bp_error *err)
+int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg,
+			struct bp_error *err)
 {
-	struct vm_config c = *cfg;
-	int64_t deadline = now_ms() + timeout_ms;
 	char *key = argv_key(cfg), *backing = NULL;
 	struct stat st;
-	int fd = -1, ret = -1, left, written;
+	int fd = -1, ret = -1, written;
 
-	memset(vm, 0, sizeof(*vm));
-	vm->proc.pidfd = vm->serial_fd = vm->update_fd = -1;
 	if (strcmp(key, s->argv_key)) {
-		error_set(err,
-			  "cannot restore snapshot '%s': the trial's qemu options differ from "
-			  "the snapshot's",
-			  s->dir);
+		error_set(err, "the trial's qemu options differ from the snapshot's");
 		goto out;
 	}
 	fd = open(s->state, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		error_set(err, "cannot restore snapshot '%s': cannot open '%s': %s", s->dir,
-			  s->state, strerror(errno));
+		error_set(err, "cannot open '%s': %s", s->state, strerror(errno));
 		goto out;
 	}
 	if ((uint64_t)st.st_size != s->state_size) {
-		error_set(err,
-			  "cannot restore snapshot '%s': its state is %lld bytes, expected %" PRIu64
-			  " (changed since it was checked)",
-			  s->dir, (long long)st.st_size, s->state_size);
+		error_set(err, "its state is %lld bytes, expected %" PRIu64
+			       " (changed since it was checked)",
+			  (long long)st.st_size, s->state_size);
 		goto out;
 	}
 	if ((uint64_t)st.st_dev != s->state_dev || (uint64_t)st.st_ino != s->state_ino) {
-		error_set(err,
-			  "cannot restore snapshot '%s': its state was replaced since it was "
-			  "checked",
-			  s->dir);
+		error_set(err, "its state was replaced since it was checked");
 		goto out;
 	}
 	/*
@@ -1245,31 +1233,51 @@ int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct s
 	 * trial disk's backing file must be this snapshot's base disk.
 	 */
 	if (!cfg->disk) {
-		error_set(err, "cannot restore snapshot '%s': no trial disk", s->dir);
+		error_set(err, "no trial disk");
 		goto out;
 	}
-	if (qcow2_backing(cfg->disk, &backing, err) < 0) {
-		error_prefix(err, "cannot restore snapshot '%s'", s->dir);
+	if (qcow2_backing(cfg->disk, &backing, err) < 0)
 		goto out;
-	}
 	if (!backing || stat(backing, &st) < 0 || (uint64_t)st.st_dev != s->disk_dev ||
 	    (uint64_t)st.st_ino != s->disk_ino) {
 		error_set(err,
-			  "cannot restore snapshot '%s': the trial disk '%s' is not an overlay of "
-			  "its base disk '%s' (backing file: '%s')",
-			  s->dir, cfg->disk, s->disk, backing ? backing : "none");
+			  "the trial disk '%s' is not an overlay of its base disk '%s' (backing "
+			  "file: '%s')",
+			  cfg->disk, s->disk, backing ? backing : "none");
 		goto out;
 	}
-	if (qcow2_written(cfg->disk, &written, err) < 0) {
-		error_prefix(err, "cannot restore snapshot '%s'", s->dir);
+	if (qcow2_written(cfg->disk, &written, err) < 0)
 		goto out;
-	}
 	if (written) {
 		error_set(err,
-			  "cannot restore snapshot '%s': the trial disk '%s' has been written to "
-			  "(the saved guest expects its base disk unchanged)",
-			  s->dir, cfg->disk);
+			  "the trial disk '%s' has been written to (the saved guest expects its "
+			  "base disk unchanged)",
+			  cfg->disk);
 		goto out;
+	}
+	ret = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(backing);
+	free(key);
+	return ret;
+}
+
+int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct snapshot *s,
+		      int timeout_ms, struct bp_error *err)
+{
+	struct vm_config c = *cfg;
+	int64_t deadline = now_ms() + timeout_ms;
+	int fd, ret = -1, left;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->proc.pidfd = vm->serial_fd = vm->update_fd = -1;
+	fd = snapshot_open_state(s, cfg, err);
+	if (fd < 0) {
+		error_prefix(err, "cannot restore snapshot '%s'", s->dir);
+		return -1;
 	}
 	c.incoming = 1;
 	if (vm_start(vm, &c, timeout_ms, err) < 0) {
@@ -1290,9 +1298,6 @@ int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct s
 	}
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	free(backing);
-	free(key);
+	close(fd);
 	return ret;
 }

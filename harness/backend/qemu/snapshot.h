@@ -157,5 +157,14 @@ void snapshot_release(struct snapshot *s);
  */
 int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct snapshot *s,
 		      int timeout_ms, struct bp_error *err);
+/*
+ * vm_start_restored()'s checks without starting anything (for a backend
+ * driven from an event loop): the state file opened read-only (the caller
+ * closes it), or -1 with err saying which check failed (no prefix).
+ */
+int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg,
+			struct bp_error *err);
+/* The fd name under which the state goes to QEMU ("fd:NAME" for migrate-incoming). */
+#define SNAPSHOT_STATE_FD_NAME "bpstate"
 
 #endif
