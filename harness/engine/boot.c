@@ -56,7 +56,7 @@ static void stop_begin(struct boot *b, enum outcome o)
 	struct bp_error err;
 	int wedged = b->probe && now_ms() >= b->t_probe_ms;
 
-	if (b->exited) {
+	if (b->exited || (o == OUTCOME_CLEAN && b->p.keep)) {
 		boot_set_done(b);
 	} else if (wedged) {
 		machine_power_cut(b->m);

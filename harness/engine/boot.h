@@ -62,6 +62,12 @@ struct boot_params {
 	struct loop *loop;
 	void (*on_done)(void *ctx, struct boot *b); /* from a loop timer, once done */
 	void *ctx;
+	/*
+	 * Judged clean: done at once with the machine left running and paused
+	 * nowhere (the golden snapshot's build saves it next). The owner may
+	 * then set the machine's cb to its own; boot_release() still frees it.
+	 */
+	int keep;
 	const char *marker;
 	const char *log_contains; /* may be NULL */
 	int boot_timeout_ms;

@@ -327,7 +327,7 @@ static void qmp_ready(struct loop *l, int fd, short revents, void *ctx)
  * in a loop of their own (loop.h holds the process's one poll()); code that
  * serves other VMs uses the _async calls from the shared loop instead.
  */
-static int qmp_poll(struct qmp *q, short events, int64_t deadline_ms, struct bp_error *err)
+static int qmp_wait_io(struct qmp *q, short events, int64_t deadline_ms, struct bp_error *err)
 {
 	struct loop *l = loop_new();
 	int ready = 0;
@@ -360,7 +360,7 @@ static int qmp_wait(struct qmp *q, json_t **slot, int64_t deadline_ms, struct bp
 			return 0;
 		if (now_ms() >= deadline_ms)
 			return 1;
-		switch (qmp_poll(q, POLLIN, deadline_ms, err)) {
+		switch (qmp_wait_io(q, POLLIN, deadline_ms, err)) {
 		case 0:
 			return 1;
 		case -1:
@@ -415,7 +415,7 @@ static int qmp_send(struct qmp *q, const char *data, size_t len, int pass_fd, si
 		} else if (errno == EINTR) {
 			continue;
 		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			int r = qmp_poll(q, POLLOUT, deadline_ms, err);
+			int r = qmp_wait_io(q, POLLOUT, deadline_ms, err);
 
 			if (r == 0)
 				return error_set(err, "qmp '%s' timed out after %d ms", cmd,
@@ -734,7 +734,7 @@ static int qmp_wait_event_until(struct qmp *q, const char *name, int64_t deadlin
 			return 0;
 		if (now_ms() >= deadline_ms)
 			return 1;
-		r = qmp_poll(q, POLLIN, deadline_ms, err);
+		r = qmp_wait_io(q, POLLIN, deadline_ms, err);
 		if (r < 0)
 			return -1;
 		if (r == 0)
