@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "proc.h"
 #include "progress.h"
+#include "queue.h"
 #include "report-json.h"
 #include "report-tap.h"
 #include "scenario.h"
@@ -240,24 +241,13 @@ static void note(void *ctx, const char *msg)
 	tap_comment(ctx, msg);
 }
 
-/* One trial in flight. */
-struct slot {
-	struct exec exec;
-	char *work_dir;
-	int64_t t0;
-	int busy;
-};
-
 struct run_ctx {
 	struct run_result *r;
 	struct tap_writer *tap;
 	struct progress *prog;
-	struct loop *loop;
-	struct slot *slots;
-	int jobs, busy;
-	size_t next;
-	const char *work;
+	struct queue *q;
 	const struct disks *disks;
+	int jobs;
 	int finished_boots;
 	double boot_time;
 };
@@ -274,71 +264,25 @@ static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
 	save_json(rc->r);
 }
 
-static void on_trial_done(void *ctx, struct exec *e);
-
-static void slot_start(struct run_ctx *rc, struct slot *s, struct trial_result *t, size_t idx)
-{
-	struct run_result *r = rc->r;
-	const struct disks *d = rc->disks;
-	char *dir = xasprintf("%s/%s", r->dir, t->dir);
-	struct bp_error err;
-	struct exec_env env;
-
-	if (mkdir_p(dir, &err) < 0)
-		fprintf(stderr, "bootproof: %s\n", err.msg);
-	free(dir);
-	s->work_dir = xasprintf("%s/%zu", rc->work, idx);
-	s->t0 = now_ms();
-	s->busy = 1;
-	rc->busy++;
-	env = (struct exec_env){.accel = r->accel,
-				.run_dir = r->dir,
-				.work_dir = s->work_dir,
-				.overlay = d->overlays[idx],
-				.loop = rc->loop,
-				.on_boot = on_boot,
-				.on_done = on_trial_done,
-				.ctx = rc,
-				.snapshot = d->snap[idx]};
-	exec_start(&s->exec, &env, t);
-}
-
-static void slot_finish(struct run_ctx *rc, struct slot *s)
-{
-	struct trial_result *t = s->exec.t;
-
-	progress_clear(rc->prog);
-	exec_release(&s->exec);
-	t->duration_s = (double)(now_ms() - s->t0) / 1000.0;
-	if (t->finished)
-		tap_checks(rc->tap, t);
-	save_json(rc->r);
-	free(s->work_dir);
-	s->work_dir = NULL;
-	s->busy = 0;
-	rc->busy--;
-}
-
-/* Start trials in the free slots, in order, while there are any. */
-static void fill_slots(struct run_ctx *rc)
-{
-	for (int i = 0; i < rc->jobs; i++) {
-		struct slot *s = &rc->slots[i];
-
-		if (!s->busy && rc->next < rc->r->nr_trials && !bp_interrupted) {
-			rc->next++;
-			slot_start(rc, s, &rc->r->trials[rc->next - 1], rc->next - 1);
-		}
-	}
-}
-
-static void on_trial_done(void *ctx, struct exec *e)
+/* The disks were made up front (disks_prepare: one libguestfs launch for all). */
+static int prepare(void *ctx, struct trial_result *t, size_t id, const char **ret_overlay,
+		   const struct snapshot **ret_snap, struct bp_error *err)
 {
 	struct run_ctx *rc = ctx;
 
-	/* e is the first member of its slot */
-	slot_finish(rc, (struct slot *)e);
-	fill_slots(rc);
+	*ret_overlay = rc->disks->overlays[id];
+	*ret_snap = rc->disks->snap[id];
+	return 0;
+}
+
+static void on_trial_done(void *ctx, struct trial_result *t)
+{
+	struct run_ctx *rc = ctx;
+
+	progress_clear(rc->prog);
+	if (t->finished)
+		tap_checks(rc->tap, t);
+	save_json(rc->r);
 }
 
 static void draw_progress(struct run_ctx *rc, struct progress_line *lines, int total)
@@ -346,18 +290,17 @@ static void draw_progress(struct run_ctx *rc, struct progress_line *lines, int t
 	int nr_lines = 0, left;
 
 	for (int i = 0; i < rc->jobs; i++) {
-		struct slot *s = &rc->slots[i];
-		const struct trial_result *t = s->exec.t;
+		const struct exec *e = queue_slot(rc->q, i);
 
-		if (!s->busy)
+		if (!e)
 			continue;
 		lines[nr_lines++] = (struct progress_line){
-			t->scenario->name, (int)t->nr_boots, t->scenario->boots,
-			s->exec.offline ? "offline"
-			: !s->exec.booting ? "-"
-			: detector_in_report(s->exec.boot.det) ? "crashing"
-			: s->exec.boot.res->marker_seen ? "up" : "booting",
-			(double)(now_ms() - s->exec.boot.t_start_ms) / 1000.0};
+			e->t->scenario->name, (int)e->t->nr_boots, e->t->scenario->boots,
+			e->offline ? "offline"
+			: !e->booting ? "-"
+			: detector_in_report(e->boot.det) ? "crashing"
+			: e->boot.res->marker_seen ? "up" : "booting",
+			(double)(now_ms() - e->boot.t_start_ms) / 1000.0};
 	}
 	/* Recovery loops end early, so the ETA is an upper bound. */
 	left = total - rc->finished_boots;
@@ -368,31 +311,36 @@ static void draw_progress(struct run_ctx *rc, struct progress_line *lines, int t
 }
 
 /*
- * Run every trial, at most `jobs` at once, all in one event loop: each
- * trial's boots and offline work register there.
+ * Run every trial through the trial queue, at most `jobs` at once, all in
+ * one event loop: each trial's boots and offline work register there.
  */
 static void run_trials(struct run_result *r, const char *work, const struct disks *d, int jobs,
 		       struct tap_writer *tap)
 {
 	struct progress_line *lines = xcalloc((size_t)jobs, sizeof(*lines));
 	struct progress prog;
-	struct run_ctx rc = {.r = r, .tap = tap, .prog = &prog, .loop = loop_new(),
-			     .slots = xcalloc((size_t)jobs, sizeof(struct slot)), .jobs = jobs,
-			     .work = work, .disks = d};
+	struct loop *l = loop_new();
+	struct run_ctx rc = {.r = r, .tap = tap, .prog = &prog, .disks = d, .jobs = jobs};
+	struct queue_env env = {.loop = l, .jobs = jobs, .accel = r->accel, .run_dir = r->dir,
+				.work = work, .prepare = prepare, .on_boot = on_boot, .ctx = &rc};
 	int total = 0;
 
 	progress_init(&prog, 2);
+	rc.q = queue_new(&env);
 	for (size_t i = 0; i < r->nr_trials; i++)
 		total += r->trials[i].scenario->boots;
-	fill_slots(&rc);
-	while (rc.busy) {
+	for (size_t i = 0; i < r->nr_trials; i++)
+		queue_submit(rc.q, &r->trials[i], i, on_trial_done, &rc);
+	while (queue_pending(rc.q)) {
+		if (bp_interrupted)
+			queue_drain(rc.q); /* what runs ends through the loop; nothing new starts */
 		draw_progress(&rc, lines, total);
-		if (loop_once(rc.loop, 1000) < 0)
+		if (loop_once(l, 1000) < 0)
 			break;
 	}
 	progress_clear(&prog);
-	loop_free(rc.loop);
-	free(rc.slots);
+	queue_free(rc.q);
+	loop_free(l);
 	free(lines);
 }
 
