@@ -391,6 +391,41 @@ static void guestfs_tmpdir(const char *work)
 	free(dir);
 }
 
+static void run_announce(struct tap_writer *tap, const struct run_result *r, const char *reason)
+{
+	char *msg = xasprintf("run %s: %zu scenarios, accelerator %s (%s)", r->run_id,
+			      r->nr_trials, r->accel, reason);
+
+	tap_begin(tap);
+	tap_comment(tap, msg);
+	free(msg);
+}
+
+/* The end of the TAP stream: why the run is incomplete, if it is. */
+static void run_note_end(struct tap_writer *tap, struct run_result *r)
+{
+	if (bp_interrupted && !r->complete) {
+		/* The signal is the reason, whatever it made fail (a stopped libguestfs worker). */
+		free(r->incomplete_reason);
+		r->incomplete_reason = xasprintf("interrupted by signal %d", (int)bp_interrupted);
+	}
+	if (!r->complete) {
+		char *msg = xasprintf("incomplete run: %s",
+				      r->incomplete_reason ? r->incomplete_reason : "unknown");
+
+		tap_comment(tap, msg);
+		free(msg);
+	}
+	tap_end(tap);
+}
+
+static long peak_rss_kib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -444,14 +479,7 @@ int cmd_run(int argc, char **argv)
 	r.accel = xstrdup(accel_probe(work, r.nr_trials ? r.trials[0].scenario->image->kernel : NULL,
 				      KVM_PROBE_MS, reason, sizeof(reason)));
 	r.accel_reason = xstrdup(reason);
-	tap_begin(&tap);
-	{
-		char *msg = xasprintf("run %s: %zu scenarios, accelerator %s (%s)", r.run_id,
-				      r.nr_trials, r.accel, reason);
-
-		tap_comment(&tap, msg);
-		free(msg);
-	}
+	run_announce(&tap, &r, reason);
 	save_json(&r);
 	point_latest(o.reports, r.run_id);
 	for (size_t i = 0; i < r.nr_trials; i++) {
@@ -482,31 +510,14 @@ int cmd_run(int argc, char **argv)
 	if (!bp_interrupted)
 		r.complete = 1;
 finish:
-	if (bp_interrupted && !r.complete) {
-		/* The signal is the reason, whatever it made fail (a stopped libguestfs worker). */
-		free(r.incomplete_reason);
-		r.incomplete_reason = xasprintf("interrupted by signal %d", (int)bp_interrupted);
-	}
-	if (!r.complete) {
-		char *msg = xasprintf("incomplete run: %s",
-				      r.incomplete_reason ? r.incomplete_reason : "unknown");
-
-		tap_comment(&tap, msg);
-		free(msg);
-	}
-	tap_end(&tap);
+	run_note_end(&tap, &r);
 	/* Before report_after_run, which renders results.tap from results.json if there is none. */
 	if (tapf && tap_file_commit(&tap, tapf, tap_tmp, tap_path, &err) < 0) {
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 		tap_failed = 1;
 	}
 	tapf = NULL;
-	{
-		struct rusage ru;
-
-		if (getrusage(RUSAGE_SELF, &ru) == 0)
-			r.peak_rss_kib = ru.ru_maxrss;
-	}
+	r.peak_rss_kib = peak_rss_kib();
 	r.duration_s = (double)(now_ms() - t0) / 1000.0;
 	save_json(&r);
 	/* The other formats and the history derive from results.json. */
