@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +22,10 @@
 #include "cmd-report.h"
 #include "disks.h"
 #include "litter.h"
+#include "loop.h"
 #include "proc.h"
 #include "progress.h"
+#include "queue.h"
 #include "report-json.h"
 #include "report-tap.h"
 #include "scenario.h"
@@ -240,18 +241,13 @@ static void note(void *ctx, const char *msg)
 	tap_comment(ctx, msg);
 }
 
-/* One trial in flight. */
-struct slot {
-	struct exec exec;
-	char *work_dir;
-	int64_t t0;
-	int busy;
-};
-
 struct run_ctx {
 	struct run_result *r;
 	struct tap_writer *tap;
 	struct progress *prog;
+	struct queue *q;
+	const struct disks *disks;
+	int jobs;
 	int finished_boots;
 	double boot_time;
 };
@@ -268,116 +264,83 @@ static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
 	save_json(rc->r);
 }
 
-static void slot_start(struct run_ctx *rc, struct slot *s, struct trial_result *t,
-		       const char *work, size_t idx, const struct disks *d)
+/* The disks were made up front (disks_prepare: one libguestfs launch for all). */
+static int prepare(void *ctx, struct trial_result *t, size_t id, const char **ret_overlay,
+		   const struct snapshot **ret_snap, struct bp_error *err)
 {
-	struct run_result *r = rc->r;
-	char *dir = xasprintf("%s/%s", r->dir, t->dir);
-	struct bp_error err;
-	struct exec_env env;
+	struct run_ctx *rc = ctx;
 
-	if (mkdir_p(dir, &err) < 0)
-		fprintf(stderr, "bootproof: %s\n", err.msg);
-	free(dir);
-	s->work_dir = xasprintf("%s/%zu", work, idx);
-	s->t0 = now_ms();
-	s->busy = 1;
-	env = (struct exec_env){r->accel, r->dir, s->work_dir, d->overlays[idx], on_boot, rc,
-				d->snap[idx]};
-	exec_start(&s->exec, &env, t);
+	*ret_overlay = rc->disks->overlays[id];
+	*ret_snap = rc->disks->snap[id];
+	return 0;
 }
 
-static void slot_finish(struct run_ctx *rc, struct slot *s)
+static void on_trial_done(void *ctx, struct trial_result *t)
 {
-	struct trial_result *t = s->exec.t;
+	struct run_ctx *rc = ctx;
 
 	progress_clear(rc->prog);
-	exec_release(&s->exec);
-	t->duration_s = (double)(now_ms() - s->t0) / 1000.0;
 	if (t->finished)
 		tap_checks(rc->tap, t);
 	save_json(rc->r);
-	free(s->work_dir);
-	s->work_dir = NULL;
-	s->busy = 0;
+}
+
+static void draw_progress(struct run_ctx *rc, struct progress_line *lines, int total)
+{
+	int nr_lines = 0, left;
+
+	for (int i = 0; i < rc->jobs; i++) {
+		const struct exec *e = queue_slot(rc->q, i);
+
+		if (!e)
+			continue;
+		lines[nr_lines++] = (struct progress_line){
+			e->t->scenario->name, (int)e->t->nr_boots, e->t->scenario->boots,
+			e->offline ? "offline"
+			: !e->booting ? "-"
+			: crash_detector_in_report(e->boot.det) ? "crashing"
+			: e->boot.res->marker_seen ? "up" : "booting",
+			(double)(now_ms() - e->boot.t_start_ms) / 1000.0};
+	}
+	/* Recovery loops end early, so the ETA is an upper bound. */
+	left = total - rc->finished_boots;
+	progress_draw(rc->prog, lines, nr_lines, rc->finished_boots, total,
+		      rc->finished_boots && left > 0
+			      ? rc->boot_time / rc->finished_boots * left / rc->jobs
+			      : -1);
 }
 
 /*
- * Run every trial, at most `jobs` at once, all driven by one poll loop:
- * each trial contributes its fds and its next deadline.
+ * Run every trial through the trial queue, at most `jobs` at once, all in
+ * one event loop: each trial's boots and offline work register there.
  */
 static void run_trials(struct run_result *r, const char *work, const struct disks *d, int jobs,
 		       struct tap_writer *tap)
 {
-	struct slot *slots = xcalloc((size_t)jobs, sizeof(*slots));
-	struct pollfd *fds = xcalloc((size_t)jobs * EXEC_MAX_POLLFDS, sizeof(*fds));
-	int *nr_fds = xcalloc((size_t)jobs, sizeof(*nr_fds));
 	struct progress_line *lines = xcalloc((size_t)jobs, sizeof(*lines));
 	struct progress prog;
-	struct run_ctx rc = {r, tap, &prog, 0, 0};
-	size_t next = 0;
+	struct loop *l = loop_new();
+	struct run_ctx rc = {.r = r, .tap = tap, .prog = &prog, .disks = d, .jobs = jobs};
+	struct queue_env env = {.loop = l, .jobs = jobs, .accel = r->accel, .run_dir = r->dir,
+				.work = work, .prepare = prepare, .on_boot = on_boot, .ctx = &rc};
 	int total = 0;
 
 	progress_init(&prog, 2);
+	rc.q = queue_new(&env);
 	for (size_t i = 0; i < r->nr_trials; i++)
 		total += r->trials[i].scenario->boots;
-	for (;;) {
-		int64_t deadline = INT64_MAX, wait;
-		int busy = 0, n = 0, nr_lines = 0, left;
-
-		for (int i = 0; i < jobs; i++) {
-			struct slot *s = &slots[i];
-
-			if (s->busy && exec_done(&s->exec))
-				slot_finish(&rc, s);
-			if (!s->busy && next < r->nr_trials && !bp_interrupted) {
-				slot_start(&rc, s, &r->trials[next], work, next, d);
-				next++;
-				i--; /* it may be done at once (infra): look again */
-				continue;
-			}
-			busy += s->busy;
-		}
-		if (!busy)
+	for (size_t i = 0; i < r->nr_trials; i++)
+		queue_submit(rc.q, &r->trials[i], i, on_trial_done, &rc);
+	while (queue_pending(rc.q)) {
+		if (bp_interrupted)
+			queue_drain(rc.q); /* what runs ends through the loop; nothing new starts */
+		draw_progress(&rc, lines, total);
+		if (loop_once(l, 1000) < 0)
 			break;
-		for (int i = 0; i < jobs; i++) {
-			struct slot *s = &slots[i];
-			const struct trial_result *t = s->exec.t;
-
-			nr_fds[i] = s->busy ? exec_pollfds(&s->exec, fds + n) : 0;
-			n += nr_fds[i];
-			if (!s->busy)
-				continue;
-			if (exec_deadline(&s->exec) < deadline)
-				deadline = exec_deadline(&s->exec);
-			lines[nr_lines++] = (struct progress_line){
-				t->scenario->name, (int)t->nr_boots, t->scenario->boots,
-				s->exec.offline ? "offline"
-				: !s->exec.booting ? "-"
-				: crash_detector_in_report(s->exec.boot.det) ? "crashing" /* profile */
-				: s->exec.boot.res->marker_seen ? "up" : "booting",
-				(double)(now_ms() - s->exec.boot.t_start_ms) / 1000.0};
-		}
-		/* Recovery loops end early, so the ETA is an upper bound. */
-		left = total - rc.finished_boots;
-		progress_draw(&prog, lines, nr_lines, rc.finished_boots, total,
-			      rc.finished_boots && left > 0
-				      ? rc.boot_time / rc.finished_boots * left / jobs
-				      : -1);
-		wait = deadline == INT64_MAX ? 1000 : deadline - now_ms();
-		if (poll(fds, (nfds_t)n, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR)
-			break;
-		n = 0;
-		for (int i = 0; i < jobs; i++) {
-			if (slots[i].busy)
-				exec_step(&slots[i].exec, fds + n, nr_fds[i]);
-			n += nr_fds[i];
-		}
 	}
 	progress_clear(&prog);
-	free(slots);
-	free(fds);
-	free(nr_fds);
+	queue_free(rc.q);
+	loop_free(l);
 	free(lines);
 }
 
@@ -426,6 +389,41 @@ static void guestfs_tmpdir(const char *work)
 	if (!getenv("LIBGUESTFS_TMPDIR") && mkdir_p(dir, NULL) == 0)
 		setenv("LIBGUESTFS_TMPDIR", dir, 1);
 	free(dir);
+}
+
+static void run_announce(struct tap_writer *tap, const struct run_result *r, const char *reason)
+{
+	char *msg = xasprintf("run %s: %zu scenarios, accelerator %s (%s)", r->run_id,
+			      r->nr_trials, r->accel, reason);
+
+	tap_begin(tap);
+	tap_comment(tap, msg);
+	free(msg);
+}
+
+/* The end of the TAP stream: why the run is incomplete, if it is. */
+static void run_note_end(struct tap_writer *tap, struct run_result *r)
+{
+	if (bp_interrupted && !r->complete) {
+		/* The signal is the reason, whatever it made fail (a stopped libguestfs worker). */
+		free(r->incomplete_reason);
+		r->incomplete_reason = xasprintf("interrupted by signal %d", (int)bp_interrupted);
+	}
+	if (!r->complete) {
+		char *msg = xasprintf("incomplete run: %s",
+				      r->incomplete_reason ? r->incomplete_reason : "unknown");
+
+		tap_comment(tap, msg);
+		free(msg);
+	}
+	tap_end(tap);
+}
+
+static long peak_rss_kib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -483,14 +481,7 @@ int cmd_run(int argc, char **argv)
 				      r.nr_trials ? r.trials[0].scenario->image->kernel : NULL,
 				      KVM_PROBE_MS, reason, sizeof(reason)));
 	r.accel_reason = xstrdup(reason);
-	tap_begin(&tap);
-	{
-		char *msg = xasprintf("run %s: %zu scenarios, accelerator %s (%s)", r.run_id,
-				      r.nr_trials, r.accel, reason);
-
-		tap_comment(&tap, msg);
-		free(msg);
-	}
+	run_announce(&tap, &r, reason);
 	save_json(&r);
 	point_latest(o.reports, r.run_id);
 	for (size_t i = 0; i < r.nr_trials; i++) {
@@ -521,31 +512,14 @@ int cmd_run(int argc, char **argv)
 	if (!bp_interrupted)
 		r.complete = 1;
 finish:
-	if (bp_interrupted && !r.complete) {
-		/* The signal is the reason, whatever it made fail (a stopped libguestfs worker). */
-		free(r.incomplete_reason);
-		r.incomplete_reason = xasprintf("interrupted by signal %d", (int)bp_interrupted);
-	}
-	if (!r.complete) {
-		char *msg = xasprintf("incomplete run: %s",
-				      r.incomplete_reason ? r.incomplete_reason : "unknown");
-
-		tap_comment(&tap, msg);
-		free(msg);
-	}
-	tap_end(&tap);
+	run_note_end(&tap, &r);
 	/* Before report_after_run, which renders results.tap from results.json if there is none. */
 	if (tapf && tap_file_commit(&tap, tapf, tap_tmp, tap_path, &err) < 0) {
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 		tap_failed = 1;
 	}
 	tapf = NULL;
-	{
-		struct rusage ru;
-
-		if (getrusage(RUSAGE_SELF, &ru) == 0)
-			r.peak_rss_kib = ru.ru_maxrss;
-	}
+	r.peak_rss_kib = peak_rss_kib();
 	r.duration_s = (double)(now_ms() - t0) / 1000.0;
 	save_json(&r);
 	/* The other formats and the history derive from results.json. */

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loop.h"
+
 #define MAX_LIVE 256
 #define GROUP_GONE_MS 1000
 static volatile pid_t live_pids[MAX_LIVE];
@@ -230,19 +232,31 @@ int proc_reap(struct proc *p)
 	return 1;
 }
 
+static void pidfd_ready(struct loop *l, int fd, short revents, void *ctx)
+{
+	*(int *)ctx = 1;
+}
+
+/* Blocking, for code outside the shared loop: a private loop on the pidfd. */
 int proc_wait(struct proc *p, int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
+	struct loop *l = loop_new();
+	int ready = 0, ret = 0;
 
+	loop_fd_add(l, p->pidfd, POLLIN, pidfd_ready, &ready);
 	while (!proc_reap(p)) {
-		struct pollfd pfd = {p->pidfd, POLLIN, 0};
 		int64_t left = deadline - now_ms();
 
-		if (left <= 0)
-			return -1;
-		poll(&pfd, 1, (int)left);
+		if (left <= 0) {
+			ret = -1;
+			break;
+		}
+		ready = 0;
+		loop_once(l, (int)left);
 	}
-	return 0;
+	loop_free(l);
+	return ret;
 }
 
 void proc_kill_nowait(struct proc *p)

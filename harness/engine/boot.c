@@ -1,5 +1,5 @@
 /*
- * boot - judge one boot from the console, QMP events and deadlines
+ * boot - judge one boot from the console, machine events and deadlines
  * (see boot.h for the rules).
  */
 #define _GNU_SOURCE
@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +15,18 @@
 
 /* How long to wait for the console report after a panic signal. */
 #define CRASH_GRACE_MS 3000
-#define QMP_STARTUP_MS 15000
-#define QUIT_GRACE_MS 3000
 /* A live push answered: this long without a crash and the boot is clean. */
 #define LIVE_SETTLE_MS 1000
-#define SCREENDUMP_MS 2000
-/* How long QEMU has to answer query-status at a hang deadline before it is judged wedged. */
+/* How long the machine has to answer a probe at a hang deadline before it is judged wedged. */
 #define PROBE_MS 3000
 /* A report whose body has ended, then this long without output: it is judged. */
 #define BODY_QUIET_MS 2000
-/* A SIGKILLed QEMU is normally gone in milliseconds; past this, wait for it blocking. */
-#define KILL_WAIT_MS 10000
+
+static void boot_set_done(struct boot *b);
+static void boot_settle(struct boot *b);
+static void finish_interrupted(struct boot *b);
+static void finish_panic(struct boot *b);
+static void on_update(struct loop *l, int fd, short revents, void *ctx);
 
 /* What the update channel did this boot, into the result. */
 static void record_update(struct boot *b, enum outcome o)
@@ -44,90 +46,27 @@ static void record_update(struct boot *b, enum outcome o)
 }
 
 /*
- * Winding down without blocking the loop that serves other VMs: each stage
- * sends what it must and waits for QEMU through the poll loop (the QMP fd,
- * the pidfd) until its own deadline; a stage that gets no answer passes to
- * the next. QEMU that stopped answering (the probe said so) is killed at once.
+ * Winding down without blocking the loop that serves other VMs: a crash's
+ * screenshot first (the machine keeps its deadline), then the machine's
+ * stop; a machine that stopped answering is cut off at once. done once the
+ * machine says it exited.
  */
-static void stop_stage(struct boot *b, enum boot_stop stage)
-{
-	struct bp_error err;
-
-	b->stop = stage;
-	if (stage == STOP_SHOT) {
-		/* The crash as the screen showed it, for the report; best effort. */
-		b->t_stop_ms = now_ms() + SCREENDUMP_MS;
-		if (qmp_send_async(b->vm.qmp,
-				   "screendump", json_pack("{s:s, s:s}", "filename",
-							   b->p.screenshot_path, "format", "png"),
-				   &err) == 0)
-			return;
-		unlink(b->p.screenshot_path);
-		stage = b->stop = STOP_QUIT;
-	}
-	if (stage == STOP_QUIT) {
-		b->t_stop_ms = now_ms() + QUIT_GRACE_MS;
-		if (qmp_send_async(b->vm.qmp, "quit", NULL, &err) == 0)
-			return;
-		b->stop = STOP_KILL;
-	}
-	b->t_stop_ms = now_ms() + KILL_WAIT_MS;
-	proc_kill_nowait(&b->vm.proc);
-}
-
 static void stop_begin(struct boot *b, enum outcome o)
 {
+	struct bp_error err;
 	int wedged = b->probe && now_ms() >= b->t_probe_ms;
 
-	if (b->vm.proc.pid <= 0 || vm_reap(&b->vm)) {
-		b->done = 1;
-	} else if (wedged || !b->vm.qmp || b->qmp_eof) {
-		stop_stage(b, STOP_KILL);
-	} else if (o == OUTCOME_CRASH && b->p.screenshot_path) {
-		stop_stage(b, STOP_SHOT);
+	if (b->exited || (o == OUTCOME_CLEAN && b->p.keep)) {
+		boot_set_done(b);
+	} else if (wedged) {
+		machine_power_cut(b->m);
+	} else if (o == OUTCOME_CRASH && b->p.screenshot_path && b->t_cont_ms &&
+		   machine_screenshot(b->m, b->p.screenshot_path, &err) == 0) {
+		b->shooting = 1;
 	} else {
-		stop_stage(b, STOP_QUIT);
+		machine_stop(b->m);
 	}
 }
-
-/* The stop's next move: from boot_step while judged and not done. */
-static void stop_step(struct boot *b, int exited)
-{
-	struct bp_error err;
-	struct qmp_event ev;
-	int64_t now = now_ms();
-
-	if ((exited || b->stop == STOP_KILL) && vm_reap(&b->vm)) {
-		b->done = 1;
-		return;
-	}
-	/* Drained whatever the stage (the fd is polled): events after the verdict change nothing. */
-	if (!b->qmp_eof && qmp_read(b->vm.qmp, &err) < 0)
-		b->qmp_eof = 1;
-	while (qmp_next_event(b->vm.qmp, &ev))
-		qmp_event_release(&ev);
-	if (b->stop == STOP_SHOT) {
-		int r = qmp_async_reply(b->vm.qmp, NULL, &err);
-
-		if (r == 1)
-			b->res->screenshot = xstrdup(b->p.screenshot_rel);
-		else if (r < 0 || now >= b->t_stop_ms)
-			unlink(b->p.screenshot_path);
-		if (r != 0 || now >= b->t_stop_ms)
-			stop_stage(b, r == 0 || b->qmp_eof ? STOP_KILL : STOP_QUIT);
-		return;
-	}
-	if (now < b->t_stop_ms)
-		return;
-	if (b->stop == STOP_QUIT) {
-		stop_stage(b, STOP_KILL);
-		return;
-	}
-	/* Not gone KILL_WAIT_MS after SIGKILL: the host is in trouble; wait for it here. */
-	proc_kill(&b->vm.proc);
-	b->done = 1;
-}
-
 static void finish(struct boot *b, enum outcome o, const char *title, const char *excerpt)
 {
 	int64_t t = now_ns();
@@ -247,53 +186,28 @@ static void judge(struct boot *b)
 	}
 }
 
-static void read_serial(struct boot *b)
+/* The machine's console bytes (len 0: the console closed). */
+static void on_console(void *ctx, const char *buf, size_t n, int64_t host_ns)
 {
-	char buf[65536];
-	ssize_t n;
+	struct boot *b = ctx;
 
-	for (;;) {
-		n = read(b->vm.serial_fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		b->t_chunk_ns = now_ns();
-		b->t_last_output_ms = b->t_chunk_ns / 1000000;
-		if (b->logfd >= 0 && write(b->logfd, buf, (size_t)n) != n) {
-			/* A full disk must not stop judging; the log is best effort. */
-			close(b->logfd);
-			b->logfd = -1;
-		}
-		console_feed(&b->con, buf, (size_t)n);
-	}
-	if (n == 0 || (n < 0 && errno != EAGAIN)) {
+	if (b->judged)
+		return;
+	if (!n) {
 		b->serial_eof = 1;
 		console_finish(&b->con);
+		boot_settle(b);
+		return;
 	}
-}
-
-static void handle_event(struct boot *b, const struct qmp_event *ev)
-{
-	if (!strcmp(ev->name, "GUEST_PANICKED") || !strcmp(ev->name, "GUEST_CRASHLOADED")) {
-		b->res->panicked = 1;
-		if (!b->t_grace_ms)
-			b->t_grace_ms = now_ms() + CRASH_GRACE_MS;
-	} else if (!strcmp(ev->name, "VSERPORT_CHANGE") && b->upd && ev->data &&
-		   json_is_false(json_object_get(ev->data, "open")) &&
-		   json_is_string(json_object_get(ev->data, "id")) &&
-		   !strcmp(json_string_value(json_object_get(ev->data, "id")), VM_UPDATE_PORT_ID)) {
-		struct bp_error err;
-
-		/* The agent closed the port: a frame it left half written is recorded. */
-		update_guest_closed(b->upd, &err);
-	} else if (!strcmp(ev->name, "SHUTDOWN")) {
-		json_t *reason = ev->data ? json_object_get(ev->data, "reason") : NULL;
-
-		free(b->res->shutdown_reason);
-		b->res->shutdown_reason =
-			xstrdup(json_is_string(reason) ? json_string_value(reason) : "unknown");
+	b->t_chunk_ns = host_ns;
+	b->t_last_output_ms = host_ns / 1000000;
+	if (b->logfd >= 0 && write(b->logfd, buf, n) != (ssize_t)n) {
+		/* A full disk must not stop judging; the log is best effort. */
+		close(b->logfd);
+		b->logfd = -1;
 	}
+	console_feed(&b->con, buf, n);
+	boot_settle(b);
 }
 
 /* Serve the agent; a broken channel is recorded, the boot goes on being judged. */
@@ -312,8 +226,9 @@ static int start_update(struct boot *b, struct bp_error *err)
 {
 	const struct content_set *cs;
 
-	b->upd = update_new(b->vm.update_fd);
-	b->vm.update_fd = -1;
+	b->upd = update_new(machine_take_channel(b->m));
+	if (update_fd(b->upd) >= 0)
+		b->id_upd = loop_fd_add(b->p.loop, update_fd(b->upd), POLLIN, on_update, b);
 	if (b->p.restore)
 		update_resume(b->upd);
 	if ((cs = b->p.publish)) {
@@ -336,117 +251,13 @@ static int start_update(struct boot *b, struct bp_error *err)
 	return 0;
 }
 
-static void read_qmp(struct boot *b)
-{
-	struct qmp_event ev;
-	struct bp_error err;
-
-	/* QMP closes as QEMU exits; the pidfd tells us how it ended. */
-	if (!b->qmp_eof && qmp_read(b->vm.qmp, &err) < 0)
-		b->qmp_eof = 1;
-	while (qmp_next_event(b->vm.qmp, &ev)) {
-		handle_event(b, &ev);
-		qmp_event_release(&ev);
-	}
-}
-
-/* QEMU is gone: whatever the console and events said decides. */
-static void judge_exit(struct boot *b)
-{
-	char how[128], *msg;
-	const char *reason = b->res->shutdown_reason;
-
-	/* Take every byte QEMU wrote before exiting. */
-	if (!b->serial_eof)
-		read_serial(b);
-	read_qmp(b);
-	crash_detector_flush(b->det);
-	judge(b);
-	if (b->judged)
-		return;
-	if (b->res->panicked) {
-		finish_tail(b, OUTCOME_CRASH, "guest panicked (pvpanic) with no console report");
-		return;
-	}
-	if (reason && !strcmp(reason, "guest-reset")) {
-		finish_tail(b, OUTCOME_CRASH, "unexpected reboot");
-		return;
-	}
-	if (reason && (!strcmp(reason, "guest-shutdown") || !strcmp(reason, "guest-panic"))) {
-		finish_tail(b, OUTCOME_CRASH, "unexpected shutdown");
-		return;
-	}
-	msg = xasprintf("qemu %s without the guest asking", proc_describe(&b->vm.proc, how, sizeof(how)));
-	finish_tail(b, OUTCOME_INFRA, msg);
-	free(msg);
-}
-
-void boot_start(struct boot *b, const struct boot_params *p, struct boot_result *res)
-{
-	struct bp_error err;
-
-	memset(b, 0, sizeof(*b));
-	b->p = *p;
-	b->res = res;
-	b->vm.serial_fd = b->vm.update_fd = -1;
-	b->vm.proc.pidfd = -1;
-	b->det = p->vm.guest->detector_new(); /* profile: the guest's detector */
-	console_init(&b->con, on_line, b);
-	b->t_start_ms = now_ms();
-	b->logfd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (b->logfd < 0) {
-		error_set(&err, "cannot create '%s': %s", p->log_path, strerror(errno));
-		goto infra;
-	}
-	if (p->restore) {
-		if (vm_start_restored(&b->vm, &p->vm, p->restore, QMP_STARTUP_MS, &err) < 0)
-			goto infra;
-		res->restored = 1;
-		res->marker_seen = 1;
-	} else if (vm_start(&b->vm, &p->vm, QMP_STARTUP_MS, &err) < 0) {
-		goto infra;
-	}
-	if (start_update(b, &err) < 0 || vm_cont(&b->vm, &err) < 0)
-		goto infra;
-	/*
-	 * Silence counts from the first console byte: before it, a slow start
-	 * (firmware, kernel decompression on a loaded host) is only bounded by
-	 * the boot timeout.
-	 */
-	b->t_cont_ms = now_ms();
-	b->t_last_output_ms = 0;
-	return;
-infra:
-	error_prefix(&err, "cannot start qemu");
-	finish(b, OUTCOME_INFRA, err.msg, NULL);
-}
-
-int boot_pollfds(struct boot *b, struct pollfd *fds)
-{
-	int n = 0;
-
-	if (b->done)
-		return 0;
-	if (!b->judged && !b->serial_eof)
-		fds[n++] = (struct pollfd){b->vm.serial_fd, POLLIN, 0};
-	if (!b->qmp_eof)
-		fds[n++] = (struct pollfd){qmp_fd(b->vm.qmp), POLLIN, 0};
-	if (!b->judged && b->upd && update_fd(b->upd) >= 0)
-		fds[n++] = (struct pollfd){update_fd(b->upd),
-					   POLLIN | (update_want_write(b->upd) ? POLLOUT : 0), 0};
-	fds[n++] = (struct pollfd){b->vm.proc.pidfd, POLLIN, 0};
-	return n;
-}
-
 int64_t boot_deadline(const struct boot *b)
 {
 	int64_t d = b->t_cont_ms + b->p.boot_timeout_ms;
 	int64_t s = b->t_last_output_ms ? b->t_last_output_ms + b->p.silence_timeout_ms : INT64_MAX;
 
-	if (b->done)
-		return INT64_MAX;
-	if (b->judged)
-		return b->t_stop_ms;
+	if (b->done || b->judged || !b->t_cont_ms)
+		return INT64_MAX; /* starting and stopping: the machine keeps those deadlines */
 	if (b->probe)
 		return b->t_probe_ms;
 	if (s < d)
@@ -462,23 +273,25 @@ int64_t boot_deadline(const struct boot *b)
 }
 
 /*
- * A hang deadline passed: before calling it a hang, ask QEMU (without
- * waiting here) whether it still answers. Takes msg.
+ * A hang deadline passed: before calling it a hang, ask the machine
+ * (without waiting here) whether it still answers. Takes msg.
  */
 static void probe_begin(struct boot *b, char *msg)
 {
 	struct bp_error err;
+	int r = machine_probe(b->m, &err);
 
-	if (!b->qmp_eof && qmp_send_async(b->vm.qmp, "query-status", NULL, &err) == 0) {
+	if (r == 0) {
 		b->probe = msg;
 		b->t_probe_ms = now_ms() + PROBE_MS;
 		return;
 	}
-	if (b->qmp_eof) {
-		/* QMP closed: QEMU is exiting, and the hang was there before. */
+	if (r > 0) {
+		/* The monitor closed: the machine is exiting, and the hang was there before. */
 		finish_tail(b, OUTCOME_HANG, msg);
 	} else {
-		char *why = xasprintf("qemu stopped answering QMP (%s; at %s)", err.msg, msg);
+		char *why = xasprintf("%s stopped answering %s (%s; at %s)", b->m->name,
+				      b->m->monitor, err.msg, msg);
 
 		finish_tail(b, OUTCOME_INFRA, why);
 		free(why);
@@ -486,26 +299,169 @@ static void probe_begin(struct boot *b, char *msg)
 	free(msg);
 }
 
-/* Any answer (even an error) shows a responsive QEMU: the guest hangs. No answer: QEMU does. */
+/* The answer is an event (MACHINE_ANSWERED); none by the probe's deadline: the backend hangs. */
 static void probe_check(struct boot *b)
 {
-	struct bp_error err;
-	int r;
-
-	if (!b->probe || b->judged)
+	if (!b->probe || b->judged || now_ms() < b->t_probe_ms)
 		return;
-	if (!b->qmp_eof)
-		read_qmp(b);
-	r = qmp_async_reply(b->vm.qmp, NULL, &err);
-	if (r != 0 && !b->qmp_eof) {
-		finish_tail(b, OUTCOME_HANG, b->probe);
-	} else if (now_ms() >= b->t_probe_ms) {
-		char *why = xasprintf("qemu stopped answering QMP (no reply to query-status within "
-				      "%d ms; at %s)",
-				      PROBE_MS, b->probe);
+	{
+		char *why = xasprintf("%s stopped answering %s (no reply within %d ms; at %s)",
+				      b->m->name, b->m->monitor, PROBE_MS, b->probe);
 
 		finish_tail(b, OUTCOME_INFRA, why);
 		free(why);
+	}
+}
+
+/* No console report within the grace after a panic, crash-dump or watchdog signal. */
+static void finish_panic(struct boot *b)
+{
+	char *msg;
+
+	if (b->has_bugcheck)
+		msg = xasprintf("bugcheck 0x%08llx (0x%llx, 0x%llx, 0x%llx, 0x%llx) with no console "
+				"report",
+				(unsigned long long)b->bugcheck, (unsigned long long)b->param[0],
+				(unsigned long long)b->param[1], (unsigned long long)b->param[2],
+				(unsigned long long)b->param[3]);
+	else if (b->watchdog)
+		msg = xasprintf("guest watchdog fired (%s) with no console report", b->watchdog);
+	else
+		msg = xstrdup("guest panicked (pvpanic) with no console report");
+	finish_tail(b, OUTCOME_CRASH, msg);
+	free(msg);
+}
+
+/* The machine is gone: whatever the console and events said decides. */
+static void judge_exit(struct boot *b, const char *how)
+{
+	char *msg;
+
+	crash_detector_flush(b->det);
+	judge(b);
+	if (b->judged)
+		return;
+	if (b->res->panicked) {
+		finish_panic(b);
+		return;
+	}
+	if (b->end == MACHINE_RESET) {
+		finish_tail(b, OUTCOME_CRASH, "unexpected reboot");
+		return;
+	}
+	if (b->end == MACHINE_SHUTDOWN_GUEST) {
+		finish_tail(b, OUTCOME_CRASH, "unexpected shutdown");
+		return;
+	}
+	msg = xasprintf("%s without the guest asking", how ? how : "the machine exited");
+	finish_tail(b, OUTCOME_INFRA, msg);
+	free(msg);
+}
+
+/* Started and paused: serve the update channel and let the guest run. */
+static void on_ready(struct boot *b)
+{
+	struct bp_error err;
+
+	if (b->p.restore) {
+		b->res->restored = 1;
+		b->res->marker_seen = 1;
+	}
+	if (start_update(b, &err) < 0 || machine_cont(b->m, &err) < 0) {
+		error_prefix(&err, "cannot start %s", b->m->name);
+		finish(b, OUTCOME_INFRA, err.msg, NULL);
+		return;
+	}
+	/*
+	 * Silence counts from the first console byte: before it, a slow start
+	 * (firmware, kernel decompression on a loaded host) is only bounded by
+	 * the boot timeout.
+	 */
+	b->t_cont_ms = now_ms();
+	b->t_last_output_ms = 0;
+}
+
+/* A panic-like signal: the console has CRASH_GRACE_MS to bring its report. */
+static void on_panic(struct boot *b, const struct machine_event *ev)
+{
+	b->res->panicked = 1;
+	if (ev->kind == MACHINE_WATCHDOG && !b->watchdog)
+		b->watchdog = xstrdup(ev->reason ? ev->reason : "unknown");
+	if (ev->has_bugcheck && !b->has_bugcheck) {
+		b->has_bugcheck = 1;
+		b->bugcheck = ev->bugcheck;
+		memcpy(b->param, ev->param, sizeof(b->param));
+	}
+	if (!b->t_grace_ms)
+		b->t_grace_ms = now_ms() + CRASH_GRACE_MS;
+}
+
+static void on_event_judging(struct boot *b, const struct machine_event *ev)
+{
+	struct bp_error err;
+
+	switch (ev->kind) {
+	case MACHINE_READY:
+		on_ready(b);
+		break;
+	case MACHINE_START_FAILED: {
+		char *msg = xasprintf("cannot start %s: %s", b->m->name, ev->reason);
+
+		finish(b, OUTCOME_INFRA, msg, NULL);
+		free(msg);
+		break;
+	}
+	case MACHINE_PANIC:
+	case MACHINE_CRASH_LOADED:
+	case MACHINE_WATCHDOG:
+		on_panic(b, ev);
+		break;
+	case MACHINE_RESET:
+	case MACHINE_SHUTDOWN_GUEST:
+	case MACHINE_SHUTDOWN_HOST:
+		b->end = ev->kind;
+		free(b->res->shutdown_reason);
+		b->res->shutdown_reason = xstrdup(ev->reason ? ev->reason : "unknown");
+		break;
+	case MACHINE_CHANNEL_CLOSED:
+		/* The agent closed the port: a frame it left half written is recorded. */
+		if (b->upd)
+			update_guest_closed(b->upd, &err);
+		break;
+	case MACHINE_ANSWERED:
+		/* Any answer shows a responsive backend: the guest hangs. */
+		if (b->probe)
+			finish_tail(b, OUTCOME_HANG, b->probe);
+		break;
+	case MACHINE_EXITED:
+		if (bp_interrupted)
+			finish_interrupted(b);
+		judge_exit(b, ev->reason);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_event(void *ctx, const struct machine_event *ev)
+{
+	struct boot *b = ctx;
+
+	if (ev->kind == MACHINE_EXITED)
+		b->exited = 1;
+	if (!b->judged) {
+		on_event_judging(b, ev);
+		boot_settle(b);
+		return;
+	}
+	/* Judged: only the wind-down's answers matter. */
+	if (ev->kind == MACHINE_SCREENSHOT && b->shooting) {
+		b->shooting = 0;
+		if (ev->ok)
+			b->res->screenshot = xstrdup(b->p.screenshot_rel);
+		machine_stop(b->m);
+	} else if (ev->kind == MACHINE_EXITED) {
+		boot_set_done(b);
 	}
 }
 
@@ -514,13 +470,13 @@ static void check_timers(struct boot *b)
 	int64_t now = now_ms();
 	char *msg = NULL;
 
-	if (b->judged || b->probe)
+	if (b->judged || b->probe || !b->t_cont_ms)
 		return;
 	if (b->t_grace_ms && now >= b->t_grace_ms) {
 		crash_detector_flush(b->det);
 		judge(b);
 		if (!b->judged)
-			finish_tail(b, OUTCOME_CRASH, "guest panicked (pvpanic) with no console report");
+			finish_panic(b);
 		return;
 	}
 	/* A report past its end marker, then quiet: no trailer is coming (the guest lives on). */
@@ -550,57 +506,130 @@ static void check_timers(struct boot *b)
 	}
 }
 
-void boot_step(struct boot *b, const struct pollfd *fds, int nfds)
+static void finish_interrupted(struct boot *b)
 {
-	int exited = 0;
+	char *msg = xasprintf("interrupted by signal %d", (int)bp_interrupted);
 
+	finish_tail(b, OUTCOME_INFRA, msg);
+	free(msg);
+}
+
+/* Next in the owner's loop round, not inside the machine's callback that made us done. */
+static void on_done_timer(struct loop *l, void *ctx)
+{
+	struct boot *b = ctx;
+
+	b->t_done = 0;
+	if (b->p.on_done)
+		b->p.on_done(b->p.ctx, b);
+}
+
+static void boot_set_done(struct boot *b)
+{
 	if (b->done)
 		return;
-	for (int i = 0; i < nfds; i++) {
-		if (!fds[i].revents)
-			continue;
-		if (fds[i].fd == b->vm.proc.pidfd)
-			exited = 1;
-		else if (b->judged)
-			continue;
-		else if (fds[i].fd == b->vm.serial_fd)
-			read_serial(b);
-		else if (b->vm.qmp && fds[i].fd == qmp_fd(b->vm.qmp))
-			read_qmp(b);
-		else if (b->upd && fds[i].fd == update_fd(b->upd))
-			serve_update(b, fds[i].revents);
-	}
-	if (b->judged) {
-		stop_step(b, exited);
+	b->done = 1;
+	if (b->t_id)
+		loop_timer_remove(b->p.loop, b->t_id);
+	b->t_id = 0;
+	if (b->id_upd)
+		loop_fd_remove(b->p.loop, b->id_upd);
+	b->id_upd = 0;
+	b->t_done = loop_timer_add(b->p.loop, now_ms(), on_done_timer, b);
+}
+
+/* After anything happened: the verdict rules, then the timer moved to the next deadline. */
+static void boot_settle(struct boot *b)
+{
+	if (b->done)
 		return;
-	}
-	if (b->power_off_due) {
-		/* SIGKILL, not quit: what the guest had not written is lost, as in a power cut. */
+	if (!b->judged && b->power_off_due) {
+		/* Not a quit: what the guest had not written is lost, as in a power cut. */
 		char *msg = xasprintf("powered off by the harness at '%s'", b->p.power_off_at);
 
-		proc_kill(&b->vm.proc);
+		machine_power_cut(b->m);
 		b->res->powered_off = 1;
 		finish_tail(b, OUTCOME_INFRA, msg);
 		free(msg);
 	}
 	judge(b);
-	if (!b->judged && exited)
-		judge_exit(b);
 	probe_check(b);
 	check_timers(b);
-	if (!b->judged && bp_interrupted) {
-		char *msg = xasprintf("interrupted by signal %d", (int)bp_interrupted);
+	if (!b->judged && bp_interrupted)
+		finish_interrupted(b);
+	if (b->done)
+		return;
+	if (b->upd && b->id_upd)
+		loop_fd_events(b->p.loop, b->id_upd,
+			       b->judged || update_fd(b->upd) < 0
+				       ? 0
+				       : POLLIN | (update_want_write(b->upd) ? POLLOUT : 0));
+	loop_timer_move(b->p.loop, b->t_id, boot_deadline(b));
+}
 
-		finish_tail(b, OUTCOME_INFRA, msg);
-		free(msg);
+static void on_timer(struct loop *l, void *ctx)
+{
+	boot_settle(ctx);
+}
+
+static void on_update(struct loop *l, int fd, short revents, void *ctx)
+{
+	struct boot *b = ctx;
+
+	if (!b->judged)
+		serve_update(b, revents);
+	boot_settle(b);
+}
+
+void boot_start(struct boot *b, const struct boot_params *p, struct boot_result *res)
+{
+	static const struct machine_cb cb = {on_console, on_event, NULL};
+	struct machine_cb mine = cb;
+	struct bp_error err;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	b->p = *p;
+	b->res = res;
+	b->m = p->machine;
+	b->det = p->guest->detector_new(); /* the guest profile's detector */
+	console_init(&b->con, on_line, b);
+	b->t_start_ms = now_ms();
+	b->t_id = loop_timer_add(p->loop, INT64_MAX, on_timer, b);
+	b->logfd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (b->logfd < 0) {
+		error_set(&err, "cannot create '%s': %s", p->log_path, strerror(errno));
+		goto infra;
 	}
+	mine.ctx = b;
+	r = p->restore ? machine_restore(b->m, p->loop, &mine, p->restore, &err)
+		       : machine_start(b->m, p->loop, &mine, &err);
+	if (r == 0)
+		return;
+infra:
+	/* Nothing runs: no EXITED is coming. */
+	b->exited = 1;
+	error_prefix(&err, "cannot start %s", b->m->name);
+	finish(b, OUTCOME_INFRA, err.msg, NULL);
 }
 
 void boot_release(struct boot *b)
 {
+	if (b->p.loop) {
+		if (b->t_id)
+			loop_timer_remove(b->p.loop, b->t_id);
+		if (b->t_done)
+			loop_timer_remove(b->p.loop, b->t_done);
+		if (b->id_upd)
+			loop_fd_remove(b->p.loop, b->id_upd);
+	}
+	b->t_id = b->t_done = b->id_upd = 0;
 	free(b->probe);
 	b->probe = NULL;
-	vm_release(&b->vm);
+	free(b->watchdog);
+	b->watchdog = NULL;
+	machine_release(b->m);
+	b->m = NULL;
 	update_free(b->upd);
 	b->upd = NULL;
 	crash_detector_free(b->det);
@@ -614,19 +643,22 @@ void boot_release(struct boot *b)
 	}
 }
 
+static void run_done(void *ctx, struct boot *b)
+{
+	loop_stop(b->p.loop);
+}
+
 void boot_run(const struct boot_params *p, struct boot_result *res)
 {
+	struct boot_params q = *p;
 	struct boot b;
 
-	boot_start(&b, p, res);
-	while (!boot_done(&b)) {
-		struct pollfd fds[BOOT_MAX_POLLFDS];
-		int n = boot_pollfds(&b, fds);
-		int64_t wait = boot_deadline(&b) - now_ms();
-
-		if (poll(fds, (nfds_t)n, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR)
+	q.loop = loop_new();
+	q.on_done = run_done;
+	boot_start(&b, &q, res);
+	while (!boot_done(&b) || b.t_done)
+		if (loop_once(q.loop, 1000) < 0)
 			break;
-		boot_step(&b, fds, n);
-	}
 	boot_release(&b);
+	loop_free(q.loop);
 }

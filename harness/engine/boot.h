@@ -1,16 +1,23 @@
 /*
  * boot - one boot of a guest, judged clean, crash, hang or infra.
  *
- * A boot owns one QEMU process (vm.h), its serial log file, a console
- * sanitizer and a crash detector. It is a state machine driven from a poll
- * loop: boot_pollfds() names the fds to watch, boot_deadline() the next
- * timer, and boot_step() consumes whatever is ready. The verdict combines
- * signals, never just one:
+ * A boot owns one machine (machine.h: any backend), its serial log file, a
+ * console sanitizer and a crash detector, and judges from the machine's
+ * console bytes and events and its own deadlines only. It lives in the
+ * event loop (loop.h) given in its params: the machine registers its fds
+ * there, the boot its update channel and one timer, and boot_done()
+ * becomes true in a callback; p.on_done is then called from a timer of the
+ * loop's next round (where boot_release() may be called). The verdict
+ * combines signals, never just one:
  *
  *   crash  a crash report on the console (title from the guest profile's
- *          detector, guest.h); or a QMP
- *          GUEST_PANICKED with no console report within the grace period;
- *          or a guest-initiated reset/shutdown before the boot completed
+ *          detector, guest.h); or a panic
+ *          signal (MACHINE_PANIC, CRASH_LOADED or WATCHDOG) with no console
+ *          report within CRASH_GRACE_MS (3 s): titled by the bugcheck when
+ *          the machine carried one ("bugcheck 0x0000007e (0x..., ...) with
+ *          no console report"), else "guest watchdog fired (ACTION) ..." or
+ *          "guest panicked (pvpanic) ..."; or the machine exited after a
+ *          guest reset or guest shutdown before the boot completed
  *          ("unexpected reboot"/"unexpected shutdown"). A report that has
  *          passed its body's end marker (crash_detector_body_ended) is judged
  *          after BODY_QUIET_MS (2 s) without console output: a non-fatal
@@ -20,37 +27,49 @@
  *          a live push, also every pushed file answered by the agent and
  *          LIVE_SETTLE_MS after that without a crash
  *   hang   no marker within boot_timeout, or no output for silence_timeout
- *          once the guest has printed something, while QEMU still answers
- *          QMP: at the deadline query-status is sent and any reply within
- *          PROBE_MS (3 s) confirms the hang
- *   infra  QEMU would not start, or exited without the guest asking
- *          (killed, crashed, out of memory), or gave no reply to that
- *          query-status ("qemu stopped answering QMP ...": a wedged or
- *          SIGSTOPped host process is the host's fault, not the guest's)
+ *          once the guest has printed something (both counted from the
+ *          machine's READY), while the machine still answers: at the
+ *          deadline machine_probe() is sent and an answer within PROBE_MS
+ *          (3 s) confirms the hang (a monitor already closed: hang too)
+ *   infra  the machine would not start, or exited without the guest asking
+ *          (killed, crashed, out of memory: "qemu killed by signal 9 ...
+ *          without the guest asking"), or gave no answer to that probe
+ *          ("qemu stopped answering QMP ...": a wedged or SIGSTOPped host
+ *          process is the host's fault, not the guest's); or the harness
+ *          cut the power (power_off_at) or got a signal
  *
- * Nothing here waits in a poll() of its own once the guest runs, so a
- * wedged QEMU cannot stall the other boots of a shared loop: once judged,
- * the VM is wound down through the loop (a crash's screendump with its own
- * deadline, QMP quit with QUIT_GRACE_MS, then SIGKILL; a QEMU that stopped
- * answering is SIGKILLed at once) and boot_done() is true when it is
- * reaped. The result is in the boot_result given to boot_start() from the
- * moment of the verdict (boot_start() itself still waits for QEMU to start).
+ * Once judged, the machine is wound down through the loop (a crash's
+ * screenshot, then machine_stop(); one that stopped answering gets
+ * machine_power_cut() at once) and boot_done() is true once it exited. The
+ * result is in the boot_result given to boot_start() from the moment of
+ * the verdict.
  */
 #ifndef BP_BOOT_H
 #define BP_BOOT_H
 
-#include <poll.h>
 #include <stdint.h>
 
 #include "console.h"
 #include "guest.h" /* profile: the crash detector interface */
+#include "loop.h"
+#include "machine.h"
 #include "results.h"
-#include "snapshot.h"
 #include "update.h"
-#include "vm.h"
+
+struct boot;
 
 struct boot_params {
-	struct vm_config vm;
+	struct machine *machine; /* taken: boot_release() releases it */
+	const struct guest_profile *guest; /* whose crash detector reads the console */
+	struct loop *loop;
+	void (*on_done)(void *ctx, struct boot *b); /* from a loop timer, once done */
+	void *ctx;
+	/*
+	 * Judged clean: done at once with the machine left running and paused
+	 * nowhere (the golden snapshot's build saves it next). The owner may
+	 * then set the machine's cb to its own; boot_release() still frees it.
+	 */
+	int keep;
 	const char *marker;
 	const char *log_contains; /* may be NULL */
 	int boot_timeout_ms;
@@ -60,42 +79,44 @@ struct boot_params {
 	const struct content_set *publish; /* the rollback set offered when the agent asks */
 	const struct content_set *push;    /* pushed into the running guest once it is up */
 	/*
-	 * Restore this snapshot instead of booting (vm.disk must be an overlay
-	 * of its base disk). The snapshot was taken at the boot-complete
-	 * marker with the agent serving the update channel, so the boot starts
-	 * with the marker seen. NULL: a cold boot.
+	 * Restore this saved state (the machine's kind: a struct snapshot for
+	 * QEMU) instead of booting. It was taken at the boot-complete marker
+	 * with the agent serving the update channel, so the boot starts with
+	 * the marker seen. NULL: a cold boot.
 	 */
-	const struct snapshot *restore;
-	/* Fault injection: kill QEMU (a hard power-off) once a console line contains this. */
+	const void *restore;
+	/* Fault injection: cut the machine's power once a console line contains this. */
 	const char *power_off_at;
 	const char *screenshot_path;       /* where a crash's screendump goes (PNG) */
 	const char *screenshot_rel;        /* the same, as recorded in the result */
 };
 
-#define BOOT_MAX_POLLFDS 4
 #define BOOT_TAIL_LINES 40
-
-/* Winding down once judged (see boot.c): screendump, quit, SIGKILL; each waits in the loop. */
-enum boot_stop { STOP_NONE, STOP_SHOT, STOP_QUIT, STOP_KILL };
 
 struct boot {
 	struct boot_params p;
 	struct boot_result *res;
-	struct vm vm;
+	struct machine *m;
 	struct console con;
 	struct crash_detector *det; /* the guest profile's */
 	struct update *upd;  /* the update channel; NULL if it failed */
+	int id_upd;          /* its loop handle */
+	int t_id;            /* the loop timer at boot_deadline() */
+	int t_done;          /* the timer that calls p.on_done */
 	int logfd;
-	int judged;          /* the verdict is in b->res; QEMU is being stopped */
-	int done;            /* judged and QEMU reaped */
-	enum boot_stop stop; /* the stop's stage while judged and not done */
-	int64_t t_stop_ms;   /* that stage's deadline */
-	char *probe;         /* a hang deadline passed: the hang's title, while QEMU is asked */
-	int64_t t_probe_ms;  /* no answer by then: QEMU is wedged, infra */
+	int judged;          /* the verdict is in b->res; the machine is being stopped */
+	int done;            /* judged and the machine exited */
+	int exited;          /* the machine exited (or never started) */
+	int shooting;        /* judged: waiting for the crash's screenshot */
+	enum machine_event_kind end; /* the last reset/shutdown event, before the exit */
+	char *probe;         /* a hang deadline passed: the hang's title, while the machine is asked */
+	int64_t t_probe_ms;  /* no answer by then: the backend is wedged, infra */
 	int have_crash;      /* a completed crash report was recorded */
 	int serial_eof;
 	int power_off_due;   /* the power_off_at line arrived */
-	int qmp_eof;
+	int has_bugcheck;    /* a panic event carried the guest's bugcheck */
+	uint64_t bugcheck, param[4];
+	char *watchdog;      /* a watchdog fired: its action */
 	int64_t t_start_ms, t_cont_ms, t_last_output_ms, t_grace_ms;
 	int64_t t_chunk_ns;  /* arrival of the console bytes being processed */
 	int64_t t_report_ns; /* arrival of the first crash report line */
@@ -106,21 +127,18 @@ struct boot {
 	size_t tail_next;
 };
 
-/* Start QEMU and the guest. On failure the boot is already done with outcome infra. */
+/* Start the machine and the guest (in the loop). On failure it is judged infra at once. */
 void boot_start(struct boot *b, const struct boot_params *p, struct boot_result *res);
-int boot_pollfds(struct boot *b, struct pollfd *fds);
-/* Absolute now_ms() time of the next timer; INT64_MAX if none. */
+/* Absolute now_ms() time of the next verdict deadline; INT64_MAX if none. */
 int64_t boot_deadline(const struct boot *b);
-/* Handle ready fds (as returned by poll for this boot's entries) and due timers. */
-void boot_step(struct boot *b, const struct pollfd *fds, int nfds);
 static inline int boot_done(const struct boot *b)
 {
 	return b->done;
 }
-/* Free everything; stops QEMU if still running. */
+/* Free everything, the machine too (killed if still running). Not from inside its callbacks. */
 void boot_release(struct boot *b);
 
-/* Run one boot to its verdict in a private poll loop. */
+/* Run one boot to its verdict in a private loop. */
 void boot_run(const struct boot_params *p, struct boot_result *res);
 
 #endif

@@ -4,11 +4,13 @@
 #define _GNU_SOURCE
 #include "exec.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "guest.h"
+#include "machine-qemu.h"
 #include "trial.h"
 
 #define OFFLINE_TIMEOUT_MS (10 * 60 * 1000)
@@ -41,6 +43,8 @@ static void add_checkf(struct exec *e, int ok, const char *diag, const char *fmt
 	strbuf_release(&name);
 }
 
+static void boot_done_cb(void *ctx, struct boot *b);
+
 static void start_boot(struct exec *e, enum outcome expect, const struct step *power_off)
 {
 	const struct scenario *sc = e->sc;
@@ -60,9 +64,14 @@ static void start_boot(struct exec *e, enum outcome expect, const struct step *p
 	e->boot_append = power_off && power_off->append
 				 ? xasprintf("%s %s", e->append, power_off->append)
 				 : NULL;
+	e->vm = exec_vm_config(sc, e->env.accel, e->boot_append ? e->boot_append : e->append,
+			       e->env.overlay, e->env.work_dir);
 	e->p = (struct boot_params){
-		.vm = exec_vm_config(sc, e->env.accel, e->boot_append ? e->boot_append : e->append,
-				     e->env.overlay, e->env.work_dir),
+		.machine = machine_qemu_new(&e->vm),
+		.guest = sc->image->guest,
+		.loop = e->env.loop,
+		.on_done = boot_done_cb,
+		.ctx = e,
 		.marker = sc->image->marker,
 		.log_contains = sc->log_contains,
 		.boot_timeout_ms = sc->boot_timeout_s * 1000,
@@ -118,6 +127,33 @@ static void abort_trial(struct exec *e, const char *why)
 	e->step = e->sc->nr_steps;
 }
 
+static void offline_done(struct exec *e, int ok, const char *why);
+static void advance(struct exec *e);
+
+/* The worker exited, or its deadline passed (exited 0): its results into checks. */
+static void offline_end(struct exec *e, int exited)
+{
+	struct bp_error err;
+	int ok;
+
+	loop_fd_remove(e->env.loop, e->id_offline);
+	loop_timer_remove(e->env.loop, e->t_offline);
+	e->id_offline = e->t_offline = 0;
+	ok = inject_finish(&e->task, !exited, &err) == 0;
+	offline_done(e, ok, exited ? err.msg : "libguestfs did not finish in time");
+	advance(e);
+}
+
+static void on_offline_exit(struct loop *l, int fd, short revents, void *ctx)
+{
+	offline_end(ctx, 1);
+}
+
+static void on_offline_late(struct loop *l, void *ctx)
+{
+	offline_end(ctx, 0);
+}
+
 static void start_offline(struct exec *e)
 {
 	struct bp_error err;
@@ -130,6 +166,9 @@ static void start_offline(struct exec *e)
 	}
 	e->offline = 1;
 	e->t_step_ms = now_ms();
+	e->id_offline = loop_fd_add(e->env.loop, e->task.proc.pidfd, POLLIN, on_offline_exit, e);
+	e->t_offline = loop_timer_add(e->env.loop, e->t_step_ms + OFFLINE_TIMEOUT_MS,
+				      on_offline_late, e);
 }
 
 /* The current step's offline operation finished: turn its results into checks. */
@@ -192,6 +231,15 @@ static void finish_boot_step(struct exec *e, const struct step *s)
 		   "crash title contains '%s'", s->title);
 }
 
+static void on_done_timer(struct loop *l, void *ctx)
+{
+	struct exec *e = ctx;
+
+	e->t_done = 0;
+	if (e->env.on_done)
+		e->env.on_done(e->env.ctx, e);
+}
+
 static void finish(struct exec *e)
 {
 	struct recovery *r = &e->t->recovery;
@@ -214,6 +262,7 @@ static void finish(struct exec *e)
 	if (!bp_interrupted)
 		trial_judge(e->t);
 	e->done = 1;
+	e->t_done = loop_timer_add(e->env.loop, now_ms(), on_done_timer, e);
 }
 
 /* Start the work of the current step, or move on until something runs. */
@@ -370,43 +419,11 @@ void exec_start(struct exec *e, const struct exec_env *env, struct trial_result 
 	advance(e);
 }
 
-int exec_pollfds(struct exec *e, struct pollfd *fds)
+static void boot_done_cb(void *ctx, struct boot *b)
 {
-	if (e->booting)
-		return boot_pollfds(&e->boot, fds);
-	if (e->offline) {
-		fds[0] = (struct pollfd){e->task.proc.pidfd, POLLIN, 0};
-		return 1;
-	}
-	return 0;
-}
+	struct exec *e = ctx;
 
-int64_t exec_deadline(const struct exec *e)
-{
-	if (e->booting)
-		return boot_deadline(&e->boot);
-	if (e->offline)
-		return e->t_step_ms + OFFLINE_TIMEOUT_MS;
-	return INT64_MAX;
-}
-
-void exec_step(struct exec *e, const struct pollfd *fds, int nfds)
-{
-	if (e->booting) {
-		boot_step(&e->boot, fds, nfds);
-		if (boot_done(&e->boot))
-			boot_finished(e);
-	} else if (e->offline) {
-		struct bp_error err;
-		int exited = nfds > 0 && fds[0].revents;
-		int late = now_ms() >= e->t_step_ms + OFFLINE_TIMEOUT_MS;
-
-		if (exited || late || bp_interrupted) {
-			int ok = inject_finish(&e->task, !exited, &err) == 0;
-
-			offline_done(e, ok, late ? "libguestfs did not finish in time" : err.msg);
-		}
-	}
+	boot_finished(e);
 	advance(e);
 }
 
@@ -414,8 +431,14 @@ void exec_release(struct exec *e)
 {
 	if (e->booting)
 		boot_release(&e->boot);
-	if (e->offline)
+	if (e->offline) {
+		loop_fd_remove(e->env.loop, e->id_offline);
+		loop_timer_remove(e->env.loop, e->t_offline);
 		inject_finish(&e->task, 1, NULL);
+	}
+	if (e->t_done)
+		loop_timer_remove(e->env.loop, e->t_done);
+	e->t_done = 0;
 	e->booting = e->offline = 0;
 	free_ops(e);
 	free(e->log_path);

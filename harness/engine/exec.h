@@ -2,39 +2,42 @@
  * exec - runs one trial: the scenario's steps, in order, on the trial's
  * disk overlay.
  *
- * An exec is a state machine the run's poll loop drives, like a boot: it is
- * either booting (a struct boot), waiting for an offline operation on its
- * disk (a libguestfs child, see inject.h — asynchronous so that other VMs
- * keep being served), or done. Each boot becomes a boot_result with the
- * outcome its step expected; offline checks and recovery figures become
- * checks and the trial's `recovery`. exec_step() reports finished boots
- * through the `on_boot` callback (for the TAP stream) as they happen.
+ * An exec is a state machine in the event loop (loop.h), like a boot: it
+ * is either booting (a struct boot on a machine of its own), waiting for an
+ * offline operation on its disk (a libguestfs child, see inject.h, whose
+ * exit is a loop handle — so other VMs keep being served), or done. Each
+ * boot becomes a boot_result with the outcome its step expected; offline
+ * checks and recovery figures become checks and the trial's `recovery`.
+ * Finished boots go to the `on_boot` callback (for the TAP stream) as they
+ * happen; the end of the trial to `on_done`, from a loop timer (where
+ * exec_release() may be called), never from inside exec_start().
  */
 #ifndef BP_EXEC_H
 #define BP_EXEC_H
 
-#include <poll.h>
 #include <stdint.h>
 
 #include "boot.h"
 #include "inject.h"
 #include "results.h"
+#include "vm.h"
 
 struct exec;
 typedef void (*exec_boot_fn)(void *ctx, struct exec *e, const struct boot_result *b);
+typedef void (*exec_done_fn)(void *ctx, struct exec *e);
 
 struct exec_env {
 	const char *accel;
 	const char *run_dir;  /* reports/<run-id> */
 	const char *work_dir; /* this trial's private scratch directory (sockets) */
 	const char *overlay;  /* this trial's disk */
+	struct loop *loop;
 	exec_boot_fn on_boot;
+	exec_done_fn on_done;
 	void *ctx;
 	/* Restore this for the trial's first boot instead of booting (NULL: cold). */
 	const struct snapshot *snapshot;
 };
-
-#define EXEC_MAX_POLLFDS BOOT_MAX_POLLFDS
 
 struct exec {
 	struct exec_env env;
@@ -47,6 +50,10 @@ struct exec {
 	int booting, offline, done;
 	struct boot boot;
 	struct boot_params p;
+	struct vm_config vm; /* the current boot's machine */
+	int id_offline;     /* loop handle on the libguestfs worker's exit */
+	int t_offline;      /* its deadline */
+	int t_done;         /* calls env.on_done */
 	char *log_path;
 	char *shot_path, *shot_rel;
 	char *append;       /* the image's command line plus the scenario's race knobs */
@@ -61,9 +68,6 @@ struct exec {
 };
 
 void exec_start(struct exec *e, const struct exec_env *env, struct trial_result *t);
-int exec_pollfds(struct exec *e, struct pollfd *fds);
-int64_t exec_deadline(const struct exec *e);
-void exec_step(struct exec *e, const struct pollfd *fds, int nfds);
 static inline int exec_done(const struct exec *e)
 {
 	return e->done;

@@ -47,7 +47,7 @@ void recovery_add_manual(struct recovery *r, const char *what)
 	r->manual[r->nr_manual++] = xstrdup(what);
 }
 
-static void boot_result_release(struct boot_result *b)
+void boot_result_release(struct boot_result *b)
 {
 	free(b->title);
 	free(b->excerpt);

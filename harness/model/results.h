@@ -109,5 +109,7 @@ struct boot_result *trial_add_boot(struct trial_result *t);
 void recovery_add_manual(struct recovery *r, const char *what);
 void trial_add_check(struct trial_result *t, const char *name, int ok, const char *diag);
 void run_result_release(struct run_result *r);
+/* The strings of one boot's result (for a boot outside a trial). */
+void boot_result_release(struct boot_result *b);
 
 #endif

@@ -11,6 +11,8 @@
 #define _GNU_SOURCE
 #include "qmp.h"
 
+#include "loop.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -76,6 +78,11 @@ void qmp_free(struct qmp *q)
 	if (q->fd >= 0)
 		close(q->fd);
 	free(q);
+}
+
+int qmp_greeted(const struct qmp *q)
+{
+	return q->greeting != NULL;
 }
 
 int qmp_fd(const struct qmp *q)
@@ -308,27 +315,36 @@ int qmp_read(struct qmp *q, struct bp_error *err)
 	return (int)(q->ev_nr - q->ev_head - before);
 }
 
+/* A private loop's handle: the fd is ready. */
+static void qmp_ready(struct loop *l, int fd, short revents, void *ctx)
+{
+	*(int *)ctx = 1;
+}
+
 /*
  * Wait for POLLIN or POLLOUT until deadline_ms: 1 ready, 0 timed out, -1
- * when a signal set bp_interrupted (err filled).
+ * when a signal set bp_interrupted (err filled). The blocking commands wait
+ * in a loop of their own (loop.h holds the process's one poll()); code that
+ * serves other VMs uses the _async calls from the shared loop instead.
  */
-static int qmp_poll(struct qmp *q, short events, int64_t deadline_ms, struct bp_error *err)
+static int qmp_wait_io(struct qmp *q, short events, int64_t deadline_ms, struct bp_error *err)
 {
-	for (;;) {
-		struct pollfd pfd = {.fd = q->fd, .events = events};
-		int64_t left = deadline_ms - now_ms();
-		int n;
+	struct loop *l = loop_new();
+	int ready = 0;
 
-		if (left < 0)
-			left = 0;
-		n = poll(&pfd, 1, (int)left);
-		if (n > 0)
-			return 1;
-		if (n < 0 && errno == EINTR && bp_interrupted)
+	loop_fd_add(l, q->fd, events, qmp_ready, &ready);
+	for (;;) {
+		int64_t left = deadline_ms - now_ms();
+
+		if (loop_once(l, left < 0 ? 0 : (int)left) < 0 || ready || now_ms() >= deadline_ms)
+			break;
+		if (bp_interrupted) {
+			loop_free(l);
 			return error_set(err, "qmp interrupted by signal %d", (int)bp_interrupted);
-		if (n == 0 || errno != EINTR)
-			return 0;
+		}
 	}
+	loop_free(l);
+	return ready;
 }
 
 /*
@@ -344,7 +360,7 @@ static int qmp_wait(struct qmp *q, json_t **slot, int64_t deadline_ms, struct bp
 			return 0;
 		if (now_ms() >= deadline_ms)
 			return 1;
-		switch (qmp_poll(q, POLLIN, deadline_ms, err)) {
+		switch (qmp_wait_io(q, POLLIN, deadline_ms, err)) {
 		case 0:
 			return 1;
 		case -1:
@@ -357,7 +373,7 @@ static int qmp_wait(struct qmp *q, json_t **slot, int64_t deadline_ms, struct bp
  * One send(); with pass_fd >= 0 a sendmsg() that carries it as SCM_RIGHTS
  * alongside the bytes (QEMU keeps the fd of the message for the command).
  */
-static ssize_t qmp_send_some(struct qmp *q, const char *data, size_t len, int pass_fd)
+static ssize_t qmp_send_some(struct qmp *q, const char *data, size_t len, int pass_fd, int flags)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -368,7 +384,7 @@ static ssize_t qmp_send_some(struct qmp *q, const char *data, size_t len, int pa
 	struct cmsghdr *c;
 
 	if (pass_fd < 0)
-		return send(q->fd, data, len, MSG_NOSIGNAL);
+		return send(q->fd, data, len, MSG_NOSIGNAL | flags);
 	memset(&ctl, 0, sizeof(ctl));
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = sizeof(ctl.buf);
@@ -377,7 +393,7 @@ static ssize_t qmp_send_some(struct qmp *q, const char *data, size_t len, int pa
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	return sendmsg(q->fd, &msg, MSG_NOSIGNAL);
+	return sendmsg(q->fd, &msg, MSG_NOSIGNAL | flags);
 }
 
 /*
@@ -388,7 +404,7 @@ static int qmp_send(struct qmp *q, const char *data, size_t len, int pass_fd, si
 		    int64_t deadline_ms, const char *cmd, int timeout_ms, struct bp_error *err)
 {
 	while ((*ret_left = len)) {
-		ssize_t n = qmp_send_some(q, data, len, pass_fd);
+		ssize_t n = qmp_send_some(q, data, len, pass_fd, 0);
 
 		if (n > 0)
 			pass_fd = -1;
@@ -399,7 +415,7 @@ static int qmp_send(struct qmp *q, const char *data, size_t len, int pass_fd, si
 		} else if (errno == EINTR) {
 			continue;
 		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			int r = qmp_poll(q, POLLOUT, deadline_ms, err);
+			int r = qmp_wait_io(q, POLLOUT, deadline_ms, err);
 
 			if (r == 0)
 				return error_set(err, "qmp '%s' timed out after %d ms", cmd,
@@ -565,6 +581,12 @@ int qmp_query_status(struct qmp *q, char **ret_status, struct bp_error *err)
 
 int qmp_send_async(struct qmp *q, const char *cmd, json_t *args, struct bp_error *err)
 {
+	return qmp_send_async_fd(q, cmd, args, -1, err);
+}
+
+int qmp_send_async_fd(struct qmp *q, const char *cmd, json_t *args, int pass_fd,
+		      struct bp_error *err)
+{
 	json_t *req = json_object();
 	char *text = NULL;
 	ssize_t n = -1;
@@ -594,7 +616,7 @@ int qmp_send_async(struct qmp *q, const char *cmd, json_t *args, struct bp_error
 	len = strlen(text);
 	text[len++] = '\n'; /* the NUL becomes the newline; text is no string after this */
 	do
-		n = send(q->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = qmp_send_some(q, text, len, pass_fd, MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)len) {
 		ret = 0;
@@ -712,7 +734,7 @@ static int qmp_wait_event_until(struct qmp *q, const char *name, int64_t deadlin
 			return 0;
 		if (now_ms() >= deadline_ms)
 			return 1;
-		r = qmp_poll(q, POLLIN, deadline_ms, err);
+		r = qmp_wait_io(q, POLLIN, deadline_ms, err);
 		if (r < 0)
 			return -1;
 		if (r == 0)

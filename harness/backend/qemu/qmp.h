@@ -105,6 +105,11 @@ int qmp_query_status(struct qmp *q, char **ret_status, struct bp_error *err);
  */
 int qmp_send_async(struct qmp *q, const char *cmd, json_t *args, struct bp_error *err);
 int qmp_async_reply(struct qmp *q, json_t **ret_return, struct bp_error *err);
+/* The same, with a copy of pass_fd sent alongside (SCM_RIGHTS; see qmp_getfd()). */
+int qmp_send_async_fd(struct qmp *q, const char *cmd, json_t *args, int pass_fd,
+		      struct bp_error *err);
+/* The greeting has been read (by any call that reads): qmp_capabilities may go. */
+int qmp_greeted(const struct qmp *q);
 
 /*
  * getfd: pass a copy of fd to QEMU (SCM_RIGHTS on the QMP socket, with the

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,20 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "console.h"
 #include "argv.h"
+#include "boot.h"
 #include "guest.h" /* profile: machine, firmware, crash detector */
 #include "litter.h"
-#include "update.h"
+#include "machine-qemu.h"
 
 #define SNAPSHOT_FORMAT 2
-#define STATE_FD_NAME "bpstate"
-#define QEMU_START_MS 15000
-#define MIGRATE_TIMEOUT_MS 120000
-#define QUIT_GRACE_MS 10000
 #define INJECT_TIMEOUT_MS (10 * 60 * 1000)
-/* Migration is throttled to 32 MiB/s by default; a local file needs no limit. */
-#define MIGRATE_MAX_BANDWIDTH (64LL << 30)
 /* A cached input hash is trusted only for files older than this (git's "racily clean"). */
 #define HASH_CACHE_MIN_AGE_NS (2LL * 1000000000)
 #define QCOW2_MAX_CHAIN 16
@@ -790,186 +783,104 @@ static int fsync_path(const char *path, int flags)
 
 /* ---- building ---- */
 
-struct ready_watch {
-	const char *ready;
-	struct crash_detector *det; /* profile: the guest's */
-	int seen;
-	int logfd;
-	char last[160]; /* last non-empty console line, for errors */
+/* The build's own event loop: the boot's verdict, then the machine's answers. */
+struct build_run {
+	struct loop *loop;
+	struct boot b;
+	struct boot_params p;
+	struct boot_result res;
+	int booted, saved, exited, ok;
+	char why[200];
 };
 
-static void watch_line(void *ctx, const char *line, size_t len, size_t lineno)
+static void build_booted(void *ctx, struct boot *b)
 {
-	struct ready_watch *w = ctx;
-
-	if (!w->seen && strstr(line, w->ready))
-		w->seen = 1;
-	crash_detector_feed(w->det, line, len, lineno);
-	if (len)
-		snprintf(w->last, sizeof(w->last), "%s", line);
+	((struct build_run *)ctx)->booted = 1;
 }
 
-/* Read what the console has; 1 at EOF. */
-static int watch_read(struct ready_watch *w, struct console *con, int fd)
+/* After the verdict the console is the guest's business: only the save's events count. */
+static void build_console(void *ctx, const char *buf, size_t len, int64_t host_ns)
 {
-	char buf[65536];
-	ssize_t n;
+}
 
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (w->logfd >= 0 && write(w->logfd, buf, (size_t)n) != n) {
-			close(w->logfd);
-			w->logfd = -1;
-		}
-		console_feed(con, buf, (size_t)n);
-	}
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-		console_finish(con);
-		return 1;
-	}
+static void build_event(void *ctx, const struct machine_event *ev)
+{
+	struct build_run *r = ctx;
+
+	if (ev->kind != MACHINE_SAVED && ev->kind != MACHINE_EXITED)
+		return;
+	r->saved |= ev->kind == MACHINE_SAVED;
+	r->exited |= ev->kind == MACHINE_EXITED;
+	r->ok = ev->ok;
+	snprintf(r->why, sizeof(r->why), "%s", ev->reason ? ev->reason : "");
+}
+
+static int build_wait(struct build_run *r, const int *flag, struct bp_error *err)
+{
+	while (!*flag && !bp_interrupted)
+		if (loop_once(r->loop, 1000) < 0)
+			return error_set(err, "event loop: %s", strerror(errno));
+	if (!*flag)
+		return error_set(err, "interrupted by signal %d", (int)bp_interrupted);
 	return 0;
 }
 
 /*
- * Let the guest run until a console line contains spec->ready, with no
- * crash report open. The update channel is served with nothing published,
- * so a sensor agent on the base disk gets NONE to its boot-time CHECK at
- * once (instead of waiting out its timeout) and is idle, having said its
- * HELLO, when the state is saved: trials resume the conversation
- * (update_resume()). upd stays connected until QEMU has quit, so the saved
- * port is open on the host side, as it will be in a trial.
+ * Boot cfg to spec->ready through boot.c, judged by the same rules as a
+ * trial's boot ("keep": a clean verdict leaves the VM running), then save
+ * its state into state_path and quit; only a clean exit proves the disk
+ * was written completely. The update channel is served with nothing
+ * published and stays open (the boot keeps it) until QEMU has quit.
  */
-static int boot_to_ready(struct vm *vm, struct update *upd, const struct snapshot_spec *spec,
-			 const char *log_path, struct bp_error *err)
+static int boot_and_save(const struct snapshot_spec *spec, const struct vm_config *cfg,
+			 const char *log_path, const char *state_path, struct bp_error *err)
 {
-	struct ready_watch w = {
-	    .ready = spec->ready, .det = spec->vm.guest->detector_new(), .logfd = -1}; /* profile */
-	int64_t deadline = now_ms() + spec->boot_timeout_ms;
-	struct console con;
-	struct crash c;
-	int serial_eof = 0, qmp_eof = 0, ret = -1;
+	static const struct machine_cb cb = {build_console, build_event, NULL};
+	struct build_run r = {.loop = loop_new()};
+	struct machine *m = machine_qemu_new(cfg);
+	int ret = -1;
 
-	console_init(&con, watch_line, &w);
-	w.logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (vm_cont(vm, err) < 0)
+	r.p = (struct boot_params){
+		.machine = m,
+		.guest = cfg->guest,
+		.loop = r.loop,
+		.on_done = build_booted,
+		.ctx = &r,
+		.keep = 1,
+		.marker = spec->ready,
+		.boot_timeout_ms = spec->boot_timeout_ms,
+		.silence_timeout_ms = spec->silence_timeout_ms ? spec->silence_timeout_ms
+							       : spec->boot_timeout_ms,
+		.log_path = log_path,
+	};
+	boot_start(&r.b, &r.p, &r.res);
+	if (build_wait(&r, &r.booted, err) < 0)
 		goto out;
-	while (!w.seen || crash_detector_in_report(w.det)) {
-		struct pollfd fds[4];
-		struct qmp_event ev;
-		struct bp_error uerr;
-		int64_t left = deadline - now_ms();
-		int n = 0, panicked = 0;
-
-		if (left <= 0) {
-			crash_detector_flush(w.det);
-			if (crash_detector_next(w.det, &c))
-				goto crashed;
-			error_set(err, "no '%s' on the console within %d s (last line: '%s')",
-				  spec->ready, spec->boot_timeout_ms / 1000, w.last);
-			goto out;
-		}
-		if (bp_interrupted) {
-			error_set(err, "interrupted by signal %d", (int)bp_interrupted);
-			goto out;
-		}
-		fds[n++] = (struct pollfd){serial_eof ? -1 : vm->serial_fd, POLLIN, 0};
-		fds[n++] = (struct pollfd){qmp_eof ? -1 : qmp_fd(vm->qmp), POLLIN, 0};
-		fds[n++] = (struct pollfd){vm->proc.pidfd, POLLIN, 0};
-		fds[n++] = (struct pollfd){
-		    update_fd(upd), (short)(POLLIN | (update_want_write(upd) ? POLLOUT : 0)), 0};
-		if (poll(fds, (nfds_t)n, (int)left) < 0 && errno != EINTR) {
-			error_set(err, "poll: %s", strerror(errno));
-			goto out;
-		}
-		/* the channel's failures are the trials' business, never the build's */
-		if (fds[3].revents & (POLLIN | POLLHUP | POLLERR))
-			update_on_readable(upd, &uerr);
-		if ((fds[3].revents & POLLOUT) && update_fd(upd) >= 0)
-			update_on_writable(upd, &uerr);
-		if (fds[0].revents && !serial_eof)
-			serial_eof = watch_read(&w, &con, vm->serial_fd);
-		if (fds[1].revents && !qmp_eof && qmp_read(vm->qmp, NULL) < 0)
-			qmp_eof = 1;
-		while (qmp_next_event(vm->qmp, &ev)) {
-			if (!strcmp(ev.name, "GUEST_PANICKED"))
-				panicked = 1;
-			qmp_event_release(&ev);
-		}
-		if (crash_detector_next(w.det, &c))
-			goto crashed;
-		if (fds[2].revents || panicked) {
-			/* take what the console still holds: the report names the crash */
-			if (!serial_eof)
-				watch_read(&w, &con, vm->serial_fd);
-			crash_detector_flush(w.det);
-			if (crash_detector_next(w.det, &c))
-				goto crashed;
-			if (panicked)
-				error_set(err, "the guest panicked before '%s' (last line: '%s')",
-					  spec->ready, w.last);
-			else
-				error_set(err, "qemu exited before '%s' (last line: '%s')",
-					  spec->ready, w.last);
-			goto out;
-		}
-	}
-	ret = 0;
-	goto out;
-crashed:
-	error_set(err, "the guest crashed before '%s': %s", spec->ready, c.title);
-	crash_release(&c);
-out:
-	if (w.logfd >= 0)
-		close(w.logfd);
-	crash_detector_free(w.det);
-	return ret;
-}
-
-/* Stop the guest and migrate its state into state_path (created, by fd); QEMU then quits. */
-static int save_state(struct vm *vm, const char *state_path, struct bp_error *err)
-{
-	char how[128];
-	int fd = -1, ret = -1;
-
-	/*
-	 * stop drains the guest's I/O and flushes the disk image. With the
-	 * guest stopped and no bandwidth limit, QEMU's first estimate of the
-	 * transfer (limit x downtime-limit) covers all RAM, so the stream is
-	 * one pass: no dirty-page iterations.
-	 */
-	if (qmp_stop(vm->qmp, err) < 0 ||
-	    qmp_command(vm->qmp, "migrate-set-parameters",
-			json_pack("{s:I}", "max-bandwidth", (json_int_t)MIGRATE_MAX_BANDWIDTH),
-			NULL, QMP_DEFAULT_TIMEOUT_MS, err) < 0)
-		goto out;
-	fd = open(state_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		error_set(err, "cannot create '%s': %s", state_path, strerror(errno));
+	if (r.res.outcome != OUTCOME_CLEAN) {
+		error_set(err, "the boot to '%s' was judged %s: %s", spec->ready,
+			  outcome_name(r.res.outcome), r.res.title ? r.res.title : "no title");
 		goto out;
 	}
-	if (qmp_getfd(vm->qmp, fd, STATE_FD_NAME, err) < 0 ||
-	    qmp_migrate(vm->qmp, "fd:" STATE_FD_NAME, err) < 0 ||
-	    qmp_wait_migration(vm->qmp, MIGRATE_TIMEOUT_MS, err) < 0)
+	m->cb = cb;
+	m->cb.ctx = &r;
+	if (machine_save(m, state_path, err) < 0 || build_wait(&r, &r.saved, err) < 0)
 		goto out;
-	/* quit closes the disk; only a clean exit proves it was written completely */
-	vm_stop(vm, QUIT_GRACE_MS);
-	if (vm->proc.exit != PROC_EXITED || vm->proc.code != 0) {
-		error_set(err, "qemu %s after saving the state",
-			  proc_describe(&vm->proc, how, sizeof(how)));
+	if (!r.ok) {
+		error_set(err, "cannot save the state: %s", r.why);
 		goto out;
 	}
-	if (fsync(fd) < 0) {
-		error_set(err, "cannot write '%s': %s", state_path, strerror(errno));
+	machine_stop(m);
+	if (build_wait(&r, &r.exited, err) < 0)
+		goto out;
+	if (!r.ok) {
+		error_set(err, "%s after saving the state", r.why);
 		goto out;
 	}
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
+	boot_release(&r.b);
+	boot_result_release(&r.res);
+	loop_free(r.loop);
 	return ret;
 }
 
@@ -983,8 +894,6 @@ static int build(const struct snapshot_spec *spec, const char *tmp, const char *
 	char *log = xasprintf("%s/boot.log", tmp), *manifest = xasprintf("%s/manifest", tmp);
 	struct strbuf sb = STRBUF_INIT;
 	struct vm_config cfg = spec->vm;
-	struct vm vm = {.proc.pidfd = -1, .serial_fd = -1, .update_fd = -1};
-	struct update *upd = NULL;
 	int have_run_dir = 0, ret = -1;
 
 	if (overlay_create(spec->golden, disk, err) < 0)
@@ -1002,15 +911,8 @@ static int build(const struct snapshot_spec *spec, const char *tmp, const char *
 	cfg.disk = disk;
 	cfg.run_dir = run_dir;
 	cfg.incoming = 0;
-	if (vm_start(&vm, &cfg, QEMU_START_MS, err) < 0)
+	if (boot_and_save(spec, &cfg, log, state, err) < 0)
 		goto out;
-	upd = update_new(vm.update_fd);
-	vm.update_fd = -1;
-	if (qmp_migrate_set_capability(vm.qmp, "events", 1, err) < 0 ||
-	    boot_to_ready(&vm, upd, spec, log, err) < 0)
-		goto out_log;
-	if (save_state(&vm, state, err) < 0)
-		goto out_log;
 	strbuf_adds(&sb, key);
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		char *path = xasprintf("%s/%s", tmp, files[i]);
@@ -1035,13 +937,7 @@ static int build(const struct snapshot_spec *spec, const char *tmp, const char *
 		goto out;
 	}
 	ret = 0;
-	goto out;
-out_log:
-	vm_stop(&vm, 0);
-	error_add_log(err, vm.log_path);
 out:
-	vm_release(&vm);
-	update_free(upd);
 	if (have_run_dir) {
 		remove_tree(run_dir);
 		litter_forget(run_dir);
@@ -1210,42 +1106,30 @@ out:
 	return rc;
 }
 
-int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct snapshot *s,
-		      int timeout_ms, struct bp_error *err)
+int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg,
+			struct bp_error *err)
 {
-	struct vm_config c = *cfg;
-	int64_t deadline = now_ms() + timeout_ms;
 	char *key = argv_key(cfg), *backing = NULL;
 	struct stat st;
-	int fd = -1, ret = -1, left, written;
+	int fd = -1, ret = -1, written;
 
-	memset(vm, 0, sizeof(*vm));
-	vm->proc.pidfd = vm->serial_fd = vm->update_fd = -1;
 	if (strcmp(key, s->argv_key)) {
-		error_set(err,
-			  "cannot restore snapshot '%s': the trial's qemu options differ from "
-			  "the snapshot's",
-			  s->dir);
+		error_set(err, "the trial's qemu options differ from the snapshot's");
 		goto out;
 	}
 	fd = open(s->state, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		error_set(err, "cannot restore snapshot '%s': cannot open '%s': %s", s->dir,
-			  s->state, strerror(errno));
+		error_set(err, "cannot open '%s': %s", s->state, strerror(errno));
 		goto out;
 	}
 	if ((uint64_t)st.st_size != s->state_size) {
-		error_set(err,
-			  "cannot restore snapshot '%s': its state is %lld bytes, expected %" PRIu64
-			  " (changed since it was checked)",
-			  s->dir, (long long)st.st_size, s->state_size);
+		error_set(err, "its state is %lld bytes, expected %" PRIu64
+			       " (changed since it was checked)",
+			  (long long)st.st_size, s->state_size);
 		goto out;
 	}
 	if ((uint64_t)st.st_dev != s->state_dev || (uint64_t)st.st_ino != s->state_ino) {
-		error_set(err,
-			  "cannot restore snapshot '%s': its state was replaced since it was "
-			  "checked",
-			  s->dir);
+		error_set(err, "its state was replaced since it was checked");
 		goto out;
 	}
 	/*
@@ -1253,31 +1137,51 @@ int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct s
 	 * trial disk's backing file must be this snapshot's base disk.
 	 */
 	if (!cfg->disk) {
-		error_set(err, "cannot restore snapshot '%s': no trial disk", s->dir);
+		error_set(err, "no trial disk");
 		goto out;
 	}
-	if (qcow2_backing(cfg->disk, &backing, err) < 0) {
-		error_prefix(err, "cannot restore snapshot '%s'", s->dir);
+	if (qcow2_backing(cfg->disk, &backing, err) < 0)
 		goto out;
-	}
 	if (!backing || stat(backing, &st) < 0 || (uint64_t)st.st_dev != s->disk_dev ||
 	    (uint64_t)st.st_ino != s->disk_ino) {
 		error_set(err,
-			  "cannot restore snapshot '%s': the trial disk '%s' is not an overlay of "
-			  "its base disk '%s' (backing file: '%s')",
-			  s->dir, cfg->disk, s->disk, backing ? backing : "none");
+			  "the trial disk '%s' is not an overlay of its base disk '%s' (backing "
+			  "file: '%s')",
+			  cfg->disk, s->disk, backing ? backing : "none");
 		goto out;
 	}
-	if (qcow2_written(cfg->disk, &written, err) < 0) {
-		error_prefix(err, "cannot restore snapshot '%s'", s->dir);
+	if (qcow2_written(cfg->disk, &written, err) < 0)
 		goto out;
-	}
 	if (written) {
 		error_set(err,
-			  "cannot restore snapshot '%s': the trial disk '%s' has been written to "
-			  "(the saved guest expects its base disk unchanged)",
-			  s->dir, cfg->disk);
+			  "the trial disk '%s' has been written to (the saved guest expects its "
+			  "base disk unchanged)",
+			  cfg->disk);
 		goto out;
+	}
+	ret = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(backing);
+	free(key);
+	return ret;
+}
+
+int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct snapshot *s,
+		      int timeout_ms, struct bp_error *err)
+{
+	struct vm_config c = *cfg;
+	int64_t deadline = now_ms() + timeout_ms;
+	int fd, ret = -1, left;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->proc.pidfd = vm->serial_fd = vm->update_fd = -1;
+	fd = snapshot_open_state(s, cfg, err);
+	if (fd < 0) {
+		error_prefix(err, "cannot restore snapshot '%s'", s->dir);
+		return -1;
 	}
 	c.incoming = 1;
 	if (vm_start(vm, &c, timeout_ms, err) < 0) {
@@ -1286,8 +1190,8 @@ int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct s
 	}
 	left = (int)(deadline - now_ms());
 	if (qmp_migrate_set_capability(vm->qmp, "events", 1, err) < 0 ||
-	    qmp_getfd(vm->qmp, fd, STATE_FD_NAME, err) < 0 ||
-	    qmp_migrate_incoming(vm->qmp, "fd:" STATE_FD_NAME, err) < 0 ||
+	    qmp_getfd(vm->qmp, fd, SNAPSHOT_STATE_FD_NAME, err) < 0 ||
+	    qmp_migrate_incoming(vm->qmp, "fd:" SNAPSHOT_STATE_FD_NAME, err) < 0 ||
 	    qmp_wait_migration(vm->qmp, left > 0 ? left : 1, err) < 0) {
 		/* QEMU 7.2 exits after a failed incoming migration: let its log say why */
 		proc_wait(&vm->proc, 1000);
@@ -1298,9 +1202,6 @@ int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct s
 	}
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	free(backing);
-	free(key);
+	close(fd);
 	return ret;
 }

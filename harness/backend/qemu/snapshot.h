@@ -8,19 +8,21 @@
  * snapshot_ensure() builds a snapshot when there is no valid one:
  *   1. base disk = qcow2 overlay of spec->golden with spec->ops applied
  *      (inject_batch_isolated(): one libguestfs launch);
- *   2. vm_start() with spec->vm, the same argv trials get (so the device
- *      sets match), cont, and read the console until a line contains
- *      spec->ready; a crash report (the guest profile's detector), a
- *      pvpanic event, QEMU exiting or boot_timeout_ms passing first fail
- *      the build. The update channel
+ *   2. boot spec->vm (the same argv trials get, so the device sets match)
+ *      on a machine-qemu machine through boot.c with spec->ready as the
+ *      marker, judged by the very rules of a trial's boot (boot.h: crash
+ *      reports from the guest profile's detector, panic and crash-dump events with their grace, silence and
+ *      boot deadlines, QEMU exiting); anything but clean fails the build,
+ *      clean keeps the VM running (boot_params.keep). The update channel
  *      (update.h) is served with nothing published, so a sensor agent on
  *      the base disk gets NONE to its boot-time CHECK at once and is idle,
  *      its HELLO said, when the state is saved; the channel stays connected
  *      until QEMU quits. A trial resumes it with update_resume();
- *   3. stop (QEMU drains and flushes the disk), migrate the state into a
- *      file passed by descriptor (getfd + "fd:NAME"; no shell, no exec:)
- *      with the bandwidth limit lifted (one pass, no dirty-page rounds),
- *      quit, and require a clean exit;
+ *   3. machine_save(): stop (QEMU drains and flushes the disk), migrate the
+ *      state into a file passed by descriptor (getfd + "fd:NAME"; no shell,
+ *      no exec:) with the bandwidth limit lifted (one pass, no dirty-page
+ *      rounds); then machine_stop() (quit) and require a clean exit. All in
+ *      an event loop of the build's own;
  *   4. record the size and content hash of both files, chmod them 0444,
  *      write the manifest, and rename the directory into place.
  * vm_start_restored() starts QEMU with -incoming defer on the trial's own
@@ -115,6 +117,7 @@ struct snapshot_spec {
 	size_t nr_ops;
 	const char *ready;   /* console substring: the "ready for content" point */
 	int boot_timeout_ms; /* from cont to the ready line */
+	int silence_timeout_ms; /* no console output this long: a hang (0: boot_timeout_ms) */
 };
 
 struct snapshot {
@@ -159,5 +162,14 @@ void snapshot_release(struct snapshot *s);
  */
 int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct snapshot *s,
 		      int timeout_ms, struct bp_error *err);
+/*
+ * vm_start_restored()'s checks without starting anything (for a backend
+ * driven from an event loop): the state file opened read-only (the caller
+ * closes it), or -1 with err saying which check failed (no prefix).
+ */
+int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg,
+			struct bp_error *err);
+/* The fd name under which the state goes to QEMU ("fd:NAME" for migrate-incoming). */
+#define SNAPSHOT_STATE_FD_NAME "bpstate"
 
 #endif

@@ -18,7 +18,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "argv.h" /* profile: the argv builder moved out of this file */
+#include "argv.h"
+#include "loop.h"
 
 const char *vm_qemu_binary(void)
 {
@@ -47,45 +48,13 @@ static int listen_unix(const char *path, struct bp_error *err)
 	return fd;
 }
 
-/* Accept QEMU's connection on each listening socket, or fail if it exits or times out. */
-static int accept_all(struct vm *vm, const int *listen_fds, int *ret_fds, int n, int64_t deadline,
-		      struct bp_error *err)
-{
-	struct pollfd p[4];
-	int pending = n;
-
-	for (int i = 0; i < n; i++)
-		ret_fds[i] = -1;
-	while (pending) {
-		int64_t left = deadline - now_ms();
-
-		if (left <= 0)
-			return error_set(err, "qemu did not connect within the startup deadline");
-		for (int i = 0; i < n; i++)
-			p[i] = (struct pollfd){ret_fds[i] < 0 ? listen_fds[i] : -1, POLLIN, 0};
-		p[n] = (struct pollfd){vm->proc.pidfd, POLLIN, 0};
-		if (poll(p, (nfds_t)n + 1, (int)left) < 0 && errno != EINTR)
-			return error_set(err, "poll: %s", strerror(errno));
-		if (p[n].revents)
-			return error_set(err, "qemu exited during startup");
-		for (int i = 0; i < n; i++)
-			if (p[i].revents & POLLIN) {
-				ret_fds[i] = accept4(listen_fds[i], NULL, NULL,
-						     SOCK_CLOEXEC | SOCK_NONBLOCK);
-				if (ret_fds[i] >= 0)
-					pending--;
-			}
-	}
-	return 0;
-}
-
 /* Append the tail of QEMU's own log to err, which usually names the cause. */
-static void error_add_qemu_log(struct bp_error *err, const char *log_path)
+void vm_add_log(const struct vm *vm, struct bp_error *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t used;
 
-	if (!err || read_file(log_path, &sb, NULL) < 0 || !sb.len)
+	if (!err || !vm->log_path || read_file(vm->log_path, &sb, NULL) < 0 || !sb.len)
 		goto out;
 	while (sb.len && (sb.buf[sb.len - 1] == '\n'))
 		sb.buf[--sb.len] = '\0';
@@ -100,49 +69,121 @@ out:
 	strbuf_release(&sb);
 }
 
-int vm_start(struct vm *vm, const struct vm_config *cfg, int timeout_ms, struct bp_error *err)
+static void vm_close_listeners(struct vm *vm)
+{
+	for (int i = 0; i < VM_NR_SOCKS; i++) {
+		if (vm->listen_fd[i] >= 0)
+			close(vm->listen_fd[i]);
+		vm->listen_fd[i] = -1;
+		if (vm->sock_path[i])
+			unlink(vm->sock_path[i]);
+		free(vm->sock_path[i]);
+		vm->sock_path[i] = NULL;
+	}
+}
+
+int vm_spawn(struct vm *vm, const struct vm_config *cfg, struct bp_error *err)
 {
 	static const char *const names[] = {"qmp.sock", "serial.sock", "update.sock"};
-	char *paths[3];
 	char **argv = NULL;
-	int lfd[3] = {-1, -1, -1}, fd[3] = {-1, -1, -1}, ret = -1;
-	int64_t deadline = now_ms() + timeout_ms;
+	int ret = -1;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->proc.pidfd = vm->serial_fd = vm->update_fd = -1;
+	for (int i = 0; i < VM_NR_SOCKS; i++)
+		vm->listen_fd[i] = vm->conn_fd[i] = -1;
 	vm->log_path = xasprintf("%s/qemu.log", cfg->run_dir);
-	for (int i = 0; i < 3; i++)
-		paths[i] = xasprintf("%s/%s", cfg->run_dir, names[i]);
-	for (int i = 0; i < 3; i++)
-		if ((lfd[i] = listen_unix(paths[i], err)) < 0)
+	for (int i = 0; i < VM_NR_SOCKS; i++)
+		vm->sock_path[i] = xasprintf("%s/%s", cfg->run_dir, names[i]);
+	for (int i = 0; i < VM_NR_SOCKS; i++)
+		if ((vm->listen_fd[i] = listen_unix(vm->sock_path[i], err)) < 0)
 			goto out;
-	argv = qemu_argv_vm(cfg, paths[0], paths[1], paths[2]); /* profile: was vm_argv() */
+	argv = qemu_argv_vm(cfg, vm->sock_path[0], vm->sock_path[1], vm->sock_path[2]);
 	vm->started_ns = now_ns();
 	if (proc_spawn(&vm->proc, argv, vm->log_path, err) < 0)
 		goto out;
-	if (accept_all(vm, lfd, fd, 3, deadline, err) < 0)
+	ret = 0;
+out:
+	if (ret < 0)
+		vm_close_listeners(vm);
+	argv_free(argv);
+	return ret;
+}
+
+int vm_accept(struct vm *vm, int i)
+{
+	int fd;
+
+	if (vm->listen_fd[i] < 0)
+		return 0;
+	fd = accept4(vm->listen_fd[i], NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	vm->conn_fd[i] = fd;
+	close(vm->listen_fd[i]);
+	vm->listen_fd[i] = -1;
+	for (int k = 0; k < VM_NR_SOCKS; k++)
+		if (vm->conn_fd[k] < 0)
+			return 0;
+	vm_close_listeners(vm);
+	vm->qmp = qmp_new(vm->conn_fd[0]);
+	vm->serial_fd = vm->conn_fd[1];
+	vm->update_fd = vm->conn_fd[2];
+	for (int k = 0; k < VM_NR_SOCKS; k++)
+		vm->conn_fd[k] = -1;
+	return 1;
+}
+
+/* vm_start's private loop: a listening socket or the pidfd is readable. */
+struct start_wait {
+	struct vm *vm;
+	int connected, exited;
+};
+
+static void start_on_listen(struct loop *l, int fd, short revents, void *ctx)
+{
+	struct start_wait *w = ctx;
+
+	for (int i = 0; i < VM_NR_SOCKS; i++)
+		if (w->vm->listen_fd[i] == fd && vm_accept(w->vm, i) == 1)
+			w->connected = 1;
+}
+
+static void start_on_exit(struct loop *l, int fd, short revents, void *ctx)
+{
+	((struct start_wait *)ctx)->exited = 1;
+}
+
+int vm_start(struct vm *vm, const struct vm_config *cfg, int timeout_ms, struct bp_error *err)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	struct start_wait w = {vm, 0, 0};
+	struct loop *l = NULL;
+	int ret = -1;
+
+	if (vm_spawn(vm, cfg, err) < 0)
 		goto out;
-	vm->qmp = qmp_new(fd[0]);
-	vm->serial_fd = fd[1];
-	vm->update_fd = fd[2];
-	fd[0] = fd[1] = fd[2] = -1;
+	l = loop_new();
+	for (int i = 0; i < VM_NR_SOCKS; i++)
+		loop_fd_add(l, vm->listen_fd[i], POLLIN, start_on_listen, &w);
+	loop_fd_add(l, vm->proc.pidfd, POLLIN, start_on_exit, &w);
+	while (!w.connected && !w.exited && now_ms() < deadline && !bp_interrupted)
+		if (loop_once(l, (int)(deadline - now_ms())) < 0)
+			break;
+	if (!w.connected) {
+		error_set(err, w.exited ? "qemu exited during startup"
+					: "qemu did not connect within the startup deadline");
+		goto out;
+	}
 	if (qmp_handshake(vm->qmp, (int)(deadline - now_ms()), err) < 0)
 		goto out;
 	ret = 0;
 out:
+	loop_free(l);
 	if (ret < 0) {
 		vm_stop(vm, 0);
-		error_add_qemu_log(err, vm->log_path);
+		vm_add_log(vm, err);
 	}
-	for (int i = 0; i < 3; i++) {
-		if (fd[i] >= 0)
-			close(fd[i]);
-		if (lfd[i] >= 0)
-			close(lfd[i]);
-		unlink(paths[i]);
-		free(paths[i]);
-	}
-	argv_free(argv);
 	return ret;
 }
 
@@ -175,6 +216,10 @@ void vm_release(struct vm *vm)
 	if (!vm || !vm->log_path)
 		return;
 	vm_stop(vm, 2000);
+	vm_close_listeners(vm);
+	for (int i = 0; i < VM_NR_SOCKS; i++)
+		if (vm->conn_fd[i] >= 0)
+			close(vm->conn_fd[i]);
 	proc_release(&vm->proc);
 	qmp_free(vm->qmp);
 	vm->qmp = NULL;

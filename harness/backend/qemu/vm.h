@@ -45,8 +45,14 @@ struct vm_config {
 	int incoming;
 };
 
+/* The sockets QEMU connects to: QMP, the serial console, the update port. */
+#define VM_NR_SOCKS 3
+
 struct vm {
 	struct proc proc; /* proc.pidfd is readable once QEMU has exited */
+	int listen_fd[VM_NR_SOCKS]; /* while QEMU has not connected (vm_spawn) */
+	int conn_fd[VM_NR_SOCKS];
+	char *sock_path[VM_NR_SOCKS];
 	int serial_fd;    /* the guest's serial console stream */
 	int update_fd;    /* the guest's virtio-serial port org.bootproof.update */
 	struct qmp *qmp;
@@ -54,7 +60,18 @@ struct vm {
 	int64_t started_ns;
 };
 
-/* Start QEMU paused and connect; on failure nothing is left running. */
+/*
+ * For an event loop: listen and spawn QEMU paused, without waiting; then
+ * vm_accept(vm, i) whenever listen_fd[i] is readable, which returns 1 once
+ * all are connected (qmp, serial_fd and update_fd set, listeners closed),
+ * else 0. The QMP greeting and handshake are the caller's (qmp_greeted()).
+ */
+int vm_spawn(struct vm *vm, const struct vm_config *cfg, struct bp_error *err);
+int vm_accept(struct vm *vm, int i);
+/* Append the tail of QEMU's own log (" (qemu: ...)") to err: it usually names the cause. */
+void vm_add_log(const struct vm *vm, struct bp_error *err);
+
+/* Start QEMU paused and connect, blocking (a private loop); on failure nothing is left running. */
 int vm_start(struct vm *vm, const struct vm_config *cfg, int timeout_ms, struct bp_error *err);
 /* Let the guest run. */
 int vm_cont(struct vm *vm, struct bp_error *err);

@@ -1,0 +1,58 @@
+/*
+ * queue - the trial queue: trials are submitted at any time, also while
+ * others run, and each submitter is called back when its trial is judged.
+ * At most `jobs` trials run at once, in submission order, all in one event
+ * loop (loop.h); `run` is one user of it.
+ *
+ * A trial's disk is asked for when the trial is scheduled, not when it is
+ * submitted (env.prepare: its overlay and the snapshot to restore, if any),
+ * so a long queue holds no disks it does not use yet. Each trial gets its
+ * own scratch directory WORK/<id> (created), id being the submitter's.
+ *
+ * Callbacks (on_boot, done, prepare) come from the loop, except that a
+ * trial whose disk cannot be prepared is judged aborted and done at once,
+ * possibly inside queue_submit(). done is called after the trial's exec is
+ * released, and may submit more.
+ */
+#ifndef BP_QUEUE_H
+#define BP_QUEUE_H
+
+#include <stddef.h>
+
+#include "exec.h"
+#include "loop.h"
+#include "results.h"
+
+struct queue;
+
+typedef void (*queue_done_fn)(void *ctx, struct trial_result *t);
+/* The trial's disk, now: 0 with *ret_overlay (and *ret_snap, NULL: cold), or -1 with err. */
+typedef int (*queue_prepare_fn)(void *ctx, struct trial_result *t, size_t id,
+				const char **ret_overlay, const struct snapshot **ret_snap,
+				struct bp_error *err);
+
+struct queue_env {
+	struct loop *loop;
+	int jobs;
+	const char *accel;
+	const char *run_dir; /* reports/<run-id> */
+	const char *work;    /* scratch root */
+	queue_prepare_fn prepare;
+	exec_boot_fn on_boot;
+	void *ctx; /* for prepare and on_boot */
+};
+
+struct queue *queue_new(const struct queue_env *env);
+/* Accepts NULL. Running trials are stopped (their results stay as they are). */
+void queue_free(struct queue *q);
+/* Queue t; done(ctx, t) once it is judged (or could not start: aborted). */
+void queue_submit(struct queue *q, struct trial_result *t, size_t id, queue_done_fn done,
+		  void *ctx);
+/* Trials queued or running. */
+size_t queue_pending(const struct queue *q);
+/* Slot i's running trial (0 <= i < jobs), or NULL: for progress lines. */
+const struct exec *queue_slot(const struct queue *q, int i);
+/* Stop scheduling (an interrupted run): queued trials are dropped, done never called for them. */
+void queue_drain(struct queue *q);
+
+#endif
