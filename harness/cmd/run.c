@@ -20,6 +20,7 @@
 #include "accel.h"
 #include "boot.h"
 #include "exec.h"
+#include "inject.h"
 #include "cmd-report.h"
 #include "disks.h"
 #include "litter.h"
@@ -428,6 +429,112 @@ static void guestfs_tmpdir(const char *work)
 	free(dir);
 }
 
+/* The scenarios the options select, in suite order, as trials of r. */
+static void select_trials(struct run_result *r, struct suite *suite, const struct run_opts *o)
+{
+	r->trials = xcalloc(suite->nr_scenarios, sizeof(*r->trials));
+	for (size_t i = 0; i < suite->nr_scenarios; i++)
+		if (selected(o, &suite->scenarios[i])) {
+			struct trial_result *t = &r->trials[r->nr_trials++];
+
+			t->scenario = &suite->scenarios[i];
+			t->dir = trial_dir_name(t->scenario->name);
+		}
+}
+
+/*
+ * Before the first disk: the accelerator, the TAP stream's header, the
+ * first results.json and `latest`, and each trial's scratch directory.
+ */
+static void run_begin(struct run_result *r, const struct run_opts *o, const char *work,
+		      struct tap_writer *tap)
+{
+	char reason[256], *msg;
+
+	r->accel = xstrdup(accel_probe(work, r->nr_trials ? r->trials[0].scenario->image->kernel : NULL,
+				       KVM_PROBE_MS, reason, sizeof(reason)));
+	r->accel_reason = xstrdup(reason);
+	tap_begin(tap);
+	msg = xasprintf("run %s: %zu scenarios, accelerator %s (%s)", r->run_id, r->nr_trials,
+			r->accel, reason);
+	tap_comment(tap, msg);
+	free(msg);
+	save_json(r);
+	point_latest(o->reports, r->run_id);
+	for (size_t i = 0; i < r->nr_trials; i++) {
+		char *d = xasprintf("%s/%zu", work, i);
+
+		mkdir_p(d, NULL);
+		free(d);
+	}
+}
+
+/* Prepare the disks and run the trials; r->complete unless interrupted. */
+static void run_body(struct run_result *r, const struct run_opts *o, const char *work,
+		     struct disks *disks, struct tap_writer *tap)
+{
+	char *cache = o->cold ? NULL : cache_dir(o->cache);
+	struct bp_error err;
+	int64_t t_trials;
+
+	if (disks_prepare(disks, r, work, cache, note, tap, &err) < 0) {
+		char *msg = xasprintf("infrastructure failure: %s", err.msg);
+
+		tap_comment(tap, msg);
+		fprintf(stderr, "bootproof: %s\n", msg);
+		r->incomplete_reason = msg;
+		free(cache);
+		return;
+	}
+	free(cache);
+	r->jobs = o->jobs ? o->jobs : default_jobs(r);
+	if (o->keep)
+		r->work_dir = xstrdup(work);
+	t_trials = now_ms();
+	run_trials(r, work, disks, r->jobs, tap);
+	r->trials_s = (double)(now_ms() - t_trials) / 1000.0;
+	if (!bp_interrupted)
+		r->complete = 1;
+}
+
+/*
+ * After the trials, or a failure before them: the TAP stream's end and
+ * file, the final results.json and what derives from it. The exit status.
+ */
+static int run_end(struct run_result *r, const struct run_opts *o, struct tap_writer *tap,
+		   FILE *tapf, const char *tap_tmp, const char *tap_path, int64_t t0)
+{
+	struct bp_error err;
+	struct rusage ru;
+
+	if (bp_interrupted && !r->complete) {
+		/* The signal is the reason, whatever it made fail (a stopped libguestfs worker). */
+		free(r->incomplete_reason);
+		r->incomplete_reason = xasprintf("interrupted by signal %d", (int)bp_interrupted);
+	}
+	if (!r->complete) {
+		char *msg = xasprintf("incomplete run: %s",
+				      r->incomplete_reason ? r->incomplete_reason : "unknown");
+
+		tap_comment(tap, msg);
+		free(msg);
+	}
+	tap_end(tap);
+	/* Before report_after_run, which renders results.tap from results.json if there is none. */
+	if (tapf && tap_file_commit(tap, tapf, tap_tmp, tap_path, &err) < 0) {
+		fprintf(stderr, "bootproof: %s\n", err.msg);
+		tap_failed = 1;
+	}
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		r->peak_rss_kib = ru.ru_maxrss;
+	r->duration_s = (double)(now_ms() - t0) / 1000.0;
+	save_json(r);
+	/* The other formats and the history derive from results.json. */
+	if (report_after_run(r->dir, o->history, &err) < 0)
+		fprintf(stderr, "bootproof: warning: %s\n", err.msg);
+	return exit_status(r);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -436,9 +543,8 @@ int cmd_run(int argc, char **argv)
 	struct tap_writer tap = {.out = {stdout}, .nr_out = 1};
 	struct bp_error err;
 	struct utsname uts;
-	char reason[256], *work = NULL, *cache = NULL;
 	struct disks disks = {0};
-	char *tap_path = NULL, *tap_tmp = NULL;
+	char *work = NULL, *tap_path = NULL, *tap_tmp = NULL;
 	int64_t t0 = now_ms();
 	int status = EXIT_INFRA, have_work = 0;
 	FILE *tapf = NULL;
@@ -456,14 +562,7 @@ int cmd_run(int argc, char **argv)
 	install_signals();
 	r.suite_path = xstrdup(o.suite);
 	r.host = xstrdup(uname(&uts) == 0 ? uts.nodename : "unknown");
-	r.trials = xcalloc(suite.nr_scenarios, sizeof(*r.trials));
-	for (size_t i = 0; i < suite.nr_scenarios; i++)
-		if (selected(&o, &suite.scenarios[i])) {
-			struct trial_result *t = &r.trials[r.nr_trials++];
-
-			t->scenario = &suite.scenarios[i];
-			t->dir = trial_dir_name(t->scenario->name);
-		}
+	select_trials(&r, &suite, &o);
 	/* What runs killed before us left (their scratch, half-written reports). */
 	litter_sweep_all(&report_sweeper);
 	work = xasprintf("%s/bootproof-XXXXXX", litter_tmp_dir());
@@ -478,82 +577,17 @@ int cmd_run(int argc, char **argv)
 	tapf = fopen(tap_tmp, "w");
 	if (tapf)
 		tap.out[tap.nr_out++] = tapf;
-	r.accel = xstrdup(accel_probe(work, r.nr_trials ? r.trials[0].scenario->image->kernel : NULL,
-				      KVM_PROBE_MS, reason, sizeof(reason)));
-	r.accel_reason = xstrdup(reason);
-	tap_begin(&tap);
-	{
-		char *msg = xasprintf("run %s: %zu scenarios, accelerator %s (%s)", r.run_id,
-				      r.nr_trials, r.accel, reason);
-
-		tap_comment(&tap, msg);
-		free(msg);
-	}
-	save_json(&r);
-	point_latest(o.reports, r.run_id);
-	for (size_t i = 0; i < r.nr_trials; i++) {
-		char *d = xasprintf("%s/%zu", work, i);
-
-		mkdir_p(d, NULL);
-		free(d);
-	}
-	if (!o.cold)
-		cache = cache_dir(o.cache);
-	if (disks_prepare(&disks, &r, work, cache, note, &tap, &err) < 0) {
-		char *msg = xasprintf("infrastructure failure: %s", err.msg);
-
-		tap_comment(&tap, msg);
-		fprintf(stderr, "bootproof: %s\n", msg);
-		r.incomplete_reason = msg;
-		goto finish;
-	}
-	r.jobs = o.jobs ? o.jobs : default_jobs(&r);
-	if (o.keep)
-		r.work_dir = xstrdup(work);
-	{
-		int64_t t_trials = now_ms();
-
-		run_trials(&r, work, &disks, r.jobs, &tap);
-		r.trials_s = (double)(now_ms() - t_trials) / 1000.0;
-	}
-	if (!bp_interrupted)
-		r.complete = 1;
-finish:
-	if (bp_interrupted && !r.complete) {
-		/* The signal is the reason, whatever it made fail (a stopped libguestfs worker). */
-		free(r.incomplete_reason);
-		r.incomplete_reason = xasprintf("interrupted by signal %d", (int)bp_interrupted);
-	}
-	if (!r.complete) {
-		char *msg = xasprintf("incomplete run: %s",
-				      r.incomplete_reason ? r.incomplete_reason : "unknown");
-
-		tap_comment(&tap, msg);
-		free(msg);
-	}
-	tap_end(&tap);
-	/* Before report_after_run, which renders results.tap from results.json if there is none. */
-	if (tapf && tap_file_commit(&tap, tapf, tap_tmp, tap_path, &err) < 0) {
-		fprintf(stderr, "bootproof: %s\n", err.msg);
-		tap_failed = 1;
-	}
+	run_begin(&r, &o, work, &tap);
+	run_body(&r, &o, work, &disks, &tap);
+	/* Now, not at exit: an interrupted worker has a short grace to clean up. */
+	inject_shutdown();
+	status = run_end(&r, &o, &tap, tapf, tap_tmp, tap_path, t0);
 	tapf = NULL;
-	{
-		struct rusage ru;
-
-		if (getrusage(RUSAGE_SELF, &ru) == 0)
-			r.peak_rss_kib = ru.ru_maxrss;
-	}
-	r.duration_s = (double)(now_ms() - t0) / 1000.0;
-	save_json(&r);
-	/* The other formats and the history derive from results.json. */
-	if (report_after_run(r.dir, o.history, &err) < 0)
-		fprintf(stderr, "bootproof: warning: %s\n", err.msg);
-	status = exit_status(&r);
 	goto out;
 out_err:
 	fprintf(stderr, "bootproof: %s\n", err.msg);
 out:
+	inject_shutdown();
 	if (tapf) {
 		fclose(tapf);
 		unlink(tap_tmp);
@@ -566,7 +600,6 @@ out:
 		litter_forget(work);
 	disks_release(&disks);
 	free(work);
-	free(cache);
 	free(tap_path);
 	free(tap_tmp);
 	run_result_release(&r);

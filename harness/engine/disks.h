@@ -4,8 +4,9 @@
  * A trial's disk is a qcow2 overlay of its own. A cold trial's overlay is
  * backed by the golden image and gets the trial's base content offline: the
  * sensor module (/sensor/refsensor.ko), its agent (/sensor/agent) and the
- * scenario's content (/sensor/content/); all cold trials of a run share one
- * libguestfs launch.
+ * scenario's content (/sensor/content/); all cold trials of a run go to the
+ * libguestfs worker as one task (inject.h), whose appliance the trials'
+ * offline steps then reuse.
  *
  * A trial whose first step is a live deploy restores a golden snapshot
  * (snapshot.h) instead of booting: the guest has to be up before the push

@@ -106,26 +106,6 @@ char **vm_argv(const struct vm_config *cfg, const char *qmp_sock, const char *se
 	return b.v;
 }
 
-static int listen_unix(const char *path, struct bp_error *err)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return error_set(err, "socket path '%s' is too long", path);
-	strcpy(sa.sun_path, path);
-	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return error_set(err, "cannot create socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
-		error_set(err, "cannot listen on '%s': %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Accept QEMU's connection on each listening socket, or fail if it exits or times out. */
 static int accept_all(struct vm *vm, const int *listen_fds, int *ret_fds, int n, int64_t deadline,
 		      struct bp_error *err)
