@@ -4,11 +4,13 @@
 #define _GNU_SOURCE
 #include "disks.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exec.h"
+#include "hash.h"
 
 #define INJECT_TIMEOUT_MS (10 * 60 * 1000)
 
@@ -30,13 +32,11 @@ static int wants_snapshot(const struct scenario *sc)
 /* NAME of sc's snapshot: what it was made from, readable, and safe as a file name. */
 static char *snapshot_name(const struct scenario *sc, const char *append)
 {
-	uint32_t h = 2166136261u; /* FNV-1a of the command line: the race switches differ */
-	char *name;
+	/* The command line's hash: the race switches differ. */
+	uint64_t h = fnv1a64_update(FNV1A64_INIT, append, strlen(append));
+	char *name = xasprintf("%s-%s-%s-%016" PRIx64, sc->image->name, sc->sensor->name,
+			       sc->content ? sc->content->name : "none", h);
 
-	for (const char *p = append; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	name = xasprintf("%s-%s-%s-%08x", sc->image->name, sc->sensor->name,
-			 sc->content ? sc->content->name : "none", h);
 	for (char *p = name; *p; p++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
 			*p = '_';
