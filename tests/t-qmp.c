@@ -870,23 +870,6 @@ static char *find_qemu(void)
 	return NULL;
 }
 
-static int listen_unix(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
-		goto fail;
-	strcpy(sa.sun_path, path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
-		goto fail;
-	return fd;
-fail:
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 /* With incoming, QEMU waits for migrate-incoming (-incoming defer). */
 static pid_t spawn_qemu(const char *qemu, const char *sock, const char *log, int incoming)
 {
@@ -983,7 +966,7 @@ static void test_real_qemu(void)
 	}
 	sock = xasprintf("%s/qmp.sock", dir);
 	log = xasprintf("%s/qemu.log", dir);
-	lfd = listen_unix(sock);
+	lfd = listen_unix(sock, NULL); /* polled before accept */
 	if (!tap_ok(lfd >= 0, "real qemu: listen on the qmp socket"))
 		goto out;
 	pid = spawn_qemu(qemu, sock, log, 0);
@@ -1045,7 +1028,7 @@ static struct qmp *real_start(const char *qemu, const char *dir, const char *wha
 	struct bp_error err = {""};
 	struct pollfd pfd;
 	struct qmp *q = NULL;
-	int lfd = listen_unix(sock), fd = -1;
+	int lfd = listen_unix(sock, NULL), fd = -1;
 
 	*ret_pid = lfd >= 0 ? spawn_qemu(qemu, sock, log, incoming) : -1;
 	pfd = (struct pollfd){.fd = lfd, .events = POLLIN};

@@ -19,6 +19,7 @@
 #include "accel.h"
 #include "boot.h"
 #include "exec.h"
+#include "inject.h"
 #include "cmd-report.h"
 #include "disks.h"
 #include "litter.h"
@@ -426,6 +427,19 @@ static long peak_rss_kib(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
 }
 
+/* The scenarios the options select, in suite order, as trials of r. */
+static void select_trials(struct run_result *r, struct suite *suite, const struct run_opts *o)
+{
+	r->trials = xcalloc(suite->nr_scenarios, sizeof(*r->trials));
+	for (size_t i = 0; i < suite->nr_scenarios; i++)
+		if (selected(o, &suite->scenarios[i])) {
+			struct trial_result *t = &r->trials[r->nr_trials++];
+
+			t->scenario = &suite->scenarios[i];
+			t->dir = trial_dir_name(t->scenario->name);
+		}
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -454,14 +468,7 @@ int cmd_run(int argc, char **argv)
 	install_signals();
 	r.suite_path = xstrdup(o.suite);
 	r.host = xstrdup(uname(&uts) == 0 ? uts.nodename : "unknown");
-	r.trials = xcalloc(suite.nr_scenarios, sizeof(*r.trials));
-	for (size_t i = 0; i < suite.nr_scenarios; i++)
-		if (selected(&o, &suite.scenarios[i])) {
-			struct trial_result *t = &r.trials[r.nr_trials++];
-
-			t->scenario = &suite.scenarios[i];
-			t->dir = trial_dir_name(t->scenario->name);
-		}
+	select_trials(&r, &suite, &o);
 	/* What runs killed before us left (their scratch, half-written reports). */
 	litter_sweep_all(&report_sweeper);
 	work = xasprintf("%s/bootproof-XXXXXX", litter_tmp_dir());
@@ -512,6 +519,8 @@ int cmd_run(int argc, char **argv)
 	if (!bp_interrupted)
 		r.complete = 1;
 finish:
+	/* Now, not at exit: an interrupted worker has a short grace to clean up. */
+	inject_shutdown();
 	run_note_end(&tap, &r);
 	/* Before report_after_run, which renders results.tap from results.json if there is none. */
 	if (tapf && tap_file_commit(&tap, tapf, tap_tmp, tap_path, &err) < 0) {
@@ -530,6 +539,7 @@ finish:
 out_err:
 	fprintf(stderr, "bootproof: %s\n", err.msg);
 out:
+	inject_shutdown();
 	if (tapf) {
 		fclose(tapf);
 		unlink(tap_tmp);
@@ -542,7 +552,6 @@ out:
 		litter_forget(work);
 	disks_release(&disks);
 	free(work);
-	free(cache);
 	free(tap_path);
 	free(tap_tmp);
 	run_result_release(&r);

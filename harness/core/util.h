@@ -87,6 +87,15 @@ int read_file(const char *path, struct strbuf *sb, struct bp_error *err);
  * A crash or full disk leaves the old file (or none), never a truncated one.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, struct bp_error *err);
+/* Write or read exactly len bytes (EINTR retried). 0, or -1 (errno; 0 at EOF). */
+int write_all(int fd, const void *buf, size_t len);
+int read_all(int fd, void *buf, size_t len);
+/*
+ * A unix socket listening at path (a stale socket file there is removed),
+ * non-blocking and close-on-exec, for one peer the harness starts: the
+ * harness listens and the child connects, so there is no race. fd or -1.
+ */
+int listen_unix(const char *path, struct bp_error *err);
 /* mkdir -p */
 int mkdir_p(const char *path, struct bp_error *err);
 /* rm -rf of a directory we created (no symlink following). */

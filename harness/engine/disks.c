@@ -4,39 +4,26 @@
 #define _GNU_SOURCE
 #include "disks.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exec.h"
 #include "guest.h"
+#include "hash.h"
 
 #define INJECT_TIMEOUT_MS (10 * 60 * 1000)
 
-/* What a trial disk holds before its first boot; guest paths are malloc'd. */
-static size_t base_ops(const struct scenario *sc, struct inject_op **ret)
+/* What a trial disk holds before its first boot. */
+static void base_ops(const struct scenario *sc, struct inject_ops *ops)
 {
-	const struct content_set *cs = sc->content;
 	const struct guest_profile *g = sc->image->guest; /* profile: where things go */
-	struct inject_op *ops = xcalloc(2 + (cs ? cs->nr_files : 0), sizeof(*ops));
-	size_t n = 0;
 
-	ops[n++] = (struct inject_op){INJECT_UPLOAD, sc->sensor->module, xstrdup(g->sensor_path), 0};
+	inject_ops_add(ops, INJECT_UPLOAD, sc->sensor->module, g->sensor_path);
 	if (sc->sensor->agent)
-		ops[n++] = (struct inject_op){INJECT_UPLOAD, sc->sensor->agent,
-					      xstrdup(g->agent_path), 0};
-	for (size_t f = 0; cs && f < cs->nr_files; f++)
-		ops[n++] = (struct inject_op){INJECT_UPLOAD, cs->files[f].path,
-					      xasprintf("%s/%s", g->content_dir, cs->files[f].as), 0};
-	*ret = ops;
-	return n;
-}
-
-static void free_ops(struct inject_op *ops, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free((char *)ops[i].guest);
-	free(ops);
+		inject_ops_add(ops, INJECT_UPLOAD, sc->sensor->agent, g->agent_path);
+	inject_ops_add_content(ops, sc->content, g->content_dir);
 }
 
 /* The guest must be up before its first push: a restored guest is exactly that. */
@@ -48,13 +35,11 @@ static int wants_snapshot(const struct scenario *sc)
 /* NAME of sc's snapshot: what it was made from, readable, and safe as a file name. */
 static char *snapshot_name(const struct scenario *sc, const char *append)
 {
-	uint32_t h = 2166136261u; /* FNV-1a of the command line: the race switches differ */
-	char *name;
+	/* The command line's hash: the race switches differ. */
+	uint64_t h = fnv1a64_update(FNV1A64_INIT, append, strlen(append));
+	char *name = xasprintf("%s-%s-%s-%016" PRIx64, sc->image->name, sc->sensor->name,
+			       sc->content ? sc->content->name : "none", h);
 
-	for (const char *p = append; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	name = xasprintf("%s-%s-%s-%08x", sc->image->name, sc->sensor->name,
-			 sc->content ? sc->content->name : "none", h);
 	for (char *p = name; *p; p++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
 			*p = '_';
@@ -83,6 +68,7 @@ static const struct snapshot *trial_snapshot(struct disks *d, const struct run_r
 {
 	const struct scenario *sc = r->trials[i].scenario;
 	struct snapshot_spec spec;
+	struct inject_ops ops = INJECT_OPS_INIT;
 	struct bp_error err;
 	char *append, *name;
 	int64_t t0 = now_ms();
@@ -106,7 +92,9 @@ static const struct snapshot *trial_snapshot(struct disks *d, const struct run_r
 		.ready = sc->image->marker,
 		.boot_timeout_ms = sc->boot_timeout_s * 1000,
 	};
-	spec.nr_ops = base_ops(sc, &spec.ops);
+	base_ops(sc, &ops);
+	spec.ops = ops.v;
+	spec.nr_ops = ops.nr;
 	ok = snapshot_ensure(&spec, &d->snaps[d->nr_snaps], &built, &err) == 0;
 	names[d->nr_snaps++] = name;
 	if (!ok)
@@ -116,7 +104,7 @@ static const struct snapshot *trial_snapshot(struct disks *d, const struct run_r
 		      (double)(now_ms() - t0) / 1000.0, d->snaps[d->nr_snaps - 1].why);
 	else
 		notef(note, ctx, "snapshot %s: reused", name);
-	free_ops(spec.ops, spec.nr_ops);
+	inject_ops_release(&ops);
 	free(append);
 	return ok ? &d->snaps[d->nr_snaps - 1] : NULL;
 }
@@ -125,6 +113,7 @@ int disks_prepare(struct disks *d, const struct run_result *r, const char *work,
 		  const char *cache_dir, disks_note_fn note, void *ctx, struct bp_error *err)
 {
 	struct inject_job *jobs = xcalloc(r->nr_trials, sizeof(*jobs));
+	struct inject_ops *ops = xcalloc(r->nr_trials, sizeof(*ops));
 	char **names = xcalloc(r->nr_trials, sizeof(*names));
 	size_t nr_jobs = 0;
 	int ret = -1;
@@ -143,8 +132,9 @@ int disks_prepare(struct disks *d, const struct run_result *r, const char *work,
 				   err) < 0)
 			goto out;
 		if (!d->snap[i]) {
-			jobs[nr_jobs].disk = d->overlays[i];
-			jobs[nr_jobs].nr_ops = base_ops(sc, &jobs[nr_jobs].ops);
+			base_ops(sc, &ops[nr_jobs]);
+			jobs[nr_jobs] = (struct inject_job){d->overlays[i], ops[nr_jobs].v,
+							    ops[nr_jobs].nr};
 			nr_jobs++;
 		}
 	}
@@ -155,7 +145,8 @@ int disks_prepare(struct disks *d, const struct run_result *r, const char *work,
 	ret = nr_jobs ? inject_batch_isolated(jobs, nr_jobs, r->accel, INJECT_TIMEOUT_MS, err) : 0;
 out:
 	for (size_t i = 0; i < nr_jobs; i++)
-		free_ops(jobs[i].ops, jobs[i].nr_ops);
+		inject_ops_release(&ops[i]);
+	free(ops);
 	for (size_t i = 0; i < r->nr_trials; i++)
 		free(names[i]);
 	free(names);

@@ -5,7 +5,8 @@
  * backed by the golden image and gets the trial's base content offline: the
  * sensor, its agent and the scenario's content, at the guest paths the
  * image's profile names (guest.h: sensor_path, agent_path, content_dir);
- * all cold trials of a run share one libguestfs launch.
+ * all cold trials of a run go to the libguestfs worker as one task
+ * (inject.h), whose appliance the trials' offline steps then reuse.
  *
  * A trial whose first step is a live deploy restores a golden snapshot
  * (snapshot.h) instead of booting: the guest has to be up before the push

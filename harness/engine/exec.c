@@ -105,21 +105,6 @@ struct vm_config exec_vm_config(const struct scenario *sc, const char *accel, co
 				  .run_dir = run_dir};
 }
 
-static void free_ops(struct exec *e)
-{
-	for (size_t i = 0; i < e->nr_ops; i++)
-		free((char *)e->ops[i].guest);
-	free(e->ops);
-	e->ops = NULL;
-	e->nr_ops = 0;
-}
-
-static void add_op(struct exec *e, enum inject_op_kind kind, const char *host, const char *guest)
-{
-	e->ops = xrealloc(e->ops, (e->nr_ops + 1) * sizeof(*e->ops));
-	e->ops[e->nr_ops++] = (struct inject_op){kind, host, xstrdup(guest), 0};
-}
-
 static void abort_trial(struct exec *e, const char *why)
 {
 	add_checkf(e, 0, why, "offline operation on the trial disk");
@@ -158,15 +143,15 @@ static void start_offline(struct exec *e)
 {
 	struct bp_error err;
 
-	e->job = (struct inject_job){e->env.overlay, e->ops, e->nr_ops};
+	e->job = (struct inject_job){e->env.overlay, e->ops.v, e->ops.nr};
 	if (inject_start(&e->task, &e->job, 1, e->env.accel, &err) < 0) {
 		abort_trial(e, err.msg);
-		free_ops(e);
+		inject_ops_release(&e->ops);
 		return;
 	}
 	e->offline = 1;
 	e->t_step_ms = now_ms();
-	e->id_offline = loop_fd_add(e->env.loop, e->task.proc.pidfd, POLLIN, on_offline_exit, e);
+	e->id_offline = loop_fd_add(e->env.loop, e->task.fd, POLLIN, on_offline_exit, e);
 	e->t_offline = loop_timer_add(e->env.loop, e->t_step_ms + OFFLINE_TIMEOUT_MS,
 				      on_offline_late, e);
 }
@@ -180,27 +165,28 @@ static void offline_done(struct exec *e, int ok, const char *why)
 	e->offline = 0;
 	if (!ok) {
 		abort_trial(e, why);
-		free_ops(e);
+		inject_ops_release(&e->ops);
 		return;
 	}
 	switch (s->kind) {
 	case STEP_EXPECT_FILES:
 		for (size_t i = 0; i < s->nr_present; i++, k++)
-			add_checkf(e, e->ops[k].result == 1, "no such file on the guest disk",
+			add_checkf(e, e->ops.v[k].result == 1, "no such file on the guest disk",
 				   "guest disk has %s", s->present[i]);
 		for (size_t i = 0; i < s->nr_absent; i++, k++)
-			add_checkf(e, e->ops[k].result == 0, "still on the guest disk",
+			add_checkf(e, e->ops.v[k].result == 0, "still on the guest disk",
 				   "guest disk lacks %s", s->absent[i]);
 		break;
 	case STEP_REMEDIATE: {
 		int removed = 0;
 
-		for (size_t i = 0; i < e->nr_ops; i++) {
-			char *what = xasprintf("offline delete of %s (%d file%s)", e->ops[i].guest,
-					       e->ops[i].result, e->ops[i].result == 1 ? "" : "s");
+		for (size_t i = 0; i < e->ops.nr; i++) {
+			const struct inject_op *op = &e->ops.v[i];
+			char *what = xasprintf("offline delete of %s (%d file%s)", op->guest,
+					       op->result, op->result == 1 ? "" : "s");
 
 			recovery_add_manual(&e->t->recovery, what);
-			removed += e->ops[i].result;
+			removed += op->result;
 			free(what);
 		}
 		add_checkf(e, removed > 0, "nothing matched", "manual remediation removed %d file%s",
@@ -210,7 +196,7 @@ static void offline_done(struct exec *e, int ok, const char *why)
 	default:
 		break;
 	}
-	free_ops(e);
+	inject_ops_release(&e->ops);
 	next_step(e);
 }
 
@@ -295,13 +281,7 @@ static void advance(struct exec *e)
 				next_step(e);
 				break;
 			}
-			for (size_t i = 0; i < s->content->nr_files; i++) {
-				char *g = xasprintf("%s/%s", e->sc->image->guest->content_dir, /* profile */
-						    s->content->files[i].as);
-
-				add_op(e, INJECT_UPLOAD, s->content->files[i].path, g);
-				free(g);
-			}
+			inject_ops_add_content(&e->ops, s->content, e->sc->image->guest->content_dir); /* profile */
 			start_offline(e);
 			break;
 		case STEP_ROLLBACK:
@@ -354,9 +334,9 @@ static void advance(struct exec *e)
 			break;
 		case STEP_EXPECT_FILES:
 			for (size_t i = 0; i < s->nr_present; i++)
-				add_op(e, INJECT_EXISTS, NULL, s->present[i]);
+				inject_ops_add(&e->ops, INJECT_EXISTS, NULL, s->present[i]);
 			for (size_t i = 0; i < s->nr_absent; i++)
-				add_op(e, INJECT_EXISTS, NULL, s->absent[i]);
+				inject_ops_add(&e->ops, INJECT_EXISTS, NULL, s->absent[i]);
 			start_offline(e);
 			break;
 		case STEP_REMEDIATE:
@@ -365,7 +345,7 @@ static void advance(struct exec *e)
 				break;
 			}
 			for (size_t i = 0; i < s->nr_remove; i++)
-				add_op(e, INJECT_REMOVE_GLOB, NULL, s->remove[i]);
+				inject_ops_add(&e->ops, INJECT_REMOVE_GLOB, NULL, s->remove[i]);
 			start_offline(e);
 			break;
 		}
@@ -440,7 +420,7 @@ void exec_release(struct exec *e)
 		loop_timer_remove(e->env.loop, e->t_done);
 	e->t_done = 0;
 	e->booting = e->offline = 0;
-	free_ops(e);
+	inject_ops_release(&e->ops);
 	free(e->log_path);
 	free(e->shot_path);
 	free(e->shot_rel);

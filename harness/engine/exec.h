@@ -60,8 +60,7 @@ struct exec {
 	char *boot_append;  /* this boot's, when a power_off step adds to it */
 	struct inject_task task;
 	struct inject_job job;
-	struct inject_op *ops;
-	size_t nr_ops;
+	struct inject_ops ops; /* the current offline step's */
 	const struct content_set *published; /* rollback on offer */
 	const struct content_set *push;      /* live deploy waiting for the next boot */
 	int64_t t_published_ms, t_step_ms;

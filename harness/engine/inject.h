@@ -4,12 +4,20 @@
  *
  * overlay_create() makes a qcow2 overlay whose backing file is the golden
  * image; the golden image is only ever opened read-only (as a backing file),
- * so no trial can modify it. inject_batch() then launches ONE libguestfs
- * appliance for a whole batch of overlays (a launch costs ~10 s here, each
- * further operation ~0.1 s), and applies each job's operations to its disk:
+ * so no trial can modify it. Jobs then apply operations to such disks:
  * files are uploaded (parent directories created), removed by glob, or
  * checked for existence. The guest filesystem is on the whole disk (no
  * partition table), as the reference images build it.
+ *
+ * Jobs run in the libguestfs worker: one supervised child process (proc.h)
+ * per harness process, forked at the first job and kept, so that
+ * libguestfs's memory and appliance stay out of the harness and a signal to
+ * the harness ends it. It holds ONE appliance, launched at its first job
+ * and reused for every later one, whatever trial it is for (appliance.h:
+ * libguestfs cannot hotplug disks, so the appliance reaches each job's disk
+ * through an NBD export that is re-pointed per job; a launch costs 10-60 s
+ * here under TCG, a job a few seconds). Jobs are served one at a time in the order they were
+ * started. The worker holds a job's disk only while it runs the job.
  *
  * libguestfs messages are captured, never printed: failures fill err.
  */
@@ -22,16 +30,16 @@
 #include "util.h"
 
 enum inject_op_kind {
-	INJECT_UPLOAD,       /* host -> guest path */
-	INJECT_REMOVE_GLOB,  /* rm -f every path matching the guest glob; count in result */
-	INJECT_EXISTS,       /* result = 1 if the guest glob matches anything, else 0 */
+	INJECT_UPLOAD,	    /* host -> guest path */
+	INJECT_REMOVE_GLOB, /* rm -f every path matching the guest glob; count in result */
+	INJECT_EXISTS,	    /* result = 1 if the guest glob matches anything, else 0 */
 };
 
 struct inject_op {
 	enum inject_op_kind kind;
-	const char *host;   /* INJECT_UPLOAD only */
-	const char *guest;  /* absolute path or glob in the guest filesystem */
-	int result;         /* out: INJECT_REMOVE_GLOB / INJECT_EXISTS */
+	const char *host;  /* INJECT_UPLOAD only */
+	const char *guest; /* absolute path or glob in the guest filesystem */
+	int result;	   /* out: INJECT_REMOVE_GLOB / INJECT_EXISTS */
 };
 
 struct inject_job {
@@ -40,34 +48,62 @@ struct inject_job {
 	size_t nr_ops;
 };
 
+/*
+ * A list of ops being built (by the disks' base content, by a trial's
+ * offline steps): never NULL once something was added; it owns the guest
+ * paths (copied), not the host paths (the suite's, which outlive it).
+ */
+struct inject_ops {
+	struct inject_op *v;
+	size_t nr, alloc;
+};
+#define INJECT_OPS_INIT {NULL, 0, 0}
+
+void inject_ops_add(struct inject_ops *o, enum inject_op_kind kind, const char *host,
+		    const char *guest);
+/* Upload every file of a content set (scenario.h) as DIR/<its name>. */
+struct content_set;
+void inject_ops_add_content(struct inject_ops *o, const struct content_set *cs, const char *dir);
+/* Free the paths and the list; o is empty (and reusable) afterwards. */
+void inject_ops_release(struct inject_ops *o);
+
 /* Create overlay (qcow2) backed by golden (qcow2). Fails if overlay exists. */
 int overlay_create(const char *golden, const char *overlay, struct bp_error *err);
 
-/* Apply every job in one appliance launch. accel is "kvm" or "tcg". */
-int inject_batch(struct inject_job *jobs, size_t nr_jobs, const char *accel, struct bp_error *err);
-
 /*
- * The same in a supervised child process (proc.h), so libguestfs's memory
- * and appliance stay out of the harness and a signal to the harness ends it.
- * inject_start() forks it; the caller polls task->proc.pidfd (from its own
- * poll loop, so other VMs keep being served) and then calls inject_finish(),
- * which copies the op results back into the jobs as if run in-process.
- * jobs must stay valid until inject_finish().
+ * Hand jobs to the worker (started first if there is none, or it died).
+ * The caller polls task->fd (from its own poll loop, so other VMs keep being
+ * served): it is readable once the worker has answered, or died. Then
+ * inject_finish() copies the op results back into the jobs. jobs must stay
+ * valid until inject_finish(). accel is "kvm" or "tcg".
  */
 struct inject_task {
-	struct proc proc;
-	int fd; /* read end of the result pipe */
+	int fd; /* read end of this task's reply pipe; -1 when none */
 	struct inject_job *jobs;
 	size_t nr_jobs;
 };
 
 int inject_start(struct inject_task *task, struct inject_job *jobs, size_t nr_jobs,
 		 const char *accel, struct bp_error *err);
-/* After the child exited (or to give up: kill=1). Returns 0 or -1 with err. */
+/*
+ * After task->fd became readable, or to give up (kill=1: the worker is
+ * stopped, since its state is unknown; tasks queued behind this one then
+ * fail too, and the next inject_start() forks a new worker). Returns 0 or
+ * -1 with err (err may be NULL when killing).
+ */
 int inject_finish(struct inject_task *task, int kill, struct bp_error *err);
 
 /* inject_start + wait up to timeout_ms + inject_finish. */
 int inject_batch_isolated(struct inject_job *jobs, size_t nr_jobs, const char *accel,
 			  int timeout_ms, struct bp_error *err);
+
+/*
+ * Stop the worker: it shuts its appliance down and removes its sockets
+ * (bounded; then it is killed). Also run at exit. Nothing if none runs.
+ */
+void inject_shutdown(void);
+
+/* Appliance launches the worker reported with its last answer (for tests). */
+int inject_launches(void);
 
 #endif

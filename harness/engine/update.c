@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
+
 #define NAME_LEN 32 /* strlen("C-00000291-00000000-00000001.sys") */
 
 struct blob {
@@ -240,20 +242,14 @@ static int blob_load(struct blob *b, const char *path, const char *name, struct 
 /* FNV-1a, 64 bits, over every name, size and content: same files, same id. */
 static void derive_id(const struct blob *files, size_t nr, char *ret_id)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = FNV1A64_INIT;
 
 	for (size_t i = 0; i < nr; i++) {
 		uint64_t len = files[i].data.len;
-		const unsigned char *parts[3] = {(const unsigned char *)files[i].name,
-						 (const unsigned char *)&len,
-						 (const unsigned char *)files[i].data.buf};
-		size_t sizes[3] = {NAME_LEN, sizeof(len), files[i].data.len};
 
-		for (int p = 0; p < 3; p++)
-			for (size_t k = 0; k < sizes[p]; k++) {
-				h ^= parts[p][k];
-				h *= 0x100000001b3ULL;
-			}
+		h = fnv1a64_update(h, files[i].name, NAME_LEN);
+		h = fnv1a64_update(h, &len, sizeof(len));
+		h = fnv1a64_update(h, files[i].data.buf, files[i].data.len);
 	}
 	snprintf(ret_id, UPDATE_MAX_ID + 1, "c-%016" PRIx64, h);
 }

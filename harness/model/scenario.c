@@ -1590,151 +1590,183 @@ static int parse_race(struct parse *p, const struct field *self, struct scenario
 	return 0;
 }
 
-/* Read one scenario into spec (which the caller releases) and expand it. */
-static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spec *spec)
+/* A scenario's keys, as indices into its field table. */
+enum scenario_field {
+	SF_NAME,
+	SF_IMAGE,
+	SF_SENSOR,
+	SF_CONTENT,
+	SF_BOOTS,
+	SF_EXPECT,
+	SF_TITLE,
+	SF_LOG_CONTAINS,
+	SF_BOOT_TIMEOUT,
+	SF_SILENCE_TIMEOUT,
+	SF_APPEND,
+	SF_RACE,
+	SF_STEPS,
+	SF_N
+};
+
+/* 'sensor': a name or a non-empty sequence of names (resolved at expansion). */
+static int check_sensor_node(struct parse *p, const struct field *f)
 {
-	enum {
-		F_NAME,
-		F_IMAGE,
-		F_SENSOR,
-		F_CONTENT,
-		F_BOOTS,
-		F_EXPECT,
-		F_TITLE,
-		F_LOG_CONTAINS,
-		F_BOOT_TIMEOUT,
-		F_SILENCE_TIMEOUT,
-		F_APPEND,
-		F_RACE,
-		F_STEPS,
-		F_N
-	};
-	struct field f[F_N] = {
-	    [F_NAME] = FIELD("name", REQUIRED),
-	    [F_IMAGE] = FIELD("image", REQUIRED),
-	    [F_SENSOR] = FIELD("sensor", REQUIRED),
-	    [F_CONTENT] = FIELD("content", OPTIONAL),
-	    [F_BOOTS] = FIELD("boots", OPTIONAL),
-	    /* required without 'steps', checked below */
-	    [F_EXPECT] = FIELD("expect", OPTIONAL),
-	    [F_TITLE] = FIELD("title", OPTIONAL),
-	    [F_LOG_CONTAINS] = FIELD("log_contains", OPTIONAL),
-	    [F_BOOT_TIMEOUT] = FIELD("boot_timeout", OPTIONAL),
-	    [F_SILENCE_TIMEOUT] = FIELD("silence_timeout", OPTIONAL),
-	    [F_APPEND] = FIELD("append", OPTIONAL),
-	    [F_RACE] = FIELD("race", OPTIONAL),
-	    [F_STEPS] = FIELD("steps", OPTIONAL),
-	};
-	struct suite *s = p->suite;
-	const char *ref;
-	yaml_node_t *sensor = NULL;
-	long i;
+	yaml_node_t *sensor = f->value;
 	char d[SHOW_MAX + 32];
 
-	if (check_mapping(p, node, NULL, "each scenario") < 0 ||
-	    map_read(p, node, "scenario", f, F_N) < 0)
-		return -1;
-	if (get_str(p, &f[F_NAME], 0, &spec->name) < 0 || declare_name(p, f[F_NAME].value) < 0)
-		return -1;
-
-	if (get_str(p, &f[F_IMAGE], 0, &ref) < 0)
-		return -1;
-	i = section_find(p, p->images, ref);
-	if (i < 0)
-		return unknown_ref(p, f[F_IMAGE].value, spec->name, "image", "images", p->images);
-	spec->image = &s->images[i];
-
-	sensor = f[F_SENSOR].value;
 	if (sensor->type == YAML_MAPPING_NODE || is_null(sensor) ||
 	    (sensor->type == YAML_SEQUENCE_NODE &&
 	     sensor->data.sequence.items.start == sensor->data.sequence.items.top))
-		return fail(p, where(&f[F_SENSOR]),
+		return fail(p, where(f),
 			    "'sensor' must be a sensor name or a non-empty sequence of sensor "
 			    "names, got %s",
 			    sensor->type == YAML_SEQUENCE_NODE ? "an empty sequence"
 							       : describe(sensor, d, sizeof(d)));
-	if (f[F_CONTENT].key && content_ref(p, &f[F_CONTENT], spec->name, &spec->content) < 0)
-		return -1;
-	if (f[F_STEPS].key) {
-		/* Expectations belong in the steps: name the first misplaced key. */
-		const struct field *bad = NULL;
-		const int legacy[] = {F_BOOTS, F_EXPECT, F_TITLE};
+	return 0;
+}
 
-		for (size_t j = 0; j < ARRAY_SIZE(legacy); j++)
-			if (f[legacy[j]].key && (!bad || f[legacy[j]].key->start_mark.index <
-							     bad->key->start_mark.index))
-				bad = &f[legacy[j]];
-		if (bad)
-			return fail(
-			    p, bad->key,
+/* With 'steps', the legacy expectation keys are refused: name the first one. */
+static int refuse_legacy_keys(struct parse *p, const struct field *f)
+{
+	const struct field *bad = NULL;
+	const int legacy[] = {SF_BOOTS, SF_EXPECT, SF_TITLE};
+
+	for (size_t j = 0; j < ARRAY_SIZE(legacy); j++)
+		if (f[legacy[j]].key &&
+		    (!bad || f[legacy[j]].key->start_mark.index < bad->key->start_mark.index))
+			bad = &f[legacy[j]];
+	if (bad)
+		return fail(p, bad->key,
 			    "'%s' is not allowed with 'steps'; put expectations in the steps",
 			    bad->name);
-	} else if (!f[F_EXPECT].key) {
+	return 0;
+}
+
+/* The legacy form: 'boots', 'expect' and 'title' where the scenario is. */
+static int read_legacy_expectation(struct parse *p, yaml_node_t *node, struct field *f,
+				   struct scenario_spec *spec)
+{
+	if (!f[SF_EXPECT].key)
 		return fail(p, node,
 			    "missing required key 'expect' in scenario; expected 'expect' or "
 			    "'steps'");
-	} else {
-		if (f[F_BOOTS].key && get_int(p, &f[F_BOOTS], 1, 1000, &spec->boots) < 0)
-			return -1;
-		if (parse_expect(p, &f[F_EXPECT], &spec->expect) < 0)
-			return -1;
-		if (f[F_TITLE].key) {
-			if (spec->expect != OUTCOME_CRASH)
-				return fail(p, f[F_TITLE].key,
-					    "'title' is only allowed with 'expect: crash'; "
-					    "scenario '%s' expects '%s'",
-					    spec->name, outcome_name(spec->expect));
-			if (get_str(p, &f[F_TITLE], 0, &spec->title) < 0)
-				return -1;
-		}
-	}
-	if (f[F_LOG_CONTAINS].key && get_str(p, &f[F_LOG_CONTAINS], 0, &spec->log_contains) < 0)
+	if (f[SF_BOOTS].key && get_int(p, &f[SF_BOOTS], 1, 1000, &spec->boots) < 0)
 		return -1;
-	if (f[F_BOOT_TIMEOUT].key &&
-	    get_int(p, &f[F_BOOT_TIMEOUT], 1, 3600, &spec->boot_timeout) < 0)
+	if (parse_expect(p, &f[SF_EXPECT], &spec->expect) < 0)
 		return -1;
-	if (f[F_SILENCE_TIMEOUT].key &&
-	    get_int(p, &f[F_SILENCE_TIMEOUT], 1, 3600, &spec->silence_timeout) < 0)
-		return -1;
-	if (f[F_APPEND].key && get_str(p, &f[F_APPEND], 0, &spec->append) < 0)
-		return -1;
-	if (f[F_RACE].key && parse_race(p, &f[F_RACE], spec) < 0)
-		return -1;
-	if (f[F_STEPS].key) {
-		if (parse_steps(p, &f[F_STEPS], spec) < 0)
-			return -1;
-	} else {
-		/* The legacy form is one boot step, written where the scenario is. */
-		spec->steps = xcalloc(1, sizeof(*spec->steps));
-		spec->nr_steps = 1;
-		spec->steps[0] = (struct step){
-		    .kind = STEP_BOOT,
-		    .count = spec->boots,
-		    .expect = spec->expect,
-		    .title = spec->title ? xstrdup(spec->title) : NULL,
-		    .line = (int)node->start_mark.line + 1,
-		    .column = (int)node->start_mark.column + 1,
-		};
-	}
+	if (!f[SF_TITLE].key)
+		return 0;
+	if (spec->expect != OUTCOME_CRASH)
+		return fail(p, f[SF_TITLE].key,
+			    "'title' is only allowed with 'expect: crash'; "
+			    "scenario '%s' expects '%s'",
+			    spec->name, outcome_name(spec->expect));
+	return get_str(p, &f[SF_TITLE], 0, &spec->title);
+}
 
-	/* Expand: one scenario per sensor, each resolved as it comes. */
+/* The optional keys that tune every boot of the scenario. */
+static int read_boot_options(struct parse *p, struct field *f, struct scenario_spec *spec)
+{
+	if (f[SF_LOG_CONTAINS].key &&
+	    get_str(p, &f[SF_LOG_CONTAINS], 0, &spec->log_contains) < 0)
+		return -1;
+	if (f[SF_BOOT_TIMEOUT].key &&
+	    get_int(p, &f[SF_BOOT_TIMEOUT], 1, 3600, &spec->boot_timeout) < 0)
+		return -1;
+	if (f[SF_SILENCE_TIMEOUT].key &&
+	    get_int(p, &f[SF_SILENCE_TIMEOUT], 1, 3600, &spec->silence_timeout) < 0)
+		return -1;
+	if (f[SF_APPEND].key && get_str(p, &f[SF_APPEND], 0, &spec->append) < 0)
+		return -1;
+	if (f[SF_RACE].key && parse_race(p, &f[SF_RACE], spec) < 0)
+		return -1;
+	return 0;
+}
+
+/* The steps: as written, or the legacy form's one boot step. */
+static int build_steps(struct parse *p, yaml_node_t *node, struct field *f,
+		       struct scenario_spec *spec)
+{
+	if (f[SF_STEPS].key)
+		return parse_steps(p, &f[SF_STEPS], spec);
+	spec->steps = xcalloc(1, sizeof(*spec->steps));
+	spec->nr_steps = 1;
+	spec->steps[0] = (struct step){
+	    .kind = STEP_BOOT,
+	    .count = spec->boots,
+	    .expect = spec->expect,
+	    .title = spec->title ? xstrdup(spec->title) : NULL,
+	    .line = (int)node->start_mark.line + 1,
+	    .column = (int)node->start_mark.column + 1,
+	};
+	return 0;
+}
+
+/* Expand: one scenario per sensor, each resolved as it comes. */
+static int expand_sensors(struct parse *p, struct scenario_spec *spec, yaml_node_t *sensor,
+			  yaml_mark_t name_mark)
+{
+	struct sensor *sn;
+
 	if (sensor->type == YAML_SCALAR_NODE) {
-		struct sensor *sn;
-
 		if (sensor_ref(p, sensor, spec->name, &sn) < 0)
 			return -1;
-		return scenario_push(p, spec, sn, 0, f[F_NAME].value->start_mark);
+		return scenario_push(p, spec, sn, 0, name_mark);
 	}
 	for (yaml_node_item_t *it = sensor->data.sequence.items.start;
 	     it < sensor->data.sequence.items.top; it++) {
 		yaml_node_t *item = node_at(p, *it);
-		struct sensor *sn;
 
 		if (sensor_ref(p, item, spec->name, &sn) < 0 ||
 		    scenario_push(p, spec, sn, 1, item->start_mark) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* Read one scenario into spec (which the caller releases) and expand it. */
+static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spec *spec)
+{
+	struct field f[SF_N] = {
+	    [SF_NAME] = FIELD("name", REQUIRED),
+	    [SF_IMAGE] = FIELD("image", REQUIRED),
+	    [SF_SENSOR] = FIELD("sensor", REQUIRED),
+	    [SF_CONTENT] = FIELD("content", OPTIONAL),
+	    [SF_BOOTS] = FIELD("boots", OPTIONAL),
+	    /* required without 'steps', checked in read_legacy_expectation() */
+	    [SF_EXPECT] = FIELD("expect", OPTIONAL),
+	    [SF_TITLE] = FIELD("title", OPTIONAL),
+	    [SF_LOG_CONTAINS] = FIELD("log_contains", OPTIONAL),
+	    [SF_BOOT_TIMEOUT] = FIELD("boot_timeout", OPTIONAL),
+	    [SF_SILENCE_TIMEOUT] = FIELD("silence_timeout", OPTIONAL),
+	    [SF_APPEND] = FIELD("append", OPTIONAL),
+	    [SF_RACE] = FIELD("race", OPTIONAL),
+	    [SF_STEPS] = FIELD("steps", OPTIONAL),
+	};
+	const char *ref;
+	long i;
+
+	if (check_mapping(p, node, NULL, "each scenario") < 0 ||
+	    map_read(p, node, "scenario", f, SF_N) < 0)
+		return -1;
+	if (get_str(p, &f[SF_NAME], 0, &spec->name) < 0 || declare_name(p, f[SF_NAME].value) < 0)
+		return -1;
+	if (get_str(p, &f[SF_IMAGE], 0, &ref) < 0)
+		return -1;
+	i = section_find(p, p->images, ref);
+	if (i < 0)
+		return unknown_ref(p, f[SF_IMAGE].value, spec->name, "image", "images", p->images);
+	spec->image = &p->suite->images[i];
+	if (check_sensor_node(p, &f[SF_SENSOR]) < 0)
+		return -1;
+	if (f[SF_CONTENT].key && content_ref(p, &f[SF_CONTENT], spec->name, &spec->content) < 0)
+		return -1;
+	if (f[SF_STEPS].key ? refuse_legacy_keys(p, f) < 0
+			    : read_legacy_expectation(p, node, f, spec) < 0)
+		return -1;
+	if (read_boot_options(p, f, spec) < 0 || build_steps(p, node, f, spec) < 0)
+		return -1;
+	return expand_sensors(p, spec, f[SF_SENSOR].value, f[SF_NAME].value->start_mark);
 }
 
 static int parse_scenario(struct parse *p, yaml_node_t *node)

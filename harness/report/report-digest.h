@@ -22,22 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash.h"
 #include "scenario.h"
-
-#define SHA256_HEX_LEN 64
-
-struct sha256 {
-	uint32_t h[8];
-	uint64_t len;      /* bytes hashed so far */
-	unsigned char buf[64];
-	size_t nbuf;
-};
-
-void sha256_init(struct sha256 *c);
-void sha256_update(struct sha256 *c, const void *data, size_t len);
-void sha256_final(struct sha256 *c, unsigned char out[32]);
-/* out: SHA256_HEX_LEN lowercase hex digits and a NUL. */
-void sha256_hex(const unsigned char digest[32], char out[SHA256_HEX_LEN + 1]);
 
 /*
  * The digests described above, as hex into out. Each returns 0, or -1 when

@@ -22,6 +22,7 @@
 #include "argv.h"
 #include "boot.h"
 #include "guest.h" /* profile: machine, firmware, crash detector */
+#include "hash.h"
 #include "litter.h"
 #include "machine-qemu.h"
 
@@ -31,145 +32,17 @@
 #define HASH_CACHE_MIN_AGE_NS (2LL * 1000000000)
 #define QCOW2_MAX_CHAIN 16
 
-/* ---- XXH64 (seed 0), streaming ---- */
-
-#define P1 0x9E3779B185EBCA87ULL
-#define P2 0xC2B2AE3D27D4EB4FULL
-#define P3 0x165667B19E3779F9ULL
-#define P4 0x85EBCA77C2B2AE63ULL
-#define P5 0x27D4EB2F165667C5ULL
-
-struct hash64 {
-	uint64_t v[4];
-	uint64_t total;
-	unsigned char buf[32];
-	size_t nbuf;
-};
-
-static uint64_t rotl64(uint64_t x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
-/* One load (GCC does not merge the byte-wise form here: 6x slower over a state file). */
-static uint64_t le64(const unsigned char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
-static uint64_t le32(const unsigned char *p)
-{
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
-}
-
-static uint64_t xxh_round(uint64_t acc, uint64_t in)
-{
-	return rotl64(acc + in * P2, 31) * P1;
-}
-
-static uint64_t xxh_merge(uint64_t acc, uint64_t v)
-{
-	return (acc ^ xxh_round(0, v)) * P1 + P4;
-}
-
-static void hash64_init(struct hash64 *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->v[0] = P1 + P2;
-	h->v[1] = P2;
-	h->v[2] = 0;
-	h->v[3] = 0 - P1;
-}
-
-static void hash64_stripe(struct hash64 *h, const unsigned char *p)
-{
-	for (int i = 0; i < 4; i++)
-		h->v[i] = xxh_round(h->v[i], le64(p + 8 * i));
-}
-
-static void hash64_update(struct hash64 *h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	h->total += len;
-	if (h->nbuf + len < 32) {
-		memcpy(h->buf + h->nbuf, p, len);
-		h->nbuf += len;
-		return;
-	}
-	if (h->nbuf) {
-		size_t fill = 32 - h->nbuf;
-
-		memcpy(h->buf + h->nbuf, p, fill);
-		hash64_stripe(h, h->buf);
-		p += fill;
-		len -= fill;
-		h->nbuf = 0;
-	}
-	for (; len >= 32; p += 32, len -= 32)
-		hash64_stripe(h, p);
-	memcpy(h->buf, p, len);
-	h->nbuf = len;
-}
-
-static uint64_t hash64_final(const struct hash64 *h)
-{
-	const unsigned char *p = h->buf;
-	size_t n = h->nbuf;
-	uint64_t a;
-
-	if (h->total >= 32) {
-		a = rotl64(h->v[0], 1) + rotl64(h->v[1], 7) + rotl64(h->v[2], 12) +
-		    rotl64(h->v[3], 18);
-		for (int i = 0; i < 4; i++)
-			a = xxh_merge(a, h->v[i]);
-	} else {
-		a = P5;
-	}
-	a += h->total;
-	for (; n >= 8; p += 8, n -= 8)
-		a = rotl64(a ^ xxh_round(0, le64(p)), 27) * P1 + P4;
-	if (n >= 4) {
-		a = rotl64(a ^ le32(p) * P1, 23) * P2 + P3;
-		p += 4;
-		n -= 4;
-	}
-	for (; n; p++, n--)
-		a = rotl64(a ^ *p * P5, 11) * P1;
-	a ^= a >> 33;
-	a *= P2;
-	a ^= a >> 29;
-	a *= P3;
-	a ^= a >> 32;
-	return a;
-}
-
-static uint64_t hash64_buf(const void *data, size_t len)
-{
-	struct hash64 h;
-
-	hash64_init(&h);
-	hash64_update(&h, data, len);
-	return hash64_final(&h);
-}
-
 /* Hash an open file from its start; its size in *ret_size. */
 static int hash_fd(int fd, const char *path, uint64_t *ret_hash, uint64_t *ret_size,
 		   struct bp_error *err)
 {
 	size_t bufsz = 1 << 20;
 	char *buf = xmalloc(bufsz);
-	struct hash64 h;
+	struct xxh64 h;
 	off_t off = 0;
 	ssize_t n;
 
-	hash64_init(&h);
+	xxh64_init(&h);
 	while ((n = pread(fd, buf, bufsz, off)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -177,11 +50,11 @@ static int hash_fd(int fd, const char *path, uint64_t *ret_hash, uint64_t *ret_s
 			free(buf);
 			return error_set(err, "cannot read '%s': %s", path, strerror(errno));
 		}
-		hash64_update(&h, buf, (size_t)n);
+		xxh64_update(&h, buf, (size_t)n);
 		off += n;
 	}
 	free(buf);
-	*ret_hash = hash64_final(&h);
+	*ret_hash = xxh64_final(&h);
 	*ret_size = (uint64_t)off;
 	return 0;
 }
@@ -1017,7 +890,7 @@ int snapshot_ensure(const struct snapshot_spec *spec, struct snapshot *ret, int 
 	if (build_key(spec, &hc, &key, err) < 0)
 		goto out;
 	hash_cache_save(&hc);
-	snprintf(keyhex, sizeof(keyhex), "%016" PRIx64, hash64_buf(key.buf, key.len));
+	snprintf(keyhex, sizeof(keyhex), "%016" PRIx64, xxh64(key.buf, key.len));
 	dir = xasprintf("%s/%s", top, keyhex);
 
 	if (access(dir, F_OK) == 0 && !snapshot_valid(dir, key.buf, &state_size, &why)) {

@@ -7,7 +7,7 @@
  * The saved state is a QEMU migration stream in a file, beside a base disk.
  * snapshot_ensure() builds a snapshot when there is no valid one:
  *   1. base disk = qcow2 overlay of spec->golden with spec->ops applied
- *      (inject_batch_isolated(): one libguestfs launch);
+ *      (inject_batch_isolated(): a job for the libguestfs worker);
  *   2. boot spec->vm (the same argv trials get, so the device sets match)
  *      on a machine-qemu machine through boot.c with spec->ready as the
  *      marker, judged by the very rules of a trial's boot (boot.h: crash

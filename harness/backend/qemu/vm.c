@@ -28,26 +28,6 @@ const char *vm_qemu_binary(void)
 	return q && *q ? q : "qemu-system-x86_64";
 }
 
-static int listen_unix(const char *path, struct bp_error *err)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return error_set(err, "socket path '%s' is too long", path);
-	strcpy(sa.sun_path, path);
-	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return error_set(err, "cannot create socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
-		error_set(err, "cannot listen on '%s': %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Append the tail of QEMU's own log to err, which usually names the cause. */
 void vm_add_log(const struct vm *vm, struct bp_error *err)
 {
