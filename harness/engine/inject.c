@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "appliance.h"
+#include "loop.h"
 #include "proc.h"
 #include "scenario.h"
 
@@ -428,23 +429,29 @@ int inject_finish(struct inject_task *task, int kill, struct bp_error *err)
 	return ret;
 }
 
+static void on_answer(struct loop *l, int fd, short revents, void *ctx)
+{
+	*(int *)ctx = 1;
+}
+
 int inject_batch_isolated(struct inject_job *jobs, size_t nr_jobs, const char *accel,
 			  int timeout_ms, struct bp_error *err)
 {
 	struct inject_task task;
 	int64_t deadline = now_ms() + timeout_ms;
-	struct pollfd p;
-	int r = 0;
+	struct loop *l;
+	int ready = 0;
 
 	if (inject_start(&task, jobs, nr_jobs, accel, err) < 0)
 		return -1;
-	p = (struct pollfd){task.fd, POLLIN, 0};
-	while (r <= 0 && now_ms() < deadline) {
-		r = poll(&p, 1, (int)(deadline - now_ms()));
-		if (r < 0 && errno != EINTR)
+	/* A private loop: the caller blocks by design (it runs outside the trials' loop). */
+	l = loop_new();
+	loop_fd_add(l, task.fd, POLLIN, on_answer, &ready);
+	while (!ready && now_ms() < deadline)
+		if (loop_once(l, (int)(deadline - now_ms())) < 0)
 			break;
-	}
-	if (r <= 0) {
+	loop_free(l);
+	if (!ready) {
 		inject_finish(&task, 1, NULL);
 		return error_set(err, "libguestfs did not finish within %d s", timeout_ms / 1000);
 	}
