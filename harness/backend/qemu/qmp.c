@@ -35,8 +35,8 @@ struct qmp {
 	size_t ev_head, ev_nr, ev_alloc;
 
 	int64_t next_id;
-	int64_t want_id; /* id of the command waiting for its reply, or 0 */
-	json_t *reply;	 /* its reply once read */
+	int64_t want_id;  /* id of the command waiting for its reply, or 0 */
+	json_t *reply;	  /* its reply once read */
 	int64_t async_id; /* id of the command sent by qmp_send_async(), or 0 */
 	json_t *async_reply;
 	char async_cmd[64];
@@ -183,10 +183,12 @@ static int qmp_quote_u64(const char *s, size_t len, struct strbuf *sb)
 			n = j - d;
 			if (j < len && strchr(".eE", s[j])) {
 				/* a real: jansson holds it as a double, as QMP means it */
-				while (j < len && (strchr("+-.eE", s[j]) || (s[j] >= '0' && s[j] <= '9')))
+				while (j < len &&
+				       (strchr("+-.eE", s[j]) || (s[j] >= '0' && s[j] <= '9')))
 					j++;
 			} else if (!qmp_digits_fit(s + d, n,
-						   neg ? "9223372036854775808" : "9223372036854775807")) {
+						   neg ? "9223372036854775808"
+						       : "9223372036854775807")) {
 				if (neg || !qmp_digits_fit(s + d, n, "18446744073709551615"))
 					return -1;
 				strbuf_addch(sb, '"');
@@ -442,6 +444,27 @@ static int qmp_reply_error(const char *cmd, json_t *error, struct bp_error *err)
 			 desc ? desc : "no description");
 }
 
+/* The request line for cmd (args taken), newline-terminated; NULL with err if it cannot be encoded.
+ */
+static char *request_line(const char *cmd, json_t *args, json_int_t id, struct bp_error *err)
+{
+	json_t *req = json_object();
+	char *text, *line = NULL;
+
+	json_object_set_new(req, "execute", json_string(cmd));
+	if (args)
+		json_object_set_new(req, "arguments", args);
+	json_object_set_new(req, "id", json_integer(id));
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (text)
+		line = xasprintf("%s\n", text);
+	else
+		error_set(err, "cannot encode qmp '%s'", cmd);
+	free(text);
+	return line;
+}
+
 /*
  * qmp_command(), and with eof_ok EOF after the request went out counts as
  * success; pass_fd (or -1) is sent alongside the request (SCM_RIGHTS).
@@ -450,29 +473,22 @@ static int qmp_execute(struct qmp *q, const char *cmd, json_t *args, json_t **re
 		       int timeout_ms, int eof_ok, int pass_fd, struct bp_error *err)
 {
 	int64_t deadline = now_ms() + timeout_ms;
-	json_t *req = json_object(), *error;
+	json_t *error;
 	struct bp_error werr;
-	char *text = NULL, *line = NULL;
+	char *line = NULL;
 	size_t left = 0;
 	int ret = -1, r;
 
 	if (ret_return)
 		*ret_return = NULL;
-	json_object_set_new(req, "execute", json_string(cmd));
-	if (args)
-		json_object_set_new(req, "arguments", args);
 	if (q->dead) {
+		json_decref(args);
 		error_set(err, "%s", q->dead_err.msg);
 		goto out;
 	}
 	q->want_id = q->next_id++;
-	json_object_set_new(req, "id", json_integer(q->want_id));
-	text = json_dumps(req, JSON_COMPACT);
-	if (!text) {
-		error_set(err, "cannot encode qmp '%s'", cmd);
+	if (!(line = request_line(cmd, args, q->want_id, err)))
 		goto out;
-	}
-	line = xasprintf("%s\n", text);
 	if (qmp_send(q, line, strlen(line), pass_fd, &left, deadline, cmd, timeout_ms, &werr) < 0) {
 		/* QEMU runs a command at its closing brace and may be gone before the newline */
 		if (eof_ok && left <= 1 && !strcmp(werr.msg, "qmp connection closed"))
@@ -505,9 +521,7 @@ out:
 	q->want_id = 0;
 	json_decref(q->reply);
 	q->reply = NULL;
-	free(text);
 	free(line);
-	json_decref(req);
 	return ret;
 }
 
@@ -587,34 +601,23 @@ int qmp_send_async(struct qmp *q, const char *cmd, json_t *args, struct bp_error
 int qmp_send_async_fd(struct qmp *q, const char *cmd, json_t *args, int pass_fd,
 		      struct bp_error *err)
 {
-	json_t *req = json_object();
 	char *text = NULL;
 	ssize_t n = -1;
 	size_t len = 0;
 	int ret = -1;
 
-	json_object_set_new(req, "execute", json_string(cmd));
-	if (args)
-		json_object_set_new(req, "arguments", args);
-	if (q->dead) {
-		error_set(err, "%s", q->dead_err.msg);
-		goto out;
-	}
-	if (q->async_id) {
-		error_set(err, "qmp '%s': '%s' is still waiting for its reply", cmd, q->async_cmd);
-		json_decref(req);
-		return -1;
+	if (q->dead || q->async_id) {
+		json_decref(args);
+		if (q->dead)
+			return error_set(err, "%s", q->dead_err.msg);
+		return error_set(err, "qmp '%s': '%s' is still waiting for its reply", cmd,
+				 q->async_cmd);
 	}
 	q->async_id = q->next_id++;
 	snprintf(q->async_cmd, sizeof(q->async_cmd), "%s", cmd);
-	json_object_set_new(req, "id", json_integer(q->async_id));
-	text = json_dumps(req, JSON_COMPACT);
-	if (!text) {
-		error_set(err, "cannot encode qmp '%s'", cmd);
+	if (!(text = request_line(cmd, args, q->async_id, err)))
 		goto out;
-	}
 	len = strlen(text);
-	text[len++] = '\n'; /* the NUL becomes the newline; text is no string after this */
 	do
 		n = qmp_send_some(q, text, len, pass_fd, MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
@@ -631,7 +634,6 @@ out:
 	if (ret < 0)
 		q->async_id = 0;
 	free(text);
-	json_decref(req);
 	return ret;
 }
 
@@ -693,11 +695,10 @@ int qmp_migrate_incoming(struct qmp *q, const char *uri, struct bp_error *err)
 	return qmp_command(q, "migrate-incoming", args, NULL, q->timeout_ms, err);
 }
 
-int qmp_migrate_set_capability(struct qmp *q, const char *capability, int on,
-			       struct bp_error *err)
+int qmp_migrate_set_capability(struct qmp *q, const char *capability, int on, struct bp_error *err)
 {
-	json_t *args = json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", capability,
-				 "state", on);
+	json_t *args =
+	    json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", capability, "state", on);
 
 	if (!args)
 		return error_set(err, "cannot encode qmp 'migrate-set-capabilities'");
@@ -764,8 +765,9 @@ int qmp_wait_migration(struct qmp *q, int timeout_ms, struct bp_error *err)
 		int r = qmp_wait_event_until(q, "MIGRATION", deadline, &ev, err);
 
 		if (r > 0)
-			return error_set(err, "migration did not complete within %d ms (last status '%s')",
-					 timeout_ms, last);
+			return error_set(
+			    err, "migration did not complete within %d ms (last status '%s')",
+			    timeout_ms, last);
 		if (r < 0)
 			return error_prefix(err, "migration (last status '%s')", last);
 		status = json_string_value(json_object_get(ev.data, "status"));
@@ -777,7 +779,10 @@ int qmp_wait_migration(struct qmp *q, int timeout_ms, struct bp_error *err)
 			continue;
 		/* The reason is only in query-migrate; an incoming QEMU may be exiting already. */
 		r = (int)(deadline - now_ms());
-		if (qmp_command(q, "query-migrate", NULL, &info, r < 100 ? 100 : r > 2000 ? 2000 : r,
+		if (qmp_command(q, "query-migrate", NULL, &info,
+				r < 100	   ? 100
+				: r > 2000 ? 2000
+					   : r,
 				NULL) == 0 &&
 		    json_is_string(json_object_get(info, "error-desc")))
 			error_set(err, "migration %s: %s", last,

@@ -714,17 +714,17 @@ static int boot_and_save(const struct snapshot_spec *spec, const struct vm_confi
 	int ret = -1;
 
 	r.p = (struct boot_params){
-		.machine = m,
-		.guest = cfg->guest,
-		.loop = r.loop,
-		.on_done = build_booted,
-		.ctx = &r,
-		.keep = 1,
-		.marker = spec->ready,
-		.boot_timeout_ms = spec->boot_timeout_ms,
-		.silence_timeout_ms = spec->silence_timeout_ms ? spec->silence_timeout_ms
-							       : spec->boot_timeout_ms,
-		.log_path = log_path,
+	    .machine = m,
+	    .guest = cfg->guest,
+	    .loop = r.loop,
+	    .on_done = build_booted,
+	    .ctx = &r,
+	    .keep = 1,
+	    .marker = spec->ready,
+	    .boot_timeout_ms = spec->boot_timeout_ms,
+	    .silence_timeout_ms =
+		spec->silence_timeout_ms ? spec->silence_timeout_ms : spec->boot_timeout_ms,
+	    .log_path = log_path,
 	};
 	boot_start(&r.b, &r.p, &r.res);
 	if (build_wait(&r, &r.booted, err) < 0)
@@ -840,22 +840,9 @@ void snapshot_release(struct snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int snapshot_ensure(const struct snapshot_spec *spec, struct snapshot *ret, int *ret_built,
-		    struct bp_error *err)
+/* What snapshot_ensure() needs of a spec before it touches the cache. */
+static int spec_check(const struct snapshot_spec *spec, struct bp_error *err)
 {
-	struct strbuf key = STRBUF_INIT;
-	struct hash_cache hc = {0};
-	struct bp_error why = {""};
-	struct stat st;
-	char *top = NULL, *lock_path = NULL, *hashes = NULL, *tmp = NULL, *dir = NULL;
-	char *reason = NULL;
-	char keyhex[17];
-	uint64_t state_size = 0;
-	int lock_fd = -1, dir_fd = -1, built = 0, rc = -1;
-
-	memset(ret, 0, sizeof(*ret));
-	if (ret_built)
-		*ret_built = 0;
 	if (!spec->cache_dir || spec->cache_dir[0] != '/' || !spec->golden ||
 	    spec->golden[0] != '/')
 		return error_set(err,
@@ -873,6 +860,48 @@ int snapshot_ensure(const struct snapshot_spec *spec, struct snapshot *ret, int 
 				 spec->name);
 	if (!spec->ready || !spec->ready[0])
 		return error_set(err, "snapshot '%s': empty ready pattern", spec->name);
+	return 0;
+}
+
+/* The snapshot in dir, held through dir_fd, as the caller gets it (dir taken). */
+static void snapshot_fill(struct snapshot *ret, const struct snapshot_spec *spec, char *dir,
+			  uint64_t state_size, int dir_fd)
+{
+	struct stat st;
+
+	ret->dir = dir;
+	ret->disk = xasprintf("%s/disk.qcow2", dir);
+	ret->state = xasprintf("%s/state", dir);
+	ret->state_size = state_size;
+	if (stat(ret->disk, &st) == 0) {
+		ret->disk_dev = (uint64_t)st.st_dev;
+		ret->disk_ino = (uint64_t)st.st_ino;
+	}
+	if (stat(ret->state, &st) == 0) {
+		ret->state_dev = (uint64_t)st.st_dev;
+		ret->state_ino = (uint64_t)st.st_ino;
+	}
+	ret->argv_key = argv_key(&spec->vm);
+	ret->lock_fd = dir_fd;
+}
+
+int snapshot_ensure(const struct snapshot_spec *spec, struct snapshot *ret, int *ret_built,
+		    struct bp_error *err)
+{
+	struct strbuf key = STRBUF_INIT;
+	struct hash_cache hc = {0};
+	struct bp_error why = {""};
+	char *top = NULL, *lock_path = NULL, *hashes = NULL, *tmp = NULL, *dir = NULL;
+	char *reason = NULL;
+	char keyhex[17];
+	uint64_t state_size = 0;
+	int lock_fd = -1, dir_fd = -1, built = 0, rc = -1;
+
+	memset(ret, 0, sizeof(*ret));
+	if (ret_built)
+		*ret_built = 0;
+	if (spec_check(spec, err) < 0)
+		return -1;
 	top = xasprintf("%s/%s", spec->cache_dir, spec->name);
 	lock_path = xasprintf("%s.lock", top);
 	hashes = xasprintf("%s/hashes", top);
@@ -939,20 +968,7 @@ int snapshot_ensure(const struct snapshot_spec *spec, struct snapshot *ret, int 
 		goto out;
 	collect_garbage(top, keyhex);
 
-	ret->dir = dir;
-	ret->disk = xasprintf("%s/disk.qcow2", dir);
-	ret->state = xasprintf("%s/state", dir);
-	ret->state_size = state_size;
-	if (stat(ret->disk, &st) == 0) {
-		ret->disk_dev = (uint64_t)st.st_dev;
-		ret->disk_ino = (uint64_t)st.st_ino;
-	}
-	if (stat(ret->state, &st) == 0) {
-		ret->state_dev = (uint64_t)st.st_dev;
-		ret->state_ino = (uint64_t)st.st_ino;
-	}
-	ret->argv_key = argv_key(&spec->vm);
-	ret->lock_fd = dir_fd;
+	snapshot_fill(ret, spec, dir, state_size, dir_fd);
 	ret->why = built ? reason : NULL;
 	if (built)
 		reason = NULL;
@@ -979,8 +995,7 @@ out:
 	return rc;
 }
 
-int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg,
-			struct bp_error *err)
+int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg, struct bp_error *err)
 {
 	char *key = argv_key(cfg), *backing = NULL;
 	struct stat st;
@@ -996,8 +1011,9 @@ int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg,
 		goto out;
 	}
 	if ((uint64_t)st.st_size != s->state_size) {
-		error_set(err, "its state is %lld bytes, expected %" PRIu64
-			       " (changed since it was checked)",
+		error_set(err,
+			  "its state is %lld bytes, expected %" PRIu64
+			  " (changed since it was checked)",
 			  (long long)st.st_size, s->state_size);
 		goto out;
 	}
