@@ -11,7 +11,8 @@
 #include "run.h"
 
 static const char usage[] =
-	"usage: bootproof run [-c SUITE] [-r REPORTS] [-j N] [--keep] [--history DB] [SCENARIO...]\n"
+	"usage: bootproof run [-c SUITE] [-r REPORTS] [-j N] [--keep] [--history DB]\n"
+	"                     [--cache DIR] [--cold] [SCENARIO...]\n"
 	"       bootproof scan FILE...\n"
 	"       bootproof report [-r REPORTS] [--history DB] [--format html,junit,tap]\n"
 	"                        [--compare [OTHER]] [--fail-on-new] RUN\n"

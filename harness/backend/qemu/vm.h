@@ -4,14 +4,18 @@
  * The harness listens on three unix sockets in the VM's run directory (QMP,
  * the serial console, and the virtio-serial port org.bootproof.update over
  * which content reaches the guest's agent) and QEMU connects to them as a
- * client, so there is no race and no output is lost. QEMU starts paused (-S); vm_start() returns
- * once both connections are accepted and QMP is negotiated, and vm_cont()
- * lets the guest run. QEMU is a supervised child (proc.h): it dies with the
- * harness and proc_kill_all() ends it from a signal handler.
+ * client, so there is no race and no output is lost. QEMU starts paused
+ * (-S); vm_spawn() and vm_accept() do that from an event loop (machine-qemu.c
+ * drives them), vm_start() blocking for callers outside one; either way the
+ * VM is ready once all three connections are accepted and QMP is
+ * negotiated, and vm_cont() lets the guest run. QEMU is a supervised
+ * child (proc.h): it dies with the harness and proc_kill_all() ends it from
+ * a signal handler.
  *
- * Exit is observed through a pidfd, so a poll loop sees it like any other
- * fd. vm_stop() asks QEMU to quit, waits a bounded time, then SIGKILLs, and
- * always reaps.
+ * Exit is observed through a pidfd, so the event loop sees it like any
+ * other fd. vm_stop() (outside the loop) asks QEMU to quit, waits a bounded
+ * time, then SIGKILLs, and always reaps; machine-qemu.c does the same
+ * through loop timers.
  */
 #ifndef BP_VM_H
 #define BP_VM_H
