@@ -37,6 +37,11 @@ struct exec_env {
 	void *ctx;
 	/* Restore this for the trial's first boot instead of booting (NULL: cold). */
 	const struct snapshot *snapshot;
+	/*
+	 * A cold trial's base content (disks.h), injected onto the overlay before
+	 * the first step; empty: none. exec_start() takes it over (releases it).
+	 */
+	struct inject_ops base;
 };
 
 struct exec {
@@ -48,6 +53,7 @@ struct exec {
 	int step_boots;     /* boots made by the current step */
 	int clean_streak;   /* consecutive clean boots in a clean_boots step */
 	int booting, offline, done;
+	int base;           /* the offline operation running is env.base's injection */
 	struct boot boot;
 	struct boot_params p;
 	struct vm_config vm; /* the current boot's machine */
