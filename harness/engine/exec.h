@@ -11,6 +11,12 @@
  * Finished boots go to the `on_boot` callback (for the TAP stream) as they
  * happen; the end of the trial to `on_done`, from a loop timer (where
  * exec_release() may be called), never from inside exec_start().
+ *
+ * A cold trial's first offline operation, before step 1, injects its base
+ * content (env.base: sensor, agent, content, see disks.h) on the worker
+ * the whole run shares. It adds nothing to the results unless it fails;
+ * then the trial is infra like one whose offline step failed: aborted, with
+ * a failed check "base content injection failed: <why>", and no step runs.
  */
 #ifndef BP_EXEC_H
 #define BP_EXEC_H
