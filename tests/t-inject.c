@@ -123,7 +123,7 @@ int main(void)
 	tap_is_int(inject_launches(), 1, "three jobs, one appliance launch");
 	tap_ok(writable_by_others(b), "disk b is free too");
 
-	/* Two jobs in one task, as disks_prepare() sends them. */
+	/* Two jobs in one task (inject_start() takes any number). */
 	{
 		struct inject_op oa[] = {{INJECT_UPLOAD, host, "/t/both", 0}};
 		struct inject_op ob[] = {{INJECT_EXISTS, NULL, "/t/only-b", 0}};

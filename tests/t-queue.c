@@ -2,7 +2,9 @@
  * t-queue - the trial queue (harness/engine/queue.h) with trials that have
  * no steps, so nothing boots: submission order, at most `jobs` at once,
  * disks asked for as trials are scheduled (not at submission), a trial
- * submitted from a done callback while others run, and a refused disk.
+ * submitted from a done callback while others run, a refused disk, and a
+ * base content injection that fails (its disk does not exist: the
+ * libguestfs worker refuses the job before launching an appliance).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,14 +26,17 @@ static struct queue *q;
 static int prepared, done_order[NR + 1], nr_done, max_running, late_submitted;
 static char work[] = "/tmp/bootproof-t-queue.XXXXXX";
 
-static int prepare(void *ctx, struct trial_result *t, size_t id, const char **ret_overlay,
-		   const struct snapshot **ret_snap, struct bp_error *err)
+static int prepare(void *ctx, struct trial_result *t, size_t id, const char *work_dir,
+		   const char **ret_overlay, const struct snapshot **ret_snap,
+		   struct inject_ops *ret_base, struct bp_error *err)
 {
 	prepared++;
 	if (id == 3)
 		return error_set(err, "no space left for trial 3");
 	*ret_overlay = "unused.qcow2";
 	*ret_snap = NULL;
+	if (id == NR) /* the late one: the order of the others stays as it is */
+		inject_ops_add(ret_base, INJECT_UPLOAD, "/dev/null", "/sensor.ko");
 	return 0;
 }
 
@@ -87,9 +92,17 @@ int main(void)
 	tap_ok(trials[3].aborted && trials[3].nr_checks == 1 && !trials[3].checks[0].ok,
 	       "a trial whose disk was refused is aborted, with the reason as a check");
 	tap_like(trials[3].checks[0].diag, "no space left", "the check says why");
-	tap_ok(trials[0].finished && trials[NR].finished, "the others were judged");
+	tap_ok(trials[NR].aborted && trials[NR].verdict == VERDICT_INFRA &&
+		       trials[NR].nr_checks == 1 && !trials[NR].checks[0].ok && !trials[NR].nr_boots,
+	       "a failed base content injection makes the trial infra, before any step");
+	tap_like(trials[NR].checks[0].name, "base content injection failed: ",
+		 "its check says so");
+	tap_like(trials[NR].checks[0].diag, "unused.qcow2", "and why");
+	tap_ok(trials[0].finished && !trials[0].nr_checks,
+	       "the others were judged, with nothing added for an injection they did not have");
 	queue_free(q);
 	loop_free(l);
+	inject_shutdown();
 	remove_tree(work);
 	run_result_release(&run);
 	return tap_done();

@@ -247,7 +247,7 @@ struct run_ctx {
 	struct tap_writer *tap;
 	struct progress *prog;
 	struct queue *q;
-	const struct disks *disks;
+	struct disks *disks;
 	int jobs;
 	int finished_boots;
 	double boot_time;
@@ -265,15 +265,15 @@ static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
 	save_json(rc->r);
 }
 
-/* The disks were made up front (disks_prepare: one libguestfs launch for all). */
-static int prepare(void *ctx, struct trial_result *t, size_t id, const char **ret_overlay,
-		   const struct snapshot **ret_snap, struct bp_error *err)
+/* A trial is scheduled: its overlay now, its base content for its exec to inject. */
+static int prepare(void *ctx, struct trial_result *t, size_t id, const char *work_dir,
+		   const char **ret_overlay, const struct snapshot **ret_snap,
+		   struct inject_ops *ret_base, struct bp_error *err)
 {
 	struct run_ctx *rc = ctx;
 
-	*ret_overlay = rc->disks->overlays[id];
-	*ret_snap = rc->disks->snap[id];
-	return 0;
+	return disks_trial(rc->disks, id, t->scenario, work_dir, ret_overlay, ret_snap, ret_base,
+			   err);
 }
 
 static void on_trial_done(void *ctx, struct trial_result *t)
@@ -315,7 +315,7 @@ static void draw_progress(struct run_ctx *rc, struct progress_line *lines, int t
  * Run every trial through the trial queue, at most `jobs` at once, all in
  * one event loop: each trial's boots and offline work register there.
  */
-static void run_trials(struct run_result *r, const char *work, const struct disks *d, int jobs,
+static void run_trials(struct run_result *r, const char *work, struct disks *d, int jobs,
 		       struct tap_writer *tap)
 {
 	struct progress_line *lines = xcalloc((size_t)jobs, sizeof(*lines));
@@ -491,15 +491,9 @@ int cmd_run(int argc, char **argv)
 	run_announce(&tap, &r, reason);
 	save_json(&r);
 	point_latest(o.reports, r.run_id);
-	for (size_t i = 0; i < r.nr_trials; i++) {
-		char *d = xasprintf("%s/%zu", work, i);
-
-		mkdir_p(d, NULL);
-		free(d);
-	}
 	if (!o.cold)
 		cache = cache_dir(o.cache);
-	if (disks_prepare(&disks, &r, work, cache, note, &tap, &err) < 0) {
+	if (disks_snapshots(&disks, &r, cache, note, &tap, &err) < 0) {
 		char *msg = xasprintf("infrastructure failure: %s", err.msg);
 
 		tap_comment(&tap, msg);

@@ -1,5 +1,5 @@
 /*
- * disks - trial overlays, offline injection and golden snapshots (see disks.h).
+ * disks - golden snapshots up front, trial overlays on demand (see disks.h).
  */
 #define _GNU_SOURCE
 #include "disks.h"
@@ -13,10 +13,7 @@
 #include "guest.h"
 #include "hash.h"
 
-#define INJECT_TIMEOUT_MS (10 * 60 * 1000)
-
-/* What a trial disk holds before its first boot. */
-static void base_ops(const struct scenario *sc, struct inject_ops *ops)
+void disks_base_ops(const struct scenario *sc, struct inject_ops *ops)
 {
 	const struct guest_profile *g = sc->image->guest; /* profile: where things go */
 
@@ -92,7 +89,7 @@ static const struct snapshot *trial_snapshot(struct disks *d, const struct run_r
 		.ready = sc->image->marker,
 		.boot_timeout_ms = sc->boot_timeout_s * 1000,
 	};
-	base_ops(sc, &ops);
+	disks_base_ops(sc, &ops);
 	spec.ops = ops.v;
 	spec.nr_ops = ops.nr;
 	ok = snapshot_ensure(&spec, &d->snaps[d->nr_snaps], &built, &err) == 0;
@@ -109,49 +106,40 @@ static const struct snapshot *trial_snapshot(struct disks *d, const struct run_r
 	return ok ? &d->snaps[d->nr_snaps - 1] : NULL;
 }
 
-int disks_prepare(struct disks *d, const struct run_result *r, const char *work,
-		  const char *cache_dir, disks_note_fn note, void *ctx, struct bp_error *err)
+int disks_snapshots(struct disks *d, const struct run_result *r, const char *cache_dir,
+		    disks_note_fn note, void *ctx, struct bp_error *err)
 {
-	struct inject_job *jobs = xcalloc(r->nr_trials, sizeof(*jobs));
-	struct inject_ops *ops = xcalloc(r->nr_trials, sizeof(*ops));
 	char **names = xcalloc(r->nr_trials, sizeof(*names));
-	size_t nr_jobs = 0;
-	int ret = -1;
 
 	memset(d, 0, sizeof(*d));
 	d->nr_trials = r->nr_trials;
 	d->overlays = xcalloc(r->nr_trials, sizeof(*d->overlays));
 	d->snap = xcalloc(r->nr_trials, sizeof(*d->snap));
 	d->snaps = xcalloc(r->nr_trials, sizeof(*d->snaps));
-	for (size_t i = 0; i < r->nr_trials && !bp_interrupted; i++) {
-		const struct scenario *sc = r->trials[i].scenario;
-
+	for (size_t i = 0; i < r->nr_trials && !bp_interrupted; i++)
 		d->snap[i] = trial_snapshot(d, r, i, cache_dir, names, note, ctx);
-		d->overlays[i] = xasprintf("%s/%zu/system.qcow2", work, i);
-		if (overlay_create(d->snap[i] ? d->snap[i]->disk : sc->image->disk, d->overlays[i],
-				   err) < 0)
-			goto out;
-		if (!d->snap[i]) {
-			base_ops(sc, &ops[nr_jobs]);
-			jobs[nr_jobs] = (struct inject_job){d->overlays[i], ops[nr_jobs].v,
-							    ops[nr_jobs].nr};
-			nr_jobs++;
-		}
-	}
-	if (bp_interrupted) {
-		error_set(err, "interrupted by signal %d", (int)bp_interrupted);
-		goto out;
-	}
-	ret = nr_jobs ? inject_batch_isolated(jobs, nr_jobs, r->accel, INJECT_TIMEOUT_MS, err) : 0;
-out:
-	for (size_t i = 0; i < nr_jobs; i++)
-		inject_ops_release(&ops[i]);
-	free(ops);
 	for (size_t i = 0; i < r->nr_trials; i++)
 		free(names[i]);
 	free(names);
-	free(jobs);
-	return ret;
+	if (bp_interrupted)
+		return error_set(err, "interrupted by signal %d", (int)bp_interrupted);
+	return 0;
+}
+
+int disks_trial(struct disks *d, size_t i, const struct scenario *sc, const char *dir,
+		const char **ret_overlay, const struct snapshot **ret_snap,
+		struct inject_ops *ret_base, struct bp_error *err)
+{
+	if (i >= d->nr_trials || d->overlays[i])
+		return error_set(err, "trial %zu: no such trial, or its disk was made", i);
+	d->overlays[i] = xasprintf("%s/system.qcow2", dir);
+	if (overlay_create(d->snap[i] ? d->snap[i]->disk : sc->image->disk, d->overlays[i], err) < 0)
+		return -1;
+	if (!d->snap[i])
+		disks_base_ops(sc, ret_base);
+	*ret_overlay = d->overlays[i];
+	*ret_snap = d->snap[i];
+	return 0;
 }
 
 void disks_release(struct disks *d)

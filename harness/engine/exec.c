@@ -107,7 +107,16 @@ struct vm_config exec_vm_config(const struct scenario *sc, const char *accel, co
 
 static void abort_trial(struct exec *e, const char *why)
 {
-	add_checkf(e, 0, why, "offline operation on the trial disk");
+	if (e->base) {
+		/* Before step 1: no step to name. */
+		char *name = xasprintf("base content injection failed: %s", why);
+
+		trial_add_check(e->t, name, 0, why);
+		free(name);
+		e->base = 0;
+	} else {
+		add_checkf(e, 0, why, "offline operation on the trial disk");
+	}
 	e->t->aborted = 1;
 	e->step = e->sc->nr_steps;
 }
@@ -165,6 +174,11 @@ static void offline_done(struct exec *e, int ok, const char *why)
 	e->offline = 0;
 	if (!ok) {
 		abort_trial(e, why);
+		inject_ops_release(&e->ops);
+		return;
+	}
+	if (e->base) { /* the trial's base content is on its disk: step 1 may start */
+		e->base = 0;
 		inject_ops_release(&e->ops);
 		return;
 	}
@@ -396,6 +410,13 @@ void exec_start(struct exec *e, const struct exec_env *env, struct trial_result 
 	e->sc = t->scenario;
 	e->task.fd = -1;
 	e->append = exec_append(e->sc);
+	/* Base content first: exactly what a cold boot expects on its disk. */
+	e->ops = env->base;
+	e->env.base = (struct inject_ops)INJECT_OPS_INIT;
+	if (e->ops.nr) {
+		e->base = 1;
+		start_offline(e);
+	}
 	advance(e);
 }
 
@@ -419,7 +440,7 @@ void exec_release(struct exec *e)
 	if (e->t_done)
 		loop_timer_remove(e->env.loop, e->t_done);
 	e->t_done = 0;
-	e->booting = e->offline = 0;
+	e->booting = e->offline = e->base = 0;
 	inject_ops_release(&e->ops);
 	free(e->log_path);
 	free(e->shot_path);

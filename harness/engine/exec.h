@@ -11,6 +11,12 @@
  * Finished boots go to the `on_boot` callback (for the TAP stream) as they
  * happen; the end of the trial to `on_done`, from a loop timer (where
  * exec_release() may be called), never from inside exec_start().
+ *
+ * A cold trial's first offline operation, before step 1, injects its base
+ * content (env.base: sensor, agent, content, see disks.h) on the worker
+ * the whole run shares. It adds nothing to the results unless it fails;
+ * then the trial is infra like one whose offline step failed: aborted, with
+ * a failed check "base content injection failed: <why>", and no step runs.
  */
 #ifndef BP_EXEC_H
 #define BP_EXEC_H
@@ -37,6 +43,11 @@ struct exec_env {
 	void *ctx;
 	/* Restore this for the trial's first boot instead of booting (NULL: cold). */
 	const struct snapshot *snapshot;
+	/*
+	 * A cold trial's base content (disks.h), injected onto the overlay before
+	 * the first step; empty: none. exec_start() takes it over (releases it).
+	 */
+	struct inject_ops base;
 };
 
 struct exec {
@@ -48,6 +59,7 @@ struct exec {
 	int step_boots;     /* boots made by the current step */
 	int clean_streak;   /* consecutive clean boots in a clean_boots step */
 	int booting, offline, done;
+	int base;           /* the offline operation running is env.base's injection */
 	struct boot boot;
 	struct boot_params p;
 	struct vm_config vm; /* the current boot's machine */

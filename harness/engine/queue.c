@@ -69,22 +69,26 @@ static void slot_start(struct queue *q, struct slot *s, struct queued *job)
 {
 	const char *overlay = NULL;
 	const struct snapshot *snap = NULL;
+	struct inject_ops base = INJECT_OPS_INIT;
 	struct bp_error err;
 	struct exec_env env;
 	char *dir = xasprintf("%s/%s", q->env.run_dir, job->t->dir);
+	char *work_dir = xasprintf("%s/%zu", q->env.work, job->id);
 
 	if (mkdir_p(dir, &err) < 0)
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 	free(dir);
-	if (q->env.prepare &&
-	    q->env.prepare(q->env.ctx, job->t, job->id, &overlay, &snap, &err) < 0) {
+	if (mkdir_p(work_dir, &err) < 0 ||
+	    (q->env.prepare && q->env.prepare(q->env.ctx, job->t, job->id, work_dir, &overlay,
+					      &snap, &base, &err) < 0)) {
+		inject_ops_release(&base);
+		free(work_dir);
 		refuse(q, job, err.msg);
 		return;
 	}
 	s->job = *job;
 	s->q = q;
-	s->work_dir = xasprintf("%s/%zu", q->env.work, job->id);
-	mkdir_p(s->work_dir, NULL);
+	s->work_dir = work_dir;
 	s->t0 = now_ms();
 	s->busy = 1;
 	q->running++;
@@ -96,7 +100,8 @@ static void slot_start(struct queue *q, struct slot *s, struct queued *job)
 				.on_boot = q->env.on_boot,
 				.on_done = on_exec_done,
 				.ctx = q->env.ctx,
-				.snapshot = snap};
+				.snapshot = snap,
+				.base = base};
 	exec_start(&s->exec, &env, job->t);
 }
 

@@ -5,9 +5,11 @@
  * loop (loop.h); `run` is one user of it.
  *
  * A trial's disk is asked for when the trial is scheduled, not when it is
- * submitted (env.prepare: its overlay and the snapshot to restore, if any),
- * so a long queue holds no disks it does not use yet. Each trial gets its
- * own scratch directory WORK/<id> (created), id being the submitter's.
+ * submitted (env.prepare: its overlay, the snapshot to restore if any, and
+ * for a cold trial the base content that its exec injects before its first
+ * boot, see exec.h), so a long queue holds no disks it does not use yet.
+ * Each trial gets its own scratch directory WORK/<id>, id being the
+ * submitter's, created before prepare is asked (the overlay may go there).
  *
  * Callbacks (on_boot, done, prepare) come from the loop, except that a
  * trial whose disk cannot be prepared is judged aborted and done at once,
@@ -26,9 +28,15 @@
 struct queue;
 
 typedef void (*queue_done_fn)(void *ctx, struct trial_result *t);
-/* The trial's disk, now: 0 with *ret_overlay (and *ret_snap, NULL: cold), or -1 with err. */
+/*
+ * The trial's disk, now, in work_dir (WORK/<id>, exists): 0 with *ret_overlay,
+ * *ret_snap (NULL: cold) and the ops to inject first appended to *ret_base
+ * (empty: none; the queue hands them to the exec, which releases them), or
+ * -1 with err and *ret_base left empty.
+ */
 typedef int (*queue_prepare_fn)(void *ctx, struct trial_result *t, size_t id,
-				const char **ret_overlay, const struct snapshot **ret_snap,
+				const char *work_dir, const char **ret_overlay,
+				const struct snapshot **ret_snap, struct inject_ops *ret_base,
 				struct bp_error *err);
 
 struct queue_env {
