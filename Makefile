@@ -60,7 +60,7 @@ SENSOR_KO := $(SENSOR_VERSIONS:%=build/sensor/v%/refsensor.ko)
 CONTENT_SRC := $(wildcard scenarios/content/*.chan)
 CONTENT_BIN := $(CONTENT_SRC:scenarios/content/%.chan=build/content/%.sys)
 IMAGE := build/images/linux
-IMAGE_OUT := $(IMAGE)/vmlinuz $(IMAGE)/initrd.img $(IMAGE)/system.qcow2
+IMAGE_OUT := $(IMAGE)/vmlinux $(IMAGE)/initrd.img $(IMAGE)/system.qcow2
 
 all: $(O)/bootproof $(O)/chanc guest
 guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp

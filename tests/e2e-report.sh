@@ -46,7 +46,7 @@ suite() {
 		esac
 	done | write_suite "$f"
 	sed -i -e "s|^    append: \"\(.*\)\"\$|    append: \"\1 bootproof.x=$HOSTILE\"|" \
-		-e 's|^images:|images:\n  silent:\n    kind: linux\n    kernel: '"$ROOT"'/build/images/linux/vmlinuz\n    initrd: '"$ROOT"'/build/images/linux/initrd.img\n    disk: '"$ROOT"'/build/images/linux/system.qcow2\n    marker: "bootproof: never printed"\n  noroot:\n    kind: linux\n    kernel: '"$ROOT"'/build/images/linux/vmlinuz\n    initrd: '"$ROOT"'/build/images/linux/initrd.img\n    disk: '"$ROOT"'/build/images/linux/system.qcow2\n    append: "console=ttyS0 oops=panic panic=1 rdinit=/nonexistent"|' "$f"
+		-e 's|^images:|images:\n  silent:\n    kind: linux\n    kernel: '"$ROOT"'/build/images/linux/vmlinux\n    initrd: '"$ROOT"'/build/images/linux/initrd.img\n    disk: '"$ROOT"'/build/images/linux/system.qcow2\n    marker: "bootproof: never printed"\n  noroot:\n    kind: linux\n    kernel: '"$ROOT"'/build/images/linux/vmlinux\n    initrd: '"$ROOT"'/build/images/linux/initrd.img\n    disk: '"$ROOT"'/build/images/linux/system.qcow2\n    append: "console=ttyS0 oops=panic panic=1 rdinit=/nonexistent"|' "$f"
 }
 
 # run NAME SUITE REPORTS: a run; its status in $rc, its directory in $run.

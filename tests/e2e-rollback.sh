@@ -32,7 +32,7 @@ version: 1
 images:
   linux:
     kind: linux
-    kernel: $B/images/linux/vmlinuz
+    kernel: $B/images/linux/vmlinux
     initrd: $B/images/linux/initrd.img
     disk: $B/images/linux/system.qcow2
     append: "$GUEST_APPEND"

@@ -7,12 +7,14 @@
  * describes.
  */
 #define _GNU_SOURCE
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "argv.h"
 #include "guest.h"
 #include "tap.h"
+#include "tsc.h"
 #include "util.h"
 
 static void test_registry(void)
@@ -37,7 +39,8 @@ static void test_registry(void)
 		   g->agent_path[0] == '/' && g->content_dir[0] == '/' &&
 		   g->content_dir[strlen(g->content_dir) - 1] != '/',
 	       "linux: defaults and absolute guest paths (content_dir without a trailing '/')");
-	tap_ok(g->artifacts & GUEST_ARTIFACT_SCREENSHOT, "linux: a crash keeps a screenshot");
+	tap_ok(!(g->artifacts & GUEST_ARTIFACT_SCREENSHOT) && !g->machine.display,
+	       "linux: no screen on microvm, so no screenshot");
 	tap_ok(g->probe_append && g->probe_done, "linux: has a kvm probe");
 }
 
@@ -127,12 +130,26 @@ static const struct guest_profile disk_guest = {
     .kind = "test-disk",
     .machine = {.type = "q35",
 		.boot = disk_boot,
-		.disk_if = "ide",
+		.disk_device = "ide-hd",
+		.serial_device = "virtio-serial-pci",
 		.display = "VGA",
 		.panic_device = "pvpanic",
 		.firmware = disk_fw},
     .probe_append = NULL,
 };
+
+/* s as the Linux profile passes it on this host: with " tsc_early_khz=N" if the host states N. */
+static const char *tsc_append(const char *s)
+{
+	static char buf[512];
+	unsigned khz = tsc_host_khz();
+
+	if (khz)
+		snprintf(buf, sizeof(buf), "%s tsc_early_khz=%u", s, khz);
+	else
+		snprintf(buf, sizeof(buf), "%s", s);
+	return buf;
+}
 
 static void test_argv(void)
 {
@@ -145,16 +162,26 @@ static void test_argv(void)
 				.memory_mib = 128};
 	char **v = qemu_argv_vm(&cfg, "/q", "/s", "/u");
 
-	tap_ok(argv_has(v, "-M", "pc") && argv_has(v, "-kernel", "/k") &&
-		   argv_has(v, "-initrd", "/i") && argv_has(v, "-append", "a b"),
-	       "argv: linux boots its kernel on pc");
-	tap_ok(argv_has(v, "-drive", "file=/d,,x,if=virtio,format=qcow2") &&
-		   argv_has(v, "-device", "pvpanic") && !argv_has(v, "-incoming", NULL),
-	       "argv: linux's disk (',' escaped) and panic device");
+	tap_ok(argv_has(v, "-M", "microvm,isa-serial=on,rtc=on") && argv_has(v, "-kernel", "/k") &&
+		   argv_has(v, "-initrd", "/i"),
+	       "argv: linux boots its kernel on microvm");
+	tap_ok(argv_has(v, "-append", tsc_append("a b")),
+	       "argv: the image's command line, then the host's TSC frequency if it states one");
+	tap_ok(argv_has(v, "-drive", "file=/d,,x,if=none,id=disk0,format=qcow2") &&
+		   argv_has(v, "-device", "virtio-blk-device,drive=disk0") &&
+		   argv_has(v, "-device", "virtio-serial-device") &&
+		   argv_has(v, "-device", "pvpanic") && !argv_has(v, "-device", "VGA") &&
+		   !argv_has(v, "-incoming", NULL),
+	       "argv: linux's disk (',' escaped) on virtio-mmio, update port, panic device, no screen");
+	argv_free(v);
+	cfg.append = "a tsc_early_khz=1234";
+	v = qemu_argv_vm(&cfg, "/q", "/s", "/u");
+	tap_ok(argv_has(v, "-append", "a tsc_early_khz=1234"),
+	       "argv: a command line that sets tsc_early_khz keeps its own");
 	argv_free(v);
 	v = qemu_argv_probe(&guest_profile_linux, "kvm", "/k", "/tmp/ser");
 	tap_ok(argv_has(v, "-accel", "kvm") && argv_has(v, "-kernel", "/k") &&
-		   argv_has(v, "-append", guest_profile_linux.probe_append) &&
+		   argv_has(v, "-append", tsc_append(guest_profile_linux.probe_append)) &&
 		   !argv_has(v, "-initrd", NULL) && !argv_has(v, "-drive", NULL) &&
 		   argv_has(v, "-serial", "file:/tmp/ser") && !argv_has(v, "-S", NULL),
 	       "argv: the probe boots the kernel alone, console to a file");
@@ -165,14 +192,43 @@ static void test_argv(void)
 	v = qemu_argv_vm(&cfg, "/q", "/s", "/u");
 	tap_ok(argv_has(v, "-M", "q35") && argv_has(v, "-bios", "/fw/OVMF.fd") &&
 		   !argv_has(v, "-kernel", NULL) && !argv_has(v, "-append", NULL) &&
-		   argv_has(v, "-drive", "file=/d,,x,if=ide,format=qcow2") &&
-		   argv_has(v, "-incoming", "defer"),
+		   argv_has(v, "-drive", "file=/d,,x,if=none,id=disk0,format=qcow2") &&
+		   argv_has(v, "-device", "ide-hd,drive=disk0") && argv_has(v, "-device", "VGA") &&
+		   argv_has(v, "-device", "virtio-serial-pci") && argv_has(v, "-incoming", "defer"),
 	       "argv: a disk-boot profile's machine, firmware and disk, no kernel");
 	argv_free(v);
 }
 
+/* The host's TSC frequency as kernel logs and /proc/cpuinfo state it (tsc.h). */
+static void test_tsc(void)
+{
+	const char log[] = "<6>[    0.000265] tsc: Detected 2095.998 MHz processor\n"
+			   "<6>[    1.2] tsc: Refined TSC clocksource calibration: 2096.061 MHz\n";
+	const char detected[] = "[ 0.1] tsc: Detected 3000 MHz processor\n";
+	const char cpuinfo[] = "processor\t: 0\nmodel name\t: AMD EPYC\ncpu MHz\t\t: 2095.998\n"
+			       "flags\t\t: fpu tsc constant_tsc nonstop_tsc\n\nprocessor\t: 1\n";
+
+	tap_is_int(tsc_khz_from_log(log, sizeof(log) - 1), 2096061,
+		   "tsc: the refined calibration wins over the first estimate");
+	tap_is_int(tsc_khz_from_log(detected, sizeof(detected) - 1), 3000000,
+		   "tsc: a whole MHz figure");
+	tap_is_int(tsc_khz_from_log(log, 42), 0, "tsc: a line cut before its unit is not read");
+	tap_is_int(tsc_khz_from_log("tsc: Detected 12x MHz\ntsc: Detected  MHz", 38), 0,
+		   "tsc: malformed figures give none");
+	tap_is_int(tsc_khz_from_cpuinfo(cpuinfo), 2095998, "tsc: cpuinfo with constant_tsc");
+	tap_is_int(tsc_khz_from_cpuinfo("cpu MHz\t: 2095.998\nflags\t: fpu tsc nonstop_tsc\n"), 0,
+		   "tsc: cpuinfo without constant_tsc gives none");
+	tap_is_int(tsc_khz_from_cpuinfo("cpu MHz\t: 1200.000\nflags\t: constant_tsc aperfmperf\n"), 0,
+		   "tsc: cpuinfo's measured clock (aperfmperf) is not the TSC's");
+	tap_is_int(tsc_khz_from_cpuinfo("flags\t: constant_tsc_x\ncpu MHz\t: 1.0\n"), 0,
+		   "tsc: a flag is a whole word");
+	tap_is_int(tsc_khz_from_cpuinfo(""), 0, "tsc: empty cpuinfo gives none");
+	tap_ok(tsc_host_khz() == tsc_host_khz(), "tsc: this host's figure is the same on every call");
+}
+
 int main(void)
 {
+	test_tsc();
 	test_registry();
 	test_detector();
 	test_knobs_and_lines();

@@ -496,7 +496,7 @@ static void list_dir(const char *path, struct strbuf *sb)
 int main(void)
 {
 	const char *inputs[] = {
-	    IMG "/vmlinuz", IMG "/initrd.img", IMG "/system.qcow2", SENSOR, AGENT, GOOD};
+	    IMG "/vmlinux", IMG "/initrd.img", IMG "/system.qcow2", SENSOR, AGENT, GOOD};
 	struct inject_op ops[] = {{INJECT_UPLOAD, SENSOR, "/sensor/refsensor.ko", 0},
 				  {INJECT_UPLOAD, AGENT, "/sensor/agent", 0}};
 	struct snapshot s1, s2, p1, p2, p3;
@@ -520,9 +520,9 @@ int main(void)
 		bail("setup", NULL);
 	have_tmp = 1;
 	cache = path_in(tmp, "cache");
-	kernel = path_in(tmp, "vmlinuz");
+	kernel = path_in(tmp, "vmlinux");
 	top = path_in(cache, "linux-plain");
-	if (copy_file(IMG "/vmlinuz", kernel) < 0 || stat(golden, &golden_st) < 0 ||
+	if (copy_file(IMG "/vmlinux", kernel) < 0 || stat(golden, &golden_st) < 0 ||
 	    read_file(golden, &golden_before, &err) < 0)
 		bail("setup", &err);
 	spec = (struct snapshot_spec){
@@ -530,7 +530,7 @@ int main(void)
 	    .name = "linux-v1",
 	    .vm = {.guest = &guest_profile_linux,
 		   .accel = "tcg",
-		   .kernel = IMG "/vmlinuz",
+		   .kernel = IMG "/vmlinux",
 		   .initrd = IMG "/initrd.img",
 		   .append = APPEND,
 		   .memory_mib = 256},

@@ -3,8 +3,9 @@
  *
  * A guest profile says everything about a machine of one OS that the rest of
  * the harness must not hard-code: how QEMU (or another backend) configures
- * it (machine type, direct kernel boot or disk boot, disk interface, screen
- * and panic devices, the firmware files it loads), its default command line
+ * it (machine type and options, direct kernel boot or disk boot, the
+ * host-dependent flags of its command line, disk, update-port, screen and
+ * panic devices, the firmware files it loads), its default command line
  * and boot-complete marker, where the sensor, its agent and its content live
  * on the guest's disk, how the update-race knobs reach the guest, which
  * crash detector reads its console, which console lines a report highlights
@@ -115,7 +116,8 @@ struct guest_qemu_opt {
 
 /* How a backend configures a machine of this OS (argv.h for QEMU). */
 struct guest_machine {
-	const char *type; /* machine type: QEMU -M ("pc", "q35") */
+	const char *type;    /* machine type: QEMU -M ("pc", "q35", "microvm") */
+	const char *options; /* its properties, appended to -M after a ',' (NULL: none) */
 	/*
 	 * Boot the image's kernel and initrd with its command line (QEMU
 	 * -kernel/-initrd/-append); 0: boot the system disk through the
@@ -123,8 +125,17 @@ struct guest_machine {
 	 */
 	int direct_kernel;
 	const struct guest_qemu_opt *boot; /* the boot method as QEMU options, ends with {NULL} */
-	const char *disk_if;		   /* how the system disk is attached: QEMU -drive if= */
-	const char *display;		   /* the screen device (screendumps), e.g. "VGA" */
+	/*
+	 * Flags this host's kernel command lines get after the image's (and
+	 * the probe's): values the guest would otherwise measure slowly, read
+	 * from the host once per process, the same for every call. NULL: none.
+	 */
+	void (*host_append)(struct strbuf *append);
+	/* The system disk's device model (QEMU -device NAME,drive=...), e.g. "virtio-blk-pci". */
+	const char *disk_device;
+	/* The bus of the update port (a virtserialport), e.g. "virtio-serial-pci". */
+	const char *serial_device;
+	const char *display;	  /* the screen device (screendumps), e.g. "VGA"; NULL: none */
 	const char *panic_device; /* turns a guest panic into GUEST_PANICKED, e.g. "pvpanic" */
 	/*
 	 * The ROM files QEMU loads for this machine and boot method, which a
@@ -135,7 +146,8 @@ struct guest_machine {
 
 /* What a trial keeps after a crash, besides the serial log (always kept). */
 enum guest_artifact {
-	GUEST_ARTIFACT_SCREENSHOT = 1 << 0, /* the screen at crash time (QMP screendump) */
+	/* the screen at crash time (QMP screendump); needs machine.display */
+	GUEST_ARTIFACT_SCREENSHOT = 1 << 0,
 };
 
 struct guest_profile {

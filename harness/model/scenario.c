@@ -20,7 +20,7 @@
  *     linux:
  *       kind: linux           # required; a guest profile's kind (guest.h; the
  *                             #   error lists the known ones)
- *       kernel: build/images/linux/vmlinuz      # required file if the profile boots
+ *       kernel: build/images/linux/vmlinux      # required file if the profile boots
  *       initrd: build/images/linux/initrd.img   #   a kernel directly; else not allowed
  *       disk: build/images/linux/system.qcow2   # required file (golden, never written)
  *       append: "quiet"       # optional command line; default: the profile's

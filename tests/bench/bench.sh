@@ -41,7 +41,7 @@ disk=$(jq -r .work_dir "$J1")/0/system.qcow2
 img=$ROOT/build/images/linux
 
 echo "bench: floor (qemu alone, same flags) x $RUNS" >&2
-floor_ms=$(for i in $(seq "$RUNS"); do "$FLOOR" "$img/vmlinuz" "$img/initrd.img" "$GUEST_APPEND" "$disk" "bootproof: boot complete"; done | median)
+floor_ms=$(for i in $(seq "$RUNS"); do "$FLOOR" "$img/vmlinux" "$img/initrd.img" "$GUEST_APPEND" "$disk" "bootproof: boot complete"; done | median)
 rm -rf "$(jq -r .work_dir "$J1")"
 
 echo "bench: snapshot trials x $RUNS (the snapshot is built first, not timed)" >&2

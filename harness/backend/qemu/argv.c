@@ -30,7 +30,10 @@ static void push_machine(struct argv_builder *b, const struct guest_machine *m, 
 	argv_push(b, "-accel");
 	argv_push(b, accel);
 	argv_push(b, "-M");
-	argv_push(b, m->type);
+	if (m->options)
+		argv_pushf(b, "%s,%s", m->type, m->options);
+	else
+		argv_push(b, m->type);
 	argv_push(b, "-m");
 	argv_pushf(b, "%d", memory_mib);
 	argv_push(b, "-smp");
@@ -41,14 +44,24 @@ static void push_machine(struct argv_builder *b, const struct guest_machine *m, 
 	argv_push(b, "none");
 }
 
-/* The machine's boot method (guest.h): its options with the image's values put in. */
+/*
+ * The machine's boot method (guest.h): its options with the image's values
+ * put in, the command line followed by the host's flags.
+ */
 static void push_boot(struct argv_builder *b, const struct guest_machine *m, const char *kernel,
 		      const char *initrd, const char *append)
 {
+	struct strbuf cmdline = STRBUF_INIT;
+
+	if (append) {
+		strbuf_adds(&cmdline, append);
+		if (m->host_append)
+			m->host_append(&cmdline);
+	}
 	for (const struct guest_qemu_opt *o = m->boot; o && o->opt; o++) {
 		const char *v = !strcmp(o->value, "@kernel")   ? kernel
 				: !strcmp(o->value, "@initrd") ? initrd
-				: !strcmp(o->value, "@append") ? append
+				: !strcmp(o->value, "@append") ? (append ? cmdline.buf : NULL)
 							       : o->value;
 
 		if (!v)
@@ -56,6 +69,7 @@ static void push_boot(struct argv_builder *b, const struct guest_machine *m, con
 		argv_push(b, o->opt);
 		argv_push(b, v);
 	}
+	strbuf_release(&cmdline);
 }
 
 char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock,
@@ -68,8 +82,10 @@ char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const cha
 
 	push_machine(&b, m, cfg->accel, cfg->memory_mib);
 	/* A screen for QMP screendump: the crash as a console user would see it. */
-	argv_push(&b, "-device");
-	argv_push(&b, m->display);
+	if (m->display) {
+		argv_push(&b, "-device");
+		argv_push(&b, m->display);
+	}
 	argv_push(&b, "-S");
 	argv_push(&b, "-chardev");
 	argv_pushf(&b, "socket,id=qmp,path=%s", q);
@@ -81,7 +97,9 @@ char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const cha
 	argv_push(&b, "chardev:ser0");
 	push_boot(&b, m, cfg->kernel, cfg->initrd, cfg->append);
 	argv_push(&b, "-drive");
-	argv_pushf(&b, "file=%s,if=%s,format=qcow2", d, m->disk_if);
+	argv_pushf(&b, "file=%s,if=none,id=disk0,format=qcow2", d);
+	argv_push(&b, "-device");
+	argv_pushf(&b, "%s,drive=disk0", m->disk_device);
 	/* The panic device turns a guest panic into a GUEST_PANICKED event. */
 	argv_push(&b, "-device");
 	argv_push(&b, m->panic_device);
@@ -94,7 +112,7 @@ char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const cha
 	argv_push(&b, "reboot=shutdown,shutdown=poweroff,panic=none");
 	/* Content delivery: no guest networking, a virtio-serial port to the agent. */
 	argv_push(&b, "-device");
-	argv_push(&b, "virtio-serial-pci");
+	argv_push(&b, m->serial_device);
 	argv_push(&b, "-chardev");
 	argv_pushf(&b, "socket,id=upd,path=%s", u);
 	argv_push(&b, "-device");
