@@ -57,7 +57,7 @@ done_testing() {
 # which RCU's stall detector and the lockup watchdog report as if the guest
 # had stalled: their thresholds are raised so the host's load is not judged
 # a product crash. The rest makes the boot faster, as in scenarios.yaml.
-GUEST_APPEND="console=ttyS0 oops=panic panic=1 rcupdate.rcu_cpu_stall_timeout=300 watchdog_thresh=60 quiet mitigations=off cryptomgr.notests no_timer_check random.trust_cpu=on"
+GUEST_APPEND="console=ttyS0 oops=panic panic=1 rcupdate.rcu_cpu_stall_timeout=300 watchdog_thresh=60 quiet cryptomgr.notests"
 
 # Write a suite for the reference guest to $1, with the given scenarios
 # (YAML text on stdin, indented as list items under `scenarios:`).
