@@ -2,8 +2,9 @@
  * argv - the one place that says how QEMU is started: the command line of
  * a trial's or a snapshot's VM (vm.h, snapshot.h) and of the KVM probe
  * (accel.h), built from the guest profile's machine description (guest.h:
- * machine type, direct kernel boot or disk boot, disk interface, screen and
- * panic devices).
+ * machine type and options, direct kernel boot or disk boot, the host's
+ * command-line flags, disk, update-port, screen and panic devices; no
+ * screen when the profile names none).
  *
  * A snapshot's key hashes qemu_argv_vm() with the socket and disk paths
  * masked, so any change to what it emits for a configuration invalidates
