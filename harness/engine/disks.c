@@ -113,6 +113,22 @@ static const struct snapshot *live_snapshot(struct disks *d, const struct scenar
 	return s;
 }
 
+/*
+ * Named after what the state is made of, not the image's name: images that
+ * differ only in their marker (a test's) share one.
+ */
+static char *premount_name(const struct image *img, const char *append)
+{
+	const char *parts[] = {img->kernel ? img->kernel : "", img->initrd ? img->initrd : "",
+			       img->disk, append};
+	uint64_t h = FNV1A64_INIT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+		h = fnv1a64_update(h, parts[i], strlen(parts[i]) + 1);
+	h = fnv1a64_update(h, &img->memory_mib, sizeof(img->memory_mib));
+	return xasprintf("premount-%016" PRIx64, h);
+}
+
 /* The image's pre-mount state (guest.h), which any boot of it may restore. */
 static const struct snapshot *premount_snapshot(struct disks *d, const struct scenario *sc,
 						const char *accel, const char *cache_dir,
@@ -129,7 +145,7 @@ static const struct snapshot *premount_snapshot(struct disks *d, const struct sc
 	    .premount = 1,
 	};
 
-	s = ensure(d, &spec, snapshot_name(sc->image->name, "premount", append), note, ctx);
+	s = ensure(d, &spec, premount_name(sc->image, append), note, ctx);
 	free(append);
 	return s;
 }
