@@ -45,8 +45,9 @@ suite() {
 		      echo "     boot_timeout: 300, silence_timeout: 300}" ;;
 		esac
 	done | write_suite "$f"
-	sed -i -e "s|^    append: \"\(.*\)\"\$|    append: \"\1 bootproof.x=$HOSTILE\"|" \
-		-e 's|^images:|images:\n  silent:\n    kind: linux\n    kernel: '"$ROOT"'/build/images/linux/vmlinuz\n    initrd: '"$ROOT"'/build/images/linux/initrd.img\n    disk: '"$ROOT"'/build/images/linux/system.qcow2\n    marker: "bootproof: never printed"\n  noroot:\n    kind: linux\n    kernel: '"$ROOT"'/build/images/linux/vmlinuz\n    initrd: '"$ROOT"'/build/images/linux/initrd.img\n    disk: '"$ROOT"'/build/images/linux/system.qcow2\n    append: "console=ttyS0 oops=panic panic=1 rdinit=/nonexistent"|' "$f"
+	sed -i "s|^    append: \"\(.*\)\"\$|    append: \"\1 bootproof.x=$HOSTILE\"|" "$f"
+	add_image "$f" noroot 'append: "console=ttyS0 oops=panic panic=1 rdinit=/nonexistent"'
+	add_image "$f" silent 'marker: "bootproof: never printed"'
 }
 
 # run NAME SUITE REPORTS: a run; its status in $rc, its directory in $run.

@@ -463,6 +463,7 @@ void exec_start(struct exec *e, const struct exec_env *env, struct trial_result 
 	e->t = t;
 	e->sc = t->scenario;
 	e->task.fd = -1;
+	strbuf_init(&e->resume);
 	/* Base content first: exactly what a cold boot expects on its disk. */
 	e->ops = env->disk.base;
 	e->env.disk.base = (struct inject_ops)INJECT_OPS_INIT;
