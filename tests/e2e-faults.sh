@@ -100,7 +100,7 @@ write_suite "$T/suite.yaml" <<'YAML'
      image: linux, sensor: v1, content: bad-291, boots: 2, expect: crash}
 YAML
 # `silent` waits for a marker the guest never prints: its boots stay in progress.
-sed -i 's|^images:|images:\n  silent:\n    kind: linux\n    kernel: '"$ROOT"'/build/images/linux/vmlinux\n    initrd: '"$ROOT"'/build/images/linux/initrd.img\n    disk: '"$ROOT"'/build/images/linux/system.qcow2\n    marker: "bootproof: never printed"|' "$T/suite.yaml"
+add_image "$T/suite.yaml" silent 'marker: "bootproof: never printed"'
 
 # D's reports directory: a tmpfs that holds the first results.json and the
 # start of the TAP stream but not the first crash's log (~80 KiB); the TAP

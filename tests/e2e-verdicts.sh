@@ -21,7 +21,7 @@ write_suite "$T/suite.yaml" <<'YAML'
      boot_timeout: 8}
 YAML
 # The hang scenario's image waits for a marker the guest never prints.
-sed -i 's|^images:|images:\n  silent:\n    kind: linux\n    kernel: '"$ROOT"'/build/images/linux/vmlinux\n    initrd: '"$ROOT"'/build/images/linux/initrd.img\n    disk: '"$ROOT"'/build/images/linux/system.qcow2\n    marker: "bootproof: never printed"|' "$T/suite.yaml"
+add_image "$T/suite.yaml" silent 'marker: "bootproof: never printed"'
 sed -i 's|name: hang, image: linux|name: hang, image: silent|' "$T/suite.yaml"
 
 "$BP" run -c "$T/suite.yaml" -r "$T/reports" >"$T/tap" 2>"$T/err"

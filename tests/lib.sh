@@ -61,6 +61,9 @@ GUEST_APPEND="console=ttyS0 oops=panic panic=1 rcupdate.rcu_cpu_stall_timeout=30
 
 # Write a suite for the reference guest to $1, with the given scenarios
 # (YAML text on stdin, indented as list items under `scenarios:`).
+GUEST_IMAGE=$ROOT/build/images/linux
+GUEST_KERNEL=$GUEST_IMAGE/vmlinux
+
 write_suite() {
 	{
 		cat <<YAML
@@ -68,9 +71,9 @@ version: 1
 images:
   linux:
     kind: linux
-    kernel: $ROOT/build/images/linux/vmlinux
-    initrd: $ROOT/build/images/linux/initrd.img
-    disk: $ROOT/build/images/linux/system.qcow2
+    kernel: $GUEST_KERNEL
+    initrd: $GUEST_IMAGE/initrd.img
+    disk: $GUEST_IMAGE/system.qcow2
     append: "$GUEST_APPEND"
 sensors:
   v1: {module: $ROOT/build/sensor/v1/refsensor.ko}
@@ -86,6 +89,16 @@ scenarios:
 YAML
 		cat
 	} >"$1"
+}
+
+# add_image SUITE NAME 'KEY: VALUE'...: another image of the reference guest in
+# a write_suite file, with those keys (e.g. 'marker: "bootproof: never printed"').
+add_image() {
+	_f=$1 _name=$2
+	shift 2
+	_keys=
+	for _kv; do _keys="$_keys\n    $_kv"; done
+	sed -i "s|^images:|images:\n  $_name:\n    kind: linux\n    kernel: $GUEST_KERNEL\n    initrd: $GUEST_IMAGE/initrd.img\n    disk: $GUEST_IMAGE/system.qcow2$_keys|" "$_f"
 }
 
 need_guest() {

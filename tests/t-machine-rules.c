@@ -37,6 +37,8 @@ struct fake {
 	int t_exit;
 	int64_t t_ready;
 	const char *exit_reason;
+	char typed[64]; /* what boot typed on the console */
+	int conts_at_typing; /* conts when it typed: a paused guest reads nothing */
 };
 
 static void fake_exit_now(struct loop *l, void *ctx)
@@ -171,6 +173,20 @@ static int fake_save(struct machine *m, const char *path, struct bp_error *err)
 	return error_set(err, "not here");
 }
 
+static int fake_console_input(struct machine *m, const char *buf, size_t len,
+			      struct bp_error *err)
+{
+	struct fake *f = (struct fake *)m;
+	size_t have = strlen(f->typed);
+
+	if (have + len >= sizeof(f->typed))
+		return error_set(err, "the console took %zu of %zu bytes", sizeof(f->typed) - have - 1,
+				 len);
+	memcpy(f->typed + have, buf, len);
+	f->conts_at_typing = f->conts;
+	return 0;
+}
+
 static void fake_power_cut(struct machine *m)
 {
 	struct fake *f = (struct fake *)m;
@@ -198,8 +214,17 @@ static void fake_release(struct machine *m)
 }
 
 static const struct machine_ops fake_ops = {
-    fake_start,	     fake_restore, fake_take_channel, fake_cont, fake_probe,
-    fake_screenshot, fake_save,	   fake_power_cut,    fake_stop, fake_release,
+    .start = fake_start,
+    .restore = fake_restore,
+    .take_channel = fake_take_channel,
+    .cont = fake_cont,
+    .probe = fake_probe,
+    .screenshot = fake_screenshot,
+    .save = fake_save,
+    .console_input = fake_console_input,
+    .power_cut = fake_power_cut,
+    .stop = fake_stop,
+    .release = fake_release,
 };
 
 /* ---- the cases ---- */
@@ -236,6 +261,8 @@ struct rule_case {
 	const char *outcome, *title; /* expected; title: a substring */
 	/* boot and silence timeouts instead of 2 s and 1 s (a panic's grace is 3 s) */
 	int quiet_s;
+	/* restore: a pre-mount state, continued by typing this on the console */
+	const char *resume;
 	struct fake f;
 	struct boot b;
 	struct boot_params p;
@@ -385,6 +412,20 @@ static struct rule_case cases[] = {
      .power_off_at = NULL,
      .outcome = "clean",
      .title = NULL},
+    {.name = "restored before the marker: typed, then the marker",
+     .script = s_clean,
+     .probe = PROBE_ANSWER,
+     .restore = 1,
+     .resume = "bootproof.seed=1\n",
+     .outcome = "clean",
+     .title = NULL},
+    {.name = "restored before the marker: no marker",
+     .script = s_nothing,
+     .probe = PROBE_ANSWER,
+     .restore = 1,
+     .resume = "bootproof.seed=2\n",
+     .outcome = "hang",
+     .title = "hang: no boot-complete marker within 2 s"},
     {.name = "silence, answered",
      .script = s_silent,
      .probe = PROBE_ANSWER,
@@ -485,6 +526,7 @@ static void case_start(struct rule_case *c, struct loop *l, int i)
 	    .silence_timeout_ms = c->quiet_s ? c->quiet_s * 1000 : 1000,
 	    .log_path = c->log,
 	    .restore = c->restore ? (const void *)"state" : NULL,
+	    .resume_input = c->resume,
 	    .power_off_at = c->power_off_at,
 	    .screenshot_path = "/nonexistent/shot.png",
 	    .screenshot_rel = "shot.png",
@@ -515,9 +557,15 @@ static void case_check(struct rule_case *c)
 		snprintf(name, sizeof(name), "%s: the power was cut", c->name);
 		tap_ok(c->f.cut >= 1, name);
 	}
-	if (c->restore) {
-		snprintf(name, sizeof(name), "%s: recorded as restored", c->name);
+	if (c->restore && !c->resume) {
+		snprintf(name, sizeof(name), "%s: recorded as restored, marker seen", c->name);
 		tap_ok(c->res.restored && c->res.marker_seen, name);
+	}
+	if (c->resume) {
+		snprintf(name, sizeof(name), "%s: recorded as restored", c->name);
+		tap_ok(c->res.restored, name);
+		snprintf(name, sizeof(name), "%s: the resume line typed once, after cont", c->name);
+		tap_ok(!strcmp(c->f.typed, c->resume) && c->f.conts_at_typing >= 1, name);
 	}
 }
 

@@ -27,16 +27,14 @@ static int prepared, done_order[NR + 1], nr_done, max_running, late_submitted;
 static char work[] = "/tmp/bootproof-t-queue.XXXXXX";
 
 static int prepare(void *ctx, struct trial_result *t, size_t id, const char *work_dir,
-		   const char **ret_overlay, const struct snapshot **ret_snap,
-		   struct inject_ops *ret_base, struct bp_error *err)
+		   struct trial_disk *ret, struct bp_error *err)
 {
 	prepared++;
 	if (id == 3)
 		return error_set(err, "no space left for trial 3");
-	*ret_overlay = "unused.qcow2";
-	*ret_snap = NULL;
+	ret->overlay = "unused.qcow2";
 	if (id == NR) /* the late one: the order of the others stays as it is */
-		inject_ops_add(ret_base, INJECT_UPLOAD, "/dev/null", "/sensor.ko");
+		inject_ops_add(&ret->base, INJECT_UPLOAD, "/dev/null", "/sensor.ko");
 	return 0;
 }
 

@@ -384,6 +384,8 @@ static void test_steps(void)
 	check_legacy_step(sc, 4, OUTCOME_CRASH, "oops", 50, 5, "legacy");
 	tap_ok(sc->agent_delay_ms == -1 && sc->sensor_delay_ms == 0,
 	       "legacy: race without steps, agent delay unset");
+	tap_ok(sc->cold && !s.scenarios[0].cold && !s.scenarios[1].cold,
+	       "cold: true on the legacy scenario only");
 out:
 	suite_free(&s);
 	tap_ok(suite_is_empty(&s), "steps: suite_free() leaves an empty suite");
@@ -478,13 +480,15 @@ static const struct bad_case bad_cases[] = {
      "append, marker, memory"},
     {"bad-scenario-key.yaml", 16, 5,
      "unknown key 'boot' in scenario; expected one of: name, image, sensor, content, boots, "
-     "expect, title, log_contains, boot_timeout, silence_timeout, append, race, steps"},
+     "expect, title, log_contains, boot_timeout, silence_timeout, append, race, cold, steps"},
     {"bad-merge-key.yaml", 13, 5, "merge keys ('<<') are not supported"},
     /* wrong types */
     {"bad-boots-string.yaml", 16, 12, "'boots' must be an integer from 1 to 1000, got 'three'"},
     {"bad-boots-float.yaml", 3, 10, "'boots' must be an integer from 1 to 1000, got '3.5'"},
     {"bad-boots-quoted.yaml", 3, 10, "got the quoted string '3'"},
     {"bad-boots-bool.yaml", 16, 12, "'boots' must be an integer from 1 to 1000, got 'true'"},
+    {"bad-cold-yes.yaml", 16, 11, "'cold' must be true or false, got 'yes'"},
+    {"bad-cold-quoted.yaml", 16, 11, "'cold' must be true or false, got the quoted string 'true'"},
     {"bad-name-mapping.yaml", 12, 11, "'name' must be a string, got a mapping"},
     {"bad-kind-sequence.yaml", 4, 11, "'kind' must be a string, got a sequence"},
     {"bad-kind-null.yaml", 4, 5, "'kind' must be a string, got no value"},
@@ -690,7 +694,7 @@ static void test_exact_messages(void)
 	suite_load(&s, path, &err);
 	want = xasprintf("%s:16:5: unknown key 'boot' in scenario; expected one of: name, image, "
 			 "sensor, content, boots, expect, title, log_contains, boot_timeout, "
-			 "silence_timeout, append, race, steps",
+			 "silence_timeout, append, race, cold, steps",
 			 path);
 	tap_is_str(err.msg, want, "unknown key: whole message");
 	free(want);

@@ -267,13 +267,11 @@ static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
 
 /* A trial is scheduled: its overlay now, its base content for its exec to inject. */
 static int prepare(void *ctx, struct trial_result *t, size_t id, const char *work_dir,
-		   const char **ret_overlay, const struct snapshot **ret_snap,
-		   struct inject_ops *ret_base, struct bp_error *err)
+		   struct trial_disk *ret, struct bp_error *err)
 {
 	struct run_ctx *rc = ctx;
 
-	return disks_trial(rc->disks, id, t->scenario, work_dir, ret_overlay, ret_snap, ret_base,
-			   err);
+	return disks_trial(rc->disks, id, t->scenario, work_dir, ret, err);
 }
 
 static void on_trial_done(void *ctx, struct trial_result *t)

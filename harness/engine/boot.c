@@ -229,7 +229,7 @@ static int start_update(struct boot *b, struct bp_error *err)
 	b->upd = update_new(machine_take_channel(b->m));
 	if (update_fd(b->upd) >= 0)
 		b->id_upd = loop_fd_add(b->p.loop, update_fd(b->upd), POLLIN, on_update, b);
-	if (b->p.restore)
+	if (b->p.restore && !b->p.resume_input)
 		update_resume(b->upd);
 	if ((cs = b->p.publish)) {
 		struct update_file *files = xcalloc(cs->nr_files + 1, sizeof(*files));
@@ -365,9 +365,11 @@ static void on_ready(struct boot *b)
 
 	if (b->p.restore) {
 		b->res->restored = 1;
-		b->res->marker_seen = 1;
+		b->res->marker_seen = !b->p.resume_input;
 	}
-	if (start_update(b, &err) < 0 || machine_cont(b->m, &err) < 0) {
+	if (start_update(b, &err) < 0 || machine_cont(b->m, &err) < 0 ||
+	    (b->p.resume_input && machine_console_input(b->m, b->p.resume_input,
+							strlen(b->p.resume_input), &err) < 0)) {
 		error_prefix(&err, "cannot start %s", b->m->name);
 		finish(b, OUTCOME_INFRA, err.msg, NULL);
 		return;

@@ -80,11 +80,15 @@ struct boot_params {
 	const struct content_set *push;    /* pushed into the running guest once it is up */
 	/*
 	 * Restore this saved state (the machine's kind: a struct snapshot for
-	 * QEMU) instead of booting. It was taken at the boot-complete marker
-	 * with the agent serving the update channel, so the boot starts with
-	 * the marker seen. NULL: a cold boot.
+	 * QEMU) instead of booting. NULL: a cold boot. Without resume_input it
+	 * was taken at the boot-complete marker with the agent serving the
+	 * update channel, so the boot starts with the marker seen. With
+	 * resume_input it was taken at the guest's pre-mount point (guest.h),
+	 * before the boot's own work: that line is typed on the console once
+	 * the machine runs, and the boot is judged from there like a cold one.
 	 */
 	const void *restore;
+	const char *resume_input;
 	/* Fault injection: cut the machine's power once a console line contains this. */
 	const char *power_off_at;
 	const char *screenshot_path;       /* where a crash's screendump goes (PNG) */

@@ -29,13 +29,12 @@ static int wants_snapshot(const struct scenario *sc)
 	return sc->nr_steps && sc->steps[0].kind == STEP_DEPLOY && sc->steps[0].live;
 }
 
-/* NAME of sc's snapshot: what it was made from, readable, and safe as a file name. */
-static char *snapshot_name(const struct scenario *sc, const char *append)
+/* A snapshot NAME: what it was made from, readable, and safe as a file name. */
+static char *snapshot_name(const char *image, const char *what, const char *append)
 {
 	/* The command line's hash: the race switches differ. */
 	uint64_t h = fnv1a64_update(FNV1A64_INIT, append, strlen(append));
-	char *name = xasprintf("%s-%s-%s-%016" PRIx64, sc->image->name, sc->sensor->name,
-			       sc->content ? sc->content->name : "none", h);
+	char *name = xasprintf("%s-%s-%016" PRIx64, image, what, h);
 
 	for (char *p = name; *p; p++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
@@ -58,87 +57,137 @@ static void notef(disks_note_fn note, void *ctx, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
-/* Find or make the snapshot trial i restores; NULL when it boots cold. */
-static const struct snapshot *trial_snapshot(struct disks *d, const struct run_result *r,
-					     size_t i, const char *cache_dir, char **names,
-					     disks_note_fn note, void *ctx)
+/*
+ * The snapshot named spec->name: the one this run has already, or built or
+ * reused now (taking the name); NULL when it cannot be had (noted).
+ */
+static const struct snapshot *ensure(struct disks *d, struct snapshot_spec *spec, char *name,
+				     disks_note_fn note, void *ctx)
 {
-	const struct scenario *sc = r->trials[i].scenario;
-	struct snapshot_spec spec;
-	struct inject_ops ops = INJECT_OPS_INIT;
 	struct bp_error err;
-	char *append, *name;
 	int64_t t0 = now_ms();
 	int built = 0, ok;
 
-	if (!cache_dir || !wants_snapshot(sc))
-		return NULL;
-	append = exec_append(sc);
-	name = snapshot_name(sc, append);
 	for (size_t k = 0; k < d->nr_snaps; k++)
-		if (names[k] && !strcmp(names[k], name)) {
-			free(append);
+		if (!strcmp(d->names[k], name)) {
 			free(name);
 			return d->snaps[k].dir ? &d->snaps[k] : NULL;
 		}
-	spec = (struct snapshot_spec){
-		.cache_dir = cache_dir,
-		.name = name,
-		.vm = exec_vm_config(sc, r->accel, append, NULL, NULL),
-		.golden = sc->image->disk,
-		.ready = sc->image->marker,
-		.boot_timeout_ms = sc->boot_timeout_s * 1000,
-	};
-	disks_base_ops(sc, &ops);
-	spec.ops = ops.v;
-	spec.nr_ops = ops.nr;
-	ok = snapshot_ensure(&spec, &d->snaps[d->nr_snaps], &built, &err) == 0;
-	names[d->nr_snaps++] = name;
+	spec->name = name;
+	ok = snapshot_ensure(spec, &d->snaps[d->nr_snaps], &built, &err) == 0;
+	d->names[d->nr_snaps++] = name;
 	if (!ok)
-		notef(note, ctx, "snapshot %s: %s; its trials boot cold", name, err.msg);
+		notef(note, ctx, "snapshot %s: %s; its boots are cold", name, err.msg);
 	else if (built)
 		notef(note, ctx, "snapshot %s: built in %.1f s (%s)", name,
 		      (double)(now_ms() - t0) / 1000.0, d->snaps[d->nr_snaps - 1].why);
 	else
 		notef(note, ctx, "snapshot %s: reused", name);
+	return ok ? &d->snaps[d->nr_snaps - 1] : NULL;
+}
+
+/* The booted state a trial whose first step is a live deploy restores. */
+static const struct snapshot *live_snapshot(struct disks *d, const struct scenario *sc,
+					    const char *accel, const char *cache_dir,
+					    disks_note_fn note, void *ctx)
+{
+	struct inject_ops ops = INJECT_OPS_INIT;
+	char *append = exec_append(sc), *what;
+	const struct snapshot *s;
+	struct snapshot_spec spec = {
+	    .cache_dir = cache_dir,
+	    .vm = exec_vm_config(sc, accel, append, NULL, NULL),
+	    .golden = sc->image->disk,
+	    .ready = sc->image->marker,
+	    .boot_timeout_ms = sc->boot_timeout_s * 1000,
+	};
+
+	disks_base_ops(sc, &ops);
+	spec.ops = ops.v;
+	spec.nr_ops = ops.nr;
+	what = xasprintf("%s-%s", sc->sensor->name, sc->content ? sc->content->name : "none");
+	s = ensure(d, &spec, snapshot_name(sc->image->name, what, append), note, ctx);
+	free(what);
 	inject_ops_release(&ops);
 	free(append);
-	return ok ? &d->snaps[d->nr_snaps - 1] : NULL;
+	return s;
+}
+
+/*
+ * Named after what the state is made of, not the image's name: images that
+ * differ only in their marker (a test's) share one.
+ */
+static char *premount_name(const struct image *img, const char *append)
+{
+	const char *parts[] = {img->kernel ? img->kernel : "", img->initrd ? img->initrd : "",
+			       img->disk, append};
+	uint64_t h = FNV1A64_INIT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+		h = fnv1a64_update(h, parts[i], strlen(parts[i]) + 1);
+	h = fnv1a64_update(h, &img->memory_mib, sizeof(img->memory_mib));
+	return xasprintf("premount-%016" PRIx64, h);
+}
+
+/* The image's pre-mount state (guest.h), which any boot of it may restore. */
+static const struct snapshot *premount_snapshot(struct disks *d, const struct scenario *sc,
+						const char *accel, const char *cache_dir,
+						disks_note_fn note, void *ctx)
+{
+	char *append = exec_premount_append(sc);
+	const struct snapshot *s;
+	struct snapshot_spec spec = {
+	    .cache_dir = cache_dir,
+	    .vm = exec_vm_config(sc, accel, append, NULL, NULL),
+	    .golden = sc->image->disk,
+	    .ready = sc->image->guest->premount_ready,
+	    .boot_timeout_ms = sc->boot_timeout_s * 1000,
+	    .premount = 1,
+	};
+
+	s = ensure(d, &spec, premount_name(sc->image, append), note, ctx);
+	free(append);
+	return s;
 }
 
 int disks_snapshots(struct disks *d, const struct run_result *r, const char *cache_dir,
 		    disks_note_fn note, void *ctx, struct bp_error *err)
 {
-	char **names = xcalloc(r->nr_trials, sizeof(*names));
-
 	memset(d, 0, sizeof(*d));
 	d->nr_trials = r->nr_trials;
 	d->overlays = xcalloc(r->nr_trials, sizeof(*d->overlays));
-	d->snap = xcalloc(r->nr_trials, sizeof(*d->snap));
-	d->snaps = xcalloc(r->nr_trials, sizeof(*d->snaps));
-	for (size_t i = 0; i < r->nr_trials && !bp_interrupted; i++)
-		d->snap[i] = trial_snapshot(d, r, i, cache_dir, names, note, ctx);
-	for (size_t i = 0; i < r->nr_trials; i++)
-		free(names[i]);
-	free(names);
+	d->live = xcalloc(r->nr_trials, sizeof(*d->live));
+	d->premount = xcalloc(r->nr_trials, sizeof(*d->premount));
+	/* At most two per trial: its live deploy's and its image's pre-mount state. */
+	d->snaps = xcalloc(2 * r->nr_trials, sizeof(*d->snaps));
+	d->names = xcalloc(2 * r->nr_trials, sizeof(*d->names));
+	for (size_t i = 0; cache_dir && i < r->nr_trials && !bp_interrupted; i++) {
+		const struct scenario *sc = r->trials[i].scenario;
+
+		if (wants_snapshot(sc))
+			d->live[i] = live_snapshot(d, sc, r->accel, cache_dir, note, ctx);
+		if (!sc->cold && sc->image->guest->premount_switch)
+			d->premount[i] = premount_snapshot(d, sc, r->accel, cache_dir, note, ctx);
+	}
 	if (bp_interrupted)
 		return error_set(err, "interrupted by signal %d", (int)bp_interrupted);
 	return 0;
 }
 
 int disks_trial(struct disks *d, size_t i, const struct scenario *sc, const char *dir,
-		const char **ret_overlay, const struct snapshot **ret_snap,
-		struct inject_ops *ret_base, struct bp_error *err)
+		struct trial_disk *ret, struct bp_error *err)
 {
 	if (i >= d->nr_trials || d->overlays[i])
 		return error_set(err, "trial %zu: no such trial, or its disk was made", i);
 	d->overlays[i] = xasprintf("%s/system.qcow2", dir);
-	if (overlay_create(d->snap[i] ? d->snap[i]->disk : sc->image->disk, d->overlays[i], err) < 0)
+	if (overlay_create(d->live[i] ? d->live[i]->disk : sc->image->disk, d->overlays[i], err) <
+	    0)
 		return -1;
-	if (!d->snap[i])
-		disks_base_ops(sc, ret_base);
-	*ret_overlay = d->overlays[i];
-	*ret_snap = d->snap[i];
+	if (!d->live[i])
+		disks_base_ops(sc, &ret->base);
+	ret->overlay = d->overlays[i];
+	ret->live = d->live[i];
+	ret->premount = d->premount[i];
 	return 0;
 }
 
@@ -146,10 +195,14 @@ void disks_release(struct disks *d)
 {
 	for (size_t i = 0; d->overlays && i < d->nr_trials; i++)
 		free(d->overlays[i]);
-	for (size_t i = 0; i < d->nr_snaps; i++)
+	for (size_t i = 0; i < d->nr_snaps; i++) {
 		snapshot_release(&d->snaps[i]);
+		free(d->names[i]);
+	}
 	free(d->overlays);
-	free(d->snap);
+	free(d->live);
+	free(d->premount);
 	free(d->snaps);
+	free(d->names);
 	memset(d, 0, sizeof(*d));
 }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "guest.h"
 #include "machine-qemu.h"
@@ -45,6 +47,61 @@ static void add_checkf(struct exec *e, int ok, const char *diag, const char *fmt
 
 static void boot_done_cb(void *ctx, struct boot *b);
 
+/* A seed for a restored guest's random state: each copy of the saved one gets its own. */
+static uint64_t rand_u64(void)
+{
+	uint64_t v = 0;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+		v = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32);
+	return v;
+}
+
+/* This boot's switches: the scenario's, its race knobs, a power_off step's. */
+static char *boot_switches(const struct scenario *sc, const struct step *power_off)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (sc->append)
+		strbuf_addf(&sb, " %s", sc->append);
+	/* profile: the guest says how the race knobs reach it */
+	sc->image->guest->race_knobs(&sb, sc->agent_delay_ms, sc->sensor_delay_ms);
+	if (power_off && power_off->append)
+		strbuf_addf(&sb, " %s", power_off->append);
+	return strbuf_detach(&sb);
+}
+
+/*
+ * How boot b starts, into e->vm, e->restore and e->resume: the live
+ * deploy's booted state for the trial's first boot, else the pre-mount
+ * state when the boot's switches can be typed on its console, else cold.
+ */
+static void choose_start(struct exec *e, const struct boot_result *b,
+			 const struct step *power_off)
+{
+	const struct scenario *sc = e->sc;
+	const struct guest_profile *guest = sc->image->guest;
+	char *switches = boot_switches(sc, power_off);
+
+	free(e->append);
+	e->append = NULL;
+	e->restore = NULL;
+	strbuf_reset(&e->resume);
+	if (b->n == 1 && e->env.disk.live) {
+		e->restore = e->env.disk.live;
+		e->append = exec_append(sc);
+	} else if (e->env.disk.premount &&
+		   guest->resume_line(&e->resume, switches, rand_u64(), (int64_t)time(NULL)) == 0) {
+		e->restore = e->env.disk.premount;
+		e->append = exec_premount_append(sc);
+	} else {
+		strbuf_reset(&e->resume);
+		e->append = xasprintf("%s%s", sc->image->append, switches);
+	}
+	e->vm = exec_vm_config(sc, e->env.accel, e->append, e->env.disk.overlay, e->env.work_dir);
+	free(switches);
+}
+
 static void start_boot(struct exec *e, enum outcome expect, const struct step *power_off)
 {
 	const struct scenario *sc = e->sc;
@@ -60,12 +117,7 @@ static void start_boot(struct exec *e, enum outcome expect, const struct step *p
 	free(e->shot_path);
 	e->shot_rel = xasprintf("%s/boot-%d.png", e->t->dir, b->n);
 	e->shot_path = xasprintf("%s/%s", e->env.run_dir, e->shot_rel);
-	free(e->boot_append);
-	e->boot_append = power_off && power_off->append
-				 ? xasprintf("%s %s", e->append, power_off->append)
-				 : NULL;
-	e->vm = exec_vm_config(sc, e->env.accel, e->boot_append ? e->boot_append : e->append,
-			       e->env.overlay, e->env.work_dir);
+	choose_start(e, b, power_off);
 	e->p = (struct boot_params){
 		.machine = machine_qemu_new(&e->vm),
 		.guest = sc->image->guest,
@@ -79,8 +131,8 @@ static void start_boot(struct exec *e, enum outcome expect, const struct step *p
 		.log_path = e->log_path,
 		.publish = e->published,
 		.push = e->push,
-		/* The snapshot stands in for the trial's first boot only. */
-		.restore = b->n == 1 ? e->env.snapshot : NULL,
+		.restore = e->restore,
+		.resume_input = e->resume.len ? e->resume.buf : NULL,
 		.power_off_at = power_off ? power_off->at : NULL,
 		/* profile: a screenshot only for a guest whose profile collects one */
 		.screenshot_path = guest->artifacts & GUEST_ARTIFACT_SCREENSHOT ? e->shot_path : NULL,
@@ -152,7 +204,7 @@ static void start_offline(struct exec *e)
 {
 	struct bp_error err;
 
-	e->job = (struct inject_job){e->env.overlay, e->ops.v, e->ops.nr};
+	e->job = (struct inject_job){e->env.disk.overlay, e->ops.v, e->ops.nr};
 	if (inject_start(&e->task, &e->job, 1, e->env.accel, &err) < 0) {
 		abort_trial(e, err.msg);
 		inject_ops_release(&e->ops);
@@ -392,14 +444,16 @@ static void boot_finished(struct exec *e)
 
 char *exec_append(const struct scenario *sc)
 {
-	struct strbuf sb = STRBUF_INIT;
+	char *switches = boot_switches(sc, NULL);
+	char *append = xasprintf("%s%s", sc->image->append, switches);
 
-	strbuf_adds(&sb, sc->image->append);
-	if (sc->append)
-		strbuf_addf(&sb, " %s", sc->append);
-	/* profile: the guest says how the race knobs reach it */
-	sc->image->guest->race_knobs(&sb, sc->agent_delay_ms, sc->sensor_delay_ms);
-	return strbuf_detach(&sb);
+	free(switches);
+	return append;
+}
+
+char *exec_premount_append(const struct scenario *sc)
+{
+	return xasprintf("%s %s", sc->image->append, sc->image->guest->premount_switch);
 }
 
 void exec_start(struct exec *e, const struct exec_env *env, struct trial_result *t)
@@ -409,10 +463,10 @@ void exec_start(struct exec *e, const struct exec_env *env, struct trial_result 
 	e->t = t;
 	e->sc = t->scenario;
 	e->task.fd = -1;
-	e->append = exec_append(e->sc);
+	strbuf_init(&e->resume);
 	/* Base content first: exactly what a cold boot expects on its disk. */
-	e->ops = env->base;
-	e->env.base = (struct inject_ops)INJECT_OPS_INIT;
+	e->ops = env->disk.base;
+	e->env.disk.base = (struct inject_ops)INJECT_OPS_INIT;
 	if (e->ops.nr) {
 		e->base = 1;
 		start_offline(e);
@@ -446,6 +500,6 @@ void exec_release(struct exec *e)
 	free(e->shot_path);
 	free(e->shot_rel);
 	free(e->append);
-	free(e->boot_append);
-	e->log_path = e->shot_path = e->shot_rel = e->append = e->boot_append = NULL;
+	strbuf_release(&e->resume);
+	e->log_path = e->shot_path = e->shot_rel = e->append = NULL;
 }

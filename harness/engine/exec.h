@@ -13,7 +13,7 @@
  * exec_release() may be called), never from inside exec_start().
  *
  * A cold trial's first offline operation, before step 1, injects its base
- * content (env.base: sensor, agent, content, see disks.h) on the worker
+ * content (env.disk.base: sensor, agent, content, see disks.h) on the worker
  * the whole run shares. It adds nothing to the results unless it fails;
  * then the trial is infra like one whose offline step failed: aborted, with
  * a failed check "base content injection failed: <why>", and no step runs.
@@ -32,22 +32,32 @@ struct exec;
 typedef void (*exec_boot_fn)(void *ctx, struct exec *e, const struct boot_result *b);
 typedef void (*exec_done_fn)(void *ctx, struct exec *e);
 
+/* A trial's disk and what its boots start from, as disks.h made them. */
+struct trial_disk {
+	const char *overlay; /* the trial's qcow2 overlay */
+	/* Restore this booted state for the trial's first boot (a live deploy's); NULL: none. */
+	const struct snapshot *live;
+	/*
+	 * Restore this pre-mount state (guest.h) for every other boot whose
+	 * switches can reach the guest on its console; NULL: they boot cold.
+	 */
+	const struct snapshot *premount;
+	/*
+	 * The base content (disks.h), injected onto the overlay before the
+	 * first step; empty: none. exec_start() takes it over (releases it).
+	 */
+	struct inject_ops base;
+};
+
 struct exec_env {
 	const char *accel;
 	const char *run_dir;  /* reports/<run-id> */
 	const char *work_dir; /* this trial's private scratch directory (sockets) */
-	const char *overlay;  /* this trial's disk */
+	struct trial_disk disk;
 	struct loop *loop;
 	exec_boot_fn on_boot;
 	exec_done_fn on_done;
 	void *ctx;
-	/* Restore this for the trial's first boot instead of booting (NULL: cold). */
-	const struct snapshot *snapshot;
-	/*
-	 * A cold trial's base content (disks.h), injected onto the overlay before
-	 * the first step; empty: none. exec_start() takes it over (releases it).
-	 */
-	struct inject_ops base;
 };
 
 struct exec {
@@ -59,7 +69,7 @@ struct exec {
 	int step_boots;     /* boots made by the current step */
 	int clean_streak;   /* consecutive clean boots in a clean_boots step */
 	int booting, offline, done;
-	int base;           /* the offline operation running is env.base's injection */
+	int base;           /* the offline operation running is env.disk.base's injection */
 	struct boot boot;
 	struct boot_params p;
 	struct vm_config vm; /* the current boot's machine */
@@ -68,8 +78,9 @@ struct exec {
 	int t_done;         /* calls env.on_done */
 	char *log_path;
 	char *shot_path, *shot_rel;
-	char *append;       /* the image's command line plus the scenario's race knobs */
-	char *boot_append;  /* this boot's, when a power_off step adds to it */
+	char *append;       /* the current boot's command line */
+	const void *restore; /* the state it restores (a struct snapshot), or NULL: cold */
+	struct strbuf resume; /* typed on its console, restoring a pre-mount state */
 	struct inject_task task;
 	struct inject_job job;
 	struct inject_ops ops; /* the current offline step's */
@@ -86,8 +97,13 @@ static inline int exec_done(const struct exec *e)
 /* Stop whatever runs (QEMU, libguestfs) and free; the trial result stays. */
 void exec_release(struct exec *e);
 
-/* The command line of sc's boots: the image's, plus the race knobs as its profile adds them (malloc'd). */
+/*
+ * The command line of sc's cold boots: the image's, the scenario's and the
+ * race knobs as its profile adds them (malloc'd).
+ */
 char *exec_append(const struct scenario *sc);
+/* The command line its image's pre-mount state is saved with (malloc'd; disks.h). */
+char *exec_premount_append(const struct scenario *sc);
 /* How sc's boots start QEMU: the one place that says so (snapshots must match it). */
 struct vm_config exec_vm_config(const struct scenario *sc, const char *accel, const char *append,
 				const char *disk, const char *run_dir);

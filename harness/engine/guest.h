@@ -23,7 +23,8 @@
  * machine description; default marker; sensor, agent and content paths on
  * its disk; a race_knobs op; a detector_new op returning a detector behind
  * struct crash_detector_ops, usually wrapping guest/OS/detect.c; its crash
- * line test; its artifacts; its KVM probe or none), declare it here and add
+ * line test; its artifacts; its pre-mount point or none; its KVM probe or
+ * none), declare it here and add
  * it to the table in guest.c. Nothing else changes: boot, exec, disks,
  * snapshot and the reports take the profile from the image.
  */
@@ -31,6 +32,7 @@
 #define BP_GUEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -169,6 +171,25 @@ struct guest_profile {
 	/* Non-zero if this console line is the crash itself rather than context (reports). */
 	int (*crash_line)(const char *line, size_t len);
 	unsigned artifacts; /* enum guest_artifact flags */
+	/*
+	 * Boot-equivalent restores (disks.h): premount_switch added to the
+	 * command line makes the guest stop before it reads its system disk,
+	 * drop what it cached of it and print a line containing premount_ready;
+	 * a machine saved there continues, restored onto any overlay of the
+	 * same golden disk, once resume_line() is typed on its console. NULL
+	 * premount_switch: the OS has no such point and every boot is cold.
+	 */
+	const char *premount_switch;
+	const char *premount_ready;
+	/*
+	 * The console line that continues a restored pre-mount machine: the
+	 * boot's switches (what its command line carries beyond the saved
+	 * one), a seed for the random state every copy shares and the host's
+	 * time (the saved clock jumped). -1 if a switch cannot reach the guest
+	 * that way: that boot is cold.
+	 */
+	int (*resume_line)(struct strbuf *line, const char *switches, uint64_t seed,
+			   int64_t epoch_s);
 	/*
 	 * The KVM probe (accel.h): the machine booted with probe_append and no
 	 * disk must print a line containing probe_done and exit by itself.

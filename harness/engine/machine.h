@@ -77,6 +77,11 @@ struct machine_ops {
 	int (*screenshot)(struct machine *m, const char *png_path, struct bp_error *err);
 	/* Pause the guest and write its state to path: SAVED; then stop it. */
 	int (*save)(struct machine *m, const char *path, struct bp_error *err);
+	/*
+	 * Type len bytes (a short line) on the guest's console, once READY.
+	 * Nothing waits: what the backend cannot take at once is an error.
+	 */
+	int (*console_input)(struct machine *m, const char *buf, size_t len, struct bp_error *err);
 	/* Pull the plug at once: what the guest had not written is lost. EXITED follows. */
 	void (*power_cut)(struct machine *m);
 	/* Ask it to go, bounded: a graceful quit, then a power cut. EXITED follows. */
@@ -133,6 +138,12 @@ static inline int machine_screenshot(struct machine *m, const char *png, struct 
 static inline int machine_save(struct machine *m, const char *path, struct bp_error *err)
 {
 	return m->ops->save(m, path, err);
+}
+
+static inline int machine_console_input(struct machine *m, const char *buf, size_t len,
+					struct bp_error *err)
+{
+	return m->ops->console_input(m, buf, len, err);
 }
 
 static inline void machine_power_cut(struct machine *m)

@@ -67,9 +67,7 @@ static void refuse(struct queue *q, struct queued *job, const char *why)
 
 static void slot_start(struct queue *q, struct slot *s, struct queued *job)
 {
-	const char *overlay = NULL;
-	const struct snapshot *snap = NULL;
-	struct inject_ops base = INJECT_OPS_INIT;
+	struct trial_disk disk = {.base = INJECT_OPS_INIT};
 	struct bp_error err;
 	struct exec_env env;
 	char *dir = xasprintf("%s/%s", q->env.run_dir, job->t->dir);
@@ -79,9 +77,9 @@ static void slot_start(struct queue *q, struct slot *s, struct queued *job)
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 	free(dir);
 	if (mkdir_p(work_dir, &err) < 0 ||
-	    (q->env.prepare && q->env.prepare(q->env.ctx, job->t, job->id, work_dir, &overlay,
-					      &snap, &base, &err) < 0)) {
-		inject_ops_release(&base);
+	    (q->env.prepare &&
+	     q->env.prepare(q->env.ctx, job->t, job->id, work_dir, &disk, &err) < 0)) {
+		inject_ops_release(&disk.base);
 		free(work_dir);
 		refuse(q, job, err.msg);
 		return;
@@ -95,13 +93,11 @@ static void slot_start(struct queue *q, struct slot *s, struct queued *job)
 	env = (struct exec_env){.accel = q->env.accel,
 				.run_dir = q->env.run_dir,
 				.work_dir = s->work_dir,
-				.overlay = overlay,
 				.loop = q->env.loop,
 				.on_boot = q->env.on_boot,
 				.on_done = on_exec_done,
 				.ctx = q->env.ctx,
-				.snapshot = snap,
-				.base = base};
+				.disk = disk};
 	exec_start(&s->exec, &env, job->t);
 }
 

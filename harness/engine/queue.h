@@ -5,9 +5,9 @@
  * loop (loop.h); `run` is one user of it.
  *
  * A trial's disk is asked for when the trial is scheduled, not when it is
- * submitted (env.prepare: its overlay, the snapshot to restore if any, and
- * for a cold trial the base content that its exec injects before its first
- * boot, see exec.h), so a long queue holds no disks it does not use yet.
+ * submitted (env.prepare: its overlay, the snapshots its boots restore,
+ * and the base content that its exec injects before its first boot, see
+ * exec.h), so a long queue holds no disks it does not use yet.
  * Each trial gets its own scratch directory WORK/<id>, id being the
  * submitter's, created before prepare is asked (the overlay may go there).
  *
@@ -29,15 +29,12 @@ struct queue;
 
 typedef void (*queue_done_fn)(void *ctx, struct trial_result *t);
 /*
- * The trial's disk, now, in work_dir (WORK/<id>, exists): 0 with *ret_overlay,
- * *ret_snap (NULL: cold) and the ops to inject first appended to *ret_base
- * (empty: none; the queue hands them to the exec, which releases them), or
- * -1 with err and *ret_base left empty.
+ * The trial's disk, now, in work_dir (WORK/<id>, exists): 0 with *ret
+ * filled (exec.h; the queue hands it to the exec, which releases its base
+ * ops), or -1 with err and ret->base left empty. *ret comes zeroed.
  */
 typedef int (*queue_prepare_fn)(void *ctx, struct trial_result *t, size_t id,
-				const char *work_dir, const char **ret_overlay,
-				const struct snapshot **ret_snap, struct inject_ops *ret_base,
-				struct bp_error *err);
+				const char *work_dir, struct trial_disk *ret, struct bp_error *err);
 
 struct queue_env {
 	struct loop *loop;

@@ -542,6 +542,21 @@ bad:
 		    describe(v, d, sizeof(d)));
 }
 
+/* A plain `true` or `false` (YAML 1.2 core schema), nothing else. */
+static int get_bool(struct parse *p, const struct field *f, int *ret)
+{
+	const yaml_node_t *v = f->value;
+	char d[SHOW_MAX + 32];
+
+	if (v->type == YAML_SCALAR_NODE && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    (!strcmp(scalar(v), "true") || !strcmp(scalar(v), "false"))) {
+		*ret = !strcmp(scalar(v), "true");
+		return 0;
+	}
+	return fail(p, where(f), "'%s' must be true or false, got %s", f->name,
+		    describe(v, d, sizeof(d)));
+}
+
 /* [A-Za-z0-9._-]{1,255}, not "." or "..". */
 static int valid_name(const char *s, size_t len)
 {
@@ -917,6 +932,7 @@ struct scenario_spec {
 	const char *append;
 	int boot_timeout, silence_timeout;
 	int agent_delay_ms, sensor_delay_ms;
+	int cold;
 	/* owned, copied into each expanded scenario; one synthesized step without 'steps' */
 	struct step *steps;
 	size_t nr_steps;
@@ -1046,6 +1062,7 @@ static int scenario_push(struct parse *p, const struct scenario_spec *spec, stru
 	    .explicit_steps = spec->explicit_steps,
 	    .agent_delay_ms = spec->agent_delay_ms,
 	    .sensor_delay_ms = spec->sensor_delay_ms,
+	    .cold = spec->cold,
 	};
 	return 0;
 }
@@ -1604,6 +1621,7 @@ enum scenario_field {
 	SF_SILENCE_TIMEOUT,
 	SF_APPEND,
 	SF_RACE,
+	SF_COLD,
 	SF_STEPS,
 	SF_N
 };
@@ -1680,6 +1698,8 @@ static int read_boot_options(struct parse *p, struct field *f, struct scenario_s
 		return -1;
 	if (f[SF_RACE].key && parse_race(p, &f[SF_RACE], spec) < 0)
 		return -1;
+	if (f[SF_COLD].key && get_bool(p, &f[SF_COLD], &spec->cold) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1741,6 +1761,7 @@ static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spe
 	    [SF_SILENCE_TIMEOUT] = FIELD("silence_timeout", OPTIONAL),
 	    [SF_APPEND] = FIELD("append", OPTIONAL),
 	    [SF_RACE] = FIELD("race", OPTIONAL),
+	    [SF_COLD] = FIELD("cold", OPTIONAL),
 	    [SF_STEPS] = FIELD("steps", OPTIONAL),
 	};
 	const char *ref;

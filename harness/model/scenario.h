@@ -121,6 +121,7 @@ struct scenario {
 	/* The update race: knobs for the guest's agent and sensor (the profile says how they reach it). */
 	int agent_delay_ms;          /* -1: not set */
 	int sensor_delay_ms;         /* -1: not set */
+	int cold;                    /* every boot cold: no pre-mount restores (disks.h) */
 };
 
 struct suite {

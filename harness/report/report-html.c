@@ -630,7 +630,7 @@ static void boot_table(struct page *pg, const json_t *sc, size_t si)
 		if (rj_true(b, "live_pushed"))
 			strbuf_adds(o, " <span class=\"note\">content pushed live</span>");
 		if (rj_true(b, "restored"))
-			strbuf_adds(o, " <span class=\"note\">restored from a snapshot</span>");
+			strbuf_adds(o, " <span class=\"note\">restored</span>");
 		if (rj_str(b, "update_error")) {
 			strbuf_adds(o, " <span class=\"note error\">update channel: ");
 			escape_markups(o, rj_str(b, "update_error"), 0);

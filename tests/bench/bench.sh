@@ -1,72 +1,101 @@
 #!/bin/sh
-# bench.sh - `make bench`: the speed figures of issue 3, measured side by side
-# in one invocation on the reference guest, medians over several runs.
+# bench.sh - `make bench`: the speed figures, measured side by side in one
+# invocation on the reference guest, medians over several runs.
 #
-#   floor      qemu-system-x86_64 alone, same kernel/initrd/disk/flags, exec -> marker
-#   cold       a harness cold-boot trial: QEMU start -> boot judged clean
-#   snap       a harness snapshot trial (restore, push bad content live, crash judged)
-#   j2/j1      throughput of 8 single-boot trials, -j 2 versus -j 1
-#   detect_ms  panic line's bytes arriving -> verdict recorded
-#   rss_mib    the harness process's peak RSS while 2 VMs run
+#   floor         qemu-system-x86_64 alone, the harness's argv, exec -> marker (cold)
+#   cold          a harness cold boot (--cold): QEMU start -> boot judged clean
+#   restore_ms    a restored boot (the image's pre-mount state) -> judged clean
+#   clone_ms      QEMU start -> the restored guest running (boots[].restore_ms)
+#   live_ms       restore a booted state, push bad content live, crash judged
+#   trials_per_s  40 single-boot live-content trials (crash judged) at -j 2
+#   demo_s        the demo suite (scenarios.yaml) at -j 2, snapshots already built
+#   j2/j1         throughput of 8 single-boot trials, -j 2 versus -j 1
+#   detect_ms     panic line's bytes arriving -> verdict recorded
+#   rss_mib       the harness process's peak RSS while 2 VMs run
+#   stall         a SIGSTOPped neighbour's effect on another trial (stall.sh)
 #
 # The last line is the one-line summary. No figure here is asserted by a test.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib.sh"
 FLOOR=$BUILD/tests/bench/floor
 RUNS=${BENCH_RUNS:-5}
+CACHE=$T/cache
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+run() { # REPORTS ARGS... : a harness run into $T/REPORTS, its results.json path printed
+	r=$1
+	shift
+	"$BP" run -c "$T/suite.yaml" -r "$T/$r" --cache "$CACHE" "$@" >"$T/$r.tap" 2>&1 ||
+		{ echo "bench: run $r failed" >&2; tail -20 "$T/$r.tap" >&2; exit 1; }
+	echo "$T/$r/latest/results.json"
+}
+boots() { # RESULTS.JSON JQ-SELECT FIELD : one value per selected boot
+	jq -r ".scenarios[] | $2 | .boots[] | .$3" "$1"
+}
 
 {
-	echo "  - {name: cold, image: linux, sensor: v1, content: good-291, boots: $RUNS, expect: clean}"
-	# A snapshot trial: restore the booted guest, push the bad file live, judge the crash.
-	for i in $(seq "$RUNS"); do
-		echo "  - {name: snap$i, image: linux, sensor: v1a, content: good-291, steps: [{deploy: {content: bad-291, mode: live}}, {boot: {expect: crash}}]}"
-	done
+	echo "  - {name: clean, image: linux, sensor: v1, content: good-291, boots: $RUNS, expect: clean}"
 	echo "  - {name: crash, image: linux, sensor: v1, content: bad-291, boots: $RUNS, expect: crash}"
+	# A live trial: restore the booted guest, push the bad file, judge the crash.
+	for i in $(seq 40); do
+		echo "  - {name: live$i, image: linux, sensor: v1a, content: good-291, steps: [{deploy: {content: bad-291, mode: live}}, {boot: {expect: crash}}]}"
+	done
 	for i in 1 2 3 4 5 6 7 8; do
 		echo "  - {name: par$i, image: linux, sensor: v1, content: good-291, boots: 1, expect: clean}"
 	done
 } | write_suite "$T/suite.yaml"
-# The snapshot trials' sensor ships its update agent (the live push goes through it).
+# The live trials' sensor ships its update agent (the push goes through it).
 sed -i "s|^sensors:|sensors:\n  v1a: {module: $ROOT/build/sensor/v1/refsensor.ko, agent: $ROOT/sensor/agent}|" "$T/suite.yaml"
 
-echo "bench: $RUNS runs each; cold and crash trials first" >&2
-"$BP" run -c "$T/suite.yaml" -r "$T/r1" --keep -j 1 cold crash >/dev/null || { echo "bench: run failed" >&2; exit 1; }
-J1=$T/r1/latest/results.json
-cold_ms=$(jq -r '.scenarios[] | select(.name == "cold") | .boots[].duration_s * 1000' "$J1" | median)
-detect_ms=$(jq -r '.scenarios[] | select(.name == "crash") | .boots[].detect_ms' "$J1" | median)
-disk=$(jq -r .work_dir "$J1")/0/system.qcow2
-img=$ROOT/build/images/linux
+echo "bench: $RUNS cold boots, then the same restored (the snapshots are built first, not timed)" >&2
+JC=$(run cold -j 1 --cold --keep clean)
+cold_ms=$(boots "$JC" 'select(.name == "clean")' 'duration_s * 1000' | median)
+disk=$(jq -r .work_dir "$JC")/0/system.qcow2
+run warm -j 1 live1 >/dev/null
+JR=$(run restored -j 1 clean crash)
+restore_ms=$(boots "$JR" 'select(.name == "clean")' 'duration_s * 1000' | median)
+clone_ms=$(boots "$JR" '.' 'restore_ms // empty' | median)
+detect_ms=$(boots "$JR" 'select(.name == "crash")' 'detect_ms' | median)
 
-echo "bench: floor (qemu alone, same flags) x $RUNS" >&2
-floor_ms=$(for i in $(seq "$RUNS"); do "$FLOOR" "$img/vmlinux" "$img/initrd.img" "$GUEST_APPEND" "$disk" "bootproof: boot complete"; done | median)
-rm -rf "$(jq -r .work_dir "$J1")"
+echo "bench: floor (qemu alone, the harness's argv) x $RUNS" >&2
+floor_ms=$(for i in $(seq "$RUNS"); do "$FLOOR" "$GUEST_KERNEL" "$GUEST_IMAGE/initrd.img" "$GUEST_APPEND" "$disk" "bootproof: boot complete"; done | median)
+rm -rf "$(jq -r .work_dir "$JC")"
 
-echo "bench: snapshot trials x $RUNS (the snapshot is built first, not timed)" >&2
-snaps=$(seq -f 'snap%g' "$RUNS")
-# shellcheck disable=SC2086
-"$BP" run -c "$T/suite.yaml" -r "$T/rs" --cache "$T/cache" -j 1 $snaps >"$T/snap.tap" ||
-	{ echo "bench: snapshot run failed" >&2; cat "$T/snap.tap" >&2; exit 1; }
-JS=$T/rs/latest/results.json
-snap_ms=$(jq -r '.scenarios[].boots[] | select(.restored) | .duration_s * 1000' "$JS" | median)
-snap_build=$(sed -n 's/^# snapshot .*: built in \([0-9.]*\) s.*/\1/p' "$T/snap.tap")
+echo "bench: 40 live-content trials at -j 2" >&2
+# shellcheck disable=SC2046
+JL=$(run live -j 2 $(seq -f 'live%g' 40))
+live_ms=$(boots "$JL" '.' 'select(.restored) | .duration_s * 1000' | median)
+trials_per_s=$(jq -r '40 / .trials_s | . * 100 | round / 100' "$JL")
 
 echo "bench: 8 single-boot trials, -j 1 then -j 2" >&2
-"$BP" run -c "$T/suite.yaml" -r "$T/rj1" -j 1 par1 par2 par3 par4 par5 par6 par7 par8 >/dev/null
-"$BP" run -c "$T/suite.yaml" -r "$T/rj2" -j 2 par1 par2 par3 par4 par5 par6 par7 par8 >/dev/null
-t_j1=$(jq -r .trials_s "$T/rj1/latest/results.json")
-t_j2=$(jq -r .trials_s "$T/rj2/latest/results.json")
-rss_mib=$(jq -r '.harness_peak_rss_kib / 1024 | . * 10 | round / 10' "$T/rj2/latest/results.json")
+J1=$(run j1 -j 1 par1 par2 par3 par4 par5 par6 par7 par8)
+J2=$(run j2 -j 2 par1 par2 par3 par4 par5 par6 par7 par8)
+t_j1=$(jq -r .trials_s "$J1")
+t_j2=$(jq -r .trials_s "$J2")
+rss_mib=$(jq -r '.harness_peak_rss_kib / 1024 | . * 10 | round / 10' "$J2")
 
-printf '%-44s %10s\n' "measure" "value"
-printf '%-44s %10.1f\n' "floor: qemu alone to marker (ms, median)" "$floor_ms"
-printf '%-44s %10.1f\n' "cold-boot trial to verdict (ms, median)" "$cold_ms"
-printf '%-44s %10.1f\n' "snapshot trial: restore+push+crash (ms, median)" "$snap_ms"
-printf '%-44s %10s\n' "snapshot build, once (s)" "${snap_build:-?}"
-printf '%-44s %10.1f\n' "8 trials -j 1 (s)" "$t_j1"
-printf '%-44s %10.1f\n' "8 trials -j 2 (s)" "$t_j2"
-printf '%-44s %10.2f\n' "detection latency (ms, median)" "$detect_ms"
-printf '%-44s %10.1f\n' "harness peak RSS with 2 VMs (MiB)" "$rss_mib"
-echo "bench: cold/floor=$(ratio "$cold_ms" "$floor_ms") snap/cold=$(ratio "$snap_ms" "$cold_ms") j2/j1=$(ratio "$t_j1" "$t_j2") detect_ms=$(printf '%.1f' "$detect_ms") rss_mib=$rss_mib"
+echo "bench: the demo suite at -j 2" >&2
+"$BP" run -c "$ROOT/scenarios.yaml" -r "$T/demo0" --cache "$CACHE" -j 2 >/dev/null 2>&1 # builds its snapshots
+t0=$(date +%s.%N)
+"$BP" run -c "$ROOT/scenarios.yaml" -r "$T/demo" --cache "$CACHE" -j 2 >"$T/demo.tap" 2>&1 ||
+	{ echo "bench: the demo failed" >&2; tail -20 "$T/demo.tap" >&2; exit 1; }
+demo_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+
+echo "bench: a SIGSTOPped neighbour, $RUNS pairs" >&2
+stall=$(. "$ROOT/tests/bench/stall.sh" "$RUNS" | tail -1)
+
+printf '%-48s %10s\n' "measure" "value"
+printf '%-48s %10.1f\n' "floor: qemu alone to marker (ms, median)" "$floor_ms"
+printf '%-48s %10.1f\n' "cold boot to verdict (ms, median)" "$cold_ms"
+printf '%-48s %10.1f\n' "restored boot to verdict (ms, median)" "$restore_ms"
+printf '%-48s %10s\n' "QEMU start to running clone (ms, median)" "$clone_ms"
+printf '%-48s %10.1f\n' "live trial: restore+push+crash (ms, median)" "$live_ms"
+printf '%-48s %10s\n' "40 live-content trials at -j 2 (trials/s)" "$trials_per_s"
+printf '%-48s %10s\n' "demo suite at -j 2 (s)" "$demo_s"
+printf '%-48s %10.1f\n' "8 trials -j 1 (s)" "$t_j1"
+printf '%-48s %10.1f\n' "8 trials -j 2 (s)" "$t_j2"
+printf '%-48s %10.2f\n' "detection latency (ms, median)" "$detect_ms"
+printf '%-48s %10.1f\n' "harness peak RSS with 2 VMs (MiB)" "$rss_mib"
+echo "$stall"
+echo "bench: floor_ms=$(printf '%.0f' "$floor_ms") cold/floor=$(ratio "$cold_ms" "$floor_ms") restore_ms=$(printf '%.0f' "$restore_ms") clone_ms=$clone_ms live_ms=$(printf '%.0f' "$live_ms") trials_per_s=$trials_per_s demo_s=$demo_s j2/j1=$(ratio "$t_j1" "$t_j2") detect_ms=$(printf '%.1f' "$detect_ms") rss_mib=$rss_mib"

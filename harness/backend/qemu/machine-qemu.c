@@ -359,6 +359,24 @@ static void qm_on_serial(struct loop *l, int fd, short revents, void *ctx)
 	qm_read_serial(ctx);
 }
 
+/* The serial socket is non-blocking: a short line fits its buffer or fails. */
+static int qm_console_input(struct machine *m, const char *buf, size_t len, struct bp_error *err)
+{
+	struct qm *qm = (struct qm *)m;
+	ssize_t n;
+
+	if (qm->vm.serial_fd < 0)
+		return error_set(err, "the console is not connected");
+	do
+		n = write(qm->vm.serial_fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return error_set(err, "cannot type on the console: %s", strerror(errno));
+	if ((size_t)n != len)
+		return error_set(err, "the console took %zd of %zu bytes", n, len);
+	return 0;
+}
+
 /* QEMU is gone: what it wrote before is taken first, then EXITED, the last event. */
 static void qm_exited(struct qm *qm)
 {
@@ -638,6 +656,7 @@ static const struct machine_ops qm_ops = {
     .probe = qm_probe,
     .screenshot = qm_screenshot,
     .save = qm_save,
+    .console_input = qm_console_input,
     .power_cut = qm_power_cut,
     .stop = qm_stop,
     .release = qm_release,

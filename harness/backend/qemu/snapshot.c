@@ -497,7 +497,7 @@ static int build_key(const struct snapshot_spec *spec, struct hash_cache *hc, st
 	}
 	strbuf_adds(key, "ready ");
 	add_escaped(key, spec->ready);
-	strbuf_addch(key, '\n');
+	strbuf_addf(key, "\npremount %d\n", spec->premount);
 	ret = 0;
 out:
 	free(qemu);
@@ -882,6 +882,7 @@ static void snapshot_fill(struct snapshot *ret, const struct snapshot_spec *spec
 		ret->state_ino = (uint64_t)st.st_ino;
 	}
 	ret->argv_key = argv_key(&spec->vm);
+	ret->premount = spec->premount;
 	ret->lock_fd = dir_fd;
 }
 
@@ -995,11 +996,43 @@ out:
 	return rc;
 }
 
+/*
+ * The guest's page cache must meet the disk it was saved with: the trial
+ * disk's backing file must be s's base disk, unwritten by the trial so far.
+ * (A pre-mount guest holds nothing of its disk, and skips this.)
+ */
+static int check_trial_disk(const struct snapshot *s, const char *disk, struct bp_error *err)
+{
+	char *backing = NULL;
+	struct stat st;
+	int written, ret = -1;
+
+	if (qcow2_backing(disk, &backing, err) < 0)
+		return -1;
+	if (!backing || stat(backing, &st) < 0 || (uint64_t)st.st_dev != s->disk_dev ||
+	    (uint64_t)st.st_ino != s->disk_ino)
+		error_set(err,
+			  "the trial disk '%s' is not an overlay of its base disk '%s' (backing "
+			  "file: '%s')",
+			  disk, s->disk, backing ? backing : "none");
+	else if (qcow2_written(disk, &written, err) < 0)
+		;
+	else if (written)
+		error_set(err,
+			  "the trial disk '%s' has been written to (the saved guest expects its "
+			  "base disk unchanged)",
+			  disk);
+	else
+		ret = 0;
+	free(backing);
+	return ret;
+}
+
 int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg, struct bp_error *err)
 {
-	char *key = argv_key(cfg), *backing = NULL;
+	char *key = argv_key(cfg);
 	struct stat st;
-	int fd = -1, ret = -1, written;
+	int fd = -1, ret = -1;
 
 	if (strcmp(key, s->argv_key)) {
 		error_set(err, "the trial's qemu options differ from the snapshot's");
@@ -1021,39 +1054,17 @@ int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg, s
 		error_set(err, "its state was replaced since it was checked");
 		goto out;
 	}
-	/*
-	 * The guest's page cache must meet the disk it was saved with: the
-	 * trial disk's backing file must be this snapshot's base disk.
-	 */
 	if (!cfg->disk) {
 		error_set(err, "no trial disk");
 		goto out;
 	}
-	if (qcow2_backing(cfg->disk, &backing, err) < 0)
+	if (!s->premount && check_trial_disk(s, cfg->disk, err) < 0)
 		goto out;
-	if (!backing || stat(backing, &st) < 0 || (uint64_t)st.st_dev != s->disk_dev ||
-	    (uint64_t)st.st_ino != s->disk_ino) {
-		error_set(err,
-			  "the trial disk '%s' is not an overlay of its base disk '%s' (backing "
-			  "file: '%s')",
-			  cfg->disk, s->disk, backing ? backing : "none");
-		goto out;
-	}
-	if (qcow2_written(cfg->disk, &written, err) < 0)
-		goto out;
-	if (written) {
-		error_set(err,
-			  "the trial disk '%s' has been written to (the saved guest expects its "
-			  "base disk unchanged)",
-			  cfg->disk);
-		goto out;
-	}
 	ret = fd;
 	fd = -1;
 out:
 	if (fd >= 0)
 		close(fd);
-	free(backing);
 	free(key);
 	return ret;
 }

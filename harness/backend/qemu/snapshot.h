@@ -73,7 +73,8 @@
  * machine, devices), the contents (size and 64-bit hash) of kernel and
  * initrd (for a direct kernel boot), the
  * golden disk and its qcow2 backing chain and every uploaded file, the
- * golden path, each op, and the ready pattern. Another input gives another
+ * golden path, each op, the ready pattern and whether it is a pre-mount
+ * point. Another input gives another
  * KEY, so a changed input means a rebuild; other KEYs of NAME are deleted
  * once no process holds them. So use one NAME per distinct spec (e.g. image
  * and sensor): two specs under one NAME evict each other's snapshot.
@@ -84,9 +85,10 @@
  * rebuilt, never used. snapshot_ensure() does the full check, so once per
  * harness run; vm_start_restored() re-checks that the state has the size
  * and inode that were checked, that the trial's vm_config gives the
- * snapshot's masked argv, that the trial disk's backing file is the base
- * disk that was checked, and that the trial disk was never written to (the
- * restored guest's page cache must meet the disk it was saved with). A
+ * snapshot's masked argv, and, unless the snapshot is a pre-mount one,
+ * that the trial disk's backing file is the base disk that was checked
+ * and that the trial disk was never written to (the restored guest's page
+ * cache must meet the disk it was saved with). A
  * restore QEMU still refuses (it exits) fails with an error naming the
  * snapshot directory and QEMU's own message.
  *
@@ -118,6 +120,12 @@ struct snapshot_spec {
 	const char *ready;   /* console substring: the "ready for content" point */
 	int boot_timeout_ms; /* from cont to the ready line */
 	int silence_timeout_ms; /* no console output this long: a hang (0: boot_timeout_ms) */
+	/*
+	 * ready is the guest's pre-mount point (guest.h): the saved guest
+	 * holds nothing of its disk, so it may be restored onto any overlay of
+	 * golden, written to or not (vm_start_restored()'s disk checks go).
+	 */
+	int premount;
 };
 
 struct snapshot {
@@ -134,6 +142,7 @@ struct snapshot {
 	uint64_t state_dev, state_ino; /* the files checked, so a replaced one is refused */
 	uint64_t disk_dev, disk_ino;
 	char *argv_key; /* masked argv the state was saved with */
+	int premount;	/* spec->premount */
 	int lock_fd;	/* shared flock on dir */
 };
 
@@ -152,8 +161,8 @@ void snapshot_release(struct snapshot *s);
  * Start QEMU for a trial from s: cfg is the trial's config (run_dir its
  * own; disk a fresh qcow2 overlay backed by s->disk, from
  * overlay_create(s->disk, ...), nothing written to it yet: content goes in
- * live, or offline only after this boot); everything else must equal the
- * spec's vm. Returns 0 with the VM paused at the saved point (restore
+ * live, or offline only after this boot; for a pre-mount snapshot any
+ * overlay of the golden disk); everything else must equal the spec's vm. Returns 0 with the VM paused at the saved point (restore
  * complete), ready for vm_cont(); the guest then continues just after its
  * ready line (which is not printed again) with a clock that jumped. The
  * update channel's HELLO was said to the build: call update_resume() on

@@ -15,6 +15,7 @@
  */
 #include "guest.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,32 @@ static void linux_race_knobs(struct strbuf *append, int agent_delay_ms, int sens
 		strbuf_addf(append, " bootproof.agent_delay_ms=%d", agent_delay_ms);
 	if (sensor_delay_ms >= 0)
 		strbuf_addf(append, " bootproof.sensor_delay_ms=%d", sensor_delay_ms);
+}
+
+/*
+ * The init of the reference guest reads the resume line with busybox's
+ * `read` and appends it to the command line it parses, so only its own
+ * bootproof.* switches can come that way; a kernel parameter cannot.
+ */
+static int linux_resume_line(struct strbuf *line, const char *switches, uint64_t seed,
+			     int64_t epoch_s)
+{
+	const char *p = switches;
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+
+		if (n && (n < 10 || strncmp(p, "bootproof.", 10)))
+			return -1;
+		/* One line of plain words: no control byte may end it early. */
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)p[i] < 0x21 || (unsigned char)p[i] > 0x7e)
+				return -1;
+		p += n + strspn(p + n, " ");
+	}
+	strbuf_addf(line, "%s bootproof.seed=%" PRIu64 " bootproof.time=%" PRId64 "\n",
+		    switches, seed % 1000000000, epoch_s);
+	return 0;
 }
 
 /* detect.h's detector behind guest.h's interface. */
@@ -183,6 +210,9 @@ const struct guest_profile guest_profile_linux = {
     .detector_new = linux_detector_new,
     .crash_line = linux_crash_line,
     .artifacts = 0,
+    .premount_switch = "bootproof.premount",
+    .premount_ready = "bootproof: premount",
+    .resume_line = linux_resume_line,
     .probe_append = "console=ttyS0 panic=-1",
     .probe_done = LINUX_FATAL,
 };
