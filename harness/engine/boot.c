@@ -380,6 +380,7 @@ static void on_ready(struct boot *b)
 	 * the boot timeout.
 	 */
 	b->t_cont_ms = now_ms();
+	b->res->start_ms = (double)(b->t_cont_ms - b->t_start_ms);
 	b->t_last_output_ms = 0;
 }
 

@@ -35,6 +35,7 @@ struct boot_result {
 	int log_matched;         /* the scenario's log_contains text was seen */
 	double duration_s;       /* QEMU start to verdict */
 	double detect_ms;        /* crash: panic line's bytes arriving to verdict; else 0 */
+	double start_ms;         /* boot start to the guest running (QEMU started or restored) */
 	int update_installed;    /* the guest's agent installed published content this boot */
 	int live_pushed;         /* content pushed into the running guest was taken this boot
 				    (the agent answered, or the guest crashed once it had it) */

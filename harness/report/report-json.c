@@ -42,6 +42,7 @@ json_t *report_json_boot(const struct boot_result *b)
 	json_object_set_new(o, "title", jstr(b->title));
 	json_object_set_new(o, "duration_s", json_real(b->duration_s));
 	json_object_set_new(o, "detect_ms", json_real(b->detect_ms));
+	json_object_set_new(o, "start_ms", json_real(b->start_ms));
 	json_object_set_new(o, "log", jstr(b->log));
 	json_object_set_new(o, "screenshot", jstr(b->screenshot));
 	json_object_set_new(o, "crash_line", json_integer((json_int_t)b->crash_line));

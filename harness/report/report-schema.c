@@ -117,6 +117,7 @@ static const struct field boot_fields[] = {
 	F("title", T_STR | T_NULL),
 	F("duration_s", T_NUM, MIN(0)),
 	F("detect_ms", T_NUM, MIN(0)),
+	F("start_ms", T_NUM, MIN(0), .optional = 1),
 	F("log", T_STR | T_NULL),
 	F("screenshot", T_STR | T_NULL),
 	F("crash_line", T_INT, MIN(0)),

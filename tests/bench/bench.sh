@@ -5,7 +5,7 @@
 #   floor         qemu-system-x86_64 alone, the harness's argv, exec -> marker (cold)
 #   cold          a harness cold boot (--cold): QEMU start -> boot judged clean
 #   restore_ms    a restored boot (the image's pre-mount state) -> judged clean
-#   clone_ms      QEMU start -> the restored guest running (boots[].restore_ms)
+#   clone_ms      QEMU start -> the restored guest running (boots[].start_ms)
 #   live_ms       restore a booted state, push bad content live, crash judged
 #   trials_per_s  40 single-boot live-content trials (crash judged) at -j 2
 #   demo_s        the demo suite (scenarios.yaml) at -j 2, snapshots already built
@@ -55,7 +55,7 @@ disk=$(jq -r .work_dir "$JC")/0/system.qcow2
 run warm -j 1 live1 >/dev/null
 JR=$(run restored -j 1 clean crash)
 restore_ms=$(boots "$JR" 'select(.name == "clean")' 'duration_s * 1000' | median)
-clone_ms=$(boots "$JR" '.' 'restore_ms // empty' | median)
+clone_ms=$(boots "$JR" '.' 'select(.restored) | .start_ms' | median)
 detect_ms=$(boots "$JR" 'select(.name == "crash")' 'detect_ms' | median)
 
 echo "bench: floor (qemu alone, the harness's argv) x $RUNS" >&2
