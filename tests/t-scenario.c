@@ -686,8 +686,10 @@ static const struct bad_case bad_cases[] = {
      "expression without them"},
     {"bad-evaluated-empty.yaml", 12, 16, "'evaluated' must not be empty"},
     {"bad-evaluated-mapping.yaml", 12, 16, "'evaluated' must be a string, got a mapping"},
-    {"bad-settle-range.yaml", 19, 16, "'settle_ms' must be an integer from 0 to 600000, got '600001'"},
-    {"bad-settle-negative.yaml", 19, 16, "'settle_ms' must be an integer from 0 to 600000, got '-1'"},
+    {"bad-settle-range.yaml", 19, 16,
+     "'settle_ms' must be an integer from 0 to 600000, got '600001'"},
+    {"bad-settle-negative.yaml", 19, 16,
+     "'settle_ms' must be an integer from 0 to 600000, got '-1'"},
     {"bad-settle-no-live.yaml", 19, 5,
      "'settle_ms' applies to a live push only; scenario 'a' has no 'deploy' step with 'mode: "
      "live'"},

@@ -723,7 +723,8 @@ static int save_and_quit(void *ctx, struct bp_error *err)
 static int boot_and_save(const struct snapshot_spec *spec, const struct vm_config *cfg,
 			 const char *log_path, const char *state_path, struct bp_error *err)
 {
-	struct build_run r = {.loop = loop_new(), .m = machine_qemu_new(cfg), .state_path = state_path};
+	struct build_run r = {
+	    .loop = loop_new(), .m = machine_qemu_new(cfg), .state_path = state_path};
 	int ret = spec->boot(spec, r.m, r.loop, log_path, save_and_quit, &r, err);
 
 	loop_free(r.loop);
