@@ -36,7 +36,7 @@ int disks_snapshot_boot(const struct snapshot_spec *spec, struct machine *m, str
 {
 	int booted = 0, ret = -1;
 	struct boot b;
-	struct boot_result res;
+	struct boot_result res = {0}; /* boot_start() fills it, it does not clear it */
 	const struct boot_params p = {
 	    .machine = m,
 	    .guest = spec->vm.guest,
