@@ -259,8 +259,8 @@ static void test_evaluated(void)
 	if (!path)
 		return;
 	tap_is_str(s.sensors[0].evaluated,
-		   "refsensor: /proc/refsensor/load#[0-9]+: [0-9]+ instances: ",
-		   "evaluated: the pattern as written");
+		   "refsensor: /proc/refsensor/load#[0-9]+: [0-9]{1,8} instances: ",
+		   "evaluated: the pattern as written (an interval expression on an atom)");
 	tap_ok(s.sensors[0].evaluated_re &&
 		   !regexec(s.sensors[0].evaluated_re,
 			    "[    5.1] refsensor: /proc/refsensor/load#2: 1 instances: 0 match, 0 no "
@@ -682,8 +682,13 @@ static const struct bad_case bad_cases[] = {
     {"bad-evaluated-regex.yaml", 12, 16,
      "'evaluated' is not a valid POSIX extended regular expression: Unmatched ( or \\("},
     {"bad-evaluated-backref.yaml", 12, 16,
-     "'evaluated' must not use back-references ('\\1'); expected a POSIX extended regular "
-     "expression without them"},
+     "'evaluated' must not have a back-reference ('\\1'); expected a plain POSIX extended "
+     "regular expression"},
+    {"bad-evaluated-group-interval.yaml", 12, 16,
+     "'evaluated' must not have an interval expression on a group; expected a plain POSIX "
+     "extended regular expression"},
+    {"bad-evaluated-intervals.yaml", 12, 16,
+     "'evaluated' must not have interval expressions counting over 255 in all"},
     {"bad-evaluated-empty.yaml", 12, 16, "'evaluated' must not be empty"},
     {"bad-evaluated-mapping.yaml", 12, 16, "'evaluated' must be a string, got a mapping"},
     {"bad-settle-range.yaml", 19, 16,

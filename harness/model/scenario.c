@@ -191,6 +191,9 @@
 #define STEPS_MAX 1000
 #define GUEST_PATHS_MAX 64
 #define DELAY_MS_MAX 600000
+/* A sensor's 'evaluated' pattern: its length, and the interval counts it may add up to. */
+#define REGEX_LEN_MAX 1024
+#define REGEX_REPEAT_MAX 255
 /* Longest piece of suite text quoted in a message. */
 #define SHOW_MAX 200
 /*
@@ -796,26 +799,66 @@ static int parse_images(struct parse *p, const struct field *section)
 }
 
 /*
+ * What makes glibc's regcomp() slow or its matcher exponential, found in a
+ * pattern before it is compiled (NULL: none): back-references, and interval
+ * expressions ({m,n}) beyond REGEX_REPEAT_MAX in all or on a group (each
+ * interval copies its atom: "(a{1,255}){1,255}" takes seconds to compile).
+ */
+static const char *regex_too_costly(const char *s, char *why, size_t size)
+{
+	long repeats = 0;
+
+	if (strlen(s) > REGEX_LEN_MAX)
+		return snprintf(why, size, "longer than %d bytes", REGEX_LEN_MAX), why;
+	for (const char *c = s; *c; c++) {
+		if (*c == '\\' && c[1] >= '1' && c[1] <= '9')
+			return snprintf(why, size, "a back-reference ('\\%c')", c[1]), why;
+		if (*c == '\\' && c[1]) {
+			c++;
+		} else if (*c == '[') { /* a bracket expression: ']' first is a member */
+			c += 1 + (c[1] == '^');
+			c += *c == ']';
+			while (*c && *c != ']')
+				c++;
+			if (!*c)
+				break;
+		} else if (*c == '{' && c > s) {
+			char *end;
+			long n = strtol(c + 1, &end, 10); /* {m}, {m,}: m copies; {m,n}: n */
+
+			if (*end == ',' && end[1] != '}')
+				n = strtol(end + 1, &end, 10);
+			if (c[-1] == ')')
+				return snprintf(why, size, "an interval expression on a group"), why;
+			repeats += n < 0 ? 0 : n;
+			if (repeats > REGEX_REPEAT_MAX)
+				return snprintf(why, size, "interval expressions counting over %d in all",
+						REGEX_REPEAT_MAX),
+				       why;
+		}
+	}
+	return NULL;
+}
+
+/*
  * A regular expression matched against untrusted console lines: compiled
- * here, so a bad one is the suite's error; back-references are refused
- * (glibc's matcher can take exponential time on them).
+ * here, so a bad one is the suite's error, and refused when it could make
+ * loading or matching slow (regex_too_costly()).
  */
 static int get_regex(struct parse *p, const struct field *f, char **ret_text, regex_t **ret)
 {
 	const char *s;
+	char why[128];
 	regex_t *re;
 	int r;
 
 	if (get_str(p, f, 0, &s) < 0)
 		return -1;
-	for (const char *c = s; *c; c++)
-		if (*c == '\\' && (c[1] >= '1' && c[1] <= '9'))
-			return fail(p, f->value,
-				    "'%s' must not use back-references ('\\%c'); expected a "
-				    "POSIX extended regular expression without them",
-				    f->name, c[1]);
-		else if (*c == '\\' && c[1])
-			c++;
+	if (regex_too_costly(s, why, sizeof(why)))
+		return fail(p, f->value,
+			    "'%s' must not have %s; expected a plain POSIX extended regular "
+			    "expression",
+			    f->name, why);
 	re = xcalloc(1, sizeof(*re));
 	r = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
 	if (r) {
