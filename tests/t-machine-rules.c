@@ -3,12 +3,17 @@
  * (machine.h) in this process: no QEMU, no guest. Each case is a script of
  * console lines and machine events at times after READY; the fake answers
  * probes, screenshots and stops as its case says. All cases share one
- * event loop, so the test takes as long as its slowest case (~7 s).
+ * event loop, so the test takes as long as its slowest case (~7 s). Cases
+ * with a live push get an update channel: a socket pair whose guest end
+ * the script writes the agent's lines to.
  */
 #define _GNU_SOURCE
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "boot.h"
 #include "loop.h"
@@ -23,6 +28,7 @@ struct fstep {
 	enum machine_event_kind kind; /* else this event (MACHINE_READY: none) */
 	const char *reason;
 	int bugcheck; /* a PANIC with code 0x7e and params 1..4 */
+	const char *agent; /* a line from the guest's agent on the update channel */
 };
 
 struct fake {
@@ -39,6 +45,8 @@ struct fake {
 	const char *exit_reason;
 	char typed[64]; /* what boot typed on the console */
 	int conts_at_typing; /* conts when it typed: a paused guest reads nothing */
+	int channel; /* has an update channel */
+	int agent_fd; /* the guest's end of it */
 };
 
 static void fake_exit_now(struct loop *l, void *ctx)
@@ -79,6 +87,9 @@ static void fake_script(struct loop *l, void *ctx)
 		/* step 0 is READY itself */
 		f->t_ready = now_ms();
 		fake_emit(f, MACHINE_READY, NULL);
+	} else if (s->agent) {
+		if (write(f->agent_fd, s->agent, strlen(s->agent)) < 0)
+			perror("agent write");
 	} else if (s->console) {
 		f->m.cb.console(f->m.cb.ctx, s->console, strlen(s->console), now_ns());
 	} else if (s->bugcheck) {
@@ -122,7 +133,14 @@ static int fake_restore(struct machine *m, const void *state, struct bp_error *e
 
 static int fake_take_channel(struct machine *m)
 {
-	return -1;
+	struct fake *f = (struct fake *)m;
+	int sv[2];
+
+	if (!f->channel ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	f->agent_fd = sv[1];
+	return sv[0];
 }
 
 static int fake_cont(struct machine *m, struct bp_error *err)
@@ -231,19 +249,23 @@ static const struct machine_ops fake_ops = {
 
 #define READY                                                                                      \
 	{                                                                                          \
-		0, NULL, MACHINE_READY, NULL, 0                                                    \
+		0, NULL, MACHINE_READY, NULL, 0, NULL                                              \
 	}
 #define LINE(t, s)                                                                                 \
 	{                                                                                          \
-		t, s, MACHINE_READY, NULL, 0                                                       \
+		t, s, MACHINE_READY, NULL, 0, NULL                                                 \
 	}
 #define EVENT(t, k, r)                                                                             \
 	{                                                                                          \
-		t, NULL, k, r, 0                                                                   \
+		t, NULL, k, r, 0, NULL                                                             \
+	}
+#define AGENT(t, s)                                                                                \
+	{                                                                                          \
+		t, NULL, MACHINE_READY, NULL, 0, s                                                 \
 	}
 #define END                                                                                        \
 	{                                                                                          \
-		-1, NULL, MACHINE_READY, NULL, 0                                                   \
+		-1, NULL, MACHINE_READY, NULL, 0, NULL                                             \
 	}
 #define HELLO "[    0.000000] Linux version 6.1.0 (fake)\n"
 #define OOPS                                                                                       \
@@ -251,6 +273,20 @@ static const struct machine_ops fake_ops = {
 	"[    1.000001] Oops: 0000 [#1] SMP\n"                                                     \
 	"[    1.000002] RIP: 0010:fake_read+0x10/0x20 [refsensor]\n"                               \
 	"[    1.000003] Kernel panic - not syncing: Fatal exception\n"
+
+/* A live push: the file, and the console line the sensor prints once it evaluated one. */
+#define PUSHED "C-00000291-00000000-00000032.sys"
+#define EVALUATED_RE "refsensor: /proc/refsensor/load#[0-9]+: [0-9]+ instances: "
+#define EVALUATED_LINE                                                                             \
+	"[    1.500000] refsensor: /proc/refsensor/load#1: 1 instances: 0 match, 0 no match, 1 "  \
+	"rejected\n"
+
+struct live {
+	int evaluated; /* the sensor declares EVALUATED_RE */
+	int settle_ms;
+	int unevaluated;    /* expected in the result */
+	int min_ms, max_ms; /* the verdict's time after READY, expected (0: any) */
+};
 
 struct rule_case {
 	const char *name;
@@ -263,6 +299,7 @@ struct rule_case {
 	int quiet_s;
 	/* restore: a pre-mount state, continued by typing this on the console */
 	const char *resume;
+	struct live live; /* with .settle_ms or .evaluated: a live push */
 	struct fake f;
 	struct boot b;
 	struct boot_params p;
@@ -273,7 +310,8 @@ struct rule_case {
 static const struct fstep s_report[] = {READY, LINE(50, HELLO), LINE(100, OOPS), END};
 static const struct fstep s_panic[] = {READY, LINE(50, HELLO), EVENT(100, MACHINE_PANIC, NULL),
 				       END};
-static const struct fstep s_bugcheck[] = {READY, LINE(50, HELLO), {100, NULL, 0, NULL, 1}, END};
+static const struct fstep s_bugcheck[] = {READY, LINE(50, HELLO), {100, NULL, 0, NULL, 1, NULL},
+					  END};
 static const struct fstep s_watchdog[] = {READY, LINE(50, HELLO),
 					  EVENT(100, MACHINE_WATCHDOG, "reset"), END};
 static const struct fstep s_dump[] = {READY, LINE(50, HELLO),
@@ -294,6 +332,23 @@ static const struct fstep s_killed[] = {
 static const struct fstep s_clean[] = {READY, LINE(50, HELLO), LINE(100, "bootproof: ready\n"),
 				       END};
 static const struct fstep s_silent[] = {READY, LINE(50, HELLO), END};
+#define AGENT_HELLO AGENT(60, "HELLO proto=1 boot=1 version=1 set=-\n")
+#define AGENT_DONE(t) AGENT(t, "DONE push=" PUSHED " loaded=1 persist=1\n")
+static const struct fstep s_live_evaluated[] = {
+    READY, LINE(50, HELLO), AGENT_HELLO, LINE(70, "bootproof: ready\n"), AGENT_DONE(200),
+    LINE(210, EVALUATED_LINE), END};
+static const struct fstep s_live_line_first[] = {
+    READY, LINE(50, HELLO), AGENT_HELLO, LINE(70, "bootproof: ready\n"),
+    LINE(190, EVALUATED_LINE), AGENT_DONE(200), END};
+static const struct fstep s_live_no_line[] = {
+    READY, LINE(50, HELLO), AGENT_HELLO, LINE(70, "bootproof: ready\n"), AGENT_DONE(200), END};
+/* the line comes before HELLO, so before the push was written: not its evaluation */
+static const struct fstep s_live_early_line[] = {
+    READY, LINE(50, HELLO), LINE(55, EVALUATED_LINE), AGENT_HELLO,
+    LINE(70, "bootproof: ready\n"), AGENT_DONE(200), END};
+static const struct fstep s_live_crash[] = {
+    READY, LINE(50, HELLO), AGENT_HELLO, LINE(70, "bootproof: ready\n"), AGENT_DONE(200),
+    LINE(300, OOPS), END};
 static const struct fstep s_nothing[] = {READY, END};
 static const struct fstep s_start_fail[] = {
     EVENT(0, MACHINE_START_FAILED, "qemu exited during startup"),
@@ -499,7 +554,49 @@ static struct rule_case cases[] = {
      .outcome = "crash",
      .title = "WARNING in fake_probe",
      30},
+    /* a live push: clean as soon as the evaluated line came, else after settle_ms */
+    {.name = "live push, evaluated line after the answer",
+     .script = s_live_evaluated,
+     .probe = PROBE_ANSWER,
+     .outcome = "clean",
+     .quiet_s = 10,
+     .live = {.evaluated = 1, .settle_ms = 8000, .max_ms = 5000}},
+    {.name = "live push, evaluated line before the answer",
+     .script = s_live_line_first,
+     .probe = PROBE_ANSWER,
+     .outcome = "clean",
+     .quiet_s = 10,
+     .live = {.evaluated = 1, .settle_ms = 8000, .min_ms = 200, .max_ms = 5000}},
+    {.name = "live push, evaluated line never comes",
+     .script = s_live_no_line,
+     .probe = PROBE_ANSWER,
+     .outcome = "clean",
+     .quiet_s = 10,
+     .live = {.evaluated = 1, .settle_ms = 1500, .unevaluated = 1, .min_ms = 1700}},
+    {.name = "live push, a line before the push was written",
+     .script = s_live_early_line,
+     .probe = PROBE_ANSWER,
+     .outcome = "clean",
+     .quiet_s = 10,
+     .live = {.evaluated = 1, .settle_ms = 1500, .unevaluated = 1, .min_ms = 1700}},
+    {.name = "live push, no evaluated line declared",
+     .script = s_live_evaluated,
+     .probe = PROBE_ANSWER,
+     .outcome = "clean",
+     .quiet_s = 10,
+     .live = {.settle_ms = 1500, .min_ms = 1700}},
+    {.name = "live push, crash after the answer",
+     .script = s_live_crash,
+     .probe = PROBE_ANSWER,
+     .outcome = "crash",
+     .title = "kernel NULL pointer dereference in fake_read",
+     .quiet_s = 3, /* the report is judged at the silence deadline, as in "console report" */
+     .live = {.evaluated = 1, .settle_ms = 8000}},
 };
+
+static regex_t evaluated_re;
+static struct content_file pushed_file = {NULL, PUSHED};
+static const struct content_set pushed = {"bad-291", &pushed_file, 1};
 
 static char dir[] = "/tmp/bootproof-t-rules.XXXXXX";
 static int pending;
@@ -514,7 +611,9 @@ static void case_start(struct rule_case *c, struct loop *l, int i)
 	c->f = (struct fake){.m = {&fake_ops, "fake", "FMP", NULL, {0}},
 			     .script = c->script,
 			     .probe = c->probe,
-			     .fail_start = c->fail_start};
+			     .fail_start = c->fail_start,
+			     .channel = c->live.settle_ms || c->live.evaluated,
+			     .agent_fd = -1};
 	c->log = xasprintf("%s/%d.log", dir, i);
 	c->p = (struct boot_params){
 	    .machine = &c->f.m,
@@ -531,8 +630,37 @@ static void case_start(struct rule_case *c, struct loop *l, int i)
 	    .screenshot_path = "/nonexistent/shot.png",
 	    .screenshot_rel = "shot.png",
 	};
+	if (c->f.channel) {
+		c->p.push = &pushed;
+		c->p.evaluated = c->live.evaluated ? &evaluated_re : NULL;
+		c->p.settle_ms = c->live.settle_ms;
+	}
 	pending++;
 	boot_start(&c->b, &c->p, &c->res);
+}
+
+/* The live push's figures: pushed, what was missing, when the verdict came. */
+static void live_check(struct rule_case *c)
+{
+	char name[160];
+	/* boot_start() to the verdict: READY comes at once from the fake */
+	long long at_ms = (long long)(c->res.duration_s * 1000);
+
+	snprintf(name, sizeof(name), "%s: the push was taken", c->name);
+	tap_ok(c->res.live_pushed && !c->res.update_error, name);
+	snprintf(name, sizeof(name), "%s: %d file(s) without their evaluated line", c->name,
+		 c->live.unevaluated);
+	tap_is_int(c->res.unevaluated, c->live.unevaluated, name);
+	if (c->live.min_ms) {
+		snprintf(name, sizeof(name), "%s: judged no sooner than %d ms (got %lld)", c->name,
+			 c->live.min_ms, at_ms);
+		tap_ok(at_ms >= c->live.min_ms, name);
+	}
+	if (c->live.max_ms) {
+		snprintf(name, sizeof(name), "%s: judged within %d ms, no fixed wait (got %lld)",
+			 c->name, c->live.max_ms, at_ms);
+		tap_ok(at_ms < c->live.max_ms, name);
+	}
 }
 
 static void case_check(struct rule_case *c)
@@ -567,12 +695,16 @@ static void case_check(struct rule_case *c)
 		snprintf(name, sizeof(name), "%s: the resume line typed once, after cont", c->name);
 		tap_ok(!strcmp(c->f.typed, c->resume) && c->f.conts_at_typing >= 1, name);
 	}
+	if (c->f.channel)
+		live_check(c);
 }
 
 static void case_release(struct rule_case *c)
 {
 	/* The fake is static storage: boot_release calls its release op only. */
 	boot_release(&c->b);
+	if (c->f.agent_fd >= 0)
+		close(c->f.agent_fd);
 	free(c->res.title);
 	free(c->res.excerpt);
 	free(c->res.shutdown_reason);
@@ -584,13 +716,28 @@ static void case_release(struct rule_case *c)
 	free(c->log);
 }
 
+static const struct rule_case *case_named(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		if (!strcmp(cases[i].name, name))
+			return &cases[i];
+	abort();
+}
+
 int main(void)
 {
 	struct loop *l = loop_new();
+	struct bp_error err;
 	int64_t end;
 
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
+		return 1;
+	}
+	pushed_file.path = xasprintf("%s/%s", dir, PUSHED);
+	if (write_file_atomic(pushed_file.path, "content", 7, &err) < 0 ||
+	    regcomp(&evaluated_re, EVALUATED_RE, REG_EXTENDED | REG_NOSUB)) {
+		perror("setup");
 		return 1;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
@@ -602,10 +749,12 @@ int main(void)
 	tap_is_int(pending, 0, "every case ends within 30 s");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		case_check(&cases[i]);
-	tap_ok(cases[ARRAY_SIZE(cases) - 1].res.duration_s < 5,
+	tap_ok(case_named("report ended, then quiet")->res.duration_s < 5,
 	       "a report that ended is judged ~2 s after, not at the silence deadline");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		case_release(&cases[i]);
+	regfree(&evaluated_re);
+	free(pushed_file.path);
 	loop_free(l);
 	remove_tree(dir);
 	return tap_done();

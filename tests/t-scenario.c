@@ -200,17 +200,29 @@ out:
 	free(path);
 }
 
+/* Load fixture name into s: its path (the caller frees it and the suite), or NULL on failure. */
+static char *load_valid(const char *name, struct suite *s)
+{
+	struct bp_error err = {""};
+	char *path = fixture(name);
+	char label[128];
+
+	snprintf(label, sizeof(label), "%s loads", name);
+	if (!tap_is_int(suite_load(s, path, &err), 0, label)) {
+		tap_diag(err.msg);
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
 static void test_minimal(void)
 {
 	struct suite s;
-	struct bp_error err = {""};
-	char *path = fixture("valid-minimal.yaml");
+	char *path = load_valid("valid-minimal.yaml", &s);
 
-	if (!tap_is_int(suite_load(&s, path, &err), 0, "valid-minimal.yaml loads")) {
-		tap_diag(err.msg);
-		free(path);
+	if (!path)
 		return;
-	}
 	tap_is_int(s.nr_contents, 0, "minimal: no content sets");
 	tap_ok(!s.contents, "minimal: contents is NULL");
 	tap_is_int(s.nr_scenarios, 1, "minimal: one scenario");
@@ -239,6 +251,32 @@ static void is_at(const struct step *st, int line, int column, const char *name)
 }
 
 /* A step list: every field of every kind, long and short forms, copied per sensor. */
+static void test_evaluated(void)
+{
+	struct suite s;
+	char *path = load_valid("valid-evaluated.yaml", &s);
+
+	if (!path)
+		return;
+	tap_is_str(s.sensors[0].evaluated,
+		   "refsensor: /proc/refsensor/load#[0-9]+: [0-9]{1,8} instances: ",
+		   "evaluated: the pattern as written (an interval expression on an atom)");
+	tap_ok(s.sensors[0].evaluated_re &&
+		   !regexec(s.sensors[0].evaluated_re,
+			    "[    5.1] refsensor: /proc/refsensor/load#2: 1 instances: 0 match, 0 no "
+			    "match, 1 rejected",
+			    0, NULL, 0) &&
+		   regexec(s.sensors[0].evaluated_re,
+			   "refsensor: C-00000291-00000000-00000032.sys: 1 instances: 0 match", 0,
+			   NULL, 0),
+	       "evaluated: compiled, matches a pushed file's line, not a boot-time file's");
+	tap_ok(!s.sensors[1].evaluated && !s.sensors[1].evaluated_re, "evaluated: optional");
+	tap_is_int(s.scenarios[0].settle_ms, 0, "settle_ms: 0 (lower bound)");
+	tap_is_int(s.scenarios[1].settle_ms, 1000, "settle_ms: default 1000");
+	suite_free(&s);
+	free(path);
+}
+
 static void test_steps(void)
 {
 	struct suite s;
@@ -480,7 +518,8 @@ static const struct bad_case bad_cases[] = {
      "append, marker, memory"},
     {"bad-scenario-key.yaml", 16, 5,
      "unknown key 'boot' in scenario; expected one of: name, image, sensor, content, boots, "
-     "expect, title, log_contains, boot_timeout, silence_timeout, append, race, cold, steps"},
+     "expect, title, log_contains, boot_timeout, silence_timeout, settle_ms, append, race, cold, "
+     "steps"},
     {"bad-merge-key.yaml", 13, 5, "merge keys ('<<') are not supported"},
     /* wrong types */
     {"bad-boots-string.yaml", 16, 12, "'boots' must be an integer from 1 to 1000, got 'three'"},
@@ -644,6 +683,26 @@ static const struct bad_case bad_cases[] = {
     /* a scenario's append */
     {"bad-scenario-append-type.yaml", 21, 13, "'append' must be a string, got a sequence"},
     {"bad-scenario-append-null.yaml", 21, 5, "'append' must be a string, got no value"},
+    /* a sensor's evaluated line, a scenario's settle_ms */
+    {"bad-evaluated-regex.yaml", 12, 16,
+     "'evaluated' is not a valid POSIX extended regular expression: Unmatched ( or \\("},
+    {"bad-evaluated-backref.yaml", 12, 16,
+     "'evaluated' must not have a back-reference ('\\1'); expected a plain POSIX extended "
+     "regular expression"},
+    {"bad-evaluated-group-interval.yaml", 12, 16,
+     "'evaluated' must not have an interval expression on a group; expected a plain POSIX "
+     "extended regular expression"},
+    {"bad-evaluated-intervals.yaml", 12, 16,
+     "'evaluated' must not have interval expressions counting over 255 in all"},
+    {"bad-evaluated-empty.yaml", 12, 16, "'evaluated' must not be empty"},
+    {"bad-evaluated-mapping.yaml", 12, 16, "'evaluated' must be a string, got a mapping"},
+    {"bad-settle-range.yaml", 19, 16,
+     "'settle_ms' must be an integer from 0 to 600000, got '600001'"},
+    {"bad-settle-negative.yaml", 19, 16,
+     "'settle_ms' must be an integer from 0 to 600000, got '-1'"},
+    {"bad-settle-no-live.yaml", 19, 5,
+     "'settle_ms' applies to a live push only; scenario 'a' has no 'deploy' step with 'mode: "
+     "live'"},
 };
 
 /* Load path, expect failure at exactly LINE:COL with phrase in the message. */
@@ -694,7 +753,7 @@ static void test_exact_messages(void)
 	suite_load(&s, path, &err);
 	want = xasprintf("%s:16:5: unknown key 'boot' in scenario; expected one of: name, image, "
 			 "sensor, content, boots, expect, title, log_contains, boot_timeout, "
-			 "silence_timeout, append, race, cold, steps",
+			 "silence_timeout, settle_ms, append, race, cold, steps",
 			 path);
 	tap_is_str(err.msg, want, "unknown key: whole message");
 	free(want);
@@ -1326,6 +1385,7 @@ int main(void)
 	test_full();
 	test_minimal();
 	test_steps();
+	test_evaluated();
 	test_power_off();
 	test_bad_fixtures();
 	test_exact_messages();

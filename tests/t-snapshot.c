@@ -28,6 +28,7 @@
 
 #include "console.h"
 #include "detect.h"
+#include "disks.h"
 #include "inject.h"
 #include "qmp.h"
 #include "snapshot.h"
@@ -260,6 +261,10 @@ static void test_bad_specs(const struct snapshot_spec *good)
 	spec = *good;
 	spec.vm.guest = NULL;
 	tap_is_int(snapshot_ensure(&spec, &s, NULL, &err), -1, "a spec without a guest profile is refused");
+	spec = *good;
+	spec.boot = NULL;
+	tap_is_int(snapshot_ensure(&spec, &s, NULL, &err), -1,
+		   "a spec without a boot to the ready point is refused");
 	snapshot_release(&s);
 }
 
@@ -539,6 +544,7 @@ int main(void)
 	    .nr_ops = ARRAY_SIZE(ops),
 	    .ready = READY,
 	    .boot_timeout_ms = 120000,
+	    .boot = disks_snapshot_boot,
 	};
 	plain = spec;
 	plain.name = "linux-plain";

@@ -15,8 +15,6 @@
 
 /* How long to wait for the console report after a panic signal. */
 #define CRASH_GRACE_MS 3000
-/* A live push answered: this long without a crash and the boot is clean. */
-#define LIVE_SETTLE_MS 1000
 /* How long the machine has to answer a probe at a hang deadline before it is judged wedged. */
 #define PROBE_MS 3000
 /* A report whose body has ended, then this long without output: it is judged. */
@@ -39,6 +37,8 @@ static void record_update(struct boot *b, enum outcome o)
 	b->res->update_installed = st->sets_done > 0;
 	/* Taken: the agent said so, or the guest died once the bytes were in. */
 	b->res->live_pushed = st->pushes_done > 0 || (st->pushes_sent > 0 && o == OUTCOME_CRASH);
+	if (b->p.evaluated && o == OUTCOME_CLEAN && st->pushes_loaded > b->evaluated)
+		b->res->unevaluated = st->pushes_loaded - b->evaluated;
 	if (st->protocol_error && !b->res->update_error)
 		b->res->update_error = xstrdup(st->protocol_msg);
 	else if (st->errors && !b->res->update_error)
@@ -125,6 +125,10 @@ static void on_line(void *ctx, const char *line, size_t len, size_t lineno)
 		b->res->log_matched = 1;
 	if (b->p.power_off_at && strstr(line, b->p.power_off_at))
 		b->power_off_due = 1;
+	/* A line that came before a push's bytes were all written cannot be its evaluation. */
+	if (b->p.evaluated && b->upd && b->evaluated < update_state(b->upd)->pushes_sent &&
+	    !regexec(b->p.evaluated, line, 0, NULL, 0))
+		b->evaluated++;
 	/* profile: the guest's detector says which line is its fatal one */
 	fatal = crash_detector_feed(b->det, line, len, lineno);
 	/* Host arrival time of the crash's first line and of the fatal line, for detect_ms. */
@@ -154,7 +158,10 @@ static void collect_crashes(struct boot *b)
 	}
 }
 
-/* Every live push answered by the agent, and the settle time passed since. */
+/*
+ * Every live push answered by the agent, and then the sensor's evaluated
+ * line for each file it took, or the settle time passed since.
+ */
 static int pushes_settled(struct boot *b)
 {
 	const struct update_state *st;
@@ -167,7 +174,9 @@ static int pushes_settled(struct boot *b)
 	if (st->pushes_done + st->errors < st->pushes_queued && !st->protocol_error && !st->eof)
 		return 0;
 	if (!b->t_settled_ms)
-		b->t_settled_ms = now_ms() + LIVE_SETTLE_MS;
+		b->t_settled_ms = now_ms() + b->p.settle_ms;
+	if (b->p.evaluated && b->evaluated >= st->pushes_loaded)
+		return 1;
 	return now_ms() >= b->t_settled_ms;
 }
 

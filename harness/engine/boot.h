@@ -25,7 +25,13 @@
  *          silence deadline
  *   clean  the boot-complete marker, with no crash report in progress; with
  *          a live push, also every pushed file answered by the agent and
- *          LIVE_SETTLE_MS after that without a crash
+ *          then, if the sensor declares its evaluated line (p.evaluated),
+ *          that line seen once for each file the agent says the sensor
+ *          took (loaded=1), each after that push's bytes were written:
+ *          clean at once, with no fixed wait. Else, or while lines are
+ *          missing, clean p.settle_ms after the last answer without a
+ *          crash; lines still missing then are counted in
+ *          boot_result.unevaluated (the trial's check fails on them)
  *   hang   no marker within boot_timeout, or no output for silence_timeout
  *          once the guest has printed something (both counted from the
  *          machine's READY), while the machine still answers: at the
@@ -47,6 +53,7 @@
 #ifndef BP_BOOT_H
 #define BP_BOOT_H
 
+#include <regex.h>
 #include <stdint.h>
 
 #include "console.h"
@@ -78,6 +85,13 @@ struct boot_params {
 	/* Served to the guest's agent over the update port (may be NULL). */
 	const struct content_set *publish; /* the rollback set offered when the agent asks */
 	const struct content_set *push;    /* pushed into the running guest once it is up */
+	/*
+	 * With push: the console line the sensor prints once it has evaluated
+	 * one pushed file (may be NULL: none), and how long after the agent's
+	 * last answer a quiet boot is clean (without the line, or waiting for it).
+	 */
+	const regex_t *evaluated;
+	int settle_ms;
 	/*
 	 * Restore this saved state (the machine's kind: a struct snapshot for
 	 * QEMU) instead of booting. NULL: a cold boot. Without resume_input it
@@ -126,6 +140,7 @@ struct boot {
 	int64_t t_report_ns; /* arrival of the first crash report line */
 	int64_t t_panic_ns;  /* arrival of the guest's fatal line (crash_detector_feed) */
 	int64_t t_settled_ms; /* live push answered: clean once this passes quietly */
+	int evaluated;        /* evaluated lines seen, each after one more push was written */
 	/* last lines of console output, for hang excerpts */
 	char *tail[BOOT_TAIL_LINES];
 	size_t tail_next;

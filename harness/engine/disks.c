@@ -4,11 +4,13 @@
 #define _GNU_SOURCE
 #include "disks.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot.h"
 #include "exec.h"
 #include "guest.h"
 #include "hash.h"
@@ -21,6 +23,50 @@ void disks_base_ops(const struct scenario *sc, struct inject_ops *ops)
 	if (sc->sensor->agent)
 		inject_ops_add(ops, INJECT_UPLOAD, sc->sensor->agent, g->agent_path);
 	inject_ops_add_content(ops, sc->content, g->content_dir);
+}
+
+static void snapshot_booted(void *ctx, struct boot *b)
+{
+	*(int *)ctx = 1;
+}
+
+int disks_snapshot_boot(const struct snapshot_spec *spec, struct machine *m, struct loop *l,
+			const char *log_path, int (*saved)(void *ctx, struct bp_error *err),
+			void *ctx, struct bp_error *err)
+{
+	int booted = 0, ret = -1;
+	struct boot b;
+	struct boot_result res = {0}; /* boot_start() fills it, it does not clear it */
+	const struct boot_params p = {
+	    .machine = m,
+	    .guest = spec->vm.guest,
+	    .loop = l,
+	    .on_done = snapshot_booted,
+	    .ctx = &booted,
+	    .keep = 1,
+	    .marker = spec->ready,
+	    .boot_timeout_ms = spec->boot_timeout_ms,
+	    .silence_timeout_ms =
+		spec->silence_timeout_ms ? spec->silence_timeout_ms : spec->boot_timeout_ms,
+	    .log_path = log_path,
+	};
+
+	/* the boot ends on its own deadlines, a signal included (judged infra) */
+	boot_start(&b, &p, &res);
+	while (!booted)
+		if (loop_once(l, 1000) < 0) {
+			error_set(err, "event loop: %s", strerror(errno));
+			goto out;
+		}
+	if (res.outcome != OUTCOME_CLEAN)
+		error_set(err, "the boot to '%s' was judged %s: %s", spec->ready,
+			  outcome_name(res.outcome), res.title ? res.title : "no title");
+	else
+		ret = saved(ctx, err);
+out:
+	boot_release(&b);
+	boot_result_release(&res);
+	return ret;
 }
 
 /* The guest must be up before its first push: a restored guest is exactly that. */
@@ -74,6 +120,7 @@ static const struct snapshot *ensure(struct disks *d, struct snapshot_spec *spec
 			return d->snaps[k].dir ? &d->snaps[k] : NULL;
 		}
 	spec->name = name;
+	spec->boot = disks_snapshot_boot;
 	ok = snapshot_ensure(spec, &d->snaps[d->nr_snaps], &built, &err) == 0;
 	d->names[d->nr_snaps++] = name;
 	if (!ok)

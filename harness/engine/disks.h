@@ -77,6 +77,16 @@ int disks_snapshots(struct disks *d, const struct run_result *r, const char *cac
  */
 int disks_trial(struct disks *d, size_t i, const struct scenario *sc, const char *dir,
 		struct trial_disk *ret, struct bp_error *err);
+/*
+ * The golden snapshot build's boot (snapshot.h: snapshot_boot_fn): m booted
+ * by boot.c to spec->ready with a trial boot's rules (boot.h), kept
+ * running when judged clean (boot_params.keep) while saved() runs; the
+ * update channel is served with nothing published. Not clean: err says
+ * "the boot to 'READY' was judged OUTCOME: TITLE".
+ */
+int disks_snapshot_boot(const struct snapshot_spec *spec, struct machine *m, struct loop *l,
+			const char *log_path, int (*saved)(void *ctx, struct bp_error *err),
+			void *ctx, struct bp_error *err);
 /* What a cold trial disk holds before its first boot (snapshots are built from the same). */
 void disks_base_ops(const struct scenario *sc, struct inject_ops *ops);
 void disks_release(struct disks *d);

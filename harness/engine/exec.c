@@ -131,6 +131,8 @@ static void start_boot(struct exec *e, enum outcome expect, const struct step *p
 		.log_path = e->log_path,
 		.publish = e->published,
 		.push = e->push,
+		.evaluated = sc->sensor->evaluated_re,
+		.settle_ms = sc->settle_ms,
 		.restore = e->restore,
 		.resume_input = e->resume.len ? e->resume.buf : NULL,
 		.power_off_at = power_off ? power_off->at : NULL,
@@ -418,6 +420,26 @@ static void advance(struct exec *e)
 	}
 }
 
+/*
+ * The sensor declares the line it prints once it evaluated a file: a clean
+ * boot whose sensor never said so for a file it took proves nothing.
+ */
+static void check_evaluated(struct exec *e, const struct boot_result *b)
+{
+	const struct scenario *sc = e->t->scenario;
+	char *why = b->unevaluated
+			? xasprintf("sensor '%s' printed no console line matching its 'evaluated' "
+				    "pattern '%s' for %d pushed file%s it took, within %d ms of the "
+				    "agent's answer: the sensor does not evaluate pushed content, or "
+				    "the pattern does not match what it prints",
+				    sc->sensor->name, sc->sensor->evaluated, b->unevaluated,
+				    b->unevaluated == 1 ? "" : "s", sc->settle_ms)
+			: NULL;
+
+	trial_add_check(e->t, "the sensor said it evaluated the pushed content", !why, why);
+	free(why);
+}
+
 static void boot_finished(struct exec *e)
 {
 	struct boot_result *b = &e->t->boots[e->t->nr_boots - 1];
@@ -436,6 +458,8 @@ static void boot_finished(struct exec *e)
 				: b->update_error ? b->update_error
 						  : "the guest's agent never took the pushed content");
 	}
+	if (e->p.push && e->p.evaluated && b->outcome == OUTCOME_CLEAN)
+		check_evaluated(e, b);
 	if (b->outcome == OUTCOME_INFRA && !b->powered_off)
 		e->t->aborted = 1;
 	if (e->env.on_boot)

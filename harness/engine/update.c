@@ -683,6 +683,7 @@ static const char *on_done(struct update *u, const struct line *l)
 	u->st.pushes_done++;
 	u->st.push_done_ns = now_ns();
 	u->st.push_loaded = loaded;
+	u->st.pushes_loaded += loaded;
 	u->st.push_persisted = persist;
 	return NULL;
 }

@@ -94,6 +94,7 @@ struct update_state {
 	int pushes_done;   /* DONE push= from the guest */
 	int64_t push_done_ns;
 	int push_loaded;   /* loaded= of the latest DONE push= */
+	int pushes_loaded; /* DONE push= with loaded=1: files the running sensor took */
 	int push_persisted; /* persist= of the latest DONE push= */
 
 	int errors;        /* ERROR lines from the guest */

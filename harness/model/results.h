@@ -40,6 +40,8 @@ struct boot_result {
 	int live_pushed;         /* content pushed into the running guest was taken this boot
 				    (the agent answered, or the guest crashed once it had it) */
 	char *update_error;      /* the agent refused content or broke the protocol; NULL: fine */
+	int unevaluated;         /* pushed files the sensor took but never printed its
+				    evaluated line for (boot_params.evaluated), by the settle bound */
 	int restored;            /* started from a saved state (disks.h) instead of booting cold */
 	int powered_off;         /* a power_off step killed QEMU at its console line */
 };

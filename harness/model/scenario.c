@@ -32,6 +32,12 @@
  *       agent: sensor/agent   # optional file: the sensor's userspace update
  *                             #   agent; both injected where the image's
  *                             #   profile says (sensor_path, agent_path)
+ *       evaluated: "refsensor: /proc/refsensor/load#[0-9]+: [0-9]+ instances: "
+ *                             # optional: the console line the sensor prints
+ *                             #   once it has loaded and evaluated a pushed
+ *                             #   file (a POSIX extended regular expression,
+ *                             #   no back-references); a live push is then
+ *                             #   clean as soon as it came for each file
  *   content:                  # optional mapping NAME -> non-empty list of files
  *     good-291:
  *       - file: build/content/c291-good.sys     # required file
@@ -52,6 +58,12 @@
  *                             #   serial log must contain this text
  *       boot_timeout: 60      # optional; else defaults.boot_timeout
  *       silence_timeout: 30   # optional; else defaults.silence_timeout
+ *       settle_ms: 1000       # optional, 0..600000 (default 1000): after a live
+ *                             #   push is answered, clean once this passed
+ *                             #   without a crash; with the sensor's
+ *                             #   'evaluated' line, clean when that line came
+ *                             #   for each pushed file, and this is the
+ *                             #   longest wait for it (then the trial fails)
  *       append: "rcupdate.rcu_cpu_stall_timeout=300"  # optional: added to the
  *                             #   image's kernel command line for this scenario
  *       race:                 # optional: the update race, delays for the guest's
@@ -170,6 +182,7 @@
 #define DEFAULT_BOOTS 3
 #define DEFAULT_BOOT_TIMEOUT 60
 #define DEFAULT_SILENCE_TIMEOUT 30
+#define DEFAULT_SETTLE_MS 1000
 #define DEFAULT_MEMORY_MIB 256
 
 #define NAME_MAX_LEN 255
@@ -178,6 +191,9 @@
 #define STEPS_MAX 1000
 #define GUEST_PATHS_MAX 64
 #define DELAY_MS_MAX 600000
+/* A sensor's 'evaluated' pattern: its length, and the interval counts it may add up to. */
+#define REGEX_LEN_MAX 1024
+#define REGEX_REPEAT_MAX 255
 /* Longest piece of suite text quoted in a message. */
 #define SHOW_MAX 200
 /*
@@ -797,11 +813,89 @@ static int parse_images(struct parse *p, const struct field *section)
 	return 0;
 }
 
+/*
+ * What makes glibc's regcomp() slow or its matcher exponential, found in a
+ * pattern before it is compiled (NULL: none): back-references, and interval
+ * expressions ({m,n}) beyond REGEX_REPEAT_MAX in all or on a group (each
+ * interval copies its atom: "(a{1,255}){1,255}" takes seconds to compile).
+ */
+static const char *regex_too_costly(const char *s, char *why, size_t size)
+{
+	long repeats = 0;
+
+	if (strlen(s) > REGEX_LEN_MAX)
+		return snprintf(why, size, "longer than %d bytes", REGEX_LEN_MAX), why;
+	for (const char *c = s; *c; c++) {
+		if (*c == '\\' && c[1] >= '1' && c[1] <= '9')
+			return snprintf(why, size, "a back-reference ('\\%c')", c[1]), why;
+		if (*c == '\\' && c[1]) {
+			c++;
+		} else if (*c == '[') { /* a bracket expression: ']' first is a member */
+			c += 1 + (c[1] == '^');
+			c += *c == ']';
+			while (*c && *c != ']')
+				c++;
+			if (!*c)
+				break;
+		} else if (*c == '{' && c > s) {
+			char *end;
+			long n = strtol(c + 1, &end, 10); /* {m}, {m,}: m copies; {m,n}: n */
+
+			if (*end == ',' && end[1] != '}')
+				n = strtol(end + 1, &end, 10);
+			if (c[-1] == ')')
+				return snprintf(why, size, "an interval expression on a group"), why;
+			repeats += n < 0 ? 0 : n;
+			if (repeats > REGEX_REPEAT_MAX)
+				return snprintf(why, size, "interval expressions counting over %d in all",
+						REGEX_REPEAT_MAX),
+				       why;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A regular expression matched against untrusted console lines: compiled
+ * here, so a bad one is the suite's error, and refused when it could make
+ * loading or matching slow (regex_too_costly()).
+ */
+static int get_regex(struct parse *p, const struct field *f, char **ret_text, regex_t **ret)
+{
+	const char *s;
+	char why[128];
+	regex_t *re;
+	int r;
+
+	if (get_str(p, f, 0, &s) < 0)
+		return -1;
+	if (regex_too_costly(s, why, sizeof(why)))
+		return fail(p, f->value,
+			    "'%s' must not have %s; expected a plain POSIX extended regular "
+			    "expression",
+			    f->name, why);
+	re = xcalloc(1, sizeof(*re));
+	r = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
+	if (r) {
+		char msg[128];
+
+		regerror(r, re, msg, sizeof(msg));
+		free(re);
+		return fail(p, f->value,
+			    "'%s' is not a valid POSIX extended regular expression: %s", f->name,
+			    msg);
+	}
+	*ret_text = xstrdup(s);
+	*ret = re;
+	return 0;
+}
+
 static int parse_sensor(struct parse *p, yaml_node_t *key, yaml_node_t *value, struct sensor *sn)
 {
-	enum { F_MODULE, F_AGENT, F_N };
-	struct field f[F_N] = {
-	    [F_MODULE] = FIELD("module", REQUIRED), [F_AGENT] = FIELD("agent", OPTIONAL)};
+	enum { F_MODULE, F_AGENT, F_EVALUATED, F_N };
+	struct field f[F_N] = {[F_MODULE] = FIELD("module", REQUIRED),
+			       [F_AGENT] = FIELD("agent", OPTIONAL),
+			       [F_EVALUATED] = FIELD("evaluated", OPTIONAL)};
 	struct field self = {.name = scalar(key), .key = key, .value = value};
 	char what[NAME_MAX_LEN + 16];
 
@@ -810,6 +904,9 @@ static int parse_sensor(struct parse *p, yaml_node_t *key, yaml_node_t *value, s
 	if (check_mapping(p, value, &self, what) < 0 || map_read(p, value, what, f, F_N) < 0)
 		return -1;
 	if (f[F_AGENT].key && get_path(p, &f[F_AGENT], READ_FILE_MAX, &sn->agent) < 0)
+		return -1;
+	if (f[F_EVALUATED].key &&
+	    get_regex(p, &f[F_EVALUATED], &sn->evaluated, &sn->evaluated_re) < 0)
 		return -1;
 	return get_path(p, &f[F_MODULE], READ_FILE_MAX, &sn->module);
 }
@@ -930,7 +1027,7 @@ struct scenario_spec {
 	const char *title;
 	const char *log_contains;
 	const char *append;
-	int boot_timeout, silence_timeout;
+	int boot_timeout, silence_timeout, settle_ms;
 	int agent_delay_ms, sensor_delay_ms;
 	int cold;
 	/* owned, copied into each expanded scenario; one synthesized step without 'steps' */
@@ -1057,6 +1154,7 @@ static int scenario_push(struct parse *p, const struct scenario_spec *spec, stru
 	    .append = spec->append ? xstrdup(spec->append) : NULL,
 	    .boot_timeout_s = spec->boot_timeout,
 	    .silence_timeout_s = spec->silence_timeout,
+	    .settle_ms = spec->settle_ms,
 	    .steps = steps_dup(spec->steps, spec->nr_steps),
 	    .nr_steps = spec->nr_steps,
 	    .explicit_steps = spec->explicit_steps,
@@ -1619,6 +1717,7 @@ enum scenario_field {
 	SF_LOG_CONTAINS,
 	SF_BOOT_TIMEOUT,
 	SF_SILENCE_TIMEOUT,
+	SF_SETTLE_MS,
 	SF_APPEND,
 	SF_RACE,
 	SF_COLD,
@@ -1694,6 +1793,9 @@ static int read_boot_options(struct parse *p, struct field *f, struct scenario_s
 	if (f[SF_SILENCE_TIMEOUT].key &&
 	    get_int(p, &f[SF_SILENCE_TIMEOUT], 1, 3600, &spec->silence_timeout) < 0)
 		return -1;
+	if (f[SF_SETTLE_MS].key &&
+	    get_int(p, &f[SF_SETTLE_MS], 0, DELAY_MS_MAX, &spec->settle_ms) < 0)
+		return -1;
 	if (f[SF_APPEND].key && get_str(p, &f[SF_APPEND], 0, &spec->append) < 0)
 		return -1;
 	if (f[SF_RACE].key && parse_race(p, &f[SF_RACE], spec) < 0)
@@ -1744,6 +1846,14 @@ static int expand_sensors(struct parse *p, struct scenario_spec *spec, yaml_node
 	return 0;
 }
 
+static int has_live_deploy(const struct scenario_spec *spec)
+{
+	for (size_t i = 0; i < spec->nr_steps; i++)
+		if (spec->steps[i].kind == STEP_DEPLOY && spec->steps[i].live)
+			return 1;
+	return 0;
+}
+
 /* Read one scenario into spec (which the caller releases) and expand it. */
 static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spec *spec)
 {
@@ -1759,6 +1869,7 @@ static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spe
 	    [SF_LOG_CONTAINS] = FIELD("log_contains", OPTIONAL),
 	    [SF_BOOT_TIMEOUT] = FIELD("boot_timeout", OPTIONAL),
 	    [SF_SILENCE_TIMEOUT] = FIELD("silence_timeout", OPTIONAL),
+	    [SF_SETTLE_MS] = FIELD("settle_ms", OPTIONAL),
 	    [SF_APPEND] = FIELD("append", OPTIONAL),
 	    [SF_RACE] = FIELD("race", OPTIONAL),
 	    [SF_COLD] = FIELD("cold", OPTIONAL),
@@ -1787,6 +1898,11 @@ static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spe
 		return -1;
 	if (read_boot_options(p, f, spec) < 0 || build_steps(p, node, f, spec) < 0)
 		return -1;
+	if (f[SF_SETTLE_MS].key && !has_live_deploy(spec))
+		return fail(p, f[SF_SETTLE_MS].key,
+			    "'settle_ms' applies to a live push only; scenario '%s' has no "
+			    "'deploy' step with 'mode: live'",
+			    spec->name);
 	return expand_sensors(p, spec, f[SF_SENSOR].value, f[SF_NAME].value->start_mark);
 }
 
@@ -1796,6 +1912,7 @@ static int parse_scenario(struct parse *p, yaml_node_t *node)
 	    .boots = p->boots,
 	    .boot_timeout = p->boot_timeout,
 	    .silence_timeout = p->silence_timeout,
+	    .settle_ms = DEFAULT_SETTLE_MS,
 	    .agent_delay_ms = -1,
 	    .sensor_delay_ms = -1,
 	};
@@ -2218,6 +2335,10 @@ void suite_free(struct suite *suite)
 		free(suite->sensors[i].name);
 		free(suite->sensors[i].module);
 		free(suite->sensors[i].agent);
+		free(suite->sensors[i].evaluated);
+		if (suite->sensors[i].evaluated_re)
+			regfree(suite->sensors[i].evaluated_re);
+		free(suite->sensors[i].evaluated_re);
 	}
 	free(suite->sensors);
 	for (size_t i = 0; i < suite->nr_contents; i++) {

@@ -20,6 +20,8 @@
 #ifndef BP_SCENARIO_H
 #define BP_SCENARIO_H
 
+#include <regex.h>
+
 #include "util.h"
 
 enum outcome {
@@ -51,6 +53,14 @@ struct sensor {
 	char *name;
 	char *module; /* absolute host path of the sensor, injected at the profile's sensor_path */
 	char *agent;  /* absolute host path of its update agent (the profile's agent_path); may be NULL */
+	/*
+	 * The console line the sensor prints once it has loaded and evaluated
+	 * one pushed content file: a POSIX extended regular expression (no
+	 * back-references), matched against each console line; NULL: it prints
+	 * none. evaluated_re is it compiled (REG_EXTENDED | REG_NOSUB).
+	 */
+	char *evaluated;
+	regex_t *evaluated_re;
 };
 
 struct content_file {
@@ -115,6 +125,12 @@ struct scenario {
 	char *append;                /* optional: added to the image's kernel command line */
 	int boot_timeout_s;          /* marker must appear within this */
 	int silence_timeout_s;       /* no console output for this long is a hang */
+	/*
+	 * A live push answered: clean after this long without a crash, or as
+	 * soon as the sensor's evaluated line came for each pushed file (then
+	 * the longest wait for it).
+	 */
+	int settle_ms;
 	struct step *steps;          /* never empty after loading (see enum step_kind) */
 	size_t nr_steps;
 	int explicit_steps;          /* the suite wrote `steps:` (else one synthesized BOOT step) */

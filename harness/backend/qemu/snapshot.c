@@ -1,8 +1,9 @@
 /*
  * snapshot - build, check and restore golden VM snapshots (see snapshot.h):
  * the key over every input, XXH64 content hashes with a stat-keyed cache,
- * the flock protocol, the boot to the ready line, the save by migration to
- * a file descriptor, and the restore into a -incoming QEMU.
+ * the flock protocol, the save by migration to a file descriptor once the
+ * caller's boot (spec->boot: the engine judges it) reached the ready line,
+ * and the restore into a -incoming QEMU.
  */
 #define _GNU_SOURCE
 #include "snapshot.h"
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #include "argv.h"
-#include "boot.h"
 #include "guest.h" /* profile: machine, firmware, crash detector */
 #include "hash.h"
 #include "litter.h"
@@ -656,20 +656,14 @@ static int fsync_path(const char *path, int flags)
 
 /* ---- building ---- */
 
-/* The build's own event loop: the boot's verdict, then the machine's answers. */
+/* The build's own event loop, after the boot's verdict: the machine's answers to the save. */
 struct build_run {
 	struct loop *loop;
-	struct boot b;
-	struct boot_params p;
-	struct boot_result res;
-	int booted, saved, exited, ok;
+	struct machine *m;
+	const char *state_path;
+	int saved, exited, ok;
 	char why[200];
 };
-
-static void build_booted(void *ctx, struct boot *b)
-{
-	((struct build_run *)ctx)->booted = 1;
-}
 
 /* After the verdict the console is the guest's business: only the save's events count. */
 static void build_console(void *ctx, const char *buf, size_t len, int64_t host_ns)
@@ -699,60 +693,40 @@ static int build_wait(struct build_run *r, const int *flag, struct bp_error *err
 }
 
 /*
- * Boot cfg to spec->ready through boot.c, judged by the same rules as a
- * trial's boot ("keep": a clean verdict leaves the VM running), then save
- * its state into state_path and quit; only a clean exit proves the disk
- * was written completely. The update channel is served with nothing
- * published and stays open (the boot keeps it) until QEMU has quit.
+ * The machine booted to the ready point and kept running (spec->boot calls
+ * this): save its state into r->state_path and quit; only a clean exit
+ * proves the disk was written completely.
+ */
+static int save_and_quit(void *ctx, struct bp_error *err)
+{
+	static const struct machine_cb cb = {build_console, build_event, NULL};
+	struct build_run *r = ctx;
+
+	r->m->cb = cb;
+	r->m->cb.ctx = r;
+	if (machine_save(r->m, r->state_path, err) < 0 || build_wait(r, &r->saved, err) < 0)
+		return -1;
+	if (!r->ok)
+		return error_set(err, "cannot save the state: %s", r->why);
+	machine_stop(r->m);
+	if (build_wait(r, &r->exited, err) < 0)
+		return -1;
+	if (!r->ok)
+		return error_set(err, "%s after saving the state", r->why);
+	return 0;
+}
+
+/*
+ * Boot cfg to spec->ready through spec->boot (the engine judges the boot),
+ * which calls save_and_quit() with the VM kept running there.
  */
 static int boot_and_save(const struct snapshot_spec *spec, const struct vm_config *cfg,
 			 const char *log_path, const char *state_path, struct bp_error *err)
 {
-	static const struct machine_cb cb = {build_console, build_event, NULL};
-	struct build_run r = {.loop = loop_new()};
-	struct machine *m = machine_qemu_new(cfg);
-	int ret = -1;
+	struct build_run r = {
+	    .loop = loop_new(), .m = machine_qemu_new(cfg), .state_path = state_path};
+	int ret = spec->boot(spec, r.m, r.loop, log_path, save_and_quit, &r, err);
 
-	r.p = (struct boot_params){
-	    .machine = m,
-	    .guest = cfg->guest,
-	    .loop = r.loop,
-	    .on_done = build_booted,
-	    .ctx = &r,
-	    .keep = 1,
-	    .marker = spec->ready,
-	    .boot_timeout_ms = spec->boot_timeout_ms,
-	    .silence_timeout_ms =
-		spec->silence_timeout_ms ? spec->silence_timeout_ms : spec->boot_timeout_ms,
-	    .log_path = log_path,
-	};
-	boot_start(&r.b, &r.p, &r.res);
-	if (build_wait(&r, &r.booted, err) < 0)
-		goto out;
-	if (r.res.outcome != OUTCOME_CLEAN) {
-		error_set(err, "the boot to '%s' was judged %s: %s", spec->ready,
-			  outcome_name(r.res.outcome), r.res.title ? r.res.title : "no title");
-		goto out;
-	}
-	m->cb = cb;
-	m->cb.ctx = &r;
-	if (machine_save(m, state_path, err) < 0 || build_wait(&r, &r.saved, err) < 0)
-		goto out;
-	if (!r.ok) {
-		error_set(err, "cannot save the state: %s", r.why);
-		goto out;
-	}
-	machine_stop(m);
-	if (build_wait(&r, &r.exited, err) < 0)
-		goto out;
-	if (!r.ok) {
-		error_set(err, "%s after saving the state", r.why);
-		goto out;
-	}
-	ret = 0;
-out:
-	boot_release(&r.b);
-	boot_result_release(&r.res);
 	loop_free(r.loop);
 	return ret;
 }
@@ -860,6 +834,8 @@ static int spec_check(const struct snapshot_spec *spec, struct bp_error *err)
 				 spec->name);
 	if (!spec->ready || !spec->ready[0])
 		return error_set(err, "snapshot '%s': empty ready pattern", spec->name);
+	if (!spec->boot)
+		return error_set(err, "snapshot '%s': no boot to the ready point", spec->name);
 	return 0;
 }
 

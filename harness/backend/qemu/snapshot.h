@@ -9,7 +9,9 @@
  *   1. base disk = qcow2 overlay of spec->golden with spec->ops applied
  *      (inject_batch_isolated(): a job for the libguestfs worker);
  *   2. boot spec->vm (the same argv trials get, so the device sets match)
- *      on a machine-qemu machine through boot.c with spec->ready as the
+ *      on a machine-qemu machine through spec->boot, the caller's boot to
+ *      spec->ready: this module judges nothing. The engine's
+ *      (disks_snapshot_boot(), disks.h) is boot.c with spec->ready as the
  *      marker, judged by the very rules of a trial's boot (boot.h: crash
  *      reports from the guest profile's detector, panic and crash-dump events with their grace, silence and
  *      boot deadlines, QEMU exiting); anything but clean fails the build,
@@ -110,6 +112,24 @@
 #include "util.h"
 #include "vm.h"
 
+struct snapshot_spec;
+struct machine;
+struct loop;
+
+/*
+ * The build's boot, supplied by the caller (the engine's is
+ * disks_snapshot_boot()): boot m (new, not started; taken: released by the
+ * callee) in l to spec->ready, writing its console to log_path. Judged
+ * clean there: keep it running and call saved(ctx) (the save and the
+ * quit, which returns once the machine exited), keeping what serves the
+ * guest (the update channel) until it returns; return its result. Anything
+ * else: -1 with err saying the verdict and why, saved() not called.
+ */
+typedef int (*snapshot_boot_fn)(const struct snapshot_spec *spec, struct machine *m,
+				struct loop *l, const char *log_path,
+				int (*saved)(void *ctx, struct bp_error *err), void *ctx,
+				struct bp_error *err);
+
 struct snapshot_spec {
 	const char *cache_dir; /* absolute, e.g. <root>/build/snapshots */
 	const char *name;      /* e.g. "linux-v1" (image + sensor): NAME above; no '/' */
@@ -126,6 +146,7 @@ struct snapshot_spec {
 	 * golden, written to or not (vm_start_restored()'s disk checks go).
 	 */
 	int premount;
+	snapshot_boot_fn boot;  /* required: the boot to ready (above) */
 };
 
 struct snapshot {
