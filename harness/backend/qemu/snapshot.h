@@ -123,15 +123,17 @@ struct snapshot_spec {
 struct snapshot {
 	char *dir;   /* cache_dir/NAME/KEY */
 	char *disk;  /* base disk: back trial overlays with it (read-only, 0444) */
-	char *state; /* the saved VM state (read-only, 0444) */
+	char *state; /* the saved device state (read-only, 0444) */
+	char *ram;   /* the guest's RAM at the save (read-only, 0444): clones map it private */
 	/*
 	 * Why snapshot_ensure() built it, for the log: "none existed", "its
 	 * inputs changed", "the existing one was invalid: <what>"; NULL if reused.
 	 */
 	char *why;
 	/* private */
-	uint64_t state_size;
+	uint64_t state_size, ram_size;
 	uint64_t state_dev, state_ino; /* the files checked, so a replaced one is refused */
+	uint64_t ram_dev, ram_ino;
 	uint64_t disk_dev, disk_ino;
 	char *argv_key; /* masked argv the state was saved with */
 	int lock_fd;	/* shared flock on dir */
@@ -169,6 +171,12 @@ int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct s
  */
 int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg,
 			struct bp_error *err);
+/*
+ * A restore's QEMU options from the trial's: -incoming defer and the
+ * snapshot's RAM file mapped private (snapshot_open_state() checks the
+ * trial's own options first).
+ */
+void snapshot_clone_config(const struct snapshot *s, struct vm_config *cfg);
 /* The fd name under which the state goes to QEMU ("fd:NAME" for migrate-incoming). */
 #define SNAPSHOT_STATE_FD_NAME "bpstate"
 
