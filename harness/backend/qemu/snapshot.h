@@ -1,14 +1,34 @@
 /*
  * snapshot - golden VM snapshots: a guest booted once to its "ready for
- * content" point and saved, so that trials restore it (0.1 s from the call
- * to a running guest under TCG here, 0.2-0.3 s on a loaded machine)
- * instead of booting it (~5-7 s).
+ * content" point and saved, so that trials restore it instead of booting
+ * it (~5-7 s): each restore is a template clone of it.
  *
- * The saved state is a QEMU migration stream in a file, beside a base disk.
+ * Template clones: the guest's RAM lives in a file (the QEMU object "ram",
+ * a memory-backend-file, argv.h), mapped shared while the snapshot's guest
+ * boots, so at the save it holds the guest's memory; the save uses the
+ * x-ignore-shared migration capability, so the migration stream in the
+ * state file holds the device state only (~0.5 MiB instead of ~90). Each
+ * clone maps the same file private (share=off: copy-on-write, so the file
+ * is never written by a clone, and pages a clone does not touch are the
+ * page cache's, shared by all clones), starts with -incoming defer, sets
+ * x-ignore-shared and loads the device state. Clones need the identical
+ * binary and machine options: the key covers both, the RAM backend
+ * included.
+ *
+ * What clones share: the guest's clock jumps at every restore (it reads the
+ * host's time, its timers fire late), and every clone starts from the same
+ * random state (the kernel's pool, the stack canaries, ASLR of whatever is
+ * already running): reseed in the guest where it matters (the restore path
+ * of the guest's init, not here).
+ *
  * snapshot_ensure() builds a snapshot when there is no valid one:
  *   1. base disk = qcow2 overlay of spec->golden with spec->ops applied
  *      (inject_batch_isolated(): a job for the libguestfs worker);
- *   2. boot spec->vm (the same argv trials get, so the device sets match)
+ *   2. allocate the RAM file in full (posix_fallocate: a full file system
+ *      is a clear error before the boot, never a SIGBUS in QEMU; blocks
+ *      the guest never writes cost no disk and read as zeros);
+ *      boot spec->vm (the same argv trials get, so the device sets match;
+ *      the RAM file mapped shared)
  *      on a machine-qemu machine through boot.c with spec->ready as the
  *      marker, judged by the very rules of a trial's boot (boot.h: crash
  *      reports from the guest profile's detector, panic and crash-dump events with their grace, silence and
@@ -19,16 +39,19 @@
  *      its HELLO said, when the state is saved; the channel stays connected
  *      until QEMU quits. A trial resumes it with update_resume();
  *   3. machine_save(): stop (QEMU drains and flushes the disk), migrate the
- *      state into a file passed by descriptor (getfd + "fd:NAME"; no shell,
- *      no exec:) with the bandwidth limit lifted (one pass, no dirty-page
- *      rounds); then machine_stop() (quit) and require a clean exit. All in
- *      an event loop of the build's own;
- *   4. record the size and content hash of both files, chmod them 0444,
- *      write the manifest, and rename the directory into place.
+ *      device state (x-ignore-shared) into a file passed by descriptor
+ *      (getfd + "fd:NAME"; no shell, no exec:) with the bandwidth limit
+ *      lifted; then machine_stop() (quit) and require a clean exit: after
+ *      it nothing maps the RAM file shared any more. All in an event loop
+ *      of the build's own;
+ *   4. record the size and content hash of the three files, fsync and
+ *      chmod them 0444, write the manifest, and rename the directory into
+ *      place.
  * vm_start_restored() starts QEMU with -incoming defer on the trial's own
- * overlay of the base disk, passes the state file opened read-only,
- * migrate-incoming, and returns once QEMU reports the migration completed,
- * the guest paused (the source was stopped; -S keeps it so).
+ * overlay of the base disk and the RAM file mapped private, passes the
+ * state file opened read-only, sets x-ignore-shared, migrate-incoming, and
+ * returns once QEMU reports the migration completed, the guest paused (the
+ * source was stopped; -S keeps it so).
  *
  * Measured here (QEMU 7.2, TCG, -m 256, reference guest with sensor v1 and
  * its agent; 2 cores shared with other builds at load average 6-10, so
@@ -57,9 +80,11 @@
  * Layout under spec->cache_dir (absolute):
  *   NAME.lock        flock'd exclusively while a process checks or builds NAME
  *   NAME/KEY/        one snapshot; KEY = 16 hex digits of the hash of its key
- *     manifest       the key text, then size and hash of disk.qcow2 and state
+ *     manifest       the key text, then size and hash of disk.qcow2, state, ram
  *     disk.qcow2     the base disk, 0444; its backing file is spec->golden
- *     state          the migration stream, 0444
+ *     state          the migration stream (device state, no RAM), 0444
+ *     ram            the guest's RAM, -m bytes (sparse: what the guest wrote
+ *                    takes disk, ~90 MiB of 256), 0444; clones map it
  *     boot.log       the console of the boot that made it
  *   NAME/hashes      input content hashes, reused while a file's stat is unchanged
  *   NAME/.tmp.PID    a build in progress; a killed build's is removed later
@@ -70,7 +95,7 @@
  * (the files the guest profile's machine lists, guest.h, from its data
  * directories), qemu_argv_vm() of spec->vm with socket and disk paths
  * masked (kernel and initrd paths, command line, memory, accelerator,
- * machine, devices), the contents (size and 64-bit hash) of kernel and
+ * machine, devices, the RAM backend as clones map it), the contents (size and 64-bit hash) of kernel and
  * initrd (for a direct kernel boot), the
  * golden disk and its qcow2 backing chain and every uploaded file, the
  * golden path, each op, and the ready pattern. Another input gives another
@@ -79,11 +104,12 @@
  * and sensor): two specs under one NAME evict each other's snapshot.
  *
  * A snapshot is used only if its manifest holds exactly the key computed
- * now and both files have the recorded size and content hash; anything
+ * now and all three files have the recorded size and content hash; anything
  * else (missing, truncated, edited, half-written) is moved aside and
  * rebuilt, never used. snapshot_ensure() does the full check, so once per
- * harness run; vm_start_restored() re-checks that the state has the size
- * and inode that were checked, that the trial's vm_config gives the
+ * harness run; vm_start_restored() re-checks that the state and the RAM
+ * file have the size and inode that were checked (QEMU opens the RAM file
+ * by path), that the trial's vm_config gives the
  * snapshot's masked argv, that the trial disk's backing file is the base
  * disk that was checked, and that the trial disk was never written to (the
  * restored guest's page cache must meet the disk it was saved with). A
@@ -93,8 +119,12 @@
  * Sharing: from snapshot_ensure() to snapshot_release() a process holds a
  * shared flock on NAME/KEY, and deleting a KEY needs an exclusive one, so a
  * snapshot is never deleted under a running trial. Trials never write to a
- * snapshot: the state is opened read-only, and QEMU opens a trial
- * overlay's backing file (the base disk) read-only.
+ * snapshot: the state is opened read-only, QEMU opens a trial overlay's
+ * backing file (the base disk) read-only, and a clone maps the RAM file
+ * private (QEMU 7.2 opens it O_RDWR all the same, though it never writes
+ * it: a user without write permission on the 0444 file, i.e. not root,
+ * gets QEMU's "can't open backing store" as the restore's error; QEMU 8.2
+ * has readonly=on,rom=off for that).
  *
  * Library code: nothing prints; failures fill err.
  */
