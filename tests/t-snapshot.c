@@ -1,10 +1,13 @@
 /*
  * t-snapshot - golden snapshots (harness/backend/qemu/snapshot.h) on the real reference
  * guest: build one into a temporary cache, reuse it, restore it into a
- * trial overlay and talk to the restored guest's shell, refuse a restore
- * whose options differ or whose state QEMU rejects, rebuild when an input
- * changes (one byte of a copy of the kernel) and when the state file is
- * truncated, and leave the golden disk and the process table as they were.
+ * trial overlay (a template clone of its RAM file) and talk to the restored
+ * guest's shell, whose writes leave the RAM file as it was, refuse a
+ * restore whose options differ or whose state QEMU rejects, rebuild when an
+ * input changes (one byte of a copy of the kernel), when the state file is
+ * truncated and when the RAM file is truncated or edited, find nothing
+ * usable after a build killed during its boot, and leave the golden disk
+ * and the process table as they were.
  *
  * A build is a boot of the guest (~8 s under TCG), plus a libguestfs
  * launch (~15 s) when it has ops: so one snapshot ("linux-v1") has the
