@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -500,6 +501,18 @@ static void test_refused_restores(const struct snapshot_spec *spec, const struct
 	vm_release(&vm);
 	tap_is_int(r, -1, "refused: a state whose size changed since the check");
 	tap_like(err.msg, "changed since it was checked", "... and the error says why");
+
+	/* a RAM file replaced since the check (QEMU would map whatever is at the path) */
+	copy = *s;
+	free(bad);
+	bad = path_in(tmp, "other-ram");
+	if (write_file_atomic(bad, "", 0, &err) < 0 || truncate(bad, (off_t)s->ram_size) < 0)
+		bail("cannot make another RAM file", &err);
+	copy.ram = bad;
+	r = vm_start_restored(&vm, &cfg, &copy, 30000, &err);
+	vm_release(&vm);
+	tap_is_int(r, -1, "refused: a RAM file that is not the one checked");
+	tap_like(err.msg, "RAM file", "... and the error says so");
 	strbuf_release(&sb);
 	free(bad);
 	free(overlay);
@@ -613,6 +626,51 @@ static void test_killed_build(const struct snapshot_spec *plain)
 	free(top);
 }
 
+/*
+ * No room for the RAM file (a full file system, here a file size limit):
+ * a clear error before any boot, and nothing left in the cache.
+ */
+static void test_no_space(const struct snapshot_spec *plain)
+{
+	struct snapshot_spec spec = *plain;
+	struct strbuf sb = STRBUF_INIT;
+	char *top = path_in(plain->cache_dir, "linux-nospace"), msg[512] = "";
+	int pfd[2], status = -1;
+	ssize_t n;
+	pid_t pid;
+
+	spec.name = "linux-nospace";
+	if (pipe(pfd) < 0 || (pid = fork()) < 0)
+		bail("fork", NULL);
+	if (pid == 0) {
+		struct rlimit lim = {64 << 20, 64 << 20};
+		struct bp_error err = {""};
+		struct snapshot s;
+		int r;
+
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &lim);
+		r = snapshot_ensure(&spec, &s, NULL, &err);
+		dprintf(pfd[1], "%d %s", r, err.msg);
+		_exit(0);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	tap_like(msg, "-1 ", "no space: snapshot_ensure() fails");
+	if (!tap_like(msg, "cannot allocate 256 MiB for the guest RAM file",
+		      "... with a clear error"))
+		tap_diag(msg);
+	list_dir(top, &sb);
+	if (!tap_ok(!strcmp(sb.buf, "hashes ") || !sb.len,
+		    "no space: nothing left in the cache but the hash cache"))
+		tap_diag(sb.buf);
+	strbuf_release(&sb);
+	free(top);
+}
+
 /* The names in a directory, each followed by a space. */
 static void list_dir(const char *path, struct strbuf *sb)
 {
@@ -682,6 +740,7 @@ int main(void)
 	plain.nr_ops = 0;
 
 	test_bad_specs(&spec);
+	test_no_space(&plain);
 
 	/* 1. none exists: built (with the sensor uploaded) */
 	t0 = now_ns();

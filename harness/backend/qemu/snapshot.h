@@ -25,8 +25,9 @@
  *   1. base disk = qcow2 overlay of spec->golden with spec->ops applied
  *      (inject_batch_isolated(): a job for the libguestfs worker);
  *   2. allocate the RAM file in full (posix_fallocate: a full file system
- *      is a clear error before the boot, never a SIGBUS in QEMU; blocks
- *      the guest never writes cost no disk and read as zeros);
+ *      is a clear error before the boot, "cannot allocate N MiB for the
+ *      guest RAM file", never a SIGBUS in QEMU nor a short file; the
+ *      harness then boots that snapshot's trials cold, disks.h);
  *      boot spec->vm (the same argv trials get, so the device sets match;
  *      the RAM file mapped shared)
  *      on a machine-qemu machine through boot.c with spec->ready as the
@@ -53,24 +54,31 @@
  * returns once QEMU reports the migration completed, the guest paused (the
  * source was stopped; -S keeps it so).
  *
- * Measured here (QEMU 7.2, TCG, -m 256, reference guest with sensor v1 and
- * its agent; 2 cores shared with other builds at load average 6-10, so
- * minima of 15 runs, with the medians under that load in brackets):
- *   build        ~23 s quiet: libguestfs upload ~15 s (its appliance boots
- *                under TCG; no ops, no launch), boot to ready ~7 s, save
- *                85-130 ms, hash + fsync ~0.1 s
- *   state        90 MiB: 22.9k pages of data; the 46.9k zero pages cost a
- *                few bytes each (QEMU 7.2 always detects zero pages; there
- *                is no capability for it, "zero-blocks" is block migration).
- *                It follows what the guest touched, not -m: 79 MiB at
- *                -m 128, 88 MiB at -m 512; init_on_free=1 on the guest's
- *                command line makes it 60 MiB (freed memory zeroed)
- *   restore      vm_start_restored() call to migration completed 103 ms
- *                [230]: QEMU start to QMP ready 42 ms [87], then the load;
- *                cont adds ~1 ms, so running at 107 ms [231]; the restored
- *                guest's shell answers 255 ms [359] after the call
- *   check        snapshot_ensure() reusing one: ~50 ms (key from cached
- *                input hashes, XXH64 of both files at ~5 GB/s)
+ * Measured here (QEMU 7.2, TCG, -m 256, reference guest; tests/bench/clone,
+ * the three restores interleaved, medians of 11, QEMU start to running
+ * [to the guest's shell answering]; 2 cores shared with other engineers'
+ * builds at load average 6-10, which makes QEMU's own start 0.3-0.6 s):
+ *   clone, RAM file in the cache dir   325-620 ms [730-1090]
+ *   clone, RAM file in /dev/shm        470-870 ms [680-1190]: the same page
+ *                cache mapped the same way, so no faster (noise either way)
+ *   full stream from a file (before)   460-1130 ms [640-1660]: the load of
+ *                90 MiB of RAM; on a quiet machine it was 107 ms [255] of
+ *                which QEMU start to QMP ready 42 ms
+ *   build        libguestfs upload ~15 s (quiet), boot to ready ~7 s (quiet),
+ *                save of the device state ~0.5 MiB, hash + fsync of the RAM
+ *                file ~0.1-0.3 s
+ *   state        ~0.5 MiB (devices, ROMs, video RAM); the RAM file is -m
+ *                bytes, allocated in full (posix_fallocate: 256 MiB of disk
+ *                per snapshot at -m 256, ~90 MiB of it written)
+ *   check        snapshot_ensure() reusing one: 70-115 ms (was ~50): the
+ *                key from cached input hashes, then XXH64 of the three
+ *                files, the 256 MiB RAM file 140 ms at best under this load
+ *                (~50 ms at 5 GB/s quiet), once per harness run
+ * The RAM file lives in the cache directory, not in /dev/shm: no faster
+ * there, and here the manifest, the rename into place, the locks and the
+ * sweep cover it as they cover the other files; its pages are page cache,
+ * evictable (a clone then reads them from disk), where /dev/shm would pin
+ * -m per snapshot in RAM until removed and lose it at each reboot.
  * qcow2 internal snapshots were measured too and rejected: loadvm cannot
  * restore into a trial overlay ("Snapshot 'snap' does not exist in one or
  * more devices": the vmstate lives in the top image), so every trial would
@@ -83,8 +91,8 @@
  *     manifest       the key text, then size and hash of disk.qcow2, state, ram
  *     disk.qcow2     the base disk, 0444; its backing file is spec->golden
  *     state          the migration stream (device state, no RAM), 0444
- *     ram            the guest's RAM, -m bytes (sparse: what the guest wrote
- *                    takes disk, ~90 MiB of 256), 0444; clones map it
+ *     ram            the guest's RAM, -m bytes (allocated in full), 0444;
+ *                    clones map it private
  *     boot.log       the console of the boot that made it
  *   NAME/hashes      input content hashes, reused while a file's stat is unchanged
  *   NAME/.tmp.PID    a build in progress; a killed build's is removed later
