@@ -171,7 +171,8 @@ static struct snapshot shm_copy(const struct snapshot *s, char **ret_path)
 	struct stat st;
 
 	*ret_path = xasprintf("/dev/shm/bench-clone-ram.%ld", (long)getpid());
-	if (read_file(s->ram, &sb, &err) < 0 || write_file_atomic(*ret_path, sb.buf, sb.len, &err) < 0)
+	if (read_file(s->ram, &sb, &err) < 0 ||
+	    write_file_atomic(*ret_path, sb.buf, sb.len, &err) < 0)
 		die("copy to /dev/shm", &err);
 	strbuf_release(&sb);
 	if (stat(*ret_path, &st) < 0)
@@ -277,8 +278,7 @@ int main(int argc, char **argv)
 			: v == V_SHM ? "clone, RAM file in /dev/shm"
 				     : "file: anonymous RAM, full stream",
 			med[v][T_READY], med[v][T_RUNNING], med[v][T_ANSWER]);
-	fprintf(stderr, "snapshot_ensure() reuse (key + full check): %.1f ms\n",
-		median(ens, runs));
+	fprintf(stderr, "snapshot_ensure() reuse (key + full check): %.1f ms\n", median(ens, runs));
 	printf("clone_ms=%.1f clone_answer_ms=%.1f shm_ms=%.1f shm_answer_ms=%.1f file_ms=%.1f "
 	       "file_answer_ms=%.1f ensure_ms=%.1f ram_mib=%d state_mib=%.1f stream_mib=%.1f\n",
 	       med[V_CLONE][T_RUNNING], med[V_CLONE][T_ANSWER], med[V_SHM][T_RUNNING],

@@ -547,8 +547,8 @@ static int qm_save(struct machine *m, const char *path, struct bp_error *err)
 	qm->saving = 1;
 	qm->t_save =
 	    loop_timer_add(m->loop, now_ms() + MACHINE_QEMU_SAVE_MS, qm_on_save_deadline, qm);
-	qm_submit(qm, CMD_SAVE, "migrate-set-capabilities", qm_capabilities(qm->cfg.ram_shared),
-		  -1, NULL);
+	qm_submit(qm, CMD_SAVE, "migrate-set-capabilities", qm_capabilities(qm->cfg.ram_shared), -1,
+		  NULL);
 	qm_submit(qm, CMD_SAVE, "stop", NULL, -1, NULL);
 	qm_submit(qm, CMD_SAVE, "migrate-set-parameters",
 		  json_pack("{s:I}", "max-bandwidth", (json_int_t)SAVE_MAX_BANDWIDTH), -1, NULL);

@@ -101,12 +101,13 @@
  * The key covers everything the saved state depends on: a format version,
  * the QEMU binary (resolved path, size, mtime) and the firmware it loads
  * (the files the guest profile's machine lists, guest.h, from its data
- * directories), qemu_argv_vm() of spec->vm with socket and disk paths
- * masked (kernel and initrd paths, command line, memory, accelerator,
- * machine, devices, the RAM backend as clones map it), the contents (size and 64-bit hash) of kernel and
- * initrd (for a direct kernel boot), the
- * golden disk and its qcow2 backing chain and every uploaded file, the
- * golden path, each op, and the ready pattern. Another input gives another
+ * directories), qemu_argv_vm() of spec->vm with socket, disk and RAM file
+ * paths masked (kernel and initrd paths, command line, memory, accelerator,
+ * machine, devices, the RAM backend as clones map it: memory-backend-file
+ * ...,share=off), the contents (size and 64-bit hash) of kernel and initrd
+ * (for a direct kernel boot), the golden disk and its qcow2 backing chain
+ * and every uploaded file, the golden path, each op, and the ready
+ * pattern. Another input gives another
  * KEY, so a changed input means a rebuild; other KEYs of NAME are deleted
  * once no process holds them. So use one NAME per distinct spec (e.g. image
  * and sensor): two specs under one NAME evict each other's snapshot.
