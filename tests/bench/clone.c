@@ -13,6 +13,8 @@
  *   file    the restore before template clones: anonymous RAM and a full
  *           migration stream (RAM included) from a file, made once here by
  *           migrating a paused clone to a file
+ *   start   QEMU with the same options started paused, nothing restored:
+ *           to QMP ready only, what bounds the others
  *
  * then the cost of snapshot_ensure() reusing the snapshot (the key and the
  * full check: every file hashed, the RAM file included), median of RUNS.
@@ -21,7 +23,7 @@
  * APPEND must start a shell on the console after MARKER (bootproof.shell).
  * Prints a table on stderr and, last on stdout, one line:
  *   clone_ms=... clone_answer_ms=... shm_ms=... shm_answer_ms=... file_ms=...
- *   file_answer_ms=... ensure_ms=... ram_mib=... state_mib=... stream_mib=...
+ *   file_answer_ms=... start_ms=... ensure_ms=... ram_mib=... state_mib=... stream_mib=...
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,10 +42,13 @@
 #include "snapshot.h"
 #include "vm.h"
 
-enum { V_CLONE, V_SHM, V_FILE, NR_V };
+enum { V_CLONE, V_SHM, V_FILE, V_START, NR_V };
 enum { T_READY, T_RUNNING, T_ANSWER, NR_T };
 
-static const char *const vname[NR_V] = {"clone", "shm", "file"};
+static const char *const vname[NR_V] = {"clone", "shm", "file", "start"};
+static const char *const vlabel[NR_V] = {
+    "clone, RAM file in the cache directory", "clone, RAM file in /dev/shm",
+    "file: anonymous RAM, full stream", "start: nothing restored, to QMP ready"};
 static char work[] = "/tmp/bench-clone.XXXXXX";
 
 static void die(const char *what, const struct bp_error *err)
@@ -196,15 +201,19 @@ static void one_run(int v, int run, const struct vm_config *spec_vm, const struc
 	snprintf(name, sizeof(name), "%s%d", vname[v], run);
 	trial_dir(&cfg, s, name);
 	t0 = now_ns();
-	r = v == V_FILE ? start_from_stream(&vm, &cfg, stream, &err)
-			: vm_start_restored(&vm, &cfg, v == V_SHM ? shm : s, 30000, &err);
-	t[T_READY] = ms_since(t0);
+	r = v == V_FILE	   ? start_from_stream(&vm, &cfg, stream, &err)
+	    : v == V_START ? vm_start(&vm, &cfg, 30000, &err)
+			   : vm_start_restored(&vm, &cfg, v == V_SHM ? shm : s, 30000, &err);
+	t[T_READY] = t[T_RUNNING] = t[T_ANSWER] = ms_since(t0);
+	if (v == V_START && r == 0)
+		goto out;
 	if (r < 0 || vm_cont(&vm, &err) < 0)
 		die(vname[v], &err);
 	t[T_RUNNING] = ms_since(t0);
 	if (answer(&vm, 15000) < 0)
 		die("no answer from the guest's shell", NULL);
 	t[T_ANSWER] = ms_since(t0);
+out:
 	vm_release(&vm);
 	remove_tree(cfg.run_dir);
 	free((char *)cfg.run_dir);
@@ -273,17 +282,15 @@ int main(int argc, char **argv)
 		mem, runs);
 	fprintf(stderr, "%-44s %8s %8s %8s\n", "restore", "ready", "running", "answer");
 	for (int v = 0; v < NR_V; v++)
-		fprintf(stderr, "%-44s %8.1f %8.1f %8.1f\n",
-			v == V_CLONE ? "clone, RAM file in the cache directory"
-			: v == V_SHM ? "clone, RAM file in /dev/shm"
-				     : "file: anonymous RAM, full stream",
-			med[v][T_READY], med[v][T_RUNNING], med[v][T_ANSWER]);
+		fprintf(stderr, "%-44s %8.1f %8.1f %8.1f\n", vlabel[v], med[v][T_READY],
+			med[v][T_RUNNING], med[v][T_ANSWER]);
 	fprintf(stderr, "snapshot_ensure() reuse (key + full check): %.1f ms\n", median(ens, runs));
 	printf("clone_ms=%.1f clone_answer_ms=%.1f shm_ms=%.1f shm_answer_ms=%.1f file_ms=%.1f "
-	       "file_answer_ms=%.1f ensure_ms=%.1f ram_mib=%d state_mib=%.1f stream_mib=%.1f\n",
+	       "file_answer_ms=%.1f start_ms=%.1f ensure_ms=%.1f ram_mib=%d state_mib=%.1f "
+	       "stream_mib=%.1f\n",
 	       med[V_CLONE][T_RUNNING], med[V_CLONE][T_ANSWER], med[V_SHM][T_RUNNING],
 	       med[V_SHM][T_ANSWER], med[V_FILE][T_RUNNING], med[V_FILE][T_ANSWER],
-	       median(ens, runs), mem, (double)state_size / (1 << 20),
+	       med[V_START][T_READY], median(ens, runs), mem, (double)state_size / (1 << 20),
 	       (double)stream_size / (1 << 20));
 	unlink(shm_path);
 	free(shm_path);
