@@ -54,31 +54,39 @@
  * returns once QEMU reports the migration completed, the guest paused (the
  * source was stopped; -S keeps it so).
  *
- * Measured here (QEMU 7.2, TCG, -m 256, reference guest; tests/bench/clone,
- * the three restores interleaved, medians of 11, QEMU start to running
- * [to the guest's shell answering]; 2 cores shared with other engineers'
- * builds at load average 6-10, which makes QEMU's own start 0.3-0.6 s):
- *   clone, RAM file in the cache dir   325-620 ms [730-1090]
- *   clone, RAM file in /dev/shm        470-870 ms [680-1190]: the same page
- *                cache mapped the same way, so no faster (noise either way)
- *   full stream from a file (before)   460-1130 ms [640-1660]: the load of
- *                90 MiB of RAM; on a quiet machine it was 107 ms [255] of
- *                which QEMU start to QMP ready 42 ms
+ * Measured here (QEMU 7.2, TCG, -M pc, reference guest; tests/bench/clone:
+ * the restores interleaved, medians of 15, from the call that starts QEMU
+ * to running [to the guest's shell answering]; 2 cores shared with other
+ * engineers' builds, load average 2-4, so QEMU's own start to QMP ready,
+ * nothing restored, took 180 ms at -m 256 and 227 ms at -m 1024; 42 ms
+ * on a quiet machine):
+ *                                      -m 256       -m 1024
+ *   clone, RAM file in the cache dir   208 [402]    297 [537]
+ *   clone, RAM file in /dev/shm        234 [428]    301 [541]
+ *   full stream from a file (before)   662 [828]    937 [1135]
+ * so a clone is QEMU's start plus ~20-70 ms whatever -m; the stream's
+ * load (90 MiB at -m 256, 100 at -m 1024) is what the clone saves. At
+ * load 6-10 the same three were 325-620, 470-870 and 460-1130 ms: the
+ * RAM file's place makes no difference beyond noise (same page cache,
+ * mapped the same way).
  *   build        libguestfs upload ~15 s (quiet), boot to ready ~7 s (quiet),
- *                save of the device state ~0.5 MiB, hash + fsync of the RAM
- *                file ~0.1-0.3 s
+ *                save of the device state, hash + fsync of the RAM file
+ *                ~0.1-0.3 s
  *   state        ~0.5 MiB (devices, ROMs, video RAM); the RAM file is -m
- *                bytes, allocated in full (posix_fallocate: 256 MiB of disk
- *                per snapshot at -m 256, ~90 MiB of it written)
- *   check        snapshot_ensure() reusing one: 70-115 ms (was ~50): the
+ *                bytes, allocated in full (256 MiB of disk at -m 256)
+ *   check        snapshot_ensure() reusing one: 64-73 ms at -m 256, 270 ms
+ *                at -m 1024 (was ~50 ms with the RAM in the stream): the
  *                key from cached input hashes, then XXH64 of the three
- *                files, the 256 MiB RAM file 140 ms at best under this load
- *                (~50 ms at 5 GB/s quiet), once per harness run
+ *                files; the RAM file alone 67-95 ms at 256 MiB, 400 ms at
+ *                1 GiB. Once per harness run and snapshot
  * The RAM file lives in the cache directory, not in /dev/shm: no faster
  * there, and here the manifest, the rename into place, the locks and the
  * sweep cover it as they cover the other files; its pages are page cache,
  * evictable (a clone then reads them from disk), where /dev/shm would pin
- * -m per snapshot in RAM until removed and lose it at each reboot.
+ * -m per snapshot in RAM (256 MiB each by default, allocated in full; no
+ * swap here) until removed, lose it at each reboot, and need its own
+ * manifest entry and sweep. A full file system fails the build with a
+ * clear error either way (step 2), never a short RAM file.
  * qcow2 internal snapshots were measured too and rejected: loadvm cannot
  * restore into a trial overlay ("Snapshot 'snap' does not exist in one or
  * more devices": the vmstate lives in the top image), so every trial would
