@@ -64,7 +64,7 @@ IMAGE_OUT := $(IMAGE)/vmlinux $(IMAGE)/initrd.img $(IMAGE)/system.qcow2
 
 all: $(O)/bootproof $(O)/chanc guest
 guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp
-tests: $(UNIT_BIN) $(O)/tests/bench/floor
+tests: $(UNIT_BIN) $(O)/tests/bench/floor $(O)/tests/bench/clone
 
 $(O)/bootproof: $(O)/harness/cmd/bootproof.o $(HARNESS_OBJ)
 	@echo "  LD      $@"
@@ -75,6 +75,10 @@ $(O)/chanc: $(O)/sensor/chanc.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/tests/bench/floor: $(O)/tests/bench/floor.o $(HARNESS_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/bench/clone: $(O)/tests/bench/clone.o $(HARNESS_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

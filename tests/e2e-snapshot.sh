@@ -3,8 +3,11 @@
 # on the real guest (issue 3): a live deploy restores a snapshot instead of
 # booting, and gives the verdict and title a cold boot gives, for good and
 # bad content; a changed input rebuilds the snapshot; -j 2 gives the
-# verdicts of -j 1 and no two trials share a file. (snapshot.c's own checks,
-# corrupt and truncated states included, are in t-snapshot.)
+# verdicts of -j 1 and no two trials share a file; restores are template
+# clones (the guest's RAM in a read-only file of the cache, the state the
+# devices' only), and an edited RAM file is rebuilt, never used.
+# (snapshot.c's own checks, corrupt and truncated states and RAM files and a
+# killed build included, are in t-snapshot.)
 . "$(dirname "$0")/lib.sh"
 need_guest
 
@@ -39,7 +42,10 @@ S=$T/snap/latest/results.json
 like "$(cat "$T/snap.tap")" "# snapshot linux-v1a-good-291-" "the snapshot is announced in the TAP stream"
 like "$(grep '^# snapshot' "$T/snap.tap")" "built in" "and built, the cache being empty"
 is "$(jq -r '[.scenarios[].boots[0].restored] | join(",")' "$S")" "true,true" "each trial's first boot is a restore"
-is "$(jq -r '[.scenarios[].boots[1:][] | .restored] | unique | join(",")' "$S")" "false" "later boots are cold"
+is "$(jq -r '[.scenarios[].boots[1:][] | .restored] | unique | join(",")' "$S")" "true" "later boots restore the image's pre-mount state"
+like "$(grep '^# snapshot premount-' "$T/snap.tap")" "built in" "which is built beside the booted one"
+like "$(jq -r '.scenarios[0].boots[1].log' "$S" | sed "s|^|$T/snap/latest/|" | xargs cat)" "bootproof: boot 2" \
+	"a later boot counts itself on the trial's disk, as after a cold boot"
 is "$(jq -r '[.scenarios[].boots[0].live_pushed] | join(",")' "$S")" "true,true" "the pushed content reached the restored guest"
 like "$(cat "$S" | jq -r '.scenarios[0].boots[0].log' | sed "s|^|$T/snap/latest/|" | xargs cat)" \
 	"refsensor-agent: pushed C-00000291-00000000-00000002.sys" "good push: the agent loaded it into the running sensor"
@@ -51,6 +57,13 @@ is "$(jq -r '[.scenarios[].boots[].restored] | unique | join(",")' "$C")" "false
 is "$(summary "$S")" "$(summary "$C")" "restored and cold trials: the same verdicts and titles"
 diag "$(summary "$S")"
 
+# Template clones: the RAM file beside a device-only state, both read-only.
+RAM=$(find "$T/cache" -path '*/linux-v1a-*' -name ram | head -1)
+is "$(stat -c %a "$RAM" 2>/dev/null)" 444 "the snapshot's RAM file is read-only"
+is "$(stat -c %s "$RAM" 2>/dev/null)" $((256 << 20)) "and -m bytes long"
+[ "$(stat -c %s "$(dirname "$RAM")/state")" -lt $((16 << 20)) ]
+ok $? "the state holds the devices, not the RAM"
+
 # An input of the snapshot changes (the agent the base disk holds): rebuilt, never reused.
 cp "$ROOT/sensor/agent" "$T/agent"
 sed -i "s|agent: $ROOT/sensor/agent|agent: $T/agent|" "$T/suite.yaml"
@@ -61,6 +74,14 @@ printf '\n# changed\n' >>"$T/agent"
 is "$?" 0 "changed agent: the run passes"
 like "$(grep '^# snapshot' "$T/stale.tap")" "built in" "a changed input rebuilds the snapshot"
 like "$(grep '^# snapshot' "$T/stale.tap")" "its inputs changed" "and says why"
+
+# One byte of the RAM file edited: the snapshot is moved aside and rebuilt, never used.
+RAM=$(find "$T/cache" -path '*/linux-v1a-*' -name ram | head -1)
+chmod u+w "$RAM" && printf 'X' | dd of="$RAM" bs=1 seek=1048576 conv=notrunc 2>/dev/null
+"$BP" run -c "$T/suite.yaml" -r "$T/edited" --cache "$T/cache" live-good >"$T/edited.tap" 2>&1
+is "$?" 0 "edited RAM file: the run passes"
+like "$(grep '^# snapshot' "$T/edited.tap")" "built in" "an edited RAM file rebuilds the snapshot"
+like "$(grep '^# snapshot' "$T/edited.tap")" "/ram' has changed" "and says which file"
 
 # Parallel trials: -j 2 gives the verdicts of -j 1; no two trials share a file.
 write_suite "$T/par.yaml" <<'YAML'

@@ -1,10 +1,13 @@
 /*
  * t-snapshot - golden snapshots (harness/backend/qemu/snapshot.h) on the real reference
  * guest: build one into a temporary cache, reuse it, restore it into a
- * trial overlay and talk to the restored guest's shell, refuse a restore
- * whose options differ or whose state QEMU rejects, rebuild when an input
- * changes (one byte of a copy of the kernel) and when the state file is
- * truncated, and leave the golden disk and the process table as they were.
+ * trial overlay (a template clone of its RAM file) and talk to the restored
+ * guest's shell, whose writes leave the RAM file as it was, refuse a
+ * restore whose options differ or whose state QEMU rejects, rebuild when an
+ * input changes (one byte of a copy of the kernel), when the state file is
+ * truncated and when the RAM file is truncated or edited, find nothing
+ * usable after a build killed during its boot, and leave the golden disk
+ * and the process table as they were.
  *
  * A build is a boot of the guest (~8 s under TCG), plus a libguestfs
  * launch (~15 s) when it has ops: so one snapshot ("linux-v1") has the
@@ -23,12 +26,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "console.h"
 #include "detect.h"
 #include "disks.h"
+#include "hash.h"
 #include "inject.h"
 #include "qmp.h"
 #include "snapshot.h"
@@ -77,6 +83,16 @@ static int file_contains(const char *path, const char *needle)
 
 	strbuf_release(&sb);
 	return found;
+}
+
+/* XXH64 of a whole file (0 if it cannot be read). */
+static uint64_t file_hash(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t h = read_file(path, &sb, NULL) == 0 ? xxh64(sb.buf, sb.len) : 0;
+
+	strbuf_release(&sb);
+	return h;
 }
 
 static double ms_since(int64_t t0_ns)
@@ -285,8 +301,12 @@ static void test_restore(const struct snapshot_spec *spec, const struct snapshot
 	double restored_ms, running_ms;
 	int r;
 
+	struct stat ram_st, ram_st2;
+	uint64_t ram_hash = file_hash(s->ram);
+
 	console_init(&t.con, talk_line, &t);
-	if (mkdir(dir, 0755) < 0 || overlay_create(s->disk, overlay, &err) < 0)
+	if (mkdir(dir, 0755) < 0 || overlay_create(s->disk, overlay, &err) < 0 ||
+	    stat(s->ram, &ram_st) < 0)
 		bail("cannot create the trial overlay", &err);
 	cfg.disk = overlay;
 	cfg.run_dir = dir;
@@ -345,6 +365,11 @@ static void test_restore(const struct snapshot_spec *spec, const struct snapshot
 	r = talk(&vm, &t, "echo trial >/system/trial-wrote && sync && echo WROTE-$((40+2))\n",
 		 "WROTE-42", 10000);
 	tap_is_int(r, 1, "restore: the guest writes to its disk");
+	/* and to its memory: a 4 MB shell variable, the page cache, the kernel's own */
+	r = talk(&vm, &t,
+		 "x=$(head -c 4000000 /dev/zero | tr '\\0' a); echo FILLED-${#x}-$((1+1))\n",
+		 "FILLED-4000000-2", 20000);
+	tap_is_int(r, 1, "restore: the guest writes 4 MB of its memory");
 	r = talk(&vm, &t, NULL, NULL, 1000);
 	tap_ok(r == 0 && !vm_reap(&vm), "restore: qemu still runs 1 s later");
 	console_finish(&t.con);
@@ -354,6 +379,10 @@ static void test_restore(const struct snapshot_spec *spec, const struct snapshot
 		tap_diag(t.crash_title);
 	vm_stop(&vm, 5000);
 	tap_ok(vm.proc.exit == PROC_EXITED && vm.proc.code == 0, "restore: qemu quits cleanly");
+	tap_ok(file_hash(s->ram) == ram_hash && stat(s->ram, &ram_st2) == 0 &&
+		   ram_st2.st_mtim.tv_sec == ram_st.st_mtim.tv_sec &&
+		   ram_st2.st_mtim.tv_nsec == ram_st.st_mtim.tv_nsec,
+	       "restore: the clone's writes left the RAM file as it was (hash, mtime)");
 out:
 	vm_release(&vm);
 	detector_free(t.det);
@@ -477,10 +506,174 @@ static void test_refused_restores(const struct snapshot_spec *spec, const struct
 	vm_release(&vm);
 	tap_is_int(r, -1, "refused: a state whose size changed since the check");
 	tap_like(err.msg, "changed since it was checked", "... and the error says why");
+
+	/* a RAM file replaced since the check (QEMU would map whatever is at the path) */
+	copy = *s;
+	free(bad);
+	bad = path_in(tmp, "other-ram");
+	if (write_file_atomic(bad, "", 0, &err) < 0 || truncate(bad, (off_t)s->ram_size) < 0)
+		bail("cannot make another RAM file", &err);
+	copy.ram = bad;
+	r = vm_start_restored(&vm, &cfg, &copy, 30000, &err);
+	vm_release(&vm);
+	tap_is_int(r, -1, "refused: a RAM file that is not the one checked");
+	tap_like(err.msg, "RAM file", "... and the error says so");
 	strbuf_release(&sb);
 	free(bad);
 	free(overlay);
 	free(dir);
+}
+
+static void list_dir(const char *path, struct strbuf *sb);
+
+/*
+ * The RAM file is part of the snapshot: truncated, then edited (one byte),
+ * it is moved aside and rebuilt, never used; *s becomes the rebuilt one.
+ */
+static void test_ram_checked(const struct snapshot_spec *spec, struct snapshot *s)
+{
+	for (int edit = 0; edit < 2; edit++) {
+		const char *what = edit ? "edited RAM file" : "truncated RAM file";
+		struct bp_error err = {""};
+		struct snapshot n;
+		struct stat st;
+		char msg[128], byte;
+		int built = -1, fd;
+
+		if (chmod(s->ram, 0644) < 0 || stat(s->ram, &st) < 0)
+			bail("cannot chmod the RAM file", NULL);
+		if (edit) {
+			fd = open(s->ram, O_RDWR);
+			if (fd < 0 || pread(fd, &byte, 1, 1 << 20) != 1)
+				bail("cannot read the RAM file", NULL);
+			byte ^= 0x5a;
+			if (pwrite(fd, &byte, 1, 1 << 20) != 1)
+				bail("cannot write the RAM file", NULL);
+			close(fd);
+		} else if (truncate(s->ram, st.st_size - 4096) < 0) {
+			bail("cannot truncate the RAM file", NULL);
+		}
+		snprintf(msg, sizeof(msg), "%s: snapshot_ensure()", what);
+		if (!tap_is_int(snapshot_ensure(spec, &n, &built, &err), 0, msg))
+			bail("cannot rebuild the snapshot", &err);
+		snprintf(msg, sizeof(msg), "%s: rebuilt, not used", what);
+		tap_is_int(built, 1, msg);
+		if (!tap_like(n.why, edit ? "/ram' has changed" : "/ram' is ",
+			      "... and why names the RAM file"))
+			tap_diag(n.why ? n.why : "(null)");
+		tap_ok(stat(n.ram, &st) == 0 && (st.st_mode & 07777) == 0444 &&
+			   st.st_size == (off_t)spec->vm.memory_mib << 20,
+		       "... a whole, read-only RAM file again");
+		snapshot_release(s);
+		*s = n;
+	}
+}
+
+/*
+ * A build killed during its boot (the RAM file being written) leaves
+ * nothing usable: no snapshot directory, and the next snapshot_ensure()
+ * builds one and removes the killed build's directory.
+ */
+static void test_killed_build(const struct snapshot_spec *plain)
+{
+	struct snapshot_spec spec = *plain;
+	struct bp_error err = {""};
+	struct snapshot s;
+	struct strbuf sb = STRBUF_INIT;
+	char *top = path_in(plain->cache_dir, "linux-killed"), *tmpdir, *log;
+	int64_t deadline = now_ms() + 120000;
+	int built = -1, seen = 0;
+	pid_t pid;
+
+	spec.name = "linux-killed";
+	pid = fork();
+	if (pid < 0)
+		bail("fork", NULL);
+	if (pid == 0) {
+		snapshot_ensure(&spec, &s, NULL, &err);
+		_exit(0);
+	}
+	tmpdir = xasprintf("%s/.tmp.%ld", top, (long)pid);
+	log = path_in(tmpdir, "boot.log");
+	/* killed once the guest runs: its console has started, its RAM is being written */
+	while (!seen && now_ms() < deadline) {
+		struct stat st;
+
+		seen = stat(log, &st) == 0 && st.st_size > 0;
+		if (!seen)
+			usleep(20000);
+	}
+	tap_ok(seen, "killed build: the build's guest was booting");
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	tap_ok(access(tmpdir, F_OK) == 0, "killed build: its directory is left behind");
+	list_dir(top, &sb);
+	{
+		/* nothing but the hash cache and the killed build's directory */
+		char *want = xasprintf(".tmp.%ld ", (long)pid);
+
+		if (!tap_ok(sb.len == strlen(want) + strlen("hashes ") && strstr(sb.buf, want),
+			    "killed build: no snapshot directory (nothing usable)"))
+			tap_diag(sb.buf);
+		free(want);
+	}
+	if (!tap_is_int(snapshot_ensure(&spec, &s, &built, &err), 0,
+			"killed build: snapshot_ensure() afterwards"))
+		tap_diag(err.msg);
+	tap_is_int(built, 1, "killed build: built anew");
+	tap_is_str(s.why, "none existed", "killed build: why");
+	tap_ok(access(tmpdir, F_OK) < 0 && errno == ENOENT,
+	       "killed build: the killed build's directory was removed");
+	snapshot_release(&s);
+	strbuf_release(&sb);
+	free(log);
+	free(tmpdir);
+	free(top);
+}
+
+/*
+ * No room for the RAM file (a full file system, here a file size limit):
+ * a clear error before any boot, and nothing left in the cache.
+ */
+static void test_no_space(const struct snapshot_spec *plain)
+{
+	struct snapshot_spec spec = *plain;
+	struct strbuf sb = STRBUF_INIT;
+	char *top = path_in(plain->cache_dir, "linux-nospace"), msg[512] = "";
+	int pfd[2], status = -1;
+	ssize_t n;
+	pid_t pid;
+
+	spec.name = "linux-nospace";
+	if (pipe(pfd) < 0 || (pid = fork()) < 0)
+		bail("fork", NULL);
+	if (pid == 0) {
+		struct rlimit lim = {64 << 20, 64 << 20};
+		struct bp_error err = {""};
+		struct snapshot s;
+		int r;
+
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &lim);
+		r = snapshot_ensure(&spec, &s, NULL, &err);
+		dprintf(pfd[1], "%d %s", r, err.msg);
+		_exit(0);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	tap_like(msg, "-1 ", "no space: snapshot_ensure() fails");
+	if (!tap_like(msg, "cannot allocate 256 MiB for the guest RAM file",
+		      "... with a clear error"))
+		tap_diag(msg);
+	list_dir(top, &sb);
+	if (!tap_ok(!strcmp(sb.buf, "hashes ") || !sb.len,
+		    "no space: nothing left in the cache but the hash cache"))
+		tap_diag(sb.buf);
+	strbuf_release(&sb);
+	free(top);
 }
 
 /* The names in a directory, each followed by a space. */
@@ -553,6 +746,7 @@ int main(void)
 	plain.nr_ops = 0;
 
 	test_bad_specs(&spec);
+	test_no_space(&plain);
 
 	/* 1. none exists: built (with the sensor uploaded) */
 	t0 = now_ns();
@@ -570,6 +764,12 @@ int main(void)
 	       "build: the state is read-only");
 	snprintf(msg, sizeof(msg), "build: state %.1f MiB", (double)st.st_size / (1 << 20));
 	tap_diag(msg);
+	tap_ok(st.st_size < 16 << 20, "build: the state holds the devices, not the RAM");
+	tap_ok(stat(s1.ram, &st) == 0 && (st.st_mode & 07777) == 0444 &&
+		   st.st_size == (off_t)256 << 20,
+	       "build: the RAM file is read-only and -m bytes long");
+	snprintf(msg, sizeof(msg), "build: RAM file %.1f MiB on disk", (double)st.st_blocks / 2048);
+	tap_diag(msg);
 	tap_ok(stat(s1.disk, &st) == 0 && (st.st_mode & 07777) == 0444,
 	       "build: the base disk is read-only");
 	path = path_in(s1.dir, "boot.log");
@@ -579,8 +779,10 @@ int main(void)
 	free(path);
 	path = path_in(s1.dir, "manifest");
 	tap_ok(file_contains(path, "\nkernel size=") && file_contains(path, "\nupload size=") &&
-		   file_contains(path, "\nfirmware size=") && file_contains(path, "\nstate size="),
-	       "build: the manifest records the inputs and the files");
+		   file_contains(path, "\nfirmware size=") && file_contains(path, "\nstate size=") &&
+		   file_contains(path, "\nram size=") &&
+		   file_contains(path, "memory-backend-file,id=ram,size=256M,mem-path=@ram,share=off"),
+	       "build: the manifest records the inputs (the RAM backend too) and the files");
 	free(path);
 
 	/* 2. reused */
@@ -666,6 +868,8 @@ int main(void)
 	}
 	snapshot_release(&p2);
 	test_restore(&plain, &p3, "trial2", 0);
+	test_ram_checked(&plain, &p3);
+	test_killed_build(&plain);
 	snapshot_release(&p3);
 
 	/* 6. both still valid, and only the current snapshot of each is left */

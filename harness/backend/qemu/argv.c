@@ -81,6 +81,18 @@ char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const cha
 	char *u = opt_escape(update_sock);
 
 	push_machine(&b, m, cfg->accel, cfg->memory_mib);
+	argv_push(&b, "-object");
+	if (cfg->ram_file) {
+		char *r = opt_escape(cfg->ram_file);
+
+		argv_pushf(&b, "memory-backend-file,id=ram,size=%dM,mem-path=%s,share=%s",
+			   cfg->memory_mib, r, cfg->ram_shared ? "on" : "off");
+		free(r);
+	} else {
+		argv_pushf(&b, "memory-backend-ram,id=ram,size=%dM", cfg->memory_mib);
+	}
+	argv_push(&b, "-machine");
+	argv_push(&b, "memory-backend=ram");
 	/* A screen for QMP screendump: the crash as a console user would see it. */
 	if (m->display) {
 		argv_push(&b, "-device");

@@ -18,7 +18,9 @@
 /*
  * A VM the harness supervises (vm_start()): paused (-S), QMP, the serial
  * console and the update port on the given unix sockets (QEMU connects),
- * cfg->disk attached; -incoming defer if cfg->incoming. NULL-terminated,
+ * cfg->disk attached, the guest's RAM the memory backend "ram" (anonymous,
+ * or cfg->ram_file shared or private: works on -M pc and -M microvm alike);
+ * -incoming defer if cfg->incoming. NULL-terminated,
  * free with argv_free().
  */
 char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock,

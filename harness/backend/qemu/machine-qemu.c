@@ -140,15 +140,24 @@ static int qm_submit(struct qm *qm, enum qm_kind kind, const char *name, json_t 
 	return qm_send_next(qm, err);
 }
 
+/*
+ * Migration capabilities: events, and x-ignore-shared with a RAM file
+ * (snapshot.h: a save leaves the shared RAM out of the stream, a clone
+ * takes it from its private mapping of the file).
+ */
+static json_t *qm_capabilities(int ignore_shared)
+{
+	return json_pack("{s:[{s:s, s:b}, {s:s, s:b}]}", "capabilities", "capability", "events",
+			 "state", 1, "capability", "x-ignore-shared", "state", ignore_shared);
+}
+
 static void qm_setup(struct qm *qm)
 {
 	qm->state = QM_SETUP;
 	qm_submit(qm, CMD_SETUP, "qmp_capabilities", NULL, -1, NULL);
 	if (qm->state_fd < 0)
 		return;
-	qm_submit(qm, CMD_SETUP, "migrate-set-capabilities",
-		  json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "events", "state", 1),
-		  -1, NULL);
+	qm_submit(qm, CMD_SETUP, "migrate-set-capabilities", qm_capabilities(1), -1, NULL);
 	qm_submit(qm, CMD_SETUP, "getfd", json_pack("{s:s}", "fdname", SNAPSHOT_STATE_FD_NAME),
 		  qm->state_fd, NULL);
 	qm_submit(qm, CMD_SETUP, "migrate-incoming",
@@ -479,7 +488,7 @@ static int qm_restore(struct machine *m, const void *state, struct bp_error *err
 
 	qm->cfg.incoming = 0; /* the snapshot was checked against the trial's own options */
 	qm->state_fd = snapshot_open_state(s, &qm->cfg, err);
-	qm->cfg.incoming = 1;
+	snapshot_clone_config(s, &qm->cfg);
 	if (qm->state_fd < 0 || qm_spawn(qm, &qm->cfg, err) < 0) {
 		qm->state = QM_GONE;
 		return error_prefix(err, "cannot restore snapshot '%s'", s->dir);
@@ -556,9 +565,8 @@ static int qm_save(struct machine *m, const char *path, struct bp_error *err)
 	qm->saving = 1;
 	qm->t_save =
 	    loop_timer_add(m->loop, now_ms() + MACHINE_QEMU_SAVE_MS, qm_on_save_deadline, qm);
-	qm_submit(qm, CMD_SAVE, "migrate-set-capabilities",
-		  json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "events", "state", 1),
-		  -1, NULL);
+	qm_submit(qm, CMD_SAVE, "migrate-set-capabilities", qm_capabilities(qm->cfg.ram_shared), -1,
+		  NULL);
 	qm_submit(qm, CMD_SAVE, "stop", NULL, -1, NULL);
 	qm_submit(qm, CMD_SAVE, "migrate-set-parameters",
 		  json_pack("{s:I}", "max-bandwidth", (json_int_t)SAVE_MAX_BANDWIDTH), -1, NULL);

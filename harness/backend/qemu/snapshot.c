@@ -26,7 +26,7 @@
 #include "litter.h"
 #include "machine-qemu.h"
 
-#define SNAPSHOT_FORMAT 2
+#define SNAPSHOT_FORMAT 3
 #define INJECT_TIMEOUT_MS (10 * 60 * 1000)
 /* A cached input hash is trusted only for files older than this (git's "racily clean"). */
 #define HASH_CACHE_MIN_AGE_NS (2LL * 1000000000)
@@ -286,6 +286,9 @@ static char *argv_key(const struct vm_config *cfg)
 	c.disk = "@disk";
 	c.run_dir = "@run";
 	c.incoming = 0;
+	/* the RAM backend as each clone maps it (the build maps the same file shared) */
+	c.ram_file = "@ram";
+	c.ram_shared = 0;
 	argv = qemu_argv_vm(&c, "@qmp", "@serial", "@update");
 	for (char **p = argv; *p; p++) {
 		strbuf_adds(&sb, "arg ");
@@ -507,14 +510,18 @@ out:
 
 /* ---- checking a snapshot directory ---- */
 
+/* The files of a snapshot, in manifest order; sizes are indexed by these. */
+static const char *const snapshot_files[] = {"disk.qcow2", "state", "ram"};
+enum { FILE_DISK, FILE_STATE, FILE_RAM, NR_FILES };
+
 /*
  * 1 if dir holds a complete snapshot for key (sizes and hashes match), 0 if
- * not (*why says what is wrong); the state's size in *ret_state_size.
+ * not (*why says what is wrong); each file's size in ret_sizes.
  */
-static int snapshot_valid(const char *dir, const char *key, uint64_t *ret_state_size,
+static int snapshot_valid(const char *dir, const char *key, uint64_t ret_sizes[NR_FILES],
 			  struct bp_error *why)
 {
-	static const char *const files[] = {"disk.qcow2", "state"};
+	const char *const *files = snapshot_files;
 	struct strbuf sb = STRBUF_INIT;
 	char *path = xasprintf("%s/manifest", dir);
 	const char *p;
@@ -527,7 +534,7 @@ static int snapshot_valid(const char *dir, const char *key, uint64_t *ret_state_
 		goto out;
 	}
 	p = sb.buf + strlen(key);
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+	for (size_t i = 0; i < NR_FILES; i++) {
 		uint64_t want_size, want_hash, size, hash;
 		char label[16];
 		int n = 0;
@@ -552,8 +559,7 @@ static int snapshot_valid(const char *dir, const char *key, uint64_t *ret_state_
 			error_set(why, "'%s' has changed (content hash differs)", path);
 			goto out;
 		}
-		if (i == 1)
-			*ret_state_size = size;
+		ret_sizes[i] = size;
 	}
 	if (*p) {
 		error_set(why, "its manifest has trailing data");
@@ -731,13 +737,32 @@ static int boot_and_save(const struct snapshot_spec *spec, const struct vm_confi
 	return ret;
 }
 
+/*
+ * The RAM file, allocated in full before QEMU maps it shared: a full file
+ * system is a clear error here, not a SIGBUS in QEMU halfway through the
+ * boot. Unwritten blocks cost no disk and read as zeros.
+ */
+static int ram_file_create(const char *path, int memory_mib, struct bp_error *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644), r;
+
+	if (fd < 0)
+		return error_set(err, "cannot create '%s': %s", path, strerror(errno));
+	r = posix_fallocate(fd, 0, (off_t)memory_mib << 20);
+	close(fd);
+	if (r)
+		return error_set(err, "cannot allocate %d MiB for the guest RAM file '%s': %s",
+				 memory_mib, path, strerror(r));
+	return 0;
+}
+
 /* Build the snapshot for key in tmp (a fresh directory). */
 static int build(const struct snapshot_spec *spec, const char *tmp, const char *key,
 		 struct bp_error *err)
 {
-	static const char *const files[] = {"disk.qcow2", "state"};
 	char run_dir[] = "/tmp/bootproof-snap-XXXXXX";
 	char *disk = xasprintf("%s/disk.qcow2", tmp), *state = xasprintf("%s/state", tmp);
+	char *ram = xasprintf("%s/ram", tmp);
 	char *log = xasprintf("%s/boot.log", tmp), *manifest = xasprintf("%s/manifest", tmp);
 	struct strbuf sb = STRBUF_INIT;
 	struct vm_config cfg = spec->vm;
@@ -758,11 +783,15 @@ static int build(const struct snapshot_spec *spec, const char *tmp, const char *
 	cfg.disk = disk;
 	cfg.run_dir = run_dir;
 	cfg.incoming = 0;
-	if (boot_and_save(spec, &cfg, log, state, err) < 0)
+	/* the guest's RAM lives in the file; the state saved beside it is the devices' */
+	cfg.ram_file = ram;
+	cfg.ram_shared = 1;
+	if (ram_file_create(ram, cfg.memory_mib, err) < 0 ||
+	    boot_and_save(spec, &cfg, log, state, err) < 0)
 		goto out;
 	strbuf_adds(&sb, key);
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		char *path = xasprintf("%s/%s", tmp, files[i]);
+	for (size_t i = 0; i < NR_FILES; i++) {
+		char *path = xasprintf("%s/%s", tmp, snapshot_files[i]);
 		uint64_t hash, size;
 		int r = hash_path(path, &hash, &size, err);
 
@@ -773,8 +802,8 @@ static int build(const struct snapshot_spec *spec, const char *tmp, const char *
 		free(path);
 		if (r < 0)
 			goto out;
-		strbuf_addf(&sb, "%s size=%" PRIu64 " xxh64=%016" PRIx64 "\n", files[i], size,
-			    hash);
+		strbuf_addf(&sb, "%s size=%" PRIu64 " xxh64=%016" PRIx64 "\n", snapshot_files[i],
+			    size, hash);
 	}
 	if (write_file_atomic(manifest, sb.buf, sb.len, err) < 0)
 		goto out;
@@ -792,6 +821,7 @@ out:
 	strbuf_release(&sb);
 	free(disk);
 	free(state);
+	free(ram);
 	free(log);
 	free(manifest);
 	return ret;
@@ -806,6 +836,7 @@ void snapshot_release(struct snapshot *s)
 	free(s->dir);
 	free(s->disk);
 	free(s->state);
+	free(s->ram);
 	free(s->argv_key);
 	free(s->why);
 	/* 0 is a zeroed snapshot's, never a lock we took (stdin is open) */
@@ -841,14 +872,16 @@ static int spec_check(const struct snapshot_spec *spec, struct bp_error *err)
 
 /* The snapshot in dir, held through dir_fd, as the caller gets it (dir taken). */
 static void snapshot_fill(struct snapshot *ret, const struct snapshot_spec *spec, char *dir,
-			  uint64_t state_size, int dir_fd)
+			  const uint64_t sizes[NR_FILES], int dir_fd)
 {
 	struct stat st;
 
 	ret->dir = dir;
 	ret->disk = xasprintf("%s/disk.qcow2", dir);
 	ret->state = xasprintf("%s/state", dir);
-	ret->state_size = state_size;
+	ret->ram = xasprintf("%s/ram", dir);
+	ret->state_size = sizes[FILE_STATE];
+	ret->ram_size = sizes[FILE_RAM];
 	if (stat(ret->disk, &st) == 0) {
 		ret->disk_dev = (uint64_t)st.st_dev;
 		ret->disk_ino = (uint64_t)st.st_ino;
@@ -856,6 +889,10 @@ static void snapshot_fill(struct snapshot *ret, const struct snapshot_spec *spec
 	if (stat(ret->state, &st) == 0) {
 		ret->state_dev = (uint64_t)st.st_dev;
 		ret->state_ino = (uint64_t)st.st_ino;
+	}
+	if (stat(ret->ram, &st) == 0) {
+		ret->ram_dev = (uint64_t)st.st_dev;
+		ret->ram_ino = (uint64_t)st.st_ino;
 	}
 	ret->argv_key = argv_key(&spec->vm);
 	ret->premount = spec->premount;
@@ -871,7 +908,7 @@ int snapshot_ensure(const struct snapshot_spec *spec, struct snapshot *ret, int 
 	char *top = NULL, *lock_path = NULL, *hashes = NULL, *tmp = NULL, *dir = NULL;
 	char *reason = NULL;
 	char keyhex[17];
-	uint64_t state_size = 0;
+	uint64_t sizes[NR_FILES] = {0};
 	int lock_fd = -1, dir_fd = -1, built = 0, rc = -1;
 
 	memset(ret, 0, sizeof(*ret));
@@ -899,7 +936,7 @@ int snapshot_ensure(const struct snapshot_spec *spec, struct snapshot *ret, int 
 	snprintf(keyhex, sizeof(keyhex), "%016" PRIx64, xxh64(key.buf, key.len));
 	dir = xasprintf("%s/%s", top, keyhex);
 
-	if (access(dir, F_OK) == 0 && !snapshot_valid(dir, key.buf, &state_size, &why)) {
+	if (access(dir, F_OK) == 0 && !snapshot_valid(dir, key.buf, sizes, &why)) {
 		/* corrupt: move it aside (a process may still hold it); collected below */
 		char *old = xasprintf("%s/.old.%s.%ld", top, keyhex, (long)getpid());
 
@@ -934,7 +971,7 @@ int snapshot_ensure(const struct snapshot_spec *spec, struct snapshot *ret, int 
 		fsync_path(top, O_DIRECTORY);
 		built = 1;
 		/* what was just written must read back as written */
-		if (!snapshot_valid(dir, key.buf, &state_size, &why)) {
+		if (!snapshot_valid(dir, key.buf, sizes, &why)) {
 			error_set(err, "snapshot '%s' is invalid right after its build: %s",
 				  spec->name, why.msg);
 			goto out;
@@ -945,7 +982,7 @@ int snapshot_ensure(const struct snapshot_spec *spec, struct snapshot *ret, int 
 		goto out;
 	collect_garbage(top, keyhex);
 
-	snapshot_fill(ret, spec, dir, state_size, dir_fd);
+	snapshot_fill(ret, spec, dir, sizes, dir_fd);
 	ret->why = built ? reason : NULL;
 	if (built)
 		reason = NULL;
@@ -1004,6 +1041,27 @@ static int check_trial_disk(const struct snapshot *s, const char *disk, struct b
 	return ret;
 }
 
+/* st is still the file snapshot_ensure() checked: its size and inode. */
+static int same_file(const struct stat *st, const char *what, uint64_t size, uint64_t dev,
+		     uint64_t ino, struct bp_error *err)
+{
+	if ((uint64_t)st->st_size != size)
+		return error_set(err,
+				 "its %s is %lld bytes, expected %" PRIu64
+				 " (changed since it was checked)",
+				 what, (long long)st->st_size, size);
+	if ((uint64_t)st->st_dev != dev || (uint64_t)st->st_ino != ino)
+		return error_set(err, "its %s was replaced since it was checked", what);
+	return 0;
+}
+
+void snapshot_clone_config(const struct snapshot *s, struct vm_config *cfg)
+{
+	cfg->incoming = 1;
+	cfg->ram_file = s->ram;
+	cfg->ram_shared = 0;
+}
+
 int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg, struct bp_error *err)
 {
 	char *key = argv_key(cfg);
@@ -1019,17 +1077,15 @@ int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg, s
 		error_set(err, "cannot open '%s': %s", s->state, strerror(errno));
 		goto out;
 	}
-	if ((uint64_t)st.st_size != s->state_size) {
-		error_set(err,
-			  "its state is %lld bytes, expected %" PRIu64
-			  " (changed since it was checked)",
-			  (long long)st.st_size, s->state_size);
+	if (same_file(&st, "state", s->state_size, s->state_dev, s->state_ino, err) < 0)
+		goto out;
+	/* QEMU maps the RAM file by path: the one checked, unless replaced since */
+	if (stat(s->ram, &st) < 0) {
+		error_set(err, "cannot stat '%s': %s", s->ram, strerror(errno));
 		goto out;
 	}
-	if ((uint64_t)st.st_dev != s->state_dev || (uint64_t)st.st_ino != s->state_ino) {
-		error_set(err, "its state was replaced since it was checked");
+	if (same_file(&st, "RAM file", s->ram_size, s->ram_dev, s->ram_ino, err) < 0)
 		goto out;
-	}
 	if (!cfg->disk) {
 		error_set(err, "no trial disk");
 		goto out;
@@ -1059,13 +1115,15 @@ int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct s
 		error_prefix(err, "cannot restore snapshot '%s'", s->dir);
 		return -1;
 	}
-	c.incoming = 1;
+	snapshot_clone_config(s, &c);
 	if (vm_start(vm, &c, timeout_ms, err) < 0) {
 		error_prefix(err, "cannot restore snapshot '%s'", s->dir);
 		goto out;
 	}
 	left = (int)(deadline - now_ms());
+	/* x-ignore-shared as at the save: the stream holds no RAM, the file has it */
 	if (qmp_migrate_set_capability(vm->qmp, "events", 1, err) < 0 ||
+	    qmp_migrate_set_capability(vm->qmp, "x-ignore-shared", 1, err) < 0 ||
 	    qmp_getfd(vm->qmp, fd, SNAPSHOT_STATE_FD_NAME, err) < 0 ||
 	    qmp_migrate_incoming(vm->qmp, "fd:" SNAPSHOT_STATE_FD_NAME, err) < 0 ||
 	    qmp_wait_migration(vm->qmp, left > 0 ? left : 1, err) < 0) {

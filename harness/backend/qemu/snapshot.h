@@ -1,14 +1,35 @@
 /*
  * snapshot - golden VM snapshots: a guest booted once to its "ready for
- * content" point and saved, so that trials restore it (0.1 s from the call
- * to a running guest under TCG here, 0.2-0.3 s on a loaded machine)
- * instead of booting it (~5-7 s).
+ * content" point and saved, so that trials restore it instead of booting
+ * it (~5-7 s): each restore is a template clone of it.
  *
- * The saved state is a QEMU migration stream in a file, beside a base disk.
+ * Template clones: the guest's RAM lives in a file (the QEMU object "ram",
+ * a memory-backend-file, argv.h), mapped shared while the snapshot's guest
+ * boots, so at the save it holds the guest's memory; the save uses the
+ * x-ignore-shared migration capability, so the migration stream in the
+ * state file holds the device state only (~0.5 MiB instead of ~90). Each
+ * clone maps the same file private (share=off: copy-on-write, so the file
+ * is never written by a clone, and pages a clone does not touch are the
+ * page cache's, shared by all clones), starts with -incoming defer, sets
+ * x-ignore-shared and loads the device state. Clones need the identical
+ * binary and machine options: the key covers both, the RAM backend
+ * included.
+ *
+ * What clones share: the guest's clock jumps at every restore (it reads the
+ * host's time, its timers fire late), and every clone starts from the same
+ * random state (the kernel's pool, the stack canaries, ASLR of whatever is
+ * already running): reseed in the guest where it matters (the restore path
+ * of the guest's init, not here).
+ *
  * snapshot_ensure() builds a snapshot when there is no valid one:
  *   1. base disk = qcow2 overlay of spec->golden with spec->ops applied
  *      (inject_batch_isolated(): a job for the libguestfs worker);
- *   2. boot spec->vm (the same argv trials get, so the device sets match)
+ *   2. allocate the RAM file in full (posix_fallocate: a full file system
+ *      is a clear error before the boot, "cannot allocate N MiB for the
+ *      guest RAM file", never a SIGBUS in QEMU nor a short file; the
+ *      harness then boots that snapshot's trials cold, disks.h);
+ *      boot spec->vm (the same argv trials get, so the device sets match;
+ *      the RAM file mapped shared)
  *      on a machine-qemu machine through spec->boot, the caller's boot to
  *      spec->ready: this module judges nothing. The engine's
  *      (disks_snapshot_boot(), disks.h) is boot.c with spec->ready as the
@@ -21,35 +42,53 @@
  *      its HELLO said, when the state is saved; the channel stays connected
  *      until QEMU quits. A trial resumes it with update_resume();
  *   3. machine_save(): stop (QEMU drains and flushes the disk), migrate the
- *      state into a file passed by descriptor (getfd + "fd:NAME"; no shell,
- *      no exec:) with the bandwidth limit lifted (one pass, no dirty-page
- *      rounds); then machine_stop() (quit) and require a clean exit. All in
- *      an event loop of the build's own;
- *   4. record the size and content hash of both files, chmod them 0444,
- *      write the manifest, and rename the directory into place.
+ *      device state (x-ignore-shared) into a file passed by descriptor
+ *      (getfd + "fd:NAME"; no shell, no exec:) with the bandwidth limit
+ *      lifted; then machine_stop() (quit) and require a clean exit: after
+ *      it nothing maps the RAM file shared any more. All in an event loop
+ *      of the build's own;
+ *   4. record the size and content hash of the three files, fsync and
+ *      chmod them 0444, write the manifest, and rename the directory into
+ *      place.
  * vm_start_restored() starts QEMU with -incoming defer on the trial's own
- * overlay of the base disk, passes the state file opened read-only,
- * migrate-incoming, and returns once QEMU reports the migration completed,
- * the guest paused (the source was stopped; -S keeps it so).
+ * overlay of the base disk and the RAM file mapped private, passes the
+ * state file opened read-only, sets x-ignore-shared, migrate-incoming, and
+ * returns once QEMU reports the migration completed, the guest paused (the
+ * source was stopped; -S keeps it so).
  *
- * Measured here (QEMU 7.2, TCG, -m 256, reference guest with sensor v1 and
- * its agent; 2 cores shared with other builds at load average 6-10, so
- * minima of 15 runs, with the medians under that load in brackets):
- *   build        ~23 s quiet: libguestfs upload ~15 s (its appliance boots
- *                under TCG; no ops, no launch), boot to ready ~7 s, save
- *                85-130 ms, hash + fsync ~0.1 s
- *   state        90 MiB: 22.9k pages of data; the 46.9k zero pages cost a
- *                few bytes each (QEMU 7.2 always detects zero pages; there
- *                is no capability for it, "zero-blocks" is block migration).
- *                It follows what the guest touched, not -m: 79 MiB at
- *                -m 128, 88 MiB at -m 512; init_on_free=1 on the guest's
- *                command line makes it 60 MiB (freed memory zeroed)
- *   restore      vm_start_restored() call to migration completed 103 ms
- *                [230]: QEMU start to QMP ready 42 ms [87], then the load;
- *                cont adds ~1 ms, so running at 107 ms [231]; the restored
- *                guest's shell answers 255 ms [359] after the call
- *   check        snapshot_ensure() reusing one: ~50 ms (key from cached
- *                input hashes, XXH64 of both files at ~5 GB/s)
+ * Measured here (QEMU 7.2, TCG, -M pc, reference guest; tests/bench/clone:
+ * the restores interleaved, medians of 15, from the call that starts QEMU
+ * to running [to the guest's shell answering]; 2 cores shared with other
+ * engineers' builds, load average 2-4, so QEMU's own start to QMP ready,
+ * nothing restored, took 180 ms at -m 256 and 227 ms at -m 1024; 42 ms
+ * on a quiet machine):
+ *                                      -m 256       -m 1024
+ *   clone, RAM file in the cache dir   208 [402]    297 [537]
+ *   clone, RAM file in /dev/shm        234 [428]    301 [541]
+ *   full stream from a file (before)   662 [828]    937 [1135]
+ * so a clone is QEMU's start plus ~20-70 ms whatever -m; the stream's
+ * load (90 MiB at -m 256, 100 at -m 1024) is what the clone saves. At
+ * load 6-10 the same three were 325-620, 470-870 and 460-1130 ms: the
+ * RAM file's place makes no difference beyond noise (same page cache,
+ * mapped the same way).
+ *   build        libguestfs upload ~15 s (quiet), boot to ready ~7 s (quiet),
+ *                save of the device state, hash + fsync of the RAM file
+ *                ~0.1-0.3 s
+ *   state        ~0.5 MiB (devices, ROMs, video RAM); the RAM file is -m
+ *                bytes, allocated in full (256 MiB of disk at -m 256)
+ *   check        snapshot_ensure() reusing one: 64-73 ms at -m 256, 270 ms
+ *                at -m 1024 (was ~50 ms with the RAM in the stream): the
+ *                key from cached input hashes, then XXH64 of the three
+ *                files; the RAM file alone 67-95 ms at 256 MiB, 400 ms at
+ *                1 GiB. Once per harness run and snapshot
+ * The RAM file lives in the cache directory, not in /dev/shm: no faster
+ * there, and here the manifest, the rename into place, the locks and the
+ * sweep cover it as they cover the other files; its pages are page cache,
+ * evictable (a clone then reads them from disk), where /dev/shm would pin
+ * -m per snapshot in RAM (256 MiB each by default, allocated in full; no
+ * swap here) until removed, lose it at each reboot, and need its own
+ * manifest entry and sweep. A full file system fails the build with a
+ * clear error either way (step 2), never a short RAM file.
  * qcow2 internal snapshots were measured too and rejected: loadvm cannot
  * restore into a trial overlay ("Snapshot 'snap' does not exist in one or
  * more devices": the vmstate lives in the top image), so every trial would
@@ -59,9 +98,11 @@
  * Layout under spec->cache_dir (absolute):
  *   NAME.lock        flock'd exclusively while a process checks or builds NAME
  *   NAME/KEY/        one snapshot; KEY = 16 hex digits of the hash of its key
- *     manifest       the key text, then size and hash of disk.qcow2 and state
+ *     manifest       the key text, then size and hash of disk.qcow2, state, ram
  *     disk.qcow2     the base disk, 0444; its backing file is spec->golden
- *     state          the migration stream, 0444
+ *     state          the migration stream (device state, no RAM), 0444
+ *     ram            the guest's RAM, -m bytes (allocated in full), 0444;
+ *                    clones map it private
  *     boot.log       the console of the boot that made it
  *   NAME/hashes      input content hashes, reused while a file's stat is unchanged
  *   NAME/.tmp.PID    a build in progress; a killed build's is removed later
@@ -70,35 +111,40 @@
  * The key covers everything the saved state depends on: a format version,
  * the QEMU binary (resolved path, size, mtime) and the firmware it loads
  * (the files the guest profile's machine lists, guest.h, from its data
- * directories), qemu_argv_vm() of spec->vm with socket and disk paths
- * masked (kernel and initrd paths, command line, memory, accelerator,
- * machine, devices), the contents (size and 64-bit hash) of kernel and
- * initrd (for a direct kernel boot), the
- * golden disk and its qcow2 backing chain and every uploaded file, the
- * golden path, each op, the ready pattern and whether it is a pre-mount
- * point. Another input gives another
+ * directories), qemu_argv_vm() of spec->vm with socket, disk and RAM file
+ * paths masked (kernel and initrd paths, command line, memory, accelerator,
+ * machine, devices, the RAM backend as clones map it: memory-backend-file
+ * ...,share=off), the contents (size and 64-bit hash) of kernel and initrd
+ * (for a direct kernel boot), the golden disk and its qcow2 backing chain
+ * and every uploaded file, the golden path, each op, the ready pattern and
+ * whether it is a pre-mount point. Another input gives another
  * KEY, so a changed input means a rebuild; other KEYs of NAME are deleted
  * once no process holds them. So use one NAME per distinct spec (e.g. image
  * and sensor): two specs under one NAME evict each other's snapshot.
  *
  * A snapshot is used only if its manifest holds exactly the key computed
- * now and both files have the recorded size and content hash; anything
+ * now and all three files have the recorded size and content hash; anything
  * else (missing, truncated, edited, half-written) is moved aside and
  * rebuilt, never used. snapshot_ensure() does the full check, so once per
- * harness run; vm_start_restored() re-checks that the state has the size
- * and inode that were checked, that the trial's vm_config gives the
- * snapshot's masked argv, and, unless the snapshot is a pre-mount one,
- * that the trial disk's backing file is the base disk that was checked
- * and that the trial disk was never written to (the restored guest's page
- * cache must meet the disk it was saved with). A
+ * harness run; vm_start_restored() re-checks that the state and the RAM
+ * file have the size and inode that were checked (QEMU opens the RAM file
+ * by path), that the trial's vm_config gives the snapshot's masked argv,
+ * and, unless the snapshot is a pre-mount one, that the trial disk's
+ * backing file is the base disk that was checked and that the trial disk
+ * was never written to (the restored guest's page cache must meet the
+ * disk it was saved with). A
  * restore QEMU still refuses (it exits) fails with an error naming the
  * snapshot directory and QEMU's own message.
  *
  * Sharing: from snapshot_ensure() to snapshot_release() a process holds a
  * shared flock on NAME/KEY, and deleting a KEY needs an exclusive one, so a
  * snapshot is never deleted under a running trial. Trials never write to a
- * snapshot: the state is opened read-only, and QEMU opens a trial
- * overlay's backing file (the base disk) read-only.
+ * snapshot: the state is opened read-only, QEMU opens a trial overlay's
+ * backing file (the base disk) read-only, and a clone maps the RAM file
+ * private (QEMU 7.2 opens it O_RDWR all the same, though it never writes
+ * it: a user without write permission on the 0444 file, i.e. not root,
+ * gets QEMU's "can't open backing store" as the restore's error; QEMU 8.2
+ * has readonly=on,rom=off for that).
  *
  * Library code: nothing prints; failures fill err.
  */
@@ -152,15 +198,17 @@ struct snapshot_spec {
 struct snapshot {
 	char *dir;   /* cache_dir/NAME/KEY */
 	char *disk;  /* base disk: back trial overlays with it (read-only, 0444) */
-	char *state; /* the saved VM state (read-only, 0444) */
+	char *state; /* the saved device state (read-only, 0444) */
+	char *ram;   /* the guest's RAM at the save (read-only, 0444): clones map it private */
 	/*
 	 * Why snapshot_ensure() built it, for the log: "none existed", "its
 	 * inputs changed", "the existing one was invalid: <what>"; NULL if reused.
 	 */
 	char *why;
 	/* private */
-	uint64_t state_size;
+	uint64_t state_size, ram_size;
 	uint64_t state_dev, state_ino; /* the files checked, so a replaced one is refused */
+	uint64_t ram_dev, ram_ino;
 	uint64_t disk_dev, disk_ino;
 	char *argv_key; /* masked argv the state was saved with */
 	int premount;	/* spec->premount */
@@ -199,6 +247,12 @@ int vm_start_restored(struct vm *vm, const struct vm_config *cfg, const struct s
  */
 int snapshot_open_state(const struct snapshot *s, const struct vm_config *cfg,
 			struct bp_error *err);
+/*
+ * A restore's QEMU options from the trial's: -incoming defer and the
+ * snapshot's RAM file mapped private (snapshot_open_state() checks the
+ * trial's own options first).
+ */
+void snapshot_clone_config(const struct snapshot *s, struct vm_config *cfg);
 /* The fd name under which the state goes to QEMU ("fd:NAME" for migrate-incoming). */
 #define SNAPSHOT_STATE_FD_NAME "bpstate"
 

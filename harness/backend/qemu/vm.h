@@ -40,6 +40,16 @@ struct vm_config {
 	const char *append;
 	const char *disk;    /* per-trial qcow2 overlay */
 	int memory_mib;
+	/*
+	 * Guest RAM (memory_mib of it, QEMU object "ram" either way, so a
+	 * migration stream from one VM names the RAM of any other): NULL for
+	 * anonymous memory; else mapped from this file (memory-backend-file),
+	 * shared if ram_shared (a snapshot's build: the guest's RAM ends up in
+	 * the file) or private copy-on-write if not (a template clone: the
+	 * file is never written). See snapshot.h.
+	 */
+	const char *ram_file;
+	int ram_shared;
 	const char *run_dir; /* where the sockets and qemu.log go; must exist */
 	/*
 	 * Start with -incoming defer: the caller restores a saved state (see
