@@ -44,7 +44,7 @@ like "$(grep '^# snapshot' "$T/snap.tap")" "built in" "and built, the cache bein
 is "$(jq -r '[.scenarios[].boots[0].restored] | join(",")' "$S")" "true,true" "each trial's first boot is a restore"
 is "$(jq -r '[.scenarios[].boots[1:][] | .restored] | unique | join(",")' "$S")" "true" "later boots restore the image's pre-mount state"
 like "$(grep '^# snapshot premount-' "$T/snap.tap")" "built in" "which is built beside the booted one"
-like "$(jq -r '.scenarios[0].boots[1].log' "$S" | sed "s|^|$T/snap/latest/|" | xargs cat)" "bootproof: boot 2" \
+like "$(jq -r '.scenarios[1].boots[1].log' "$S" | sed "s|^|$T/snap/latest/|" | xargs cat)" "bootproof: boot 2" \
 	"a later boot counts itself on the trial's disk, as after a cold boot"
 is "$(jq -r '[.scenarios[].boots[0].live_pushed] | join(",")' "$S")" "true,true" "the pushed content reached the restored guest"
 like "$(cat "$S" | jq -r '.scenarios[0].boots[0].log' | sed "s|^|$T/snap/latest/|" | xargs cat)" \
