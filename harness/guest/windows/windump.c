@@ -1,10 +1,10 @@
 /*
- * dump - reads a Windows dump header from a byte buffer that is untrusted
+ * windump - reads a Windows dump header from a byte buffer that is untrusted
  * throughout: every read goes through rd32()/rd64(), which check the
  * offset against the buffer's length first (without overflow), so a
  * lying offset or count becomes an error message, never a wild read.
  */
-#include "dump.h"
+#include "windump.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -261,35 +261,41 @@ int windump_parse(const void *data, size_t len, struct windump *ret, struct bp_e
 	return 0;
 }
 
+int windump_read_fd(int fd, struct strbuf *sb, struct bp_error *err)
+{
+	while (sb->len < WINDUMP_READ_MAX) {
+		size_t want = WINDUMP_READ_MAX - sb->len < 65536 ? WINDUMP_READ_MAX - sb->len : 65536;
+		ssize_t n;
+
+		strbuf_grow(sb, want);
+		n = read(fd, sb->buf + sb->len, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return error_set(err, "%s", strerror(errno));
+		if (n == 0)
+			break;
+		sb->len += (size_t)n;
+		sb->buf[sb->len] = '\0';
+	}
+	return 0;
+}
+
 int windump_read(const char *path, struct windump *ret, struct bp_error *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int fd, rc = -1;
+	struct bp_error why = {""};
 
 	memset(ret, 0, sizeof(*ret));
-	fd = open_regular(path, -1, err);
+	ret->fault_driver = -1;
+	fd = open_regular(path, -1, &why);
 	if (fd < 0)
-		return error_prefix(err, "'%s'", path);
-	while (sb.len < WINDUMP_READ_MAX) {
-		size_t want = WINDUMP_READ_MAX - sb.len < 65536 ? WINDUMP_READ_MAX - sb.len : 65536;
-		ssize_t n;
-
-		strbuf_grow(&sb, want);
-		n = read(fd, sb.buf + sb.len, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error_set(err, "cannot read '%s': %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		sb.len += (size_t)n;
-	}
-	rc = windump_parse(sb.buf, sb.len, ret, err);
-	if (rc < 0)
+		return error_set(err, "'%s' %s", path, why.msg);
+	if (windump_read_fd(fd, &sb, err) < 0)
+		error_prefix(err, "cannot read '%s'", path);
+	else if ((rc = windump_parse(sb.buf, sb.len, ret, err)) < 0)
 		error_prefix(err, "'%s'", path);
-out:
 	close(fd);
 	strbuf_release(&sb);
 	return rc;

@@ -1,5 +1,5 @@
 /*
- * dump - Windows crash dump headers, read without WinDbg or symbols, and
+ * windump - Windows crash dump headers, read without WinDbg or symbols, and
  * the crash attributed to a driver.
  *
  * Layout (offsets from the start of the file, little endian):
@@ -37,8 +37,8 @@
  * never reads out of bounds. A driver whose name is not a plausible file
  * name (stopcodes.h) is kept unnamed: it can match, but names nothing.
  */
-#ifndef BP_DUMP_H
-#define BP_DUMP_H
+#ifndef BP_WINDUMP_H
+#define BP_WINDUMP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -98,6 +98,11 @@ int windump_parse(const void *data, size_t len, struct windump *ret, struct bp_e
  * parse it; err is prefixed with the file's name.
  */
 int windump_read(const char *path, struct windump *ret, struct bp_error *err);
+/*
+ * Append what fd holds to sb until EOF or until sb holds WINDUMP_READ_MAX
+ * bytes (EINTR retried): 0, or -1 with err the reason (strerror).
+ */
+int windump_read_fd(int fd, struct strbuf *sb, struct bp_error *err);
 /* Non-zero if the first len bytes start like a dump ("PAGEDU64", "PAGEDUMP"). */
 int windump_magic(const void *data, size_t len);
 void windump_release(struct windump *d);

@@ -1,5 +1,5 @@
 /*
- * detect - the Windows console detector: one report at a time, a small
+ * windetect - the Windows console detector: one report at a time, a small
  * state machine over sanitized lines. An EMS record is collected into a
  * bounded buffer of its joined lines until it closes, so tags and values
  * split over lines are read whole; the blue-screen text after it is read
@@ -7,7 +7,7 @@
  * explicit bounds, names go through the stop-code table or
  * stopcode_driver_norm() before they reach a title.
  */
-#include "detect.h"
+#include "windetect.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -373,7 +373,15 @@ int win_detector_line(struct win_detector *d, const char *line, size_t len, size
 	} else if (d->state == WIN_TEXT) {
 		struct win_bugcheck bc = {0};
 
-		if (boot_line(s, n) || marker_line(d, line, len) || stop_line(s, n, &bc)) {
+		int stop = stop_line(s, n, &bc);
+
+		if (stop && !(d->bc.has_code && strcmp(d->bc.code_source, "name"))) {
+			/* the old screen: its text first, then the STOP line of the same bugcheck */
+			memcpy(bc.driver, d->bc.driver, sizeof(bc.driver));
+			d->bc = bc;
+			d->body_ended = 1;
+			report_add(d, line, len, lineno);
+		} else if (boot_line(s, n) || marker_line(d, line, len) || stop) {
 			report_complete(d);
 			ret = idle_line(d, line, len, s, n, lineno);
 		} else if ((r = text_line(d, s, n)) < 0) {

@@ -1,5 +1,5 @@
 /*
- * detect - the crash detector for Windows guest consoles (EMS/SAC on COM1).
+ * windetect - the crash detector for Windows guest consoles (EMS/SAC on COM1).
  *
  * Fed sanitized lines (console.h: ANSI codes already stripped, CRLF already
  * a plain line end), it recognises a bugcheck in any of the forms Windows
