@@ -713,8 +713,10 @@ static void test_noise(void)
 	char *buf = xmalloc(len);
 	struct run r;
 
+	static const char noise[] = "<INSTANCE CLASSNAME=\"BLUESCREEN\">\xff\x1b[0m";
+
 	for (size_t i = 0; i < len; i++)
-		buf[i] = "<INSTANCE CLASSNAME=\"BLUESCREEN\">\xff\x1b[0m"[i % 41];
+		buf[i] = noise[i % (sizeof(noise) - 1)];
 	run_buf(&r, buf, len, 4096);
 	tap_is_int((long long)r.n, 0, "a megabyte of record markers without a stop code: nothing");
 	run_free(&r);
