@@ -53,7 +53,7 @@ static struct dumpfile dump_new(int is64, size_t len, uint32_t type, uint32_t co
 	struct dumpfile f = {xmalloc(len ? len : 1), len};
 
 	for (size_t i = 0; i < len; i++)
-		f.p[i] = (uint8_t)"PAGE"[i % 4];
+		f.p[i] = (uint8_t) "PAGE"[i % 4];
 	if (len < (is64 ? 0x2000u : 0x1000u)) {
 		if (len >= 8)
 			memcpy(f.p + 4, is64 ? "DU64" : "DUMP", 4);
@@ -176,7 +176,8 @@ static void test_triage(void)
 	       "DllBase and SizeOfImage read");
 	tap_ok(d.major == 0xF && d.minor == 19041 && d.machine == 0x8664 && d.processors == 2,
 	       "versions, machine type and processors read");
-	tap_ok(d.directory_table_base == 0x1aa000 && d.ps_loaded_module_list == 0xfffff80456c2a1b0ull &&
+	tap_ok(d.directory_table_base == 0x1aa000 &&
+		   d.ps_loaded_module_list == 0xfffff80456c2a1b0ull &&
 		   d.kd_debugger_data_block == 0xfffff80457000b20ull &&
 		   d.system_time == 0x01daa9a1b2c3d4e5ull,
 	       "DirectoryTableBase, PsLoadedModuleList, KdDebuggerDataBlock, SystemTime read");
@@ -213,7 +214,8 @@ static void test_attribution(void)
 	char title[256];
 
 	check_param(0x7E, 2, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED (0x7E) in refsensor.sys");
-	check_param(0x1000007E, 2, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M (0x1000007E) in refsensor.sys");
+	check_param(0x1000007E, 2,
+		    "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M (0x1000007E) in refsensor.sys");
 	check_param(0x1E, 2, "KMODE_EXCEPTION_NOT_HANDLED (0x1E) in refsensor.sys");
 	check_param(0x3B, 2, "SYSTEM_SERVICE_EXCEPTION (0x3B) in refsensor.sys");
 	check_param(0x0A, 4, "IRQL_NOT_LESS_OR_EQUAL (0xA) in refsensor.sys");
@@ -245,7 +247,8 @@ static void test_attribution(void)
 	/* an address in no driver: the title names none, the address is kept */
 	put64(&f, 0x348 + 0xF8, 0x1000);
 	parse(&f, &d, title, sizeof(title), &err);
-	tap_is_str(title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50)", "an address in no driver names none");
+	tap_is_str(title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50)",
+		   "an address in no driver names none");
 	tap_ok(d.has_fault && d.fault_addr == 0x1000 && d.fault_driver == -1,
 	       "the address is kept, with no driver");
 	windump_release(&d);
@@ -319,6 +322,26 @@ static void check_bad(struct dumpfile *f, const char *want, const char *name)
 	free(f->p);
 }
 
+static const struct {
+	uint32_t off[2], val[2];
+	const char *want, *name;
+} lies[] = {
+    {{0x2030}, {0xfffffff0}, "past the end of the file", "a driver list offset past the end"},
+    {{0x2034}, {5000}, "claims 5000 drivers", "a driver count too large"},
+    {{0x2034}, {100}, "(100 entries) is past the end", "a driver count beyond the file"},
+    {{0x2034}, {0xffffffff}, "drivers (at most", "a driver count of 2^32-1"},
+    {{0x2100 + 0x90},
+     {0x7ffffffe},
+     "driver 1: driver name at 0x7ffffffe is past the end",
+     "a name offset past the end"},
+    {{0x2100}, {0x3ffe}, "is past the end", "a name offset whose count straddles the end"},
+    {{0x2100, 0x3ff0}, {0x3ff0, 100}, "runs past the end", "a name running past the end"},
+    {{0x2100, 0x3000},
+     {0x3000, 0xffffffff},
+     "claims 4294967295 characters",
+     "a name count that would overflow"},
+};
+
 static void test_lying(void)
 {
 	const uint64_t p[4] = {0};
@@ -339,32 +362,14 @@ static void test_lying(void)
 	f = dump_new(1, 0x2020, WINDUMP_TYPE_TRIAGE, 0x50, p);
 	check_bad(&f, "no triage header", "a triage dump cut inside its triage header");
 
-	f = triage_new(0x50, p);
-	put32(&f, 0x2030, 0xfffffff0);
-	check_bad(&f, "past the end of the file", "a driver list offset past the end");
-	f = triage_new(0x50, p);
-	put32(&f, 0x2034, 5000);
-	check_bad(&f, "claims 5000 drivers", "a driver count too large");
-	f = triage_new(0x50, p);
-	put32(&f, 0x2034, 100);
-	check_bad(&f, "(100 entries) is past the end", "a driver count beyond the file");
-	f = triage_new(0x50, p);
-	put32(&f, 0x2034, 0xffffffff);
-	check_bad(&f, "drivers (at most", "a driver count of 2^32-1");
-	f = triage_new(0x50, p);
-	put32(&f, 0x2100 + 0x90, 0x7ffffffe);
-	check_bad(&f, "driver 1: driver name at 0x7ffffffe is past the end", "a name offset past the end");
-	f = triage_new(0x50, p);
-	put32(&f, 0x2100, 0x3ffe);
-	check_bad(&f, "is past the end", "a name offset whose count straddles the end");
-	f = triage_new(0x50, p);
-	put32(&f, 0x2100, 0x3ff0);
-	put32(&f, 0x3ff0, 100);
-	check_bad(&f, "runs past the end", "a name running past the end");
-	f = triage_new(0x50, p);
-	put32(&f, 0x2100, 0x3000);
-	put32(&f, 0x3000, 0xffffffff);
-	check_bad(&f, "claims 4294967295 characters", "a name count that would overflow");
+	/* triage dumps with one or two u32s changed: {offset, value} pairs (0 offset: none) */
+	for (size_t i = 0; i < ARRAY_SIZE(lies); i++) {
+		f = triage_new(0x50, p);
+		for (int k = 0; k < 2; k++)
+			if (lies[i].off[k])
+				put32(&f, lies[i].off[k], lies[i].val[k]);
+		check_bad(&f, lies[i].want, lies[i].name);
+	}
 	f = triage_new(0x50, p);
 	put32(&f, 0x2100, 0x3ff0);
 	put32(&f, 0x3ff0, 5);
@@ -384,7 +389,8 @@ static void test_odd_names(void)
 	put32(&f, 0x2100 + 2 * 0x90, 0x3001);
 	put_name(&f, 0x3001, "refsensor.sys");
 	tap_is_int(parse(&f, &d, title, sizeof(title), &err), 0, "a name at an odd offset is read");
-	tap_is_str(title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys", "  and names the driver");
+	tap_is_str(title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys",
+		   "  and names the driver");
 	windump_release(&d);
 	/* a name that is not a file name: the driver matches but names nothing */
 	put_name(&f, 0x3001, "ref sensor<b>.sys");
@@ -451,7 +457,8 @@ static void test_table(void)
 	tap_ok(!stopcode_find(0) && !stopcode_find(0x12345) && !stopcode_by_name("PAGE_FAULT", 10),
 	       "unknown codes and partial names find nothing");
 	stopcode_title(&sb, 1, 0x50, "refsensor.sys");
-	tap_is_str(sb.buf, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys", "title with a driver");
+	tap_is_str(sb.buf, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys",
+		   "title with a driver");
 	strbuf_reset(&sb);
 	stopcode_title(&sb, 1, 0x50, "");
 	tap_is_str(sb.buf, "PAGE_FAULT_IN_NONPAGED_AREA (0x50)", "title without a driver");
@@ -461,12 +468,16 @@ static void test_table(void)
 	strbuf_release(&sb);
 	tap_ok(stopcode_driver_norm(out, "CsAgent.SYS", 11) && !strcmp(out, "csagent.sys"),
 	       "driver names are lower-cased");
-	tap_ok(!stopcode_driver_norm(out, "..\\x.sys", 8) && !stopcode_driver_norm(out, "a b.sys", 7) &&
-		   !stopcode_driver_norm(out, "notes.txt", 9) && !stopcode_driver_norm(out, ".sys", 4) &&
+	tap_ok(!stopcode_driver_norm(out, "..\\x.sys", 8) &&
+		   !stopcode_driver_norm(out, "a b.sys", 7) &&
+		   !stopcode_driver_norm(out, "notes.txt", 9) &&
+		   !stopcode_driver_norm(out, ".sys", 4) &&
 		   !stopcode_driver_norm(out, "x\0y.sys", 7) && out[0] == '\0',
 	       "paths, spaces, other extensions, NUL bytes are no driver names");
-	tap_ok(!stopcode_driver_norm(out, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sys", 70),
-	       "nor is a name longer than STOPCODE_DRIVER_MAX");
+	tap_ok(
+	    !stopcode_driver_norm(
+		out, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sys", 70),
+	    "nor is a name longer than STOPCODE_DRIVER_MAX");
 }
 
 /* ---- the serial detector ---- */
@@ -551,12 +562,12 @@ struct expect {
 static void test_transcripts(void)
 {
 	static const struct expect ex[] = {
-	    {"ems-bp-0x50.log", 1, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys", 21, 0x50, 4,
-	     0xfffff8048b58334cull},
-	    {"ems-split-0xd1.log", 1, "DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1) in myfault.sys", 8, 0xD1, 4,
-	     0},
-	    {"stop-text-loop.log", 2, "DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1) in refsensor.sys", 21, 0xD1,
-	     4, 0},
+	    {"ems-bp-0x50.log", 1, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys", 21, 0x50,
+	     4, 0xfffff8048b58334cull},
+	    {"ems-split-0xd1.log", 1, "DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1) in myfault.sys", 8,
+	     0xD1, 4, 0},
+	    {"stop-text-loop.log", 2, "DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1) in refsensor.sys", 21,
+	     0xD1, 4, 0},
 	    {"sac-text-0xe2.log", 1, "MANUALLY_INITIATED_CRASH (0xE2)", 20, 0xE2, 4, 0},
 	    {"benign.log", 0, NULL, 0, 0, 0, 0},
 	};
@@ -577,18 +588,21 @@ static void test_transcripts(void)
 			if (k == 0) {
 				char name[160];
 
-				snprintf(name, sizeof(name), "%s: %zu crash(es)", ex[i].file, ex[i].crashes);
+				snprintf(name, sizeof(name), "%s: %zu crash(es)", ex[i].file,
+					 ex[i].crashes);
 				tap_is_int((long long)r.n, (long long)ex[i].crashes, name);
 				tap_is_int((long long)r.certain, (long long)ex[i].crashes,
 					   "  the detector said 'certain' once per bugcheck");
 			}
 			if (k == 0 && ex[i].crashes && r.n) {
 				tap_is_str(r.c[0].title, ex[i].title, "  title");
-				tap_is_int((long long)r.c[0].line, (long long)ex[i].line, "  first line");
+				tap_is_int((long long)r.c[0].line, (long long)ex[i].line,
+					   "  first line");
 				tap_ok(r.bc[0].has_code && r.bc[0].code == ex[i].code &&
 					   r.bc[0].nparams == ex[i].nparams,
 				       "  code and parameter count");
-				tap_ok(!ex[i].p3 || r.bc[0].param[2] == ex[i].p3, "  parameters exact");
+				tap_ok(!ex[i].p3 || r.bc[0].param[2] == ex[i].p3,
+				       "  parameters exact");
 				tap_is_str(r.c[0].kind, "bugcheck", "  kind bugcheck");
 				tap_is_str(r.c[0].module, r.bc[0].driver, "  module is the driver");
 				tap_ok(r.c[0].end_line >= r.c[0].line && r.c[0].func[0] == '\0',
@@ -621,11 +635,11 @@ static void test_states(void)
 	tap_ok(win_detector_in_report(d) && !win_detector_body_ended(d), "  but a report is open");
 	tap_is_int(feed(d, "<PROPERTY NAME=\"STOPCODE\" TYPE=\"string\"><VALUE>\"0x0000007E", ln++),
 		   0, "a value not yet closed is not read");
-	tap_is_int(feed(d, "\"</VALUE></PROPERTY>", ln++), 1,
-		   "the value read whole: certain");
+	tap_is_int(feed(d, "\"</VALUE></PROPERTY>", ln++), 1, "the value read whole: certain");
 	tap_ok(!win_detector_body_ended(d), "  the body goes on to </INSTANCE>");
 	feed(d, "</INSTANCE>", ln++);
-	tap_ok(win_detector_in_report(d) && win_detector_body_ended(d), "closed: body ended, trailer next");
+	tap_ok(win_detector_in_report(d) && win_detector_body_ended(d),
+	       "closed: body ended, trailer next");
 	feed(d, "!SAC>", ln++);
 	feed(d, "ntfs.SYS", ln++);
 	tap_is_int(win_detector_next(d, &c, &bc), 0, "nothing completed before the trailer ends");
@@ -687,9 +701,11 @@ static void test_interface(void)
 	const char *stop = "*** STOP: 0x0000001E (0xC0000005, 0xFFFFF80012345678, 0x0, 0x0)";
 	const char *drv = "***  Storport.sys - Address FFFFF80012345678 base at FFFFF80012300000";
 
-	tap_is_int(crash_detector_feed(cd, stop, strlen(stop), 1), 1, "through guest.h: STOP is certain");
+	tap_is_int(crash_detector_feed(cd, stop, strlen(stop), 1), 1,
+		   "through guest.h: STOP is certain");
 	crash_detector_feed(cd, drv, strlen(drv), 2);
-	tap_ok(crash_detector_in_report(cd) && crash_detector_body_ended(cd), "in a report, body ended");
+	tap_ok(crash_detector_in_report(cd) && crash_detector_body_ended(cd),
+	       "in a report, body ended");
 	crash_detector_feed(cd, "Computer is booting, SAC started and initialized.", 49, 3);
 	tap_is_int(crash_detector_next(cd, &c), 1, "SAC's boot line completes the report");
 	tap_is_str(c.title, "KMODE_EXCEPTION_NOT_HANDLED (0x1E) in storport.sys",
@@ -762,18 +778,20 @@ static void test_scan(void)
 	char *path = write_tmp("mini.dmp", f.p, f.len), *bad, *logp;
 	char *args[] = {"scan", "--kind", "bogus", "x", NULL};
 
-	tap_is_int(scan_to(path, 0, "linux", &sb, &err), 1, "scan: a dump is one crash, whatever --kind");
+	tap_is_int(scan_to(path, 0, "linux", &sb, &err), 1,
+		   "scan: a dump is one crash, whatever --kind");
 	tap_is_str(sb.buf, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys\tF:0\n",
 		   "scan: the dump's title, line 0");
 	scan_to(path, 1, "linux", &sb, &err);
 	tap_like(sb.buf, "\"title\":\"PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys\"",
 		 "scan --json: the title");
 	tap_like(sb.buf, "\"module\":\"refsensor.sys\"", "scan --json: the driver as module");
-	tap_like(sb.buf,
-		 "\"bugcheck\":{\"code\":\"0x50\",\"parameters\":[\"0xFFFF840500000074\",\"0x0\","
-		 "\"0xFFFFF8048B58334C\",\"0x2\"],\"dump_type\":\"triage\",\"bits\":64,\"build\":19041,"
-		 "\"address\":\"0xFFFFF8048B58334C\",\"address_source\":\"parameter 3\",\"drivers\":3}",
-		 "scan --json: code, exact parameters, type, address and its source");
+	tap_like(
+	    sb.buf,
+	    "\"bugcheck\":{\"code\":\"0x50\",\"parameters\":[\"0xFFFF840500000074\",\"0x0\","
+	    "\"0xFFFFF8048B58334C\",\"0x2\"],\"dump_type\":\"triage\",\"bits\":64,\"build\":19041,"
+	    "\"address\":\"0xFFFFF8048B58334C\",\"address_source\":\"parameter 3\",\"drivers\":3}",
+	    "scan --json: code, exact parameters, type, address and its source");
 	put32(&f, 0x2034, 100);
 	bad = write_tmp("bad.dmp", f.p, f.len);
 	tap_is_int(scan_to(bad, 0, "linux", &sb, &err), -1, "scan: a lying dump is an error");
@@ -785,7 +803,8 @@ static void test_scan(void)
 	tap_is_int(scan_to(logp, 0, "windows", &sb, &err), 1, "scan --kind windows: the EMS crash");
 	tap_is_str(sb.buf, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys\tF:21\n",
 		   "  its title and first line");
-	tap_is_int(scan_to(logp, 0, "linux", &sb, &err), 0, "the Linux detector sees no crash there");
+	tap_is_int(scan_to(logp, 0, "linux", &sb, &err), 0,
+		   "the Linux detector sees no crash there");
 	tap_is_int(cmd_scan(4, args), 2, "scan --kind bogus is a usage error");
 
 	unlink(path);

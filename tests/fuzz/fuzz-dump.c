@@ -40,7 +40,8 @@ static void check_ok(const struct windump *d)
 	stopcode_title(&want, 1, d->code, windump_driver(d));
 	FUZZ_CHECK(title.len && !strcmp(title.buf, want.buf), "the title is the table's");
 	for (size_t i = 0; i < title.len; i++)
-		FUZZ_CHECK(title.buf[i] >= 0x20 && title.buf[i] < 0x7f, "a title is printable ASCII");
+		FUZZ_CHECK(title.buf[i] >= 0x20 && title.buf[i] < 0x7f,
+			   "a title is printable ASCII");
 	strbuf_release(&title);
 	strbuf_release(&want);
 }

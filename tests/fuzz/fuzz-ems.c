@@ -75,7 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++, size--;
 	console_init(&con, on_line, &s);
 	for (size_t off = 0; off < size; off += chunk)
-		console_feed(&con, (const char *)data + off, size - off < chunk ? size - off : chunk);
+		console_feed(&con, (const char *)data + off,
+			     size - off < chunk ? size - off : chunk);
 	console_finish(&con);
 	win_detector_flush(s.d);
 	drain(&s);

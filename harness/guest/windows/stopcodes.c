@@ -96,8 +96,7 @@ static int stopcode_cmp(const void *key, const void *elem)
 
 const struct stopcode *stopcode_find(uint32_t code)
 {
-	return bsearch(&code, stopcodes, ARRAY_SIZE(stopcodes), sizeof(stopcodes[0]),
-		       stopcode_cmp);
+	return bsearch(&code, stopcodes, ARRAY_SIZE(stopcodes), sizeof(stopcodes[0]), stopcode_cmp);
 }
 
 const struct stopcode *stopcode_by_name(const char *name, size_t len)

@@ -33,7 +33,7 @@ struct win_detector {
 	struct crash_detector base; /* guest.h's interface (win_crash_detector_new) */
 	enum win_state state;
 	int body_ended;
-	int certain;  /* the report is a bugcheck for sure (1 returned) */
+	int certain; /* the report is a bugcheck for sure (1 returned) */
 	size_t start, end, xml_lines, slack, sac_line;
 	struct strbuf xml;    /* the record's lines joined */
 	struct strbuf report; /* the report's lines, '\n'-separated, bounded */
@@ -332,8 +332,8 @@ static int text_line(struct win_detector *d, const char *s, size_t n)
 }
 
 /* A line while idle: does a report start here? */
-static int idle_line(struct win_detector *d, const char *line, size_t len, const char *s,
-		     size_t n, size_t lineno)
+static int idle_line(struct win_detector *d, const char *line, size_t len, const char *s, size_t n,
+		     size_t lineno)
 {
 	struct win_bugcheck bc = {0};
 
@@ -376,7 +376,8 @@ int win_detector_line(struct win_detector *d, const char *line, size_t len, size
 		int stop = stop_line(s, n, &bc);
 
 		if (stop && !(d->bc.has_code && strcmp(d->bc.code_source, "name"))) {
-			/* the old screen: its text first, then the STOP line of the same bugcheck */
+			/* the old screen: its text first, then the STOP line of the same bugcheck
+			 */
 			memcpy(bc.driver, d->bc.driver, sizeof(bc.driver));
 			d->bc = bc;
 			d->body_ended = 1;

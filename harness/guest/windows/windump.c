@@ -135,8 +135,9 @@ static int parse_name(const struct buf *b, uint32_t off, char *out, struct bp_er
 		return error_set(err, "driver name at 0x%" PRIx32 " is past the end of the file",
 				 off);
 	if (n > WINDUMP_NAME_MAX)
-		return error_set(err, "driver name at 0x%" PRIx32 " claims %" PRIu32
-				      " characters (at most %d)", off, n, WINDUMP_NAME_MAX);
+		return error_set(
+		    err, "driver name at 0x%" PRIx32 " claims %" PRIu32 " characters (at most %d)",
+		    off, n, WINDUMP_NAME_MAX);
 	if (!in_bounds(b, (uint64_t)off + 4, 2 * (uint64_t)n + 2))
 		return error_set(err, "driver name at 0x%" PRIx32 " runs past the end of the file",
 				 off);
@@ -170,8 +171,9 @@ static int parse_drivers(const struct buf *b, struct windump *d, struct bp_error
 		return error_set(err, "triage dump claims %" PRIu32 " drivers (at most %d)", count,
 				 WINDUMP_DRIVERS_MAX);
 	if (!in_bounds(b, list, (uint64_t)count * DRIVER_ENTRY_SIZE))
-		return error_set(err, "driver list at 0x%" PRIx32 " (%" PRIu32
-				      " entries) is past the end of the file (%zu bytes)",
+		return error_set(err,
+				 "driver list at 0x%" PRIx32 " (%" PRIu32
+				 " entries) is past the end of the file (%zu bytes)",
 				 list, count, b->len);
 	d->drivers = xcalloc(count, sizeof(*d->drivers));
 	for (uint32_t i = 0; i < count; i++) {
@@ -245,7 +247,8 @@ int windump_parse(const void *data, size_t len, struct windump *ret, struct bp_e
 	memset(ret, 0, sizeof(*ret));
 	ret->fault_driver = -1;
 	if (!windump_magic(data, len))
-		return error_set(err, "not a windows dump: it does not start with PAGEDU64 or PAGEDUMP");
+		return error_set(err,
+				 "not a windows dump: it does not start with PAGEDU64 or PAGEDUMP");
 	ret->is64 = !memcmp(b.p + 4, "DU64", 4);
 	if (len < (ret->is64 ? H64_SIZE : H32_SIZE))
 		return error_set(err, "truncated dump: %zu bytes, a %d-bit dump header is %d", len,
@@ -254,8 +257,7 @@ int windump_parse(const void *data, size_t len, struct windump *ret, struct bp_e
 		parse_header64(&b, ret);
 	else
 		parse_header32(&b, ret);
-	if (ret->is64 && ret->dump_type == WINDUMP_TYPE_TRIAGE &&
-	    parse_drivers(&b, ret, err) < 0)
+	if (ret->is64 && ret->dump_type == WINDUMP_TYPE_TRIAGE && parse_drivers(&b, ret, err) < 0)
 		return -1;
 	attribute(ret);
 	return 0;
@@ -264,7 +266,8 @@ int windump_parse(const void *data, size_t len, struct windump *ret, struct bp_e
 int windump_read_fd(int fd, struct strbuf *sb, struct bp_error *err)
 {
 	while (sb->len < WINDUMP_READ_MAX) {
-		size_t want = WINDUMP_READ_MAX - sb->len < 65536 ? WINDUMP_READ_MAX - sb->len : 65536;
+		size_t want =
+		    WINDUMP_READ_MAX - sb->len < 65536 ? WINDUMP_READ_MAX - sb->len : 65536;
 		ssize_t n;
 
 		strbuf_grow(sb, want);
