@@ -677,6 +677,17 @@ static void test_states(void)
 	tap_ok(strlen(c.report) <= WIN_REPORT_MAX_BYTES, "  report bounded");
 	crash_release(&c);
 
+	/* a reboot inside a record ends it: kept if its code was read, else dropped */
+	feed(d,
+	     "<INSTANCE CLASSNAME=\"BLUESCREEN\"><PROPERTY NAME=\"STOPCODE\"><VALUE>0x9F</VALUE>",
+	     ln++);
+	feed(d, "Computer is booting, SAC started and initialized.", ln++);
+	tap_ok(!win_detector_in_report(d), "SAC's boot line ends a record in progress");
+	tap_is_int(win_detector_next(d, &c, &bc), 1, "  which was a bugcheck");
+	tap_is_str(c.title, "DRIVER_POWER_STATE_FAILURE (0x9F)", "  titled from its code");
+	tap_is_int((long long)c.end_line, (long long)ln - 2, "  without the boot line");
+	crash_release(&c);
+
 	/* the queue is bounded */
 	for (int i = 0; i < WIN_QUEUE_MAX + 10; i++)
 		feed(d, "*** STOP: 0x0000000A (0x0, 0x2, 0x0, 0x0)", ln++);

@@ -367,7 +367,9 @@ int win_detector_line(struct win_detector *d, const char *line, size_t len, size
 	int ret = 0, r;
 
 	trim(&s, &n);
-	if (d->state == WIN_XML) {
+	if (d->state == WIN_XML && boot_line(s, n)) {
+		report_complete(d); /* the guest rebooted inside a record */
+	} else if (d->state == WIN_XML) {
 		report_add(d, line, len, lineno);
 		ret = xml_line(d, line, len);
 	} else if (d->state == WIN_TEXT) {

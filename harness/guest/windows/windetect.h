@@ -23,9 +23,9 @@
  * SAC's boot lines (`Computer is booting, SAC started and initialized.`,
  * `EVENT: ...`) are no crash, nor is text that merely names a stop code or
  * quotes part of a record: an EMS record counts only once its STOPCODE
- * value is read whole (a record closed, or abandoned after
- * WIN_XML_MAX_LINES lines or WIN_XML_MAX_BYTES bytes, without one is
- * dropped).
+ * value is read whole (a record closed, abandoned after WIN_XML_MAX_LINES
+ * lines or WIN_XML_MAX_BYTES bytes, or cut by SAC's boot line without one
+ * is dropped).
  *
  * The title is stopcodes.h's, from the code: the EMS STOPCODE, else the
  * STOP line's code, else the code of a stop name the blue-screen text shows
