@@ -1456,7 +1456,7 @@ static void test_cmd_scan(void)
 
 		status = run_scan(1, argv, &out, &errs);
 		tap_is_int(status, 2, "bootproof scan without files: exit 2");
-		tap_like(errs.buf, "usage: bootproof scan [--json] FILE...", "  ... with usage on stderr");
+		tap_like(errs.buf, "usage: bootproof scan [--json] [--kind linux|windows] FILE...", "  ... with usage on stderr");
 	}
 	strbuf_reset(&out);
 	strbuf_reset(&errs);

@@ -494,6 +494,42 @@ static void test_huge_integer(void)
 	finish(f, "huge integer script ran");
 }
 
+/*
+ * The Hyper-V bugcheck of issue 12 (July 19's shape): a kernel address
+ * above INT64_MAX in arg2 and arg4 comes out exact, which a double (what
+ * JSON_DECODE_INT_AS_REAL would give) cannot hold.
+ */
+static void test_hyperv_kernel_address(void)
+{
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp_event ev = {0};
+	const uint64_t addr = 0xfffff8048b58334cull, ref = 0xffff840500000074ull;
+	json_t *info;
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect(f, "cont", NULL);
+	fakeqmp_event(f, "{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": \"pause\", "
+			 "\"info\": {\"type\": \"hyper-v\", \"arg1\": 80, "
+			 "\"arg2\": 18446607755742543988, \"arg3\": 0, "
+			 "\"arg4\": 18446735297134211916, \"arg5\": 2}}}");
+	fakeqmp_reply(f, "{\"return\": {}}");
+	q = start_greeted(f);
+	tap_is_int(qmp_cont(q, &err), 0, "a hyper-v GUEST_PANICKED with kernel addresses is read");
+	tap_is_int(qmp_next_event(q, &ev), 1, "and queued");
+	info = json_object_get(ev.data, "info");
+	tap_ok(strtoull(json_string_value(json_object_get(info, "arg4")) ?: "", NULL, 10) == addr,
+	       "arg4 0xfffff8048b58334c exactly");
+	tap_ok(strtoull(json_string_value(json_object_get(info, "arg2")) ?: "", NULL, 10) == ref,
+	       "arg2 0xffff840500000074 exactly");
+	tap_ok((uint64_t)(double)addr != addr, "(a double would have rounded it)");
+	tap_is_int(json_integer_value(json_object_get(info, "arg1")), 0x50, "arg1 the code, an integer");
+	qmp_event_release(&ev);
+	qmp_free(q);
+	finish(f, "hyper-v kernel address script ran");
+}
+
 static void test_quit(void)
 {
 	struct fakeqmp *f = fakeqmp_new();
@@ -1258,6 +1294,7 @@ int main(void)
 	test_long_message();
 	test_bad_json();
 	test_huge_integer();
+	test_hyperv_kernel_address();
 	test_quit();
 	test_write_to_closed();
 	test_fake_catches_mistakes();

@@ -10,6 +10,8 @@
 #include "console.h"
 #include "guest.h"
 #include "util.h"
+#include "windetect.h"
+#include "windump.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +46,7 @@ static json_t *json_text(const char *s)
 }
 
 /* One JSON object per line: a crash, its class, guilty function and module, its lines. */
-static void scan_json(struct scan *s, const struct crash *c)
+static void scan_json(struct scan *s, const struct crash *c, json_t *bugcheck)
 {
 	json_t *o = json_object();
 	char *text;
@@ -59,6 +61,8 @@ static void scan_json(struct scan *s, const struct crash *c)
 	json_object_set_new(o, "tainted_oot", json_boolean(c->tainted_oot));
 	json_object_set_new(o, "taint", json_text(c->taint));
 	json_object_set_new(o, "corrupted", json_boolean(c->corrupted));
+	if (bugcheck)
+		json_object_set_new(o, "bugcheck", bugcheck);
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (text)
 		fprintf(s->out, "%s\n", text);
@@ -73,7 +77,7 @@ static void scan_drain(struct scan *s)
 	while (crash_detector_next(s->det, &c)) {
 		/* the title is sanitized guest text: an argument, never a format */
 		if (s->json)
-			scan_json(s, &c);
+			scan_json(s, &c, NULL);
 		else
 			fprintf(s->out, "%s\t%s:%zu\n", c.title, s->name, c.line);
 		s->crashes++;
@@ -96,23 +100,76 @@ int scan_file(const char *path, const char *name, FILE *out, struct bp_error *er
 
 int scan_file_as(const char *path, const char *name, FILE *out, int json, struct bp_error *err)
 {
-	struct scan s = {.name = name, .out = out, .json = json};
-	struct console con;
-	struct stat st;
-	char buf[65536];
-	int fd, ret = -1;
+	return scan_file_kind(path, name, out, json, "linux", err);
+}
 
-	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return error_set(err, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		error_set(err, "cannot open '%s': %s", path, strerror(EISDIR));
+/* 0x%llX as a JSON string: u64 values do not fit JSON numbers exactly everywhere. */
+static json_t *json_hex(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llX", (unsigned long long)v);
+	return json_string(buf);
+}
+
+/* A dump's facts for --json: code, parameters, type, the address attributed and its source. */
+static json_t *scan_bugcheck_json(const struct windump *d)
+{
+	json_t *o = json_object(), *params = json_array();
+	char type[16];
+
+	json_object_set_new(o, "code", json_hex(d->code));
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(params, json_hex(d->param[i]));
+	json_object_set_new(o, "parameters", params);
+	json_object_set_new(o, "dump_type", json_string(windump_type_name(d->dump_type, type)));
+	json_object_set_new(o, "bits", json_integer(d->is64 ? 64 : 32));
+	json_object_set_new(o, "build", json_integer(d->minor));
+	json_object_set_new(o, "address", d->has_fault ? json_hex(d->fault_addr) : json_null());
+	json_object_set_new(o, "address_source",
+			    d->has_fault ? json_string(d->fault_source) : json_null());
+	json_object_set_new(o, "drivers", json_integer((json_int_t)d->ndrivers));
+	return o;
+}
+
+/* A dump file (its first bytes in sb already): one crash, line 0. */
+static int scan_dump(struct scan *s, int fd, struct strbuf *sb, struct bp_error *err)
+{
+	struct strbuf title = STRBUF_INIT;
+	struct windump d;
+	struct crash c = {0};
+	int ret = -1;
+
+	if (windump_read_fd(fd, sb, err) < 0 || windump_parse(sb->buf, sb->len, &d, err) < 0)
 		goto out;
-	}
+	windump_title(&d, &title);
+	c.title = title.buf;
+	c.report = c.func = c.taint = "";
+	c.kind = "bugcheck";
+	c.module = (char *)windump_driver(&d);
+	if (s->json)
+		scan_json(s, &c, scan_bugcheck_json(&d));
+	else
+		fprintf(s->out, "%s\t%s:0\n", c.title, s->name);
+	ret = 1;
+out:
+	windump_release(&d);
+	strbuf_release(&title);
+	return ret;
+}
 
-	/* Field logs are Linux consoles today; another OS would pick its profile here. */
-	s.det = guest_profile_linux.detector_new();
-	console_init(&con, scan_line, &s);
+/* A console log (its first bytes in sb already) through the kind's detector. */
+static int scan_console(struct scan *s, int fd, struct strbuf *sb, const char *kind,
+			struct bp_error *err)
+{
+	struct console con;
+	char buf[65536];
+	int ret = -1;
+
+	s->det = !strcmp(kind, "windows") ? win_crash_detector_new()
+					  : guest_profile_linux.detector_new();
+	console_init(&con, scan_line, s);
+	console_feed(&con, sb->buf, sb->len);
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 
@@ -123,19 +180,53 @@ int scan_file_as(const char *path, const char *name, FILE *out, int json, struct
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			error_set(err, "cannot read '%s': %s", path, strerror(errno));
+			error_set(err, "%s", strerror(errno));
 			break;
 		}
 		console_feed(&con, buf, (size_t)n);
 	}
 	/* on a read error too: report what was read */
 	console_finish(&con);
-	crash_detector_flush(s.det);
-	scan_drain(&s);
-	crash_detector_free(s.det);
-	if (!ret)
-		ret = s.crashes;
+	crash_detector_flush(s->det);
+	scan_drain(s);
+	crash_detector_free(s->det);
+	return ret < 0 ? -1 : s->crashes;
+}
+
+int scan_file_kind(const char *path, const char *name, FILE *out, int json, const char *kind,
+		   struct bp_error *err)
+{
+	struct scan s = {.name = name, .out = out, .json = json};
+	struct strbuf head = STRBUF_INIT;
+	struct stat st;
+	ssize_t n = 0;
+	int fd, ret = -1;
+
+	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		error_set(err, "cannot open '%s': %s", path, strerror(EISDIR));
+		goto out;
+	}
+	/* The first bytes say whether this is a dump or a console log. */
+	strbuf_grow(&head, 65536);
+	while (head.len < 8 && ((n = read(fd, head.buf + head.len, 65536 - head.len)) > 0 ||
+				(n < 0 && errno == EINTR)))
+		head.len += n > 0 ? (size_t)n : 0;
+	if (n < 0) {
+		error_set(err, "cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (windump_magic(head.buf, head.len))
+		ret = scan_dump(&s, fd, &head, err);
+	else
+		ret = scan_console(&s, fd, &head, kind, err);
+	if (ret < 0)
+		error_prefix(err, "cannot %s '%s'",
+			     windump_magic(head.buf, head.len) ? "parse dump" : "read", path);
 out:
+	strbuf_release(&head);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return ret;
@@ -143,25 +234,38 @@ out:
 
 static int usage(FILE *f, int status)
 {
-	fputs("usage: bootproof scan [--json] FILE...\n", f);
+	fputs("usage: bootproof scan [--json] [--kind linux|windows] FILE...\n"
+	      "  a console log is read with the detector of --kind (default linux);\n"
+	      "  a Windows crash dump (PAGEDU64/PAGEDUMP) is recognised whatever --kind says\n",
+	      f);
 	return status;
 }
 
 int cmd_scan(int argc, char **argv)
 {
 	int i = 1, status = 0, json = 0;
+	const char *kind = "linux";
 
-	if (i < argc && strcmp(argv[i], "--json") == 0) {
-		json = 1;
-		i++;
-	}
-	if (i < argc && strcmp(argv[i], "--") == 0) {
-		i++;
-	} else if (i < argc && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
-		return usage(stdout, 0);
-	} else if (i < argc && argv[i][0] == '-' && argv[i][1]) {
-		fprintf(stderr, "bootproof scan: unknown option '%s'\n", argv[i]);
-		return usage(stderr, 2);
+	for (; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc) {
+			kind = argv[++i];
+			if (strcmp(kind, "linux") && strcmp(kind, "windows")) {
+				fprintf(stderr, "bootproof scan: unknown kind '%s'\n", kind);
+				return usage(stderr, 2);
+			}
+		} else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			return usage(stdout, 0);
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "bootproof scan: unknown option '%s'\n", argv[i]);
+			return usage(stderr, 2);
+		} else {
+			break;
+		}
 	}
 	if (i >= argc)
 		return usage(stderr, 2);
@@ -169,7 +273,7 @@ int cmd_scan(int argc, char **argv)
 	for (; i < argc; i++) {
 		struct bp_error err = {{0}};
 
-		if (scan_file_as(argv[i], argv[i], stdout, json, &err) < 0) {
+		if (scan_file_kind(argv[i], argv[i], stdout, json, kind, &err) < 0) {
 			fflush(stdout);
 			fprintf(stderr, "bootproof scan: %s\n", err.msg);
 			status = 2;

@@ -44,7 +44,11 @@ struct crash {
 	size_t end_line;  /* stream line number of its last line */
 	const char *kind; /* static class name: "kasan", "lockdep", "page-fault", "reboot"... */
 	char *func;	  /* guilty function, "" if the title names none; never NULL */
-	char *module;	  /* its module ("vmlinux": the Linux core kernel), "" without func */
+	/*
+	 * its module ("vmlinux": the Linux core kernel), "" without func; a
+	 * Windows bugcheck has no func and here the driver it is attributed to
+	 */
+	char *module;
 	char *taint;	  /* the kernel's taint flags ("GOE"), "" if not tainted or unknown */
 	int tainted_oot;  /* the kernel was tainted by an out-of-tree/unsigned module */
 	int corrupted;	  /* truncated before the frame its title needs ("... in corrupted") */

@@ -149,7 +149,7 @@ static int qmp_is_id(int64_t want, const json_t *id)
 		return 0;
 	if (json_is_integer(id))
 		return json_integer_value(id) == want;
-	/* ids decoded with JSON_DECODE_INT_AS_REAL, see qmp_handle_line() */
+	/* an id a server wrote as a real ("id": 3.0); integers decode exactly (qmp_handle_line) */
 	return json_is_real(id) && json_real_value(id) == (double)want;
 }
 
