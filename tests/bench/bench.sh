@@ -33,8 +33,8 @@ run() { # REPORTS ARGS... : a harness run into $T/REPORTS, its results.json path
 		{ echo "bench: run $r failed" >&2; tail -20 "$T/$r.tap" >&2; exit 1; }
 	echo "$T/$r/latest/results.json"
 }
-boots() { # RESULTS.JSON JQ-SELECT FIELD : one value per selected boot
-	jq -r ".scenarios[] | $2 | .boots[] | .$3" "$1"
+boots() { # RESULTS.JSON SCENARIO-FILTER BOOT-FILTER : one value per selected boot
+	jq -r ".scenarios[] | $2 | .boots[] | $3" "$1"
 }
 
 {
@@ -53,13 +53,13 @@ sed -i "s|^sensors:|sensors:\n  v1a: {module: $ROOT/build/sensor/v1/refsensor.ko
 
 echo "bench: $RUNS cold boots, then the same restored (the snapshots are built first, not timed)" >&2
 JC=$(run cold -j 1 --cold --keep clean)
-cold_ms=$(boots "$JC" 'select(.name == "clean")' 'duration_s * 1000' | median)
+cold_ms=$(boots "$JC" 'select(.name == "clean")' '.duration_s * 1000' | median)
 disk=$(jq -r .work_dir "$JC")/0/system.qcow2
 run warm -j 1 live1 >/dev/null
 JR=$(run restored -j 1 clean crash)
-restore_ms=$(boots "$JR" 'select(.name == "clean")' 'duration_s * 1000' | median)
+restore_ms=$(boots "$JR" 'select(.name == "clean")' '.duration_s * 1000' | median)
 start_ms=$(boots "$JR" '.' 'select(.restored) | .start_ms' | median)
-detect_ms=$(boots "$JR" 'select(.name == "crash")' 'detect_ms' | median)
+detect_ms=$(boots "$JR" 'select(.name == "crash")' '.detect_ms' | median)
 
 echo "bench: floor (qemu alone, the harness's argv) x $RUNS" >&2
 floor_ms=$(for i in $(seq "$RUNS"); do "$FLOOR" "$GUEST_KERNEL" "$GUEST_IMAGE/initrd.img" "$GUEST_APPEND" "$disk" "bootproof: boot complete"; done | median)
@@ -70,12 +70,6 @@ echo "bench: 40 live-content trials at -j 2" >&2
 JL=$(run live -j 2 $(seq -f 'live%g' 40))
 live_ms=$(boots "$JL" '.' 'select(.restored) | .duration_s * 1000' | median)
 trials_per_s=$(jq -r '40 / .trials_s | . * 100 | round / 100' "$JL")
-
-echo "bench: template clones vs file restore, interleaved x $((RUNS < 11 ? 11 : RUNS))" >&2
-clone_line=$("$CLONE" "$img/vmlinuz" "$img/initrd.img" "$GUEST_APPEND bootproof.shell" "$(realpath "$img/system.qcow2")" \
-	"$T/clone-cache" "bootproof: boot complete" "$((RUNS < 11 ? 11 : RUNS))") || { echo "bench: clone failed" >&2; exit 1; }
-clone_ms=$(echo "$clone_line" | sed -n 's/.*\bclone_ms=\([0-9.]*\).*/\1/p')
-file_ms=$(echo "$clone_line" | sed -n 's/.*\bfile_ms=\([0-9.]*\).*/\1/p')
 
 echo "bench: 8 single-boot trials, -j 1 then -j 2" >&2
 J1=$(run j1 -j 1 par1 par2 par3 par4 par5 par6 par7 par8)

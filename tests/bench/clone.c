@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "disks.h"
 #include "guest.h"
 #include "inject.h"
 #include "qmp.h"
@@ -223,7 +224,8 @@ out:
 int main(int argc, char **argv)
 {
 	int runs = argc > 7 ? atoi(argv[7]) : 11, mem = argc > 8 ? atoi(argv[8]) : 256;
-	struct snapshot_spec spec = {.name = "bench-clone", .boot_timeout_ms = 120000};
+	struct snapshot_spec spec = {
+	    .name = "bench-clone", .boot_timeout_ms = 120000, .boot = disks_snapshot_boot};
 	struct snapshot s, shm, again;
 	struct bp_error err;
 	struct stat st;

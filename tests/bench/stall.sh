@@ -17,17 +17,17 @@ PAIRS=${1:-5}
 S=$T/stall
 mkdir -p "$S"
 write_suite "$S/suite.yaml" <<'YAML'
-  - {name: other, image: linux, sensor: v1, content: bad-291, boots: 3, expect: crash,
-     boot_timeout: 120, silence_timeout: 60}
   - {name: wedged, image: silent, sensor: v1, content: good-291, boots: 1, expect: hang,
      boot_timeout: 20, silence_timeout: 10}
+  - {name: other, image: linux, sensor: v1, content: bad-291, boots: 3, expect: crash,
+     boot_timeout: 120, silence_timeout: 60}
 YAML
 add_image "$S/suite.yaml" silent 'marker: "bootproof: never printed"'
 
 one() { # MODE RUN -> "MODE other durations... | detect... | wedged verdict"
 	setsid "$BP" run -c "$S/suite.yaml" -r "$S/$2" -j 2 wedged other >"$S/$2.tap" 2>&1 &
 	sid=$!
-	# The wedged trial is submitted first: its work directory is .../0/.
+	# The wedged trial comes first in the suite: its work directory is .../0/.
 	until q=$(pgrep -s "$sid" -f 'qemu-system.*/0/qmp\.sock') &&
 		[ -s "$(ls "$S/$2"/*/wedged/boot-1.log 2>/dev/null | head -1)" ]; do
 		kill -0 "$sid" 2>/dev/null || break
