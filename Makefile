@@ -152,7 +152,7 @@ check: deps
 # t-inject launches a libguestfs appliance).
 check-fast:
 	$(MAKE) $(O)/bootproof tests
-	SANITIZE=$(SANITIZE) prove -j2 $(filter-out %/t-snapshot %/t-inject,$(UNIT_BIN)) tests/e2e-config.sh
+	SANITIZE=$(SANITIZE) prove -j2 $(filter-out %/t-snapshot %/t-inject,$(UNIT_BIN)) tests/e2e-config.sh tests/e2e-cli.sh
 
 fuzzers: $(FUZZ_BIN)
 
