@@ -22,12 +22,8 @@ static const struct command {
 	const struct cmd_usage *usage;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-	{&run_usage, cmd_run},
-	{&validate_usage, cmd_validate},
-	{&init_usage, cmd_init},
-	{&scan_usage, cmd_scan},
-	{&report_usage, cmd_report},
-	{&runs_usage, cmd_runs},
+    {&run_usage, cmd_run},   {&validate_usage, cmd_validate}, {&init_usage, cmd_init},
+    {&scan_usage, cmd_scan}, {&report_usage, cmd_report},     {&runs_usage, cmd_runs},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -44,7 +40,8 @@ static const struct command *find_command(const char *name)
 static int top_usage(FILE *f, int status)
 {
 	for (size_t i = 0; i < NR_COMMANDS; i++)
-		fprintf(f, "%s bootproof %s\n", i ? "      " : "usage:", commands[i].usage->synopsis);
+		fprintf(f, "%s bootproof %s\n",
+			i ? "      " : "usage:", commands[i].usage->synopsis);
 	fputs("       bootproof help [COMMAND]\n"
 	      "       bootproof --version\n\n",
 	      f);

@@ -234,18 +234,18 @@ out:
 }
 
 const struct cmd_usage scan_usage = {
-	"scan",
-	"scan [--json] [--kind linux|windows] FILE...",
-	"Find kernel crashes in saved console logs and Windows crash dumps.",
-	"options:\n"
-	"  --json               one JSON object per crash and line (JSON Lines)\n"
-	"  --kind linux|windows read console logs with that guest's detector (default linux)\n"
-	"  -h, --help           this help\n"
-	"\n"
-	"Prints one line per crash, TITLE<TAB>FILE:LINE, nothing for a clean log; FILE '-'\n"
-	"reads stdin. A Windows crash dump (PAGEDU64/PAGEDUMP) is recognised whatever\n"
-	"--kind says: one line, TITLE<TAB>FILE:0. Exit status: 0 whether or not crashes\n"
-	"were found, 2 usage error or a file that cannot be read.\n",
+    "scan",
+    "scan [--json] [--kind linux|windows] FILE...",
+    "Find kernel crashes in saved console logs and Windows crash dumps.",
+    "options:\n"
+    "  --json               one JSON object per crash and line (JSON Lines)\n"
+    "  --kind linux|windows read console logs with that guest's detector (default linux)\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Prints one line per crash, TITLE<TAB>FILE:LINE, nothing for a clean log; FILE '-'\n"
+    "reads stdin. A Windows crash dump (PAGEDU64/PAGEDUMP) is recognised whatever\n"
+    "--kind says: one line, TITLE<TAB>FILE:0. Exit status: 0 whether or not crashes\n"
+    "were found, 2 usage error or a file that cannot be read.\n",
 };
 
 int cmd_scan(int argc, char **argv)

@@ -13,18 +13,18 @@
 #include "usage.h"
 
 const struct cmd_usage validate_usage = {
-	"validate",
-	"validate [-c SUITE | SUITE] [SCENARIO...]",
-	"Check a suite as run does, start nothing, and print the resolved matrix.",
-	"options:\n"
-	"  -c, --suite SUITE    the suite file (default scenarios.yaml; also the first\n"
-	"                       argument without -c)\n"
-	"  -h, --help           this help\n"
-	"\n"
-	"SCENARIO: as for run, only those trials are shown (and each name must select one).\n"
-	"Prints one block per trial: image, sensor, content set, settings and one line\n"
-	"per step. Exit status: 0 valid, 2 usage error or an invalid suite\n"
-	"(FILE:LINE:COL: what was wrong).\n",
+    "validate",
+    "validate [-c SUITE | SUITE] [SCENARIO...]",
+    "Check a suite as run does, start nothing, and print the resolved matrix.",
+    "options:\n"
+    "  -c, --suite SUITE    the suite file (default scenarios.yaml; also the first\n"
+    "                       argument without -c)\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "SCENARIO: as for run, only those trials are shown (and each name must select one).\n"
+    "Prints one block per trial: image, sensor, content set, settings and one line\n"
+    "per step. Exit status: 0 valid, 2 usage error or an invalid suite\n"
+    "(FILE:LINE:COL: what was wrong).\n",
 };
 
 /* Suite text is the user's, untrusted: escaped for the terminal. */
@@ -85,7 +85,8 @@ static void describe_step(struct strbuf *sb, const struct step *st)
 		strbuf_addf(sb, "boot until clean, at most %d boots", st->count);
 		break;
 	case STEP_CLEAN_BOOTS:
-		strbuf_addf(sb, "%d consecutive clean boot%s", st->count, st->count == 1 ? "" : "s");
+		strbuf_addf(sb, "%d consecutive clean boot%s", st->count,
+			    st->count == 1 ? "" : "s");
 		break;
 	case STEP_EXPECT_FILES:
 		describe_files(sb, st);

@@ -114,6 +114,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 
 	o->suite = "scenarios.yaml";
 	o->reports = "reports";
+	/* getopt names argv[0] in its messages */
+	argv[0] = (char *)"bootproof run";
 	while ((c = getopt_long(argc, argv, "c:r:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -34,7 +34,6 @@ extern const struct cmd_usage run_usage;
  * selects one, else -1 with err naming the first that selects none.
  */
 int run_selects(char *const *names, int nr_names, const struct scenario *sc);
-int run_check_names(char *const *names, int nr_names, const struct suite *s,
-		    struct bp_error *err);
+int run_check_names(char *const *names, int nr_names, const struct suite *s, struct bp_error *err);
 
 #endif
