@@ -37,6 +37,27 @@ else
 Q := @
 endif
 
+# `bootproof --version`: git's description of the tree, or the release in VERSION
+# where there is no git (a tarball). DATADIR: where `bootproof init` finds the
+# reference guest, sensor, agent and content (the layout of this tree after
+# `make`); an install sets it to where it copies them.
+VERSION := $(or $(if $(wildcard .git),$(shell git describe --always --dirty 2>/dev/null)),$(shell cat VERSION 2>/dev/null),unknown)
+DATADIR ?= $(CURDIR)
+
+# $(call stamp,NAME,VALUE): $(O)/stamp/NAME holds VALUE and is rewritten only
+# when VALUE changes, so an object depending on it is rebuilt exactly then.
+define stamp
+$(O)/stamp/$(1): FORCE
+	@mkdir -p $$(@D)
+	$(Q)printf '%s\n' '$(2)' | cmp -s - $$@ || printf '%s\n' '$(2)' >$$@
+endef
+$(eval $(call stamp,version,$(VERSION)))
+$(eval $(call stamp,datadir,$(DATADIR)))
+$(O)/harness/cmd/bootproof.o: $(O)/stamp/version
+$(O)/harness/cmd/bootproof.o: CFLAGS += '-DBOOTPROOF_VERSION="$(VERSION)"'
+$(O)/harness/cmd/cmd-init.o: $(O)/stamp/datadir
+$(O)/harness/cmd/cmd-init.o: CFLAGS += '-DBOOTPROOF_DATADIR="$(DATADIR)"'
+
 # The guest kernel: Debian's linux-image-amd64, matched with its headers.
 KVER := $(shell scripts/guest-kver.sh 2>/dev/null)
 
@@ -131,7 +152,7 @@ check: deps
 # t-inject launches a libguestfs appliance).
 check-fast:
 	$(MAKE) $(O)/bootproof tests
-	SANITIZE=$(SANITIZE) prove -j2 $(filter-out %/t-snapshot %/t-inject,$(UNIT_BIN)) tests/e2e-config.sh
+	SANITIZE=$(SANITIZE) prove -j2 $(filter-out %/t-snapshot %/t-inject,$(UNIT_BIN)) tests/e2e-config.sh tests/e2e-cli.sh
 
 fuzzers: $(FUZZ_BIN)
 
@@ -145,7 +166,9 @@ bench: deps
 clean:
 	rm -rf build
 
-.PHONY: all guest tests fuzzers deps demo check check-fast bench fuzz clean
+FORCE:
+
+.PHONY: FORCE all guest tests fuzzers deps demo check check-fast bench fuzz clean
 .DELETE_ON_ERROR:
 # Objects are kept, so a test or fuzzer is not recompiled on every make.
 .SECONDARY:

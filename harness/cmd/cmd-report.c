@@ -17,16 +17,44 @@
 #include "litter.h"
 #include "report-html.h"
 #include "report-json.h"
+#include "usage.h"
 
 #define EXIT_NEW 1
 #define EXIT_USAGE 2
 #define EXIT_ERROR 3
 #define DEFAULT_REPORTS "reports"
 
-static const char report_usage[] =
-	"usage: bootproof report [-r REPORTS] [--history DB] [--format html,junit,tap]\n"
-	"                        [--compare [OTHER]] [--fail-on-new] RUN\n";
-static const char runs_usage[] = "usage: bootproof runs [-r REPORTS] [--history DB]\n";
+const struct cmd_usage report_usage = {
+	"report",
+	"report [-r REPORTS] [--history DB] [--format html,junit,tap] [--compare [OTHER]] "
+	"[--fail-on-new] RUN",
+	"Re-render a run's index.html, junit.xml and results.tap from its results.json.",
+	"options:\n"
+	"  -r, --reports DIR    where run ids and 'latest' are looked up (default reports)\n"
+	"  --history DB         the history (default history.db beside the run directory)\n"
+	"  --format LIST        render only these, comma-separated: html, junit, tap\n"
+	"  --compare [OTHER]    record RUN in the history and list new and fixed crash\n"
+	"                       signatures and flaky scenarios against the previous run of\n"
+	"                       its suite (or OTHER: a run id or a run directory)\n"
+	"  --fail-on-new        exit 1 when there is a new signature (implies --compare)\n"
+	"  -h, --help           this help\n"
+	"\n"
+	"RUN: a run directory, or a run id or 'latest' in REPORTS. Exit status: 0 done,\n"
+	"1 new signatures with --fail-on-new, 2 usage error, 3 a file or the history could\n"
+	"not be read or written.\n",
+};
+const struct cmd_usage runs_usage = {
+	"runs",
+	"runs [-r REPORTS] [--history DB]",
+	"List the runs in the history, newest first.",
+	"options:\n"
+	"  -r, --reports DIR    the reports directory (default reports)\n"
+	"  --history DB         the history (default REPORTS/history.db)\n"
+	"  -h, --help           this help\n"
+	"\n"
+	"One line per run: id, start (UTC), scenarios, pass/fail/infra, distinct crash\n"
+	"signatures, complete or why not, suite.\n",
+};
 
 /* history.db beside the run directory: REPORTS/history.db for REPORTS/<run-id>. */
 static char *default_db(const char *run_dir)
@@ -327,10 +355,8 @@ int cmd_report(int argc, char **argv)
 		const char *a = argv[i];
 		int r;
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(report_usage, stdout);
-			return 0;
-		}
+		if (usage_is_help(a))
+			return usage_help(&report_usage);
 		if ((r = opt_value(argv, argc, &i, "--history", NULL, &history)) ||
 		    (r = opt_value(argv, argc, &i, "--reports", "-r", &reports)) ||
 		    (r = opt_value(argv, argc, &i, "--format", NULL, &formats_arg))) {
@@ -395,8 +421,7 @@ int cmd_report(int argc, char **argv)
 	status = fail_on_new && d.nr_new ? EXIT_NEW : 0;
 	goto out;
 usage:
-	fputs(report_usage, stderr);
-	return EXIT_USAGE;
+	return usage_error(&report_usage);
 fail:
 	fprintf(stderr, "bootproof: %s\n", err.msg);
 out:
@@ -420,17 +445,14 @@ int cmd_runs(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		int r;
 
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(runs_usage, stdout);
-			return 0;
-		}
+		if (usage_is_help(argv[i]))
+			return usage_help(&runs_usage);
 		if ((r = opt_value(argv, argc, &i, "--history", NULL, &history)) == 0)
 			r = opt_value(argv, argc, &i, "--reports", "-r", &reports);
 		if (r <= 0) {
 			if (!r)
 				fprintf(stderr, "bootproof: unknown argument '%s'\n", argv[i]);
-			fputs(runs_usage, stderr);
-			return EXIT_USAGE;
+			return usage_error(&runs_usage);
 		}
 	}
 	/* Runs that were killed are listed as such, and their leftovers go. */

@@ -41,8 +41,11 @@
 
 #include "util.h"
 
+struct cmd_usage;
+
 int cmd_report(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+extern const struct cmd_usage report_usage, runs_usage;
 
 /*
  * After a run (complete or not): record RUN_DIR in the history (db_path, or

@@ -9,6 +9,7 @@
 
 #include "console.h"
 #include "guest.h"
+#include "usage.h"
 #include "util.h"
 #include "windetect.h"
 #include "windump.h"
@@ -232,14 +233,20 @@ out:
 	return ret;
 }
 
-static int usage(FILE *f, int status)
-{
-	fputs("usage: bootproof scan [--json] [--kind linux|windows] FILE...\n"
-	      "  a console log is read with the detector of --kind (default linux);\n"
-	      "  a Windows crash dump (PAGEDU64/PAGEDUMP) is recognised whatever --kind says\n",
-	      f);
-	return status;
-}
+const struct cmd_usage scan_usage = {
+    "scan",
+    "scan [--json] [--kind linux|windows] FILE...",
+    "Find kernel crashes in saved console logs and Windows crash dumps.",
+    "options:\n"
+    "  --json               one JSON object per crash and line (JSON Lines)\n"
+    "  --kind linux|windows read console logs with that guest's detector (default linux)\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Prints one line per crash, TITLE<TAB>FILE:LINE, nothing for a clean log; FILE '-'\n"
+    "reads stdin. A Windows crash dump (PAGEDU64/PAGEDUMP) is recognised whatever\n"
+    "--kind says: one line, TITLE<TAB>FILE:0. Exit status: 0 whether or not crashes\n"
+    "were found, 2 usage error or a file that cannot be read.\n",
+};
 
 int cmd_scan(int argc, char **argv)
 {
@@ -253,22 +260,22 @@ int cmd_scan(int argc, char **argv)
 			kind = argv[++i];
 			if (strcmp(kind, "linux") && strcmp(kind, "windows")) {
 				fprintf(stderr, "bootproof scan: unknown kind '%s'\n", kind);
-				return usage(stderr, 2);
+				return usage_error(&scan_usage);
 			}
 		} else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			return usage(stdout, 0);
+			return usage_help(&scan_usage);
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "bootproof scan: unknown option '%s'\n", argv[i]);
-			return usage(stderr, 2);
+			return usage_error(&scan_usage);
 		} else {
 			break;
 		}
 	}
 	if (i >= argc)
-		return usage(stderr, 2);
+		return usage_error(&scan_usage);
 
 	for (; i < argc; i++) {
 		struct bp_error err = {{0}};

@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 struct bp_error;
+struct cmd_usage;
 
 /*
  * `bootproof scan FILE...` (argv[0] is "scan"). Returns the exit status:
@@ -34,6 +35,7 @@ struct bp_error;
  * scanned).
  */
 int cmd_scan(int argc, char **argv);
+extern const struct cmd_usage scan_usage;
 
 /*
  * Scan one file ("-": stdin) and write its crash lines to out, naming it

@@ -31,6 +31,7 @@
 #include "report-tap.h"
 #include "scenario.h"
 #include "trial.h"
+#include "usage.h"
 
 #define KVM_PROBE_MS 3000
 #define EXIT_FAIL 1
@@ -44,6 +45,7 @@ struct run_opts {
 	const char *cache;   /* snapshot cache; NULL: $BOOTPROOF_CACHE or ~/.cache/bootproof */
 	int cold;            /* no snapshots: every trial boots */
 	int keep;
+	int quiet;           /* no progress block */
 	int jobs;
 	char **names;
 	int nr_names;
@@ -68,6 +70,32 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+const struct cmd_usage run_usage = {
+	"run",
+	"run [-c SUITE] [-r REPORTS] [-j N] [-q] [--keep] [--history DB] [--cache DIR] [--cold] "
+	"[SCENARIO...]",
+	"Boot the suite's scenarios (all, or those named) and report every boot.",
+	"options:\n"
+	"  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
+	"  -r, --reports DIR    write the run into DIR/<run-id>/ (default reports)\n"
+	"  -j, --jobs N         run N guests at once, 1 to 64 (default: one per core, as\n"
+	"                       memory allows)\n"
+	"  -q, --quiet          no live progress block on the terminal (TAP is still printed)\n"
+	"  --keep               keep the scratch directory (overlays, sockets, QEMU logs)\n"
+	"  --history DB         record the run in DB (default REPORTS/history.db)\n"
+	"  --cache DIR          the golden snapshot cache (default $BOOTPROOF_CACHE, else\n"
+	"                       $XDG_CACHE_HOME/bootproof/snapshots)\n"
+	"  --cold               no snapshots: every boot is a cold boot\n"
+	"  -h, --help           this help\n"
+	"\n"
+	"SCENARIO: a scenario's name; NAME selects every matrix entry NAME/SENSOR.\n"
+	"TAP goes to stdout; the progress block (on a terminal, without CI or TERM=dumb)\n"
+	"to stderr. Exit status: 0 every expectation met, 1 an expectation failed,\n"
+	"2 usage or configuration error (nothing started), 3 infrastructure failure or\n"
+	"interrupted.\n",
+};
+
+/* 0 to run, 1 the help was printed, -1 a usage error (printed). */
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
@@ -78,13 +106,17 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{"cache", required_argument, NULL, 'C'},
 		{"cold", no_argument, NULL, 'K'},
 		{"jobs", required_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	o->suite = "scenarios.yaml";
 	o->reports = "reports";
-	while ((c = getopt_long(argc, argv, "c:r:j:", longopts, NULL)) != -1) {
+	/* getopt names argv[0] in its messages */
+	argv[0] = (char *)"bootproof run";
+	while ((c = getopt_long(argc, argv, "c:r:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->suite = optarg;
@@ -95,6 +127,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'k':
 			o->keep = 1;
 			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			usage_help(&run_usage);
+			return 1;
 		case 'H':
 			o->history = optarg;
 			break;
@@ -111,14 +149,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			if (*end || j < 1 || j > 64) {
 				fprintf(stderr, "bootproof: -j takes a number from 1 to 64, got '%s'\n",
 					optarg);
+				usage_error(&run_usage);
 				return -1;
 			}
 			o->jobs = (int)j;
 			break;
 		}
 		default:
-			fprintf(stderr, "usage: bootproof run [-c SUITE] [-r REPORTS] [-j N] [--keep] "
-					"[--history DB] [--cache DIR] [--cold] [SCENARIO...]\n");
+			usage_error(&run_usage);
 			return -1;
 		}
 	}
@@ -127,34 +165,30 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* A name selects a scenario exactly, or all its matrix entries ("NAME" of "NAME/v1"). */
-static int selected(const struct run_opts *o, const struct scenario *sc)
+int run_selects(char *const *names, int nr_names, const struct scenario *sc)
 {
-	if (!o->nr_names)
+	if (!nr_names)
 		return 1;
-	for (int i = 0; i < o->nr_names; i++) {
-		size_t n = strlen(o->names[i]);
+	for (int i = 0; i < nr_names; i++) {
+		size_t n = strlen(names[i]);
 
-		if (!strcmp(sc->name, o->names[i]) ||
-		    (!strncmp(sc->name, o->names[i], n) && sc->name[n] == '/'))
+		if (!strcmp(sc->name, names[i]) ||
+		    (!strncmp(sc->name, names[i], n) && sc->name[n] == '/'))
 			return 1;
 	}
 	return 0;
 }
 
-static int check_names(const struct run_opts *o, const struct suite *s)
+int run_check_names(char *const *names, int nr_names, const struct suite *s,
+		    struct bp_error *err)
 {
-	for (int i = 0; i < o->nr_names; i++) {
-		struct run_opts one = {.names = &o->names[i], .nr_names = 1};
+	for (int i = 0; i < nr_names; i++) {
 		int found = 0;
 
 		for (size_t j = 0; j < s->nr_scenarios; j++)
-			found |= selected(&one, &s->scenarios[j]);
-		if (!found) {
-			fprintf(stderr, "bootproof: no scenario named '%s' in '%s'\n", o->names[i],
-				s->path);
-			return -1;
-		}
+			found |= run_selects(&names[i], 1, &s->scenarios[j]);
+		if (!found)
+			return error_set(err, "no scenario named '%s' in '%s'", names[i], s->path);
 	}
 	return 0;
 }
@@ -314,7 +348,7 @@ static void draw_progress(struct run_ctx *rc, struct progress_line *lines, int t
  * one event loop: each trial's boots and offline work register there.
  */
 static void run_trials(struct run_result *r, const char *work, struct disks *d, int jobs,
-		       struct tap_writer *tap)
+		       int quiet, struct tap_writer *tap)
 {
 	struct progress_line *lines = xcalloc((size_t)jobs, sizeof(*lines));
 	struct progress prog;
@@ -325,6 +359,8 @@ static void run_trials(struct run_result *r, const char *work, struct disks *d, 
 	int total = 0;
 
 	progress_init(&prog, 2);
+	if (quiet)
+		prog.enabled = 0;
 	rc.q = queue_new(&env);
 	for (size_t i = 0; i < r->nr_trials; i++)
 		total += r->trials[i].scenario->boots;
@@ -430,7 +466,7 @@ static void select_trials(struct run_result *r, struct suite *suite, const struc
 {
 	r->trials = xcalloc(suite->nr_scenarios, sizeof(*r->trials));
 	for (size_t i = 0; i < suite->nr_scenarios; i++)
-		if (selected(o, &suite->scenarios[i])) {
+		if (run_selects(o->names, o->nr_names, &suite->scenarios[i])) {
 			struct trial_result *t = &r->trials[r->nr_trials++];
 
 			t->scenario = &suite->scenarios[i];
@@ -453,13 +489,18 @@ int cmd_run(int argc, char **argv)
 	int status = EXIT_INFRA, have_work = 0;
 	FILE *tapf = NULL;
 
-	if (parse_opts(argc, argv, &o) < 0)
+	switch (parse_opts(argc, argv, &o)) {
+	case 1:
+		return 0;
+	case -1:
 		return EXIT_USAGE;
+	}
 	if (suite_load(&suite, o.suite, &err) < 0) {
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
-	if (check_names(&o, &suite) < 0) {
+	if (run_check_names(o.names, o.nr_names, &suite, &err) < 0) {
+		fprintf(stderr, "bootproof: %s\n", err.msg);
 		suite_free(&suite);
 		return EXIT_USAGE;
 	}
@@ -505,7 +546,7 @@ int cmd_run(int argc, char **argv)
 	{
 		int64_t t_trials = now_ms();
 
-		run_trials(&r, work, &disks, r.jobs, &tap);
+		run_trials(&r, work, &disks, r.jobs, o.quiet, &tap);
 		r.trials_s = (double)(now_ms() - t_trials) / 1000.0;
 	}
 	if (!bp_interrupted)

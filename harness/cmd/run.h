@@ -9,6 +9,8 @@
  * locked for the run's life (litter.h); a run first sweeps what runs killed
  * before it left there.
  *
+ * -q/--quiet: no progress block (progress.h); the TAP stream is the same.
+ *
  * Exit status: 0 every expectation met, 1 an expectation failed, 2 usage or
  * configuration error (nothing started), 3 infrastructure failure (or
  * interrupted).
@@ -16,6 +18,22 @@
 #ifndef BP_RUN_H
 #define BP_RUN_H
 
+struct bp_error;
+struct cmd_usage;
+struct scenario;
+struct suite;
+
+/* `bootproof run ...` (argv[0] is "run"): the exit status above. */
 int cmd_run(int argc, char **argv);
+extern const struct cmd_usage run_usage;
+
+/*
+ * The scenario names of the command line (run's and validate's): NAME
+ * selects the scenario NAME and every matrix entry NAME/SENSOR; no names
+ * select every scenario. run_check_names() returns 0 when every name
+ * selects one, else -1 with err naming the first that selects none.
+ */
+int run_selects(char *const *names, int nr_names, const struct scenario *sc);
+int run_check_names(char *const *names, int nr_names, const struct suite *s, struct bp_error *err);
 
 #endif

@@ -1213,6 +1213,11 @@ static const char *const step_names[] = {
     [STEP_POWER_OFF] = "power_off",
 };
 
+const char *step_kind_name(enum step_kind k)
+{
+	return (size_t)k < ARRAY_SIZE(step_names) ? step_names[k] : NULL;
+}
+
 static void strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

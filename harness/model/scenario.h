@@ -94,6 +94,9 @@ enum step_kind {
 				    contains `at`: fault injection for whatever the guest writes */
 };
 
+/* The step's key in the suite ("boot", "reboot_until_clean", ...); NULL if out of range. */
+const char *step_kind_name(enum step_kind k);
+
 struct step {
 	enum step_kind kind;
 	int count;                   /* BOOT, CLEAN_BOOTS; REBOOT_UNTIL_CLEAN: max boots */

@@ -1,0 +1,211 @@
+#!/bin/sh
+# e2e-cli - the command line as a user meets it, no guest: --version; help,
+# --help and -h of every subcommand (stdout, exit 0) and their usage errors
+# (one usage line on stderr, exit 2); every option README.md shows for a
+# subcommand is in its --help and back; validate checks as run does and shows
+# the matrix, escaped; init scaffolds a suite validate accepts, and never
+# overwrites. Suites here name stand-in files (validation only checks they
+# are readable regular files), so nothing needs `make guest`.
+. "$(dirname "$0")/lib.sh"
+[ -x "$BP" ] || skip_all "harness not built"
+CMDS="run validate init scan report runs"
+
+# --version
+v=$("$BP" --version 2>"$T/err")
+is "$?" 0 "--version: exit 0"
+like "$v" "bootproof " "--version: 'bootproof VERSION'"
+ok "$([ -n "${v#bootproof }" ] && [ "$(printf '%s\n' "$v" | wc -l)" -eq 1 ]; echo $?)" \
+	"--version: one line with a version"
+is "$("$BP" -V)" "$v" "-V is --version"
+if [ -e "$ROOT/.git" ] && command -v git >/dev/null; then
+	is "$v" "bootproof $(git -C "$ROOT" describe --always --dirty)" "--version is git describe"
+else
+	is "$v" "bootproof $(cat "$ROOT/VERSION")" "--version is the VERSION release"
+fi
+
+# Top level: every subcommand, run's whole synopsis.
+"$BP" help >"$T/top" 2>"$T/err"
+is "$?:$(wc -c <"$T/err")" "0:0" "help: exit 0, nothing on stderr"
+"$BP" --help | cmp -s - "$T/top"
+is "$?" 0 "--help is help"
+for c in $CMDS; do
+	like "$(cat "$T/top")" "bootproof $c" "top-level usage lists $c"
+done
+run_syn=$("$BP" run --help | head -1 | sed 's/^usage: //')
+like "$(cat "$T/top")" "$run_syn" "top-level usage has run's every option"
+"$BP" >/dev/null 2>"$T/err"
+is "$?" 2 "no command: exit 2"
+like "$(cat "$T/err")" "usage: bootproof run" "no command: the usage on stderr"
+
+# Each subcommand's help, and its usage error.
+for c in $CMDS; do
+	"$BP" "$c" --help >"$T/$c.help" 2>"$T/err"
+	is "$?:$(wc -c <"$T/err")" "0:0" "$c --help: exit 0, nothing on stderr"
+	is "$(head -1 "$T/$c.help" | cut -d' ' -f1-3)" "usage: bootproof $c" "$c --help: usage first"
+	like "$(cat "$T/$c.help")" "options:" "$c --help: the options"
+	"$BP" "$c" -h | cmp -s - "$T/$c.help"
+	is "$?" 0 "$c -h is $c --help"
+	"$BP" help "$c" | cmp -s - "$T/$c.help"
+	is "$?" 0 "help $c is $c --help"
+	"$BP" "$c" --no-such-option >"$T/out" 2>"$T/err"
+	is "$?:$(wc -c <"$T/out")" "2:0" "$c --no-such-option: exit 2, nothing on stdout"
+	is "$(grep -c '^usage: ' "$T/err"):$(grep '^usage: ' "$T/err")" "1:$(head -1 "$T/$c.help")" \
+		"$c --no-such-option: its one-line usage on stderr"
+done
+"$BP" help frobnicate >/dev/null 2>&1
+is "$?" 2 "help for an unknown command: exit 2"
+
+# README.md against --help. README's options for C: every -x/--long token on
+# the lines of its code blocks that start "bootproof C". --help's: one option
+# per line starting "  -", its aliases ("-c, --suite") the same option.
+readme_opts() {
+	awk '/^```/ { code = !code; next } code' "$ROOT/README.md" |
+		grep -E "^(\\\$ )?bootproof $1( |\$)" |
+		grep -oE -- '(^|[][ |,])--?[a-zA-Z][a-zA-Z-]*' | sed 's/^[][ |,]*//' | sort -u
+}
+help_lines() {
+	grep -E '^  -' "$T/$1.help" | sed 's/  .*//; s/^ *//' |
+		grep -oE -- '--?[a-zA-Z][a-zA-Z-]*' | tr '\n' ' '
+}
+for c in $CMDS; do
+	grep -E '^  -' "$T/$c.help" | sed -E 's/^  (-[^ ,]+(, --?[^ ]+)?).*/\1/' >"$T/$c.lines"
+	missing=
+	for o in $(readme_opts "$c"); do
+		grep -qE -- "(^|, )$o(,|\$)" "$T/$c.lines" || missing="$missing $o"
+	done
+	is "$missing" "" "$c: every option README.md shows is in --help"
+	missing=
+	while read -r line; do
+		case $line in "-h, --help") continue ;; esac
+		found=
+		for o in $(echo "$line" | tr ',' ' '); do
+			readme_opts "$c" | grep -qx -- "$o" && found=1
+		done
+		[ -n "$found" ] || missing="$missing [$line]"
+	done <"$T/$c.lines"
+	is "$missing" "" "$c: every option of --help is in README.md"
+done
+
+# A suite of stand-in files.
+mkdir -p "$T/f"
+for f in vmlinux initrd.img system.qcow2 refsensor.ko agent good.sys bad.sys; do
+	echo stand-in >"$T/f/$f"
+done
+suite() { # FILE, scenarios on stdin
+	{
+		cat <<YAML
+version: 1
+images:
+  linux: {kind: linux, kernel: f/vmlinux, initrd: f/initrd.img, disk: f/system.qcow2}
+sensors:
+  v1: {module: f/refsensor.ko, agent: f/agent}
+content:
+  good: [{file: f/good.sys, as: C-00000291-00000000-00000002.sys}]
+  bad: [{file: f/bad.sys, as: C-00000291-00000000-00000001.sys}]
+scenarios:
+YAML
+		cat
+	} >"$1"
+}
+suite "$T/s.yaml" <<'YAML'
+  - {name: plain, image: linux, sensor: v1, content: good, boots: 2, expect: clean}
+  - name: "hostile"
+    image: linux
+    sensor: [v1]
+    content: bad
+    log_contains: "\e[2J\rcleared\u2028"
+    steps:
+      - boot: {expect: crash, title: "\e]0;owned\a"}
+      - rollback: good
+      - reboot_until_clean: {max_boots: 4}
+      - remediate: {delete: ["/sensor/content/C-*"], when: not_recovered}
+      - expect_files: {present: ["/sensor/content/C-00000291-00000000-00000002.sys"]}
+      - clean_boots: 2
+YAML
+"$BP" validate "$T/s.yaml" >"$T/out" 2>"$T/err"
+is "$?:$(wc -c <"$T/err")" "0:0" "validate: a valid suite, exit 0"
+is "$(grep '^trial ' "$T/out" | tr '\n' ' ')" "trial plain trial hostile/v1 " \
+	"validate: one block per trial, matrix expanded"
+like "$(cat "$T/out")" "  image     linux (kind linux): kernel $T/f/vmlinux," "validate: the image, resolved"
+like "$(cat "$T/out")" "  sensor    v1: module $T/f/refsensor.ko, agent $T/f/agent" "validate: the sensor"
+like "$(cat "$T/out")" "  content   good: $T/f/good.sys as C-00000291-00000000-00000002.sys" \
+	"validate: the content set"
+like "$(cat "$T/out")" "  step 1    boot: 2 boots, expect clean" "validate: the synthesized step"
+like "$(cat "$T/out")" "  step 2    rollback: good published on the update channel" "validate: a rollback step"
+like "$(cat "$T/out")" "  step 4    remediate: delete offline /sensor/content/C-*, only if not recovered" \
+	"validate: a remediate step"
+is "$(grep -c '^  step ' "$T/out")" 7 "validate: every step, one per line"
+is "$(tr -d '\n -~' <"$T/out" | wc -c)" 0 "validate: suite text escaped (no control character)"
+like "$(cat "$T/out")" 'every log contains "cleared?"' "validate: CSI and CR dropped, U+2028 a '?'"
+like "$(cat "$T/out")" 'title contains "?]0;owned?"' "validate: ESC and BEL as '?'"
+"$BP" validate -c "$T/s.yaml" plain >"$T/out"
+is "$?:$(grep -c '^trial ' "$T/out")" "0:1" "validate -c SUITE NAME: that trial only"
+
+# Errors: the same as run's, nothing started.
+suite "$T/bad.yaml" <<'YAML'
+  - {name: a, image: linux, sensor: v1, boot: 3}
+YAML
+"$BP" run -c "$T/bad.yaml" -r "$T/reports" >/dev/null 2>"$T/run.err"
+"$BP" validate "$T/bad.yaml" >"$T/out" 2>"$T/err"
+is "$?:$(wc -c <"$T/out")" "2:0" "validate: a bad suite, exit 2, nothing on stdout"
+like "$(cat "$T/err")" "bootproof: $T/bad.yaml:10:" "validate: FILE:LINE:COL"
+cmp -s "$T/err" "$T/run.err"
+is "$?" 0 "validate: the error exactly as run prints it"
+"$BP" run -c "$T/s.yaml" -r "$T/reports" nope >/dev/null 2>"$T/run.err"
+"$BP" validate "$T/s.yaml" nope >/dev/null 2>"$T/err"
+is "$?" 2 "validate: an unknown scenario name, exit 2"
+cmp -s "$T/err" "$T/run.err"
+is "$?" 0 "validate: unknown name said as run says it"
+ok "$([ ! -e "$T/reports" ]; echo $?)" "nothing started: no report directory"
+
+# init: a suite validate accepts, from the data directory's reference files.
+D=$T/data
+mkdir -p "$D/sensor" "$D/build/sensor/v1" "$D/build/content" "$D/build/images/linux"
+for f in sensor/agent build/sensor/v1/refsensor.ko build/content/c291-good.sys \
+	build/content/c291-bad.sys build/images/linux/vmlinux build/images/linux/initrd.img \
+	build/images/linux/system.qcow2; do
+	echo stand-in >"$D/$f"
+done
+BOOTPROOF_DATADIR=$D "$BP" init "$T/my suite" >"$T/out" 2>"$T/err"
+is "$?:$(wc -c <"$T/err")" "0:0" "init DIR: exit 0, no warning"
+ok "$([ -s "$T/my suite/suite.yaml" ] && [ -s "$T/my suite/README.md" ]; echo $?)" \
+	"init: suite.yaml and README.md"
+like "$(cat "$T/my suite/suite.yaml")" "sensors:" "init: a sensors: entry"
+like "$(cat "$T/my suite/suite.yaml")" "module: \"$D/build/sensor/v1/refsensor.ko\"" \
+	"init: the reference sensor by absolute path"
+like "$(cat "$T/my suite/suite.yaml")" "# CHANGE" "init: says what to change"
+"$BP" validate "$T/my suite/suite.yaml" >"$T/out" 2>"$T/err"
+is "$?" 0 "validate accepts what init wrote"
+diag "$(cat "$T/err")"
+is "$(grep '^trial ' "$T/out" | tr '\n' ' ')" "trial bad-content trial rollback " \
+	"init: a crash scenario and a rollback scenario"
+like "$(cat "$T/out")" "content   bad: $D/build/content/c291-bad.sys as" "init: the bad content set"
+like "$(cat "$T/out")" "rollback: good published on the update channel" "init: the rollback publishes good"
+like "$(cat "$T/out")" "expect crash" "init: the crash scenario expects a crash"
+cp "$T/my suite/suite.yaml" "$T/before"
+echo edited >>"$T/my suite/suite.yaml"
+BOOTPROOF_DATADIR=$D "$BP" init "$T/my suite" >"$T/out" 2>"$T/err"
+is "$?" 2 "init into a non-empty DIR: exit 2"
+like "$(cat "$T/err")" "'$T/my suite' is not empty" "init into a non-empty DIR: says so"
+is "$(tail -1 "$T/my suite/suite.yaml")" "edited" "init into a non-empty DIR: nothing overwritten"
+mkdir "$T/empty"
+BOOTPROOF_DATADIR=$D "$BP" init "$T/empty" >/dev/null 2>&1
+is "$?" 0 "init into an empty DIR: exit 0"
+"$BP" init >/dev/null 2>"$T/err"
+is "$?:$(cat "$T/err")" "2:usage: bootproof init DIR" "init without DIR: usage, exit 2"
+BOOTPROOF_DATADIR=$T/nowhere "$BP" init "$T/nodata" >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "reference file '$T/nowhere/sensor/agent' is missing" \
+	"init: a missing reference file is named"
+# With the real reference files (after `make`), as a user runs it.
+if [ -e "$ROOT/build/images/linux/.stamp" ] && [ -e "$ROOT/build/content/c291-bad.sys" ] &&
+	[ -z "${BOOTPROOF_DATADIR:-}" ]; then
+	"$BP" init "$T/real" >/dev/null 2>"$T/err" && "$BP" validate "$T/real/suite.yaml" >/dev/null 2>>"$T/err"
+	is "$?:$(cat "$T/err")" "0:" "init with the built reference files: validate accepts it"
+else
+	ok 0 "# SKIP reference guest or content not built"
+fi
+
+# -q is run's (nothing starts with a bad suite: the option parses).
+"$BP" run -q -c "$T/bad.yaml" -r "$T/reports" >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "$T/bad.yaml:10:" "run -q parses (the suite's error, not a usage error)"
+done_testing
