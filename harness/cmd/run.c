@@ -532,7 +532,7 @@ int cmd_run(int argc, char **argv)
 	point_latest(o.reports, r.run_id);
 	if (!o.cold)
 		cache = cache_dir(o.cache);
-	if (disks_snapshots(&disks, &r, cache, note, &tap, &err) < 0) {
+	if (disks_snapshots(&disks, &r, cache, work, note, &tap, &err) < 0) {
 		char *msg = xasprintf("infrastructure failure: %s", err.msg);
 
 		tap_comment(&tap, msg);

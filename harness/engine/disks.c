@@ -197,14 +197,72 @@ static const struct snapshot *premount_snapshot(struct disks *d, const struct sc
 	return s;
 }
 
+/* The trials that share base content (same image, sensor and content set). */
+static int same_base(const struct scenario *a, const struct scenario *b)
+{
+	return a->image == b->image && a->sensor == b->sensor && a->content == b->content;
+}
+
+/*
+ * One base disk per distinct base content, injected in one libguestfs
+ * batch: each trial's overlay then starts with its content on it, and no
+ * trial waits for the run's one appliance. If the batch fails, the trials
+ * inject their own (exec.h), as they would without it.
+ */
+static void make_bases(struct disks *d, const struct run_result *r, const char *work_dir,
+		       disks_note_fn note, void *ctx)
+{
+	struct inject_job *jobs = xcalloc(r->nr_trials, sizeof(*jobs));
+	struct inject_ops *ops = xcalloc(r->nr_trials, sizeof(*ops));
+	struct bp_error err;
+	size_t nr = 0;
+	int64_t t0 = now_ms();
+	int ok = 1;
+
+	for (size_t i = 0; i < r->nr_trials && ok; i++) {
+		const struct scenario *sc = r->trials[i].scenario;
+		size_t k = 0;
+
+		if (d->live[i])
+			continue;
+		while (k < i && (d->live[k] || !same_base(r->trials[k].scenario, sc)))
+			k++;
+		if (k < i) {
+			d->base[i] = d->base[k];
+			continue;
+		}
+		d->bases[d->nr_bases] = xasprintf("%s/base-%zu.qcow2", work_dir, nr);
+		d->base[i] = d->bases[d->nr_bases++];
+		ok = overlay_create(sc->image->disk, d->base[i], &err) == 0;
+		disks_base_ops(sc, &ops[nr]);
+		jobs[nr] = (struct inject_job){d->base[i], ops[nr].v, ops[nr].nr};
+		nr++;
+	}
+	if (ok && nr)
+		ok = inject_batch_isolated(jobs, nr, r->accel, DISKS_BASE_TIMEOUT_MS, &err) == 0;
+	if (!ok) {
+		notef(note, ctx, "base disks: %s; each trial injects its own", err.msg);
+		memset(d->base, 0, r->nr_trials * sizeof(*d->base));
+	} else if (nr) {
+		notef(note, ctx, "base disks: %zu, injected in %.1f s", nr,
+		      (double)(now_ms() - t0) / 1000.0);
+	}
+	for (size_t i = 0; i < nr; i++)
+		inject_ops_release(&ops[i]);
+	free(ops);
+	free(jobs);
+}
+
 int disks_snapshots(struct disks *d, const struct run_result *r, const char *cache_dir,
-		    disks_note_fn note, void *ctx, struct bp_error *err)
+		    const char *work_dir, disks_note_fn note, void *ctx, struct bp_error *err)
 {
 	memset(d, 0, sizeof(*d));
 	d->nr_trials = r->nr_trials;
 	d->overlays = xcalloc(r->nr_trials, sizeof(*d->overlays));
 	d->live = xcalloc(r->nr_trials, sizeof(*d->live));
 	d->premount = xcalloc(r->nr_trials, sizeof(*d->premount));
+	d->base = xcalloc(r->nr_trials, sizeof(*d->base));
+	d->bases = xcalloc(r->nr_trials, sizeof(*d->bases));
 	/* At most two per trial: its live deploy's and its image's pre-mount state. */
 	d->snaps = xcalloc(2 * r->nr_trials, sizeof(*d->snaps));
 	d->names = xcalloc(2 * r->nr_trials, sizeof(*d->names));
@@ -216,6 +274,8 @@ int disks_snapshots(struct disks *d, const struct run_result *r, const char *cac
 		if (!sc->cold && sc->image->guest->premount_switch)
 			d->premount[i] = premount_snapshot(d, sc, r->accel, cache_dir, note, ctx);
 	}
+	if (work_dir && !bp_interrupted)
+		make_bases(d, r, work_dir, note, ctx);
 	if (bp_interrupted)
 		return error_set(err, "interrupted by signal %d", (int)bp_interrupted);
 	return 0;
@@ -227,10 +287,12 @@ int disks_trial(struct disks *d, size_t i, const struct scenario *sc, const char
 	if (i >= d->nr_trials || d->overlays[i])
 		return error_set(err, "trial %zu: no such trial, or its disk was made", i);
 	d->overlays[i] = xasprintf("%s/system.qcow2", dir);
-	if (overlay_create(d->live[i] ? d->live[i]->disk : sc->image->disk, d->overlays[i], err) <
-	    0)
+	if (overlay_create(d->live[i]	? d->live[i]->disk
+			   : d->base[i] ? d->base[i]
+					: sc->image->disk,
+			   d->overlays[i], err) < 0)
 		return -1;
-	if (!d->live[i])
+	if (!d->live[i] && !d->base[i])
 		disks_base_ops(sc, &ret->base);
 	ret->overlay = d->overlays[i];
 	ret->live = d->live[i];
@@ -246,6 +308,10 @@ void disks_release(struct disks *d)
 		snapshot_release(&d->snaps[i]);
 		free(d->names[i]);
 	}
+	for (size_t i = 0; d->bases && i < d->nr_bases; i++)
+		free(d->bases[i]);
+	free(d->bases);
+	free(d->base);
 	free(d->overlays);
 	free(d->live);
 	free(d->premount);

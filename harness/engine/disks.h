@@ -4,14 +4,17 @@
  *
  * A trial's disk is a qcow2 overlay of its own, made by disks_trial() when
  * the queue schedules the trial (queue.h: prepare), so a long queue holds
- * no disks it does not use yet. Its overlay is backed by the golden image
- * (unless its first boot restores a booted state, below); what it needs
- * on it before its first boot — the sensor, its
- * agent and the scenario's content, at the guest paths the image's profile
- * names (guest.h: sensor_path, agent_path, content_dir) — disks_trial()
- * returns as inject ops (disks_base_ops()), which the trial's exec injects
- * as its first offline operation (exec.h), on the libguestfs worker and
- * its one appliance that the whole run shares (inject.h).
+ * no disks it does not use yet. What it needs on it before its first boot
+ * — the sensor, its agent and the scenario's content, at the guest paths
+ * the image's profile names (guest.h: sensor_path, agent_path,
+ * content_dir) — is on the base disk its overlay is backed by: one per
+ * distinct image, sensor and content set, made before any trial starts in
+ * one libguestfs batch, so no trial waits on the run's one appliance for
+ * it (a trial whose first boot restores a booted state overlays that
+ * state's disk instead, below). When the base disks could not be made,
+ * disks_trial() returns the base content as inject ops (disks_base_ops())
+ * on an overlay of the golden image, and the trial's exec injects them as
+ * its first offline operation (exec.h, inject.h).
  *
  * Boot-equivalent restores: most boots need a fresh sensor load from the
  * trial's own disk, not a fresh kernel. So each image whose profile has a
@@ -55,18 +58,27 @@ struct disks {
 	struct snapshot *snaps; /* the distinct snapshots, held until disks_release() */
 	char **names;		/* their NAMEs (snapshot.h) */
 	size_t nr_snaps;
+	const char **base; /* per trial: its shared base disk, or NULL (live, or none made) */
+	char **bases;	   /* the distinct base disks */
+	size_t nr_bases;
 };
 
 typedef void (*disks_note_fn)(void *ctx, const char *msg);
 
+/* A base disks batch (libguestfs under TCG: a launch, then ~0.2 s per file). */
+#define DISKS_BASE_TIMEOUT_MS (10 * 60 * 1000)
+
 /*
  * Find or build the snapshots the trials restore. cache_dir (absolute)
- * holds them; NULL boots every trial cold. Progress and
+ * holds them; NULL boots every trial cold. Then, with work_dir (the run's
+ * scratch, absolute), the shared base disks: one per distinct image,
+ * sensor and content set, work_dir/base-N.qcow2, an overlay of the golden
+ * disk with that base content, all made in one libguestfs batch. Progress and
  * fallbacks go to note. -1 (err) only when interrupted; call
  * disks_release() in both cases.
  */
 int disks_snapshots(struct disks *d, const struct run_result *r, const char *cache_dir,
-		    disks_note_fn note, void *ctx, struct bp_error *err);
+		    const char *work_dir, disks_note_fn note, void *ctx, struct bp_error *err);
 /*
  * Trial i's disk, once (after disks_snapshots()): *ret (zeroed) gets its
  * overlay DIR/system.qcow2 (DIR exists), held by d, the snapshots its boots
