@@ -97,15 +97,16 @@ write_suite "$T/suite.yaml" <<'YAML'
   - {name: wedged, image: silent, sensor: v1, content: good-291, boots: 1, expect: hang,
      boot_timeout: 120, silence_timeout: 8}
   - {name: fill-the-reports-disk-with-the-console-logs-and-the-tap-points-of-crashing-boots,
-     image: linux, sensor: v1, content: bad-291, boots: 2, expect: crash}
+     image: linux, sensor: v1, content: bad-291, boots: 4, expect: crash}
 YAML
 # `silent` waits for a marker the guest never prints: its boots stay in progress.
 add_image "$T/suite.yaml" silent 'marker: "bootproof: never printed"'
 
-# D's reports directory: a tmpfs that holds the first results.json and the
-# start of the TAP stream but not the first crash's log (~80 KiB); the TAP
-# points of the two crashes (excerpts, ~2 KiB each, and the long name) outgrow
-# the TAP file's first page once the disk is full.
+# D's reports directory: a tmpfs (8 pages) that holds the first results.json
+# and the start of the TAP stream but not all four crashes' logs (~5 KiB
+# each, the kernel's boot messages being quiet); their TAP points (excerpts,
+# ~2 KiB each, and the long name) outgrow the TAP file's first page once the
+# disk is full.
 mkdir -p "$FULL"
 have_full=0
 if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=32k,mode=0755 bootproof-full "$FULL" 2>/dev/null; then
