@@ -95,10 +95,10 @@ suite "$T/suite.yaml" clean crash
 int_pid=$!
 run A "$T/suite.yaml" "$T/reports" &
 a_pid=$!
-# Once int's first boot is under way (its console log has the kernel's
-# first lines), interrupt it.
+# Once int's first boot is under way (its console log has init's first
+# line; the kernel's own are quiet), interrupt it.
 i=0
-while [ $i -lt 1500 ] && ! grep -qs 'Linux version' "$T"/int/*/slow/boot-1.log &&
+while [ $i -lt 1500 ] && ! grep -qs 'bootproof: command line' "$T"/int/*/slow/boot-1.log &&
 	kill -0 $int_pid 2>/dev/null; do
 	sleep 0.2
 	i=$((i + 1))
@@ -219,7 +219,7 @@ ok "$(ls "$INT" | grep -q '\.tmp'; [ $? -ne 0 ]; echo $?)" "interrupted: no temp
 # A wrapper prints forged TAP on QEMU's stderr, then runs the real QEMU (or,
 # for the kernel command line word bootproof.qemu_fails, fails to start, so
 # its log reaches the boot's title). P1 boots the real guest under it: a
-# power_off step cut at the kernel's first line, then a clean boot. Live
+# power_off step cut at init's first line, then a clean boot. Live
 # TAP, re-rendered TAP, junit.xml, index.html and the history must all say
 # what results.json says: it passed.
 cat >"$T/qemu-tap" <<'SH'
@@ -235,7 +235,7 @@ write_suite "$T/p1.yaml" <<'YAML'
     sensor: v1
     content: good-291
     steps:
-      - power_off: "Linux version"
+      - power_off: "bootproof: command line"
       - boot: {expect: clean}
 YAML
 BOOTPROOF_QEMU=$T/qemu-tap "$BP" run -c "$T/p1.yaml" -r "$T/p" --cold --history "$DB" \
