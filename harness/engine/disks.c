@@ -203,11 +203,23 @@ static int same_base(const struct scenario *a, const struct scenario *b)
 	return a->image == b->image && a->sensor == b->sensor && a->content == b->content;
 }
 
+/* How many trials besides trial i (none restoring a booted state) share its base content. */
+static size_t base_sharers(const struct disks *d, const struct run_result *r, size_t i)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < r->nr_trials; k++)
+		n += k != i && !d->live[k] && same_base(r->trials[k].scenario, r->trials[i].scenario);
+	return n;
+}
+
 /*
- * One base disk per distinct base content, injected in one libguestfs
- * batch: each trial's overlay then starts with its content on it, and no
- * trial waits for the run's one appliance. If the batch fails, the trials
- * inject their own (exec.h), as they would without it.
+ * One base disk per base content that several trials share, injected in
+ * one libguestfs batch: each of those trials' overlays then starts with
+ * its content on it, and none waits for the run's one appliance. Content
+ * only one trial uses stays that trial's first offline step, which
+ * overlaps other trials' boots. If the batch fails, the trials inject
+ * their own (exec.h), as they would without it.
  */
 static void make_bases(struct disks *d, const struct run_result *r, const char *work_dir,
 		       disks_note_fn note, void *ctx)
@@ -223,7 +235,7 @@ static void make_bases(struct disks *d, const struct run_result *r, const char *
 		const struct scenario *sc = r->trials[i].scenario;
 		size_t k = 0;
 
-		if (d->live[i])
+		if (d->live[i] || !base_sharers(d, r, i))
 			continue;
 		while (k < i && (d->live[k] || !same_base(r->trials[k].scenario, sc)))
 			k++;

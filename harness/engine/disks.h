@@ -7,11 +7,13 @@
  * no disks it does not use yet. What it needs on it before its first boot
  * — the sensor, its agent and the scenario's content, at the guest paths
  * the image's profile names (guest.h: sensor_path, agent_path,
- * content_dir) — is on the base disk its overlay is backed by: one per
- * distinct image, sensor and content set, made before any trial starts in
- * one libguestfs batch, so no trial waits on the run's one appliance for
- * it (a trial whose first boot restores a booted state overlays that
- * state's disk instead, below). When the base disks could not be made,
+ * content_dir) — is, when other trials share that image, sensor and
+ * content set, on the base disk its overlay is backed by: one per such
+ * set, made before any trial starts in one libguestfs batch, so none of
+ * them waits on the run's one appliance for it (a trial whose first boot
+ * restores a booted state overlays that state's disk instead, below).
+ * Otherwise — content one trial alone uses, whose injection then overlaps
+ * other trials' boots, or base disks that could not be made —
  * disks_trial() returns the base content as inject ops (disks_base_ops())
  * on an overlay of the golden image, and the trial's exec injects them as
  * its first offline operation (exec.h, inject.h).
@@ -71,9 +73,10 @@ typedef void (*disks_note_fn)(void *ctx, const char *msg);
 /*
  * Find or build the snapshots the trials restore. cache_dir (absolute)
  * holds them; NULL boots every trial cold. Then, with work_dir (the run's
- * scratch, absolute), the shared base disks: one per distinct image,
- * sensor and content set, work_dir/base-N.qcow2, an overlay of the golden
- * disk with that base content, all made in one libguestfs batch. Progress and
+ * scratch, absolute), the shared base disks: one per image, sensor and
+ * content set that several trials share, work_dir/base-N.qcow2, an
+ * overlay of the golden disk with that base content, all made in one
+ * libguestfs batch. Progress and
  * fallbacks go to note. -1 (err) only when interrupted; call
  * disks_release() in both cases.
  */
