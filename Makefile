@@ -149,10 +149,10 @@ check: deps
 	SANITIZE=$(SANITIZE) prove -v $(UNIT_BIN) tests/fuzz/fuzz.sh tests/e2e-*.sh
 
 # No guest, no deps step: the loop for every edit (t-snapshot boots the guest,
-# t-inject launches a libguestfs appliance).
+# t-inject launches a libguestfs appliance). The slowest file first, for -j2.
 check-fast:
 	$(MAKE) $(O)/bootproof tests
-	SANITIZE=$(SANITIZE) prove -j2 $(filter-out %/t-snapshot %/t-inject,$(UNIT_BIN)) tests/e2e-config.sh tests/e2e-cli.sh
+	SANITIZE=$(SANITIZE) prove -j2 tests/e2e-cli.sh $(filter-out %/t-snapshot %/t-inject,$(UNIT_BIN)) tests/e2e-config.sh
 
 fuzzers: $(FUZZ_BIN)
 
