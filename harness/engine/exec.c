@@ -71,6 +71,16 @@ static char *boot_switches(const struct scenario *sc, const struct step *power_o
 	return strbuf_detach(&sb);
 }
 
+/* A cold boot's command line: the image's, then this boot's switches. */
+static char *cold_append(const struct scenario *sc, const struct step *power_off)
+{
+	char *switches = boot_switches(sc, power_off);
+	char *append = xasprintf("%s%s", sc->image->append, switches);
+
+	free(switches);
+	return append;
+}
+
 /*
  * How boot b starts, into e->vm, e->restore and e->resume: the live
  * deploy's booted state for the trial's first boot, else the pre-mount
@@ -96,7 +106,7 @@ static void choose_start(struct exec *e, const struct boot_result *b,
 		e->append = exec_premount_append(sc);
 	} else {
 		strbuf_reset(&e->resume);
-		e->append = xasprintf("%s%s", sc->image->append, switches);
+		e->append = cold_append(sc, power_off);
 	}
 	e->vm = exec_vm_config(sc, e->env.accel, e->append, e->env.disk.overlay, e->env.work_dir);
 	free(switches);
@@ -468,11 +478,7 @@ static void boot_finished(struct exec *e)
 
 char *exec_append(const struct scenario *sc)
 {
-	char *switches = boot_switches(sc, NULL);
-	char *append = xasprintf("%s%s", sc->image->append, switches);
-
-	free(switches);
-	return append;
+	return cold_append(sc, NULL);
 }
 
 char *exec_premount_append(const struct scenario *sc)
