@@ -64,7 +64,7 @@ is "$(count "$T/dom.html" '<a href="2026020[1-7]-020000-[1-7]/index.html"><g cla
 	"... each linking to its run's page"
 is "$(count "$T/dom.html" '<table class="signatures">')" 2 "a signature table per suite"
 is "$(count "$T/dom.html" '<tr class="signature')" 5 "... 3 signatures in nightly.yaml, 2 in the other"
-like "$(cat "$T/dom.html")" '<td><code>&lt;/svg&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt; in evil_func</code></td><td>2026-02-03' \
+like "$(cat "$T/dom.html")" '<td><code>&lt;/svg&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt; in evil_func</code></td><td class="when">2026-02-03' \
 	"the hostile title is text, first seen night 3"
 like "$(cat "$T/dom.html")" '2026-02-04 <span class="meta">(<a href="20260204-020000-4/index.html">' \
 	"... last seen night 4, linked"

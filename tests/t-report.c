@@ -1188,7 +1188,7 @@ static void test_trend_page(const char *reports, const char *db)
 	tap_is_int(count(html, "<tr class=\"signature current\">"), 4,
 		   "... those in their suite's latest run marked (all but the hostile one)");
 	like(html, "<tr class=\"signature\"><td><code>&lt;/svg&gt;&lt;script&gt;alert(2)&lt;/"
-		   "script&gt; in evil_func</code></td><td>2026-01-03",
+		   "script&gt; in evil_func</code></td><td class=\"when\">2026-01-03",
 	     "the hostile title as text, first seen 2026-01-03");
 	like(html, "suite <code>&lt;/svg&gt;&lt;script&gt;alert(4)&lt;/script&gt;.yaml</code>",
 	     "the hostile suite name as text");

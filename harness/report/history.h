@@ -19,6 +19,9 @@
  * re-recording is idempotent), a run with "complete": false is recorded
  * with complete = 0. Writers wait up to HISTORY_BUSY_MS for each other.
  *
+ * history_suites() reads the whole history per suite for the trend page
+ * (report-trend.h); it needs no table or column beyond version 1's.
+ *
  * Every function opens the database, does its work and closes it again; none
  * prints. Strings handed back are owned by the caller (see *_release).
  */

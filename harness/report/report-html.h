@@ -11,8 +11,8 @@
  * run's own images); screenshots are PNG files referenced relatively, so the
  * run directory can be copied or archived as it is. Its header links to
  * ../trend.html (id="trend-link"), the reports directory's trend page
- * (report-trend.h), which every run writes beside its run directory. It has a summary
- * (id="summary"; numbers in id="sum-pass", "sum-fail", "sum-infra",
+ * (report-trend.h), which every run writes beside its run directory. It
+ * has a summary (id="summary"; numbers in id="sum-pass", "sum-fail", "sum-infra",
  * "sum-scenarios", "sum-new", ...), the run's crash signatures
  * (id="signatures"), and per scenario (class="scenario") a boot timeline
  * (svg class="timeline", one rect class="boot OUTCOME" per boot, its width

@@ -35,6 +35,7 @@ static const char css[] =
 	"table{border-collapse:collapse;width:100%}"
 	"th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eceff1;vertical-align:top}"
 	"th{color:#5f6368;font-weight:500;font-size:12px}td.n{text-align:right}"
+	"td.n,td.when{white-space:nowrap}"
 	".badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;"
 	"font-weight:600;color:#fff;background:#c62828;vertical-align:middle}"
 	"a{color:#1a5fb4}";
@@ -190,7 +191,7 @@ static void chart(struct strbuf *o, const struct history_suite *s, const char *r
 
 		bar(o, r, x, w, (double)CHART_H / (double)ymax, reports_dir);
 		if ((!last_date || !r->started || strncmp(last_date, r->started, 10)) &&
-		    x - last_label >= DATE_GAP) {
+		    x - last_label >= DATE_GAP - 0.5) {
 			strbuf_addf(o, "<text class=\"date\" x=\"%.1f\" y=\"%d\" fill=\"#5f6368\" "
 				       "font-size=\"10\">",
 				    x, CHART_TOP + CHART_H + 14);
@@ -226,10 +227,10 @@ static void signatures(struct strbuf *o, const struct history_suite *s, const ch
 
 		strbuf_addf(o, "<tr class=\"signature%s\"><td><code>", current ? " current" : "");
 		text(o, sp->title);
-		strbuf_addf(o, "</code>%s</td><td>",
+		strbuf_addf(o, "</code>%s</td><td class=\"when\">",
 			    current ? " <span class=\"badge\">in the latest run</span>" : "");
 		run_ref(o, reports_dir, sp->first_run, sp->first_started);
-		strbuf_adds(o, "</td><td>");
+		strbuf_adds(o, "</td><td class=\"when\">");
 		run_ref(o, reports_dir, sp->last_run, sp->last_started);
 		strbuf_addf(o, "</td><td class=\"n\">%ld of %zu</td><td class=\"n\">%ld</td></tr>\n",
 			    sp->runs, s->nr_runs, sp->boots);
@@ -287,7 +288,7 @@ static void flaky(struct strbuf *o, const struct history_suite *s, const char *r
 			       "<td class=\"n\">%ld</td><td>",
 			    f->pass, f->fail, f->changes);
 		verdict_strip(o, f->verdicts);
-		strbuf_adds(o, "</td><td>");
+		strbuf_adds(o, "</td><td class=\"when\">");
 		run_ref(o, reports_dir, f->last_run, f->last_started);
 		strbuf_adds(o, "</td></tr>\n");
 	}
