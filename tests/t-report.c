@@ -7,7 +7,8 @@
  * scenario whose verdict flipped; run-3-incomplete was interrupted.
  *
  * Each fixture is copied to a scratch directory first: rendering writes into
- * the run directory.
+ * the run directory. The trend page is tested on a history of nine runs
+ * derived from run-1 (two suites, hostile titles, a flaky scenario).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include "escape.h"
 #include "report-html.h"
 #include "report-junit.h"
+#include "report-trend.h"
 #include "tap.h"
 #include "util.h"
 
@@ -513,7 +515,7 @@ static void test_hostile_paths(void)
 	report_html(root, &ctx, &html);
 	like(html.buf, "<img class=\"screenshot\" src=\"javascript%3Aalert%281%29%22%20onload%3D%22x\"",
 		 "a screenshot path cannot be a scheme or break out of src");
-	tap_ok(!strstr(html.buf, "href=\"../"), "a log path outside the run is no link");
+	tap_ok(!strstr(html.buf, "href=\"../../"), "a log path outside the run is no link");
 	like(html.buf, "<code>../../../etc/passwd</code>", "... it is shown as text");
 	report_junit(root, datadir, &xml);
 	tap_ok(!strstr(xml.buf, "<system-out>"), "junit reads no log outside the run directory");
@@ -1039,6 +1041,220 @@ static void test_history(void)
 	free(db);
 }
 
+/* ---- the trend page ----------------------------------------------------- */
+
+#define TREND_HOSTILE "</svg><script>alert(2)</script> in evil_func"
+#define TREND_SUITE2 "</svg><script>alert(4)</script>.yaml"
+
+/* Scenario NAME of root. */
+static json_t *scenario_named(json_t *root, const char *name)
+{
+	json_t *sc;
+	size_t i;
+
+	json_array_foreach(json_object_get(root, "scenarios"), i, sc)
+		if (!strcmp(rj_str(sc, "name"), name))
+			return sc;
+	return NULL;
+}
+
+/*
+ * Night k (0..7) of suite nightly.yaml, from run-1: hostile-guest's crash is
+ * TREND_HOSTILE on nights 2-5, good-291-v1 fails on nights 2 and 6, night 7
+ * was interrupted; k 8 is the one run of suite TREND_SUITE2. Written to
+ * REPORTS/RUN_ID/results.json and recorded in db.
+ */
+static void trend_night(const char *reports, const char *db, int k)
+{
+	char *src = xasprintf("%s/results/run-1/results.json", datadir);
+	json_t *root = json_load_file(src, 0, NULL), *b;
+	char *id = xasprintf("202601%02d-020000-%d", k + 1, 100 + k);
+	char *started = xasprintf("2026-01-%02dT02:00:00Z", k + 1);
+	char *dir = xasprintf("%s/%s", reports, id), *path = xasprintf("%s/results.json", dir);
+	char *text;
+	struct bp_error err = {{0}};
+
+	json_object_set_new(root, "run_id", json_string(id));
+	json_object_set_new(root, "started", json_string(started));
+	json_object_set_new(root, "suite", json_string(k == 8 ? TREND_SUITE2 : "nightly.yaml"));
+	b = json_array_get(json_object_get(scenario_named(root, "hostile-guest"), "boots"), 0);
+	if (k >= 2 && k <= 5)
+		json_object_set_new(b, "title", json_string(TREND_HOSTILE));
+	if (k == 2 || k == 6)
+		json_object_set_new(scenario_named(root, "good-291-v1"), "verdict",
+				    json_string("fail"));
+	if (k == 7) {
+		json_object_set_new(root, "complete", json_false());
+		json_object_set_new(root, "incomplete_reason",
+				    json_string("<img src=x onerror=alert(3)>"));
+	}
+	mkdir_p(dir, NULL);
+	text = json_dumps(root, JSON_INDENT(2));
+	write_file_atomic(path, text, strlen(text), NULL);
+	if (history_record(db, dir, &err) < 0)
+		printf("Bail out! cannot record night %d: %s\n", k, err.msg);
+	free(text);
+	json_decref(root);
+	free(src);
+	free(id);
+	free(started);
+	free(dir);
+	free(path);
+}
+
+static const struct history_span *span_of(const struct history_suite *s, const char *title)
+{
+	for (size_t i = 0; i < s->nr_sigs; i++)
+		if (!strcmp(s->sigs[i].title, title))
+			return &s->sigs[i];
+	return NULL;
+}
+
+static void test_trend_history(const char *db)
+{
+	struct history_suite *suites;
+	const struct history_suite *s;
+	const struct history_span *sp;
+	struct bp_error err = {{0}};
+	int n = history_suites(db, &suites, &err);
+
+	if (!tap_is_int(n, 2, "history_suites: two suites"))
+		tap_diag(err.msg);
+	if (n != 2)
+		return;
+	s = &suites[1];
+	tap_is_str(suites[0].suite, TREND_SUITE2, "suites by name (the hostile one sorts first)");
+	tap_is_str(s->suite, "nightly.yaml", "... and nightly.yaml");
+	tap_is_int((long long)s->nr_runs, 8, "nightly.yaml: 8 runs");
+	tap_is_str(s->runs[0].run_id, "20260101-020000-100", "... oldest first");
+	tap_is_int(s->runs[7].complete, 0, "... the last one incomplete");
+	tap_is_int(s->runs[2].pass * 100 + s->runs[2].fail * 10 + s->runs[2].infra, 331,
+		   "night 3: 3 passed, 3 failed, 1 infra");
+	tap_is_int((long long)s->nr_sigs, 3, "three signatures over the suite's history");
+	sp = span_of(s, "BUG: unable to handle page fault in refsensor_eval");
+	tap_ok(sp && sp->runs == 8 && sp->boots == 64, "refsensor_eval: 8 runs, 64 boots");
+	sp = span_of(s, TREND_HOSTILE);
+	tap_ok(sp && sp->runs == 4 && sp->boots == 4, "the hostile title: 4 runs, 4 boots");
+	tap_is_str(sp ? sp->first_run : NULL, "20260103-020000-102", "... first seen night 3");
+	tap_is_str(sp ? sp->last_started : NULL, "2026-01-06T02:00:00Z", "... last seen night 6");
+	tap_is_str(s->sigs[s->nr_sigs - 1].title, TREND_HOSTILE,
+		   "signatures seen last longest ago last");
+	tap_is_int((long long)s->nr_flaky, 1, "one flaky scenario");
+	if (s->nr_flaky) {
+		const struct history_flake *f = &s->flaky[0];
+
+		tap_is_str(f->scenario, "good-291-v1", "... good-291-v1 (silent-marker always "
+						       "failed, qemu-broken was infra)");
+		tap_is_str(f->verdicts, "ppfpppfp", "... its verdicts, oldest first");
+		tap_ok(f->pass == 6 && f->fail == 2 && f->changes == 4,
+		       "... 6 passed, 2 failed, 4 changes");
+		tap_is_str(f->last_run, "20260108-020000-107", "... last run night 8");
+	}
+	tap_is_int((long long)suites[0].nr_runs, 1, "the other suite: its one run");
+	history_suites_free(suites, (size_t)n);
+	{
+		/* A new signature that sorts before the other run's (it crashed once). */
+		struct history_diff d;
+
+		tap_ok(history_compare(db, "20260103-020000-102", NULL, &d, &err) == 0,
+		       "compare night 3, whose new signature sorts first, with night 2");
+		tap_ok(d.nr_new == 1 && !strcmp(d.new_sigs[0].title, TREND_HOSTILE),
+		       "... the new one");
+		tap_ok(d.nr_fixed == 1 && !strncmp(d.fixed[0].title, "BUG: <script>", 13),
+		       "... and the one it replaced, fixed");
+		history_diff_release(&d);
+	}
+}
+
+static void test_trend_page(const char *reports, const char *db)
+{
+	struct bp_error err = {{0}};
+	char *html, *run = xasprintf("%s/20260102-020000-101", reports), *page;
+
+	/* One run with its page: only its bar links. */
+	report_render(run, &err);
+	if (!tap_ok(report_trend(db, reports, &err) == 0, "report_trend writes trend.html"))
+		tap_diag(err.msg);
+	html = slurp(reports, TREND_FILE);
+	tap_is_int(count(html, "<g class=\"run"), 9, "one bar per run");
+	tap_is_int(count(html, "<g class=\"run incomplete\""), 1, "... the interrupted one marked");
+	tap_is_int(count(html, "<rect class=\"bar pass\""), 9, "... each with its passed");
+	tap_is_int(count(html, "<rect class=\"bar infra\""), 9, "... and its infra segment");
+	like(html, "<g class=\"run\" data-run=\"20260103-020000-102\"><title>20260103-020000-102, "
+		   "2026-01-03T02:00:00Z: 3 passed, 3 failed, 1 infra</title>",
+	     "a bar's tooltip: its counts");
+	tap_is_int(count(html, "<section class=\"suite\""), 2, "a section per suite");
+	tap_is_int(count(html, "<tr class=\"signature"), 5, "3 + 2 signature rows");
+	tap_is_int(count(html, "<tr class=\"signature current\">"), 4,
+		   "... those in their suite's latest run marked (all but the hostile one)");
+	like(html, "<tr class=\"signature\"><td><code>&lt;/svg&gt;&lt;script&gt;alert(2)&lt;/"
+		   "script&gt; in evil_func</code></td><td class=\"when\">2026-01-03",
+	     "the hostile title as text, first seen 2026-01-03");
+	like(html, "suite <code>&lt;/svg&gt;&lt;script&gt;alert(4)&lt;/script&gt;.yaml</code>",
+	     "the hostile suite name as text");
+	like(html, "incomplete: &lt;img src=x onerror=alert(3)&gt;</title>",
+	     "the hostile incomplete reason as text");
+	tap_ok(!strstr(html, "<script") && !strstr(html, "<img") && !strstr(html, "</svg><s"),
+	       "no element from the history");
+	like(html, "class=\"flaky-def def\">A scenario is <b>flaky</b> when", "flaky defined");
+	tap_is_int(count(html, "<tr class=\"flaky\">"), 1, "one flaky row");
+	tap_is_int(count(html, "<rect class=\"v fail\""), 2, "... its two failures as squares");
+	tap_is_int(count(html, "<rect class=\"v pass\""), 6, "... and its six passes");
+	like(html, "<a href=\"20260102-020000-101/index.html\"><g class=\"run\"",
+	     "a run with its page: its bar links to it");
+	tap_is_int(count(html, "<a href=\""), 1, "... no other link (no other run has a page)");
+	page = slurp(run, "index.html");
+	like(page, "<a id=\"trend-link\" href=\"../trend.html\">", "the run's page links the trend");
+	free(page);
+	free(html);
+	free(run);
+}
+
+/* More runs than the chart shows; no history; an empty one. */
+static void test_trend_edges(void)
+{
+	struct history_run runs[TREND_MAX_RUNS + 5];
+	struct history_suite s = {.suite = "many", .runs = runs, .nr_runs = ARRAY_SIZE(runs)};
+	struct strbuf sb = STRBUF_INIT;
+	struct bp_error err = {{0}};
+	char *dir = xasprintf("%s/trend-edges", scratch), *db = xasprintf("%s/empty.db", dir);
+	char *trend = xasprintf("%s/%s", dir, TREND_FILE), *html;
+
+	for (size_t i = 0; i < ARRAY_SIZE(runs); i++)
+		runs[i] = (struct history_run){.run_id = "r", .started = "2026-02-01T00:00:00Z",
+					       .scenarios = 2, .pass = 2, .complete = 1};
+	report_trend_html(&s, 1, "h.db", NULL, &sb);
+	tap_is_int(count(sb.buf, "<g class=\"run\""), TREND_MAX_RUNS, "the chart: the latest runs");
+	like(sb.buf, "the latest 60 of 65 runs", "... saying how many it left out");
+	tap_is_int(count(sb.buf, "<text class=\"date\""), 1, "... one date label for one day");
+	strbuf_release(&sb);
+
+	mkdir_p(dir, NULL);
+	tap_ok(report_trend(db, dir, &err) < 0 && access(trend, F_OK) < 0,
+	       "no history: an error, no trend.html");
+	write_file_atomic(db, "", 0, NULL);
+	tap_ok(report_trend(db, dir, &err) == 0, "an empty history (no tables yet) renders");
+	html = slurp(dir, TREND_FILE);
+	like(html, "<p id=\"no-runs\">No runs recorded yet.</p>", "... saying no runs");
+	free(html);
+	free(trend);
+	free(db);
+	free(dir);
+}
+
+static void test_trend(void)
+{
+	char *reports = xasprintf("%s/trend", scratch), *db = xasprintf("%s/history.db", reports);
+
+	for (int k = 0; k <= 8; k++)
+		trend_night(reports, db, k);
+	test_trend_history(db);
+	test_trend_page(reports, db);
+	test_trend_edges();
+	free(db);
+	free(reports);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1063,6 +1279,7 @@ int main(int argc, char **argv)
 	test_one_verdict();
 	test_digest();
 	test_history();
+	test_trend();
 	remove_tree(scratch);
 	return tap_done();
 }

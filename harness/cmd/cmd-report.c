@@ -17,6 +17,7 @@
 #include "litter.h"
 #include "report-html.h"
 #include "report-json.h"
+#include "report-trend.h"
 #include "usage.h"
 
 #define EXIT_NEW 1
@@ -27,8 +28,9 @@
 const struct cmd_usage report_usage = {
 	"report",
 	"report [-r REPORTS] [--history DB] [--format html,junit,tap] [--compare [OTHER]] "
-	"[--fail-on-new] RUN",
-	"Re-render a run's index.html, junit.xml and results.tap from its results.json.",
+	"[--fail-on-new] RUN | report --trend [-r REPORTS] [--history DB]",
+	"Re-render a run's index.html, junit.xml and results.tap from its results.json, or "
+	"the trend page.",
 	"options:\n"
 	"  -r, --reports DIR    where run ids and 'latest' are looked up (default reports)\n"
 	"  --history DB         the history (default history.db beside the run directory)\n"
@@ -37,9 +39,13 @@ const struct cmd_usage report_usage = {
 	"                       signatures and flaky scenarios against the previous run of\n"
 	"                       its suite (or OTHER: a run id or a run directory)\n"
 	"  --fail-on-new        exit 1 when there is a new signature (implies --compare)\n"
+	"  --trend              write REPORTS/trend.html from the history (default\n"
+	"                       REPORTS/history.db): per suite its runs over time, each\n"
+	"                       crash signature's first and last run, flaky scenarios\n"
 	"  -h, --help           this help\n"
 	"\n"
-	"RUN: a run directory, or a run id or 'latest' in REPORTS. Exit status: 0 done,\n"
+	"RUN: a run directory, or a run id or 'latest' in REPORTS. Rendering a run's\n"
+	"index.html also writes trend.html beside the run directory. Exit status: 0 done,\n"
 	"1 new signatures with --fail-on-new, 2 usage error, 3 a file or the history could\n"
 	"not be read or written.\n",
 };
@@ -56,15 +62,25 @@ const struct cmd_usage runs_usage = {
 	"signatures, complete or why not, suite.\n",
 };
 
-/* history.db beside the run directory: REPORTS/history.db for REPORTS/<run-id>. */
-static char *default_db(const char *run_dir)
+/* The directory holding the run directory: REPORTS for REPORTS/<run-id>. Caller frees. */
+static char *reports_of(const char *run_dir)
 {
 	char *real = realpath(run_dir, NULL);
 	char *copy = xstrdup(real ? real : run_dir);
-	char *db = xasprintf("%s/history.db", dirname(copy));
+	char *dir = xstrdup(dirname(copy));
 
 	free(copy);
 	free(real);
+	return dir;
+}
+
+/* history.db beside the run directory: REPORTS/history.db for REPORTS/<run-id>. */
+static char *default_db(const char *run_dir)
+{
+	char *reports = reports_of(run_dir);
+	char *db = xasprintf("%s/history.db", reports);
+
+	free(reports);
 	return db;
 }
 
@@ -155,6 +171,16 @@ static void context_from(struct report_context *ctx, const struct history_diff *
 				       .nr_new_sigs = d->nr_new};
 }
 
+/* trend.html beside the run directory (REPORTS for REPORTS/<run-id>), from db. */
+static int trend_beside(const char *run_dir, const char *db, struct bp_error *err)
+{
+	char *reports = reports_of(run_dir);
+	int ret = report_trend(db, reports, err);
+
+	free(reports);
+	return ret;
+}
+
 int report_after_run(const char *run_dir, const char *db_path, struct bp_error *err)
 {
 	struct history_diff d = {0};
@@ -180,6 +206,8 @@ int report_after_run(const char *run_dir, const char *db_path, struct bp_error *
 		error_set(err, "%s", herr.msg);
 		goto out;
 	}
+	if (trend_beside(run_dir, db, err) < 0)
+		goto out;
 	ret = 0;
 out:
 	free(titles);
@@ -338,11 +366,38 @@ static char *other_run(const char *arg, const char *db, struct bp_error *err)
 	return id;
 }
 
+/* report --trend: REPORTS/trend.html from the history. */
+static int cmd_trend(const char *reports, const char *history)
+{
+	char *db = history ? xstrdup(history) : xasprintf("%s/history.db", reports);
+	char *path = xasprintf("%s/%s", reports, TREND_FILE);
+	struct bp_error err = {{0}};
+	int status = 0;
+
+	if (access(db, F_OK) < 0) {
+		error_set(&err, "no history '%s': nothing was recorded there", db);
+		status = EXIT_ERROR;
+	} else if (report_trend(db, reports, &err) < 0) {
+		status = EXIT_ERROR;
+	}
+	if (status) {
+		fprintf(stderr, "bootproof: %s\n", err.msg);
+	} else {
+		printf("wrote ");
+		print_safe(path);
+		putchar('\n');
+	}
+	free(path);
+	free(db);
+	return status;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	const char *history = NULL, *reports = DEFAULT_REPORTS, *formats_arg = NULL;
 	const char *other_arg = NULL, *pos[2] = {NULL, NULL};
-	int nr_pos = 0, compare = 0, fail_on_new = 0, after_compare = -1, status = EXIT_ERROR;
+	int nr_pos = 0, compare = 0, fail_on_new = 0, trend = 0, after_compare = -1;
+	int status = EXIT_ERROR;
 	unsigned formats = REPORT_ALL;
 	struct history_diff d = {0};
 	struct report_context ctx;
@@ -370,6 +425,8 @@ int cmd_report(int argc, char **argv)
 			other_arg = a + 10;
 		} else if (!strcmp(a, "--fail-on-new")) {
 			fail_on_new = compare = 1;
+		} else if (!strcmp(a, "--trend")) {
+			trend = 1;
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "bootproof: unknown option '%s'\n", a);
 			goto usage;
@@ -378,6 +435,11 @@ int cmd_report(int argc, char **argv)
 		} else {
 			goto usage;
 		}
+	}
+	if (trend) {
+		if (nr_pos || compare || formats_arg)
+			goto usage;
+		return cmd_trend(reports, history);
 	}
 	/* "--compare OTHER RUN" and "RUN --compare OTHER": OTHER right after --compare. */
 	if (nr_pos == 2 && after_compare >= 0 && after_compare < 2 && !other_arg) {
@@ -416,6 +478,9 @@ int cmd_report(int argc, char **argv)
 	}
 	if (report_render_ctx(run_dir, have_diff ? &ctx : NULL, formats, &err) < 0)
 		goto fail;
+	/* The page links to ../trend.html: keep it there and current. */
+	if ((formats & REPORT_HTML) && access(db, F_OK) == 0 && trend_beside(run_dir, db, &err) < 0)
+		fprintf(stderr, "bootproof: warning: %s\n", err.msg);
 	if (compare)
 		print_diff(&d, db);
 	status = fail_on_new && d.nr_new ? EXIT_NEW : 0;

@@ -21,7 +21,13 @@
  *     (with no earlier run: a line saying so, then "no new signatures"),
  *     and the page marks the new signatures. --fail-on-new (implies
  *     --compare) makes the exit status 1 when there is a new signature, so
- *     a nightly job can gate on new crashes only.
+ *     a nightly job can gate on new crashes only. Whenever index.html is
+ *     rendered and the history exists, trend.html beside the run directory
+ *     is rewritten too (the page links to it).
+ *   bootproof report --trend [-r REPORTS] [--history DB]
+ *     Writes REPORTS/trend.html (report-trend.h) from DB (default
+ *     REPORTS/history.db) and prints "wrote PATH"; no RUN, --compare or
+ *     --format with it (usage error). A missing or unreadable history: 3.
  *   bootproof runs [-r REPORTS] [--history DB]
  *     Lists recorded runs, newest first: id, start (UTC), scenarios,
  *     pass/fail/infra, distinct crash signatures, complete or why not,
@@ -50,8 +56,9 @@ extern const struct cmd_usage report_usage, runs_usage;
 /*
  * After a run (complete or not): record RUN_DIR in the history (db_path, or
  * NULL for history.db beside RUN_DIR), compare it with the previous run of
- * its suite and render index.html and junit.xml (and results.tap if the run
- * left none) with the new signatures marked. Prints nothing. Returns 0, or
+ * its suite, render index.html and junit.xml (and results.tap if the run
+ * left none) with the new signatures marked, and trend.html beside RUN_DIR
+ * from the history. Prints nothing. Returns 0, or
  * -1 with err (a failing history does not stop the rendering; err then
  * names the history's error).
  */

@@ -389,10 +389,11 @@ static void sigs_free(struct history_sig *sigs, size_t nr)
 	free(sigs);
 }
 
+/* title is in sigs; entries sig_minus() already took (title NULL) are skipped. */
 static int sig_in(const struct history_sig *sigs, size_t nr, const char *title)
 {
 	for (size_t i = 0; i < nr; i++)
-		if (!strcmp(sigs[i].title, title))
+		if (sigs[i].title && !strcmp(sigs[i].title, title))
 			return 1;
 	return 0;
 }
@@ -595,30 +596,23 @@ int history_run_dir(const char *db_path, const char *run_id, char **ret, struct 
 	return found;
 }
 
-int history_runs(const char *db_path, struct history_run **ret, struct bp_error *err)
+#define RUNS_SELECT                                                                            \
+	"SELECT r.run_id, r.started, r.suite, r.scenarios, r.pass, r.fail, r.infra,"           \
+	" (SELECT COUNT(DISTINCT signature_id) FROM boots b WHERE b.run_id = r.run_id),"     \
+	" r.complete, r.incomplete_reason FROM runs r"
+
+/* The rows of a RUNS_SELECT query. Returns 0, or -1 (*ret then NULL). */
+static int load_runs(sqlite3 *db, const char *sql, struct history_run **ret, size_t *nr)
 {
-	static const char sql[] =
-		"SELECT r.run_id, r.started, r.suite, r.scenarios, r.pass, r.fail, r.infra,"
-		" (SELECT COUNT(DISTINCT signature_id) FROM boots b WHERE b.run_id = r.run_id),"
-		" r.complete, r.incomplete_reason FROM runs r ORDER BY r.started DESC, r.run_id DESC";
 	struct history_run *runs = NULL;
 	size_t n = 0, alloc = 0;
 	sqlite3_stmt *st = NULL;
-	sqlite3 *db;
-	int empty, rc;
+	int rc;
 
 	*ret = NULL;
-	if (db_open(db_path, 0, &db, &empty, err) < 0)
+	*nr = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
-	if (empty) {
-		sqlite3_close(db);
-		return 0;
-	}
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_error(db, err, "read history", db_path);
-		sqlite3_close(db);
-		return -1;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ALLOC_GROW(runs, n + 1, alloc);
 		runs[n++] = (struct history_run){
@@ -634,16 +628,32 @@ int history_runs(const char *db_path, struct history_run **ret, struct bp_error 
 			.incomplete_reason = column_dup(st, 9),
 		};
 	}
-	if (rc != SQLITE_DONE) {
-		db_error(db, err, "read history", db_path);
-		history_runs_free(runs, n);
-		runs = NULL;
-		n = 0;
-	}
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		history_runs_free(runs, n);
+		return -1;
+	}
+	*ret = runs;
+	*nr = n;
+	return 0;
+}
+
+int history_runs(const char *db_path, struct history_run **ret, struct bp_error *err)
+{
+	struct history_run *runs = NULL;
+	size_t n = 0;
+	sqlite3 *db;
+	int empty, rc = 0;
+
+	*ret = NULL;
+	if (db_open(db_path, 0, &db, &empty, err) < 0)
+		return -1;
+	if (!empty && load_runs(db, RUNS_SELECT " ORDER BY r.started DESC, r.run_id DESC", &runs,
+				&n) < 0)
+		rc = db_error(db, err, "read history", db_path);
 	sqlite3_close(db);
 	*ret = runs;
-	return rc == SQLITE_DONE ? (int)n : -1;
+	return rc < 0 ? -1 : (int)n;
 }
 
 void history_runs_free(struct history_run *runs, size_t nr)
@@ -655,4 +665,247 @@ void history_runs_free(struct history_run *runs, size_t nr)
 		free(runs[i].incomplete_reason);
 	}
 	free(runs);
+}
+
+/* ---- the trend: every suite over the whole history ---------------------- */
+
+/* The suite named name in suites (sorted by name), or NULL. */
+static struct history_suite *suite_find(struct history_suite *suites, size_t nr, const char *name)
+{
+	for (size_t i = 0; name && i < nr; i++)
+		if (!strcmp(suites[i].suite, name))
+			return &suites[i];
+	return NULL;
+}
+
+/* Every run, split into suites (by name; each suite's runs oldest first). */
+static int load_suites(sqlite3 *db, struct history_suite **ret, size_t *nr)
+{
+	struct history_run *runs;
+	struct history_suite *suites = NULL;
+	size_t n = 0, alloc = 0, nr_runs, i, first = 0;
+
+	*ret = NULL;
+	*nr = 0;
+	if (load_runs(db, RUNS_SELECT " ORDER BY r.suite, r.started, r.run_id", &runs, &nr_runs) < 0)
+		return -1;
+	for (i = 1; i <= nr_runs; i++) {
+		struct history_suite *s;
+
+		if (i < nr_runs && !strcmp(runs[i].suite, runs[first].suite))
+			continue;
+		ALLOC_GROW(suites, n + 1, alloc);
+		s = &suites[n++];
+		*s = (struct history_suite){.suite = xstrdup(runs[first].suite),
+					    .nr_runs = i - first};
+		s->runs = xcalloc(s->nr_runs, sizeof(*s->runs));
+		memcpy(s->runs, runs + first, s->nr_runs * sizeof(*s->runs));
+		first = i;
+	}
+	free(runs); /* its strings now belong to the suites */
+	*ret = suites;
+	*nr = n;
+	return 0;
+}
+
+static int span_cmp(const void *pa, const void *pb)
+{
+	const struct history_span *a = pa, *b = pb;
+	int c = strcmp(b->last_started, a->last_started);
+
+	if (!c)
+		c = strcmp(b->last_run, a->last_run);
+	return c ? c : strcmp(a->title, b->title);
+}
+
+/* Each suite's signatures: first and last run seen, runs and boots; latest first. */
+static int load_spans(sqlite3 *db, struct history_suite *suites, size_t nr)
+{
+	static const char sql[] =
+		"SELECT r.suite, s.title, r.run_id, r.started, COUNT(*) FROM boots b"
+		" JOIN signatures s ON s.id = b.signature_id JOIN runs r ON r.run_id = b.run_id"
+		" GROUP BY r.suite, s.id, r.run_id ORDER BY r.suite, s.title, r.started, r.run_id";
+	struct history_suite *cur = NULL;
+	size_t alloc = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *suite = (const char *)sqlite3_column_text(st, 0);
+		const char *title = (const char *)sqlite3_column_text(st, 1);
+		struct history_span *sp;
+
+		if (!cur || strcmp(cur->suite, suite)) {
+			cur = suite_find(suites, nr, suite);
+			alloc = cur ? cur->nr_sigs : 0;
+		}
+		if (!cur || !title)
+			continue;
+		sp = cur->nr_sigs ? &cur->sigs[cur->nr_sigs - 1] : NULL;
+		if (!sp || strcmp(sp->title, title)) {
+			ALLOC_GROW(cur->sigs, cur->nr_sigs + 1, alloc);
+			sp = &cur->sigs[cur->nr_sigs++];
+			*sp = (struct history_span){.title = xstrdup(title),
+						    .first_run = column_dup(st, 2),
+						    .first_started = column_dup(st, 3)};
+		} else {
+			free(sp->last_run);
+			free(sp->last_started);
+		}
+		sp->last_run = column_dup(st, 2);
+		sp->last_started = column_dup(st, 3);
+		sp->runs++;
+		sp->boots += sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < nr; i++)
+		if (suites[i].nr_sigs > 1)
+			qsort(suites[i].sigs, suites[i].nr_sigs, sizeof(*suites[i].sigs), span_cmp);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Columns 0..7 of two rows name the same scenario and inputs (NULL equals NULL). */
+static int same_inputs(char *const *a, sqlite3_stmt *st)
+{
+	for (int i = 0; i < 8; i++) {
+		const char *b = (const char *)sqlite3_column_text(st, i);
+
+		if (!a[i] != !b || (a[i] && strcmp(a[i], b)))
+			return 0;
+	}
+	return 1;
+}
+
+/* One scenario's verdicts with one set of inputs, gathered row by row. */
+struct flake_acc {
+	char *key[8]; /* suite, name, image, sensor, content, 3 digests */
+	struct strbuf verdicts;
+	long pass, fail, changes;
+	char *last_run, *last_started;
+};
+
+static void flake_reset(struct flake_acc *f)
+{
+	for (int i = 0; i < 8; i++) {
+		free(f->key[i]);
+		f->key[i] = NULL;
+	}
+	strbuf_reset(&f->verdicts);
+	free(f->last_run);
+	free(f->last_started);
+	f->last_run = f->last_started = NULL;
+	f->pass = f->fail = f->changes = 0;
+}
+
+/* The accumulated scenario, if it passed and failed, to its suite's flaky list. */
+static void flake_flush(struct flake_acc *f, struct history_suite *suites, size_t nr)
+{
+	struct history_suite *s = f->key[0] ? suite_find(suites, nr, f->key[0]) : NULL;
+
+	if (s && f->pass && f->fail) {
+		s->flaky = xrealloc(s->flaky, (s->nr_flaky + 1) * sizeof(*s->flaky));
+		s->flaky[s->nr_flaky++] = (struct history_flake){
+			.scenario = f->key[1], .image = f->key[2], .sensor = f->key[3],
+			.content = f->key[4], .pass = f->pass, .fail = f->fail,
+			.changes = f->changes, .verdicts = strbuf_detach(&f->verdicts),
+			.last_run = f->last_run, .last_started = f->last_started};
+		f->key[1] = f->key[2] = f->key[3] = f->key[4] = NULL;
+		f->last_run = f->last_started = NULL;
+	}
+	flake_reset(f);
+}
+
+static int load_flakes(sqlite3 *db, struct history_suite *suites, size_t nr)
+{
+	static const char sql[] =
+		"SELECT r.suite, sc.name, sc.image, sc.sensor, sc.content, sc.image_sha256,"
+		" sc.sensor_sha256, sc.content_sha256, sc.verdict, r.run_id, r.started"
+		" FROM scenarios sc JOIN runs r ON r.run_id = sc.run_id"
+		" WHERE sc.verdict IN ('pass', 'fail') ORDER BY r.suite, sc.name, sc.image,"
+		" sc.sensor, sc.content, sc.image_sha256, sc.sensor_sha256, sc.content_sha256,"
+		" r.started, r.run_id";
+	struct flake_acc f = {.verdicts = STRBUF_INIT};
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int pass = !strcmp((const char *)sqlite3_column_text(st, 8), "pass");
+		char v = pass ? 'p' : 'f';
+
+		if (!f.key[0] || !same_inputs(f.key, st)) {
+			flake_flush(&f, suites, nr);
+			for (int i = 0; i < 8; i++)
+				f.key[i] = column_dup(st, i);
+		} else if (f.verdicts.buf[f.verdicts.len - 1] != v) {
+			f.changes++;
+		}
+		strbuf_addch(&f.verdicts, v);
+		f.pass += pass;
+		f.fail += !pass;
+		free(f.last_run);
+		free(f.last_started);
+		f.last_run = column_dup(st, 9);
+		f.last_started = column_dup(st, 10);
+	}
+	sqlite3_finalize(st);
+	flake_flush(&f, suites, nr);
+	strbuf_release(&f.verdicts);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int history_suites(const char *db_path, struct history_suite **ret, struct bp_error *err)
+{
+	struct history_suite *suites = NULL;
+	size_t n = 0;
+	sqlite3 *db;
+	int empty, rc = 0;
+
+	*ret = NULL;
+	if (db_open(db_path, 0, &db, &empty, err) < 0)
+		return -1;
+	if (!empty && (load_suites(db, &suites, &n) < 0 || load_spans(db, suites, n) < 0 ||
+		       load_flakes(db, suites, n) < 0)) {
+		rc = db_error(db, err, "read history", db_path);
+		history_suites_free(suites, n);
+		suites = NULL;
+		n = 0;
+	}
+	sqlite3_close(db);
+	*ret = suites;
+	return rc < 0 ? -1 : (int)n;
+}
+
+void history_suites_free(struct history_suite *suites, size_t nr)
+{
+	for (size_t i = 0; suites && i < nr; i++) {
+		struct history_suite *s = &suites[i];
+
+		free(s->suite);
+		history_runs_free(s->runs, s->nr_runs);
+		for (size_t j = 0; j < s->nr_sigs; j++) {
+			free(s->sigs[j].title);
+			free(s->sigs[j].first_run);
+			free(s->sigs[j].first_started);
+			free(s->sigs[j].last_run);
+			free(s->sigs[j].last_started);
+		}
+		free(s->sigs);
+		for (size_t j = 0; j < s->nr_flaky; j++) {
+			struct history_flake *f = &s->flaky[j];
+
+			free(f->scenario);
+			free(f->image);
+			free(f->sensor);
+			free(f->content);
+			free(f->verdicts);
+			free(f->last_run);
+			free(f->last_started);
+		}
+		free(s->flaky);
+	}
+	free(suites);
 }

@@ -19,6 +19,9 @@
  * re-recording is idempotent), a run with "complete": false is recorded
  * with complete = 0. Writers wait up to HISTORY_BUSY_MS for each other.
  *
+ * history_suites() reads the whole history per suite for the trend page
+ * (report-trend.h); it needs no table or column beyond version 1's.
+ *
  * Every function opens the database, does its work and closes it again; none
  * prints. Strings handed back are owned by the caller (see *_release).
  */
@@ -100,5 +103,48 @@ int history_run_dir(const char *db_path, const char *run_id, char **ret, struct 
 /* Every recorded run, newest first. Returns the count, or -1 with err. */
 int history_runs(const char *db_path, struct history_run **ret, struct bp_error *err);
 void history_runs_free(struct history_run *runs, size_t nr);
+
+/* A crash signature over a suite's whole history. */
+struct history_span {
+	char *title;
+	char *first_run, *first_started; /* the earliest run it was seen in */
+	char *last_run, *last_started;   /* the latest */
+	long runs;                       /* runs it was seen in */
+	long boots;                      /* boots it crashed, in all of them */
+};
+
+/*
+ * A flaky scenario over a suite's whole history: with the same image, sensor
+ * and content (names, and the SHA-256 digests the runs recorded: a run that
+ * recorded none counts as other inputs than one that did), it passed in at
+ * least one run and failed in at least one other. Infra verdicts (the host,
+ * not the product) and unfinished scenarios are left out.
+ */
+struct history_flake {
+	char *scenario, *image, *sensor, *content; /* content NULL: none */
+	long pass, fail;
+	long changes;      /* verdict changes from one run to the next, oldest first */
+	char *verdicts;    /* one letter a run, oldest first: 'p' pass, 'f' fail */
+	char *last_run, *last_started;
+};
+
+/* One suite's history: runs oldest first; signatures latest seen first. */
+struct history_suite {
+	char *suite;
+	struct history_run *runs;
+	size_t nr_runs;
+	struct history_span *sigs;
+	size_t nr_sigs;
+	struct history_flake *flaky;
+	size_t nr_flaky;
+};
+
+/*
+ * Every suite of the history (by name), for the trend page. An empty
+ * history (no tables yet) has no suites. Returns the count, or -1 with err
+ * (a missing or unreadable history).
+ */
+int history_suites(const char *db_path, struct history_suite **ret, struct bp_error *err);
+void history_suites_free(struct history_suite *suites, size_t nr);
 
 #endif

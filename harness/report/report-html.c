@@ -176,12 +176,7 @@ static const char *verdict_class(const char *v)
 	return "unfinished";
 }
 
-/*
- * A link to a file in the run directory: relative, no "..", percent-encoded
- * so that no scheme ("javascript:") or quote can come through. Returns 0 and
- * adds nothing for a path that does not qualify.
- */
-static int add_url(struct strbuf *sb, const char *path)
+int report_add_url(struct strbuf *sb, const char *path)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -207,7 +202,7 @@ static void file_link(struct strbuf *sb, const char *path, const char *label)
 
 	if (!path)
 		return;
-	if (add_url(&url, path)) {
+	if (report_add_url(&url, path)) {
 		strbuf_addf(sb, "<a href=\"%s\">%s</a>", url.buf, label);
 	} else {
 		strbuf_adds(sb, "<code>");
@@ -848,7 +843,7 @@ static void screenshot(struct page *pg, const json_t *b)
 		return;
 	}
 	strbuf_adds(o, "<img class=\"screenshot\" src=\"");
-	if (!add_url(o, shot)) {
+	if (!report_add_url(o, shot)) {
 		strbuf_adds(o, "\" alt=\"(screenshot path refused)\">\n");
 		return;
 	}
@@ -1019,7 +1014,7 @@ void report_html(const json_t *root, const struct report_context *ctx, struct st
 	escape_markups(o, rj_str(root, "started"), 0);
 	strbuf_adds(o, " · <a href=\"results.json\">results.json</a> · "
 		       "<a href=\"junit.xml\">junit.xml</a> · <a href=\"results.tap\">results.tap</a>"
-		       "</p>\n");
+		       " · <a id=\"trend-link\" href=\"../trend.html\">trend of every run</a></p>\n");
 	if (!rj_true(root, "complete")) {
 		strbuf_adds(o, "<p class=\"banner\" id=\"incomplete\"><b>Incomplete run</b>");
 		if (rj_str(root, "incomplete_reason")) {

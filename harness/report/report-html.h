@@ -9,8 +9,10 @@
  * The page is static and self-contained: inline CSS, inline SVG, no script,
  * no network access (a Content-Security-Policy forbids anything but the
  * run's own images); screenshots are PNG files referenced relatively, so the
- * run directory can be copied or archived as it is. It has a summary
- * (id="summary"; numbers in id="sum-pass", "sum-fail", "sum-infra",
+ * run directory can be copied or archived as it is. Its header links to
+ * ../trend.html (id="trend-link"), the reports directory's trend page
+ * (report-trend.h), which every run writes beside its run directory. It
+ * has a summary (id="summary"; numbers in id="sum-pass", "sum-fail", "sum-infra",
  * "sum-scenarios", "sum-new", ...), the run's crash signatures
  * (id="signatures"), and per scenario (class="scenario") a boot timeline
  * (svg class="timeline", one rect class="boot OUTCOME" per boot, its width
@@ -59,6 +61,15 @@ char *report_signature(const char *title);
 
 /* A path inside the run directory: relative, with no ".." component. */
 int report_path_ok(const char *path);
+
+/*
+ * A link to a file in the run directory (or, from trend.html, in the
+ * reports directory): path must pass report_path_ok(); every byte but
+ * [A-Za-z0-9/._~-] is percent-encoded, so no scheme ("javascript:") or
+ * quote can come through. Appends the URL and returns 1, or returns 0 and
+ * appends nothing for a path that does not qualify.
+ */
+int report_add_url(struct strbuf *sb, const char *path);
 
 /*
  * A boot's serial log, RUN_DIR/LOG, bounded for a report: the whole file
