@@ -176,7 +176,8 @@ else
 INSTALL_BP = $(INSTALL_O)/bootproof
 endif
 ifneq ($(O),$(INSTALL_O))
-$(INSTALL_O)/bootproof: FORCE
+# After `all`: the sub-make reads every .d file under build/, which must be whole.
+$(INSTALL_O)/bootproof: FORCE | all
 	$(Q)$(MAKE) --no-print-directory SANITIZE= O=$(INSTALL_O) DATADIR='$(INSTALL_DATADIR)' $@
 endif
 

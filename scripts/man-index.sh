@@ -42,6 +42,7 @@ commands() {
 
 see_also() {
 	list=
+	# shellcheck disable=SC2086 # $pages: names without spaces, split on purpose
 	for p in $(printf '%s\n' $pages | sort -t. -k2,2 -k1,1); do
 		list="$list${list:+, }*${p%.*}*(${p##*.})"
 	done
