@@ -167,6 +167,7 @@ build/man/bootproof.1: docs/man/bootproof.1.scd scripts/man-index.sh $(O)/bootpr
 # is listed, relative to PREFIX, in share/bootproof/install-manifest, which
 # uninstall reads, so it removes exactly what some install put there.
 PREFIX ?= /usr/local
+INSTALL ?= install
 INSTALL_DATADIR = $(PREFIX)/share/bootproof
 MANIFEST = share/bootproof/install-manifest
 INSTALL_O := build/install
@@ -183,8 +184,8 @@ endif
 
 # $(call install_to,MODE,DIR,FILES[,NAME]): a command that installs FILES into
 # PREFIX/DIR (one file as NAME if given) and records each in the new manifest.
-install_to = install -d '$(DESTDIR)$(PREFIX)/$(2)' && \
-	install -m $(1) $(3) '$(DESTDIR)$(PREFIX)/$(2)/$(4)' && \
+install_to = $(INSTALL) -d '$(DESTDIR)$(PREFIX)/$(2)' && \
+	$(INSTALL) -m $(1) $(3) '$(DESTDIR)$(PREFIX)/$(2)/$(4)' && \
 	for f in $(if $(4),$(4),$(notdir $(3))); do echo "$(2)/$$f"; done >>'$(DESTDIR)$(PREFIX)/$(MANIFEST).new'
 DATA_SENSOR := sensor/agent sensor/build-module.sh sensor/Kbuild sensor/refsensor.c \
 	sensor/chanc.c sensor/PROTOCOL.md sensor/FORMAT.md
@@ -192,7 +193,7 @@ MAN_SECTIONS = $(sort $(subst .,,$(suffix $(MAN_OUT))))
 
 install: all $(INSTALL_BP)
 	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
-	$(Q)install -d '$(DESTDIR)$(INSTALL_DATADIR)' && : >'$(DESTDIR)$(PREFIX)/$(MANIFEST).new'
+	$(Q)$(INSTALL) -d '$(DESTDIR)$(INSTALL_DATADIR)' && : >'$(DESTDIR)$(PREFIX)/$(MANIFEST).new'
 	$(Q)$(call install_to,755,bin,$(INSTALL_BP) $(O)/chanc)
 	$(Q)$(foreach s,$(MAN_SECTIONS),$(call install_to,644,share/man/man$(s),$(filter %.$(s),$(MAN_OUT))) && ) :
 	$(Q)$(call install_to,644,share/bash-completion/completions,completions/bootproof.bash,bootproof)
