@@ -1,6 +1,9 @@
 # bootproof - one non-recursive Makefile.
 #
-#   make            build the harness, the sensor, the content and the reference guest
+#   make            build the harness, the sensor, the content, the reference guest and
+#                   the manual pages
+#   make install    install it all under PREFIX (default /usr/local; DESTDIR for staging)
+#   make uninstall  remove exactly what make install put under that PREFIX and DESTDIR
 #   make demo       install what is missing, build, run the demo suite (scenarios.yaml)
 #   make check      install what is missing, build, run every test under prove
 #   make check-fast the unit and configuration tests: no guest, seconds
@@ -83,7 +86,7 @@ CONTENT_BIN := $(CONTENT_SRC:scenarios/content/%.chan=build/content/%.sys)
 IMAGE := build/images/linux
 IMAGE_OUT := $(IMAGE)/vmlinux $(IMAGE)/initrd.img $(IMAGE)/system.qcow2
 
-all: $(O)/bootproof $(O)/chanc guest
+all: $(O)/bootproof $(O)/chanc guest man
 guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp
 tests: $(UNIT_BIN) $(O)/tests/bench/floor $(O)/tests/bench/clone
 
@@ -137,6 +140,83 @@ $(IMAGE)/.stamp: images/linux/build.sh images/linux/init /boot/vmlinuz-$(KVER)
 	$(Q)images/linux/build.sh $(KVER) $(IMAGE)
 	@touch $@
 
+# Manual pages: every docs/man/NAME.S.scd is build/man/NAME.S (scdoc). bootproof(1)
+# lists the subcommands `bootproof help` names and, in SEE ALSO, every page there is.
+MAN_SRC := $(sort $(wildcard docs/man/*.scd))
+MAN_OUT := $(MAN_SRC:docs/man/%.scd=build/man/%)
+$(eval $(call stamp,manpages,$(MAN_SRC)))
+
+man: $(MAN_OUT)
+
+build/man/%: docs/man/%.scd
+	@mkdir -p $(@D)
+	@echo "  SCDOC   $@"
+	$(Q)scdoc <$< >$@
+
+build/man/bootproof.1: docs/man/bootproof.1.scd scripts/man-index.sh $(O)/bootproof $(O)/stamp/manpages
+	@mkdir -p $(@D)
+	@echo "  SCDOC   $@"
+	$(Q)scripts/man-index.sh $(O)/bootproof $(MAN_SRC) <$< >$@.scd
+	$(Q)scdoc <$@.scd >$@ && rm -f $@.scd
+
+# Install: PREFIX (default /usr/local), DESTDIR to stage. The installed binary
+# looks for its data (the reference guest, sensor, agent and content, in this
+# tree's layout, and the demo suite) in PREFIX/share/bootproof: unless this
+# build's DATADIR already is that (a package build), install links a binary of
+# its own with that DATADIR from objects in build/install. Every installed file
+# is listed, relative to PREFIX, in share/bootproof/install-manifest, which
+# uninstall reads, so it removes exactly what some install put there.
+PREFIX ?= /usr/local
+INSTALL ?= install
+INSTALL_DATADIR = $(PREFIX)/share/bootproof
+MANIFEST = share/bootproof/install-manifest
+INSTALL_O := build/install
+ifeq ($(abspath $(DATADIR)),$(abspath $(INSTALL_DATADIR)))
+INSTALL_BP = $(O)/bootproof
+else
+INSTALL_BP = $(INSTALL_O)/bootproof
+endif
+ifneq ($(O),$(INSTALL_O))
+# After `all`: the sub-make reads every .d file under build/, which must be whole.
+$(INSTALL_O)/bootproof: FORCE | all
+	$(Q)$(MAKE) --no-print-directory SANITIZE= O=$(INSTALL_O) DATADIR='$(INSTALL_DATADIR)' $@
+endif
+
+# $(call install_to,MODE,DIR,FILES[,NAME]): a command that installs FILES into
+# PREFIX/DIR (one file as NAME if given) and records each in the new manifest.
+install_to = $(INSTALL) -d '$(DESTDIR)$(PREFIX)/$(2)' && \
+	$(INSTALL) -m $(1) $(3) '$(DESTDIR)$(PREFIX)/$(2)/$(4)' && \
+	for f in $(if $(4),$(4),$(notdir $(3))); do echo "$(2)/$$f"; done >>'$(DESTDIR)$(PREFIX)/$(MANIFEST).new'
+DATA_SENSOR := sensor/agent sensor/build-module.sh sensor/Kbuild sensor/refsensor.c \
+	sensor/chanc.c sensor/PROTOCOL.md sensor/FORMAT.md
+MAN_SECTIONS = $(sort $(subst .,,$(suffix $(MAN_OUT))))
+
+install: all $(INSTALL_BP)
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
+	$(Q)$(INSTALL) -d '$(DESTDIR)$(INSTALL_DATADIR)' && : >'$(DESTDIR)$(PREFIX)/$(MANIFEST).new'
+	$(Q)$(call install_to,755,bin,$(INSTALL_BP) $(O)/chanc)
+	$(Q)$(foreach s,$(MAN_SECTIONS),$(call install_to,644,share/man/man$(s),$(filter %.$(s),$(MAN_OUT))) && ) :
+	$(Q)$(call install_to,644,share/bash-completion/completions,completions/bootproof.bash,bootproof)
+	$(Q)$(call install_to,644,share/zsh/vendor-completions,completions/_bootproof)
+	$(Q)$(call install_to,644,share/bootproof/build/images/linux,$(IMAGE_OUT))
+	$(Q)$(foreach v,$(SENSOR_VERSIONS),$(call install_to,644,share/bootproof/build/sensor/v$(v),build/sensor/v$(v)/refsensor.ko) && ) :
+	$(Q)$(call install_to,644,share/bootproof/build/content,$(CONTENT_BIN))
+	$(Q)$(call install_to,644,share/bootproof/sensor,$(filter-out %/agent %.sh,$(DATA_SENSOR)))
+	$(Q)$(call install_to,755,share/bootproof/sensor,$(filter %/agent %.sh,$(DATA_SENSOR)))
+	$(Q)$(call install_to,644,share/bootproof,scenarios.yaml)
+	$(Q)$(call install_to,644,share/bootproof/scenarios/content,$(CONTENT_SRC))
+	$(Q)$(call install_to,644,share/doc/bootproof,README.md docs/results-schema.json docs/junit.xsd)
+	$(Q)cd '$(DESTDIR)$(PREFIX)' && { cat $(MANIFEST) 2>/dev/null; cat $(MANIFEST).new; } | \
+		LC_ALL=C sort -u >$(MANIFEST).tmp && rm -f $(MANIFEST).new && mv -f $(MANIFEST).tmp $(MANIFEST)
+
+uninstall:
+	@test -f '$(DESTDIR)$(PREFIX)/$(MANIFEST)' || \
+		{ echo "uninstall: no '$(DESTDIR)$(PREFIX)/$(MANIFEST)': nothing installed there" >&2; exit 1; }
+	@echo "  UNINST  $(DESTDIR)$(PREFIX)"
+	$(Q)cd '$(DESTDIR)$(PREFIX)' && while read -r f; do rm -f "./$$f"; done <$(MANIFEST) && rm -f $(MANIFEST)
+	$(Q)for d in share/bootproof share/doc/bootproof; do \
+		[ ! -d '$(DESTDIR)$(PREFIX)'/$$d ] || find '$(DESTDIR)$(PREFIX)'/$$d -depth -type d -empty -delete; done
+
 deps:
 	@scripts/install-deps.sh
 
@@ -168,7 +248,7 @@ clean:
 
 FORCE:
 
-.PHONY: FORCE all guest tests fuzzers deps demo check check-fast bench fuzz clean
+.PHONY: FORCE all guest man tests fuzzers deps demo check check-fast bench fuzz clean install uninstall
 .DELETE_ON_ERROR:
 # Objects are kept, so a test or fuzzer is not recompiled on every make.
 .SECONDARY:
