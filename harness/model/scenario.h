@@ -140,6 +140,11 @@ struct scenario {
 	/* The update race: knobs for the guest's agent and sensor (the profile says how they reach it). */
 	int agent_delay_ms;          /* -1: not set */
 	int sensor_delay_ms;         /* -1: not set */
+	/*
+	 * A range MIN-MAX: each trial draws its delay in [*_delay_ms,
+	 * *_delay_max_ms] (session.h); equal to *_delay_ms for a single value.
+	 */
+	int agent_delay_max_ms, sensor_delay_max_ms;
 	int cold;                    /* every boot cold: no pre-mount restores (disks.h) */
 };
 
