@@ -1276,7 +1276,7 @@ static struct step *steps_dup(const struct step *steps, size_t n)
 	return copy;
 }
 
-static int step_boots(const struct step *st)
+int step_boot_count(const struct step *st)
 {
 	switch (st->kind) {
 	case STEP_BOOT:
@@ -1683,7 +1683,7 @@ static int parse_steps(struct parse *p, const struct field *f, struct scenario_s
 				    "a live deploy needs a later step that boots the guest (boot, "
 				    "reboot_until_clean, clean_boots or power_off); nothing would "
 				    "receive it");
-		boots_after += step_boots(st);
+		boots_after += step_boot_count(st);
 	}
 	if (!boots_after)
 		return fail(p, seq,

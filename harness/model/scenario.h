@@ -116,6 +116,9 @@ struct step {
 	int line, column;            /* where the step was written */
 };
 
+/* The boots a step makes: its count (boot, reboot_until_clean, clean_boots), 1 (power_off), 0. */
+int step_boot_count(const struct step *st);
+
 struct scenario {
 	char *name;
 	struct image *image;
