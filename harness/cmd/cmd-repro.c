@@ -47,42 +47,42 @@ struct repro {
 };
 
 const struct cmd_usage repro_usage = {
-	"repro",
-	"repro -c SUITE SCENARIO FIELD_REPORT [--precision P] [--max-trials N] [-j N] "
-	"[-r REPORTS] [--cold] [-q] [--seed N]",
-	"Boot a scenario again and again: how often does it crash as a field report does?",
-	"options:\n"
-	"  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
-	"  --precision P        stop an entry once the 95 % interval of its rate is within\n"
-	"                       +-P points, 1 to 50 (default 10)\n"
-	"  --max-trials N       at most N trials per entry, 1 to 10000 (default 100)\n"
-	"  -j, --jobs N         run N guests at once, 1 to 64 (default: one per core, as\n"
-	"                       memory allows)\n"
-	"  -r, --reports DIR    write the run into DIR/<run-id>/ (default reports)\n"
-	"  --cold               no snapshots: every boot is a cold boot\n"
-	"  -q, --quiet          no live progress block on the terminal\n"
-	"  --seed N             the seed race delay ranges are drawn with (default random;\n"
-	"                       results.json records it)\n"
-	"  -h, --help           this help\n"
-	"\n"
-	"SCENARIO: a matrix entry, or NAME for every entry NAME/SENSOR (several images or\n"
-	"sensor builds: one line each). FIELD_REPORT: a console log, read with the detector\n"
-	"of the entries' image kind, or a Windows crash dump (PAGEDU64/PAGEDUMP), read as\n"
-	"`bootproof scan` reads them; its first crash's title is the signature looked for.\n"
-	"\n"
-	"A trial is the scenario's steps up to and including its first boot, that boot\n"
-	"made once: steps before it (an offline deploy, a published rollback) run as\n"
-	"written, none after it. The boot reproduces when it crashes with the field\n"
-	"signature; else it crashed differently (or hung: listed with its title), or was\n"
-	"clean. Restored boots as the suite says; --cold boots cold. An entry stops at\n"
-	"--max-trials or once its 95 % Wilson score interval is that narrow; trials\n"
-	"already running then finish and count.\n"
-	"\n"
-	"TAP goes to stdout, then one line per entry and the summary, e.g.\n"
-	"  reproduced 37/40 (92 %, 95 % CI 80-97 %) as \"BUG: ...\"\n"
-	"Exit status: 0 reproduced (on some entry), 1 not reproduced, 2 usage error (an\n"
-	"unknown scenario; a field report unreadable, unparseable or without a crash),\n"
-	"3 infrastructure failure (a trial judged infra) or interrupted.\n",
+    "repro",
+    "repro -c SUITE SCENARIO FIELD_REPORT [--precision P] [--max-trials N] [-j N] "
+    "[-r REPORTS] [--cold] [-q] [--seed N]",
+    "Boot a scenario again and again: how often does it crash as a field report does?",
+    "options:\n"
+    "  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
+    "  --precision P        stop an entry once the 95 % interval of its rate is within\n"
+    "                       +-P points, 1 to 50 (default 10)\n"
+    "  --max-trials N       at most N trials per entry, 1 to 10000 (default 100)\n"
+    "  -j, --jobs N         run N guests at once, 1 to 64 (default: one per core, as\n"
+    "                       memory allows)\n"
+    "  -r, --reports DIR    write the run into DIR/<run-id>/ (default reports)\n"
+    "  --cold               no snapshots: every boot is a cold boot\n"
+    "  -q, --quiet          no live progress block on the terminal\n"
+    "  --seed N             the seed race delay ranges are drawn with (default random;\n"
+    "                       results.json records it)\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "SCENARIO: a matrix entry, or NAME for every entry NAME/SENSOR (several images or\n"
+    "sensor builds: one line each). FIELD_REPORT: a console log, read with the detector\n"
+    "of the entries' image kind, or a Windows crash dump (PAGEDU64/PAGEDUMP), read as\n"
+    "`bootproof scan` reads them; its first crash's title is the signature looked for.\n"
+    "\n"
+    "A trial is the scenario's steps up to and including its first boot, that boot\n"
+    "made once: steps before it (an offline deploy, a published rollback) run as\n"
+    "written, none after it. The boot reproduces when it crashes with the field\n"
+    "signature; else it crashed differently (or hung: listed with its title), or was\n"
+    "clean. Restored boots as the suite says; --cold boots cold. An entry stops at\n"
+    "--max-trials or once its 95 % Wilson score interval is that narrow; trials\n"
+    "already running then finish and count.\n"
+    "\n"
+    "TAP goes to stdout, then one line per entry and the summary, e.g.\n"
+    "  reproduced 37/40 (92 %, 95 % CI 80-97 %) as \"BUG: ...\"\n"
+    "Exit status: 0 reproduced (on some entry), 1 not reproduced, 2 usage error (an\n"
+    "unknown scenario; a field report unreadable, unparseable or without a crash),\n"
+    "3 infrastructure failure (a trial judged infra) or interrupted.\n",
 };
 
 /*
@@ -96,8 +96,9 @@ static int number_opt(const char *name, const char *arg, double lo, double hi, i
 	double v = strtod(arg, &end);
 
 	if (!*arg || *end || !(v >= lo && v <= hi) || (whole && v != (double)(uint64_t)v)) {
-		fprintf(stderr, "bootproof repro: %s takes a%s number from %.0f to %.0f, got '%s'\n",
-			name, whole ? " whole" : "", lo, hi, arg);
+		fprintf(stderr,
+			"bootproof repro: %s takes a%s number from %.0f to %.0f, got '%s'\n", name,
+			whole ? " whole" : "", lo, hi, arg);
 		usage_error(&repro_usage);
 		return -1;
 	}
@@ -109,16 +110,16 @@ static int number_opt(const char *name, const char *arg, double lo, double hi, i
 static int parse_opts(int argc, char **argv, struct repro_opts *o)
 {
 	static const struct option longopts[] = {
-		{"suite", required_argument, NULL, 'c'},
-		{"reports", required_argument, NULL, 'r'},
-		{"cold", no_argument, NULL, 'K'},
-		{"jobs", required_argument, NULL, 'j'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"precision", required_argument, NULL, 'P'},
-		{"max-trials", required_argument, NULL, 'N'},
-		{"seed", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"suite", required_argument, NULL, 'c'},
+	    {"reports", required_argument, NULL, 'r'},
+	    {"cold", no_argument, NULL, 'K'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"precision", required_argument, NULL, 'P'},
+	    {"max-trials", required_argument, NULL, 'N'},
+	    {"seed", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	double v;
 	int c, taken;
@@ -256,8 +257,8 @@ static void classify(struct repro *r, struct repro_lane *l, const struct trial_r
 	e->rate = ci.rate;
 	e->ci_low = ci.low;
 	e->ci_high = ci.high;
-	l->done = stats_done((unsigned)e->reproduced, (unsigned)e->trials,
-			     r->s.r.repro->precision, (unsigned)r->s.r.repro->max_trials);
+	l->done = stats_done((unsigned)e->reproduced, (unsigned)e->trials, r->s.r.repro->precision,
+			     (unsigned)r->s.r.repro->max_trials);
 }
 
 static void on_trial(void *ctx, struct trial_result *t)
@@ -339,8 +340,7 @@ static int print_summary(FILE *out, const struct repro_result *rr)
 }
 
 /* The field report's signature, or -1 (printed: a usage error). */
-static int field_signature(const struct repro_opts *o, const struct scenario *first,
-			   char **ret)
+static int field_signature(const struct repro_opts *o, const struct scenario *first, char **ret)
 {
 	const char *kind = !strcmp(first->image->kind, "windows") ? "windows" : "linux";
 	struct bp_error err;
