@@ -24,7 +24,7 @@ HARNESS_INC := $(addprefix -I,$(sort $(patsubst %/,%,$(dir $(HARNESS_ALL)))))
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -MMD -MP $(HARNESS_INC) -Itests $(PKG_CFLAGS)
-LDLIBS += $(PKG_LIBS)
+LDLIBS += $(PKG_LIBS) -lm
 
 ifdef SANITIZE
 O := build/san

@@ -639,6 +639,13 @@ static json_t *parent_of(json_t *root, const char *path, char *last, size_t size
 	return cur;
 }
 
+/* A repro run's record: one entry, one other crash. */
+#define REPRO_OK                                                                                 \
+	"{\"field_report\": \"f.log\", \"signature\": \"BUG: x in f\", \"precision\": 0.1, "           \
+	"\"max_trials\": 10, \"entries\": [{\"scenario\": \"a/v1\", \"trials\": 3, "                \
+	"\"reproduced\": 1, \"other_crashes\": 1, \"clean\": 1, \"others\": [{\"title\": "           \
+	"\"<b>oops</b>\", \"count\": 1}], \"rate\": 0.33, \"ci_low\": 0.06, \"ci_high\": 0.79}]}"
+
 static const struct tamper {
 	const char *path, *value; /* value: JSON text; NULL deletes the field */
 	int loads;
@@ -669,6 +676,14 @@ static const struct tamper {
 	{"started", "\"2026-01-10T02:00:00Z\\n\"", 0},
 	{"incomplete_reason", "\"killed\"", 1},
 	{"scenarios", "{}", 0},
+	{"seed", "42", 1},
+	{"seed", "-1", 0},
+	{"scenarios/0/race", "{\"agent_delay_ms\": null, \"sensor_delay_ms\": 17}", 1},
+	{"scenarios/0/race", "{\"sensor_delay_ms\": 17}", 0},
+	{"repro", REPRO_OK, 1},
+	{"repro", "{\"field_report\": \"f\"}", 0},
+	{"repro", "{\"field_report\": \"f\", \"signature\": \"s\", \"precision\": 0.1, "
+		  "\"max_trials\": 0, \"entries\": []}", 0},
 };
 
 /* python3-jsonschema's verdict on each file, one "0" (valid) or "1" a line; NULL without it. */
@@ -731,6 +746,25 @@ static void test_tampered(void)
 		json_decref(root);
 		free(name);
 		free(p);
+		free(d);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *d = xasprintf("%s/%zu", dir, i), *html;
+		struct bp_error err = {{0}};
+
+		if (!tampers[i].value || strcmp(tampers[i].value, REPRO_OK)) {
+			free(d);
+			continue;
+		}
+		if (!tap_ok(report_render_ctx(d, NULL, REPORT_HTML, &err) == 0, "repro: the page renders"))
+			tap_diag(err.msg);
+		html = slurp(d, "index.html");
+		like(html, "<section class=\"card\" id=\"repro\">", "repro: the page's section");
+		like(html, "<td><code>a/v1</code></td><td>1/3</td><td>33 %</td><td>6&ndash;79 %</td>",
+		     "repro: the entry's counts, rate and interval");
+		like(html, "1 &times; <code>&lt;b&gt;oops&lt;/b&gt;</code>",
+		     "repro: another crash's title, escaped");
+		free(html);
 		free(d);
 	}
 	theirs = jsonschema_verdicts(dir, n);

@@ -304,6 +304,8 @@ static void test_steps(void)
 	tap_is_int(sc->explicit_steps, 1, "steps: explicit_steps set");
 	tap_is_int(sc->agent_delay_ms, 0, "race: agent_delay_ms 0 (lower bound)");
 	tap_is_int(sc->sensor_delay_ms, 600000, "race: sensor_delay_ms 600000 (upper bound)");
+	tap_ok(sc->agent_delay_max_ms == 0 && sc->sensor_delay_max_ms == 600000,
+	       "race: a single value is a range of one");
 	tap_is_int(sc->expect, OUTCOME_NONE, "steps: scenario expect is OUTCOME_NONE");
 	tap_ok(!sc->expect_title, "steps: no scenario title");
 	tap_is_str(sc->log_contains, "refsensor: loaded", "steps: log_contains allowed");
@@ -422,6 +424,8 @@ static void test_steps(void)
 	check_legacy_step(sc, 4, OUTCOME_CRASH, "oops", 50, 5, "legacy");
 	tap_ok(sc->agent_delay_ms == -1 && sc->sensor_delay_ms == 0,
 	       "legacy: race without steps, agent delay unset");
+	tap_ok(sc->sensor_delay_max_ms == 4000 && sc->agent_delay_max_ms == -1,
+	       "legacy: sensor_delay_ms 0-4000 is a range 0..4000, the agent's unset");
 	tap_ok(sc->cold && !s.scenarios[0].cold && !s.scenarios[1].cold,
 	       "cold: true on the legacy scenario only");
 out:
@@ -670,6 +674,15 @@ static const struct bad_case bad_cases[] = {
     /* race */
     {"bad-race-range.yaml", 21, 29,
      "'sensor_delay_ms' must be an integer from 0 to 600000, got '600001'"},
+    {"bad-race-range-order.yaml", 21, 29,
+     "'sensor_delay_ms' must be an integer from 0 to 600000 or a range MIN-MAX within it, "
+     "got '4000-0'"},
+    {"bad-race-range-over.yaml", 21, 29,
+     "'sensor_delay_ms' must be an integer from 0 to 600000 or a range MIN-MAX within it, "
+     "got '0-600001'"},
+    {"bad-race-range-text.yaml", 21, 29,
+     "'sensor_delay_ms' must be an integer from 0 to 600000 or a range MIN-MAX within it, "
+     "got '1-2-3'"},
     {"bad-race-key.yaml", 21, 12,
      "unknown key 'agent_delay' in race; expected one of: agent_delay_ms, sensor_delay_ms"},
     {"bad-race-empty.yaml", 21, 11, "'race' must set 'agent_delay_ms', 'sensor_delay_ms' or both"},

@@ -8,6 +8,7 @@
 
 #include "cmd-init.h"
 #include "cmd-report.h"
+#include "cmd-repro.h"
 #include "cmd-scan.h"
 #include "cmd-validate.h"
 #include "run.h"
@@ -24,6 +25,7 @@ static const struct command {
 } commands[] = {
     {&run_usage, cmd_run},   {&validate_usage, cmd_validate}, {&init_usage, cmd_init},
     {&scan_usage, cmd_scan}, {&report_usage, cmd_report},     {&runs_usage, cmd_runs},
+    {&repro_usage, cmd_repro},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

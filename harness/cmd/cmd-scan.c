@@ -21,13 +21,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+struct scan;
+static void scan_json(struct scan *s, const struct crash *c, json_t *bugcheck);
+
 struct scan {
 	struct crash_detector *det;
 	const char *name;
 	FILE *out;
 	int json;
 	int crashes;
+	int want_first; /* keep the first crash's title in `first` */
+	char *first;
 };
+
+/* One crash found: printed (out), and its title kept when it is the first asked for. */
+static void scan_emit(struct scan *s, const struct crash *c, json_t *bugcheck)
+{
+	if (s->want_first && !s->first)
+		s->first = xstrdup(c->title);
+	if (!s->out)
+		json_decref(bugcheck);
+	else if (s->json)
+		scan_json(s, c, bugcheck);
+	else
+		fprintf(s->out, "%s\t%s:%zu\n", c->title, s->name, c->line);
+}
 
 /* A JSON string of any bytes: invalid UTF-8 (a file name) becomes '?'. */
 static json_t *json_text(const char *s)
@@ -77,10 +95,7 @@ static void scan_drain(struct scan *s)
 
 	while (crash_detector_next(s->det, &c)) {
 		/* the title is sanitized guest text: an argument, never a format */
-		if (s->json)
-			scan_json(s, &c, NULL);
-		else
-			fprintf(s->out, "%s\t%s:%zu\n", c.title, s->name, c.line);
+		scan_emit(s, &c, NULL);
 		s->crashes++;
 		crash_release(&c);
 	}
@@ -148,10 +163,7 @@ static int scan_dump(struct scan *s, int fd, struct strbuf *sb, struct bp_error 
 	c.report = c.func = c.taint = "";
 	c.kind = "bugcheck";
 	c.module = (char *)windump_driver(&d);
-	if (s->json)
-		scan_json(s, &c, scan_bugcheck_json(&d));
-	else
-		fprintf(s->out, "%s\t%s:0\n", c.title, s->name);
+	scan_emit(s, &c, s->json ? scan_bugcheck_json(&d) : NULL);
 	ret = 1;
 out:
 	windump_release(&d);
@@ -194,10 +206,30 @@ static int scan_console(struct scan *s, int fd, struct strbuf *sb, const char *k
 	return ret < 0 ? -1 : s->crashes;
 }
 
+static int scan_path(struct scan *s, const char *path, const char *kind, struct bp_error *err);
+
 int scan_file_kind(const char *path, const char *name, FILE *out, int json, const char *kind,
 		   struct bp_error *err)
 {
 	struct scan s = {.name = name, .out = out, .json = json};
+
+	return scan_path(&s, path, kind, err);
+}
+
+int scan_file_first(const char *path, const char *kind, char **ret_title, struct bp_error *err)
+{
+	struct scan s = {.name = path, .want_first = 1};
+	int ret = scan_path(&s, path, kind, err);
+
+	*ret_title = ret > 0 ? s.first : NULL;
+	if (ret <= 0)
+		free(s.first);
+	return ret;
+}
+
+/* path through the dump reader or the kind's console detector, into s. */
+static int scan_path(struct scan *s, const char *path, const char *kind, struct bp_error *err)
+{
 	struct strbuf head = STRBUF_INIT;
 	struct stat st;
 	ssize_t n = 0;
@@ -220,9 +252,9 @@ int scan_file_kind(const char *path, const char *name, FILE *out, int json, cons
 		goto out;
 	}
 	if (windump_magic(head.buf, head.len))
-		ret = scan_dump(&s, fd, &head, err);
+		ret = scan_dump(s, fd, &head, err);
 	else
-		ret = scan_console(&s, fd, &head, kind, err);
+		ret = scan_console(s, fd, &head, kind, err);
 	if (ret < 0)
 		error_prefix(err, "cannot %s '%s'",
 			     windump_magic(head.buf, head.len) ? "parse dump" : "read", path);

@@ -49,5 +49,12 @@ int scan_file_as(const char *path, const char *name, FILE *out, int json, struct
 /* The same, a console log read with the detector of kind ("linux" or "windows"). */
 int scan_file_kind(const char *path, const char *name, FILE *out, int json, const char *kind,
 		   struct bp_error *err);
+/*
+ * The first crash of a file (a field report) as scan_file_kind() reads it,
+ * printing nothing: the number of crashes with *ret_title (malloc'd) the
+ * first one's title, 0 with *ret_title NULL for a clean file, or -1 with
+ * err ("cannot read 'F': ...", "cannot parse dump 'F': ...").
+ */
+int scan_file_first(const char *path, const char *kind, char **ret_title, struct bp_error *err);
 
 #endif

@@ -153,9 +153,15 @@ static void describe_settings(struct strbuf *sb, const struct scenario *sc)
 {
 	strbuf_addf(sb, "boot_timeout %ds, silence_timeout %ds, settle %dms", sc->boot_timeout_s,
 		    sc->silence_timeout_s, sc->settle_ms);
-	if (sc->agent_delay_ms >= 0 || sc->sensor_delay_ms >= 0)
-		strbuf_addf(sb, ", race agent_delay_ms %d sensor_delay_ms %d", sc->agent_delay_ms,
-			    sc->sensor_delay_ms);
+	if (sc->agent_delay_ms >= 0 || sc->sensor_delay_ms >= 0) {
+		strbuf_addf(sb, ", race agent_delay_ms %d", sc->agent_delay_ms);
+		/* a range: each trial draws its own (session.h) */
+		if (sc->agent_delay_max_ms > sc->agent_delay_ms)
+			strbuf_addf(sb, "-%d", sc->agent_delay_max_ms);
+		strbuf_addf(sb, " sensor_delay_ms %d", sc->sensor_delay_ms);
+		if (sc->sensor_delay_max_ms > sc->sensor_delay_ms)
+			strbuf_addf(sb, "-%d", sc->sensor_delay_max_ms);
+	}
 	if (sc->cold)
 		strbuf_adds(sb, ", cold");
 	if (sc->log_contains)

@@ -44,6 +44,46 @@ const struct cmd_usage run_usage = {
 	"interrupted.\n",
 };
 
+int run_session_opt(int c, const char *arg, struct session_opts *o, const struct cmd_usage *u)
+{
+	char *end;
+	long j;
+
+	switch (c) {
+	case 'c':
+		o->suite_path = arg;
+		return 1;
+	case 'r':
+		o->reports = arg;
+		return 1;
+	case 'k':
+		o->keep = 1;
+		return 1;
+	case 'q':
+		o->quiet = 1;
+		return 1;
+	case 'H':
+		o->history = arg;
+		return 1;
+	case 'C':
+		o->cache = arg;
+		return 1;
+	case 'K':
+		o->cold = 1;
+		return 1;
+	case 'j':
+		j = strtol(arg, &end, 10);
+		if (*end || !*arg || j < 1 || j > 64) {
+			fprintf(stderr, "bootproof: -j takes a number from 1 to 64, got '%s'\n", arg);
+			usage_error(u);
+			return -1;
+		}
+		o->jobs = (int)j;
+		return 1;
+	}
+	return 0;
+}
+
 /* 0 to run, 1 the help was printed, -1 a usage error (printed). */
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
@@ -66,48 +106,18 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	/* getopt names argv[0] in its messages */
 	argv[0] = (char *)"bootproof run";
 	while ((c = getopt_long(argc, argv, "c:r:j:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o->s.suite_path = optarg;
-			break;
-		case 'r':
-			o->s.reports = optarg;
-			break;
-		case 'k':
-			o->s.keep = 1;
-			break;
-		case 'q':
-			o->s.quiet = 1;
-			break;
-		case 'h':
+		int taken = c == 'h' || c == '?' ? 0 : run_session_opt(c, optarg, &o->s, &run_usage);
+
+		if (taken < 0)
+			return -1;
+		if (taken)
+			continue;
+		if (c == 'h') {
 			usage_help(&run_usage);
 			return 1;
-		case 'H':
-			o->s.history = optarg;
-			break;
-		case 'C':
-			o->s.cache = optarg;
-			break;
-		case 'K':
-			o->s.cold = 1;
-			break;
-		case 'j': {
-			char *end;
-			long j = strtol(optarg, &end, 10);
-
-			if (*end || j < 1 || j > 64) {
-				fprintf(stderr, "bootproof: -j takes a number from 1 to 64, got '%s'\n",
-					optarg);
-				usage_error(&run_usage);
-				return -1;
-			}
-			o->s.jobs = (int)j;
-			break;
 		}
-		default:
-			usage_error(&run_usage);
-			return -1;
-		}
+		usage_error(&run_usage);
+		return -1;
 	}
 	o->names = argv + optind;
 	o->nr_names = argc - optind;

@@ -36,4 +36,13 @@ extern const struct cmd_usage run_usage;
 int run_selects(char *const *names, int nr_names, const struct scenario *sc);
 int run_check_names(char *const *names, int nr_names, const struct suite *s, struct bp_error *err);
 
+/*
+ * The session options commands that boot trials share, by getopt letter:
+ * c suite, r reports, k keep, q quiet, H history, C cache, K cold, j jobs
+ * (1..64). Returns 1 when c was one (o set), 0 when it is not one of them,
+ * -1 for a bad -j (the message and u's usage line printed).
+ */
+struct session_opts;
+int run_session_opt(int c, const char *arg, struct session_opts *o, const struct cmd_usage *u);
+
 #endif

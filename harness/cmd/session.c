@@ -20,6 +20,7 @@
 #include "proc.h"
 #include "report-json.h"
 #include "scenario.h"
+#include "stats.h"
 #include "trial.h"
 
 #define KVM_PROBE_MS 3000
@@ -56,6 +57,8 @@ void session_init(struct session *s, const struct session_opts *o, size_t capaci
 	s->r.host = xstrdup(uname(&uts) == 0 ? uts.nodename : "unknown");
 	s->tap = (struct tap_writer){.out = {stdout}, .nr_out = 1};
 	s->t0 = now_ms();
+	/* JSON numbers are exact up to 2^53: the seed must read back as written. */
+	s->r.seed = o->has_seed ? o->seed : random_u64() & ((UINT64_C(1) << 53) - 1);
 }
 
 struct trial_result *session_add(struct session *s, const struct scenario *sc, const char *label)
@@ -71,6 +74,19 @@ struct trial_result *session_add(struct session *s, const struct scenario *sc, c
 	for (char *p = t->dir; *p; p++)
 		if (*p == '/')
 			*p = '-';
+	if (sc->agent_delay_max_ms > sc->agent_delay_ms ||
+	    sc->sensor_delay_max_ms > sc->sensor_delay_ms) {
+		uint64_t i = (uint64_t)(t - s->r.trials);
+
+		t->race_drawn = 1;
+		/* Two streams of one seed: index 2i for the agent, 2i+1 for the sensor. */
+		t->agent_delay_ms = sc->agent_delay_ms < 0 ? -1
+				    : stats_draw(s->r.seed, 2 * i, sc->agent_delay_ms,
+						 sc->agent_delay_max_ms);
+		t->sensor_delay_ms = sc->sensor_delay_ms < 0 ? -1
+				     : stats_draw(s->r.seed, 2 * i + 1, sc->sensor_delay_ms,
+						  sc->sensor_delay_max_ms);
+	}
 	return t;
 }
 

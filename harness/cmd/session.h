@@ -31,6 +31,7 @@
 #define BP_SESSION_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "disks.h"
@@ -52,6 +53,8 @@ struct session_opts {
 	int keep;            /* keep the scratch directory */
 	int quiet;           /* no progress block */
 	int jobs;            /* 0: one per core, as memory allows */
+	int has_seed;        /* seed given; else a random one */
+	uint64_t seed;       /* r.seed: the draws of race ranges (scenario.h) */
 };
 
 /* A trial of the session is judged: after its TAP lines and results.json. */
@@ -86,7 +89,9 @@ void session_init(struct session *s, const struct session_opts *o, size_t capaci
 /*
  * A new trial of sc, its directory "NAME" ('/' -> '-'), or "NAME-LABEL"
  * with a label (the caller keeps directories unique). NULL when the
- * session holds `capacity` trials already.
+ * session holds `capacity` trials already. A race knob given as a range
+ * gets the trial's own value, stats_draw() of the session's seed and the
+ * trial's index (results.json records both).
  */
 struct trial_result *session_add(struct session *s, const struct scenario *sc, const char *label);
 /*

@@ -79,6 +79,8 @@ extern volatile sig_atomic_t bp_interrupted;
 /* Monotonic clock in milliseconds / nanoseconds. */
 int64_t now_ms(void);
 int64_t now_ns(void);
+/* 64 random bits from the kernel (without blocking), else from the clock and the pid. */
+uint64_t random_u64(void);
 
 /* Read a whole file into sb (appending). Returns 0 or -1 with err. */
 int read_file(const char *path, struct strbuf *sb, struct bp_error *err);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "guest.h"
@@ -47,35 +46,33 @@ static void add_checkf(struct exec *e, int ok, const char *diag, const char *fmt
 
 static void boot_done_cb(void *ctx, struct boot *b);
 
-/* A seed for a restored guest's random state: each copy of the saved one gets its own. */
-static uint64_t rand_u64(void)
-{
-	uint64_t v = 0;
-
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
-		v = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32);
-	return v;
-}
-
-/* This boot's switches: the scenario's, its race knobs, a power_off step's. */
-static char *boot_switches(const struct scenario *sc, const struct step *power_off)
+/*
+ * This boot's switches: the scenario's, its race knobs (the trial's draw
+ * from a range, when there was one; t NULL: the scenario's own), a
+ * power_off step's.
+ */
+static char *boot_switches(const struct scenario *sc, const struct trial_result *t,
+			   const struct step *power_off)
 {
 	struct strbuf sb = STRBUF_INIT;
+	int drawn = t && t->race_drawn;
 
 	if (sc->append)
 		strbuf_addf(&sb, " %s", sc->append);
 	/* profile: the guest says how the race knobs reach it */
 	if (sc->image->guest->race_knobs)
-		sc->image->guest->race_knobs(&sb, sc->agent_delay_ms, sc->sensor_delay_ms);
+		sc->image->guest->race_knobs(&sb, drawn ? t->agent_delay_ms : sc->agent_delay_ms,
+					     drawn ? t->sensor_delay_ms : sc->sensor_delay_ms);
 	if (power_off && power_off->append)
 		strbuf_addf(&sb, " %s", power_off->append);
 	return strbuf_detach(&sb);
 }
 
 /* A cold boot's command line: the image's, then this boot's switches. */
-static char *cold_append(const struct scenario *sc, const struct step *power_off)
+static char *cold_append(const struct scenario *sc, const struct trial_result *t,
+			 const struct step *power_off)
 {
-	char *switches = boot_switches(sc, power_off);
+	char *switches = boot_switches(sc, t, power_off);
 	char *append = xasprintf("%s%s", sc->image->append, switches);
 
 	free(switches);
@@ -92,7 +89,7 @@ static void choose_start(struct exec *e, const struct boot_result *b,
 {
 	const struct scenario *sc = e->sc;
 	const struct guest_profile *guest = sc->image->guest;
-	char *switches = boot_switches(sc, power_off);
+	char *switches = boot_switches(sc, e->t, power_off);
 
 	free(e->append);
 	e->append = NULL;
@@ -102,12 +99,12 @@ static void choose_start(struct exec *e, const struct boot_result *b,
 		e->restore = e->env.disk.live;
 		e->append = exec_append(sc);
 	} else if (e->env.disk.premount &&
-		   guest->resume_line(&e->resume, switches, rand_u64(), (int64_t)time(NULL)) == 0) {
+		   guest->resume_line(&e->resume, switches, random_u64() /* each copy of the saved state its own */, (int64_t)time(NULL)) == 0) {
 		e->restore = e->env.disk.premount;
 		e->append = exec_premount_append(sc);
 	} else {
 		strbuf_reset(&e->resume);
-		e->append = cold_append(sc, power_off);
+		e->append = cold_append(sc, e->t, power_off);
 	}
 	e->vm = exec_vm_config(sc, e->env.accel, e->append, e->env.disk.overlay, e->env.work_dir);
 	free(switches);
@@ -479,7 +476,7 @@ static void boot_finished(struct exec *e)
 
 char *exec_append(const struct scenario *sc)
 {
-	return cold_append(sc, NULL);
+	return cold_append(sc, NULL, NULL);
 }
 
 char *exec_premount_append(const struct scenario *sc)

@@ -60,10 +60,38 @@ void boot_result_release(struct boot_result *b)
 	free(b->update_error);
 }
 
+void repro_add_other(struct repro_entry *e, const char *title)
+{
+	for (size_t i = 0; i < e->nr_others; i++)
+		if (!strcmp(e->others[i].title, title)) {
+			e->others[i].count++;
+			return;
+		}
+	ALLOC_GROW(e->others, e->nr_others + 1, e->alloc_others);
+	e->others[e->nr_others++] = (struct repro_other){xstrdup(title), 1};
+}
+
+void repro_result_free(struct repro_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nr_entries; i++) {
+		for (size_t j = 0; j < r->entries[i].nr_others; j++)
+			free(r->entries[i].others[j].title);
+		free(r->entries[i].others);
+		free(r->entries[i].scenario);
+	}
+	free(r->entries);
+	free(r->field_report);
+	free(r->signature);
+	free(r);
+}
+
 void run_result_release(struct run_result *r)
 {
 	if (!r)
 		return;
+	repro_result_free(r->repro);
 	for (size_t i = 0; i < r->nr_trials; i++) {
 		struct trial_result *t = &r->trials[i];
 

@@ -87,6 +87,38 @@ struct trial_result {
 	int aborted;    /* stopped before its steps were done (infrastructure) */
 	double duration_s;
 	struct recovery recovery;
+	/*
+	 * The race knobs this trial drew from its scenario's ranges (session.h;
+	 * -1: that knob is not set); only when race_drawn, else the scenario's.
+	 */
+	int race_drawn;
+	int agent_delay_ms, sensor_delay_ms;
+};
+
+/* `bootproof repro`: one matrix entry's count of trials (cmd-repro.h). */
+struct repro_other {
+	char *title; /* another crash's signature (or a hang's reason) */
+	int count;
+};
+
+struct repro_entry {
+	char *scenario; /* the matrix entry's name */
+	int trials;     /* judged, infra ones left out */
+	int reproduced; /* a boot with the field signature */
+	int other;      /* a crash (or hang) of another title */
+	int clean;
+	struct repro_other *others;
+	size_t nr_others, alloc_others;
+	double rate, ci_low, ci_high; /* 95 % Wilson score interval (stats.h) */
+};
+
+struct repro_result {
+	char *field_report; /* the field report's file name */
+	char *signature;    /* its crash's signature (report_signature()) */
+	double precision;   /* the half-width asked for, 0..1 */
+	int max_trials;
+	struct repro_entry *entries;
+	size_t nr_entries;
 };
 
 struct run_result {
@@ -106,11 +138,16 @@ struct run_result {
 	char *incomplete_reason;
 	struct trial_result *trials;
 	size_t nr_trials;
+	uint64_t seed;               /* range draws (trial_result.race_drawn) come from it */
+	struct repro_result *repro;  /* a `repro` run's figures, owned; NULL: another command */
 };
 
 struct boot_result *trial_add_boot(struct trial_result *t);
 void recovery_add_manual(struct recovery *r, const char *what);
 void trial_add_check(struct trial_result *t, const char *name, int ok, const char *diag);
+/* Count one more trial whose other crash had this title (one entry per title). */
+void repro_add_other(struct repro_entry *e, const char *title);
+void repro_result_free(struct repro_result *r);
 void run_result_release(struct run_result *r);
 /* The strings of one boot's result (for a boot outside a trial). */
 void boot_result_release(struct boot_result *b);

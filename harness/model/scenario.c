@@ -68,7 +68,9 @@
  *                             #   image's kernel command line for this scenario
  *       race:                 # optional: the update race, delays for the guest's
  *         agent_delay_ms: 0   #   update agent and the sensor (the profile says how
- *         sensor_delay_ms: 3000  # they reach the guest); each 0..600000, at least one
+ *         sensor_delay_ms: 3000  # they reach the guest); each 0..600000, at least one;
+ *                             #   or a range "0-4000": each trial draws its value
+ *                             #   (the session's seed, recorded in results.json)
  *       steps:                # optional, instead of boots/expect/title: a
  *                             #   non-empty sequence of steps, run in order
  *
@@ -1029,6 +1031,7 @@ struct scenario_spec {
 	const char *append;
 	int boot_timeout, silence_timeout, settle_ms;
 	int agent_delay_ms, sensor_delay_ms;
+	int agent_delay_max_ms, sensor_delay_max_ms;
 	int cold;
 	/* owned, copied into each expanded scenario; one synthesized step without 'steps' */
 	struct step *steps;
@@ -1160,6 +1163,8 @@ static int scenario_push(struct parse *p, const struct scenario_spec *spec, stru
 	    .explicit_steps = spec->explicit_steps,
 	    .agent_delay_ms = spec->agent_delay_ms,
 	    .sensor_delay_ms = spec->sensor_delay_ms,
+	    .agent_delay_max_ms = spec->agent_delay_max_ms,
+	    .sensor_delay_max_ms = spec->sensor_delay_max_ms,
 	    .cold = spec->cold,
 	};
 	return 0;
@@ -1271,7 +1276,7 @@ static struct step *steps_dup(const struct step *steps, size_t n)
 	return copy;
 }
 
-static int step_boots(const struct step *st)
+int step_boot_count(const struct step *st)
 {
 	switch (st->kind) {
 	case STEP_BOOT:
@@ -1678,7 +1683,7 @@ static int parse_steps(struct parse *p, const struct field *f, struct scenario_s
 				    "a live deploy needs a later step that boots the guest (boot, "
 				    "reboot_until_clean, clean_boots or power_off); nothing would "
 				    "receive it");
-		boots_after += step_boots(st);
+		boots_after += step_boot_count(st);
 	}
 	if (!boots_after)
 		return fail(p, seq,
@@ -1686,6 +1691,44 @@ static int parse_steps(struct parse *p, const struct field *f, struct scenario_s
 			    "reboot_until_clean, clean_boots or power_off step");
 	spec->boots = boots_after;
 	return 0;
+}
+
+/*
+ * A race delay: a plain integer N in [0, DELAY_MS_MAX], or a range MIN-MAX
+ * (MIN <= MAX, both in it) each trial draws its value from; *ret_max is N
+ * for a single value.
+ */
+static int get_delay(struct parse *p, const struct field *f, int *ret, int *ret_max)
+{
+	const yaml_node_t *v = f->value;
+	const char *s = v->type == YAML_SCALAR_NODE ? scalar(v) : NULL;
+	const char *dash = s && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? strchr(s, '-') : NULL;
+	char d[SHOW_MAX + 32];
+	long lo, hi;
+	char *end;
+
+	if (!dash || dash == s) {
+		if (get_int(p, f, 0, DELAY_MS_MAX, ret) < 0)
+			return -1;
+		*ret_max = *ret;
+		return 0;
+	}
+	/* Digits only on both sides: strtol's signs and spaces are not ours. */
+	if (strspn(s, "0123456789") != (size_t)(dash - s) ||
+	    strspn(dash + 1, "0123456789") != strlen(dash + 1) || !dash[1] || dash - s > 7 ||
+	    strlen(dash + 1) > 7)
+		goto bad;
+	lo = strtol(s, &end, 10);
+	hi = strtol(dash + 1, &end, 10);
+	if (lo > hi || hi > DELAY_MS_MAX)
+		goto bad;
+	*ret = (int)lo;
+	*ret_max = (int)hi;
+	return 0;
+bad:
+	return fail(p, where(f),
+		    "'%s' must be an integer from 0 to %d or a range MIN-MAX within it, got %s",
+		    f->name, DELAY_MS_MAX, describe(v, d, sizeof(d)));
 }
 
 static int parse_race(struct parse *p, const struct field *self, struct scenario_spec *spec)
@@ -1702,10 +1745,11 @@ static int parse_race(struct parse *p, const struct field *self, struct scenario
 	if (!f[F_AGENT].key && !f[F_SENSOR].key)
 		return fail(p, self->value,
 			    "'race' must set 'agent_delay_ms', 'sensor_delay_ms' or both");
-	if (f[F_AGENT].key && get_int(p, &f[F_AGENT], 0, DELAY_MS_MAX, &spec->agent_delay_ms) < 0)
+	if (f[F_AGENT].key &&
+	    get_delay(p, &f[F_AGENT], &spec->agent_delay_ms, &spec->agent_delay_max_ms) < 0)
 		return -1;
 	if (f[F_SENSOR].key &&
-	    get_int(p, &f[F_SENSOR], 0, DELAY_MS_MAX, &spec->sensor_delay_ms) < 0)
+	    get_delay(p, &f[F_SENSOR], &spec->sensor_delay_ms, &spec->sensor_delay_max_ms) < 0)
 		return -1;
 	return 0;
 }
@@ -1925,6 +1969,8 @@ static int parse_scenario(struct parse *p, yaml_node_t *node)
 	    .settle_ms = DEFAULT_SETTLE_MS,
 	    .agent_delay_ms = -1,
 	    .sensor_delay_ms = -1,
+	    .agent_delay_max_ms = -1,
+	    .sensor_delay_max_ms = -1,
 	};
 	int ret = scenario_read(p, node, &spec);
 

@@ -116,6 +116,9 @@ struct step {
 	int line, column;            /* where the step was written */
 };
 
+/* The boots a step makes: its count (boot, reboot_until_clean, clean_boots), 1 (power_off), 0. */
+int step_boot_count(const struct step *st);
+
 struct scenario {
 	char *name;
 	struct image *image;
@@ -140,6 +143,11 @@ struct scenario {
 	/* The update race: knobs for the guest's agent and sensor (the profile says how they reach it). */
 	int agent_delay_ms;          /* -1: not set */
 	int sensor_delay_ms;         /* -1: not set */
+	/*
+	 * A range MIN-MAX: each trial draws its delay in [*_delay_ms,
+	 * *_delay_max_ms] (session.h); equal to *_delay_ms for a single value.
+	 */
+	int agent_delay_max_ms, sensor_delay_max_ms;
 	int cold;                    /* every boot cold: no pre-mount restores (disks.h) */
 };
 

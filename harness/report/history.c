@@ -198,7 +198,28 @@ static const char *const record_sql[NR_ST] = {
 		      " (SELECT signature_id FROM boots WHERE signature_id IS NOT NULL)",
 };
 
-static int record_boot(sqlite3_stmt **st, const char *run_id, const json_t *sc, const json_t *b)
+/*
+ * Scenario i's key in the history: its name, or "NAME#K" (its K-th trial,
+ * 1-based) when the run has several trials of it (`repro`). Caller frees.
+ */
+static char *history_name(const json_t *scenarios, size_t i)
+{
+	const char *name = rj_str(json_array_get(scenarios, i), "name");
+	size_t k = 0, n = 0;
+
+	name = name ? name : "";
+	for (size_t j = 0; j < json_array_size(scenarios); j++) {
+		const char *other = rj_str(json_array_get(scenarios, j), "name");
+
+		if (other && !strcmp(other, name)) {
+			n++;
+			k += j <= i;
+		}
+	}
+	return n > 1 ? xasprintf("%s#%zu", name, k) : xstrdup(name);
+}
+
+static int record_boot(sqlite3_stmt **st, const char *run_id, const char *name, const json_t *b)
 {
 	const char *outcome = rj_str(b, "outcome");
 	sqlite3_int64 sig_id = 0;
@@ -219,7 +240,7 @@ static int record_boot(sqlite3_stmt **st, const char *run_id, const json_t *sc, 
 		sqlite3_reset(st[ST_SIG_ID]);
 	}
 	bind_text(st[ST_BOOT], 1, run_id);
-	bind_text(st[ST_BOOT], 2, rj_str(sc, "name"));
+	bind_text(st[ST_BOOT], 2, name);
 	sqlite3_bind_int64(st[ST_BOOT], 3, rj_int(b, "n"));
 	bind_text(st[ST_BOOT], 4, outcome);
 	bind_text(st[ST_BOOT], 5, rj_str(b, "title"));
@@ -270,21 +291,25 @@ static int record_run(sqlite3_stmt **st, const json_t *root, const char *run_dir
 	if (step_done(st[ST_RUN]) < 0)
 		return -1;
 	json_array_foreach(scenarios, i, sc) {
-		static const char *const cols[] = {"name",	   "image",	    "sensor",
-						   "content",	   "image_sha256",  "sensor_sha256",
-						   "content_sha256", "expect"};
+		static const char *const cols[] = {"image",	    "sensor",	     "content",
+						   "image_sha256",  "sensor_sha256", "content_sha256",
+						   "expect"};
+		char *name = history_name(scenarios, i);
 
 		bind_text(st[ST_SCEN], 1, run_id);
+		bind_text(st[ST_SCEN], 2, name);
 		for (int k = 0; k < (int)ARRAY_SIZE(cols); k++)
-			bind_text(st[ST_SCEN], 2 + k, rj_str(sc, cols[k]));
+			bind_text(st[ST_SCEN], 3 + k, rj_str(sc, cols[k]));
 		bind_text(st[ST_SCEN], 10, verdict_of(sc));
 		sqlite3_bind_int64(st[ST_SCEN], 11, rj_int(sc, "boots_planned"));
 		sqlite3_bind_double(st[ST_SCEN], 12, rj_num(sc, "duration_s"));
-		if (step_done(st[ST_SCEN]) < 0)
-			return -1;
+		rc = step_done(st[ST_SCEN]);
 		json_array_foreach(json_object_get(sc, "boots"), j, b)
-			if (record_boot(st, run_id, sc, b) < 0)
-				return -1;
+			if (rc == 0)
+				rc = record_boot(st, run_id, name, b);
+		free(name);
+		if (rc < 0)
+			return -1;
 	}
 	rc = sqlite3_step(st[ST_SIG_GC]);
 	sqlite3_reset(st[ST_SIG_GC]);

@@ -13,6 +13,9 @@
  *   boots(run_id, scenario, n, outcome, title, duration_s, log, screenshot,
  *        signature_id)                                     signature only for crashes
  *
+ * A scenario's key (scenarios.name, boots.scenario) is its name, or
+ * NAME#K for the K-th of several trials of one scenario in a run (repro).
+ *
  * A signature is report_signature() of a crash title; the same title on any
  * boot of any scenario of any run is the same row. Recording a run is one
  * transaction: a run_id already present is replaced whole (re-rendering or

@@ -485,6 +485,47 @@ static void signatures(struct page *pg)
 	strbuf_adds(o, "</table>\n</section>\n");
 }
 
+/*
+ * A `repro` run (id="repro"): the field report, its signature, one row per
+ * matrix entry (class="repro-entry") with its rate, 95 % interval and the
+ * other crashes' titles.
+ */
+static void repro(struct page *pg)
+{
+	const json_t *r = json_object_get(pg->root, "repro"), *e, *x;
+	struct strbuf *o = pg->out;
+	size_t i, j;
+
+	if (!json_is_object(r))
+		return;
+	strbuf_adds(o, "<section class=\"card\" id=\"repro\">\n<h2>Reproduction</h2>\n"
+		       "<p>field report <code>");
+	escape_markups(o, rj_str(r, "field_report"), 0);
+	strbuf_adds(o, "</code>: <code id=\"repro-signature\">");
+	escape_markups(o, rj_str(r, "signature"), 0);
+	strbuf_addf(o, "</code>; each entry until its 95 %% interval is within &plusmn;%.0f points "
+		       "or %lld trials</p>\n<table>\n<tr><th>entry</th><th>reproduced</th>"
+		       "<th>rate</th><th>95 %% CI</th><th>other crashes</th><th>clean</th></tr>\n",
+		    rj_num(r, "precision") * 100, rj_int(r, "max_trials"));
+	json_array_foreach(json_object_get(r, "entries"), i, e) {
+		strbuf_addf(o, "<tr class=\"repro-entry %s\"><td><code>",
+			    rj_int(e, "reproduced") ? "crash" : "clean");
+		escape_markups(o, rj_str(e, "scenario"), 0);
+		strbuf_addf(o, "</code></td><td>%lld/%lld</td><td>%.0f %%</td>"
+			       "<td>%.0f&ndash;%.0f %%</td><td>%lld",
+			    rj_int(e, "reproduced"), rj_int(e, "trials"), rj_num(e, "rate") * 100,
+			    rj_num(e, "ci_low") * 100, rj_num(e, "ci_high") * 100,
+			    rj_int(e, "other_crashes"));
+		json_array_foreach(json_object_get(e, "others"), j, x) {
+			strbuf_addf(o, "<br>%lld &times; <code>", rj_int(x, "count"));
+			escape_markups(o, rj_str(x, "title"), 0);
+			strbuf_adds(o, "</code>");
+		}
+		strbuf_addf(o, "</td><td>%lld</td></tr>\n", rj_int(e, "clean"));
+	}
+	strbuf_adds(o, "</table>\n</section>\n");
+}
+
 /* A small marker above a bar: a triangle pointing at the boot's start. */
 static void marker(struct strbuf *o, const char *cls, const char *fill, double x, const char *what,
 		   long long n)
@@ -1024,6 +1065,7 @@ void report_html(const json_t *root, const struct report_context *ctx, struct st
 		strbuf_adds(o, ". Scenarios not finished have no verdict.</p>\n");
 	}
 	summary(&pg);
+	repro(&pg);
 	signatures(&pg);
 	legend(o);
 	json_array_foreach(scenarios, i, sc)

@@ -13,7 +13,8 @@
  * ../trend.html (id="trend-link"), the reports directory's trend page
  * (report-trend.h), which every run writes beside its run directory. It
  * has a summary (id="summary"; numbers in id="sum-pass", "sum-fail", "sum-infra",
- * "sum-scenarios", "sum-new", ...), the run's crash signatures
+ * "sum-scenarios", "sum-new", ...), for a `repro` run its figures
+ * (id="repro", one tr class="repro-entry" per matrix entry), the run's crash signatures
  * (id="signatures"), and per scenario (class="scenario") a boot timeline
  * (svg class="timeline", one rect class="boot OUTCOME" per boot, its width
  * proportional to the boot's duration, at least BOOT_MIN_PX), the boots,

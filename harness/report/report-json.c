@@ -129,6 +129,54 @@ static json_t *trial_json(const struct trial_result *t, const char *accel)
 	json_object_set_new(o, "checks", checks);
 	json_object_set_new(o, "recovery",
 			    t->recovery.tracked ? recovery_json(&t->recovery) : json_null());
+	if (t->race_drawn) {
+		json_t *race = json_object();
+
+		json_object_set_new(race, "agent_delay_ms", t->agent_delay_ms < 0
+								? json_null()
+								: json_integer(t->agent_delay_ms));
+		json_object_set_new(race, "sensor_delay_ms", t->sensor_delay_ms < 0
+								 ? json_null()
+								 : json_integer(t->sensor_delay_ms));
+		json_object_set_new(o, "race", race);
+	}
+	return o;
+}
+
+static json_t *repro_entry_json(const struct repro_entry *e)
+{
+	json_t *o = json_object(), *others = json_array();
+
+	for (size_t i = 0; i < e->nr_others; i++) {
+		json_t *x = json_object();
+
+		json_object_set_new(x, "title", jstr(e->others[i].title));
+		json_object_set_new(x, "count", json_integer(e->others[i].count));
+		json_array_append_new(others, x);
+	}
+	json_object_set_new(o, "scenario", jstr(e->scenario));
+	json_object_set_new(o, "trials", json_integer(e->trials));
+	json_object_set_new(o, "reproduced", json_integer(e->reproduced));
+	json_object_set_new(o, "other_crashes", json_integer(e->other));
+	json_object_set_new(o, "clean", json_integer(e->clean));
+	json_object_set_new(o, "others", others);
+	json_object_set_new(o, "rate", json_real(e->rate));
+	json_object_set_new(o, "ci_low", json_real(e->ci_low));
+	json_object_set_new(o, "ci_high", json_real(e->ci_high));
+	return o;
+}
+
+static json_t *repro_json(const struct repro_result *r)
+{
+	json_t *o = json_object(), *entries = json_array();
+
+	for (size_t i = 0; i < r->nr_entries; i++)
+		json_array_append_new(entries, repro_entry_json(&r->entries[i]));
+	json_object_set_new(o, "field_report", jstr(r->field_report));
+	json_object_set_new(o, "signature", jstr(r->signature));
+	json_object_set_new(o, "precision", json_real(r->precision));
+	json_object_set_new(o, "max_trials", json_integer(r->max_trials));
+	json_object_set_new(o, "entries", entries);
 	return o;
 }
 
@@ -167,6 +215,9 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 	json_object_set_new(root, "harness_peak_rss_kib", json_integer(r->peak_rss_kib));
 	json_object_set_new(root, "summary", summary);
 	json_object_set_new(root, "scenarios", trials);
+	json_object_set_new(root, "seed", json_integer((json_int_t)r->seed));
+	if (r->repro)
+		json_object_set_new(root, "repro", repro_json(r->repro));
 	ret = report_json_save(root, path, err);
 	json_decref(root);
 	return ret;

@@ -137,6 +137,12 @@ static const struct field boot_fields[] = {
 };
 static const struct shape boot_shape = SHAPE(boot_fields);
 
+static const struct field race_fields[] = {
+	F("agent_delay_ms", T_INT | T_NULL, MIN(0)),
+	F("sensor_delay_ms", T_INT | T_NULL, MIN(0)),
+};
+static const struct shape race_shape = SHAPE(race_fields);
+
 static const struct field scenario_fields[] = {
 	F("name", T_STR),
 	F("image", T_STR),
@@ -154,6 +160,7 @@ static const struct field scenario_fields[] = {
 	F("image_sha256", T_STR, .optional = 1, .pattern = sha256_ok),
 	F("sensor_sha256", T_STR, .optional = 1, .pattern = sha256_ok),
 	F("content_sha256", T_STR, .optional = 1, .pattern = sha256_ok),
+	F("race", T_OBJ, .optional = 1, .shape = &race_shape),
 };
 static const struct shape scenario_shape = SHAPE(scenario_fields);
 
@@ -164,6 +171,34 @@ static const struct field summary_fields[] = {
 	F("infra", T_INT, MIN(0)),
 };
 static const struct shape summary_shape = SHAPE(summary_fields);
+
+static const struct field repro_other_fields[] = {
+	F("title", T_STR),
+	F("count", T_INT, MIN(1)),
+};
+static const struct shape repro_other_shape = SHAPE(repro_other_fields);
+
+static const struct field repro_entry_fields[] = {
+	F("scenario", T_STR),
+	F("trials", T_INT, MIN(0)),
+	F("reproduced", T_INT, MIN(0)),
+	F("other_crashes", T_INT, MIN(0)),
+	F("clean", T_INT, MIN(0)),
+	F("others", T_ARR, .shape = &repro_other_shape),
+	F("rate", T_NUM, MIN(0)),
+	F("ci_low", T_NUM, MIN(0)),
+	F("ci_high", T_NUM, MIN(0)),
+};
+static const struct shape repro_entry_shape = SHAPE(repro_entry_fields);
+
+static const struct field repro_fields[] = {
+	F("field_report", T_STR),
+	F("signature", T_STR),
+	F("precision", T_NUM, MIN(0)),
+	F("max_trials", T_INT, MIN(1)),
+	F("entries", T_ARR, .shape = &repro_entry_shape),
+};
+static const struct shape repro_shape = SHAPE(repro_fields);
 
 static const struct field root_fields[] = {
 	F("schema", T_STR, .enums = e_schema),
@@ -183,6 +218,8 @@ static const struct field root_fields[] = {
 	F("harness_peak_rss_kib", T_INT, MIN(0)),
 	F("summary", T_OBJ, .shape = &summary_shape),
 	F("scenarios", T_ARR, .shape = &scenario_shape),
+	F("seed", T_INT, MIN(0), .optional = 1),
+	F("repro", T_OBJ, .optional = 1, .shape = &repro_shape),
 };
 static const struct shape root_shape = SHAPE(root_fields);
 
