@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd-shard.h"
 #include "escape.h"
 #include "history.h"
 #include "litter.h"
@@ -27,7 +28,7 @@
 const struct cmd_usage report_usage = {
 	"report",
 	"report [-r REPORTS] [--history DB] [--format html,junit,tap] [--compare [OTHER]] "
-	"[--fail-on-new] RUN",
+	"[--fail-on-new] RUN | report --merge [-r REPORTS] [--history DB] DIR...",
 	"Re-render a run's index.html, junit.xml and results.tap from its results.json.",
 	"options:\n"
 	"  -r, --reports DIR    where run ids and 'latest' are looked up (default reports)\n"
@@ -37,6 +38,11 @@ const struct cmd_usage report_usage = {
 	"                       signatures and flaky scenarios against the previous run of\n"
 	"                       its suite (or OTHER: a run id or a run directory)\n"
 	"  --fail-on-new        exit 1 when there is a new signature (implies --compare)\n"
+	"  --merge DIR...       make one new run in REPORTS of the shard run directories\n"
+	"                       DIR... (`run --shard`): their trials, one results.json\n"
+	"                       and its reports; exit status as run's (a missing or\n"
+	"                       incomplete shard: 3; shards of another suite or\n"
+	"                       partition, or a shard given twice: 2)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"RUN: a run directory, or a run id or 'latest' in REPORTS. Exit status: 0 done,\n"
@@ -351,6 +357,9 @@ int cmd_report(int argc, char **argv)
 	const char **titles = NULL, *run_arg;
 	int have_diff = 0;
 
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--merge"))
+			return cmd_merge(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int r;

@@ -21,6 +21,7 @@
 #include "exec.h"
 #include "inject.h"
 #include "cmd-report.h"
+#include "cmd-shard.h"
 #include "disks.h"
 #include "litter.h"
 #include "loop.h"
@@ -47,6 +48,7 @@ struct run_opts {
 	int keep;
 	int quiet;           /* no progress block */
 	int jobs;
+	struct shard_spec shard; /* total 0: the whole selection */
 	char **names;
 	int nr_names;
 };
@@ -73,7 +75,7 @@ static void install_signals(void)
 const struct cmd_usage run_usage = {
 	"run",
 	"run [-c SUITE] [-r REPORTS] [-j N] [-q] [--keep] [--history DB] [--cache DIR] [--cold] "
-	"[SCENARIO...]",
+	"[--shard K/N|auto [--shard-total N]] [SCENARIO...]",
 	"Boot the suite's scenarios (all, or those named) and report every boot.",
 	"options:\n"
 	"  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
@@ -86,9 +88,19 @@ const struct cmd_usage run_usage = {
 	"  --cache DIR          the golden snapshot cache (default $BOOTPROOF_CACHE, else\n"
 	"                       $XDG_CACHE_HOME/bootproof/snapshots)\n"
 	"  --cold               no snapshots: every boot is a cold boot\n"
+	"  --shard K/N          run only shard K of N of the selection (1 <= K <= N): the\n"
+	"                       same K/N, suite and history give the same scenarios on any\n"
+	"                       machine, balanced by the history's median durations\n"
+	"  --shard auto         K/N from the batch system: BOOTPROOF_SHARD=K/N,\n"
+	"                       CI_NODE_INDEX/CI_NODE_TOTAL (GitLab parallel),\n"
+	"                       SLURM_ARRAY_TASK_ID/_COUNT/_MIN (Slurm array), or\n"
+	"                       JOB_COMPLETION_INDEX (Kubernetes Indexed Job) with\n"
+	"  --shard-total N      the number of shards, for JOB_COMPLETION_INDEX\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"SCENARIO: a scenario's name; NAME selects every matrix entry NAME/SENSOR.\n"
+	"Shards: every shard must read the same history; `bootproof report --merge`\n"
+	"makes one run of their run directories.\n"
 	"TAP goes to stdout; the progress block (on a terminal, without CI or TERM=dumb)\n"
 	"to stderr. Exit status: 0 every expectation met, 1 an expectation failed,\n"
 	"2 usage or configuration error (nothing started), 3 infrastructure failure or\n"
@@ -107,9 +119,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{"cold", no_argument, NULL, 'K'},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"shard", required_argument, NULL, 'S'},
+		{"shard-total", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *shard = NULL;
+	long shard_total = 0;
+	struct bp_error err;
 	int c;
 
 	o->suite = "scenarios.yaml";
@@ -142,6 +159,21 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'K':
 			o->cold = 1;
 			break;
+		case 'S':
+			shard = optarg;
+			break;
+		case 'T': {
+			char *end;
+
+			shard_total = strtol(optarg, &end, 10);
+			if (*end || shard_total < 1 || shard_total > SHARD_MAX) {
+				fprintf(stderr, "bootproof: --shard-total takes a number from 1 to %d, "
+						"got '%s'\n", SHARD_MAX, optarg);
+				usage_error(&run_usage);
+				return -1;
+			}
+			break;
+		}
 		case 'j': {
 			char *end;
 			long j = strtol(optarg, &end, 10);
@@ -159,6 +191,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			usage_error(&run_usage);
 			return -1;
 		}
+	}
+	if ((shard && run_shard_resolve(shard, (int)shard_total, &o->shard, &err) < 0) ||
+	    (!shard && shard_total && error_set(&err, "--shard-total goes with --shard auto"))) {
+		fprintf(stderr, "bootproof: %s\n", err.msg);
+		usage_error(&run_usage);
+		return -1;
 	}
 	o->names = argv + optind;
 	o->nr_names = argc - optind;
@@ -461,9 +499,16 @@ static long peak_rss_kib(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
 }
 
-/* The scenarios the options select, in suite order, as trials of r. */
-static void select_trials(struct run_result *r, struct suite *suite, const struct run_opts *o)
+/*
+ * The scenarios the options select, in suite order, as trials of r; of
+ * those, with --shard, the shard's (cmd-shard.h). Returns 0, or -1 with err.
+ */
+static int select_trials(struct run_result *r, struct suite *suite, const struct run_opts *o,
+			 struct bp_error *err)
 {
+	char *db;
+	int ret;
+
 	r->trials = xcalloc(suite->nr_scenarios, sizeof(*r->trials));
 	for (size_t i = 0; i < suite->nr_scenarios; i++)
 		if (run_selects(o->names, o->nr_names, &suite->scenarios[i])) {
@@ -472,6 +517,12 @@ static void select_trials(struct run_result *r, struct suite *suite, const struc
 			t->scenario = &suite->scenarios[i];
 			t->dir = trial_dir_name(t->scenario->name);
 		}
+	if (!o->shard.total)
+		return 0;
+	db = o->history ? xstrdup(o->history) : xasprintf("%s/history.db", o->reports);
+	ret = run_shard_select(r, &o->shard, db, err);
+	free(db);
+	return ret;
 }
 
 int cmd_run(int argc, char **argv)
@@ -507,7 +558,10 @@ int cmd_run(int argc, char **argv)
 	install_signals();
 	r.suite_path = xstrdup(o.suite);
 	r.host = xstrdup(uname(&uts) == 0 ? uts.nodename : "unknown");
-	select_trials(&r, &suite, &o);
+	if (select_trials(&r, &suite, &o, &err) < 0) {
+		status = EXIT_USAGE;
+		goto out_err;
+	}
 	/* What runs killed before us left (their scratch, half-written reports). */
 	litter_sweep_all(&report_sweeper);
 	work = xasprintf("%s/bootproof-XXXXXX", litter_tmp_dir());
