@@ -4,12 +4,18 @@
  * partition and its digest do not change when the suite is reordered, a
  * history balances it (greedy: the busiest shard at most one entry above
  * the idlest, and better than by name alone on a skewed suite), and K/N
- * comes from the command line or each batch system's variables.
+ * comes from the command line or each batch system's variables. And what
+ * the partition reads from the history: the median duration per scenario of
+ * complete whole runs (shard runs left out), a version 1 history migrated,
+ * and a shard compared with the same shard's previous run.
  */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "history.h"
 #include "shard.h"
 #include "tap.h"
 
@@ -135,10 +141,12 @@ static void test_balance(void)
 		cover &= in_range(shard, NR, total);
 		bounded &= spread(filled, shard, NR, total) <= max;
 		if (total >= 2 && total <= 4)
-			better &= spread(filled, shard, NR, total) < spread(filled, by_name, NR, total);
+			better &=
+			    spread(filled, shard, NR, total) < spread(filled, by_name, NR, total);
 	}
 	tap_ok(cover, "with a history: every entry in one shard");
-	tap_ok(bounded, "with a history: the busiest shard at most the longest entry above the idlest");
+	tap_ok(bounded,
+	       "with a history: the busiest shard at most the longest entry above the idlest");
 	tap_ok(better, "with a history: better balanced than by name alone (N = 2..4)");
 	tap_ok(stable, "with a history: the reversed suite gives every entry the same shard");
 
@@ -157,8 +165,8 @@ static void test_balance(void)
 		tap_ok(covers(shard, NR, 4) && spread(same, shard, NR, 4) <= 10,
 		       "equal durations: shards differ by at most one entry");
 	}
-	tap_ok(shard_median((double[]){3, 1, 2}, 3) == 2 && shard_median((double[]){4, 1}, 2) == 2.5 &&
-		       shard_median(NULL, 0) == -1,
+	tap_ok(shard_median((double[]){3, 1, 2}, 3) == 2 &&
+		   shard_median((double[]){4, 1}, 2) == 2.5 && shard_median(NULL, 0) == -1,
 	       "median: odd, even, none");
 }
 
@@ -166,8 +174,9 @@ static void test_parse(void)
 {
 	struct shard_spec s = {0};
 	struct bp_error err;
-	static const char *const bad[] = {"", "3", "0/3", "4/3", "1/0", "-1/3", "1/-3", "a/3",
-					  "1/3x", "1//3", "/3", "1/", "1/100001", "+1/3", " 1/3"};
+	static const char *const bad[] = {"",	  "3",	  "0/3",      "4/3",  "1/0",
+					  "-1/3", "1/-3", "a/3",      "1/3x", "1//3",
+					  "/3",	  "1/",	  "1/100001", "+1/3", " 1/3"};
 	int all_bad = 1;
 
 	tap_ok(shard_parse("2/3", &s, &err) == 0 && s.index == 2 && s.total == 3, "'2/3'");
@@ -200,12 +209,13 @@ static void test_env(void)
 	tap_ok(from_env((const char *[]){NULL}, 0, &s, &src, &err) < 0, "nothing set: refused");
 	tap_like(err.msg, "no shard in the environment", "and says so");
 	tap_ok(from_env((const char *[]){"BOOTPROOF_SHARD", "2/5", NULL}, 0, &s, &src, &err) == 0 &&
-		       s.index == 2 && s.total == 5 && !strcmp(src, "BOOTPROOF_SHARD"),
+		   s.index == 2 && s.total == 5 && !strcmp(src, "BOOTPROOF_SHARD"),
 	       "BOOTPROOF_SHARD=2/5");
 	tap_ok(from_env((const char *[]){"BOOTPROOF_SHARD", "6/5", NULL}, 0, &s, &src, &err) < 0,
 	       "BOOTPROOF_SHARD=6/5 refused");
 	tap_ok(from_env((const char *[]){"CI_NODE_INDEX", "3", "CI_NODE_TOTAL", "3", NULL}, 0, &s,
-			&src, &err) == 0 && s.index == 3 && s.total == 3,
+			&src, &err) == 0 &&
+		   s.index == 3 && s.total == 3,
 	       "GitLab: CI_NODE_INDEX=3 CI_NODE_TOTAL=3 is 3/3 (1-based)");
 	tap_ok(from_env((const char *[]){"CI_NODE_INDEX", "1", NULL}, 0, &s, &src, &err) < 0,
 	       "GitLab: CI_NODE_TOTAL missing refused");
@@ -215,15 +225,18 @@ static void test_env(void)
 	       "GitLab: CI_NODE_INDEX=0 refused (1-based)");
 	tap_ok(from_env((const char *[]){"SLURM_ARRAY_TASK_ID", "0", "SLURM_ARRAY_TASK_COUNT", "4",
 					 "SLURM_ARRAY_TASK_MIN", "0", NULL},
-			0, &s, &src, &err) == 0 && s.index == 1 && s.total == 4,
+			0, &s, &src, &err) == 0 &&
+		   s.index == 1 && s.total == 4,
 	       "Slurm --array=0-3: task 0 is 1/4");
 	tap_ok(from_env((const char *[]){"SLURM_ARRAY_TASK_ID", "7", "SLURM_ARRAY_TASK_COUNT", "3",
 					 "SLURM_ARRAY_TASK_MIN", "5", NULL},
-			0, &s, &src, &err) == 0 && s.index == 3 && s.total == 3,
+			0, &s, &src, &err) == 0 &&
+		   s.index == 3 && s.total == 3,
 	       "Slurm --array=5-7: task 7 is 3/3");
 	tap_ok(from_env((const char *[]){"SLURM_ARRAY_TASK_ID", "2", "SLURM_ARRAY_TASK_COUNT", "3",
 					 NULL},
-			0, &s, &src, &err) == 0 && s.index == 3 && s.total == 3,
+			0, &s, &src, &err) == 0 &&
+		   s.index == 3 && s.total == 3,
 	       "Slurm without SLURM_ARRAY_TASK_MIN: base 0");
 	tap_ok(from_env((const char *[]){"SLURM_ARRAY_TASK_ID", "8", "SLURM_ARRAY_TASK_COUNT", "3",
 					 "SLURM_ARRAY_TASK_MIN", "0", NULL},
@@ -232,7 +245,8 @@ static void test_env(void)
 	tap_ok(from_env((const char *[]){"SLURM_ARRAY_TASK_ID", "1", NULL}, 0, &s, &src, &err) < 0,
 	       "Slurm: SLURM_ARRAY_TASK_COUNT missing refused");
 	tap_ok(from_env((const char *[]){"JOB_COMPLETION_INDEX", "0", NULL}, 4, &s, &src, &err) ==
-			       0 && s.index == 1 && s.total == 4,
+		       0 &&
+		   s.index == 1 && s.total == 4,
 	       "Kubernetes: JOB_COMPLETION_INDEX=0 with --shard-total 4 is 1/4 (0-based)");
 	tap_ok(from_env((const char *[]){"JOB_COMPLETION_INDEX", "4", NULL}, 4, &s, &src, &err) < 0,
 	       "Kubernetes: JOB_COMPLETION_INDEX=4 of 4 refused");
@@ -244,9 +258,144 @@ static void test_env(void)
 	       "a variable that is not a number refused");
 	tap_ok(from_env((const char *[]){"JOB_COMPLETION_INDEX", "0", "BOOTPROOF_SHARD", "2/2",
 					 "CI_NODE_INDEX", "1", "CI_NODE_TOTAL", "2", NULL},
-			5, &s, &src, &err) == 0 && s.index == 2 && s.total == 2 &&
-		       !strcmp(src, "BOOTPROOF_SHARD"),
+			5, &s, &src, &err) == 0 &&
+		   s.index == 2 && s.total == 2 && !strcmp(src, "BOOTPROOF_SHARD"),
 	       "BOOTPROOF_SHARD comes first");
+}
+
+/* ---- the history's side ------------------------------------------------- */
+
+static char scratch[] = "/tmp/t-shard.XXXXXX";
+
+/*
+ * Record a minimal results.json: run_id 20260101-0000SS-1, complete or not,
+ * a shard "K/N" or NULL, scenarios "NAME=SECONDS,..." (each a pass).
+ */
+static int record(const char *db, int sec, int complete, const char *shard, const char *scen)
+{
+	struct strbuf sb = STRBUF_INIT, list = STRBUF_INIT;
+	char *dir = xasprintf("%s/run-%02d", scratch, sec),
+	     *path = xasprintf("%s/results.json", dir);
+	char *copy = xstrdup(scen), *save = NULL;
+	struct bp_error err;
+	int k = 0, n = 0, ret;
+
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+
+		*eq = '\0';
+		strbuf_addf(&list,
+			    "%s{\"name\": \"%s\", \"image\": \"linux\", \"sensor\": \"v1\", "
+			    "\"content\": null, \"expect\": \"clean\", \"boots_planned\": 1, "
+			    "\"verdict\": \"pass\", \"accelerator\": \"tcg\", \"duration_s\": %s, "
+			    "\"dir\": \"%s\", \"boots\": [], \"checks\": [], \"recovery\": null}",
+			    list.len ? ", " : "", tok, eq + 1, tok);
+	}
+	if (shard)
+		sscanf(shard, "%d/%d", &k, &n);
+	strbuf_addf(
+	    &sb,
+	    "{\"schema\": \"bootproof-results\", \"schema_version\": 2, "
+	    "\"run_id\": \"20260101-0000%02d-1\", \"suite\": \"s.yaml\", "
+	    "\"started\": \"2026-01-01T00:00:%02dZ\", \"duration_s\": 1, \"complete\": %s, "
+	    "\"incomplete_reason\": null, \"host\": \"h\", \"accelerator\": \"tcg\", "
+	    "\"accelerator_reason\": \"r\", \"jobs\": 1, \"trials_s\": 1, \"work_dir\": null, "
+	    "\"harness_peak_rss_kib\": 0, ",
+	    sec, sec, complete ? "true" : "false");
+	if (shard)
+		strbuf_addf(&sb,
+			    "\"shard\": {\"index\": %d, \"total\": %d, \"suite_sha256\": "
+			    "\"%064d\", \"partition_sha256\": \"%064d\"}, ",
+			    k, n, 0, 0);
+	strbuf_addf(&sb,
+		    "\"summary\": {\"scenarios\": 0, \"pass\": 0, \"fail\": 0, \"infra\": 0}, "
+		    "\"scenarios\": [%s]}\n",
+		    list.buf);
+	ret = mkdir_p(dir, &err) == 0 && write_file_atomic(path, sb.buf, sb.len, &err) == 0 &&
+		      history_record(db, dir, &err) == 0
+		  ? 0
+		  : -1;
+	if (ret < 0)
+		tap_diag(err.msg);
+	strbuf_release(&sb);
+	strbuf_release(&list);
+	free(copy);
+	free(dir);
+	free(path);
+	return ret;
+}
+
+static long long db_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+/* The previous run history_compare() picks for run_id, as its seconds; -1: none. */
+static int previous(const char *db, const char *run_id)
+{
+	struct history_diff d;
+	int sec = -2;
+
+	if (history_compare(db, run_id, NULL, &d, NULL) == 0) {
+		sec = d.other_id ? atoi(d.other_id + 13) : -1;
+		history_diff_release(&d);
+	}
+	return sec;
+}
+
+static void test_history(void)
+{
+	static const char *const hnames[] = {"a", "b/v1", "c"};
+	char *db = xasprintf("%s/history.db", scratch);
+	double dur[3];
+	struct bp_error err;
+	int n;
+
+	n = history_durations(db, hnames, 3, dur, &err);
+	tap_ok(n == 0 && dur[0] == -1 && dur[2] == -1, "no history file: no durations, no error");
+	tap_ok(access(db, F_OK) < 0, "and reading made none");
+	record(db, 1, 1, NULL, "a=10,b/v1=5");
+	record(db, 2, 1, NULL, "a=30");
+	record(db, 3, 1, NULL, "a=20");
+	record(db, 4, 1, "1/2", "a=1000,c=1000");
+	record(db, 5, 0, NULL, "a=500,c=500");
+	n = history_durations(db, hnames, 3, dur, &err);
+	tap_is_int(n, 2, "two of three names have a duration");
+	tap_ok(dur[0] == 20 && dur[1] == 5 && dur[2] == -1,
+	       "the median over complete whole runs; a shard's and an incomplete run's left out");
+	record(db, 6, 1, "1/2", "a=7");
+	record(db, 7, 1, NULL, "a=8");
+	record(db, 8, 1, "1/2", "a=9");
+	tap_is_int(previous(db, "20260101-000008-1"), 6,
+		   "a shard compares with the same shard's run");
+	tap_is_int(previous(db, "20260101-000007-1"), 3,
+		   "a whole run with a whole run, not a shard");
+
+	/* The same history as version 1 wrote it: no runs.shard. */
+	db_int(db, "ALTER TABLE runs DROP COLUMN shard");
+	db_int(db, "PRAGMA user_version = 1");
+	n = history_durations(db, hnames, 3, dur, &err);
+	tap_ok(n == 3 && dur[2] == 1000, "a version 1 history is read as it is (every run whole)");
+	tap_is_int(previous(db, "20260101-000007-1"), 6, "and compared as before");
+	tap_is_int(db_int(db, "PRAGMA user_version"), 1, "reading leaves it version 1");
+	record(db, 9, 1, "2/2", "c=3");
+	tap_is_int(db_int(db, "PRAGMA user_version"), 2, "recording migrates it to version 2");
+	tap_is_int(db_int(db, "SELECT count(*) FROM runs WHERE shard = '2/2'"), 1,
+		   "and records the shard");
+	tap_is_int(db_int(db, "SELECT count(*) FROM runs WHERE shard IS NULL"), 8,
+		   "the runs it had count as whole ones");
+	free(db);
 }
 
 int main(void)
@@ -260,5 +409,11 @@ int main(void)
 	test_balance();
 	test_parse();
 	test_env();
+	if (!mkdtemp(scratch)) {
+		printf("Bail out! cannot make '%s'\n", scratch);
+		return 1;
+	}
+	test_history();
+	remove_tree(scratch);
 	return tap_done();
 }

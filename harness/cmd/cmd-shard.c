@@ -127,8 +127,10 @@ static int merge_load(struct merge *m, char **dirs, size_t nr, struct bp_error *
 			return -1;
 		s->shard = json_object_get(s->root, "shard");
 		if (!s->shard)
-			return error_set(err, "'%s' is not a shard run (its results.json has no "
-					      "\"shard\": run it with --shard K/N)", s->dir);
+			return error_set(err,
+					 "'%s' is not a shard run (its results.json has no "
+					 "\"shard\": run it with --shard K/N)",
+					 s->dir);
 		s->index = (int)rj_int(s->shard, "index");
 	}
 	first = &m->shards[0];
@@ -137,18 +139,21 @@ static int merge_load(struct merge *m, char **dirs, size_t nr, struct bp_error *
 		const struct merge_shard *s = &m->shards[i];
 
 		if (strcmp(rj_str(s->shard, "suite_sha256"), rj_str(first->shard, "suite_sha256")))
-			return error_set(err, "'%s' is a shard of another suite than '%s' (suite "
-					      "sha256 %.12s..., not %.12s...)", s->dir, first->dir,
-					 rj_str(s->shard, "suite_sha256"),
+			return error_set(err,
+					 "'%s' is a shard of another suite than '%s' (suite "
+					 "sha256 %.12s..., not %.12s...)",
+					 s->dir, first->dir, rj_str(s->shard, "suite_sha256"),
 					 rj_str(first->shard, "suite_sha256"));
 		if (rj_int(s->shard, "total") != m->total ||
 		    strcmp(rj_str(s->shard, "partition_sha256"),
 			   rj_str(first->shard, "partition_sha256")))
-			return error_set(err, "'%s' (shard %lld/%lld) was cut from another partition "
-					      "than '%s' (shard %d/%d): the shards read different "
-					      "histories or selected different scenarios",
-					 s->dir, rj_int(s->shard, "index"), rj_int(s->shard, "total"),
-					 first->dir, first->index, m->total);
+			return error_set(err,
+					 "'%s' (shard %lld/%lld) was cut from another partition "
+					 "than '%s' (shard %d/%d): the shards read different "
+					 "histories or selected different scenarios",
+					 s->dir, rj_int(s->shard, "index"),
+					 rj_int(s->shard, "total"), first->dir, first->index,
+					 m->total);
 	}
 	m->by_index = xcalloc((size_t)m->total + 1, sizeof(*m->by_index));
 	for (size_t i = 0; i < nr; i++) {
@@ -177,7 +182,8 @@ static int merge_check_scenarios(const struct merge *m, struct bp_error *err)
 
 		if (!s)
 			continue;
-		json_array_foreach(json_object_get(s->root, "scenarios"), i, sc) {
+		json_array_foreach(json_object_get(s->root, "scenarios"), i, sc)
+		{
 			const char *name = rj_str(sc, "name"), *dir = rj_str(sc, "dir");
 			json_t *other = json_object_get(seen, name);
 
@@ -209,9 +215,9 @@ static int copy_file(const char *from, const char *to, struct bp_error *err)
 	ssize_t n;
 
 	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-		ret = in < 0 && errno != ELOOP ? error_set(err, "cannot read '%s': %s", from,
-							   strerror(errno))
-					       : 0;
+		ret = in < 0 && errno != ELOOP
+			  ? error_set(err, "cannot read '%s': %s", from, strerror(errno))
+			  : 0;
 		goto out;
 	}
 	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -247,8 +253,9 @@ static int copy_trial(const char *shard_dir, const char *name, const char *run_d
 	int ret = -1;
 
 	if (!d) {
-		ret = errno == ENOENT ? 0 : error_set(err, "cannot read '%s': %s", from,
-						      strerror(errno));
+		ret = errno == ENOENT
+			  ? 0
+			  : error_set(err, "cannot read '%s': %s", from, strerror(errno));
 		goto out;
 	}
 	if (mkdir_p(to, err) < 0)
@@ -302,8 +309,8 @@ static void merge_reasons(const struct merge *m, struct strbuf *why, json_t *mis
 			strbuf_addf(why, "shard %d/%d (run %s) incomplete: %s", k, m->total,
 				    rj_str(s->root, "run_id"),
 				    rj_str(s->root, "incomplete_reason")
-					    ? rj_str(s->root, "incomplete_reason")
-					    : "killed or still running");
+					? rj_str(s->root, "incomplete_reason")
+					: "killed or still running");
 		}
 	}
 }
@@ -346,7 +353,8 @@ static void merge_fields(const struct merge *m, json_t *root, const char *run_id
 		keep_max(root, s->root, "trials_s");
 		keep_max(root, s->root, "jobs");
 		keep_max(root, s->root, "harness_peak_rss_kib");
-		json_array_foreach(json_object_get(s->root, "scenarios"), i, sc) {
+		json_array_foreach(json_object_get(s->root, "scenarios"), i, sc)
+		{
 			const char *v = rj_str(sc, "verdict");
 
 			if (v)
@@ -361,14 +369,16 @@ static void merge_fields(const struct merge *m, json_t *root, const char *run_id
 			json_object_get(json_object_get(root, "shard"), "partition_sha256"));
 	json_object_set_new(merged, "runs", runs);
 	json_object_set_new(merged, "missing", missing);
-	json_object_set_new(summary, "scenarios", json_integer((json_int_t)json_array_size(scenarios)));
+	json_object_set_new(summary, "scenarios",
+			    json_integer((json_int_t)json_array_size(scenarios)));
 	json_object_set_new(summary, "pass", json_integer(counts[0]));
 	json_object_set_new(summary, "fail", json_integer(counts[1]));
 	json_object_set_new(summary, "infra", json_integer(counts[2]));
 	json_object_set_new(root, "run_id", json_string(run_id));
 	json_object_set_new(root, "started", json_string(started));
 	json_object_set_new(root, "complete", json_boolean(!why.len));
-	json_object_set_new(root, "incomplete_reason", why.len ? json_string(why.buf) : json_null());
+	json_object_set_new(root, "incomplete_reason",
+			    why.len ? json_string(why.buf) : json_null());
 	json_object_set_new(root, "host", json_string(hosts.buf));
 	if (mixed) {
 		json_object_set_new(root, "accelerator", json_null());
@@ -407,7 +417,8 @@ static int merged_status(const json_t *root)
 
 	if (!rj_true(root, "complete"))
 		return EXIT_INFRA;
-	json_array_foreach(json_object_get(root, "scenarios"), i, sc) {
+	json_array_foreach(json_object_get(root, "scenarios"), i, sc)
+	{
 		const char *v = rj_str(sc, "verdict");
 
 		if (!v || !strcmp(v, "infra"))
@@ -449,9 +460,9 @@ static int merge_copy(const struct merge *m, const char *run_dir, struct bp_erro
 
 		if (!s)
 			continue;
-		json_array_foreach(json_object_get(s->root, "scenarios"), i, sc)
-			if (copy_trial(s->dir, rj_str(sc, "dir"), run_dir, err) < 0)
-				return -1;
+		json_array_foreach(json_object_get(s->root, "scenarios"), i,
+				   sc) if (copy_trial(s->dir, rj_str(sc, "dir"), run_dir, err) <
+					   0) return -1;
 	}
 	return 0;
 }
@@ -527,8 +538,10 @@ int cmd_merge(int argc, char **argv)
 		} else if (!strncmp(a, "--history=", 10)) {
 			history = a + 10;
 		} else if (a[0] == '-') {
-			fprintf(stderr, "bootproof: report --merge takes -r REPORTS, --history DB "
-					"and run directories, not '%s'\n", a);
+			fprintf(stderr,
+				"bootproof: report --merge takes -r REPORTS, --history DB "
+				"and run directories, not '%s'\n",
+				a);
 			usage_error(&report_usage);
 			goto out;
 		} else {

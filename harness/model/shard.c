@@ -89,7 +89,8 @@ int shard_from_env(const char *(*get)(const char *name), int total, struct shard
 		     env_number(get, "SLURM_ARRAY_TASK_MIN", &min, err) < 0))
 			return -1;
 		return spec_check(k - min + 1, n, ret,
-				  "--shard auto: SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN + 1", err);
+				  "--shard auto: SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN + 1",
+				  err);
 	}
 	if (get("JOB_COMPLETION_INDEX")) {
 		*ret_source = "JOB_COMPLETION_INDEX";
@@ -168,8 +169,8 @@ void shard_partition(const char *const *names, const double *durations, size_t n
 	double median = durations ? known_median(durations, n) : -1;
 
 	for (size_t i = 0; i < n; i++) {
-		e[i] = (struct entry){names[i], fnv1a64_update(FNV1A64_INIT, names[i], strlen(names[i])),
-				      median, i};
+		e[i] = (struct entry){
+		    names[i], fnv1a64_update(FNV1A64_INIT, names[i], strlen(names[i])), median, i};
 		if (median >= 0 && durations[i] >= 0)
 			e[i].duration = durations[i];
 	}
