@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "history.h"
+#include "report-json.h"
 #include "shard.h"
 #include "tap.h"
 
@@ -268,17 +269,15 @@ static void test_env(void)
 static char scratch[] = "/tmp/t-shard.XXXXXX";
 
 /*
- * Record a minimal results.json: run_id 20260101-0000SS-1, complete or not,
- * a shard "K/N" or NULL, scenarios "NAME=SECONDS,..." (each a pass).
+ * A minimal results.json: run_id 20260101-0000SS-1, complete or not, a
+ * shard "K/N" or NULL, scenarios "NAME=SECONDS,..." (each a pass), and
+ * extra top-level fields (text ending in ", ", or "").
  */
-static int record(const char *db, int sec, int complete, const char *shard, const char *scen)
+static char *doc(int sec, int complete, const char *shard, const char *scen, const char *extra)
 {
 	struct strbuf sb = STRBUF_INIT, list = STRBUF_INIT;
-	char *dir = xasprintf("%s/run-%02d", scratch, sec),
-	     *path = xasprintf("%s/results.json", dir);
 	char *copy = xstrdup(scen), *save = NULL;
-	struct bp_error err;
-	int k = 0, n = 0, ret;
+	int k = 0, n = 0;
 
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
@@ -300,8 +299,8 @@ static int record(const char *db, int sec, int complete, const char *shard, cons
 	    "\"started\": \"2026-01-01T00:00:%02dZ\", \"duration_s\": 1, \"complete\": %s, "
 	    "\"incomplete_reason\": null, \"host\": \"h\", \"accelerator\": \"tcg\", "
 	    "\"accelerator_reason\": \"r\", \"jobs\": 1, \"trials_s\": 1, \"work_dir\": null, "
-	    "\"harness_peak_rss_kib\": 0, ",
-	    sec, sec, complete ? "true" : "false");
+	    "\"harness_peak_rss_kib\": 0, %s",
+	    sec, sec, complete ? "true" : "false", extra);
 	if (shard)
 		strbuf_addf(&sb,
 			    "\"shard\": {\"index\": %d, \"total\": %d, \"suite_sha256\": "
@@ -311,18 +310,63 @@ static int record(const char *db, int sec, int complete, const char *shard, cons
 		    "\"summary\": {\"scenarios\": 0, \"pass\": 0, \"fail\": 0, \"infra\": 0}, "
 		    "\"scenarios\": [%s]}\n",
 		    list.buf);
-	ret = mkdir_p(dir, &err) == 0 && write_file_atomic(path, sb.buf, sb.len, &err) == 0 &&
+	strbuf_release(&list);
+	free(copy);
+	return strbuf_detach(&sb);
+}
+
+/* doc() written into its run directory and recorded in db. */
+static int record(const char *db, int sec, int complete, const char *shard, const char *scen)
+{
+	char *dir = xasprintf("%s/run-%02d", scratch, sec),
+	     *path = xasprintf("%s/results.json", dir);
+	char *text = doc(sec, complete, shard, scen, "");
+	struct bp_error err;
+	int ret;
+
+	ret = mkdir_p(dir, &err) == 0 && write_file_atomic(path, text, strlen(text), &err) == 0 &&
 		      history_record(db, dir, &err) == 0
 		  ? 0
 		  : -1;
 	if (ret < 0)
 		tap_diag(err.msg);
-	strbuf_release(&sb);
-	strbuf_release(&list);
-	free(copy);
+	free(text);
 	free(dir);
 	free(path);
 	return ret;
+}
+
+/* report_json_parse() of doc(): 0 accepted, -1 refused (err says why). */
+static int parses(const char *shard, const char *extra, struct bp_error *err)
+{
+	char *text = doc(1, 1, shard, "a=1", extra);
+	json_t *root;
+	int ret = report_json_parse(text, strlen(text), "t.json", &root, err);
+
+	json_decref(root);
+	free(text);
+	return ret;
+}
+
+static void test_schema(void)
+{
+	static const char merged[] = "\"merged\": {\"total\": 3, \"suite_sha256\": \"%064d\", "
+				     "\"partition_sha256\": \"%064d\", \"runs\": [\"r\"], "
+				     "\"missing\": [%s]}, ";
+	char *ok_merged = xasprintf(merged, 0, 0, "2"),
+	     *bad_merged = xasprintf(merged, 0, 0, "\"2\"");
+	struct bp_error err;
+
+	tap_ok(parses(NULL, "", &err) == 0, "results.json without a shard: accepted");
+	tap_ok(parses("2/3", "", &err) == 0, "with \"shard\": accepted");
+	tap_ok(parses("0/3", "", &err) < 0, "shard index 0: refused");
+	tap_like(err.msg, "/shard/index", "and the field named");
+	tap_ok(parses(NULL, "\"shard\": {\"index\": 1, \"total\": 1}, ", &err) < 0,
+	       "a shard without its digests: refused");
+	tap_ok(parses(NULL, ok_merged, &err) == 0, "with \"merged\": accepted");
+	tap_ok(parses(NULL, bad_merged, &err) < 0, "merged.missing not integers: refused");
+	free(ok_merged);
+	free(bad_merged);
 }
 
 static long long db_int(const char *path, const char *sql)
@@ -414,6 +458,7 @@ int main(void)
 		return 1;
 	}
 	test_history();
+	test_schema();
 	remove_tree(scratch);
 	return tap_done();
 }
