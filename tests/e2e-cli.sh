@@ -208,4 +208,42 @@ fi
 # -q is run's (nothing starts with a bad suite: the option parses).
 "$BP" run -q -c "$T/bad.yaml" -r "$T/reports" >/dev/null 2>"$T/err"
 like "$(cat "$T/err")" "$T/bad.yaml:10:" "run -q parses (the suite's error, not a usage error)"
+
+# --shard: usage errors exit 2 with run's usage line; auto reads each batch
+# system's variables (a shard parsed, the run goes on to the missing suite).
+nosuite=$T/no-such-suite.yaml
+shard_run() { # ENV... -- ARGS...: run --shard in a clean environment; stderr in $T/err
+	_env=
+	while [ "$1" != -- ]; do _env="$_env $1"; shift; done
+	shift
+	# shellcheck disable=SC2086
+	env -i PATH="$PATH" $_env "$BP" run -c "$nosuite" -r "$T/reports" "$@" >/dev/null 2>"$T/err"
+}
+for bad in 4/3 0/3 1/0 x/3 3 1/3x; do
+	shard_run -- --shard "$bad"
+	is "$?:$(tail -n1 "$T/err" | cut -c1-20)" "2:usage: bootproof run" "run --shard $bad: usage error, exit 2"
+done
+shard_run -- --shard auto
+is "$?" 2 "run --shard auto with no batch variable: exit 2"
+like "$(cat "$T/err")" "no shard in the environment: set BOOTPROOF_SHARD=K/N" "and says what to set"
+shard_run JOB_COMPLETION_INDEX=1 -- --shard auto
+like "$(cat "$T/err")" "give the number of shards with --shard-total N" \
+	"JOB_COMPLETION_INDEX without --shard-total: says so"
+shard_run -- --shard 1/2 --shard-total 2
+like "$(cat "$T/err")" "--shard-total goes with --shard auto" "--shard-total without auto: refused"
+for e in BOOTPROOF_SHARD=2/3 "CI_NODE_INDEX=3 CI_NODE_TOTAL=3" \
+	"SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_MIN=4" \
+	"JOB_COMPLETION_INDEX=0 -- --shard-total 2"; do
+	case $e in *--*) ;; *) e="$e --" ;; esac
+	# shellcheck disable=SC2086
+	shard_run $e --shard auto
+	is "$?:$(grep -c shard "$T/err"):$(grep -c "$nosuite" "$T/err")" "2:0:1" \
+		"--shard auto with $e: a shard (the error is the missing suite's)"
+done
+shard_run CI_NODE_INDEX=4 CI_NODE_TOTAL=3 -- --shard auto
+like "$(cat "$T/err")" "shard 4 is not one of 1..3" "CI_NODE_INDEX beyond CI_NODE_TOTAL: refused"
+"$BP" report --merge -r "$T/reports" "$T" >/dev/null 2>"$T/err"
+is "$?" 2 "report --merge of a directory that is no run: exit 2"
+"$BP" report --merge --help >"$T/out"
+like "$(cat "$T/out")" "--merge DIR..." "report --merge --help: the help"
 done_testing

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd-shard.h"
 #include "escape.h"
 #include "history.h"
 #include "litter.h"
@@ -28,9 +29,10 @@
 const struct cmd_usage report_usage = {
 	"report",
 	"report [-r REPORTS] [--history DB] [--format html,junit,tap] [--compare [OTHER]] "
-	"[--fail-on-new] RUN | report --trend [-r REPORTS] [--history DB]",
-	"Re-render a run's index.html, junit.xml and results.tap from its results.json, or "
-	"the trend page.",
+	"[--fail-on-new] RUN | report --trend [-r REPORTS] [--history DB] | "
+	"report --merge [-r REPORTS] [--history DB] DIR...",
+	"Re-render a run's index.html, junit.xml and results.tap from its results.json, write "
+	"the trend page, or merge shard runs into one.",
 	"options:\n"
 	"  -r, --reports DIR    where run ids and 'latest' are looked up (default reports)\n"
 	"  --history DB         the history (default history.db beside the run directory)\n"
@@ -42,6 +44,11 @@ const struct cmd_usage report_usage = {
 	"  --trend              write REPORTS/trend.html from the history (default\n"
 	"                       REPORTS/history.db): per suite its runs over time, each\n"
 	"                       crash signature's first and last run, flaky scenarios\n"
+	"  --merge DIR...       make one new run in REPORTS of the shard run directories\n"
+	"                       DIR... (`run --shard`): their trials, one results.json\n"
+	"                       and its reports; exit status as run's (a missing or\n"
+	"                       incomplete shard: 3; shards of another suite or\n"
+	"                       partition, or a shard given twice: 2)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"RUN: a run directory, or a run id or 'latest' in REPORTS. Rendering a run's\n"
@@ -406,6 +413,9 @@ int cmd_report(int argc, char **argv)
 	const char **titles = NULL, *run_arg;
 	int have_diff = 0;
 
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--merge"))
+			return cmd_merge(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int r;

@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd-shard.h"
 #include "scenario.h"
 #include "session.h"
 #include "usage.h"
 
 struct run_opts {
 	struct session_opts s;
+	struct shard_spec shard; /* total 0: the whole selection */
 	char **names;
 	int nr_names;
 };
@@ -22,7 +24,7 @@ struct run_opts {
 const struct cmd_usage run_usage = {
 	"run",
 	"run [-c SUITE] [-r REPORTS] [-j N] [-q] [--keep] [--history DB] [--cache DIR] [--cold] "
-	"[SCENARIO...]",
+	"[--shard K/N|auto [--shard-total N]] [SCENARIO...]",
 	"Boot the suite's scenarios (all, or those named) and report every boot.",
 	"options:\n"
 	"  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
@@ -35,9 +37,19 @@ const struct cmd_usage run_usage = {
 	"  --cache DIR          the golden snapshot cache (default $BOOTPROOF_CACHE, else\n"
 	"                       $XDG_CACHE_HOME/bootproof/snapshots)\n"
 	"  --cold               no snapshots: every boot is a cold boot\n"
+	"  --shard K/N          run only shard K of N of the selection (1 <= K <= N): the\n"
+	"                       same K/N, suite and history give the same scenarios on any\n"
+	"                       machine, balanced by the history's median durations\n"
+	"  --shard auto         K/N from the batch system: BOOTPROOF_SHARD=K/N,\n"
+	"                       CI_NODE_INDEX/CI_NODE_TOTAL (GitLab parallel),\n"
+	"                       SLURM_ARRAY_TASK_ID/_COUNT/_MIN (Slurm array), or\n"
+	"                       JOB_COMPLETION_INDEX (Kubernetes Indexed Job, 0-based)\n"
+	"  --shard-total N      the number of shards, with JOB_COMPLETION_INDEX\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"SCENARIO: a scenario's name; NAME selects every matrix entry NAME/SENSOR.\n"
+	"Shards: every shard must read the same history; `bootproof report --merge`\n"
+	"makes one run of their run directories.\n"
 	"TAP goes to stdout; the progress block (on a terminal, without CI or TERM=dumb)\n"
 	"to stderr. Exit status: 0 every expectation met, 1 an expectation failed,\n"
 	"2 usage or configuration error (nothing started), 3 infrastructure failure or\n"
@@ -96,9 +108,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{"cold", no_argument, NULL, 'K'},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"shard", required_argument, NULL, 'S'},
+		{"shard-total", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *shard = NULL;
+	long shard_total = 0;
+	struct bp_error err;
 	int c;
 
 	o->s.suite_path = "scenarios.yaml";
@@ -116,6 +133,28 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			usage_help(&run_usage);
 			return 1;
 		}
+		if (c == 'S') {
+			shard = optarg;
+			continue;
+		}
+		if (c == 'T') {
+			char *end;
+
+			shard_total = strtol(optarg, &end, 10);
+			if (*end || shard_total < 1 || shard_total > SHARD_MAX) {
+				fprintf(stderr, "bootproof: --shard-total takes a number from 1 to %d, "
+						"got '%s'\n", SHARD_MAX, optarg);
+				usage_error(&run_usage);
+				return -1;
+			}
+			continue;
+		}
+		usage_error(&run_usage);
+		return -1;
+	}
+	if ((shard && run_shard_resolve(shard, (int)shard_total, &o->shard, &err) < 0) ||
+	    (!shard && shard_total && error_set(&err, "--shard-total goes with --shard auto"))) {
+		fprintf(stderr, "bootproof: %s\n", err.msg);
 		usage_error(&run_usage);
 		return -1;
 	}
@@ -152,12 +191,26 @@ int run_check_names(char *const *names, int nr_names, const struct suite *s,
 	return 0;
 }
 
-/* The scenarios the options select, in suite order, as the session's trials. */
-static void select_trials(struct session *s, struct suite *suite, const struct run_opts *o)
+/*
+ * The scenarios the options select, in suite order, as the session's
+ * trials; of those, with --shard, the shard's (cmd-shard.h). Returns 0, or
+ * -1 with err.
+ */
+static int select_trials(struct session *s, struct suite *suite, const struct run_opts *o,
+			 struct bp_error *err)
 {
+	char *db;
+	int ret;
+
 	for (size_t i = 0; i < suite->nr_scenarios; i++)
 		if (run_selects(o->names, o->nr_names, &suite->scenarios[i]))
 			session_add(s, &suite->scenarios[i], NULL);
+	if (!o->shard.total)
+		return 0;
+	db = o->s.history ? xstrdup(o->s.history) : xasprintf("%s/history.db", o->s.reports);
+	ret = run_shard_select(&s->r, &o->shard, db, err);
+	free(db);
+	return ret;
 }
 
 int cmd_run(int argc, char **argv)
@@ -184,7 +237,12 @@ int cmd_run(int argc, char **argv)
 		return SESSION_EXIT_USAGE;
 	}
 	session_init(&s, &o.s, suite.nr_scenarios);
-	select_trials(&s, &suite, &o);
+	if (select_trials(&s, &suite, &o, &err) < 0) {
+		fprintf(stderr, "bootproof: %s\n", err.msg);
+		session_release(&s);
+		suite_free(&suite);
+		return SESSION_EXIT_USAGE;
+	}
 	if (session_start(&s, &err) < 0 && !s.started)
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 	for (size_t i = 0; i < s.r.nr_trials; i++)

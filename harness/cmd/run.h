@@ -11,6 +11,10 @@
  *
  * -q/--quiet: no progress block (progress.h); the TAP stream is the same.
  *
+ * --shard K/N|auto [--shard-total N]: only shard K of N of the selected
+ * trials (cmd-shard.h, shard.h); results.json records the shard and the
+ * suite's and partition's digests.
+ *
  * Exit status: 0 every expectation met, 1 an expectation failed, 2 usage or
  * configuration error (nothing started), 3 infrastructure failure (or
  * interrupted).

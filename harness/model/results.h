@@ -140,6 +140,10 @@ struct run_result {
 	size_t nr_trials;
 	uint64_t seed;               /* range draws (trial_result.race_drawn) come from it */
 	struct repro_result *repro;  /* a `repro` run's figures, owned; NULL: another command */
+	/* run --shard K/N (shard.h): shard_total 0 when the run is the whole selection */
+	int shard_index, shard_total;
+	char suite_sha256[65];     /* the suite file's bytes; "" unless a shard */
+	char partition_sha256[65]; /* shard_partition_digest(); "" unless a shard */
 };
 
 struct boot_result *trial_add_boot(struct trial_result *t);

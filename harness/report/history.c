@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "report-html.h"
+#include "shard.h"
 
 static const char schema_sql[] =
 	"CREATE TABLE runs ("
@@ -27,7 +29,8 @@ static const char schema_sql[] =
 	"  fail INTEGER NOT NULL,"
 	"  infra INTEGER NOT NULL,"
 	"  dir TEXT,"
-	"  recorded_at TEXT NOT NULL);"
+	"  recorded_at TEXT NOT NULL,"
+	"  shard TEXT);"
 	"CREATE INDEX runs_suite ON runs(suite, started);"
 	"CREATE TABLE scenarios ("
 	"  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,"
@@ -55,7 +58,11 @@ static const char schema_sql[] =
 	"  PRIMARY KEY (run_id, scenario, n),"
 	"  FOREIGN KEY (run_id, scenario) REFERENCES scenarios(run_id, name) ON DELETE CASCADE);"
 	"CREATE INDEX boots_signature ON boots(signature_id);"
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
+
+/* Version 1 to 2: which shard of its suite a run was ("K/N"; NULL: the whole). */
+static const char migrate_sql[] = "ALTER TABLE runs ADD COLUMN shard TEXT;"
+				  "PRAGMA user_version = 2;";
 
 static int db_error(sqlite3 *db, struct bp_error *err, const char *what, const char *path)
 {
@@ -140,6 +147,15 @@ static int db_open(const char *path, int write, sqlite3 **ret, int *ret_empty,
 		} else if (exec(db, "COMMIT", path, err) < 0) {
 			goto fail;
 		}
+	} else if (v < HISTORY_DB_VERSION && write) {
+		if (exec(db, "BEGIN IMMEDIATE", path, err) < 0)
+			goto fail;
+		if (user_version(db) == 1 && exec(db, migrate_sql, path, err) < 0) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			goto fail;
+		}
+		if (exec(db, "COMMIT", path, err) < 0)
+			goto fail;
 	}
 	*ret = db;
 	return 0;
@@ -185,8 +201,8 @@ enum { ST_DEL, ST_RUN, ST_SCEN, ST_SIG_ADD, ST_SIG_ID, ST_BOOT, ST_SIG_GC, NR_ST
 static const char *const record_sql[NR_ST] = {
 	[ST_DEL] = "DELETE FROM runs WHERE run_id = ?1",
 	[ST_RUN] = "INSERT INTO runs (run_id, suite, started, duration_s, host, accelerator,"
-		   " complete, incomplete_reason, scenarios, pass, fail, infra, dir, recorded_at)"
-		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+		   " complete, incomplete_reason, scenarios, pass, fail, infra, dir, recorded_at,"
+		   " shard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[ST_SCEN] = "INSERT INTO scenarios (run_id, name, image, sensor, content, image_sha256,"
 		    " sensor_sha256, content_sha256, expect, verdict, boots_planned, duration_s)"
 		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -255,6 +271,7 @@ static int record_boot(sqlite3_stmt **st, const char *run_id, const char *name, 
 static int record_run(sqlite3_stmt **st, const json_t *root, const char *run_dir)
 {
 	const json_t *scenarios = json_object_get(root, "scenarios"), *sc, *b;
+	const json_t *shard = json_object_get(root, "shard");
 	const char *run_id = rj_str(root, "run_id");
 	long counts[3] = {0};
 	char now[32], *dir = realpath(run_dir, NULL);
@@ -287,6 +304,13 @@ static int record_run(sqlite3_stmt **st, const json_t *root, const char *run_dir
 		sqlite3_bind_int64(st[ST_RUN], 10 + k, counts[k]);
 	bind_text(st[ST_RUN], 13, dir ? dir : run_dir);
 	bind_text(st[ST_RUN], 14, now);
+	if (shard) {
+		char *k_n = xasprintf("%lld/%lld", (long long)rj_int(shard, "index"),
+				      (long long)rj_int(shard, "total"));
+
+		bind_text(st[ST_RUN], 15, k_n);
+		free(k_n);
+	}
 	free(dir);
 	if (step_done(st[ST_RUN]) < 0)
 		return -1;
@@ -458,16 +482,22 @@ static int run_info(sqlite3 *db, const char *run_id, char **ret_suite, char **re
 	return found;
 }
 
+/* A shard's previous run is the same shard's; a whole run's, a whole one's (merged or not). */
 static char *previous_run(sqlite3 *db, const char *run_id, const char *suite, const char *started)
 {
 	static const char sql[] =
+		"SELECT run_id FROM runs WHERE suite = ?1 AND run_id <> ?2 AND complete = 1"
+		" AND (started < ?3 OR (started = ?3 AND run_id < ?2))"
+		" AND shard IS (SELECT shard FROM runs WHERE run_id = ?2)"
+		" ORDER BY started DESC, run_id DESC LIMIT 1";
+	static const char sql_v1[] =
 		"SELECT run_id FROM runs WHERE suite = ?1 AND run_id <> ?2 AND complete = 1"
 		" AND (started < ?3 OR (started = ?3 AND run_id < ?2))"
 		" ORDER BY started DESC, run_id DESC LIMIT 1";
 	sqlite3_stmt *st;
 	char *id = NULL;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, user_version(db) >= 2 ? sql : sql_v1, -1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	bind_text(st, 1, suite);
 	bind_text(st, 2, run_id);
@@ -933,4 +963,63 @@ void history_suites_free(struct history_suite *suites, size_t nr)
 		free(s->flaky);
 	}
 	free(suites);
+}
+
+/* ---- durations ---------------------------------------------------------- */
+
+int history_durations(const char *db_path, const char *const *names, size_t n, double *ret,
+		      struct bp_error *err)
+{
+	static const char sql[] =
+		"SELECT s.duration_s FROM scenarios s JOIN runs r ON r.run_id = s.run_id"
+		" WHERE s.name = ?1 AND r.complete = 1 AND s.verdict IS NOT NULL"
+		" AND s.duration_s IS NOT NULL AND r.shard IS NULL";
+	static const char sql_v1[] =
+		"SELECT s.duration_s FROM scenarios s JOIN runs r ON r.run_id = s.run_id"
+		" WHERE s.name = ?1 AND r.complete = 1 AND s.verdict IS NOT NULL"
+		" AND s.duration_s IS NOT NULL";
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+	double *v = NULL;
+	size_t alloc = 0;
+	int empty, known = 0, ret_code = -1;
+
+	for (size_t i = 0; i < n; i++)
+		ret[i] = -1;
+	if (access(db_path, F_OK) < 0)
+		return 0;
+	if (db_open(db_path, 0, &db, &empty, err) < 0)
+		return -1;
+	if (empty) {
+		ret_code = 0;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(db, user_version(db) >= 2 ? sql : sql_v1, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		db_error(db, err, "read history", db_path);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t nr = 0;
+		int rc;
+
+		bind_text(st, 1, names[i]);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			ALLOC_GROW(v, nr + 1, alloc);
+			v[nr++] = sqlite3_column_double(st, 0);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			db_error(db, err, "read history", db_path);
+			goto out;
+		}
+		ret[i] = shard_median(v, nr);
+		known += ret[i] >= 0;
+	}
+	ret_code = known;
+out:
+	free(v);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ret_code;
 }

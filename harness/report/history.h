@@ -5,7 +5,8 @@
  *
  * Tables (PRAGMA user_version = HISTORY_DB_VERSION):
  *   runs(run_id, suite, started, duration_s, host, accelerator, complete,
- *        incomplete_reason, scenarios, pass, fail, infra, dir, recorded_at)
+ *        incomplete_reason, scenarios, pass, fail, infra, dir, recorded_at,
+ *        shard)                                       shard "K/N", NULL: the whole suite
  *   scenarios(run_id, name, image, sensor, content, image_sha256,
  *        sensor_sha256, content_sha256, expect, verdict, boots_planned,
  *        duration_s)                                      verdict NULL: unfinished
@@ -21,6 +22,8 @@
  * transaction: a run_id already present is replaced whole (re-rendering or
  * re-recording is idempotent), a run with "complete": false is recorded
  * with complete = 0. Writers wait up to HISTORY_BUSY_MS for each other.
+ * A version 1 database (no runs.shard) is migrated the first time it is
+ * opened for writing; read as it is, its runs count as whole runs.
  *
  * history_suites() reads the whole history per suite for the trend page
  * (report-trend.h); it needs no table or column beyond version 1's.
@@ -35,7 +38,7 @@
 
 #include "util.h"
 
-#define HISTORY_DB_VERSION 1
+#define HISTORY_DB_VERSION 2
 #define HISTORY_BUSY_MS 10000
 #define HISTORY_DEFAULT_DB "reports/history.db"
 
@@ -78,7 +81,8 @@ struct history_diff {
 
 /*
  * Compare run_id (already recorded) with other_id, or with NULL: the latest
- * complete run of the same suite that started before it (ties broken by
+ * complete run of the same suite and the same shard (a whole run: a whole
+ * one, sharded and merged or not) that started before it (ties broken by
  * run_id); if there is none, ret->other_id is NULL and the lists are empty.
  * Returns 0, or -1 with err (unknown run, unreadable database).
  */
@@ -102,6 +106,18 @@ struct history_run {
  * -1 with err when the history cannot be read.
  */
 int history_run_dir(const char *db_path, const char *run_id, char **ret, struct bp_error *err);
+
+/*
+ * What `run --shard` balances by: ret[i] is the median duration_s of
+ * names[i] over the finished scenarios of complete runs that were not
+ * shards (merged runs count), or -1 where there is none. Runs that are
+ * shards are left out so that a shard finishing early, recording into a
+ * history other shards have yet to read, changes nobody's partition.
+ * Returns how many names have one (0 when db_path does not exist), or -1
+ * with err.
+ */
+int history_durations(const char *db_path, const char *const *names, size_t n, double *ret,
+		      struct bp_error *err);
 
 /* Every recorded run, newest first. Returns the count, or -1 with err. */
 int history_runs(const char *db_path, struct history_run **ret, struct bp_error *err);

@@ -213,6 +213,15 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 	json_object_set_new(root, "trials_s", json_real(r->trials_s));
 	json_object_set_new(root, "work_dir", jstr(r->work_dir));
 	json_object_set_new(root, "harness_peak_rss_kib", json_integer(r->peak_rss_kib));
+	if (r->shard_total) {
+		json_t *shard = json_object();
+
+		json_object_set_new(shard, "index", json_integer(r->shard_index));
+		json_object_set_new(shard, "total", json_integer(r->shard_total));
+		json_object_set_new(shard, "suite_sha256", json_string(r->suite_sha256));
+		json_object_set_new(shard, "partition_sha256", json_string(r->partition_sha256));
+		json_object_set_new(root, "shard", shard);
+	}
 	json_object_set_new(root, "summary", summary);
 	json_object_set_new(root, "scenarios", trials);
 	json_object_set_new(root, "seed", json_integer((json_int_t)r->seed));

@@ -199,6 +199,22 @@ static const struct field repro_fields[] = {
 	F("entries", T_ARR, .shape = &repro_entry_shape),
 };
 static const struct shape repro_shape = SHAPE(repro_fields);
+static const struct field shard_fields[] = {
+	F("index", T_INT, MIN(1)),
+	F("total", T_INT, MIN(1)),
+	F("suite_sha256", T_STR, .pattern = sha256_ok),
+	F("partition_sha256", T_STR, .pattern = sha256_ok),
+};
+static const struct shape shard_shape = SHAPE(shard_fields);
+
+static const struct field merged_fields[] = {
+	F("total", T_INT, MIN(1)),
+	F("suite_sha256", T_STR, .pattern = sha256_ok),
+	F("partition_sha256", T_STR, .pattern = sha256_ok),
+	F("runs", T_ARR, .item_types = T_STR),
+	F("missing", T_ARR, .item_types = T_INT),
+};
+static const struct shape merged_shape = SHAPE(merged_fields);
 
 static const struct field root_fields[] = {
 	F("schema", T_STR, .enums = e_schema),
@@ -216,6 +232,8 @@ static const struct field root_fields[] = {
 	F("trials_s", T_NUM, MIN(0)),
 	F("work_dir", T_STR | T_NULL),
 	F("harness_peak_rss_kib", T_INT, MIN(0)),
+	F("shard", T_OBJ, .optional = 1, .shape = &shard_shape),
+	F("merged", T_OBJ, .optional = 1, .shape = &merged_shape),
 	F("summary", T_OBJ, .shape = &summary_shape),
 	F("scenarios", T_ARR, .shape = &scenario_shape),
 	F("seed", T_INT, MIN(0), .optional = 1),
