@@ -152,7 +152,7 @@ size_t chanmut_write(const struct chanmut_file *f, uint8_t *out, size_t max)
 /* Rebuild f as rows x cols, copying the overlap and dropping the rest. */
 static void reshape(struct chanmut_file *f, uint32_t rows, uint32_t cols)
 {
-	struct chanmut_crit *n = calloc((size_t)rows * cols ? (size_t)rows * cols : 1, sizeof(*n));
+	struct chanmut_crit *n = calloc(rows && cols ? (size_t)rows * cols : 1, sizeof(*n));
 
 	if (!n)
 		return;
@@ -340,7 +340,8 @@ int chanmut_cross(struct chanmut_file *out, const struct chanmut_file *a,
 	if (rows > MAX_ROWS)
 		rows = MAX_ROWS;
 	*out = *a;
-	out->crit = calloc((size_t)rows * a->nfields ? (size_t)rows * a->nfields : 1, sizeof(*out->crit));
+	out->crit = calloc(rows && a->nfields ? (size_t)rows * a->nfields : 1,
+			   sizeof(*out->crit));
 	if (!out->crit) {
 		memset(out, 0, sizeof(*out));
 		return -1;
