@@ -29,7 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Binary format constants; keep in step with sensor/refsensor.c. */
+/* Binary format constants; keep in step with sensor/interp/interp.h. */
 #define CF_MAGIC "BPCF"
 #define CF_FORMAT_VERSION 1
 #define CF_KIND_WILDCARD 0
