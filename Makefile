@@ -57,6 +57,8 @@ $(O)/harness/cmd/bootproof.o: $(O)/stamp/version
 $(O)/harness/cmd/bootproof.o: CFLAGS += '-DBOOTPROOF_VERSION="$(VERSION)"'
 $(O)/harness/cmd/cmd-init.o: $(O)/stamp/datadir
 $(O)/harness/cmd/cmd-init.o: CFLAGS += '-DBOOTPROOF_DATADIR="$(DATADIR)"'
+$(O)/harness/cmd/cmd-fuzz.o: $(O)/stamp/datadir
+$(O)/harness/cmd/cmd-fuzz.o: CFLAGS += '-DBOOTPROOF_DATADIR="$(DATADIR)"'
 
 # The guest kernel: Debian's linux-image-amd64, matched with its headers.
 KVER := $(shell scripts/guest-kver.sh 2>/dev/null)

@@ -97,5 +97,22 @@ int main(void)
 				"    #0 0x1 in \x1b[31mevil\x07name (/f+0x1)\n"),
 		   "heap-use-after-free READ in ?[31mevil?name", "control characters in a frame are replaced");
 	tap_is_str(signature_of("INFO: Seed: 3\n#2\tINITED\n"), "", "no report: no signature");
+
+	feed(&l, "==1==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x1\n"
+		 "READ of size 8 at 0x1 thread T0\n"
+		 "    #0 0x55cbd749421b  (/w/build/fuzz-interp-v1+0x5a21b)\n"
+		 "    #1 0x55cbd749422b  (/w/build/fuzz-interp-v1+0x5a300)\n"
+		 "    #2 0x55cbd749422c  (/w/build/fuzz-interp-v1+0x5a400)\n"
+		 "    #3 0x55cbd749422d  (/w/build/fuzz-interp-v1+0x5a500)\n\n"
+		 "allocated by thread T0 here:\n    #0 0x1  (/w/build/fuzz-interp-v1+0x1)\n", 4096);
+	tap_is_str(l.signature, "heap-buffer-overflow READ in fuzz-interp-v1+0x5a21b",
+		   "unsymbolized: the module and offset");
+	tap_is_str(l.stack_key,
+		   "fuzz-interp-v1+0x5a21b | fuzz-interp-v1+0x5a300 | fuzz-interp-v1+0x5a400",
+		   "stack key: the first stack's top three frames");
+	fuzzlog_release(&l);
+	feed(&l, asan_log, 4096);
+	tap_is_str(l.stack_key, "refsensor_eval | interp_run", "stack key of a symbolized two-frame stack");
+	fuzzlog_release(&l);
 	return tap_done();
 }

@@ -92,21 +92,49 @@ static int runtime_frame(const char *fn)
 	return 0;
 }
 
-/* "    #0 0x55d0 in refsensor_eval /src/interp.c:255:8" */
-static void report_frame(struct fuzzlog *l, const char *line)
+/*
+ * "    #0 0x55d0 in refsensor_eval /src/interp.c:255:8" (symbolized) or
+ * "    #0 0x55d0  (/build/fuzz-interp-v1+0x5a21b)" (not): the function, or
+ * the module's base name and offset, into fn. 0 if line is no frame.
+ */
+static int frame_name(const char *line, char *fn, size_t size)
 {
-	const char *in;
-	char fn[128];
+	const char *in, *open, *slash;
 
 	while (*line == ' ' || *line == '\t')
 		line++;
 	if (line[0] != '#' || !isdigit((unsigned char)line[1]))
-		return;
+		return 0;
 	in = strstr(line, " in ");
-	if (!in)
+	open = strrchr(line, '(');
+	if (in) {
+		copy_word(fn, size, in + 4, " (");
+	} else if (open && strstr(open, "+0x")) {
+		slash = strrchr(open, '/');
+		copy_word(fn, size, slash ? slash + 1 : open + 1, ")");
+	} else {
+		return 0;
+	}
+	return *fn != 0;
+}
+
+static void report_frame(struct fuzzlog *l, const char *line)
+{
+	char fn[128];
+
+	if (!frame_name(line, fn, sizeof(fn))) {
+		/* The first stack ends at its first non-frame line. */
+		if (l->key_frames > 0)
+			l->key_frames = -1;
 		return;
-	copy_word(fn, sizeof(fn), in + 4, " (");
-	if (!*fn || runtime_frame(fn))
+	}
+	if (l->key_frames >= 0 && l->key_frames < 3) {
+		size_t n = strlen(l->stack_key);
+
+		snprintf(l->stack_key + n, sizeof(l->stack_key) - n, "%s%s",
+			 l->key_frames++ ? " | " : "", fn);
+	}
+	if (l->frame_done || runtime_frame(fn))
 		return;
 	set_signature(l, fn);
 	l->frame_done = 1;
@@ -151,8 +179,7 @@ void fuzzlog_line(struct fuzzlog *l, const char *line)
 		if (*l->access && !l->frame_done)
 			set_signature(l, NULL);
 	}
-	if (!l->frame_done)
-		report_frame(l, line);
+	report_frame(l, line);
 }
 
 void fuzzlog_feed(struct fuzzlog *l, const char *buf, size_t len)

@@ -12,6 +12,13 @@
  *   "SEGV READ in interp_parse", "undefined-behavior in chanmut_write",
  *   "deadly-signal in f", "timeout", "out-of-memory", "memory-leak in g"
  * Only the first report counts (the target stops at one).
+ *
+ * Symbolizing a report costs the target seconds here (ASan forks
+ * llvm-symbolizer), so a campaign runs unsymbolized (ASAN_OPTIONS
+ * symbolize=0): frames are then "(MODULE+0xOFFSET)" and the signature names
+ * that. stack_key identifies the place either way, finer than a signature
+ * (the first three frames, runtime ones included): a new key is worth one
+ * symbolized run of its input to get the signature.
  */
 #ifndef BP_FUZZLOG_H
 #define BP_FUZZLOG_H
@@ -30,10 +37,12 @@ struct fuzzlog {
 	int done;             /* ended normally: "Done N runs" or the time was up */
 	char signature[256];  /* set once crashed; the kind alone until a frame is seen */
 	char artifact[4096];  /* "Test unit written to PATH": PATH, or "" */
+	char stack_key[512];  /* the first stack's top three frames, " | "-separated */
 	/* private: the report being read */
 	char kind[96];
 	char access[8];
 	int frame_done;
+	int key_frames;       /* frames in stack_key; -1 once the first stack ended */
 	struct strbuf partial;
 };
 
