@@ -37,8 +37,8 @@ static void encode(struct strbuf *sb, const struct inst *in, unsigned int n)
 {
 	strbuf_reset(sb);
 	strbuf_adds(sb, "BPCF");
-	put(sb, 1, 2);   /* format version */
-	put(sb, 1, 2);   /* template IPC */
+	put(sb, 1, 2);	 /* format version */
+	put(sb, 1, 2);	 /* template IPC */
 	put(sb, 291, 4); /* channel */
 	put(sb, INTERP_IPC_FIELDS, 2);
 	put(sb, 0, 2);
@@ -56,18 +56,19 @@ static void encode(struct strbuf *sb, const struct inst *in, unsigned int n)
 
 /* c291-good.chan and c291-bad.chan (scenarios/content) */
 static const struct inst good[] = {
-	{.field = {[0] = "\\\\.\\pipe\\bootproof", [1] = "/usr/sbin/", [9] = "duplex"},
-	 .prefix = {[1] = 1}},
-	{.field = {[0] = "\\\\.\\pipe\\someone-else"}},
+    {.field = {[0] = "\\\\.\\pipe\\bootproof", [1] = "/usr/sbin/", [9] = "duplex"},
+     .prefix = {[1] = 1}},
+    {.field = {[0] = "\\\\.\\pipe\\someone-else"}},
 };
 static const struct inst bad[] = {
-	good[0],
-	good[1],
-	{.field = {[0] = "\\\\.\\pipe\\bootproof", [20] = "\\\\.\\pipe\\*"}},
+    good[0],
+    good[1],
+    {.field = {[0] = "\\\\.\\pipe\\bootproof", [20] = "\\\\.\\pipe\\*"}},
 };
 
 static const struct inst cut = {
-	.field = {[0] = "\\\\.\\pipe\\bootproof-a-long-pipe-name-that-the-transfer-cut-short-0123456789abcdef"},
+    .field = {[0] = "\\\\.\\pipe\\bootproof-a-long-pipe-name-that-the-transfer-cut-short-"
+		    "0123456789abcdef"},
 };
 
 static int load(const struct strbuf *sb, struct interp_user_verdict *v)
@@ -95,17 +96,19 @@ static void test_v2_in_process(void)
 	tap_is_int(load(&sb, &v), 0, "v2: bad 291 parses (the file is well-formed)");
 	tap_is_int(v.res.matched * 100 + v.res.unmatched * 10 + v.res.rejected, 111,
 		   "v2: bad 291: instance 3 rejected, the rest evaluated");
-	tap_is_str(v.error,
-		   "c291.sys: instance 3 field 21 has no input (sensor supplies 20), instance rejected",
-		   "v2: the module's content error for the instance");
+	tap_is_str(
+	    v.error,
+	    "c291.sys: instance 3 field 21 has no input (sensor supplies 20), instance rejected",
+	    "v2: the module's content error for the instance");
 
 	/* Whole-file rejections, with the module's messages (c291-malformed.chan). */
 	encode(&sb, &cut, 1);
 	sb.len = 93;
 	tap_is_int(load(&sb, &v), INTERP_EINVAL, "truncated inside a criterion: file rejected");
-	tap_is_str(v.error,
-		   "c291.sys: instance 1 field 1: length 80 past end of file (offset 23, 70 bytes left)",
-		   "...at the criterion");
+	tap_is_str(
+	    v.error,
+	    "c291.sys: instance 1 field 1: length 80 past end of file (offset 23, 70 bytes left)",
+	    "...at the criterion");
 	memcpy(sb.buf, "XXXX", 4);
 	load(&sb, &v);
 	tap_is_str(v.error, "c291.sys: bad magic 58585858", "bad magic in hex, as %*phN prints it");
@@ -166,13 +169,13 @@ static void test_loaders(void)
 
 	encode(&sb, bad, 3);
 	tap_ok(run_loader(1, &sb, &out) != 0, "v1 loader: bad 291 does not end well");
-	tap_like(out.buf, "ERROR: AddressSanitizer: heap-buffer-overflow", "v1: ASan reports an overflow");
+	tap_like(out.buf, "ERROR: AddressSanitizer: heap-buffer-overflow",
+		 "v1: ASan reports an overflow");
 	tap_like(out.buf, "READ of size 8", "v1: ...a read of one input pointer");
 	tap_like(out.buf, " in refsensor_eval ", "v1: ...in refsensor_eval, the top frame");
 	tap_ok(strstr(out.buf, "READ") < strstr(out.buf, "#0") &&
-		       strstr(out.buf, "#0") == strstr(out.buf, "#0 ") &&
-		       strstr(strstr(out.buf, "#0"), "refsensor_eval") <
-			       strstr(out.buf, "#1"),
+		   strstr(out.buf, "#0") == strstr(out.buf, "#0 ") &&
+		   strstr(strstr(out.buf, "#0"), "refsensor_eval") < strstr(out.buf, "#1"),
 	       "v1: refsensor_eval is frame #0");
 	tap_is_int(run_loader(2, &sb, &out), 0, "v2 loader: bad 291 exits 0");
 	tap_like(out.buf, "3 instances: 1 match, 1 no match, 1 rejected", "v2: instance rejected");
@@ -222,7 +225,8 @@ static void test_mutator(void)
 		tries++;
 		if (load(&m, &v) == 0) {
 			parsed++;
-			found |= v.res.rejected > 0 && strstr(v.error, "field 21 has no input") != NULL;
+			found |=
+			    v.res.rejected > 0 && strstr(v.error, "field 21 has no input") != NULL;
 		}
 	}
 	tap_ok(found, "mutants of good 291 reach a non-wildcard field 21");

@@ -35,33 +35,33 @@
 #define EXIT_CRASH 1
 #define EXIT_INFRA 3
 #define MAX_DURATION_S (7 * 24 * 3600)
-#define MODULE_MAX (64 << 20)     /* the biggest sensor module read for its modinfo */
-#define SEED_RUN_MS 30000         /* one seed run alone */
-#define MINIMIZE_S 5              /* libFuzzer's budget for one minimization step */
-#define MINIMIZE_MS 30000         /* for all of one input's steps */
+#define MODULE_MAX (64 << 20) /* the biggest sensor module read for its modinfo */
+#define SEED_RUN_MS 30000     /* one seed run alone */
+#define MINIMIZE_S 5	      /* libFuzzer's budget for one minimization step */
+#define MINIMIZE_MS 30000     /* for all of one input's steps */
 #define TICK_MS 100
-#define GRACE_MS 30000            /* past -max_total_time before the target is killed */
+#define GRACE_MS 30000 /* past -max_total_time before the target is killed */
 
 const struct cmd_usage fuzz_usage = {
-	"fuzz",
-	"fuzz [-c SUITE] [-r REPORTS] [--duration D] [--seed S] [--corpus DIR] [-q] SCENARIO",
-	"Fuzz the content interpreter of SCENARIO's sensor, seeded with its content.",
-	"options:\n"
-	"  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
-	"  -r, --reports DIR    write the campaign into DIR/fuzz-<stamp>-<pid>/ (default reports)\n"
-	"  -d, --duration D     fuzz for D: seconds, or with a unit, 90s, 5m, 1h (default 60s)\n"
-	"  -s, --seed S         libFuzzer's random seed for the first start, S+k for the\n"
-	"                       k-th restart (default: from the clock, recorded in fuzz.json)\n"
-	"  --corpus DIR         the corpus to resume from and grow (default\n"
-	"                       REPORTS/corpus/SCENARIO)\n"
-	"  -q, --quiet          no progress line on the terminal\n"
-	"  -h, --help           this help\n"
-	"\n"
-	"SCENARIO: one scenario (NAME/SENSOR for a matrix entry); its sensor must be the\n"
-	"reference sensor (refsensor.ko, version N: the target fuzz-interp-vN). Crashes are\n"
-	"kept once per signature under crashes/ of the campaign's directory, minimized,\n"
-	"and listed on stdout and in fuzz.json. Exit status: 0 no crash, 1 crashes found,\n"
-	"2 usage or configuration error, 3 the target could not run or interrupted.\n",
+    "fuzz",
+    "fuzz [-c SUITE] [-r REPORTS] [--duration D] [--seed S] [--corpus DIR] [-q] SCENARIO",
+    "Fuzz the content interpreter of SCENARIO's sensor, seeded with its content.",
+    "options:\n"
+    "  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
+    "  -r, --reports DIR    write the campaign into DIR/fuzz-<stamp>-<pid>/ (default reports)\n"
+    "  -d, --duration D     fuzz for D: seconds, or with a unit, 90s, 5m, 1h (default 60s)\n"
+    "  -s, --seed S         libFuzzer's random seed for the first start, S+k for the\n"
+    "                       k-th restart (default: from the clock, recorded in fuzz.json)\n"
+    "  --corpus DIR         the corpus to resume from and grow (default\n"
+    "                       REPORTS/corpus/SCENARIO)\n"
+    "  -q, --quiet          no progress line on the terminal\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "SCENARIO: one scenario (NAME/SENSOR for a matrix entry); its sensor must be the\n"
+    "reference sensor (refsensor.ko, version N: the target fuzz-interp-vN). Crashes are\n"
+    "kept once per signature under crashes/ of the campaign's directory, minimized,\n"
+    "and listed on stdout and in fuzz.json. Exit status: 0 no crash, 1 crashes found,\n"
+    "2 usage or configuration error, 3 the target could not run or interrupted.\n",
 };
 
 struct fuzz_opts {
@@ -78,10 +78,10 @@ struct finding {
 	char *signature;
 	unsigned int count;
 	double first_s;
-	int in_seeds;      /* the suite's own content crashes */
-	char *input;       /* crashes/crash-N.sys */
-	char *minimized;   /* crashes/crash-N.min.sys, or NULL if minimizing failed */
-	char *report;      /* crashes/crash-N.txt */
+	int in_seeds;	 /* the suite's own content crashes */
+	char *input;	 /* crashes/crash-N.sys */
+	char *minimized; /* crashes/crash-N.min.sys, or NULL if minimizing failed */
+	char *report;	 /* crashes/crash-N.txt */
 };
 
 /* A stack seen (fuzzlog's stack_key) and the finding it belongs to. */
@@ -101,14 +101,14 @@ struct campaign {
 	size_t nr_seen, alloc_seen;
 	char *asan_options; /* the user's ASAN_OPTIONS, or NULL */
 	unsigned int nr_crashes, starts, nr_seeds, corpus_before;
-	uint64_t execs;     /* finished starts */
+	uint64_t execs; /* finished starts */
 	int64_t start_ms;
 	double first_crash_s; /* -1: none */
-	double crash_s;       /* when the last crash was seen */
-	double fuzz_s;        /* how long the campaign fuzzed (minimizing is not counted) */
+	double crash_s;	      /* when the last crash was seen */
+	double fuzz_s;	      /* how long the campaign fuzzed (minimizing is not counted) */
 	unsigned int seed;
 	struct progress prog;
-	char *failure;      /* why the campaign could not go on, or NULL */
+	char *failure; /* why the campaign could not go on, or NULL */
 };
 
 static void on_signal(int sig)
@@ -152,10 +152,10 @@ static int parse_duration(const char *s)
 static int parse_opts(int argc, char **argv, struct fuzz_opts *o)
 {
 	static const struct option longopts[] = {
-		{"suite", required_argument, NULL, 'c'},  {"reports", required_argument, NULL, 'r'},
-		{"duration", required_argument, NULL, 'd'}, {"seed", required_argument, NULL, 's'},
-		{"corpus", required_argument, NULL, 'C'}, {"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"suite", required_argument, NULL, 'c'},	{"reports", required_argument, NULL, 'r'},
+	    {"duration", required_argument, NULL, 'd'}, {"seed", required_argument, NULL, 's'},
+	    {"corpus", required_argument, NULL, 'C'},	{"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c;
@@ -182,7 +182,9 @@ static int parse_opts(int argc, char **argv, struct fuzz_opts *o)
 		case 'd':
 			o->duration_s = parse_duration(optarg);
 			if (o->duration_s < 0) {
-				fprintf(stderr, "bootproof: --duration takes 1s to 7 days (90, 90s, 5m, 1h), got '%s'\n",
+				fprintf(stderr,
+					"bootproof: --duration takes 1s to 7 days (90, 90s, 5m, "
+					"1h), got '%s'\n",
 					optarg);
 				return usage_error(&fuzz_usage), -1;
 			}
@@ -193,7 +195,8 @@ static int parse_opts(int argc, char **argv, struct fuzz_opts *o)
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end || end == optarg || v < 1 || v > UINT_MAX / 2) {
-				fprintf(stderr, "bootproof: --seed takes a number from 1 to %u, got '%s'\n",
+				fprintf(stderr,
+					"bootproof: --seed takes a number from 1 to %u, got '%s'\n",
 					UINT_MAX / 2, optarg);
 				return usage_error(&fuzz_usage), -1;
 			}
@@ -303,8 +306,10 @@ static char *find_target(int version, struct bp_error *err)
 			free(cand[i]);
 	}
 	if (!found)
-		error_set(err, "no fuzz target fuzz-interp-v%d beside bootproof or in the data "
-			       "directory (make builds it)", version);
+		error_set(err,
+			  "no fuzz target fuzz-interp-v%d beside bootproof or in the data "
+			  "directory (make builds it)",
+			  version);
 	return found;
 }
 
@@ -376,7 +381,8 @@ static void draw(struct campaign *c, uint64_t execs, int force)
 		return;
 	last = now_ms();
 	escape_term(&name, c->sc->name);
-	fprintf(stderr, "\r  fuzz %s (v%d): %.0f/%d s, %.0f execs/s, %u crashes, %zu signatures\033[K",
+	fprintf(stderr,
+		"\r  fuzz %s (v%d): %.0f/%d s, %.0f execs/s, %u crashes, %zu signatures\033[K",
 		name.buf, c->version, t, c->o->duration_s, t > 0 ? (double)execs / t : 0.0,
 		c->nr_crashes, c->nr_f);
 	fflush(stderr);
@@ -530,14 +536,19 @@ static void record(struct campaign *c, const struct fuzzlog *l, const char *inpu
 	}
 	ALLOC_GROW(c->f, c->nr_f + 1, c->alloc_f);
 	f = &c->f[c->nr_f++];
-	*f = (struct finding){xstrdup(sig), 1, in_seeds || c->crash_s < 0 ? 0 : c->crash_s, in_seeds,
-			      xasprintf("%s/crash-%zu.sys", c->crashes, c->nr_f), NULL,
+	*f = (struct finding){xstrdup(sig),
+			      1,
+			      in_seeds || c->crash_s < 0 ? 0 : c->crash_s,
+			      in_seeds,
+			      xasprintf("%s/crash-%zu.sys", c->crashes, c->nr_f),
+			      NULL,
 			      xasprintf("%s/crash-%zu.txt", c->crashes, c->nr_f)};
 	if (!input || copy_file(input, f->input, &err) < 0) {
 		free(f->input);
 		f->input = NULL;
 	}
-	if (copy_file(in_seeds || access(sym_log, R_OK) ? log_path : sym_log, f->report, &err) < 0) {
+	if (copy_file(in_seeds || access(sym_log, R_OK) ? log_path : sym_log, f->report, &err) <
+	    0) {
 		free(f->report);
 		f->report = NULL;
 	}
@@ -624,12 +635,16 @@ static int drop_crashing_entry(struct campaign *c, const struct fuzzlog *l, stru
 
 	dash = art ? strchr(strrchr(art, '/'), '-') : NULL;
 	if (!dash)
-		return error_set(err, "the fuzz target crashes before fuzzing (%s), on no input of "
-				      "the corpus", l->signature);
+		return error_set(err,
+				 "the fuzz target crashes before fuzzing (%s), on no input of "
+				 "the corpus",
+				 l->signature);
 	entry = xasprintf("%s/%s", c->corpus, dash + 1);
 	ret = unlink(entry) == 0 ? 0
-				 : error_set(err, "the fuzz target crashes on an input that is not in "
-						  "the corpus '%s' (%s)", c->corpus, l->signature);
+				 : error_set(err,
+					     "the fuzz target crashes on an input that is not in "
+					     "the corpus '%s' (%s)",
+					     c->corpus, l->signature);
 	free(entry);
 	return ret;
 }
@@ -670,8 +685,9 @@ static int campaign_run(struct campaign *c, struct bp_error *err)
 
 			c->execs += l.execs;
 			if (r == 0 && !l.done && (p.exit != PROC_EXITED || p.code != 0))
-				ret = error_set(err, "the fuzz target %s without a report: see '%s'",
-						proc_describe(&p, how, sizeof(how)), log);
+				ret =
+				    error_set(err, "the fuzz target %s without a report: see '%s'",
+					      proc_describe(&p, how, sizeof(how)), log);
 		}
 		fuzzlog_release(&l);
 		argv_free(a.v);
@@ -699,10 +715,11 @@ static int write_json(const struct campaign *c, int complete, struct bp_error *e
 		const struct finding *f = &c->f[i];
 
 		json_array_append_new(
-		    list, json_pack("{s:s, s:i, s:f, s:b, s:o, s:o, s:o}", "signature", f->signature,
-				    "count", (json_int_t)f->count, "first_s", f->first_s, "in_seeds",
-				    f->in_seeds, "input", jstr_or_null(f->input), "minimized",
-				    jstr_or_null(f->minimized), "report", jstr_or_null(f->report)));
+		    list,
+		    json_pack("{s:s, s:i, s:f, s:b, s:o, s:o, s:o}", "signature", f->signature,
+			      "count", (json_int_t)f->count, "first_s", f->first_s, "in_seeds",
+			      f->in_seeds, "input", jstr_or_null(f->input), "minimized",
+			      jstr_or_null(f->minimized), "report", jstr_or_null(f->report)));
 	}
 	json_object_set_new(root, "schema_version", json_integer(1));
 	json_object_set_new(root, "complete", json_boolean(complete));
@@ -743,12 +760,17 @@ static void print_summary(const struct campaign *c)
 
 		escape_term(&sig, f->signature);
 		if (f->in_seeds)
-			printf("crash: %s (%u times; in the suite's content): %s\n", sig.buf, f->count,
-			       f->minimized ? f->minimized : f->input ? f->input : "(input lost)");
+			printf("crash: %s (%u times; in the suite's content): %s\n", sig.buf,
+			       f->count,
+			       f->minimized ? f->minimized
+			       : f->input   ? f->input
+					    : "(input lost)");
 		else
 			printf("crash: %s (%u times; first after %.1f s): %s\n", sig.buf, f->count,
 			       f->first_s,
-			       f->minimized ? f->minimized : f->input ? f->input : "(input lost)");
+			       f->minimized ? f->minimized
+			       : f->input   ? f->input
+					    : "(input lost)");
 		strbuf_release(&sig);
 	}
 	printf("fuzzed %s for %.0f s: %llu execs, %.0f execs/s, %u crashes, %zu signatures; "
@@ -841,9 +863,10 @@ int cmd_fuzz(int argc, char **argv)
 	if (getenv("ASAN_OPTIONS"))
 		c.asan_options = xstrdup(getenv("ASAN_OPTIONS"));
 	install_signals();
-	printf("fuzz %s: sensor %s (v%d), %s, seed files: %u, corpus %s (%u entries), seed %u, %d s\n",
-	       c.sc->name, c.sc->sensor->name, c.version, c.bin, c.nr_seeds, c.corpus,
-	       c.corpus_before, c.seed, o.duration_s);
+	printf(
+	    "fuzz %s: sensor %s (v%d), %s, seed files: %u, corpus %s (%u entries), seed %u, %d s\n",
+	    c.sc->name, c.sc->sensor->name, c.version, c.bin, c.nr_seeds, c.corpus, c.corpus_before,
+	    c.seed, o.duration_s);
 	fflush(stdout);
 	c.start_ms = now_ms();
 	asan_symbolize(&c, 1);

@@ -43,15 +43,15 @@ static int report_start(struct fuzzlog *l, const char *line)
 	static const struct {
 		const char *prefix, *kind; /* kind NULL: the next word */
 	} starts[] = {
-		{"ERROR: AddressSanitizer: attempting ", NULL},
-		{"ERROR: AddressSanitizer: ", NULL},
-		{"ERROR: LeakSanitizer: detected memory leaks", "memory-leak"},
-		{"ERROR: libFuzzer: deadly signal", "deadly-signal"},
-		{"ERROR: libFuzzer: timeout", "timeout"},
-		{"ERROR: libFuzzer: out-of-memory", "out-of-memory"},
-		{"ERROR: libFuzzer: fuzz target exited", "fuzz-target-exited"},
-		{"ERROR: libFuzzer: ", "libfuzzer-error"},
-		{": runtime error: ", "undefined-behavior"},
+	    {"ERROR: AddressSanitizer: attempting ", NULL},
+	    {"ERROR: AddressSanitizer: ", NULL},
+	    {"ERROR: LeakSanitizer: detected memory leaks", "memory-leak"},
+	    {"ERROR: libFuzzer: deadly signal", "deadly-signal"},
+	    {"ERROR: libFuzzer: timeout", "timeout"},
+	    {"ERROR: libFuzzer: out-of-memory", "out-of-memory"},
+	    {"ERROR: libFuzzer: fuzz target exited", "fuzz-target-exited"},
+	    {"ERROR: libFuzzer: ", "libfuzzer-error"},
+	    {": runtime error: ", "undefined-behavior"},
 	};
 	const char *at = NULL;
 	size_t i;
@@ -74,13 +74,29 @@ static int report_start(struct fuzzlog *l, const char *line)
 static int runtime_frame(const char *fn)
 {
 	static const char *const prefixes[] = {
-		"__sanitizer", "__asan", "__ubsan", "__lsan", "__interceptor_", "fuzzer::",
-		"__GI_", "__libc_", "__memcmp", "__memcpy", "__strlen",
+	    "__sanitizer", "__asan",  "__ubsan",  "__lsan",   "__interceptor_", "fuzzer::",
+	    "__GI_",	   "__libc_", "__memcmp", "__memcpy", "__strlen",
 	};
 	static const char *const names[] = {
-		"malloc", "calloc", "realloc", "free", "strlen", "strnlen", "memcmp", "bcmp",
-		"memcpy", "memmove", "memset", "strcmp", "strncmp", "abort", "raise", "gsignal",
-		"MemcmpInterceptorCommon", "StrCmp", "printf_common",
+	    "malloc",
+	    "calloc",
+	    "realloc",
+	    "free",
+	    "strlen",
+	    "strnlen",
+	    "memcmp",
+	    "bcmp",
+	    "memcpy",
+	    "memmove",
+	    "memset",
+	    "strcmp",
+	    "strncmp",
+	    "abort",
+	    "raise",
+	    "gsignal",
+	    "MemcmpInterceptorCommon",
+	    "StrCmp",
+	    "printf_common",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)

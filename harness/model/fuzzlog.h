@@ -31,18 +31,18 @@
 #define FUZZLOG_LINE_MAX 4096
 
 struct fuzzlog {
-	uint64_t execs;       /* highest "#N" progress count or final stat */
-	int inited;           /* "INITED": the corpus was read, fuzzing began */
-	int crashed;          /* a sanitizer or libFuzzer error report began */
-	int done;             /* ended normally: "Done N runs" or the time was up */
-	char signature[256];  /* set once crashed; the kind alone until a frame is seen */
-	char artifact[4096];  /* "Test unit written to PATH": PATH, or "" */
-	char stack_key[512];  /* the first stack's top three frames, " | "-separated */
+	uint64_t execs;	     /* highest "#N" progress count or final stat */
+	int inited;	     /* "INITED": the corpus was read, fuzzing began */
+	int crashed;	     /* a sanitizer or libFuzzer error report began */
+	int done;	     /* ended normally: "Done N runs" or the time was up */
+	char signature[256]; /* set once crashed; the kind alone until a frame is seen */
+	char artifact[4096]; /* "Test unit written to PATH": PATH, or "" */
+	char stack_key[512]; /* the first stack's top three frames, " | "-separated */
 	/* private: the report being read */
 	char kind[96];
 	char access[8];
 	int frame_done;
-	int key_frames;       /* frames in stack_key; -1 once the first stack ended */
+	int key_frames; /* frames in stack_key; -1 once the first stack ended */
 	struct strbuf partial;
 };
 

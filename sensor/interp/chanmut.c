@@ -193,7 +193,8 @@ static void random_string(struct chanmut_crit *c, struct chanmut_rng *r, const c
 		}
 		/* fall through */
 	case 1: { /* another criterion's string */
-		const struct chanmut_crit *o = total ? &f->crit[chanmut_rng_below(r, (uint32_t)total)] : c;
+		const struct chanmut_crit *o =
+		    total ? &f->crit[chanmut_rng_below(r, (uint32_t)total)] : c;
 
 		n = o->slen < MAX_STR ? o->slen : MAX_STR;
 		memcpy(buf, o->str ? o->str : buf, n);
@@ -331,7 +332,8 @@ void chanmut_mutate(struct chanmut_file *f, struct chanmut_rng *r, const char *c
 int chanmut_cross(struct chanmut_file *out, const struct chanmut_file *a,
 		  const struct chanmut_file *b, struct chanmut_rng *r)
 {
-	uint32_t k = chanmut_rng_below(r, a->ninstances + 1), m = chanmut_rng_below(r, b->ninstances + 1);
+	uint32_t k = chanmut_rng_below(r, a->ninstances + 1),
+		 m = chanmut_rng_below(r, b->ninstances + 1);
 	uint32_t rows = k + (b->ninstances - m);
 
 	memset(out, 0, sizeof(*out));
@@ -340,8 +342,7 @@ int chanmut_cross(struct chanmut_file *out, const struct chanmut_file *a,
 	if (rows > MAX_ROWS)
 		rows = MAX_ROWS;
 	*out = *a;
-	out->crit = calloc(rows && a->nfields ? (size_t)rows * a->nfields : 1,
-			   sizeof(*out->crit));
+	out->crit = calloc(rows && a->nfields ? (size_t)rows * a->nfields : 1, sizeof(*out->crit));
 	if (!out->crit) {
 		memset(out, 0, sizeof(*out));
 		return -1;
@@ -350,7 +351,8 @@ int chanmut_cross(struct chanmut_file *out, const struct chanmut_file *a,
 	out->declared = rows;
 	for (uint32_t i = 0; i < rows; i++)
 		for (uint32_t j = 0; j < a->nfields; j++) {
-			const struct chanmut_crit *o = i < k ? cell(a, i, j) : cell(b, m + i - k, j);
+			const struct chanmut_crit *o =
+			    i < k ? cell(a, i, j) : cell(b, m + i - k, j);
 
 			crit_set(cell(out, i, j), o->kind, o->str, o->slen);
 			cell(out, i, j)->len = o->len;

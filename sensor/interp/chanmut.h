@@ -18,8 +18,8 @@
 
 struct chanmut_crit {
 	uint8_t kind;
-	uint16_t len;  /* as written: may lie about str's length (see lie_len) */
-	uint8_t *str;  /* owned, slen bytes */
+	uint16_t len; /* as written: may lie about str's length (see lie_len) */
+	uint8_t *str; /* owned, slen bytes */
 	size_t slen;
 };
 
@@ -27,7 +27,7 @@ struct chanmut_file {
 	uint8_t magic[4];
 	uint16_t version, type, nfields, reserved;
 	uint32_t number;
-	uint32_t declared;  /* the header's instance count: may lie */
+	uint32_t declared; /* the header's instance count: may lie */
 	uint32_t ninstances;
 	struct chanmut_crit *crit; /* ninstances rows of nfields */
 };

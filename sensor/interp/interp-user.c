@@ -18,9 +18,26 @@ int interp_user_version(void)
 struct interp_event *interp_user_event_new(void)
 {
 	static const char *const values[INTERP_IPC_INPUTS] = {
-		"\\\\.\\pipe\\bootproof", "/usr/sbin/bootproof-agent", "1", "0", "0", "0", "1",
-		"insmod", "/sbin/init", "duplex", "byte", "255", "4096", "4096", "0",
-		"reject-remote", "system", "(none)", "create", "1",
+	    "\\\\.\\pipe\\bootproof",
+	    "/usr/sbin/bootproof-agent",
+	    "1",
+	    "0",
+	    "0",
+	    "0",
+	    "1",
+	    "insmod",
+	    "/sbin/init",
+	    "duplex",
+	    "byte",
+	    "255",
+	    "4096",
+	    "4096",
+	    "0",
+	    "reject-remote",
+	    "system",
+	    "(none)",
+	    "create",
+	    "1",
 	};
 	struct interp_event *ev = calloc(1, sizeof(*ev));
 
