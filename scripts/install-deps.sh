@@ -18,7 +18,8 @@ libvirt-daemon-system libvirt-clients libvirt-dev
 sqlite3 libsqlite3-dev
 jq
 chromium libxml2-utils python3-jsonschema
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+ovmf gcc-mingw-w64-x86-64 mtools dosfstools"
 
 missing=""
 for p in $PKGS; do

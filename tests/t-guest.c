@@ -23,12 +23,13 @@ static void test_registry(void)
 	struct strbuf sb = STRBUF_INIT;
 
 	tap_ok(g == &guest_profile_linux, "find: 'linux' is the Linux profile");
-	tap_ok(guest_profile_find("windows") == NULL, "find: a kind with no profile gives NULL");
+	tap_ok(guest_profile_find("plan9") == NULL, "find: a kind with no profile gives NULL");
+	tap_ok(guest_profile_find("windows") == &guest_profile_windows, "find: windows");
 	tap_ok(guest_profile_find("Linux") == NULL, "find: kinds are case-sensitive");
 	tap_ok(guest_profile_find("") == NULL && guest_profile_find(NULL) == NULL,
 	       "find: empty and NULL give NULL");
 	guest_profile_kinds(&sb);
-	tap_is_str(sb.buf, "'linux'", "kinds: the list a scenario error shows");
+	tap_is_str(sb.buf, "'linux' or 'windows'", "kinds: the list a scenario error shows");
 	strbuf_release(&sb);
 	if (!g)
 		return;
@@ -160,7 +161,7 @@ static void test_argv(void)
 				.append = "a b",
 				.disk = "/d,x",
 				.memory_mib = 128};
-	char **v = qemu_argv_vm(&cfg, "/q", "/s", "/u");
+	char **v = qemu_argv_vm(&cfg, "/q", "/s", "/u", "/m");
 
 	tap_ok(argv_has(v, "-M", "microvm,isa-serial=on,rtc=on") && argv_has(v, "-kernel", "/k") &&
 		   argv_has(v, "-initrd", "/i"),
@@ -175,7 +176,7 @@ static void test_argv(void)
 	       "argv: linux's disk (',' escaped) on virtio-mmio, update port, panic device, no screen");
 	argv_free(v);
 	cfg.append = "a tsc_early_khz=1234";
-	v = qemu_argv_vm(&cfg, "/q", "/s", "/u");
+	v = qemu_argv_vm(&cfg, "/q", "/s", "/u", "/m");
 	tap_ok(argv_has(v, "-append", "a tsc_early_khz=1234"),
 	       "argv: a command line that sets tsc_early_khz keeps its own");
 	argv_free(v);
@@ -189,13 +190,27 @@ static void test_argv(void)
 	cfg.guest = &disk_guest;
 	cfg.kernel = cfg.initrd = cfg.append = NULL;
 	cfg.incoming = 1;
-	v = qemu_argv_vm(&cfg, "/q", "/s", "/u");
+	v = qemu_argv_vm(&cfg, "/q", "/s", "/u", "/m");
 	tap_ok(argv_has(v, "-M", "q35") && argv_has(v, "-bios", "/fw/OVMF.fd") &&
 		   !argv_has(v, "-kernel", NULL) && !argv_has(v, "-append", NULL) &&
 		   argv_has(v, "-drive", "file=/d,,x,if=none,id=disk0,format=qcow2") &&
 		   argv_has(v, "-device", "ide-hd,drive=disk0") && argv_has(v, "-device", "VGA") &&
 		   argv_has(v, "-device", "virtio-serial-pci") && argv_has(v, "-incoming", "defer"),
 	       "argv: a disk-boot profile's machine, firmware and disk, no kernel");
+	tap_ok(!argv_has(v, "-chardev", "socket,id=ser1,path=/m"),
+	       "argv: no marker port for a profile whose marker is on the console");
+	argv_free(v);
+	cfg.guest = &guest_profile_windows;
+	cfg.incoming = 0;
+	v = qemu_argv_vm(&cfg, "/q", "/s", "/u", "/m");
+	tap_ok(argv_has(v, "-M", "q35") && argv_has(v, "-bios", "/usr/share/ovmf/OVMF.fd") &&
+		   !argv_has(v, "-kernel", NULL) && argv_has(v, "-device", "ide-hd,drive=disk0") &&
+		   argv_has(v, "-device", "VGA") && argv_has(v, "-device", "pvpanic"),
+	       "argv: windows boots its disk through OVMF on q35, AHCI, a screen, pvpanic");
+	tap_ok(argv_has(v, "-serial", "chardev:ser0") &&
+		   argv_has(v, "-chardev", "socket,id=ser1,path=/m") &&
+		   argv_has(v, "-serial", "chardev:ser1"),
+	       "argv: windows has COM1 (EMS console) and COM2 (the marker port)");
 	argv_free(v);
 }
 

@@ -536,8 +536,10 @@ static const struct bad_case bad_cases[] = {
      "'scenarios' must be a sequence of scenarios, got a mapping"},
     {"bad-marker-nul.yaml", 8, 13, "'marker' must not contain a NUL character"},
     /* wrong values */
-    {"bad-kind-value.yaml", 4, 11, "unknown image kind 'windows'; expected 'linux'"},
+    {"bad-kind-value.yaml", 4, 11, "unknown image kind 'macos'; expected 'linux' or 'windows'"},
     {"bad-kind-escape.yaml", 4, 11, "unknown image kind '\\x1b[31mred'"},
+    {"bad-race-windows.yaml", 14, 5,
+     "'race' is for guests with a kernel command line; a 'windows' image has none"},
     {"bad-expect.yaml", 15, 13, "'expect' must be one of: clean, crash, hang; got 'boom'"},
     {"bad-title.yaml", 16, 5,
      "'title' is only allowed with 'expect: crash'; scenario 'a' expects 'clean'"},

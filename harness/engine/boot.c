@@ -119,7 +119,8 @@ static void on_line(void *ctx, const char *line, size_t len, size_t lineno)
 
 	free(b->tail[slot]);
 	b->tail[slot] = xstrndup(line, len);
-	if (!b->res->marker_seen && strstr(line, b->p.marker))
+	if (!b->res->marker_seen && !b->p.guest->machine.marker_serial &&
+	    strstr(line, b->p.marker))
 		b->res->marker_seen = 1;
 	if (b->p.log_contains && strstr(line, b->p.log_contains))
 		b->res->log_matched = 1;
@@ -216,6 +217,28 @@ static void on_console(void *ctx, const char *buf, size_t n, int64_t host_ns)
 		b->logfd = -1;
 	}
 	console_feed(&b->con, buf, n);
+	boot_settle(b);
+}
+
+/* A line of the marker port (guest.h: machine.marker_serial): the marker, or nothing. */
+static void on_marker_line(void *ctx, const char *line, size_t len, size_t lineno)
+{
+	struct boot *b = ctx;
+
+	if (!b->res->marker_seen && strstr(line, b->p.marker))
+		b->res->marker_seen = 1;
+}
+
+static void on_marker(void *ctx, const char *buf, size_t n, int64_t host_ns)
+{
+	struct boot *b = ctx;
+
+	if (b->judged)
+		return;
+	if (n)
+		console_feed(&b->marker_con, buf, n);
+	else
+		console_finish(&b->marker_con);
 	boot_settle(b);
 }
 
@@ -595,7 +618,7 @@ static void on_update(struct loop *l, int fd, short revents, void *ctx)
 
 void boot_start(struct boot *b, const struct boot_params *p, struct boot_result *res)
 {
-	static const struct machine_cb cb = {on_console, on_event, NULL};
+	static const struct machine_cb cb = {on_console, on_marker, on_event, NULL};
 	struct machine_cb mine = cb;
 	struct bp_error err;
 	int r;
@@ -606,6 +629,7 @@ void boot_start(struct boot *b, const struct boot_params *p, struct boot_result 
 	b->m = p->machine;
 	b->det = p->guest->detector_new(); /* the guest profile's detector */
 	console_init(&b->con, on_line, b);
+	console_init(&b->marker_con, on_marker_line, b);
 	b->t_start_ms = now_ms();
 	b->t_id = loop_timer_add(p->loop, INT64_MAX, on_timer, b);
 	b->logfd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

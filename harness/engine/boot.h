@@ -116,6 +116,7 @@ struct boot {
 	struct boot_result *res;
 	struct machine *m;
 	struct console con;
+	struct console marker_con; /* the marker port's lines (guest.h: machine.marker_serial) */
 	struct crash_detector *det; /* the guest profile's */
 	struct update *upd;  /* the update channel; NULL if it failed */
 	int id_upd;          /* its loop handle */

@@ -275,6 +275,9 @@ int disks_snapshots(struct disks *d, const struct run_result *r, const char *cac
 	d->premount = xcalloc(r->nr_trials, sizeof(*d->premount));
 	d->base = xcalloc(r->nr_trials, sizeof(*d->base));
 	d->bases = xcalloc(r->nr_trials, sizeof(*d->bases));
+	d->scs = xcalloc(r->nr_trials, sizeof(*d->scs));
+	for (size_t i = 0; i < r->nr_trials; i++)
+		d->scs[i] = r->trials[i].scenario;
 	/* At most two per trial: its live deploy's and its image's pre-mount state. */
 	d->snaps = xcalloc(2 * r->nr_trials, sizeof(*d->snaps));
 	d->names = xcalloc(2 * r->nr_trials, sizeof(*d->names));
@@ -293,11 +296,61 @@ int disks_snapshots(struct disks *d, const struct run_result *r, const char *cac
 	return 0;
 }
 
+/* Two trials' boots restore the same booted state: same base content and command line. */
+static int same_live(const struct scenario *a, const struct scenario *b)
+{
+	char *x, *y;
+	int same;
+
+	if (!same_base(a, b) || !wants_snapshot(a) || !wants_snapshot(b))
+		return 0;
+	x = exec_append(a);
+	y = exec_append(b);
+	same = !strcmp(x, y);
+	free(x);
+	free(y);
+	return same;
+}
+
+/*
+ * Trial i came after disks_snapshots(): the snapshots an earlier trial of
+ * its image (and base content, for a booted state) has; no base disk.
+ */
+static void late_trial(struct disks *d, size_t i, const struct scenario *sc)
+{
+	size_t n = i + 1;
+
+	d->overlays = xrealloc(d->overlays, n * sizeof(*d->overlays));
+	d->live = xrealloc(d->live, n * sizeof(*d->live));
+	d->premount = xrealloc(d->premount, n * sizeof(*d->premount));
+	d->base = xrealloc(d->base, n * sizeof(*d->base));
+	d->scs = xrealloc(d->scs, n * sizeof(*d->scs));
+	for (size_t k = d->nr_trials; k < n; k++) {
+		d->overlays[k] = NULL;
+		d->live[k] = d->premount[k] = NULL;
+		d->base[k] = NULL;
+		d->scs[k] = NULL;
+	}
+	d->nr_trials = n;
+	d->scs[i] = sc;
+	for (size_t k = 0; k < i; k++) {
+		if (!d->scs[k])
+			continue;
+		if (!d->live[i] && d->live[k] && same_live(d->scs[k], sc))
+			d->live[i] = d->live[k];
+		if (!d->premount[i] && d->premount[k] && !sc->cold &&
+		    d->scs[k]->image == sc->image)
+			d->premount[i] = d->premount[k];
+	}
+}
+
 int disks_trial(struct disks *d, size_t i, const struct scenario *sc, const char *dir,
 		struct trial_disk *ret, struct bp_error *err)
 {
-	if (i >= d->nr_trials || d->overlays[i])
-		return error_set(err, "trial %zu: no such trial, or its disk was made", i);
+	if (i >= d->nr_trials)
+		late_trial(d, i, sc);
+	if (d->overlays[i])
+		return error_set(err, "trial %zu: its disk was made already", i);
 	d->overlays[i] = xasprintf("%s/system.qcow2", dir);
 	if (overlay_create(d->live[i]	? d->live[i]->disk
 			   : d->base[i] ? d->base[i]
@@ -327,6 +380,7 @@ void disks_release(struct disks *d)
 	free(d->overlays);
 	free(d->live);
 	free(d->premount);
+	free(d->scs);
 	free(d->snaps);
 	free(d->names);
 	memset(d, 0, sizeof(*d));

@@ -61,6 +61,7 @@ struct disks {
 	char **names;		/* their NAMEs (snapshot.h) */
 	size_t nr_snaps;
 	const char **base; /* per trial: its shared base disk, or NULL (live, or none made) */
+	const struct scenario **scs; /* per trial: its scenario (NULL: not asked for yet) */
 	char **bases;	   /* the distinct base disks */
 	size_t nr_bases;
 };
@@ -88,7 +89,10 @@ int disks_snapshots(struct disks *d, const struct run_result *r, const char *cac
  * restore, and, unless its first boot restores a booted state, its base
  * content as ops to inject before that boot (the caller releases them).
  * -1 with err: ret->base untouched, the overlay perhaps half made (DIR is
- * the caller's to clean).
+ * the caller's to clean). A trial that came after disks_snapshots() (i
+ * beyond its trials) restores what an earlier trial of the same image has
+ * (its pre-mount state; a booted state of the same base content and
+ * command line) and has no base disk: its exec injects its base content.
  */
 int disks_trial(struct disks *d, size_t i, const struct scenario *sc, const char *dir,
 		struct trial_disk *ret, struct bp_error *err);

@@ -65,7 +65,8 @@ static char *boot_switches(const struct scenario *sc, const struct step *power_o
 	if (sc->append)
 		strbuf_addf(&sb, " %s", sc->append);
 	/* profile: the guest says how the race knobs reach it */
-	sc->image->guest->race_knobs(&sb, sc->agent_delay_ms, sc->sensor_delay_ms);
+	if (sc->image->guest->race_knobs)
+		sc->image->guest->race_knobs(&sb, sc->agent_delay_ms, sc->sensor_delay_ms);
 	if (power_off && power_off->append)
 		strbuf_addf(&sb, " %s", power_off->append);
 	return strbuf_detach(&sb);

@@ -9,6 +9,7 @@
 /* Every guest OS the harness knows; a new OS adds its profile here. */
 static const struct guest_profile *const profiles[] = {
     &guest_profile_linux,
+    &guest_profile_windows,
 };
 
 const struct guest_profile *guest_profile_find(const char *kind)

@@ -144,6 +144,12 @@ struct guest_machine {
 	const char *display;	  /* the screen device (screendumps), e.g. "VGA"; NULL: none */
 	const char *panic_device; /* turns a guest panic into GUEST_PANICKED, e.g. "pvpanic" */
 	/*
+	 * 1: the boot-complete marker comes on a serial port of its own (COM2),
+	 * its lines read for the marker alone: the console (COM1) belongs to
+	 * the OS (Windows' EMS), which a startup task cannot write to.
+	 */
+	int marker_serial;
+	/*
 	 * The ROM files QEMU loads for this machine and boot method, which a
 	 * saved state depends on (snapshot.h's key), NULL-terminated.
 	 */
@@ -167,7 +173,8 @@ struct guest_profile {
 	const char *content_dir; /* the directory of content files, no trailing '/' */
 	/*
 	 * Add the update-race knobs (each -1: not set) to the boot's command
-	 * line; a profile whose guest reads them elsewhere adds nothing here.
+	 * line. NULL: the guest has no command line to take them (the suite
+	 * refuses `race:` on its images).
 	 */
 	void (*race_knobs)(struct strbuf *append, int agent_delay_ms, int sensor_delay_ms);
 	/* A new detector for one guest's console; free with crash_detector_free(). */
@@ -205,6 +212,7 @@ struct guest_profile {
 
 /* The profiles, one per guest/OS/profile.c. */
 extern const struct guest_profile guest_profile_linux;
+extern const struct guest_profile guest_profile_windows;
 
 /* The profile for an image kind, or NULL for a kind no profile exists for. */
 const struct guest_profile *guest_profile_find(const char *kind);

@@ -9,6 +9,8 @@
  *
  *   console  the guest's console bytes as they arrive (len 0: the console
  *            closed, no more bytes)
+ *   marker   the same for the marker port of a profile that has one
+ *            (guest.h: machine.marker_serial); NULL: the owner ignores it
  *   event    a struct machine_event (below): backend specifics (QMP event
  *            names, SHUTDOWN reasons, exit statuses, libvirt lifecycle
  *            events) turned into kinds
@@ -59,6 +61,7 @@ struct machine_event {
 
 struct machine_cb {
 	void (*console)(void *ctx, const char *buf, size_t len, int64_t host_ns);
+	void (*marker)(void *ctx, const char *buf, size_t len, int64_t host_ns);
 	void (*event)(void *ctx, const struct machine_event *ev);
 	void *ctx;
 };

@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 	cfg.initrd = argv[2];
 	cfg.append = argv[3];
 	cfg.disk = argv[4];
-	qargv = qemu_argv_vm(&cfg, "unused-qmp", "unused-serial", "unused-update");
+	qargv = qemu_argv_vm(&cfg, "unused-qmp", "unused-serial", "unused-update", "unused-marker");
 	for (char **p = qargv; *p; p++)
 		n++;
 	out = calloc(n + 3, sizeof(*out));

@@ -73,7 +73,7 @@ static void push_boot(struct argv_builder *b, const struct guest_machine *m, con
 }
 
 char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock,
-		    const char *update_sock)
+		    const char *update_sock, const char *marker_sock)
 {
 	const struct guest_machine *m = &cfg->guest->machine;
 	struct argv_builder b = {0};
@@ -107,6 +107,15 @@ char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const cha
 	argv_pushf(&b, "socket,id=ser0,path=%s", s);
 	argv_push(&b, "-serial");
 	argv_push(&b, "chardev:ser0");
+	if (m->marker_serial) {
+		char *k = opt_escape(marker_sock);
+
+		argv_push(&b, "-chardev");
+		argv_pushf(&b, "socket,id=ser1,path=%s", k);
+		argv_push(&b, "-serial");
+		argv_push(&b, "chardev:ser1");
+		free(k);
+	}
 	push_boot(&b, m, cfg->kernel, cfg->initrd, cfg->append);
 	argv_push(&b, "-drive");
 	argv_pushf(&b, "file=%s,if=none,id=disk0,format=qcow2", d);

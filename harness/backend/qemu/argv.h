@@ -18,13 +18,15 @@
 /*
  * A VM the harness supervises (vm_start()): paused (-S), QMP, the serial
  * console and the update port on the given unix sockets (QEMU connects),
+ * and a second serial port (COM2) on marker_sock when the profile's
+ * marker comes there (machine.marker_serial; else marker_sock is unused),
  * cfg->disk attached, the guest's RAM the memory backend "ram" (anonymous,
  * or cfg->ram_file shared or private: works on -M pc and -M microvm alike);
  * -incoming defer if cfg->incoming. NULL-terminated,
  * free with argv_free().
  */
 char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock,
-		    const char *update_sock);
+		    const char *update_sock, const char *marker_sock);
 
 /*
  * The KVM probe's machine: guest's machine under accel with kernel (when

@@ -35,7 +35,7 @@ struct qm {
 	struct vm_config cfg;
 	struct vm vm;
 	enum qm_state state;
-	int id_listen[VM_NR_SOCKS], id_qmp, id_serial, id_pid;
+	int id_listen[VM_NR_SOCKS], id_qmp, id_serial, id_marker, id_pid;
 	int t_start, t_shot, t_stop, t_save;
 	struct qm_cmd q[QM_MAX_CMDS]; /* q[0] is in flight when in_flight */
 	size_t nq;
@@ -342,30 +342,46 @@ static void qm_on_qmp(struct loop *l, int fd, short revents, void *ctx)
 	qm_read_qmp(ctx);
 }
 
-static void qm_read_serial(struct qm *qm)
+/* What a serial port's stream has, to its callback (cb may be NULL: drained). */
+static void qm_read_stream(struct qm *qm, int fd, int *id,
+			   void (*cb)(void *ctx, const char *buf, size_t len, int64_t host_ns))
 {
 	char buf[65536];
 	ssize_t n;
 
-	if (!qm->id_serial)
+	if (!*id)
 		return;
 	for (;;) {
-		n = read(qm->vm.serial_fd, buf, sizeof(buf));
+		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		qm->m.cb.console(qm->m.cb.ctx, buf, (size_t)n, now_ns());
+		if (cb)
+			cb(qm->m.cb.ctx, buf, (size_t)n, now_ns());
 	}
 	if (n == 0 || (n < 0 && errno != EAGAIN)) {
-		qm_handle_clear(qm, &qm->id_serial);
-		qm->m.cb.console(qm->m.cb.ctx, NULL, 0, now_ns());
+		qm_handle_clear(qm, id);
+		if (cb)
+			cb(qm->m.cb.ctx, NULL, 0, now_ns());
 	}
+}
+
+static void qm_read_serial(struct qm *qm)
+{
+	qm_read_stream(qm, qm->vm.serial_fd, &qm->id_serial, qm->m.cb.console);
 }
 
 static void qm_on_serial(struct loop *l, int fd, short revents, void *ctx)
 {
 	qm_read_serial(ctx);
+}
+
+static void qm_on_marker(struct loop *l, int fd, short revents, void *ctx)
+{
+	struct qm *qm = ctx;
+
+	qm_read_stream(qm, fd, &qm->id_marker, qm->m.cb.marker);
 }
 
 /* The serial socket is non-blocking: a short line fits its buffer or fails. */
@@ -401,6 +417,7 @@ static void qm_exited(struct qm *qm)
 		qm_handle_clear(qm, &qm->id_listen[i]);
 	qm_handle_clear(qm, &qm->id_qmp);
 	qm_handle_clear(qm, &qm->id_serial);
+	qm_handle_clear(qm, &qm->id_marker);
 	qm_handle_clear(qm, &qm->id_pid);
 	qm_timer_clear(qm, &qm->t_start);
 	qm_timer_clear(qm, &qm->t_shot);
@@ -427,6 +444,9 @@ static void qm_on_listen(struct loop *l, int fd, short revents, void *ctx)
 			qm->state = QM_GREETING;
 			qm->id_qmp = loop_fd_add(l, qmp_fd(qm->vm.qmp), POLLIN, qm_on_qmp, qm);
 			qm->id_serial = loop_fd_add(l, qm->vm.serial_fd, POLLIN, qm_on_serial, qm);
+			if (qm->vm.marker_fd >= 0)
+				qm->id_marker =
+				    loop_fd_add(l, qm->vm.marker_fd, POLLIN, qm_on_marker, qm);
 		} else if (qm->vm.listen_fd[i] >= 0) {
 			/* not accepted after all (a spurious wakeup): keep listening */
 			qm->id_listen[i] = loop_fd_add(l, fd, POLLIN, qm_on_listen, qm);
@@ -467,7 +487,7 @@ static int qm_spawn(struct qm *qm, const struct vm_config *cfg, struct bp_error 
 		return -1;
 	}
 	qm->state = QM_CONNECTING;
-	for (int i = 0; i < VM_NR_SOCKS; i++)
+	for (int i = 0; i < qm->vm.nr_socks; i++)
 		qm->id_listen[i] = loop_fd_add(l, qm->vm.listen_fd[i], POLLIN, qm_on_listen, qm);
 	qm->id_pid = loop_fd_add(l, qm->vm.proc.pidfd, POLLIN, qm_on_pid, qm);
 	return 0;
@@ -635,6 +655,7 @@ static void qm_release(struct machine *m)
 			qm_handle_clear(qm, &qm->id_listen[i]);
 		qm_handle_clear(qm, &qm->id_qmp);
 		qm_handle_clear(qm, &qm->id_serial);
+		qm_handle_clear(qm, &qm->id_marker);
 		qm_handle_clear(qm, &qm->id_pid);
 	}
 	if (m->loop) {
@@ -679,7 +700,7 @@ struct machine *machine_qemu_new(const struct vm_config *cfg)
 	qm->m.monitor = "QMP";
 	qm->cfg = *cfg;
 	qm->state_fd = -1;
-	qm->vm.proc.pidfd = qm->vm.serial_fd = qm->vm.update_fd = -1;
+	qm->vm.proc.pidfd = qm->vm.serial_fd = qm->vm.update_fd = qm->vm.marker_fd = -1;
 	for (int i = 0; i < VM_NR_SOCKS; i++)
 		qm->vm.listen_fd[i] = qm->vm.conn_fd[i] = -1;
 	return &qm->m;

@@ -289,7 +289,7 @@ static char *argv_key(const struct vm_config *cfg)
 	/* the RAM backend as each clone maps it (the build maps the same file shared) */
 	c.ram_file = "@ram";
 	c.ram_shared = 0;
-	argv = qemu_argv_vm(&c, "@qmp", "@serial", "@update");
+	argv = qemu_argv_vm(&c, "@qmp", "@serial", "@update", "@marker");
 	for (char **p = argv; *p; p++) {
 		strbuf_adds(&sb, "arg ");
 		add_escaped(&sb, *p);
@@ -705,7 +705,7 @@ static int build_wait(struct build_run *r, const int *flag, struct bp_error *err
  */
 static int save_and_quit(void *ctx, struct bp_error *err)
 {
-	static const struct machine_cb cb = {build_console, build_event, NULL};
+	static const struct machine_cb cb = {build_console, NULL, build_event, NULL};
 	struct build_run *r = ctx;
 
 	r->m->cb = cb;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "argv.h"
+#include "guest.h"
 #include "loop.h"
 
 const char *vm_qemu_binary(void)
@@ -64,21 +65,24 @@ static void vm_close_listeners(struct vm *vm)
 
 int vm_spawn(struct vm *vm, const struct vm_config *cfg, struct bp_error *err)
 {
-	static const char *const names[] = {"qmp.sock", "serial.sock", "update.sock"};
+	static const char *const names[] = {"qmp.sock", "serial.sock", "update.sock",
+					    "marker.sock"};
 	char **argv = NULL;
 	int ret = -1;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->proc.pidfd = vm->serial_fd = vm->update_fd = -1;
+	vm->proc.pidfd = vm->serial_fd = vm->update_fd = vm->marker_fd = -1;
+	vm->nr_socks = cfg->guest->machine.marker_serial ? 4 : 3;
 	for (int i = 0; i < VM_NR_SOCKS; i++)
 		vm->listen_fd[i] = vm->conn_fd[i] = -1;
 	vm->log_path = xasprintf("%s/qemu.log", cfg->run_dir);
-	for (int i = 0; i < VM_NR_SOCKS; i++)
+	for (int i = 0; i < vm->nr_socks; i++)
 		vm->sock_path[i] = xasprintf("%s/%s", cfg->run_dir, names[i]);
-	for (int i = 0; i < VM_NR_SOCKS; i++)
+	for (int i = 0; i < vm->nr_socks; i++)
 		if ((vm->listen_fd[i] = listen_unix(vm->sock_path[i], err)) < 0)
 			goto out;
-	argv = qemu_argv_vm(cfg, vm->sock_path[0], vm->sock_path[1], vm->sock_path[2]);
+	argv = qemu_argv_vm(cfg, vm->sock_path[0], vm->sock_path[1], vm->sock_path[2],
+			    vm->sock_path[3]);
 	vm->started_ns = now_ns();
 	if (proc_spawn(&vm->proc, argv, vm->log_path, err) < 0)
 		goto out;
@@ -102,13 +106,14 @@ int vm_accept(struct vm *vm, int i)
 	vm->conn_fd[i] = fd;
 	close(vm->listen_fd[i]);
 	vm->listen_fd[i] = -1;
-	for (int k = 0; k < VM_NR_SOCKS; k++)
+	for (int k = 0; k < vm->nr_socks; k++)
 		if (vm->conn_fd[k] < 0)
 			return 0;
 	vm_close_listeners(vm);
 	vm->qmp = qmp_new(vm->conn_fd[0]);
 	vm->serial_fd = vm->conn_fd[1];
 	vm->update_fd = vm->conn_fd[2];
+	vm->marker_fd = vm->conn_fd[3];
 	for (int k = 0; k < VM_NR_SOCKS; k++)
 		vm->conn_fd[k] = -1;
 	return 1;
@@ -144,7 +149,7 @@ int vm_start(struct vm *vm, const struct vm_config *cfg, int timeout_ms, struct 
 	if (vm_spawn(vm, cfg, err) < 0)
 		goto out;
 	l = loop_new();
-	for (int i = 0; i < VM_NR_SOCKS; i++)
+	for (int i = 0; i < vm->nr_socks; i++)
 		loop_fd_add(l, vm->listen_fd[i], POLLIN, start_on_listen, &w);
 	loop_fd_add(l, vm->proc.pidfd, POLLIN, start_on_exit, &w);
 	while (!w.connected && !w.exited && now_ms() < deadline && !bp_interrupted)
@@ -207,7 +212,9 @@ void vm_release(struct vm *vm)
 		close(vm->serial_fd);
 	if (vm->update_fd >= 0)
 		close(vm->update_fd);
-	vm->serial_fd = vm->update_fd = -1;
+	if (vm->marker_fd >= 0)
+		close(vm->marker_fd);
+	vm->serial_fd = vm->update_fd = vm->marker_fd = -1;
 	free(vm->log_path);
 	vm->log_path = NULL;
 }

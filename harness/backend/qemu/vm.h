@@ -59,16 +59,22 @@ struct vm_config {
 	int incoming;
 };
 
-/* The sockets QEMU connects to: QMP, the serial console, the update port. */
-#define VM_NR_SOCKS 3
+/*
+ * The sockets QEMU connects to: QMP, the serial console, the update port,
+ * and the marker port of a profile whose marker has one (guest.h:
+ * machine.marker_serial).
+ */
+#define VM_NR_SOCKS 4
 
 struct vm {
 	struct proc proc; /* proc.pidfd is readable once QEMU has exited */
+	int nr_socks;		    /* 3, or 4 with a marker port */
 	int listen_fd[VM_NR_SOCKS]; /* while QEMU has not connected (vm_spawn) */
 	int conn_fd[VM_NR_SOCKS];
 	char *sock_path[VM_NR_SOCKS];
 	int serial_fd;    /* the guest's serial console stream */
 	int update_fd;    /* the guest's virtio-serial port org.bootproof.update */
+	int marker_fd;    /* the guest's second serial port (COM2), or -1 */
 	struct qmp *qmp;
 	char *log_path;   /* QEMU's own stdout/stderr */
 	int64_t started_ns;
@@ -77,7 +83,7 @@ struct vm {
 /*
  * For an event loop: listen and spawn QEMU paused, without waiting; then
  * vm_accept(vm, i) whenever listen_fd[i] is readable, which returns 1 once
- * all are connected (qmp, serial_fd and update_fd set, listeners closed),
+ * all are connected (qmp, serial_fd, update_fd and marker_fd set, listeners closed),
  * else 0. The QMP greeting and handshake are the caller's (qmp_greeted()).
  */
 int vm_spawn(struct vm *vm, const struct vm_config *cfg, struct bp_error *err);

@@ -1,0 +1,488 @@
+/*
+ * session - one run's frame (see session.h).
+ */
+#define _GNU_SOURCE
+#include "session.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accel.h"
+#include "cmd-report.h"
+#include "inject.h"
+#include "litter.h"
+#include "loop.h"
+#include "proc.h"
+#include "report-json.h"
+#include "scenario.h"
+#include "trial.h"
+
+#define KVM_PROBE_MS 3000
+
+static void on_signal(int sig)
+{
+	bp_interrupted = sig;
+	/* No QEMU outlives an interrupted run; the main loop writes the report. */
+	proc_kill_all();
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = {0};
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void session_init(struct session *s, const struct session_opts *o, size_t capacity)
+{
+	struct utsname uts;
+
+	memset(s, 0, sizeof(*s));
+	s->o = *o;
+	s->capacity = capacity;
+	s->r.trials = xcalloc(capacity ? capacity : 1, sizeof(*s->r.trials));
+	s->slots = xcalloc(capacity ? capacity : 1, sizeof(*s->slots));
+	s->r.suite_path = xstrdup(o->suite_path);
+	s->r.host = xstrdup(uname(&uts) == 0 ? uts.nodename : "unknown");
+	s->tap = (struct tap_writer){.out = {stdout}, .nr_out = 1};
+	s->t0 = now_ms();
+}
+
+struct trial_result *session_add(struct session *s, const struct scenario *sc, const char *label)
+{
+	struct trial_result *t;
+
+	if (s->r.nr_trials >= s->capacity)
+		return NULL;
+	t = &s->r.trials[s->r.nr_trials++];
+	t->scenario = sc;
+	/* "good-291/v1" -> "good-291-v1": one directory per trial. */
+	t->dir = label ? xasprintf("%s-%s", sc->name, label) : xstrdup(sc->name);
+	for (char *p = t->dir; *p; p++)
+		if (*p == '/')
+			*p = '-';
+	return t;
+}
+
+static int make_run_dir(struct run_result *r, const char *reports, struct bp_error *err)
+{
+	char stamp[32];
+	time_t t = time(NULL);
+
+	r->started_unix = (int64_t)t;
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&t));
+	r->run_id = xasprintf("%s-%ld", stamp, (long)getpid());
+	r->dir = xasprintf("%s/%s", reports, r->run_id);
+	return mkdir_p(r->dir, err);
+}
+
+/* reports/latest -> <run-id>, replaced atomically. */
+static void point_latest(const char *reports, const char *run_id)
+{
+	char *tmp = xasprintf("%s/.latest.%ld", reports, (long)getpid());
+	char *latest = xasprintf("%s/latest", reports);
+
+	unlink(tmp);
+	if (symlink(run_id, tmp) == 0 && rename(tmp, latest) < 0)
+		unlink(tmp);
+	free(tmp);
+	free(latest);
+}
+
+/*
+ * When this save fails (a full disk: the file on disk is an earlier,
+ * complete one) the run ends with SESSION_EXIT_INFRA: the host failed.
+ */
+void session_save(struct session *s)
+{
+	static char last[sizeof(((struct bp_error *)0)->msg)];
+	char *path = xasprintf("%s/results.json", s->r.dir);
+	struct bp_error err;
+
+	s->json_failed = report_json_write(&s->r, path, &err) < 0;
+	/* Once per distinct error, not once per boot. */
+	if (s->json_failed && strcmp(err.msg, last))
+		fprintf(stderr, "bootproof: %s\n", err.msg);
+	snprintf(last, sizeof(last), "%s", s->json_failed ? err.msg : "");
+	free(path);
+}
+
+/* The snapshot cache, absolute (snapshot.h needs it so). */
+static char *cache_dir(const char *opt)
+{
+	const char *env = getenv("BOOTPROOF_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char *dir, *abs;
+
+	if (opt || (env && *env))
+		dir = xstrdup(opt ? opt : env);
+	else if (xdg && *xdg)
+		dir = xasprintf("%s/bootproof/snapshots", xdg);
+	else
+		dir = xasprintf("%s/.cache/bootproof/snapshots", home && *home ? home : "/tmp");
+	if (mkdir_p(dir, NULL) == 0 && (abs = realpath(dir, NULL))) {
+		free(dir);
+		return abs;
+	}
+	return dir;
+}
+
+void session_note(struct session *s, const char *msg)
+{
+	progress_clear(&s->prog);
+	tap_comment(&s->tap, msg);
+}
+
+/* Snapshot news into the TAP stream as comments. */
+static void note(void *ctx, const char *msg)
+{
+	session_note(ctx, msg);
+}
+
+/* A boot finished somewhere: into the TAP stream and results.json at once. */
+static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
+{
+	struct session *s = ctx;
+
+	progress_clear(&s->prog);
+	s->finished_boots++;
+	s->boot_time += b->duration_s;
+	tap_boot(&s->tap, e->t, b);
+	session_save(s);
+}
+
+/* A trial is scheduled: its overlay now, its base content for its exec to inject. */
+static int prepare(void *ctx, struct trial_result *t, size_t id, const char *work_dir,
+		   struct trial_disk *ret, struct bp_error *err)
+{
+	struct session *s = ctx;
+
+	return disks_trial(&s->disks, id, t->scenario, work_dir, ret, err);
+}
+
+static void on_trial_done(void *ctx, struct trial_result *t)
+{
+	struct session *s = ctx;
+	struct session_slot *slot = &s->slots[t - s->r.trials];
+
+	progress_clear(&s->prog);
+	if (t->finished)
+		tap_checks(&s->tap, t);
+	session_save(s);
+	if (slot->done)
+		slot->done(slot->ctx, t);
+}
+
+/* Default parallelism: one guest per core, as far as memory allows. */
+static int default_jobs(const struct run_result *r)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	long mem_mib = pages > 0 && page > 0 ? pages / (1024 * 1024 / page) : 1024;
+	int need = 256;
+
+	for (size_t i = 0; i < r->nr_trials; i++)
+		if (r->trials[i].scenario->image->memory_mib > need)
+			need = r->trials[i].scenario->image->memory_mib;
+	/* Each guest costs its RAM plus ~200 MiB of QEMU; keep half the host free. */
+	long by_mem = mem_mib / 2 / (need + 200);
+	long j = cores < by_mem ? cores : by_mem;
+
+	return j < 1 ? 1 : (int)j;
+}
+
+/*
+ * libguestfs's own temporary directory inside the work directory, so that
+ * a killed run's is swept with it (its socket directory cannot move: see
+ * litter.h). A user's choice stands.
+ */
+static void guestfs_tmpdir(const char *work)
+{
+	char *dir = xasprintf("%s/guestfs", work);
+
+	if (!getenv("LIBGUESTFS_TMPDIR") && mkdir_p(dir, NULL) == 0)
+		setenv("LIBGUESTFS_TMPDIR", dir, 1);
+	free(dir);
+}
+
+static void announce(struct session *s, const char *reason)
+{
+	char *msg = xasprintf("run %s: %zu scenarios, accelerator %s (%s)", s->r.run_id,
+			      s->r.nr_trials, s->r.accel, reason);
+
+	tap_begin(&s->tap);
+	tap_comment(&s->tap, msg);
+	free(msg);
+}
+
+/* The scratch directory and results.tap beside the TAP on stdout. */
+static int open_scratch(struct session *s, struct bp_error *err)
+{
+	s->work = xasprintf("%s/bootproof-XXXXXX", litter_tmp_dir());
+	if (litter_mkdtemp(s->work, s->r.dir, err) < 0)
+		return -1;
+	s->have_work = 1;
+	guestfs_tmpdir(s->work);
+	s->tap_path = xasprintf("%s/results.tap", s->r.dir);
+	s->tap_tmp = xasprintf("%s.tmp", s->tap_path);
+	s->tapf = fopen(s->tap_tmp, "w");
+	if (s->tapf)
+		s->tap.out[s->tap.nr_out++] = s->tapf;
+	return 0;
+}
+
+static void open_queue(struct session *s)
+{
+	struct queue_env env = {.loop = s->loop,
+				.jobs = s->r.jobs,
+				.accel = s->r.accel,
+				.run_dir = s->r.dir,
+				.work = s->work,
+				.prepare = prepare,
+				.on_boot = on_boot,
+				.ctx = s};
+
+	s->q = queue_new(&env);
+	s->t_trials = now_ms();
+}
+
+int session_start(struct session *s, struct bp_error *err)
+{
+	const struct image *img = s->r.nr_trials ? s->r.trials[0].scenario->image : NULL;
+	char reason[256], *cache = NULL;
+	int rc;
+
+	install_signals();
+	progress_init(&s->prog, 2);
+	if (s->o.quiet)
+		s->prog.enabled = 0;
+	s->loop = loop_new();
+	/* What runs killed before us left (their scratch, half-written reports). */
+	litter_sweep_all(&report_sweeper);
+	if (make_run_dir(&s->r, s->o.reports, err) < 0 || open_scratch(s, err) < 0)
+		return -1;
+	s->started = 1;
+	/* The probe boots the first trial's guest the way its profile says. */
+	s->r.accel = xstrdup(accel_probe(s->work, img ? img->guest : NULL,
+					 img ? img->kernel : NULL, KVM_PROBE_MS, reason,
+					 sizeof(reason)));
+	s->r.accel_reason = xstrdup(reason);
+	announce(s, reason);
+	session_save(s);
+	point_latest(s->o.reports, s->r.run_id);
+	if (!s->o.cold)
+		cache = cache_dir(s->o.cache);
+	rc = disks_snapshots(&s->disks, &s->r, cache, s->work, note, s, err);
+	free(cache);
+	s->r.jobs = s->o.jobs ? s->o.jobs : default_jobs(&s->r);
+	if (s->o.keep)
+		s->r.work_dir = xstrdup(s->work);
+	if (rc < 0) {
+		char *msg = xasprintf("infrastructure failure: %s", err->msg);
+
+		session_note(s, msg);
+		fprintf(stderr, "bootproof: %s\n", msg);
+		session_incomplete(s, msg);
+		free(msg);
+		return -1;
+	}
+	open_queue(s);
+	return 0;
+}
+
+void session_submit(struct session *s, struct trial_result *t, session_done_fn done, void *ctx)
+{
+	size_t i = (size_t)(t - s->r.trials);
+
+	s->slots[i] = (struct session_slot){done, ctx, 1};
+	/* No queue (the start failed): the trial is reported as never run. */
+	if (s->q)
+		queue_submit(s->q, t, i, on_trial_done, s);
+}
+
+size_t session_pending(const struct session *s)
+{
+	return s->q ? queue_pending(s->q) : 0;
+}
+
+static void draw_progress(struct session *s, struct progress_line *lines)
+{
+	int nr_lines = 0, left, total = 0;
+
+	for (size_t i = 0; i < s->r.nr_trials; i++)
+		if (s->slots[i].submitted)
+			total += s->r.trials[i].scenario->boots;
+	for (int i = 0; i < s->r.jobs; i++) {
+		const struct exec *e = queue_slot(s->q, i);
+
+		if (!e)
+			continue;
+		lines[nr_lines++] = (struct progress_line){
+			e->t->scenario->name, (int)e->t->nr_boots, e->t->scenario->boots,
+			e->offline ? "offline"
+			: !e->booting ? "-"
+			: crash_detector_in_report(e->boot.det) ? "crashing"
+			: e->boot.res->marker_seen ? "up" : "booting",
+			(double)(now_ms() - e->boot.t_start_ms) / 1000.0};
+	}
+	/* Recovery loops end early, so the ETA is an upper bound. */
+	left = total - s->finished_boots;
+	progress_draw(&s->prog, lines, nr_lines, s->finished_boots, total,
+		      s->finished_boots && left > 0
+			      ? s->boot_time / s->finished_boots * left / s->r.jobs
+			      : -1);
+}
+
+/*
+ * Every submitted trial through the queue, at most r.jobs at once, all in
+ * one event loop: each trial's boots and offline work register there.
+ */
+void session_loop(struct session *s)
+{
+	struct progress_line *lines;
+
+	if (!s->q)
+		return;
+	lines = xcalloc((size_t)s->r.jobs, sizeof(*lines));
+	while (queue_pending(s->q)) {
+		if (bp_interrupted)
+			queue_drain(s->q); /* what runs ends through the loop; nothing new starts */
+		draw_progress(s, lines);
+		if (loop_once(s->loop, 1000) < 0)
+			break;
+	}
+	progress_clear(&s->prog);
+	free(lines);
+}
+
+void session_incomplete(struct session *s, const char *reason)
+{
+	if (s->incomplete)
+		return;
+	s->incomplete = 1;
+	free(s->r.incomplete_reason);
+	s->r.incomplete_reason = xstrdup(reason);
+}
+
+/* The end of the TAP stream: why the run is incomplete, if it is. */
+static void note_end(struct session *s)
+{
+	struct run_result *r = &s->r;
+
+	if (bp_interrupted) {
+		/* The signal is the reason, whatever it made fail (a stopped libguestfs worker). */
+		free(r->incomplete_reason);
+		r->incomplete_reason = xasprintf("interrupted by signal %d", (int)bp_interrupted);
+	}
+	if (!r->complete) {
+		char *msg = xasprintf("incomplete run: %s",
+				      r->incomplete_reason ? r->incomplete_reason : "unknown");
+
+		tap_comment(&s->tap, msg);
+		free(msg);
+	}
+	tap_end(&s->tap);
+}
+
+/* Trials never submitted nor judged by their caller are not part of the run. */
+static void drop_unrun(struct session *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->r.nr_trials; i++) {
+		if (!s->slots[i].submitted && !s->r.trials[i].finished) {
+			free(s->r.trials[i].dir);
+			continue;
+		}
+		s->r.trials[n] = s->r.trials[i];
+		s->slots[n++] = s->slots[i];
+	}
+	s->r.nr_trials = n;
+}
+
+static int exit_status(const struct session *s)
+{
+	int status = 0;
+
+	if (!s->r.complete || s->json_failed || s->tap_failed)
+		return SESSION_EXIT_INFRA;
+	for (size_t i = 0; i < s->r.nr_trials; i++) {
+		if (s->r.trials[i].verdict == VERDICT_INFRA)
+			return SESSION_EXIT_INFRA;
+		if (s->r.trials[i].verdict == VERDICT_FAIL)
+			status = SESSION_EXIT_FAIL;
+	}
+	return status;
+}
+
+static long peak_rss_kib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+}
+
+int session_finish(struct session *s)
+{
+	struct bp_error err;
+
+	if (!s->started)
+		return SESSION_EXIT_INFRA;
+	if (s->q) {
+		queue_free(s->q);
+		s->q = NULL;
+		s->r.trials_s = (double)(now_ms() - s->t_trials) / 1000.0;
+	}
+	s->r.complete = !bp_interrupted && !s->incomplete;
+	drop_unrun(s);
+	/* Now, not at exit: an interrupted worker has a short grace to clean up. */
+	inject_shutdown();
+	note_end(s);
+	/* Before report_after_run, which renders results.tap from results.json if there is none. */
+	if (s->tapf && tap_file_commit(&s->tap, s->tapf, s->tap_tmp, s->tap_path, &err) < 0) {
+		fprintf(stderr, "bootproof: %s\n", err.msg);
+		s->tap_failed = 1;
+	}
+	s->tapf = NULL;
+	s->r.peak_rss_kib = peak_rss_kib();
+	s->r.duration_s = (double)(now_ms() - s->t0) / 1000.0;
+	session_save(s);
+	/* The other formats and the history derive from results.json. */
+	if (report_after_run(s->r.dir, s->o.history, &err) < 0)
+		fprintf(stderr, "bootproof: warning: %s\n", err.msg);
+	return exit_status(s);
+}
+
+void session_release(struct session *s)
+{
+	inject_shutdown();
+	queue_free(s->q);
+	if (s->tapf) {
+		fclose(s->tapf);
+		unlink(s->tap_tmp);
+	}
+	if (s->have_work && !s->o.keep)
+		remove_tree(s->work);
+	if (s->have_work && s->o.keep)
+		litter_keep(s->work);
+	else if (s->have_work)
+		litter_forget(s->work);
+	disks_release(&s->disks);
+	loop_free(s->loop);
+	free(s->work);
+	free(s->tap_path);
+	free(s->tap_tmp);
+	free(s->slots);
+	run_result_release(&s->r);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,69 @@
+/*
+ * profile - the Windows guest (guest.h): how a Windows machine boots here,
+ * where a sensor driver and its content live on its disk, and which
+ * detector reads its console.
+ *
+ * A Windows image is a disk the firmware boots: UEFI (OVMF, its variables
+ * in RAM: the boot manager is found at the removable-media path
+ * \EFI\BOOT\BOOTX64.EFI, which Windows Setup writes) on q35, the disk on
+ * the chipset's AHCI controller, which Windows drives with its in-box
+ * storahci (virtio-blk needs virtio-win's viostor). COM1 is the EMS
+ * console: Windows' Special Administration Console prints its boot lines
+ * and, at a bugcheck, the BLUESCREEN record and the blue screen's text
+ * there, read by windetect. Since EMS owns COM1, the boot-complete marker
+ * comes on COM2, written by the image's SYSTEM startup task
+ * (machine.marker_serial). pvpanic turns a bugcheck into GUEST_PANICKED
+ * when the image has the driver (virtio-win's pvpanic; KVM's Hyper-V
+ * crash MSRs carry the code and parameters too); the VGA screen is kept
+ * after every crash, the blue screen being what a user sees.
+ *
+ * Windows has no kernel command line, so a boot has no switches: race
+ * knobs cannot reach it that way (scenario.c rejects `race:` on Windows
+ * images) and there is no pre-mount point (every boot is cold) and no KVM
+ * probe (a Windows boot takes minutes under TCG; the probe's verdict comes
+ * from the suite's other images or the default).
+ */
+#include "guest.h"
+
+#include <stddef.h>
+
+#include "windetect.h"
+
+/* OVMF's combined image: code and variables in one, the variables in RAM. */
+#define WINDOWS_OVMF "/usr/share/ovmf/OVMF.fd"
+
+static const char *const windows_firmware[] = {WINDOWS_OVMF, NULL};
+
+static const struct guest_qemu_opt windows_boot[] = {{"-bios", WINDOWS_OVMF}, {NULL, NULL}};
+
+const struct guest_profile guest_profile_windows = {
+    .kind = "windows",
+    .machine =
+	{
+	    .type = "q35",
+	    .options = NULL,
+	    .direct_kernel = 0,
+	    .boot = windows_boot,
+	    .host_append = NULL,
+	    .disk_device = "ide-hd",
+	    .serial_device = "virtio-serial-pci",
+	    .display = "VGA",
+	    .panic_device = "pvpanic",
+	    .marker_serial = 1,
+	    .firmware = windows_firmware,
+	},
+    .default_append = "",
+    .default_marker = "bootproof: boot complete",
+    .sensor_path = "/Windows/System32/drivers/refsensor.sys",
+    .agent_path = "/Program Files/bootproof/agent.exe",
+    .content_dir = "/Windows/System32/drivers/bootproof",
+    .race_knobs = NULL,
+    .detector_new = win_crash_detector_new,
+    .crash_line = win_crash_line,
+    .artifacts = GUEST_ARTIFACT_SCREENSHOT,
+    .premount_switch = NULL,
+    .premount_ready = NULL,
+    .resume_line = NULL,
+    .probe_append = NULL,
+    .probe_done = NULL,
+};

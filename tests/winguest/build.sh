@@ -1,0 +1,31 @@
+#!/bin/sh
+# build.sh OUT - the Windows stand-in guests for the signal-path test:
+# bugcheck-efi.c built with mingw-w64 as \EFI\BOOT\BOOTX64.EFI on a FAT
+# disk with the directories a Windows system disk has for the sensor and
+# its content: OUT/clean.qcow2 comes up, OUT/crash.qcow2 bugchecks (with
+# EMS_FILE's text) at every boot. A FAT file system without a partition table
+# is what OVMF boots from removable media; libguestfs mounts it whole, as
+# it mounts the reference Linux guest's disk.
+#   EMS_FILE  the COM1 text (default tests/data/windows/ems-bp-0x50.log)
+set -eu
+out=$1
+here=$(cd "$(dirname "$0")" && pwd)
+ems=${EMS_FILE:-$here/../data/windows/ems-bp-0x50.log}
+mkdir -p "$out"
+# disk NAME [CFLAGS]: OUT/NAME.qcow2 booting the stand-in built with CFLAGS
+disk() {
+	x86_64-w64-mingw32-gcc -O2 -ffreestanding -fno-stack-protector -mno-red-zone -nostdlib \
+		-Wall -Wextra -Werror -DEMS_FILE="\"$ems\"" ${2:+"$2"} -Wl,--subsystem,10 -e efi_main \
+		-o "$out/$1.efi" "$here/bugcheck-efi.c" "$here/ems.S"
+	rm -f "$out/$1.img"
+	mkfs.vfat -C "$out/$1.img" 16384 >/dev/null
+	for d in EFI EFI/BOOT Windows Windows/System32 Windows/System32/drivers; do
+		mmd -i "$out/$1.img" "::/$d"
+	done
+	mcopy -i "$out/$1.img" "$out/$1.efi" ::/EFI/BOOT/BOOTX64.EFI
+	qemu-img convert -O qcow2 "$out/$1.img" "$out/$1.qcow2.tmp"
+	mv "$out/$1.qcow2.tmp" "$out/$1.qcow2"
+	rm -f "$out/$1.img"
+}
+disk clean -DSTANDIN_CLEAN
+disk crash
