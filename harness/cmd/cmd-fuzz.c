@@ -21,10 +21,12 @@
 #include <unistd.h>
 
 #include "escape.h"
+#include "fuzz-boot.h"
 #include "fuzzlog.h"
 #include "proc.h"
 #include "progress.h"
 #include "scenario.h"
+#include "session.h"
 #include "usage.h"
 #include "util.h"
 
@@ -41,10 +43,12 @@
 #define MINIMIZE_MS 30000     /* for all of one input's steps */
 #define TICK_MS 100
 #define GRACE_MS 30000 /* past -max_total_time before the target is killed */
+#define BOOT_SAMPLE 2  /* corpus inputs that did not crash, booted with --boot */
 
 const struct cmd_usage fuzz_usage = {
     "fuzz",
-    "fuzz [-c SUITE] [-r REPORTS] [--duration D] [--seed S] [--corpus DIR] [-q] SCENARIO",
+    "fuzz [-c SUITE] [-r REPORTS] [--duration D] [--seed S] [--corpus DIR] [--boot] [-q] "
+    "SCENARIO",
     "Fuzz the content interpreter of SCENARIO's sensor, seeded with its content.",
     "options:\n"
     "  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
@@ -54,6 +58,10 @@ const struct cmd_usage fuzz_usage = {
     "                       k-th restart (default: from the clock, recorded in fuzz.json)\n"
     "  --corpus DIR         the corpus to resume from and grow (default\n"
     "                       REPORTS/corpus/SCENARIO)\n"
+    "  --boot               then boot each crash's input, and 2 corpus inputs the\n"
+    "                       sensor loads without a crash, in the scenario's guest,\n"
+    "                       pushed live and cold\n"
+    "                       (a run of its own, REPORTS/<run-id>/; TAP on stdout)\n"
     "  -q, --quiet          no progress line on the terminal\n"
     "  -h, --help           this help\n"
     "\n"
@@ -72,6 +80,7 @@ struct fuzz_opts {
 	int duration_s;
 	unsigned int seed; /* 0: from the clock */
 	int quiet;
+	int boot; /* stage 2: boot the findings */
 };
 
 struct finding {
@@ -108,7 +117,9 @@ struct campaign {
 	double fuzz_s;	      /* how long the campaign fuzzed (minimizing is not counted) */
 	unsigned int seed;
 	struct progress prog;
-	char *failure; /* why the campaign could not go on, or NULL */
+	char *failure;	 /* why the campaign could not go on, or NULL */
+	char *boot_run;	 /* --boot: the run directory of the findings' boots */
+	int boot_status; /* --boot: its exit status (session.h) */
 };
 
 static void on_signal(int sig)
@@ -152,15 +163,20 @@ static int parse_duration(const char *s)
 static int parse_opts(int argc, char **argv, struct fuzz_opts *o)
 {
 	static const struct option longopts[] = {
-	    {"suite", required_argument, NULL, 'c'},	{"reports", required_argument, NULL, 'r'},
-	    {"duration", required_argument, NULL, 'd'}, {"seed", required_argument, NULL, 's'},
-	    {"corpus", required_argument, NULL, 'C'},	{"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	    {"suite", required_argument, NULL, 'c'},
+	    {"reports", required_argument, NULL, 'r'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"seed", required_argument, NULL, 's'},
+	    {"corpus", required_argument, NULL, 'C'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"boot", no_argument, NULL, 'B'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c;
 
-	*o = (struct fuzz_opts){"scenarios.yaml", "reports", NULL, NULL, 60, 0, 0};
+	*o = (struct fuzz_opts){"scenarios.yaml", "reports", NULL, NULL, 60, 0, 0, 0};
 	argv[0] = (char *)"bootproof fuzz";
 	while ((c = getopt_long(argc, argv, "c:r:d:s:qh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -175,6 +191,9 @@ static int parse_opts(int argc, char **argv, struct fuzz_opts *o)
 			break;
 		case 'q':
 			o->quiet = 1;
+			break;
+		case 'B':
+			o->boot = 1;
 			break;
 		case 'h':
 			usage_help(&fuzz_usage);
@@ -742,6 +761,9 @@ static int write_json(const struct campaign *c, int complete, struct bp_error *e
 	json_object_set_new(root, "time_to_first_crash_s",
 			    c->first_crash_s < 0 ? json_null() : json_real(c->first_crash_s));
 	json_object_set_new(root, "findings", list);
+	json_object_set_new(root, "boot_run", jstr_or_null(c->boot_run));
+	if (c->boot_run)
+		json_object_set_new(root, "boot_status", json_integer(c->boot_status));
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 	ret = write_file_atomic(path, text, strlen(text), err);
 	free(text);
@@ -838,6 +860,83 @@ static void campaign_release(struct campaign *c)
 	free(c->crashes);
 	free(c->corpus);
 	free(c->failure);
+	free(c->boot_run);
+}
+
+/* The function a signature names ("... in F"), for a kernel title to contain; NULL if none. */
+static const char *signature_function(const char *sig)
+{
+	const char *in = strstr(sig, " in ");
+
+	/* An unsymbolized "MODULE+0xOFFSET" names no function the guest's report would. */
+	return in && !strstr(in, "+0x") ? in + 4 : NULL;
+}
+
+/*
+ * The sensor version's host loader (interp-load-vN beside fuzz-interp-vN)
+ * parses path: 1. Files it rejects whole, and a missing loader, give 0.
+ */
+static int loader_accepts(struct campaign *c, const char *path)
+{
+	char *dir = xstrdup(c->bin), *slash = strrchr(dir, '/');
+	char *loader = xasprintf("%s/interp-load-v%d", slash ? (*slash = 0, dir) : ".", c->version);
+	char *log = xasprintf("%s/loader.log", c->dir);
+	char *argv[3] = {loader, (char *)path, NULL};
+	struct bp_error err;
+	struct fuzzlog l;
+	struct proc p;
+	int ok = run_target(c, argv, log, SEED_RUN_MS, 0, &l, &p, &err) == 0 &&
+		 p.exit == PROC_EXITED && p.code == 0;
+
+	fuzzlog_release(&l);
+	unlink(log);
+	free(log);
+	free(loader);
+	free(dir);
+	return ok;
+}
+
+/* Stage 2: every finding's input, and BOOT_SAMPLE corpus inputs the sensor loads, by the seed. */
+static void boot_findings(struct campaign *c)
+{
+	struct fuzz_boot_input *in = xcalloc(c->nr_f + BOOT_SAMPLE, sizeof(*in));
+	char **names = NULL;
+	size_t n = 0, nr_names = 0, alloc = 0;
+	unsigned int r = c->seed;
+	DIR *d = opendir(c->corpus);
+	struct dirent *e;
+
+	for (size_t i = 0; i < c->nr_f; i++)
+		if (c->f[i].input)
+			in[n++] = (struct fuzz_boot_input){
+			    c->f[i].minimized ? c->f[i].minimized : c->f[i].input, 1,
+			    signature_function(c->f[i].signature)};
+	while (d && (e = readdir(d)))
+		if (e->d_type == DT_REG) {
+			ALLOC_GROW(names, nr_names + 1, alloc);
+			names[nr_names++] = xasprintf("%s/%s", c->corpus, e->d_name);
+		}
+	if (d)
+		closedir(d);
+	/* A random pick, of inputs the sensor loads (a rejected file is no test of a boot). */
+	for (size_t k = 0, picked = 0; picked < BOOT_SAMPLE && k < nr_names; k++) {
+		size_t pick = k + (size_t)rand_r(&r) % (nr_names - k);
+		char *t = names[k];
+
+		names[k] = names[pick];
+		names[pick] = t;
+		if (loader_accepts(c, names[k])) {
+			in[n++] = (struct fuzz_boot_input){names[k], 0, NULL};
+			picked++;
+		}
+	}
+	fflush(stdout);
+	c->boot_status =
+	    fuzz_boot(c->sc, c->o->suite, c->o->reports, c->o->quiet, in, n, &c->boot_run);
+	for (size_t i = 0; i < nr_names; i++)
+		free(names[i]);
+	free(names);
+	free(in);
 }
 
 int cmd_fuzz(int argc, char **argv)
@@ -881,12 +980,18 @@ int cmd_fuzz(int argc, char **argv)
 		c.failure = xasprintf("interrupted by signal %d", (int)bp_interrupted);
 	else
 		minimize_all(&c);
+	print_summary(&c);
+	if (o.boot && !c.failure) {
+		boot_findings(&c);
+		if (c.boot_status == SESSION_EXIT_INFRA)
+			c.failure = xasprintf("booting the findings failed: see '%s'",
+					      c.boot_run ? c.boot_run : o.reports);
+	}
 	if (write_json(&c, !c.failure, &err) < 0)
 		fprintf(stderr, "bootproof: %s\n", err.msg);
-	print_summary(&c);
 	if (c.failure)
 		fprintf(stderr, "bootproof: %s\n", c.failure);
-	status = c.failure ? EXIT_INFRA : c.nr_f ? EXIT_CRASH : 0;
+	status = c.failure ? EXIT_INFRA : c.nr_f || c.boot_status ? EXIT_CRASH : 0;
 out:
 	campaign_release(&c);
 	suite_free(&s);

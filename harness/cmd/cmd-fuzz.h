@@ -1,6 +1,6 @@
 /*
  * cmd-fuzz - `bootproof fuzz -c SUITE SCENARIO [--duration D] [--seed S]
- * [--corpus DIR] [-r REPORTS] [-q]`: fuzz the content interpreter of a
+ * [--corpus DIR] [-r REPORTS] [--boot] [-q]`: fuzz the content interpreter of a
  * scenario's sensor in-process (stage 1 of a fuzz campaign), starting from
  * the scenario's content.
  *
@@ -40,8 +40,11 @@
  * Exit status: 0 no crash, 1 crashes found, 2 usage or configuration
  * error, 3 the target could not run or the campaign was interrupted.
  *
- * Not done here (stage 2): booting each finding as a trial of the scenario
- * in a real guest, pushed live and confirmed by a cold boot.
+ * With --boot (stage 2, fuzz-boot.h) the findings, and BOOT_SAMPLE corpus
+ * inputs that did not crash, are then booted as trials of the scenario in
+ * a session of their own; fuzz.json names its run ("boot_run",
+ * "boot_status"), a failed expectation there makes the status 1, an
+ * infrastructure failure 3.
  */
 #ifndef BP_CMD_FUZZ_H
 #define BP_CMD_FUZZ_H
