@@ -60,6 +60,8 @@ $(O)/harness/cmd/bootproof.o: $(O)/stamp/version
 $(O)/harness/cmd/bootproof.o: CFLAGS += '-DBOOTPROOF_VERSION="$(VERSION)"'
 $(O)/harness/cmd/cmd-init.o: $(O)/stamp/datadir
 $(O)/harness/cmd/cmd-init.o: CFLAGS += '-DBOOTPROOF_DATADIR="$(DATADIR)"'
+$(O)/harness/cmd/cmd-fuzz.o: $(O)/stamp/datadir
+$(O)/harness/cmd/cmd-fuzz.o: CFLAGS += '-DBOOTPROOF_DATADIR="$(DATADIR)"'
 
 # The guest kernel: Debian's linux-image-amd64, matched with its headers.
 KVER := $(shell scripts/guest-kver.sh 2>/dev/null)
@@ -81,12 +83,23 @@ FUZZ_SECONDS ?= 60
 
 SENSOR_VERSIONS := 1 2 3
 SENSOR_KO := $(SENSOR_VERSIONS:%=build/sensor/v%/refsensor.ko)
+# The content interpreter in userspace (sensor/interp), per sensor version: the
+# library, a host loader with ASan (interp-load-vN FILE...) and the libFuzzer
+# target `bootproof fuzz` runs (fuzz-interp-vN). chanmut is the fuzzer's
+# structure-aware mutator, the same for every version.
+INTERP_LIB := $(SENSOR_VERSIONS:%=build/libinterp-v%.a)
+INTERP_LOAD := $(SENSOR_VERSIONS:%=build/interp-load-v%)
+INTERP_FUZZ := $(SENSOR_VERSIONS:%=build/fuzz-interp-v%)
+INTERP_DEPS := sensor/interp/interp.c sensor/interp/interp.h sensor/interp/interp-sys.h sensor/interp/interp-version.h
+INTERP_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -MMD -MP -Isensor/interp
+INTERP_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CONTENT_SRC := $(wildcard scenarios/content/*.chan)
 CONTENT_BIN := $(CONTENT_SRC:scenarios/content/%.chan=build/content/%.sys)
 IMAGE := build/images/linux
 IMAGE_OUT := $(IMAGE)/vmlinux $(IMAGE)/initrd.img $(IMAGE)/system.qcow2
 
-all: $(O)/bootproof $(O)/chanc guest man
+all: $(O)/bootproof $(O)/chanc guest man interp
+interp: $(INTERP_LIB) $(INTERP_LOAD) $(INTERP_FUZZ)
 guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp
 tests: $(UNIT_BIN) $(O)/tests/bench/floor $(O)/tests/bench/clone
 
@@ -125,9 +138,40 @@ build/fuzz/%.o: %.c
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 # The reference sensor, one kernel module per version, built against the guest kernel.
-build/sensor/v%/refsensor.ko: sensor/refsensor.c sensor/Kbuild sensor/build-module.sh
+build/sensor/v%/refsensor.ko: sensor/refsensor.c $(INTERP_DEPS) sensor/Kbuild sensor/build-module.sh
 	@echo "  KMOD    $@"
 	$(Q)sensor/build-module.sh $* $(KVER) build/sensor/v$*
+
+# $(call interp_rules,N): sensor version N's interpreter objects, plain (cc),
+# with ASan (clang) and with ASan and fuzzer coverage (clang), and what links them.
+define interp_rules
+build/interp/v$(1)/%.o: sensor/interp/%.c
+	@mkdir -p $$(@D)
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(INTERP_CFLAGS) -DREFSENSOR_VERSION=$(1) -c -o $$@ $$<
+build/interp/asan-v$(1)/%.o: sensor/interp/%.c
+	@mkdir -p $$(@D)
+	@echo "  CC      $$@"
+	$$(Q)$$(FUZZ_CC) $$(INTERP_CFLAGS) $$(INTERP_SAN) -DREFSENSOR_VERSION=$(1) -c -o $$@ $$<
+build/interp/fuzz-v$(1)/%.o: sensor/interp/%.c
+	@mkdir -p $$(@D)
+	@echo "  CC      $$@"
+	$$(Q)$$(FUZZ_CC) $$(INTERP_CFLAGS) -O1 $$(INTERP_SAN) -fsanitize=fuzzer-no-link -DREFSENSOR_VERSION=$(1) -c -o $$@ $$<
+build/libinterp-v$(1).a: build/interp/v$(1)/interp.o build/interp/v$(1)/interp-user.o
+	@echo "  AR      $$@"
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+build/interp-load-v$(1): build/interp/asan-v$(1)/interp-load.o build/interp/asan-v$(1)/interp.o build/interp/asan-v$(1)/interp-user.o
+	@echo "  LD      $$@"
+	$$(Q)$$(FUZZ_CC) $$(INTERP_SAN) -o $$@ $$^
+build/fuzz-interp-v$(1): build/interp/fuzz-v$(1)/fuzz-interp.o build/interp/fuzz-v$(1)/chanmut.o build/interp/fuzz-v$(1)/interp.o build/interp/fuzz-v$(1)/interp-user.o
+	@echo "  LD      $$@"
+	$$(Q)$$(FUZZ_CC) $$(INTERP_SAN) -fsanitize=fuzzer -o $$@ $$^
+endef
+$(foreach v,$(SENSOR_VERSIONS),$(eval $(call interp_rules,$(v))))
+
+# t-interp links version 2 in-process and runs the v1 and v2 loaders.
+$(O)/tests/t-interp.o: CFLAGS += -Isensor/interp
+$(O)/tests/t-interp: build/libinterp-v2.a build/interp/v2/chanmut.o | build/interp-load-v1 build/interp-load-v2
 
 build/content/%.sys: scenarios/content/%.chan $(O)/chanc
 	@mkdir -p $(@D)
@@ -248,7 +292,7 @@ clean:
 
 FORCE:
 
-.PHONY: FORCE all guest man tests fuzzers deps demo check check-fast bench fuzz clean install uninstall
+.PHONY: FORCE all guest man interp tests fuzzers deps demo check check-fast bench fuzz clean install uninstall
 .DELETE_ON_ERROR:
 # Objects are kept, so a test or fuzzer is not recompiled on every make.
 .SECONDARY:

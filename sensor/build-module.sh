@@ -32,7 +32,12 @@ mkdir -p "$outdir"
 absout=$(cd "$outdir" && pwd)
 
 rm -f "$absout/refsensor.ko"
-cp "$srcdir/refsensor.c" "$srcdir/Kbuild" "$absout/"
+# refsensor.c becomes refsensor-main.c: the module refsensor.o is linked from
+# it and the interpreter (Kbuild), and cannot share a name with a part.
+mkdir -p "$absout/interp"
+cp "$srcdir/refsensor.c" "$absout/refsensor-main.c"
+cp "$srcdir/Kbuild" "$absout/"
+cp "$srcdir"/interp/interp.c "$srcdir"/interp/*.h "$absout/interp/"
 
 log=$absout/build.log
 # A private make: the outer make's MAKEFLAGS (jobserver, V=, -j) would leak
@@ -48,7 +53,7 @@ fi
 # kbuild prints warnings but still succeeds: the module must build
 # warning-clean, and a modpost WARNING (an undefined symbol) means it would
 # not load.
-if grep -Eq 'refsensor\.c:[0-9]+:[0-9]+: warning:|WARNING:' "$log"; then
+if grep -Eq '(refsensor-main|interp)\.c:[0-9]+:[0-9]+: warning:|WARNING:' "$log"; then
 	cat "$log" >&2
 	rm -f "$absout/refsensor.ko"
 	echo "build-module: refsensor v$version has compiler warnings (log: $log)" >&2

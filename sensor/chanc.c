@@ -4,7 +4,7 @@
  * Turns the readable channel source format (scenarios/content/NAME.chan) into
  * the binary channel files the reference sensor loads (*.sys). Both formats
  * are documented in sensor/FORMAT.md; the sensor's parser is in
- * sensor/refsensor.c and the two must agree.
+ * sensor/interp/interp.c and the two must agree.
  *
  *   chanc -o OUT.sys IN.chan
  *
@@ -29,7 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Binary format constants; keep in step with sensor/refsensor.c. */
+/* Binary format constants; keep in step with sensor/interp/interp.h. */
 #define CF_MAGIC "BPCF"
 #define CF_FORMAT_VERSION 1
 #define CF_KIND_WILDCARD 0

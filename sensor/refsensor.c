@@ -27,6 +27,10 @@
  * Apart from that one deliberate bug, parsing is fully bounds-checked in every
  * version: malformed files are rejected, never trusted.
  *
+ * The parser and evaluator are the portable interpreter in sensor/interp
+ * (interp.h), shared with the userspace library the fuzzer runs; this file
+ * is the kernel's side: the event, the content directory, /proc and the log.
+ *
  * Build with sensor/build-module.sh, which passes -DREFSENSOR_VERSION=N.
  */
 #define pr_fmt(fmt) "refsensor: " fmt
@@ -48,82 +52,14 @@
 #include <linux/utsname.h>
 #include <linux/vmalloc.h>
 
-#ifndef REFSENSOR_VERSION
-#error "build with -DREFSENSOR_VERSION=N (sensor/build-module.sh does this)"
-#endif
+#include "interp/interp.h"
+#include "interp/interp-version.h"
 
-/*
- * What each sensor version does differently, as feature switches, so that a
- * new version is one more branch here rather than another copy of the
- * interpreter. Keep the table in step with SENSOR_VERSIONS in the Makefile.
- */
-#if REFSENSOR_VERSION == 1
-/* The shipped bug: field indices are never checked against the inputs. */
-#define RS_CHECK_INPUT_COUNT 0
-#define RS_GUARD 0
-#elif REFSENSOR_VERSION == 2
-/* The fix: content validation plus a run-time bounds check. */
-#define RS_CHECK_INPUT_COUNT 1
-#define RS_GUARD 0
-#elif REFSENSOR_VERSION == 3
-/* Version 1's bug, plus the crash-loop guard that the agent runs for it. */
-#define RS_CHECK_INPUT_COUNT 0
-#define RS_GUARD 1
-#else
-#error "unknown REFSENSOR_VERSION (known: 1, 2, 3)"
-#endif
-
-#if defined(__GNUC__) && !defined(__clang__)
-#define RS_NOCLONE __attribute__((__noipa__))
-#else
-#define RS_NOCLONE
-#endif
-
-/* Channel file format, see sensor/FORMAT.md. */
-#define RS_MAGIC "BPCF"
-#define RS_FORMAT_VERSION 1
-#define RS_HEADER_SIZE 20
-#define RS_KIND_WILDCARD 0
-#define RS_KIND_EQUALS 1
-#define RS_KIND_PREFIX 2
-
-/* Limits that keep hostile content from costing more than it weighs. */
-#define RS_MAX_FILE_SIZE (1024 * 1024)
-#define RS_MAX_INSTANCES 4096
-#define RS_MAX_CRITERION 1024
 #define RS_MAX_DIR_FILES 1024
 #define RS_MAX_LOGGED_INSTANCES 32
-
-#define RS_TEMPLATE_IPC 1
-/* The IPC template type declares 21 fields ... */
-#define RS_IPC_FIELDS 21
-/* ... but the sensor's IPC event only supplies 20 input values. */
-#define RS_IPC_INPUTS 20
-
-struct rs_template {
-	u16 id;
-	const char *name;
-	u16 nfields;
-};
-
-static const struct rs_template rs_templates[] = {
-	{ RS_TEMPLATE_IPC, "ipc", RS_IPC_FIELDS },
-};
-
-struct rs_criterion {
-	u8 kind;
-	u16 len;
-	const u8 *str; /* points into the file buffer, not NUL-terminated */
-};
-
-/* A parsed channel file; criteria point into the caller's buffer. */
-struct rs_channel {
-	const char *name;
-	u32 number;
-	const struct rs_template *tmpl;
-	u32 ninstances;
-	struct rs_criterion *crit; /* ninstances rows of tmpl->nfields */
-};
+#define RS_MAX_FILE_SIZE INTERP_MAX_FILE_SIZE
+#define RS_IPC_FIELDS INTERP_IPC_FIELDS
+#define RS_IPC_INPUTS INTERP_IPC_INPUTS
 
 /*
  * The synthesised IPC event. inputs is placed at the very end of a one-page
@@ -133,8 +69,7 @@ struct rs_channel {
  */
 struct rs_event {
 	void *page;
-	const char **inputs;
-	unsigned int ninputs;
+	struct interp_event ev; /* inputs point into page */
 };
 
 static char *content_dir = "/system/sensor/content";
@@ -147,17 +82,64 @@ static unsigned int rs_files_loaded, rs_files_rejected, rs_instances_rejected, r
 static unsigned int rs_proc_loads;
 static struct proc_dir_entry *rs_proc_dir;
 
-static __printf(2, 3) void rs_content_error(const char *name, const char *fmt, ...)
+static __printf(2, 0) void rs_vcontent_error(const char *name, const char *fmt, va_list args)
 {
 	struct va_format vaf;
+	va_list aq;
+
+	/* %pV wants a va_list *: a parameter's va_list is an array type here. */
+	va_copy(aq, args);
+	vaf.fmt = fmt;
+	vaf.va = &aq;
+	pr_err("content error: %s: %pV\n", name, &vaf);
+	va_end(aq);
+}
+
+static __printf(2, 3) void rs_content_error(const char *name, const char *fmt, ...)
+{
 	va_list args;
 
 	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	pr_err("content error: %s: %pV\n", name, &vaf);
+	rs_vcontent_error(name, fmt, args);
 	va_end(args);
 }
+
+/* ---- the interpreter's environment (interp.h) ---- */
+
+static void *rs_alloc(size_t n, size_t size)
+{
+	return kvcalloc(n, size, GFP_KERNEL);
+}
+
+static void rs_free(void *p)
+{
+	kvfree(p);
+}
+
+static __printf(3, 4) void rs_interp_error(void *ctx, const char *name, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	rs_vcontent_error(name, fmt, args);
+	va_end(args);
+}
+
+/* A console at 115200 baud cannot take thousands of lines per file. */
+static void rs_interp_instance(void *ctx, const struct interp_channel *ch, u32 i, bool match)
+{
+	if (i < RS_MAX_LOGGED_INSTANCES)
+		pr_info("%s: instance %u: %s\n", ch->name, i + 1, match ? "match" : "no match");
+	else if (i == RS_MAX_LOGGED_INSTANCES)
+		pr_info("%s: not logging instances past %d\n", ch->name, RS_MAX_LOGGED_INSTANCES);
+}
+
+static const struct interp_ops rs_ops = {
+	.alloc = rs_alloc,
+	.free = rs_free,
+	.error = rs_interp_error,
+	.instance = rs_interp_instance,
+};
 
 /* ---- the event ---- */
 
@@ -187,12 +169,12 @@ static int rs_event_init(struct rs_event *ev)
 	ev->page = vzalloc(PAGE_SIZE);
 	if (!ev->page)
 		return -ENOMEM;
-	ev->inputs = (const char **)((char *)ev->page + PAGE_SIZE - ptrs);
-	ev->ninputs = RS_IPC_INPUTS;
+	ev->ev.inputs = (const char **)((char *)ev->page + PAGE_SIZE - ptrs);
+	ev->ev.ninputs = RS_IPC_INPUTS;
 
 	/* The strings live at the start of the same page, below the array. */
 	strings = ev->page;
-	end = (char *)ev->inputs;
+	end = (char *)ev->ev.inputs;
 	for (i = 0; i < RS_IPC_INPUTS; i++) {
 		int n;
 
@@ -229,7 +211,7 @@ static int rs_event_init(struct rs_event *ev)
 			ev->page = NULL;
 			return -ENOSPC;
 		}
-		ev->inputs[i] = strings;
+		ev->ev.inputs[i] = strings;
 		strings += n + 1;
 	}
 	return 0;
@@ -239,234 +221,7 @@ static void rs_event_release(struct rs_event *ev)
 {
 	vfree(ev->page);
 	ev->page = NULL;
-	ev->inputs = NULL;
-}
-
-/* ---- parsing: every read is bounds-checked ---- */
-
-struct rs_reader {
-	const u8 *p;
-	size_t left;
-	size_t off; /* for error messages */
-};
-
-static bool rs_read(struct rs_reader *r, void *out, size_t n)
-{
-	if (r->left < n)
-		return false;
-	memcpy(out, r->p, n);
-	r->p += n;
-	r->left -= n;
-	r->off += n;
-	return true;
-}
-
-static bool rs_read_u8(struct rs_reader *r, u8 *v)
-{
-	return rs_read(r, v, 1);
-}
-
-static bool rs_read_u16(struct rs_reader *r, u16 *v)
-{
-	__le16 x;
-
-	if (!rs_read(r, &x, sizeof(x)))
-		return false;
-	*v = le16_to_cpu(x);
-	return true;
-}
-
-static bool rs_read_u32(struct rs_reader *r, u32 *v)
-{
-	__le32 x;
-
-	if (!rs_read(r, &x, sizeof(x)))
-		return false;
-	*v = le32_to_cpu(x);
-	return true;
-}
-
-static const struct rs_template *rs_template_find(u16 id)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(rs_templates); i++)
-		if (rs_templates[i].id == id)
-			return &rs_templates[i];
-	return NULL;
-}
-
-/* Fill ch from buf; on failure log a content error and return -EINVAL. */
-static int rs_parse(struct rs_channel *ch, const char *name, const u8 *buf, size_t len)
-{
-	struct rs_reader r = { .p = buf, .left = len, .off = 0 };
-	char magic[4];
-	u16 version, type, nfields, reserved;
-	u32 i, f, total;
-
-	memset(ch, 0, sizeof(*ch));
-	ch->name = name;
-
-	if (len < RS_HEADER_SIZE) {
-		rs_content_error(name, "truncated header (%zu of %d bytes)", len, RS_HEADER_SIZE);
-		return -EINVAL;
-	}
-	rs_read(&r, magic, sizeof(magic));
-	if (memcmp(magic, RS_MAGIC, sizeof(magic))) {
-		rs_content_error(name, "bad magic %*phN", (int)sizeof(magic), magic);
-		return -EINVAL;
-	}
-	rs_read_u16(&r, &version);
-	rs_read_u16(&r, &type);
-	rs_read_u32(&r, &ch->number);
-	rs_read_u16(&r, &nfields);
-	rs_read_u16(&r, &reserved);
-	rs_read_u32(&r, &ch->ninstances);
-	if (version != RS_FORMAT_VERSION) {
-		rs_content_error(name, "unsupported format version %u", version);
-		return -EINVAL;
-	}
-	ch->tmpl = rs_template_find(type);
-	if (!ch->tmpl) {
-		rs_content_error(name, "unknown template type %u", type);
-		return -EINVAL;
-	}
-	/* The content must agree with the template type the sensor declares. */
-	if (nfields != ch->tmpl->nfields) {
-		rs_content_error(name, "template %s declares %u fields, file has %u",
-				 ch->tmpl->name, ch->tmpl->nfields, nfields);
-		return -EINVAL;
-	}
-	if (reserved) {
-		rs_content_error(name, "reserved header field is %u, not 0", reserved);
-		return -EINVAL;
-	}
-	/* Each field takes at least 3 bytes: refuse counts the file cannot hold. */
-	if (ch->ninstances > RS_MAX_INSTANCES ||
-	    (size_t)ch->ninstances * nfields * 3 > r.left) {
-		rs_content_error(name, "instance count %u does not fit in %zu bytes",
-				 ch->ninstances, r.left);
-		return -EINVAL;
-	}
-
-	total = ch->ninstances * nfields;
-	ch->crit = kvcalloc(total ? total : 1, sizeof(*ch->crit), GFP_KERNEL);
-	if (!ch->crit)
-		return -ENOMEM;
-
-	for (i = 0; i < ch->ninstances; i++) {
-		for (f = 0; f < nfields; f++) {
-			struct rs_criterion *c = &ch->crit[i * nfields + f];
-			size_t at = r.off;
-
-			if (!rs_read_u8(&r, &c->kind) || !rs_read_u16(&r, &c->len)) {
-				rs_content_error(name, "instance %u field %u: truncated at offset %zu",
-						 i + 1, f + 1, at);
-				goto bad;
-			}
-			if (c->kind > RS_KIND_PREFIX) {
-				rs_content_error(name, "instance %u field %u: unknown kind %u",
-						 i + 1, f + 1, c->kind);
-				goto bad;
-			}
-			if (c->kind == RS_KIND_WILDCARD && c->len) {
-				rs_content_error(name, "instance %u field %u: wildcard with length %u",
-						 i + 1, f + 1, c->len);
-				goto bad;
-			}
-			if (c->len > RS_MAX_CRITERION || c->len > r.left) {
-				rs_content_error(name,
-						 "instance %u field %u: length %u past end of file (offset %zu, %zu bytes left)",
-						 i + 1, f + 1, c->len, r.off, r.left);
-				goto bad;
-			}
-			c->str = r.p;
-			r.p += c->len;
-			r.left -= c->len;
-			r.off += c->len;
-		}
-	}
-	if (r.left) {
-		rs_content_error(name, "%zu trailing bytes after instance %u", r.left,
-				 ch->ninstances);
-		goto bad;
-	}
-	return 0;
-bad:
-	kvfree(ch->crit);
-	ch->crit = NULL;
-	return -EINVAL;
-}
-
-static void rs_channel_release(struct rs_channel *ch)
-{
-	kvfree(ch->crit);
-	ch->crit = NULL;
-}
-
-/* ---- evaluation ---- */
-
-static bool rs_criterion_match(const struct rs_criterion *c, const char *in)
-{
-	size_t n = strlen(in);
-
-	if (c->kind == RS_KIND_PREFIX)
-		return n >= c->len && !memcmp(in, c->str, c->len);
-	return n == c->len && !memcmp(in, c->str, c->len);
-}
-
-#if RS_CHECK_INPUT_COUNT
-/*
- * The check the 7.11 sensor lacked: every non-wildcard field must name an
- * input the sensor actually supplies.
- */
-static bool rs_instance_valid(const struct rs_channel *ch, u32 inst, const struct rs_event *ev)
-{
-	const struct rs_criterion *c = &ch->crit[inst * ch->tmpl->nfields];
-	unsigned int f;
-
-	for (f = 0; f < ch->tmpl->nfields; f++) {
-		if (c[f].kind != RS_KIND_WILDCARD && f >= ev->ninputs) {
-			rs_content_error(ch->name,
-					 "instance %u field %u has no input (sensor supplies %u), instance rejected",
-					 inst + 1, f + 1, ev->ninputs);
-			return false;
-		}
-	}
-	return true;
-}
-#endif
-
-/*
- * Evaluate one instance: every non-wildcard criterion is compared with the
- * input of the same index, without short-circuiting, and the instance matches
- * when all of them do (an all-wildcard instance matches every event).
- * noinline, and no IPA clones (GCC would otherwise emit
- * refsensor_eval.constprop.0), so that a fault here is reported as
- * "RIP: 0010:refsensor_eval+0x...".
- */
-static noinline RS_NOCLONE bool refsensor_eval(const struct rs_channel *ch, u32 inst,
-					       const struct rs_event *ev)
-{
-	const struct rs_criterion *c = &ch->crit[inst * ch->tmpl->nfields];
-	unsigned int f, compared = 0, matched = 0;
-
-	for (f = 0; f < ch->tmpl->nfields; f++) {
-		const char *in;
-
-		if (c[f].kind == RS_KIND_WILDCARD)
-			continue;
-#if RS_CHECK_INPUT_COUNT
-		if (f >= ev->ninputs)
-			return false;
-#endif
-		/* Version 1: f == 20 reads the guard page after the inputs. */
-		in = ev->inputs[f];
-		compared++;
-		if (rs_criterion_match(&c[f], in))
-			matched++;
-	}
-	return matched == compared;
+	ev->ev.inputs = NULL;
 }
 
 /*
@@ -475,42 +230,26 @@ static noinline RS_NOCLONE bool refsensor_eval(const struct rs_channel *ch, u32 
  */
 static int rs_load(const char *name, const u8 *buf, size_t len)
 {
-	struct rs_channel ch;
-	unsigned int nmatch = 0, nrejected = 0;
-	u32 i;
+	struct interp_channel ch;
+	struct interp_result res;
 	int err;
 
 	mutex_lock(&rs_lock);
-	err = rs_parse(&ch, name, buf, len);
+	err = interp_parse(&ch, name, buf, len, &rs_ops);
 	if (err) {
 		rs_files_rejected++;
+		err = err == INTERP_ENOMEM ? -ENOMEM : -EINVAL;
 		goto out;
 	}
 	pr_info("loaded %s: channel %u, template %s, %u fields, %u instances\n", name,
 		ch.number, ch.tmpl->name, ch.tmpl->nfields, ch.ninstances);
-	for (i = 0; i < ch.ninstances; i++) {
-		bool match;
-
-#if RS_CHECK_INPUT_COUNT
-		if (!rs_instance_valid(&ch, i, &rs_event)) {
-			nrejected++;
-			continue;
-		}
-#endif
-		match = refsensor_eval(&ch, i, &rs_event);
-		nmatch += match;
-		/* A console at 115200 baud cannot take thousands of lines per file. */
-		if (i < RS_MAX_LOGGED_INSTANCES)
-			pr_info("%s: instance %u: %s\n", name, i + 1, match ? "match" : "no match");
-		else if (i == RS_MAX_LOGGED_INSTANCES)
-			pr_info("%s: not logging instances past %d\n", name, RS_MAX_LOGGED_INSTANCES);
-	}
+	interp_run(&ch, &rs_event.ev, &rs_ops, &res);
 	pr_info("%s: %u instances: %u match, %u no match, %u rejected\n", name, ch.ninstances,
-		nmatch, ch.ninstances - nmatch - nrejected, nrejected);
-	rs_matches += nmatch;
-	rs_instances_rejected += nrejected;
+		res.matched, res.unmatched, res.rejected);
+	rs_matches += res.matched;
+	rs_instances_rejected += res.rejected;
 	rs_files_loaded++;
-	rs_channel_release(&ch);
+	interp_channel_release(&ch, &rs_ops);
 out:
 	mutex_unlock(&rs_lock);
 	return err;
@@ -735,7 +474,7 @@ static int __init refsensor_init(void)
 		return err;
 	}
 	pr_info("ipc event: pipe %s, image %s, %u inputs (template ipc declares %d fields)\n",
-		rs_event.inputs[0], rs_event.inputs[1], rs_event.ninputs, RS_IPC_FIELDS);
+		rs_event.ev.inputs[0], rs_event.ev.inputs[1], rs_event.ev.ninputs, RS_IPC_FIELDS);
 
 	rs_load_dir(content_dir);
 

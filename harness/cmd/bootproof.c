@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd-fuzz.h"
 #include "cmd-init.h"
 #include "cmd-report.h"
 #include "cmd-repro.h"
@@ -26,6 +27,7 @@ static const struct command {
     {&run_usage, cmd_run},   {&validate_usage, cmd_validate}, {&init_usage, cmd_init},
     {&scan_usage, cmd_scan}, {&report_usage, cmd_report},     {&runs_usage, cmd_runs},
     {&repro_usage, cmd_repro},
+    {&fuzz_usage, cmd_fuzz},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
