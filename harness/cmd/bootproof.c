@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bisect.h"
 #include "cmd-init.h"
 #include "cmd-report.h"
 #include "cmd-scan.h"
@@ -24,6 +25,7 @@ static const struct command {
 } commands[] = {
     {&run_usage, cmd_run},   {&validate_usage, cmd_validate}, {&init_usage, cmd_init},
     {&scan_usage, cmd_scan}, {&report_usage, cmd_report},     {&runs_usage, cmd_runs},
+    {&bisect_usage, cmd_bisect},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
