@@ -21,11 +21,12 @@ struct bisect_opts {
 	const char *scenario;
 	const char *title;
 	int last_good;
+	int reps; /* trials of the full set and of the minimal one */
 };
 
 const struct cmd_usage bisect_usage = {
 	"bisect",
-	"bisect [-c SUITE] [--title T] [--last-good] [-j N] [-r REPORTS] [-q] SCENARIO",
+	"bisect [-c SUITE] [--title T] [--last-good] [--reps M] [-j N] [-r REPORTS] [-q] SCENARIO",
 	"Narrow a crashing scenario's content set to the guilty files and instances.",
 	"options:\n"
 	"  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
@@ -33,6 +34,8 @@ const struct cmd_usage bisect_usage = {
 	"                       first crash's title, exactly)\n"
 	"  --last-good          also run the set's previous versions (content 'previous:')\n"
 	"                       and name the newest one that is clean\n"
+	"  --reps M             trials of the full set (p) and of the minimal set, 1 to 100\n"
+	"                       (default 6)\n"
 	"  -r, --reports DIR    write the run into DIR/<run-id>/ (default reports)\n"
 	"  -j, --jobs N         run N guests at once, 1 to 64 (default: one per core, as\n"
 	"                       memory allows)\n"
@@ -40,7 +43,7 @@ const struct cmd_usage bisect_usage = {
 	"  -h, --help           this help\n"
 	"\n"
 	"SCENARIO: one scenario (a matrix entry as NAME/SENSOR) whose content set crashes.\n"
-	"The full set runs 6 times first: p, the share that crash, gives k, the clean\n"
+	"The full set runs M times first: p, the share that crash, gives k, the clean\n"
 	"trials that call a candidate clean (a flaky crash is missed with p < 1 %).\n"
 	"Then delta debugging over the set's files, then over each file's template\n"
 	"instances (or a split/join format's pieces), candidates in parallel. The\n"
@@ -91,7 +94,7 @@ struct bisect {
 	struct bisect_result *res;
 	struct cset *csets;
 	struct cand *cands;
-	struct cand *full[BISECT_FULL_TRIALS];
+	struct cand **full; /* the full set's trials, o->reps of them */
 	struct content_set **round_sets; /* the current round's sets, by candidate */
 	size_t nr_round_sets;
 	unsigned sets_round;
@@ -115,12 +118,14 @@ static int parse_opts(int argc, char **argv, struct bisect_opts *o)
 		{"suite", required_argument, NULL, 'c'}, {"reports", required_argument, NULL, 'r'},
 		{"title", required_argument, NULL, 't'}, {"last-good", no_argument, NULL, 'L'},
 		{"jobs", required_argument, NULL, 'j'},	 {"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},	 {NULL, 0, NULL, 0},
+		{"reps", required_argument, NULL, 'm'},	 {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	o->s.suite_path = "scenarios.yaml";
 	o->s.reports = "reports";
+	o->reps = BISECT_REPS;
 	argv[0] = (char *)"bootproof bisect";
 	while ((c = getopt_long(argc, argv, "c:r:j:qh", longopts, NULL)) != -1) {
 		char *end;
@@ -145,15 +150,20 @@ static int parse_opts(int argc, char **argv, struct bisect_opts *o)
 		case 'h':
 			usage_help(&bisect_usage);
 			return 1;
+		case 'm':
 		case 'j':
 			j = strtol(optarg, &end, 10);
-			if (*end || j < 1 || j > 64) {
-				fprintf(stderr, "bootproof: -j takes a number from 1 to 64, got '%s'\n",
+			if (*end || j < 1 || j > (c == 'j' ? 64 : BISECT_REPS_MAX)) {
+				fprintf(stderr, "bootproof: %s takes a number from 1 to %d, got '%s'\n",
+					c == 'j' ? "-j" : "--reps", c == 'j' ? 64 : BISECT_REPS_MAX,
 					optarg);
 				usage_error(&bisect_usage);
 				return -1;
 			}
-			o->s.jobs = (int)j;
+			if (c == 'j')
+				o->s.jobs = (int)j;
+			else
+				o->reps = (int)j;
 			break;
 		default:
 			usage_error(&bisect_usage);
@@ -516,7 +526,7 @@ static int next_trial(struct bisect *b)
 	}
 	if (next_version(b))
 		return 1;
-	if (b->phase == PH_MINIMAL && b->minimal_out < BISECT_FULL_TRIALS) {
+	if (b->phase == PH_MINIMAL && b->minimal_out < b->o->reps) {
 		b->minimal_out++;
 		return submit(b, b->minimal, TK_MINIMAL, 0, 0, 0) == 0;
 	}
@@ -552,14 +562,14 @@ static void after_full(struct bisect *b)
 	struct bisect_result *r = b->res;
 	int other;
 
-	for (int i = 0; !r->signature && i < BISECT_FULL_TRIALS; i++)
+	for (int i = 0; !r->signature && i < b->o->reps; i++)
 		for (size_t j = 0; !r->signature && j < b->full[i]->t->nr_boots; j++) {
 			const struct boot_result *bt = &b->full[i]->t->boots[j];
 
 			if (bt->outcome == OUTCOME_CRASH && bt->title)
 				r->signature = xstrdup(bt->title);
 		}
-	for (int i = 0; i < BISECT_FULL_TRIALS; i++) {
+	for (int i = 0; i < b->o->reps; i++) {
 		enum ddmin_answer a = judge(b, b->full[i]->t, &other);
 
 		r->full.trials += a != DDMIN_ANSWER_NONE;
@@ -667,7 +677,7 @@ static void report(struct bisect *b)
 
 	r->wall_s = (double)(now_ms() - b->t0) / 1000.0;
 	if (b->phase != PH_MINIMAL || b->failed || bp_interrupted ||
-	    r->minimal.trials < BISECT_FULL_TRIALS) {
+	    r->minimal.trials < b->o->reps) {
 		if (b->phase != PH_DONE || !r->outcome)
 			r->outcome = "incomplete";
 		return;
@@ -753,6 +763,7 @@ static void bisect_release(struct bisect *b)
 	}
 	ddmin_release(&b->dd);
 	free(b->files);
+	free(b->full);
 	free(b->vs);
 	free(b->round_sets);
 	free(b->work);
@@ -764,7 +775,8 @@ static int bisect_run(struct bisect *b)
 	struct bp_error err;
 	int status;
 
-	for (int i = 0; i < BISECT_FULL_TRIALS; i++) {
+	b->full = xcalloc((size_t)b->o->reps, sizeof(*b->full));
+	for (int i = 0; i < b->o->reps; i++) {
 		b->full[i] = cand_new(b, b->set, TK_FULL);
 		b->full[i]->t = session_add(&b->s, &b->full[i]->sc, NULL);
 	}
@@ -775,10 +787,10 @@ static int bisect_run(struct bisect *b)
 		if (mkdir_p(b->work, &err) < 0)
 			give_up(b, err.msg);
 	}
-	b->full_left = BISECT_FULL_TRIALS;
-	b->running = BISECT_FULL_TRIALS;
-	b->res->trials = BISECT_FULL_TRIALS;
-	for (int i = 0; i < BISECT_FULL_TRIALS; i++)
+	b->full_left = b->o->reps;
+	b->running = b->o->reps;
+	b->res->trials = b->o->reps;
+	for (int i = 0; i < b->o->reps; i++)
 		session_submit(&b->s, b->full[i]->t, on_done, b->full[i]);
 	session_loop(&b->s);
 	report(b);
