@@ -783,9 +783,16 @@ static int bisect_run(struct bisect *b)
 	if (session_start(&b->s, &err) < 0 && !b->s.started)
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 	if (b->s.started) {
+		char *abs;
+
+		/* Absolute: results.json names the files booted wherever it is read from. */
 		b->work = xasprintf("%s/bisect", b->s.r.dir);
 		if (mkdir_p(b->work, &err) < 0)
 			give_up(b, err.msg);
+		else if ((abs = realpath(b->work, NULL))) {
+			free(b->work);
+			b->work = abs;
+		}
 	}
 	b->full_left = b->o->reps;
 	b->running = b->o->reps;
