@@ -157,7 +157,8 @@ int pieces_split(struct pieces *p, const struct content_set *set, const struct c
 	memset(p, 0, sizeof(*p));
 	p->file = file;
 	p->set = set;
-	if (read_regular(file->path, CHANFILE_MAX_SIZE + 1, &data, err) == 0 &&
+	/* A file too large to read here is no reference channel file either. */
+	if (read_regular(file->path, CHANFILE_MAX_SIZE, &data, &why) == 0 &&
 	    chanfile_split(&p->cf, data.buf, data.len, &why) == 0) {
 		p->reference = 1;
 		p->nr = p->cf.nr_instances;
