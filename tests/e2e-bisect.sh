@@ -119,6 +119,12 @@ like "$(cat "$T/notes1")" "# bisect: steps: " "TAP: the steps taken"
 minimal=$(jq -r '.bisect.minimal[0].path' "$J")
 ok "$(cmp -s "$minimal" "$T/only.sys"; echo $?)" \
 	"the minimal file is the guilty instance alone, as chanc compiles it"
+# Candidates are trials added after the session started (disks.h: late trials):
+# they restore the image's pre-mount snapshot and inject their own content.
+is "$(jq -r '[.scenarios[2:][] | .boots[].restored] | all' "$J")" true \
+	"late trials (the candidates) restore the pre-mount snapshot"
+ok "$([ "$(jq -r '[.scenarios[2:][] | .content] | unique | length' "$J")" -ge 4 ]; echo $?)" \
+	"each with a content set of its own"
 "$BP" report "$T/r1/latest" >/dev/null 2>"$T/err"
 is "$?" 0 "bootproof report accepts the run (results.json checked against the schema)"
 like "$(cat "$T/r1/latest/index.html")" "Guilty content" "the run page has the bisect section"
