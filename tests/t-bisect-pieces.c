@@ -37,15 +37,18 @@ static char *slurp(const char *path)
 
 static void t_commands(void)
 {
-	char *split = put("split.sh", "#!/bin/sh\n# split IN --out=DIR: one piece per line\n"
-				      "cd \"${2#--out=}\" && split -l 1 -a 3 \"$1\" p\n", 1);
+	char *split = put("split.sh",
+			  "#!/bin/sh\n# split IN --out=DIR: one piece per line\n"
+			  "cd \"${2#--out=}\" && split -l 1 -a 3 \"$1\" p\n",
+			  1);
 	char *join = put("join.sh", "#!/bin/sh\ncat \"$1\"/* >\"$2\"\n", 1);
 	char *text = put("lines.txt", "one\ntwo\nthree\nfour\n", 0);
-	char *scmd = xasprintf("%s {in} --out={outdir}", split), *jcmd = xasprintf("%s {outdir} {out}", join);
+	char *scmd = xasprintf("%s {in} --out={outdir}", split),
+	     *jcmd = xasprintf("%s {outdir} {out}", join);
 	char *out = xasprintf("%s/joined.txt", dir), *got;
 	struct content_file cf = {text, "lines.txt"};
-	struct content_set set = {.name = "text", .files = &cf, .nr_files = 1, .split = scmd,
-				  .join = jcmd};
+	struct content_set set = {
+	    .name = "text", .files = &cf, .nr_files = 1, .split = scmd, .join = jcmd};
 	struct pieces p;
 	struct bp_error err = {""};
 	size_t pick[] = {1, 3};
@@ -72,13 +75,16 @@ static void t_commands(void)
 
 	free(set.split);
 	set.split = xasprintf("/bin/true {in} {outdir}");
-	tap_is_int(pieces_split(&p, &set, &cf, dir, &err), -1, "a split that leaves nothing: error");
+	tap_is_int(pieces_split(&p, &set, &cf, dir, &err), -1,
+		   "a split that leaves nothing: error");
 	tap_like(err.msg, "the split command left no pieces", "saying so");
 	pieces_release(&p);
 	free(set.split);
 	set.split = NULL;
 	tap_is_int(pieces_split(&p, &set, &cf, dir, &err), -1, "no split command: stays whole");
-	tap_like(err.msg, "not a reference channel file (19 bytes, shorter than the 20-byte header)", "with the reason");
+	tap_like(err.msg,
+		 "not a reference channel file (19 bytes, shorter than the 20-byte header)",
+		 "with the reason");
 	pieces_release(&p);
 	free(set.join);
 	free(split);
@@ -90,12 +96,15 @@ static void t_commands(void)
 /* A reference channel file: cut into instances in-process, whatever the commands say. */
 static void t_reference(void)
 {
-	static const unsigned char one_wild[] = {
-	    'B', 'P', 'C', 'F', 1, 0, 1, 0, 0x23, 1, 0, 0, 21, 0, 0, 0, 2, 0, 0, 0};
+	static const unsigned char one_wild[] = {'B', 'P', 'C', 'F', 1, 0, 1, 0, 0x23, 1,
+						 0,   0,   21,	0,   0, 0, 2, 0, 0,    0};
 	struct strbuf f = STRBUF_INIT;
 	char *path = xasprintf("%s/c.sys", dir), *out = xasprintf("%s/c-1.sys", dir), *got;
 	struct content_file cf = {path, "c.sys"};
-	struct content_set set = {.name = "c", .files = &cf, .nr_files = 1, .split = "/bin/false {in} {outdir}",
+	struct content_set set = {.name = "c",
+				  .files = &cf,
+				  .nr_files = 1,
+				  .split = "/bin/false {in} {outdir}",
 				  .join = "/bin/false {outdir} {out}"};
 	struct pieces p;
 	struct bp_error err = {""};
@@ -104,7 +113,8 @@ static void t_reference(void)
 	strbuf_add(&f, one_wild, sizeof(one_wild));
 	for (int inst = 0; inst < 2; inst++)
 		for (int i = 0; i < 21; i++)
-			strbuf_add(&f, inst && i == 20 ? "\1\1\0x" : "\0\0\0", inst && i == 20 ? 4 : 3);
+			strbuf_add(&f, inst && i == 20 ? "\1\1\0x" : "\0\0\0",
+				   inst && i == 20 ? 4 : 3);
 	write_file_atomic(path, f.buf, f.len, NULL);
 	tap_is_int(pieces_split(&p, &set, &cf, dir, &err), 0, "a reference channel file splits");
 	tap_ok(p.reference && p.nr == 2, "into its 2 instances, without the commands");

@@ -75,11 +75,11 @@ static void t_round_trip(void)
 	tap_ok(out.len == want.len && !memcmp(out.buf, want.buf, want.len),
 	       "instance 2 alone: a valid file of one instance");
 	chanfile_join(&cf, two, 2, &out, &err);
-	tap_is_int(chanfile_split(&again, out.buf, out.len, &err), 0, "a joined subset splits again");
-	tap_ok(again.nr_instances == 2 &&
-		       again.instances[0].len == cf.instances[2].len &&
-		       !memcmp(out.buf + again.instances[0].off, f.buf + cf.instances[2].off,
-			       cf.instances[2].len),
+	tap_is_int(chanfile_split(&again, out.buf, out.len, &err), 0,
+		   "a joined subset splits again");
+	tap_ok(again.nr_instances == 2 && again.instances[0].len == cf.instances[2].len &&
+		   !memcmp(out.buf + again.instances[0].off, f.buf + cf.instances[2].off,
+			   cf.instances[2].len),
 	       "in the order picked");
 	chanfile_release(&again);
 	tap_is_int(chanfile_join(&cf, (size_t[]){3}, 1, &out, &err), -1, "instance 4 of 3 refused");
@@ -121,13 +121,15 @@ static void t_malformed(void)
 	tap_like(corrupt(12, 20, 1), "field count 20, the IPC template type declares 21",
 		 "a field count other than the template's");
 	tap_like(corrupt(14, 1, 1), "reserved header field is 1", "reserved field set");
-	tap_like(corrupt(16, 5000, 1), "instance count 5000 does not fit", "implausible instance count");
+	tap_like(corrupt(16, 5000, 1), "instance count 5000 does not fit",
+		 "implausible instance count");
 	tap_like(corrupt(20, 7, 0), "instance 1 field 1: unknown kind 7", "unknown kind");
 	tap_like(corrupt(20 + 3 + 12, 0, 0) /* field 2 of instance 1: kind 0 */, "accepted",
 		 "a wildcard stays a wildcard");
 	tap_like(corrupt(20 + 3 + 12 + 1, 4, 1), "instance 1 field 2: a wildcard with length 4",
 		 "a wildcard with a length");
-	tap_like(corrupt(21, 2000, 1), "criterion length 2000 is over 1024", "criterion over 1024 bytes");
+	tap_like(corrupt(21, 2000, 1), "criterion length 2000 is over 1024",
+		 "criterion over 1024 bytes");
 	tap_like(corrupt(21, 1000, 1), "runs past the end of the file", "criterion past the end");
 	sample(&f);
 	strbuf_add(&f, "zz", 2);

@@ -38,8 +38,7 @@ static enum ddmin_answer ask(struct oracle *o, const size_t *items, size_t nr)
 {
 	if (!crashes(o, mask_of(items, nr)))
 		return DDMIN_ANSWER_CLEAN;
-	return (double)rand_r(&o->seed) / RAND_MAX < o->p ? DDMIN_ANSWER_CRASH
-							     : DDMIN_ANSWER_CLEAN;
+	return (double)rand_r(&o->seed) / RAND_MAX < o->p ? DDMIN_ANSWER_CRASH : DDMIN_ANSWER_CLEAN;
 }
 
 /*
@@ -139,7 +138,9 @@ static void t_flaky(void)
 	int right = 0, runs = 200;
 
 	for (int r = 0; r < runs; r++) {
-		struct oracle o = {.combos = {1u << (r % 6)}, .nr_combos = 1, .p = 0.5,
+		struct oracle o = {.combos = {1u << (r % 6)},
+				   .nr_combos = 1,
+				   .p = 0.5,
 				   .seed = (unsigned)r * 7919u + 1};
 		struct ddmin d;
 
@@ -148,7 +149,8 @@ static void t_flaky(void)
 		right += d.nr_cur == 1 && d.cur[0] == (size_t)(r % 6);
 		ddmin_release(&d);
 	}
-	if (!tap_ok(right >= runs * 95 / 100, "a crash shown half the time: narrowed right in >= 95 % of runs"))
+	if (!tap_ok(right >= runs * 95 / 100,
+		    "a crash shown half the time: narrowed right in >= 95 % of runs"))
 		printf("#   right in %d of %d\n", right, runs);
 }
 
@@ -191,7 +193,8 @@ static void t_memo(void)
 
 	ddmin_init(&d, 8, 1);
 	drive(&d, &o, 1, 0);
-	tap_ok(d.nr_cur == 1 && (d.cur[0] == 0 || d.cur[0] == 7), "two culprits: one of them alone");
+	tap_ok(d.nr_cur == 1 && (d.cur[0] == 0 || d.cur[0] == 7),
+	       "two culprits: one of them alone");
 	tap_ok(d.trials == d.decided, "every trial decided a new configuration");
 	ddmin_release(&d);
 }

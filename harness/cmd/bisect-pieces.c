@@ -48,8 +48,8 @@ static void command_argv(const char *cmd, const struct subst *subs, size_t nr_su
 }
 
 /* Run a split or join command to its end (bounded): 0, or -1 with err. */
-static int run_command(const char *what, const char *cmd, const struct subst *subs,
-		       size_t nr_subs, const char *log, struct bp_error *err)
+static int run_command(const char *what, const char *cmd, const struct subst *subs, size_t nr_subs,
+		       const char *log, struct bp_error *err)
 {
 	struct argv_builder av = {0};
 	struct proc p = {0};
@@ -106,7 +106,8 @@ static int list_pieces(struct pieces *p, struct bp_error *err)
 			continue;
 		path = xasprintf("%s/%s", p->dir, de->d_name);
 		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
-			ret = error_set(err, "the split command left '%s', not a regular file", path);
+			ret =
+			    error_set(err, "the split command left '%s', not a regular file", path);
 		free(path);
 		if (ret < 0 || p->nr >= PIECES_MAX) {
 			if (!ret)
@@ -172,15 +173,16 @@ int pieces_split(struct pieces *p, const struct content_set *set, const struct c
 			p->nr = 0;
 		}
 	} else {
-		error_set(err, "not a reference channel file (%s) and content '%s' has no split command",
+		error_set(err,
+			  "not a reference channel file (%s) and content '%s' has no split command",
 			  why.msg, set->name);
 	}
 	strbuf_release(&data);
 	return ret;
 }
 
-static int join_by_command(const struct pieces *p, const size_t *pick, size_t nr,
-			   const char *dir, const char *out, struct bp_error *err)
+static int join_by_command(const struct pieces *p, const size_t *pick, size_t nr, const char *dir,
+			   const char *out, struct bp_error *err)
 {
 	char *in = xasprintf("%s/pieces", dir), *log = xasprintf("%s/join.log", dir);
 	struct strbuf data = STRBUF_INIT;
@@ -192,9 +194,9 @@ static int join_by_command(const struct pieces *p, const size_t *pick, size_t nr
 
 		strbuf_reset(&data);
 		ret = read_file(from, &data, err) < 0 ||
-				      write_file_atomic(to, data.buf, data.len, err) < 0
-			      ? -1
-			      : 0;
+			      write_file_atomic(to, data.buf, data.len, err) < 0
+			  ? -1
+			  : 0;
 		free(from);
 		free(to);
 	}

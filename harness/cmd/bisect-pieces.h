@@ -28,11 +28,11 @@
 struct pieces {
 	const struct content_file *file;
 	const struct content_set *set; /* its split/join commands, if any */
-	int reference;                 /* cut by chanfile.h */
+	int reference;		       /* cut by chanfile.h */
 	struct chanfile cf;
-	char *dir;     /* split by command: the pieces' directory */
-	char **names;  /* ... their names, in order */
-	size_t nr;     /* pieces; 0: the file is not cut (why: pieces_split's err) */
+	char *dir;    /* split by command: the pieces' directory */
+	char **names; /* ... their names, in order */
+	size_t nr;    /* pieces; 0: the file is not cut (why: pieces_split's err) */
 };
 
 /*

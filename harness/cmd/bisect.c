@@ -25,31 +25,31 @@ struct bisect_opts {
 };
 
 const struct cmd_usage bisect_usage = {
-	"bisect",
-	"bisect [-c SUITE] [--title T] [--last-good] [--reps M] [-j N] [-r REPORTS] [-q] SCENARIO",
-	"Narrow a crashing scenario's content set to the guilty files and instances.",
-	"options:\n"
-	"  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
-	"  --title T            the crash that counts: a title containing T (default: the\n"
-	"                       first crash's title, exactly)\n"
-	"  --last-good          also run the set's previous versions (content 'previous:')\n"
-	"                       and name the newest one that is clean\n"
-	"  --reps M             trials of the full set (p) and of the minimal set, 1 to 100\n"
-	"                       (default 6)\n"
-	"  -r, --reports DIR    write the run into DIR/<run-id>/ (default reports)\n"
-	"  -j, --jobs N         run N guests at once, 1 to 64 (default: one per core, as\n"
-	"                       memory allows)\n"
-	"  -q, --quiet          no live progress block on the terminal (TAP is still printed)\n"
-	"  -h, --help           this help\n"
-	"\n"
-	"SCENARIO: one scenario (a matrix entry as NAME/SENSOR) whose content set crashes.\n"
-	"The full set runs M times first: p, the share that crash, gives k, the clean\n"
-	"trials that call a candidate clean (a flaky crash is missed with p < 1 %).\n"
-	"Then delta debugging over the set's files, then over each file's template\n"
-	"instances (or a split/join format's pieces), candidates in parallel. The\n"
-	"findings are TAP comments ('# bisect: ...') and results.json's \"bisect\".\n"
-	"Exit status: 0 narrowed, 1 the full set does not crash, 2 usage or\n"
-	"configuration error, 3 infrastructure failure or interrupted.\n",
+    "bisect",
+    "bisect [-c SUITE] [--title T] [--last-good] [--reps M] [-j N] [-r REPORTS] [-q] SCENARIO",
+    "Narrow a crashing scenario's content set to the guilty files and instances.",
+    "options:\n"
+    "  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
+    "  --title T            the crash that counts: a title containing T (default: the\n"
+    "                       first crash's title, exactly)\n"
+    "  --last-good          also run the set's previous versions (content 'previous:')\n"
+    "                       and name the newest one that is clean\n"
+    "  --reps M             trials of the full set (p) and of the minimal set, 1 to 100\n"
+    "                       (default 6)\n"
+    "  -r, --reports DIR    write the run into DIR/<run-id>/ (default reports)\n"
+    "  -j, --jobs N         run N guests at once, 1 to 64 (default: one per core, as\n"
+    "                       memory allows)\n"
+    "  -q, --quiet          no live progress block on the terminal (TAP is still printed)\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "SCENARIO: one scenario (a matrix entry as NAME/SENSOR) whose content set crashes.\n"
+    "The full set runs M times first: p, the share that crash, gives k, the clean\n"
+    "trials that call a candidate clean (a flaky crash is missed with p < 1 %).\n"
+    "Then delta debugging over the set's files, then over each file's template\n"
+    "instances (or a split/join format's pieces), candidates in parallel. The\n"
+    "findings are TAP comments ('# bisect: ...') and results.json's \"bisect\".\n"
+    "Exit status: 0 narrowed, 1 the full set does not crash, 2 usage or\n"
+    "configuration error, 3 infrastructure failure or interrupted.\n",
 };
 
 enum trial_kind { TK_FULL, TK_DD, TK_VERSION, TK_MINIMAL };
@@ -94,7 +94,7 @@ struct bisect {
 	struct bisect_result *res;
 	struct cset *csets;
 	struct cand *cands;
-	struct cand **full; /* the full set's trials, o->reps of them */
+	struct cand **full;		 /* the full set's trials, o->reps of them */
 	struct content_set **round_sets; /* the current round's sets, by candidate */
 	size_t nr_round_sets;
 	unsigned sets_round;
@@ -104,7 +104,7 @@ struct bisect {
 	struct ddmin dd;
 	enum phase phase;
 	size_t level_file; /* PH_PIECES: the file being cut */
-	unsigned level;    /* ddmin searches started (answers of an earlier one are stale) */
+	unsigned level;	   /* ddmin searches started (answers of an earlier one are stale) */
 	int running, full_left, minimal_out, infra, failed;
 	unsigned seq;
 	char *work; /* RUN/bisect */
@@ -115,11 +115,15 @@ struct bisect {
 static int parse_opts(int argc, char **argv, struct bisect_opts *o)
 {
 	static const struct option longopts[] = {
-		{"suite", required_argument, NULL, 'c'}, {"reports", required_argument, NULL, 'r'},
-		{"title", required_argument, NULL, 't'}, {"last-good", no_argument, NULL, 'L'},
-		{"jobs", required_argument, NULL, 'j'},	 {"quiet", no_argument, NULL, 'q'},
-		{"reps", required_argument, NULL, 'm'},	 {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"suite", required_argument, NULL, 'c'},
+	    {"reports", required_argument, NULL, 'r'},
+	    {"title", required_argument, NULL, 't'},
+	    {"last-good", no_argument, NULL, 'L'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"reps", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -154,7 +158,8 @@ static int parse_opts(int argc, char **argv, struct bisect_opts *o)
 		case 'j':
 			j = strtol(optarg, &end, 10);
 			if (*end || j < 1 || j > (c == 'j' ? 64 : BISECT_REPS_MAX)) {
-				fprintf(stderr, "bootproof: %s takes a number from 1 to %d, got '%s'\n",
+				fprintf(stderr,
+					"bootproof: %s takes a number from 1 to %d, got '%s'\n",
 					c == 'j' ? "-j" : "--reps", c == 'j' ? 64 : BISECT_REPS_MAX,
 					optarg);
 				usage_error(&bisect_usage);
@@ -200,8 +205,9 @@ static const struct scenario *pick_scenario(const struct suite *suite, const str
 	else if (!sc->content)
 		error_set(err, "scenario '%s' injects no content: nothing to bisect", sc->name);
 	else if (o->last_good && !sc->content->nr_previous)
-		error_set(err, "--last-good: content '%s' lists no previous versions ('previous:' "
-			       "in the suite)",
+		error_set(err,
+			  "--last-good: content '%s' lists no previous versions ('previous:' "
+			  "in the suite)",
 			  sc->content->name);
 	else
 		return sc;
@@ -319,7 +325,8 @@ static enum ddmin_answer judge(const struct bisect *b, const struct trial_result
 			return DDMIN_ANSWER_CRASH;
 		if (bt->outcome == OUTCOME_CRASH)
 			*other = 1;
-		if (!bt->powered_off && (bt->outcome == OUTCOME_INFRA || bt->outcome == OUTCOME_NONE))
+		if (!bt->powered_off &&
+		    (bt->outcome == OUTCOME_INFRA || bt->outcome == OUTCOME_NONE))
 			infra = 1;
 	}
 	return infra ? DDMIN_ANSWER_NONE : DDMIN_ANSWER_CLEAN;
@@ -386,7 +393,8 @@ static const struct content_set *round_set(struct bisect *b, size_t cand)
 		} else {
 			size_t n, *kept = kept_files(b, &n);
 
-			b->round_sets[cand] = make_set(b, kept, n, b->level_file, dc->items, dc->nr);
+			b->round_sets[cand] =
+			    make_set(b, kept, n, b->level_file, dc->items, dc->nr);
 			free(kept);
 		}
 	}
@@ -448,8 +456,9 @@ static void level_end(struct bisect *b)
 		memcpy(f->keep, b->dd.cur, f->nr_keep * sizeof(*f->keep));
 		for (size_t i = 0; i < f->nr_keep; i++)
 			strbuf_addf(&kept, "%s%zu", i ? ", " : "", f->keep[i] + 1);
-		note(b, "%s: %zu -> %zu instance%s in %u round%s: kept %s", as, f->pc.nr, f->nr_keep,
-		     plural((long)f->nr_keep), b->dd.round, plural(b->dd.round), kept.buf);
+		note(b, "%s: %zu -> %zu instance%s in %u round%s: kept %s", as, f->pc.nr,
+		     f->nr_keep, plural((long)f->nr_keep), b->dd.round, plural(b->dd.round),
+		     kept.buf);
 		free(f->path);
 		f->path = xasprintf("%s/%s", dir, as);
 		if (mkdir_p(dir, &err) < 0 ||
@@ -474,7 +483,8 @@ static void start_pieces(struct bisect *b)
 
 		if (!f->kept)
 			continue;
-		if (pieces_split(&f->pc, b->set, &b->set->files[b->level_file], b->work, &err) < 0) {
+		if (pieces_split(&f->pc, b->set, &b->set->files[b->level_file], b->work, &err) <
+		    0) {
 			note(b, "%s stays whole: %s", as, err.msg);
 			continue;
 		}
@@ -646,10 +656,10 @@ static void judge_versions(struct bisect *b)
 		const struct version_state *s = &b->vs[i];
 
 		v->rate = (struct bisect_rate){s->crashes + s->cleans, s->crashes};
-		v->verdict = s->crashes			? "crash"
-			     : s->cleans < r->k		? "unknown"
-			     : s->others		? "other"
-							: "clean";
+		v->verdict = s->crashes		? "crash"
+			     : s->cleans < r->k ? "unknown"
+			     : s->others	? "other"
+						: "clean";
 		if (!strcmp(v->verdict, "clean"))
 			last = (long)i;
 	}
@@ -657,9 +667,10 @@ static void judge_versions(struct bisect *b)
 		return;
 	for (long i = 0; i <= last; i++)
 		if (!strcmp(r->versions[i].verdict, "clean"))
-			strbuf_addf(&clean, "%s%s", clean.len ? " and " : "", r->versions[i].content);
+			strbuf_addf(&clean, "%s%s", clean.len ? " and " : "",
+				    r->versions[i].content);
 	r->last_good = last >= 0 ? r->versions[last].content : NULL;
-	r->first_bad = last < 0				  ? NULL
+	r->first_bad = last < 0				   ? NULL
 		       : (size_t)last + 1 < r->nr_versions ? r->versions[last + 1].content
 							   : r->content;
 	if (r->last_good)

@@ -13,11 +13,12 @@
  * late trial of a copy of the scenario whose content set holds the
  * candidate's files (joined subsets written under RUN/bisect/), its
  * expectations made neutral (any outcome passes; a scenario without steps
- * boots once per trial). Then the minimal set runs --reps times: its reproduction rate. With --last-good the set's previous
- * versions (`previous:`) run beside it on the same sensor, each until it
- * shows the signature or k trials were clean, and the newest clean one is
- * named. The findings go to the TAP stream as comments and to
- * results.json's "bisect" (results.h).
+ * boots once per trial). Then the minimal set runs --reps times: its
+ * reproduction rate. With --last-good the set's previous versions
+ * (`previous:`) run beside it on the same sensor, each until it shows the
+ * signature or k trials were clean, and the newest clean one is named. The
+ * findings go to the TAP stream as comments and to results.json's
+ * "bisect" (results.h).
  *
  * Exit status: 0 narrowed, 1 the full set does not crash (nothing to
  * bisect), 2 usage or configuration error, 3 infrastructure failure or

@@ -80,11 +80,13 @@ static int read_instance(const unsigned char *d, size_t len, size_t *off, uint32
 			return error_set(err, "instance %u field %u: a wildcard with length %zu", n,
 					 f, clen);
 		if (clen > CHANFILE_MAX_CRITERION)
-			return error_set(err, "instance %u field %u: criterion length %zu is over %d",
-					 n, f, clen, CHANFILE_MAX_CRITERION);
+			return error_set(err,
+					 "instance %u field %u: criterion length %zu is over %d", n,
+					 f, clen, CHANFILE_MAX_CRITERION);
 		if (clen > len - *off)
-			return error_set(err, "instance %u field %u: criterion of %zu bytes runs past "
-					      "the end of the file",
+			return error_set(err,
+					 "instance %u field %u: criterion of %zu bytes runs past "
+					 "the end of the file",
 					 n, f, clen);
 		*off += clen;
 	}
@@ -108,7 +110,8 @@ int chanfile_split(struct chanfile *cf, const void *data, size_t len, struct bp_
 		cf->instances[i].len = off - cf->instances[i].off;
 	}
 	if (off != len) {
-		error_set(err, "%zu trailing bytes after instance %zu", len - off, cf->nr_instances);
+		error_set(err, "%zu trailing bytes after instance %zu", len - off,
+			  cf->nr_instances);
 		goto fail;
 	}
 	cf->data = xmalloc(len);
@@ -136,8 +139,7 @@ int chanfile_join(const struct chanfile *cf, const size_t *pick, size_t nr, stru
 	put32(header + 16, (uint32_t)nr);
 	strbuf_add(out, header, sizeof(header));
 	for (size_t i = 0; i < nr; i++)
-		strbuf_add(out, cf->data + cf->instances[pick[i]].off,
-			   cf->instances[pick[i]].len);
+		strbuf_add(out, cf->data + cf->instances[pick[i]].off, cf->instances[pick[i]].len);
 	return 0;
 }
 

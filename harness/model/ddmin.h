@@ -54,13 +54,13 @@ struct ddmin_memo {
 struct ddmin {
 	size_t *cur; /* C: sorted */
 	size_t nr_cur;
-	size_t n;    /* the granularity of this round */
-	int k;       /* clean trials that decide CLEAN, >= 1 */
+	size_t n; /* the granularity of this round */
+	int k;	  /* clean trials that decide CLEAN, >= 1 */
 	struct ddmin_cand *cands;
 	size_t nr_cands;
 	unsigned round; /* 1-based number of the current round */
 	int done;
-	size_t trials;  /* trials handed out by ddmin_next() */
+	size_t trials;	/* trials handed out by ddmin_next() */
 	size_t decided; /* candidates decided by trials (not from memory) */
 	struct ddmin_memo *memo;
 	size_t nr_memo, alloc_memo;

@@ -39,9 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(again.nr_instances == nr, "with the instances picked");
 	for (size_t i = 0; i < nr; i++)
 		FUZZ_CHECK(again.instances[i].len == cf.instances[pick[i]].len &&
-				   !memcmp(out.buf + again.instances[i].off,
-					   data + cf.instances[pick[i]].off,
-					   again.instances[i].len),
+			       !memcmp(out.buf + again.instances[i].off,
+				       data + cf.instances[pick[i]].off, again.instances[i].len),
 			   "each instance's bytes unchanged");
 	chanfile_release(&again);
 	chanfile_release(&cf);
