@@ -147,5 +147,42 @@ ok "$(awk -v p="$p" -v k="$k" 'BEGIN { m = 1; for (i = 0; i < k; i++) m *= 1 - p
 is "$?" 1 "a clean set: exit 1"
 like "$(cat "$T/tap3")" "does not crash in 1 trials" "and says so"
 
+# 4. A set with its own split/join commands (here a script that cuts the
+# reference format too, each piece the header and one instance) and --title.
+cat >"$T/cut.py" <<'SCRIPT'
+import os, struct, sys
+if sys.argv[1] == "split":
+    d = open(sys.argv[2], "rb").read()
+    off = 20
+    for i in range(struct.unpack_from("<I", d, 16)[0]):
+        start = off
+        for _ in range(21):
+            off += 3 + struct.unpack_from("<H", d, off + 1)[0]
+        open("%s/%04d" % (sys.argv[3], i), "wb").write(d[:20] + d[start:off])
+else:
+    parts = [open(os.path.join(sys.argv[2], n), "rb").read() for n in sorted(os.listdir(sys.argv[2]))]
+    head = bytearray(parts[0][:20])
+    struct.pack_into("<I", head, 16, len(parts))
+    open(sys.argv[3], "wb").write(bytes(head) + b"".join(p[20:] for p in parts))
+SCRIPT
+{
+	echo "  cut:"
+	echo "    split: \"/usr/bin/python3 $T/cut.py split {in} {outdir}\""
+	echo "    join: \"/usr/bin/python3 $T/cut.py join {outdir} {out}\""
+	echo "    files:"
+	f 1 "$T/good.sys"
+	f 2 "$T/bad.sys"
+} >"$T/cut.yaml"
+sed -i "/^content:/r $T/cut.yaml" "$T/suite.yaml"
+echo "  - {name: cut, image: linux, sensor: v1, content: cut, expect: crash}" >>"$T/suite.yaml"
+"$BP" bisect -c "$T/suite.yaml" -r "$T/r4" -q --reps 1 --title refsensor_eval cut >"$T/tap4" 2>"$T/err4"
+is "$?" 0 "split/join commands: narrowed (exit 0)" || diag "$(tail -n 20 "$T/err4")"
+J=$T/r4/latest/results.json
+is "$(jq -r '"\(.bisect.signature) \(.bisect.title_given)"' "$J")" "refsensor_eval true" \
+	"--title is the signature"
+is "$(jq -r '.bisect.minimal[] | "\(.as) \(.instances | join(",")) of \(.of_instances)"' "$J")" \
+	"C-00000291-00000000-00000002.sys 2 of 2" "cut by the commands: the guilty piece"
+ok "$(ls "$T"/r4/latest/bisect/pieces-*/0001 >/dev/null 2>&1; echo $?)" "the pieces the split command left"
+
 is "$(qemu_left)" "" "no qemu process outlives the bisects"
 done_testing

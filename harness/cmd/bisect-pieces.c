@@ -158,20 +158,20 @@ int pieces_split(struct pieces *p, const struct content_set *set, const struct c
 	memset(p, 0, sizeof(*p));
 	p->file = file;
 	p->set = set;
-	/* A file too large to read here is no reference channel file either. */
+	/* The set's own commands first: its owner says what its format is. */
+	if (set->split) {
+		if (split_by_command(p, work_dir, err) == 0)
+			return 0;
+		for (size_t i = 0; i < p->nr; i++)
+			free(p->names[i]);
+		p->nr = 0;
+		return -1;
+	}
 	if (read_regular(file->path, CHANFILE_MAX_SIZE, &data, &why) == 0 &&
 	    chanfile_split(&p->cf, data.buf, data.len, &why) == 0) {
 		p->reference = 1;
 		p->nr = p->cf.nr_instances;
 		ret = p->nr ? 0 : error_set(err, "a channel file without instances");
-	} else if (set->split) {
-		if (split_by_command(p, work_dir, err) == 0) {
-			ret = 0;
-		} else {
-			for (size_t i = 0; i < p->nr; i++)
-				free(p->names[i]);
-			p->nr = 0;
-		}
 	} else {
 		error_set(err,
 			  "not a reference channel file (%s) and content '%s' has no split command",

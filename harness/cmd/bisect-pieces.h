@@ -2,9 +2,10 @@
  * bisect-pieces - one content file cut into pieces and a subset of them
  * put back into a file, for `bootproof bisect`.
  *
- * A reference channel file (chanfile.h) is cut into its template instances
- * in-process. Any other file is cut by the content set's own commands
- * (scenario.h: split, join): `split` runs with {in} the file and {outdir}
+ * A content set with its own commands (scenario.h: split, join) has every
+ * file cut by them; without, a reference channel file (chanfile.h) is cut
+ * into its template instances in-process and any other file stays whole.
+ * The commands: `split` runs with {in} the file and {outdir}
  * a fresh empty directory and must leave the pieces there as regular
  * files (their names sorted bytewise are their order; at most
  * PIECES_MAX); `join` runs with {outdir} a directory holding the chosen
@@ -38,8 +39,8 @@ struct pieces {
 /*
  * Cut file (of set) into pieces, work_dir (exists) for a command's
  * output. 0 with p->nr >= 1, or -1 with err saying why the file stays
- * whole (not a reference channel file and no split command, or the
- * command failed); p is released either way by pieces_release().
+ * whole (the split command failed; without one, not a reference channel
+ * file); p is released either way by pieces_release().
  */
 int pieces_split(struct pieces *p, const struct content_set *set, const struct content_file *file,
 		 const char *work_dir, struct bp_error *err);

@@ -79,7 +79,8 @@ struct content_set {
 	 * How bisect cuts a file of a format other than the reference one into
 	 * pieces and joins pieces back (`split:`/`join:`): command lines of
 	 * words, no shell; split holds {in} and {outdir}, join {outdir} and
-	 * {out}. Both NULL: files are split only when they are reference
+	 * {out}. Set: every file of the set is cut by them. Both NULL: files
+	 * are split only when they are reference
 	 * channel files (chanfile.h).
 	 */
 	char *split, *join;
