@@ -80,8 +80,7 @@ struct content_set {
 	 * pieces and joins pieces back (`split:`/`join:`): command lines of
 	 * words, no shell; split holds {in} and {outdir}, join {outdir} and
 	 * {out}. Set: every file of the set is cut by them. Both NULL: files
-	 * are split only when they are reference
-	 * channel files (chanfile.h).
+	 * are split only when they are reference channel files (chanfile.h).
 	 */
 	char *split, *join;
 };
