@@ -596,7 +596,7 @@ static struct rule_case cases[] = {
 
 static regex_t evaluated_re;
 static struct content_file pushed_file = {NULL, PUSHED};
-static const struct content_set pushed = {"bad-291", &pushed_file, 1};
+static const struct content_set pushed = {.name = "bad-291", .files = &pushed_file, .nr_files = 1};
 
 static char dir[] = "/tmp/bootproof-t-rules.XXXXXX";
 static int pending;

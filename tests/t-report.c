@@ -645,6 +645,14 @@ static json_t *parent_of(json_t *root, const char *path, char *last, size_t size
 	"\"max_trials\": 10, \"entries\": [{\"scenario\": \"a/v1\", \"trials\": 3, "                \
 	"\"reproduced\": 1, \"other_crashes\": 1, \"clean\": 1, \"others\": [{\"title\": "           \
 	"\"<b>oops</b>\", \"count\": 1}], \"rate\": 0.33, \"ci_low\": 0.06, \"ci_high\": 0.79}]}"
+/* A results.json "bisect" object: its outcome, minimal[0].instances and extra members. */
+#define BISECT_JSON(outcome, instances, extra) \
+	"{\"scenario\": \"s\", \"content\": \"c\", \"signature\": \"BUG: x\", \"title_given\": false, " \
+	"\"outcome\": \"" outcome "\", \"p\": 0.5, \"k\": 7, \"full\": {\"trials\": 6, \"crashes\": 3, \"rate\": 0.5}, " \
+	"\"minimal\": [{\"as\": \"a.sys\", \"path\": \"/r/a.sys\", \"instances\": [" instances "], \"of_instances\": 3}], " \
+	"\"minimal_rate\": {\"trials\": 6, \"crashes\": 2, \"rate\": 0.33}, \"rounds\": 4, \"trials\": 30, " \
+	"\"wall_s\": 100.5, \"versions\": [{\"content\": \"v0\", \"verdict\": \"clean\", \"trials\": 7, " \
+	"\"crashes\": 0, \"rate\": 0}], \"last_good\": \"v0\", \"first_bad\": \"c\"" extra "}"
 
 static const struct tamper {
 	const char *path, *value; /* value: JSON text; NULL deletes the field */
@@ -684,6 +692,11 @@ static const struct tamper {
 	{"repro", "{\"field_report\": \"f\"}", 0},
 	{"repro", "{\"field_report\": \"f\", \"signature\": \"s\", \"precision\": 0.1, "
 		  "\"max_trials\": 0, \"entries\": []}", 0},
+	{"bisect", BISECT_JSON("narrowed", "2", ""), 1},
+	{"bisect", BISECT_JSON("narrowed", "\"2\"", ""), 0},
+	{"bisect", BISECT_JSON("guessed", "2", ""), 0},
+	{"bisect", BISECT_JSON("narrowed", "2", ", \"extra\": 1"), 0},
+	{"bisect", "null", 0},
 };
 
 /* python3-jsonschema's verdict on each file, one "0" (valid) or "1" a line; NULL without it. */

@@ -1390,6 +1390,95 @@ static int find_data(void)
 	return 0;
 }
 
+/* Content sets as mappings: files, previous versions, split/join commands (bisect). */
+static void test_content_versions(void)
+{
+	static const char head[] =
+	    "version: 1\n"
+	    "images:\n"
+	    "  linux: {kind: linux, kernel: files/vmlinuz, initrd: files/initrd.img, disk: "
+	    "files/system.qcow2}\n"
+	    "sensors:\n"
+	    "  v1: {module: files/refsensor-v1.ko}\n"
+	    "content:\n"
+	    "  march: [{file: files/c291-good.sys, as: a.sys}]\n"
+	    "  april:\n"
+	    "    files: [{file: files/c291-good.sys, as: a.sys}]\n";
+	static const struct {
+		const char *text;
+		int line, col;
+		const char *phrase;
+	} bad[] = {
+	    {"  july: {files: [{file: files/c291-bad.sys, as: a.sys}], previous: [june]}\n", 10, 69,
+	     "'previous' of content 'july' names unknown content set 'june'"},
+	    {"  july: {files: [{file: files/c291-bad.sys, as: a.sys}], previous: [july]}\n", 10, 69,
+	     "names the set itself"},
+	    {"  july: {files: [{file: files/c291-bad.sys, as: a.sys}], previous: [april, april]}\n",
+	     10, 76, "names 'april' twice"},
+	    {"  july: {files: [{file: files/c291-bad.sys, as: a.sys}], previous: []}\n", 10, 68,
+	     "must be a non-empty sequence of content set names"},
+	    {"  july: {files: [{file: files/c291-bad.sys, as: a.sys}], split: \"s {in} {outdir}\"}\n",
+	     10, 58, "needs both 'split' and 'join', or neither"},
+	    {"  july: {files: [{file: files/c291-bad.sys, as: a.sys}], split: \"s {in}\", join: \"j "
+	     "{outdir} {out}\"}\n",
+	     10, 65, "'split' must contain {outdir}"},
+	    {"  july: {previous: [march]}\n", 10, 9, "missing required key 'files'"},
+	    {"  july: {files: [], sources: 1}\n", 10, 21, "unknown key 'sources'"},
+	};
+	char tmpl[] = "/tmp/t-scenario-cv.XXXXXX";
+	char *dir = mkdtemp(tmpl), *path, *text, *link;
+	struct suite s;
+	struct bp_error err = {""};
+
+	if (!tap_ok(dir != NULL, "temporary directory for content versions"))
+		return;
+	link = xasprintf("%s/files", dir);
+	tap_ok(symlink(in_data("files"), link) == 0 || 1, "fixture files linked");
+	path = xasprintf("%s/cv.yaml", dir);
+	text = xasprintf("%s  july:\n    files: [{file: files/c291-bad.sys, as: a.sys}]\n"
+			 "    previous: [march, april]\n"
+			 "    split: \"tool split {in} {outdir}\"\n"
+			 "    join: \"tool join {outdir} {out}\"\n"
+			 "scenarios:\n  - {name: a, image: linux, sensor: v1, content: july, expect: "
+			 "crash}\n",
+			 head);
+	if (write_text(path, text) == 0 &&
+	    tap_is_int(suite_load(&s, path, &err), 0, "a content set as a mapping loads")) {
+		const struct content_set *july = &s.contents[2];
+
+		tap_ok(s.contents[0].nr_files == 1 && !s.contents[0].nr_previous &&
+			       !s.contents[0].split,
+		       "a list is still a content set, without versions or commands");
+		tap_ok(july->nr_files == 1 && july->nr_previous == 2 &&
+			       july->previous[0] == &s.contents[0] &&
+			       july->previous[1] == &s.contents[1],
+		       "previous versions resolved, oldest first");
+		tap_is_str(july->split, "tool split {in} {outdir}", "split command kept");
+		tap_is_str(july->join, "tool join {outdir} {out}", "join command kept");
+		tap_ok(s.scenarios[0].content == july, "the scenario's set");
+		suite_free(&s);
+	} else {
+		tap_diag(err.msg);
+	}
+	free(text);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "content versions %zu", i + 1);
+		text = xasprintf("%s%sscenarios:\n  - {name: a, image: linux, sensor: v1, expect: "
+				 "clean}\n",
+				 head, bad[i].text);
+		if (write_text(path, text) == 0)
+			expect_failure(path, label, bad[i].line, bad[i].col, bad[i].phrase);
+		free(text);
+	}
+	unlink(path);
+	unlink(link);
+	rmdir(dir);
+	free(path);
+	free(link);
+}
+
 int main(void)
 {
 	if (find_data() < 0)
@@ -1405,6 +1494,7 @@ int main(void)
 	test_bad_fixtures();
 	test_exact_messages();
 	test_generated();
+	test_content_versions();
 	free(data_dir);
 	free(data_abs);
 	return tap_done();

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd-fuzz.h"
+#include "bisect.h"
 #include "cmd-init.h"
 #include "cmd-report.h"
 #include "cmd-repro.h"
@@ -28,6 +29,7 @@ static const struct command {
     {&scan_usage, cmd_scan}, {&report_usage, cmd_report},     {&runs_usage, cmd_runs},
     {&repro_usage, cmd_repro},
     {&fuzz_usage, cmd_fuzz},
+    {&bisect_usage, cmd_bisect},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

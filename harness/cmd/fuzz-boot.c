@@ -72,7 +72,8 @@ static void make(struct fuzz_boot *b, const struct scenario *sc, const struct fu
 
 		b->files[i].path = abs ? abs : xstrdup(in[i].path);
 		b->files[i].as = guest_name(sc, i);
-		b->sets[i] = (struct content_set){xasprintf("fuzz-%zu", i + 1), &b->files[i], 1};
+		b->sets[i] = (struct content_set){
+		    .name = xasprintf("fuzz-%zu", i + 1), .files = &b->files[i], .nr_files = 1};
 
 		like(&b->live[i], sc, i, "live");
 		st[0].kind = STEP_DEPLOY;

@@ -87,11 +87,31 @@ void repro_result_free(struct repro_result *r)
 	free(r);
 }
 
+void bisect_result_free(struct bisect_result *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->nr_files; i++) {
+		free(b->files[i].as);
+		free(b->files[i].path);
+		free(b->files[i].instances);
+	}
+	for (size_t i = 0; i < b->nr_versions; i++)
+		free(b->versions[i].content);
+	free(b->files);
+	free(b->versions);
+	free(b->scenario);
+	free(b->content);
+	free(b->signature);
+	free(b);
+}
+
 void run_result_release(struct run_result *r)
 {
 	if (!r)
 		return;
 	repro_result_free(r->repro);
+	bisect_result_free(r->bisect);
 	for (size_t i = 0; i < r->nr_trials; i++) {
 		struct trial_result *t = &r->trials[i];
 

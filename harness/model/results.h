@@ -121,6 +121,48 @@ struct repro_result {
 	size_t nr_entries;
 };
 
+/* One file of a bisect's minimal set (cmd/bisect.c). */
+struct bisect_file {
+	char *as;            /* its guest file name */
+	char *path;          /* the file booted: the original, or the joined subset */
+	size_t *instances;   /* instance (piece) numbers kept, 1-based; NULL: the whole file */
+	size_t nr_instances;
+	size_t of_instances; /* how many the file had (0: not split) */
+};
+
+/* Trials of one content set and how many showed the signature. */
+struct bisect_rate {
+	int trials, crashes;
+};
+
+/* A previous version of the set (--last-good). */
+struct bisect_version {
+	char *content;
+	const char *verdict; /* "clean", "crash" (the signature), "other" (another crash), "unknown" */
+	struct bisect_rate rate;
+};
+
+/* What `bootproof bisect` found: results.json's "bisect". */
+struct bisect_result {
+	char *scenario;
+	char *content;
+	char *signature;
+	int title_given;     /* --title: a boot matches when its title contains it */
+	const char *outcome; /* "narrowed", "no-crash", "incomplete" */
+	struct bisect_rate full, minimal;
+	double p;            /* the full set's reproduction rate, what k was derived from */
+	int k;               /* clean trials that call a candidate clean */
+	struct bisect_file *files;
+	size_t nr_files;
+	int rounds, trials;
+	double wall_s;
+	struct bisect_version *versions; /* oldest first; NULL without --last-good */
+	size_t nr_versions;
+	const char *last_good, *first_bad; /* content set names, or NULL */
+};
+
+void bisect_result_free(struct bisect_result *b);
+
 struct run_result {
 	char *run_id;
 	char *dir;          /* reports/<run-id> */
@@ -144,6 +186,7 @@ struct run_result {
 	int shard_index, shard_total;
 	char suite_sha256[65];     /* the suite file's bytes; "" unless a shard */
 	char partition_sha256[65]; /* shard_partition_digest(); "" unless a shard */
+	struct bisect_result *bisect; /* a bisect run's findings, else NULL */
 };
 
 struct boot_result *trial_add_boot(struct trial_result *t);

@@ -42,6 +42,13 @@
  *     good-291:
  *       - file: build/content/c291-good.sys     # required file
  *         as: C-00000291-00000000-00000001.sys  # required guest file name
+ *     bad-291:                # or a mapping, for `bootproof bisect`:
+ *       files: [{file: build/content/c291-bad.sys, as: C-...-00000032.sys}]  # required
+ *       previous: [good-291]  # optional: earlier versions (content set names),
+ *                             #   oldest first (bisect --last-good)
+ *       split: "tool split {in} {outdir}"  # optional, both or neither: commands
+ *       join: "tool join {outdir} {out}"   #   (words, no shell) that cut a file of
+ *                             #   another format into pieces and put some back
  *   scenarios:                # required, non-empty sequence
  *     - name: good-291-v1     # required, unique
  *       image: linux          # required, a name from 'images'
@@ -946,16 +953,15 @@ static int check_as(struct parse *p, const struct field *f, const char *as)
 		    NAME_MAX_LEN, show(as, len, v, sizeof(v)));
 }
 
-static int parse_content_set(struct parse *p, yaml_node_t *key, yaml_node_t *value,
-			     struct content_set *cs)
+/* The list of files of content set cs (a sequence node; what names the set). */
+static int parse_content_files(struct parse *p, const yaml_node_t *key, yaml_node_t *value,
+			       const char *what, struct content_set *cs)
 {
 	yaml_node_item_t *item;
-	char what[NAME_MAX_LEN + 16], d[SHOW_MAX + 32];
+	char d[SHOW_MAX + 32];
 	yaml_mark_t *as_marks;
 	int ret = -1;
 
-	cs->name = xstrdup(scalar(key));
-	snprintf(what, sizeof(what), "content '%s'", cs->name);
 	if (value->type != YAML_SEQUENCE_NODE ||
 	    value->data.sequence.items.start == value->data.sequence.items.top)
 		return fail(p, is_null(value) ? key : value,
@@ -996,6 +1002,103 @@ static int parse_content_set(struct parse *p, yaml_node_t *key, yaml_node_t *val
 out:
 	free(as_marks);
 	return ret;
+}
+
+static long section_find(struct parse *p, const yaml_node_t *map, const char *name);
+
+/* 'previous': earlier versions of cs, names of other content sets, oldest first. */
+static int parse_previous(struct parse *p, const struct field *f, const char *what,
+			  struct content_set *cs)
+{
+	const yaml_node_t *seq = f->value;
+	yaml_node_item_t *start;
+	char d[SHOW_MAX + 32], v[SHOW_MAX];
+	size_t n;
+
+	if (seq->type != YAML_SEQUENCE_NODE ||
+	    seq->data.sequence.items.start == seq->data.sequence.items.top)
+		return fail(p, where(f),
+			    "'previous' of %s must be a non-empty sequence of content set names, "
+			    "oldest first, got %s",
+			    what,
+			    seq->type == YAML_SEQUENCE_NODE ? "an empty sequence"
+							    : describe(seq, d, sizeof(d)));
+	start = seq->data.sequence.items.start;
+	n = (size_t)(seq->data.sequence.items.top - start);
+	cs->previous = xcalloc(n, sizeof(*cs->previous));
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *node = node_at(p, start[i]);
+		long j = node->type == YAML_SCALAR_NODE && !is_null(node)
+				 ? section_find(p, p->contents, scalar(node))
+				 : -1;
+
+		if (node->type != YAML_SCALAR_NODE || is_null(node))
+			return fail(p, node, "each entry of 'previous' must be a content set name, got %s",
+				    describe(node, d, sizeof(d)));
+		show_scalar(node, v, sizeof(v));
+		if (j < 0)
+			return fail(p, node, "'previous' of %s names unknown content set '%s'", what, v);
+		if (&p->suite->contents[j] == cs)
+			return fail(p, node, "'previous' of %s names the set itself", what);
+		for (size_t k = 0; k < cs->nr_previous; k++)
+			if (cs->previous[k] == &p->suite->contents[j])
+				return fail(p, node, "'previous' of %s names '%s' twice", what, v);
+		cs->previous[cs->nr_previous++] = &p->suite->contents[j];
+	}
+	return 0;
+}
+
+/* A split or join command: words, with each placeholder in `need` somewhere. */
+static int get_command(struct parse *p, const struct field *f, const char *const *need,
+		       char **ret)
+{
+	const char *s;
+
+	if (get_str(p, f, 0, &s) < 0)
+		return -1;
+	for (; *need; need++)
+		if (!strstr(s, *need))
+			return fail(p, f->value, "'%s' must contain %s (where the harness puts its "
+						 "path)",
+				    f->name, *need);
+	*ret = xstrdup(s);
+	return 0;
+}
+
+/*
+ * A content set: a sequence of files, or a mapping with 'files' and
+ * optionally 'previous' (its earlier versions) and 'split'/'join' (the
+ * commands that cut its files into pieces and put pieces back together,
+ * for bisect).
+ */
+static int parse_content_set(struct parse *p, yaml_node_t *key, yaml_node_t *value,
+			     struct content_set *cs)
+{
+	enum { F_FILES, F_PREVIOUS, F_SPLIT, F_JOIN, F_N };
+	struct field f[F_N] = {[F_FILES] = FIELD("files", REQUIRED),
+			       [F_PREVIOUS] = FIELD("previous", OPTIONAL),
+			       [F_SPLIT] = FIELD("split", OPTIONAL),
+			       [F_JOIN] = FIELD("join", OPTIONAL)};
+	static const char *const split_need[] = {"{in}", "{outdir}", NULL};
+	static const char *const join_need[] = {"{outdir}", "{out}", NULL};
+	char what[NAME_MAX_LEN + 16];
+
+	cs->name = xstrdup(scalar(key));
+	snprintf(what, sizeof(what), "content '%s'", cs->name);
+	if (value->type != YAML_MAPPING_NODE)
+		return parse_content_files(p, key, value, what, cs);
+	if (map_read(p, value, what, f, F_N) < 0 ||
+	    parse_content_files(p, f[F_FILES].key, f[F_FILES].value, what, cs) < 0)
+		return -1;
+	if (f[F_PREVIOUS].key && parse_previous(p, &f[F_PREVIOUS], what, cs) < 0)
+		return -1;
+	if (!f[F_SPLIT].key != !f[F_JOIN].key)
+		return fail(p, f[F_SPLIT].key ? f[F_SPLIT].key : f[F_JOIN].key,
+			    "%s needs both 'split' and 'join', or neither", what);
+	if (f[F_SPLIT].key && (get_command(p, &f[F_SPLIT], split_need, &cs->split) < 0 ||
+			       get_command(p, &f[F_JOIN], join_need, &cs->join) < 0))
+		return -1;
+	return 0;
 }
 
 static int parse_contents(struct parse *p, const struct field *section)
@@ -2406,6 +2509,9 @@ void suite_free(struct suite *suite)
 		}
 		free(cs->files);
 		free(cs->name);
+		free(cs->previous);
+		free(cs->split);
+		free(cs->join);
 	}
 	free(suite->contents);
 	for (size_t i = 0; i < suite->nr_scenarios; i++) {

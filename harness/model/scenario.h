@@ -72,6 +72,17 @@ struct content_set {
 	char *name;
 	struct content_file *files;
 	size_t nr_files;
+	/* Earlier versions of this set, oldest first (`previous:`; bisect --last-good). */
+	struct content_set **previous;
+	size_t nr_previous;
+	/*
+	 * How bisect cuts a file of a format other than the reference one into
+	 * pieces and joins pieces back (`split:`/`join:`): command lines of
+	 * words, no shell; split holds {in} and {outdir}, join {outdir} and
+	 * {out}. Set: every file of the set is cut by them. Both NULL: files
+	 * are split only when they are reference channel files (chanfile.h).
+	 */
+	char *split, *join;
 };
 
 /*

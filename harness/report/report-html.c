@@ -1018,6 +1018,63 @@ static void scenario(struct page *pg, const json_t *sc, size_t si)
 	strbuf_adds(o, "</section>\n");
 }
 
+/* A bisect run's findings (results.json "bisect"): the guilty content and how it was found. */
+static void bisect_section(struct page *pg)
+{
+	const json_t *bi = json_object_get(pg->root, "bisect"), *f, *v;
+	struct strbuf *o = pg->out;
+	size_t i;
+
+	if (!json_is_object(bi))
+		return;
+	strbuf_adds(o, "<section class=\"card\" id=\"bisect\">\n<h2>Guilty content</h2>\n"
+		       "<p class=\"meta\">scenario <code>");
+	escape_markups(o, rj_str(bi, "scenario"), 0);
+	strbuf_adds(o, "</code> · content <code>");
+	escape_markups(o, rj_str(bi, "content"), 0);
+	strbuf_adds(o, "</code> · <b>");
+	escape_markups(o, rj_str(bi, "outcome"), 0);
+	strbuf_adds(o, "</b></p>\n<p>signature <code>");
+	escape_markups(o, rj_str(bi, "signature") ? rj_str(bi, "signature") : "(none)", 0);
+	strbuf_addf(o, "</code>; p = %.2f, k = %lld</p>\n<ul>\n", rj_num(bi, "p"), rj_int(bi, "k"));
+	json_array_foreach(json_object_get(bi, "minimal"), i, f) {
+		const json_t *inst = json_object_get(f, "instances"), *n;
+		size_t j;
+
+		strbuf_adds(o, "<li><code>");
+		escape_markups(o, rj_str(f, "as"), 0);
+		strbuf_adds(o, "</code>");
+		if (json_is_array(inst)) {
+			strbuf_adds(o, ", instances");
+			json_array_foreach(inst, j, n)
+				strbuf_addf(o, "%s %lld", j ? "," : "", (long long)json_integer_value(n));
+			strbuf_addf(o, " of %lld", rj_int(f, "of_instances"));
+		}
+		strbuf_adds(o, "</li>\n");
+	}
+	strbuf_addf(o, "</ul>\n<p>minimal set: %lld of %lld trials crash (full set: %lld of %lld) · "
+		       "%lld ddmin rounds, %lld trials, ",
+		    rj_int(json_object_get(bi, "minimal_rate"), "crashes"),
+		    rj_int(json_object_get(bi, "minimal_rate"), "trials"),
+		    rj_int(json_object_get(bi, "full"), "crashes"),
+		    rj_int(json_object_get(bi, "full"), "trials"), rj_int(bi, "rounds"),
+		    rj_int(bi, "trials"));
+	add_duration(o, rj_num(bi, "wall_s"));
+	strbuf_adds(o, "</p>\n");
+	json_array_foreach(json_object_get(bi, "versions"), i, v) {
+		strbuf_adds(o, i ? ", <code>" : "<p>previous versions: <code>");
+		escape_markups(o, rj_str(v, "content"), 0);
+		strbuf_adds(o, "</code> ");
+		escape_markups(o, rj_str(v, "verdict"), 0);
+	}
+	if (json_array_size(json_object_get(bi, "versions"))) {
+		strbuf_adds(o, "; last good <code>");
+		escape_markups(o, rj_str(bi, "last_good") ? rj_str(bi, "last_good") : "(none)", 0);
+		strbuf_adds(o, "</code></p>\n");
+	}
+	strbuf_adds(o, "</section>\n");
+}
+
 void report_html(const json_t *root, const struct report_context *ctx, struct strbuf *o)
 {
 	const json_t *scenarios = json_object_get(root, "scenarios"), *sc;
@@ -1067,6 +1124,7 @@ void report_html(const json_t *root, const struct report_context *ctx, struct st
 	summary(&pg);
 	repro(&pg);
 	signatures(&pg);
+	bisect_section(&pg);
 	legend(o);
 	json_array_foreach(scenarios, i, sc)
 		scenario(&pg, sc, i);

@@ -180,6 +180,65 @@ static json_t *repro_json(const struct repro_result *r)
 	return o;
 }
 
+static json_t *rate_json(const struct bisect_rate *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "trials", json_integer(r->trials));
+	json_object_set_new(o, "crashes", json_integer(r->crashes));
+	json_object_set_new(o, "rate", r->trials ? json_real((double)r->crashes / r->trials)
+						 : json_null());
+	return o;
+}
+
+static json_t *bisect_json(const struct bisect_result *b)
+{
+	json_t *o = json_object(), *files = json_array(), *versions = json_array();
+
+	for (size_t i = 0; i < b->nr_files; i++) {
+		const struct bisect_file *f = &b->files[i];
+		json_t *fo = json_object(), *inst = json_array();
+
+		for (size_t j = 0; j < f->nr_instances; j++)
+			json_array_append_new(inst, json_integer((json_int_t)f->instances[j]));
+		json_object_set_new(fo, "as", jstr(f->as));
+		json_object_set_new(fo, "path", jstr(f->path));
+		json_object_set_new(fo, "instances", f->of_instances ? inst : json_null());
+		if (!f->of_instances)
+			json_decref(inst);
+		json_object_set_new(fo, "of_instances",
+				    f->of_instances ? json_integer((json_int_t)f->of_instances)
+						    : json_null());
+		json_array_append_new(files, fo);
+	}
+	for (size_t i = 0; i < b->nr_versions; i++) {
+		json_t *vo = rate_json(&b->versions[i].rate);
+
+		json_object_set_new(vo, "content", jstr(b->versions[i].content));
+		json_object_set_new(vo, "verdict", jstr(b->versions[i].verdict));
+		json_array_append_new(versions, vo);
+	}
+	json_object_set_new(o, "scenario", jstr(b->scenario));
+	json_object_set_new(o, "content", jstr(b->content));
+	json_object_set_new(o, "signature", jstr(b->signature));
+	json_object_set_new(o, "title_given", json_boolean(b->title_given));
+	json_object_set_new(o, "outcome", jstr(b->outcome));
+	json_object_set_new(o, "p", json_real(b->p));
+	json_object_set_new(o, "k", json_integer(b->k));
+	json_object_set_new(o, "full", rate_json(&b->full));
+	json_object_set_new(o, "minimal", files);
+	json_object_set_new(o, "minimal_rate", rate_json(&b->minimal));
+	json_object_set_new(o, "rounds", json_integer(b->rounds));
+	json_object_set_new(o, "trials", json_integer(b->trials));
+	json_object_set_new(o, "wall_s", json_real(b->wall_s));
+	json_object_set_new(o, "versions", b->versions ? versions : json_null());
+	if (!b->versions)
+		json_decref(versions);
+	json_object_set_new(o, "last_good", jstr(b->last_good));
+	json_object_set_new(o, "first_bad", jstr(b->first_bad));
+	return o;
+}
+
 int report_json_write(const struct run_result *r, const char *path, struct bp_error *err)
 {
 	json_t *root = json_object(), *trials = json_array(), *summary = json_object();
@@ -227,6 +286,8 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 	json_object_set_new(root, "seed", json_integer((json_int_t)r->seed));
 	if (r->repro)
 		json_object_set_new(root, "repro", repro_json(r->repro));
+	if (r->bisect)
+		json_object_set_new(root, "bisect", bisect_json(r->bisect));
 	ret = report_json_save(root, path, err);
 	json_decref(root);
 	return ret;

@@ -215,6 +215,52 @@ static const struct field merged_fields[] = {
 	F("missing", T_ARR, .item_types = T_INT),
 };
 static const struct shape merged_shape = SHAPE(merged_fields);
+static const char *const e_bisect_outcome[] = {"narrowed", "no-crash", "incomplete", NULL};
+static const char *const e_version[] = {"clean", "crash", "other", "unknown", NULL};
+
+static const struct field rate_fields[] = {
+	F("trials", T_INT, MIN(0)),
+	F("crashes", T_INT, MIN(0)),
+	F("rate", T_NUM | T_NULL, MIN(0)),
+};
+static const struct shape rate_shape = SHAPE(rate_fields);
+
+static const struct field bisect_file_fields[] = {
+	F("as", T_STR),
+	F("path", T_STR),
+	F("instances", T_ARR | T_NULL, .item_types = T_INT),
+	F("of_instances", T_INT | T_NULL, MIN(1)),
+};
+static const struct shape bisect_file_shape = SHAPE(bisect_file_fields);
+
+static const struct field version_fields[] = {
+	F("content", T_STR),
+	F("verdict", T_STR, .enums = e_version),
+	F("trials", T_INT, MIN(0)),
+	F("crashes", T_INT, MIN(0)),
+	F("rate", T_NUM | T_NULL, MIN(0)),
+};
+static const struct shape version_shape = SHAPE(version_fields);
+
+static const struct field bisect_fields[] = {
+	F("scenario", T_STR),
+	F("content", T_STR),
+	F("signature", T_STR | T_NULL),
+	F("title_given", T_BOOL),
+	F("outcome", T_STR, .enums = e_bisect_outcome),
+	F("p", T_NUM, MIN(0)),
+	F("k", T_INT, MIN(0)),
+	F("full", T_OBJ, .shape = &rate_shape),
+	F("minimal", T_ARR, .shape = &bisect_file_shape),
+	F("minimal_rate", T_OBJ, .shape = &rate_shape),
+	F("rounds", T_INT, MIN(0)),
+	F("trials", T_INT, MIN(0)),
+	F("wall_s", T_NUM, MIN(0)),
+	F("versions", T_ARR | T_NULL, .shape = &version_shape),
+	F("last_good", T_STR | T_NULL),
+	F("first_bad", T_STR | T_NULL),
+};
+static const struct shape bisect_shape = SHAPE(bisect_fields);
 
 static const struct field root_fields[] = {
 	F("schema", T_STR, .enums = e_schema),
@@ -238,6 +284,7 @@ static const struct field root_fields[] = {
 	F("scenarios", T_ARR, .shape = &scenario_shape),
 	F("seed", T_INT, MIN(0), .optional = 1),
 	F("repro", T_OBJ, .optional = 1, .shape = &repro_shape),
+	F("bisect", T_OBJ, .optional = 1, .shape = &bisect_shape),
 };
 static const struct shape root_shape = SHAPE(root_fields);
 
