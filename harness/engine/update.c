@@ -721,7 +721,7 @@ static int parse_figure(const char *s, long long *ret)
 
 static const char *on_stats(struct update *u, const struct line *l)
 {
-	static const char *const keys[] = {"mem_available", "mem_free", "slab", "module", NULL};
+	static const char *const keys[] = {"available", "free", "slab", "module", NULL};
 	const char *why = check_keys(l, keys, 4);
 	long long fig[4];
 
