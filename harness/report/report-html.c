@@ -1059,7 +1059,11 @@ static void soak(struct page *pg, const json_t *sc)
 		    rj_int(k, "planned") == 1 ? "" : !strcmp(rj_str(k, "unit"), "push") ? "es" : "s");
 	strbuf_adds(o, " in ");
 	add_duration(o, rj_num(k, "seconds"));
-	if (rj_str(k, "stopped")) {
+	if (rj_str(k, "stopped") && !strcmp(rj_str(k, "stopped"), "count")) {
+		strbuf_adds(o, ", all done");
+	} else if (rj_str(k, "stopped") && !strcmp(rj_str(k, "stopped"), "duration")) {
+		strbuf_adds(o, ", stopped when its time was up");
+	} else if (rj_str(k, "stopped")) {
 		strbuf_adds(o, ", stopped: ");
 		escape_markups(o, rj_str(k, "stopped"), 0);
 	}
