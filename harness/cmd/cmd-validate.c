@@ -104,7 +104,8 @@ static void describe_step(struct strbuf *sb, const struct step *st)
 		break;
 	case STEP_SOAK:
 		if (st->soak_pushes) {
-			strbuf_addf(sb, "%d live push%s of ", st->count, st->count == 1 ? "" : "es");
+			strbuf_addf(sb, "%d live push%s of ", st->count,
+				    st->count == 1 ? "" : "es");
 			add_safe(sb, st->content->name);
 			strbuf_adds(sb, " into one running guest");
 		} else {
@@ -232,7 +233,8 @@ static void warn_unringed(const struct suite *s)
 		strbuf_addf(&sb, ":%d:%d: warning: scenario '", s->scenarios[i].line,
 			    s->scenarios[i].column);
 		add_safe(&sb, s->scenarios[i].name);
-		strbuf_adds(&sb, "' is in no ring; run runs it only when named on its command line");
+		strbuf_adds(&sb,
+			    "' is in no ring; run runs it only when named on its command line");
 		fprintf(stderr, "bootproof: %s\n", sb.buf);
 	}
 	strbuf_release(&sb);

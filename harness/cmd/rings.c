@@ -59,8 +59,8 @@ char *rings_failure(const struct trial_result *t)
 static void skip_rest(struct rings *g)
 {
 	struct run_result *r = &g->s->r;
-	char *reason = xasprintf("ring %zu (%s) failed: %s", g->ring, r->rings[g->ring].name,
-				 g->why);
+	char *reason =
+	    xasprintf("ring %zu (%s) failed: %s", g->ring, r->rings[g->ring].name, g->why);
 
 	for (size_t i = 0; i < r->nr_trials; i++) {
 		struct trial_result *t = &r->trials[i];
@@ -103,10 +103,11 @@ static void fill(struct rings *g)
 		/* None of its trials selected (names on the command line): it did not run. */
 		r->rings[g->ring].state = g->started ? RING_PASSED : RING_NOT_RUN;
 		if (++g->ring < r->nr_rings) {
-			char *msg = xasprintf("ring %zu (%s): %s; ring %zu (%s) starts", g->ring - 1,
-					      r->rings[g->ring - 1].name,
-					      g->started ? "every trial passed" : "no trial selected",
-					      g->ring, r->rings[g->ring].name);
+			char *msg =
+			    xasprintf("ring %zu (%s): %s; ring %zu (%s) starts", g->ring - 1,
+				      r->rings[g->ring - 1].name,
+				      g->started ? "every trial passed" : "no trial selected",
+				      g->ring, r->rings[g->ring].name);
 
 			session_note(g->s, msg);
 			free(msg);

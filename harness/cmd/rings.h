@@ -33,12 +33,12 @@
 struct rings {
 	struct session *s;
 	const struct suite *suite;
-	size_t ring;      /* the current ring */
-	size_t cursor;    /* its next trial to look at (index into s->r.trials) */
-	size_t running;   /* its trials submitted and not yet judged */
-	size_t started;   /* its trials submitted so far */
-	int stopped;      /* a ring failed: nothing more starts */
-	char *why;        /* that failure, for the skip reasons */
+	size_t ring;	/* the current ring */
+	size_t cursor;	/* its next trial to look at (index into s->r.trials) */
+	size_t running; /* its trials submitted and not yet judged */
+	size_t started; /* its trials submitted so far */
+	int stopped;	/* a ring failed: nothing more starts */
+	char *why;	/* that failure, for the skip reasons */
 };
 
 void rings_init(struct rings *g, struct session *s, const struct suite *suite);

@@ -42,8 +42,8 @@ struct mem_sample *boot_add_sample(struct boot_result *b)
 
 	ALLOC_GROW(b->samples, b->nr_samples + 1, b->alloc_samples);
 	m = &b->samples[b->nr_samples++];
-	*m = (struct mem_sample){.mem_available_kib = -1, .mem_free_kib = -1, .slab_kib = -1,
-				 .module_bytes = -1};
+	*m = (struct mem_sample){
+	    .mem_available_kib = -1, .mem_free_kib = -1, .slab_kib = -1, .module_bytes = -1};
 	return m;
 }
 

@@ -100,6 +100,24 @@
  *                             #   (a hard power-off) as soon as a console line
  *                             #   contains TEXT; 'append' is added to the
  *                             #   kernel command line of that boot only
+ *     - soak: {boots: 20}     # exactly one of 'boots' (that many clean boots)
+ *     - soak: {pushes: 50, content: good-291, duration: 5m}  # and 'pushes'
+ *                             #   (one boot, 'content' pushed live that many
+ *                             #   times; 'content' only here, and required);
+ *                             #   1..10000; 'duration' (optional, 1s..24h:
+ *                             #   seconds or N with s, m, h) ends it early;
+ *                             #   the guest's memory figures after each
+ *
+ * Rings (a staged rollout), optional, after 'scenarios':
+ *
+ *   rings:                    # a non-empty sequence, ring 0 first
+ *     - name: canary          # required, a name as above, unique
+ *       scenarios: [good-291-v1]  # required, non-empty: each entry selects
+ *                             #   scenarios as `run NAME` does (a name, or a
+ *                             #   base name for all its matrix entries); a
+ *                             #   scenario in one ring at most, and once
+ *
+ * A scenario in no ring is not run by `run` unless named (validate warns).
  *
  * A scenario without 'steps' is one 'boot' step of 'boots' boots expecting
  * 'expect' (and 'title'), reported at the scenario's position.
