@@ -229,8 +229,11 @@ static void file_link(struct strbuf *sb, const char *path, const char *label)
 
 static void add_duration(struct strbuf *sb, double s)
 {
-	if (s < 0)
+	/* results.json may say anything a number can: keep the casts below defined. */
+	if (!(s >= 0))
 		s = 0;
+	if (s > 1e9)
+		s = 1e9;
 	if (s < 60)
 		strbuf_addf(sb, "%.2f s", s);
 	else if (s < 3600)
