@@ -5,7 +5,9 @@
 # (results.json, a line in index.html); with bad content on the canary,
 # ring 0 fails at its first trial and the run stops: the canary's queued
 # trial and every trial of ring 1 are skipped, with the reason, in TAP,
-# JUnit, results.json and the page, and the run exits 1.
+# JUnit, results.json and the page, and the run exits 1. Last, a push soak
+# of bad content, named on the command line though it is in no ring: the
+# soak stops at its first crash and the trial fails.
 . "$(dirname "$0")/lib.sh"
 need_guest
 
@@ -107,6 +109,22 @@ ok $? "results.json validates against docs/results-schema.json"
 "$BP" report -r "$T/fail" --format tap latest >/dev/null 2>&1
 is "$(grep -c ' # SKIP ring 0 (canary) failed' "$T/fail/latest/results.tap")" 4 \
 	"bootproof report: the re-rendered TAP has the SKIP points"
+
+# ---- a crash mid-soak; a scenario in no ring, named: it runs outside the rollout ----
+awk '/^rings:/ { print "  - name: soak-crash\n    image: linux\n    sensor: v1\n    content: good-291\n    steps:\n      - soak: {pushes: 5, content: bad-291}" } { print }' \
+	"$T/bad.yaml" >"$T/crash.yaml"
+"$BP" run -q -c "$T/crash.yaml" -r "$T/crash" soak-crash >"$T/crash.tap" 2>"$T/crash.err"
+is "$?" 1 "a crash mid-soak: exit 1"
+J=$T/crash/latest/results.json
+is "$(jq -r '[.scenarios[] | .name] | join(",")' "$J")" soak-crash "only the named scenario ran"
+is "$(jq -r '.scenarios[0] | "\(.ring) \(.skipped) \(.verdict)"' "$J")" "null null fail" \
+	"in no ring, not skipped, failed"
+is "$(jq -r '[.rings[] | .state] | join(",")' "$J")" "not_run,not_run" "rings with no trial selected did not run"
+is "$(jq -r '.scenarios[0].soak | "\(.done) \(.stopped)"' "$J")" "0 push 1 crash: $TITLE" \
+	"the soak stops at the first crash, and says where"
+is "$(jq -r '.scenarios[0].boots | map(.outcome) | join(",")' "$J")" crash "one boot, crashed"
+ok "$(grep -q "^not ok [0-9]* - soak-crash: step 1: soak: 0 of 5 pushes with memory figures (push 1 crash: " "$T/crash.tap"; echo $?)" \
+	"TAP: the soak's check fails"
 
 is "$(qemu_left)" "" "no qemu process outlives the runs"
 done_testing
