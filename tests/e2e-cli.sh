@@ -158,6 +158,19 @@ cmp -s "$T/err" "$T/run.err"
 is "$?" 0 "validate: unknown name said as run says it"
 ok "$([ ! -e "$T/reports" ]; echo $?)" "nothing started: no report directory"
 
+# Rings: each trial's ring shown, a scenario in no ring warned about (and still valid).
+R=$ROOT/tests/data/scenarios/valid-rings.yaml
+"$BP" validate "$R" >"$T/out" 2>"$T/err"
+is "$?" 0 "validate: a suite with rings, exit 0"
+like "$(cat "$T/out")" "trial wide/v2
+  image" "validate: a ring's matrix entries"
+is "$(grep -c '^  ring      1 (wide)$' "$T/out")" 3 "validate: every trial's ring"
+like "$(cat "$T/out")" "  ring      none (runs only when named)" "validate: a trial in no ring"
+is "$(cat "$T/err")" "bootproof: $R:37:11: warning: scenario 'spare' is in no ring; run runs it only when named on its command line" \
+	"validate: warns about a scenario in no ring, at FILE:LINE:COL"
+like "$(cat "$T/out")" "  step 2    soak: 50 live pushes of good-291 into one running guest, at most 300s, memory figures after each" \
+	"validate: a push soak"
+
 # init: a suite validate accepts, from the data directory's reference files.
 D=$T/data
 mkdir -p "$D/sensor" "$D/build/sensor/v1" "$D/build/content" "$D/build/images/linux"

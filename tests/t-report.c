@@ -499,6 +499,64 @@ static void test_incomplete_render(void)
 	free(dir);
 }
 
+/* A staged run stopped at its canary (regenerated from a real run): skips everywhere. */
+static void test_rings_render(void)
+{
+	char *dir = fixture("run-5-rings"), *html, *xml, *tap;
+	const char *reason = "ring 0 (canary) failed: canary-291 crashed: BUG: unable to handle "
+			     "kernel paging request in refsensor_eval";
+	char *want;
+	struct bp_error err;
+
+	tap_ok(report_render(dir, &err) == 0, "rings: report_render");
+	html = slurp(dir, "index.html");
+	xml = slurp(dir, "junit.xml");
+	tap = slurp(dir, "results.tap");
+	want = xasprintf("ok 2 - soak-291 # SKIP %s\n", reason);
+	like(tap, want, "rings: TAP: a skipped trial is a passing point with SKIP and the reason");
+	free(want);
+	tap_is_int(count(tap, " # SKIP ring 0 (canary) failed: "), 4, "rings: TAP: four SKIP points");
+	like(tap, "not ok 1 - canary-291: boot 1 crash", "rings: TAP: the failure itself");
+	want = xasprintf("<skipped message=\"%s\"/>", reason);
+	tap_is_int(count(xml, want), 4, "rings: junit: <skipped message=REASON> per skipped trial");
+	free(want);
+	like(xml, "<property name=\"ring\" value=\"wide\"/>", "rings: junit: the ring as a property");
+	like(xml, "<property name=\"verdict\" value=\"skipped\"/>", "rings: junit: verdict skipped");
+	tap_is_int(count(html, "data-verdict=\"skipped\""), 4, "rings: page: four skipped scenarios");
+	like(html, "id=\"sum-skipped\">4<", "rings: page: skipped counted in the summary");
+	like(html, "<tr class=\"ring failed stop\" id=\"ring-0\">", "rings: page: where the run stopped");
+	like(html, "<tr class=\"ring skipped\" id=\"ring-1\">", "rings: page: the later ring skipped");
+	like(html, "<b>Skipped</b>, never started: ring 0 (canary) failed:", "rings: page: why");
+	like(html, "ring <code class=\"ring\">canary</code>", "rings: page: each trial's ring");
+	free(html);
+	free(xml);
+	free(tap);
+	free(dir);
+}
+
+/* A soak's samples as a line on the page (a real run's results.json). */
+static void test_soak_render(void)
+{
+	char *dir = fixture("run-6-soak"), *html;
+	struct bp_error err;
+	const char *p, *end;
+	int points = 0;
+
+	tap_ok(report_render(dir, &err) == 0, "soak: report_render");
+	html = slurp(dir, "index.html");
+	like(html, "<h3>Soak: 20 of 20 pushes in ", "soak: page: the soak's figures");
+	like(html, "Soak: 3 of 3 boots in ", "soak: page: a boot soak");
+	like(html, "<svg class=\"trend\"", "soak: page: an inline SVG trend");
+	p = strstr(html, "<polyline points=\"");
+	end = p ? strchr(p + 18, '"') : NULL;
+	for (const char *c = p ? p + 18 : NULL; c && c < end; c++)
+		points += *c == ',';
+	tap_is_int(points, 20, "soak: page: one point per push on the first line");
+	like(html, "(-48 KiB over 20 samples)", "soak: page: the change over the soak");
+	free(html);
+	free(dir);
+}
+
 static void test_hostile_paths(void)
 {
 	json_t *root = json_pack(
@@ -658,6 +716,16 @@ static const struct tamper {
 	const char *path, *value; /* value: JSON text; NULL deletes the field */
 	int loads;
 } tampers[] = {
+#define RING_OK_FIELDS                                                                              \
+	"{\"index\": 0, \"name\": \"canary\", \"reason\": null, \"trials\": 2, \"passed\": 2, "          \
+	"\"failed\": 0, \"skipped\": 0"
+#define RING_OK "[" RING_OK_FIELDS ", \"state\": \"passed\"}]"
+#define SOAK(unit, done)                                                                           \
+	"{\"step\": 1, \"unit\": " unit ", \"planned\": 20, \"done\": " done                        \
+	", \"duration_limit_s\": null, \"seconds\": 40.0, \"stopped\": \"count\"}"
+#define SAMPLE(avail)                                                                              \
+	"{\"n\": 1, \"t_s\": 9.5, \"mem_available_kib\": " avail ", \"mem_free_kib\": 1, "          \
+	"\"slab_kib\": null, \"module_bytes\": 16384}"
 	{"run_id", "\"20260110-020000-4242\"", 1},
 	{"run_id", "\"20260110-020000-4242\\nBail out! run_id\"", 0},
 	{"accelerator", "\"tcg\\nBail out!\"", 0},
@@ -697,6 +765,28 @@ static const struct tamper {
 	{"bisect", BISECT_JSON("guessed", "2", ""), 0},
 	{"bisect", BISECT_JSON("narrowed", "2", ", \"extra\": 1"), 0},
 	{"bisect", "null", 0},
+	/* staged rings and soaks */
+	{"scenarios/0/skipped", "\"ring 0 (canary) failed: x crashed: T\"", 1},
+	{"scenarios/0/skipped", "3", 0},
+	{"scenarios/0/ring", "\"canary\"", 1},
+	{"scenarios/0/ring", "[]", 0},
+	{"summary/skipped", "2", 1},
+	{"summary/skipped", "-1", 0},
+	{"rings", RING_OK, 1},
+	{"rings", "[" RING_OK_FIELDS ", \"state\": \"exploded\"}]", 0},
+	{"rings", "[{\"index\": 0, \"name\": \"c\", \"state\": \"passed\"}]", 0},
+	{"rings", "{}", 0},
+	{"scenarios/0/soak", "null", 1},
+	{"scenarios/0/soak", SOAK("\"push\"", "20"), 1},
+	{"scenarios/0/soak", SOAK("\"forever\"", "20"), 0},
+	{"scenarios/0/soak", SOAK("\"boot\"", "-1"), 0},
+	{"scenarios/0/boots/0/pushes", "20", 1},
+	{"scenarios/0/boots/0/pushes", "-1", 0},
+	{"scenarios/0/boots/0/samples", "[" SAMPLE("168312") "]", 1},
+	{"scenarios/0/boots/0/samples", "[" SAMPLE("null") "]", 1},
+	{"scenarios/0/boots/0/samples", "[" SAMPLE("-5") "]", 0},
+	{"scenarios/0/boots/0/samples", "[" SAMPLE("\"168312\"") "]", 0},
+	{"scenarios/0/boots/0/samples", "[{\"n\": 1}]", 0},
 };
 
 /* python3-jsonschema's verdict on each file, one "0" (valid) or "1" a line; NULL without it. */
@@ -1320,6 +1410,8 @@ int main(int argc, char **argv)
 	test_render_run1();
 	test_log_read();
 	test_incomplete_render();
+	test_rings_render();
+	test_soak_render();
 	test_hostile_paths();
 	test_load_errors();
 	test_tampered();

@@ -613,11 +613,11 @@ static const struct bad_case bad_cases[] = {
     {"bad-steps-boots.yaml", 21, 5, "'boots' is not allowed with 'steps'"},
     {"bad-steps-no-boot.yaml", 22, 7,
      "'steps' never boot the guest; expected at least one boot, reboot_until_clean, "
-     "clean_boots or power_off step"},
+     "clean_boots, power_off or soak step"},
     /* steps: the shape of one step */
     {"bad-step-unknown.yaml", 23, 9,
      "unknown step 'reboot'; expected one of: boot, deploy, rollback, reboot_until_clean, "
-     "clean_boots, expect_files, remediate, power_off"},
+     "clean_boots, expect_files, remediate, power_off, soak"},
     {"bad-step-two-keys.yaml", 23, 9,
      "a step must have exactly one key, the step kind; got 'expect' after 'boot' (indent the "
      "settings of 'boot' under it"},
@@ -656,7 +656,7 @@ static const struct bad_case bad_cases[] = {
      "scenario 'a' refers to unknown content 'good-292'; expected one of: good-291, bad-291"},
     {"bad-step-deploy-live-last.yaml", 23, 9,
      "a live deploy needs a later step that boots the guest (boot, reboot_until_clean, "
-     "clean_boots or power_off); nothing would receive it"},
+     "clean_boots, power_off or soak); nothing would receive it"},
     {"bad-step-deploy-live-noboot.yaml", 23, 9,
      "a live deploy needs a later step that boots the guest"},
     /* steps: guest paths */
@@ -715,6 +715,37 @@ static const struct bad_case bad_cases[] = {
      "'settle_ms' must be an integer from 0 to 600000, got '600001'"},
     {"bad-settle-negative.yaml", 19, 16,
      "'settle_ms' must be an integer from 0 to 600000, got '-1'"},
+    /* rings */
+    {"bad-ring-unknown.yaml", 38, 40,
+     "ring 'canary' names unknown scenario 'nosuch'; expected a scenario's name (NAME also "
+     "selects every matrix entry NAME/SENSOR)"},
+    {"bad-ring-twice.yaml", 39, 30,
+     "scenario 'wide/v1' is already in ring 'canary' (at 38:40); a scenario belongs to one ring"},
+    {"bad-ring-same-twice.yaml", 38, 38,
+     "scenario 'wide/v2' is listed twice in ring 'canary' (first at 38:32)"},
+    {"bad-ring-empty.yaml", 39, 29,
+     "ring 'wide' must list at least one scenario in 'scenarios' (a sequence of scenario "
+     "names), got an empty sequence"},
+    {"bad-ring-dup-name.yaml", 39, 12, "duplicate ring name 'canary' (first at 38:5)"},
+    {"bad-ring-key.yaml", 38, 20,
+     "unknown key 'scenario' in ring; expected one of: name, scenarios"},
+    {"bad-rings-empty.yaml", 37, 8, "'rings' must be a non-empty sequence of rings"},
+    /* soak */
+    {"bad-soak-both.yaml", 24, 26,
+     "step 'soak' needs exactly one of 'boots' (repeat boots) and 'pushes' (repeat live pushes "
+     "into one running guest)"},
+    {"bad-soak-none.yaml", 24, 15, "step 'soak' needs exactly one of 'boots'"},
+    {"bad-soak-no-content.yaml", 24, 15,
+     "missing required key 'content' in step 'soak' with 'pushes': the content set to push"},
+    {"bad-soak-boot-content.yaml", 24, 26, "'content' goes with 'pushes' only"},
+    {"bad-soak-duration.yaml", 24, 36,
+     "'duration' must be a duration from 1s to 24h: seconds, or a number with s, m or h ('90', "
+     "'90s', '5m', '1h'), got '5d'"},
+    {"bad-soak-duration-range.yaml", 24, 36, "got '25h'"},
+    {"bad-soak-count.yaml", 24, 24, "'pushes' must be an integer from 1 to 10000, got '10001'"},
+    {"bad-soak-scalar.yaml", 24, 15,
+     "step 'soak' must be a mapping ({boots: N} or {pushes: N, content: NAME}, optionally with "
+     "duration: 5m), got '20'"},
     {"bad-settle-no-live.yaml", 19, 5,
      "'settle_ms' applies to a live push only; scenario 'a' has no 'deploy' step with 'mode: "
      "live'"},
@@ -744,6 +775,52 @@ static void expect_failure(const char *path, const char *label, int line, int co
 		suite_free(&s);
 	free(got_prefix);
 	free(want_prefix);
+}
+
+/* rings: order, matrix entries selected by base name, a scenario in none; soak steps. */
+static void test_rings(void)
+{
+	struct suite s;
+	struct bp_error err = {""};
+	char *path = fixture("valid-rings.yaml");
+	const struct step *st;
+
+	if (!tap_is_int(suite_load(&s, path, &err), 0, "rings: loads")) {
+		tap_diag(err.msg);
+		free(path);
+		return;
+	}
+	tap_is_int(s.nr_rings, 2, "rings: two rings");
+	tap_is_str(s.rings[0].name, "canary", "rings: ring 0 first");
+	tap_is_int(s.rings[1].index, 1, "rings: ring 1's index");
+	tap_is_int(s.rings[1].line, 43, "rings: ring 1 written at 43");
+	tap_is_int(s.nr_scenarios, 5, "rings: five trials after expansion");
+	tap_ok(s.scenarios[0].ring == &s.rings[0], "rings: canary in ring 0");
+	tap_ok(s.scenarios[1].ring == &s.rings[1] && s.scenarios[2].ring == &s.rings[1],
+	       "rings: 'wide' selects both matrix entries");
+	tap_ok(s.scenarios[3].ring == &s.rings[1], "rings: soak in ring 1");
+	tap_ok(s.scenarios[4].ring == NULL, "rings: spare in no ring");
+	tap_is_int(s.rings[0].nr_scenarios, 1, "rings: ring 0 holds one trial");
+	tap_is_int(s.rings[1].nr_scenarios, 3, "rings: ring 1 holds three trials");
+	tap_is_int(s.scenarios[2].line, 27, "rings: a matrix entry is named at its sensor list");
+	tap_is_int(s.scenarios[4].line, 37, "rings: a scenario is named at its entry");
+	tap_ok(scenario_selected_by(&s.scenarios[1], "wide") &&
+		       !scenario_selected_by(&s.scenarios[1], "wid") &&
+		       scenario_selected_by(&s.scenarios[1], "wide/v1"),
+	       "rings: NAME selects NAME/SENSOR, not a prefix");
+	st = s.scenarios[3].steps;
+	tap_is_int(s.scenarios[3].nr_steps, 3, "soak: three steps");
+	tap_ok(st[0].kind == STEP_SOAK && !st[0].soak_pushes && st[0].count == 20 &&
+		       !st[0].duration_s && !st[0].content,
+	       "soak: {boots: 20}");
+	tap_ok(st[1].kind == STEP_SOAK && st[1].soak_pushes && st[1].count == 50 &&
+		       st[1].duration_s == 300 && st[1].content == &s.contents[0],
+	       "soak: {pushes: 50, content: good-291, duration: 5m}");
+	tap_ok(st[2].duration_s == 90 && st[2].count == 3, "soak: a duration in plain seconds");
+	tap_is_int(s.scenarios[3].boots, 24, "soak: boots planned count a push soak as one boot");
+	tap_is_str(step_kind_name(STEP_SOAK), "soak", "soak: the step's key");
+	suite_free(&s);
+	free(path);
 }
 
 static void test_bad_fixtures(void)
@@ -1492,6 +1569,7 @@ int main(void)
 	test_evaluated();
 	test_power_off();
 	test_bad_fixtures();
+	test_rings();
 	test_exact_messages();
 	test_generated();
 	test_content_versions();

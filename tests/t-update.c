@@ -444,6 +444,55 @@ static void test_push(void)
 	pair_free(&p);
 }
 
+/* STATS: one request at a time, after HELLO; the answer's figures parsed strictly. */
+static void test_stats(void)
+{
+	struct pair p = pair_new(), q = pair_new(), r = pair_new();
+	struct bp_error err = {""};
+	const struct update_state *st = update_state(p.u);
+	char *got;
+
+	tap_is_int(update_stats(p.u, &err), -1, "stats: not before HELLO");
+	say(&p, HELLO1, &err);
+	tap_is_int(update_stats(p.u, &err), 0, "stats: asked after HELLO");
+	got = received(&p);
+	tap_is_str(got, "STATS\n", "stats: the request is one STATS line");
+	free(got);
+	tap_is_int(update_stats(p.u, &err), -1, "stats: one request at a time");
+	tap_is_int(say(&p, "STATS available=201412 free=180220 slab=9236 module=-\n", &err), 0,
+		   "stats: the agent's answer accepted");
+	tap_ok(st->stats_asked == 1 && st->stats_answered == 1, "stats: answered");
+	tap_ok(st->mem_available_kib == 201412 && st->mem_free_kib == 180220 &&
+		       st->slab_kib == 9236 && st->module_bytes == -1,
+	       "stats: figures recorded, '-' as unknown");
+	tap_is_int(say(&p, "STATS available=1 free=1 slab=1 module=1\n", &err), -1,
+		   "stats: an answer nobody asked for is a protocol error");
+	tap_like(st->protocol_msg, "STATS that was not asked for", "stats: unasked, named");
+
+	say(&q, HELLO1, &err);
+	update_stats(q.u, &err);
+	tap_is_int(say(&q, "STATS available=01 free=1 slab=1 module=1\n", &err), -1,
+		   "stats: a figure with a leading zero is a protocol error");
+	tap_like(update_state(q.u)->protocol_msg, "bad figure", "stats: bad figure, named");
+
+	say(&r, HELLO1, &err);
+	update_stats(r.u, &err);
+	tap_is_int(say(&r, "STATS available=1 free=1 slab=1\n", &err), -1,
+		   "stats: a missing figure is a protocol error");
+	pair_free(&r);
+	r = pair_new();
+	say(&r, HELLO1, &err);
+	update_stats(r.u, &err);
+	tap_is_int(say(&r, "ERROR reason=unexpected\n", &err), 0,
+		   "stats: an agent that does not know STATS says ERROR");
+	tap_ok(update_state(r.u)->stats_answered == 0 && update_state(r.u)->errors == 1,
+	       "stats: the request is void, with no figures");
+	tap_is_int(update_stats(r.u, &err), 0, "stats: and may be asked again");
+	pair_free(&p);
+	pair_free(&q);
+	pair_free(&r);
+}
+
 static void test_publish_errors(void)
 {
 	struct pair p = pair_new();
@@ -674,6 +723,7 @@ int main(void)
 	test_malformed();
 	test_error_line();
 	test_push();
+	test_stats();
 	test_publish_errors();
 	test_eof_and_reboot();
 	test_guest_closed();

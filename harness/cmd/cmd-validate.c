@@ -102,7 +102,31 @@ static void describe_step(struct strbuf *sb, const struct step *st)
 		if (st->append)
 			add_quoted(sb, ", kernel command line +", st->append);
 		break;
+	case STEP_SOAK:
+		if (st->soak_pushes) {
+			strbuf_addf(sb, "%d live push%s of ", st->count,
+				    st->count == 1 ? "" : "es");
+			add_safe(sb, st->content->name);
+			strbuf_adds(sb, " into one running guest");
+		} else {
+			strbuf_addf(sb, "%d clean boot%s", st->count, st->count == 1 ? "" : "s");
+		}
+		if (st->duration_s)
+			strbuf_addf(sb, ", at most %ds", st->duration_s);
+		strbuf_adds(sb, ", memory figures after each");
+		break;
 	}
+}
+
+static void describe_ring(struct strbuf *sb, const struct ring *r)
+{
+	if (!r) {
+		strbuf_adds(sb, "none (runs only when named)");
+		return;
+	}
+	strbuf_addf(sb, "%zu (", r->index);
+	add_safe(sb, r->name);
+	strbuf_adds(sb, ")");
 }
 
 static void describe_image(struct strbuf *sb, const struct image *im)
@@ -178,7 +202,7 @@ static void describe_settings(struct strbuf *sb, const struct scenario *sc)
 		printf("  %-9s %s\n", label, sb.buf);                                              \
 	} while (0)
 
-static void print_trial(const struct scenario *sc)
+static void print_trial(const struct scenario *sc, int suite_rings)
 {
 	struct strbuf sb = STRBUF_INIT;
 
@@ -188,11 +212,36 @@ static void print_trial(const struct scenario *sc)
 	LINE("sensor", describe_sensor, sc->sensor);
 	LINE("content", describe_content, sc->content);
 	LINE("settings", describe_settings, sc);
+	if (suite_rings)
+		LINE("ring", describe_ring, sc->ring);
 	for (size_t i = 0; i < sc->nr_steps; i++) {
 		char label[32];
 
 		snprintf(label, sizeof(label), "step %zu", i + 1);
 		LINE(label, describe_step, &sc->steps[i]);
+	}
+	strbuf_release(&sb);
+}
+
+/*
+ * A suite with rings runs its scenarios ring by ring: one in no ring is
+ * run only when named, which is legal but likely an oversight.
+ */
+static void warn_unringed(const struct suite *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < s->nr_scenarios && s->nr_rings; i++) {
+		if (s->scenarios[i].ring)
+			continue;
+		strbuf_reset(&sb);
+		add_safe(&sb, s->path);
+		strbuf_addf(&sb, ":%d:%d: warning: scenario '", s->scenarios[i].line,
+			    s->scenarios[i].column);
+		add_safe(&sb, s->scenarios[i].name);
+		strbuf_adds(&sb,
+			    "' is in no ring; run runs it only when named on its command line");
+		fprintf(stderr, "bootproof: %s\n", sb.buf);
 	}
 	strbuf_release(&sb);
 }
@@ -246,9 +295,10 @@ int cmd_validate(int argc, char **argv)
 	}
 	for (size_t i = 0; i < suite.nr_scenarios; i++)
 		if (run_selects(names, nr_names, &suite.scenarios[i])) {
-			print_trial(&suite.scenarios[i]);
+			print_trial(&suite.scenarios[i], suite.nr_rings > 0);
 			shown++;
 		}
+	warn_unringed(&suite);
 	add_safe(&sb, path);
 	printf("%d trial%s, suite '%s': valid\n", shown, shown == 1 ? "" : "s", sb.buf);
 	strbuf_release(&sb);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd-shard.h"
+#include "rings.h"
 #include "scenario.h"
 #include "session.h"
 #include "usage.h"
@@ -50,6 +51,9 @@ const struct cmd_usage run_usage = {
 	"SCENARIO: a scenario's name; NAME selects every matrix entry NAME/SENSOR.\n"
 	"Shards: every shard must read the same history; `bootproof report --merge`\n"
 	"makes one run of their run directories.\n"
+	"A suite with rings runs ring by ring: a ring starts once every earlier one\n"
+	"passed, the first failure stops the run and the trials not started are\n"
+	"skipped; without names, scenarios in no ring are not run.\n"
 	"TAP goes to stdout; the progress block (on a terminal, without CI or TERM=dumb)\n"
 	"to stderr. Exit status: 0 every expectation met, 1 an expectation failed,\n"
 	"2 usage or configuration error (nothing started), 3 infrastructure failure or\n"
@@ -167,13 +171,9 @@ int run_selects(char *const *names, int nr_names, const struct scenario *sc)
 {
 	if (!nr_names)
 		return 1;
-	for (int i = 0; i < nr_names; i++) {
-		size_t n = strlen(names[i]);
-
-		if (!strcmp(sc->name, names[i]) ||
-		    (!strncmp(sc->name, names[i], n) && sc->name[n] == '/'))
+	for (int i = 0; i < nr_names; i++)
+		if (scenario_selected_by(sc, names[i]))
 			return 1;
-	}
 	return 0;
 }
 
@@ -193,8 +193,9 @@ int run_check_names(char *const *names, int nr_names, const struct suite *s,
 
 /*
  * The scenarios the options select, in suite order, as the session's
- * trials; of those, with --shard, the shard's (cmd-shard.h). Returns 0, or
- * -1 with err.
+ * trials; with rings and no names, every scenario in a ring (one in none
+ * runs only when named); of those, with --shard, the shard's
+ * (cmd-shard.h). Returns 0, or -1 with err.
  */
 static int select_trials(struct session *s, struct suite *suite, const struct run_opts *o,
 			 struct bp_error *err)
@@ -202,9 +203,13 @@ static int select_trials(struct session *s, struct suite *suite, const struct ru
 	char *db;
 	int ret;
 
-	for (size_t i = 0; i < suite->nr_scenarios; i++)
-		if (run_selects(o->names, o->nr_names, &suite->scenarios[i]))
-			session_add(s, &suite->scenarios[i], NULL);
+	for (size_t i = 0; i < suite->nr_scenarios; i++) {
+		const struct scenario *sc = &suite->scenarios[i];
+
+		if (o->nr_names ? run_selects(o->names, o->nr_names, sc)
+				: !suite->nr_rings || sc->ring)
+			session_add(s, sc, NULL);
+	}
 	if (!o->shard.total)
 		return 0;
 	db = o->s.history ? xstrdup(o->s.history) : xasprintf("%s/history.db", o->s.reports);
@@ -218,6 +223,7 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o = {0};
 	struct suite suite = {0};
 	struct session s;
+	struct rings g;
 	struct bp_error err;
 	int status;
 
@@ -243,12 +249,14 @@ int cmd_run(int argc, char **argv)
 		suite_free(&suite);
 		return SESSION_EXIT_USAGE;
 	}
+	rings_init(&g, &s, &suite);
 	if (session_start(&s, &err) < 0 && !s.started)
 		fprintf(stderr, "bootproof: %s\n", err.msg);
-	for (size_t i = 0; i < s.r.nr_trials; i++)
-		session_submit(&s, &s.r.trials[i], NULL, NULL);
+	/* Without rings: every trial at once. */
+	rings_start(&g);
 	session_loop(&s);
 	status = session_finish(&s);
+	rings_release(&g);
 	session_release(&s);
 	suite_free(&suite);
 	return status;

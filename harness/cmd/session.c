@@ -159,6 +159,14 @@ void session_note(struct session *s, const char *msg)
 	tap_comment(&s->tap, msg);
 }
 
+void session_skip(struct session *s, struct trial_result *t, const char *reason)
+{
+	free(t->skipped);
+	t->skipped = xstrdup(reason);
+	progress_clear(&s->prog);
+	tap_skip(&s->tap, t);
+}
+
 /* Snapshot news into the TAP stream as comments. */
 static void note(void *ctx, const char *msg)
 {
@@ -410,13 +418,16 @@ static void note_end(struct session *s)
 	tap_end(&s->tap);
 }
 
-/* Trials never submitted nor judged by their caller are not part of the run. */
+/*
+ * Trials never submitted nor judged by their caller are not part of the
+ * run, unless their caller skipped them on purpose (a ring failed).
+ */
 static void drop_unrun(struct session *s)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->r.nr_trials; i++) {
-		if (!s->slots[i].submitted && !s->r.trials[i].finished) {
+		if (!s->slots[i].submitted && !s->r.trials[i].finished && !s->r.trials[i].skipped) {
 			free(s->r.trials[i].dir);
 			continue;
 		}

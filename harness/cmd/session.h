@@ -20,7 +20,8 @@
  * snapshots and base disks planned for them; later ones get the snapshots
  * an earlier trial of the same image (and content, for a booted state)
  * has, and no base disk (disks.h). A trial added but never submitted is
- * not in the reports unless it is finished (its caller judged it):
+ * not in the reports unless it is finished (its caller judged it) or
+ * skipped (t->skipped: its caller decided not to run it, and says why):
  * session_finish() drops the others, moving the trials after them.
  *
  * SIGINT, SIGTERM and SIGHUP end the session's guests at once
@@ -114,6 +115,12 @@ void session_submit(struct session *s, struct trial_result *t, session_done_fn d
 void session_loop(struct session *s);
 /* Trials queued or running. */
 size_t session_pending(const struct session *s);
+/*
+ * t (one of the session's, never submitted) will not run, for reason: it
+ * is kept in the reports as skipped (t->skipped), with a TAP point
+ * `ok N - NAME # SKIP reason` now. No failure for the exit status.
+ */
+void session_skip(struct session *s, struct trial_result *t, const char *reason);
 /* A line into the TAP stream as a comment (untrusted text is fine). */
 void session_note(struct session *s, const char *msg);
 /* The run cannot complete (the caller's reason): session_finish() reports it incomplete. */

@@ -167,6 +167,8 @@ static int pushes_settled(struct boot *b)
 {
 	const struct update_state *st;
 
+	if (b->p.stats && !b->soak_done)
+		return 0;
 	if (!b->p.push)
 		return 1;
 	if (!b->upd)
@@ -181,10 +183,79 @@ static int pushes_settled(struct boot *b)
 	return now_ms() >= b->t_settled_ms;
 }
 
+/* One round of a soak: every file of the pushed set once. */
+static int push_round(struct boot *b, struct bp_error *err)
+{
+	const struct content_set *cs = b->p.push;
+
+	for (size_t i = 0; cs && i < cs->nr_files; i++)
+		if (update_push(b->upd, cs->files[i].path, cs->files[i].as, 0, err) < 0)
+			return -1;
+	b->rounds++;
+	return 0;
+}
+
+/* The agent's latest figures as the soak's next sample. */
+static void add_sample(struct boot *b, const struct update_state *st)
+{
+	struct mem_sample *m = boot_add_sample(b->res);
+
+	m->n = b->p.soak_pushes ? b->rounds : 1;
+	m->t_s = (double)(now_ms() - b->t_start_ms) / 1000.0;
+	m->mem_available_kib = st->mem_available_kib;
+	m->mem_free_kib = st->mem_free_kib;
+	m->slab_kib = st->slab_kib;
+	m->module_bytes = st->module_bytes;
+	b->samples++;
+	b->res->pushes = b->p.soak_pushes ? b->rounds : 0;
+	b->t_progress_ms = now_ms();
+}
+
+/*
+ * A soak, once the guest is up: STATS after each answered round (or once,
+ * for a boot soak), then the next round, until the count or the time is
+ * reached. An agent that fails a push or a STATS ends it (recorded in
+ * update_error, the soak's figures say how far it got).
+ */
+static void soak_step(struct boot *b)
+{
+	const struct update_state *st;
+	struct bp_error err;
+	int want;
+
+	if (!b->p.stats || b->soak_done || b->judged || !b->res->marker_seen || !b->upd)
+		return;
+	st = update_state(b->upd);
+	if (!b->t_progress_ms)
+		b->t_progress_ms = now_ms();
+	if (st->stats_answered > b->samples)
+		add_sample(b, st);
+	if (st->protocol_error || st->errors || st->eof || update_fd(b->upd) < 0) {
+		b->soak_done = 1;
+		return;
+	}
+	if (st->stats_asked > st->stats_answered || st->pushes_done < st->pushes_queued)
+		return;
+	want = b->p.soak_pushes ? b->rounds : 1;
+	if (b->samples < want) {
+		if (update_stats(b->upd, &err) < 0)
+			b->soak_done = 1;
+		return;
+	}
+	if (b->rounds < b->p.soak_pushes &&
+	    (!b->p.soak_until_ms || now_ms() < b->p.soak_until_ms)) {
+		if (push_round(b, &err) < 0)
+			b->soak_done = 1;
+		return;
+	}
+	b->soak_done = 1;
+}
+
 static void judge(struct boot *b)
 {
 	if (b->judged)
 		return;
+	soak_step(b);
 	collect_crashes(b);
 	if (b->have_crash) {
 		char *title = xstrdup(b->res->title);
@@ -276,16 +347,23 @@ static int start_update(struct boot *b, struct bp_error *err)
 		if (r < 0)
 			return -1;
 	}
-	if ((cs = b->p.push))
+	/* A soak's rounds start once the guest is up (soak_step()). */
+	if ((cs = b->p.push) && !b->p.soak_pushes)
 		for (size_t i = 0; i < cs->nr_files; i++)
 			if (update_push(b->upd, cs->files[i].path, cs->files[i].as, 1, err) < 0)
 				return -1;
 	return 0;
 }
 
+/* What boot_timeout counts from: the start, or in a soak under way its last answer. */
+static int64_t timeout_base(const struct boot *b)
+{
+	return b->p.stats && b->t_progress_ms > b->t_cont_ms ? b->t_progress_ms : b->t_cont_ms;
+}
+
 int64_t boot_deadline(const struct boot *b)
 {
-	int64_t d = b->t_cont_ms + b->p.boot_timeout_ms;
+	int64_t d = timeout_base(b) + b->p.boot_timeout_ms;
 	int64_t s = b->t_last_output_ms ? b->t_last_output_ms + b->p.silence_timeout_ms : INT64_MAX;
 
 	if (b->done || b->judged || !b->t_cont_ms)
@@ -522,8 +600,12 @@ static void check_timers(struct boot *b)
 		if (b->judged)
 			return;
 	}
-	if (now >= b->t_cont_ms + b->p.boot_timeout_ms)
-		msg = b->res->marker_seen
+	if (now >= timeout_base(b) + b->p.boot_timeout_ms)
+		msg = b->res->marker_seen && b->p.stats
+			      ? xasprintf("hang: the soak's push %d or its stats not answered "
+					  "within %d s",
+					  b->rounds, b->p.boot_timeout_ms / 1000)
+		      : b->res->marker_seen
 			      ? xasprintf("hang: live content not taken within %d s",
 					  b->p.boot_timeout_ms / 1000)
 			      : xasprintf("hang: no boot-complete marker within %d s",

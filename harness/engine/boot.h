@@ -23,7 +23,8 @@
  *          after BODY_QUIET_MS (2 s) without console output: a non-fatal
  *          report that is the guest's last output does not wait for the
  *          silence deadline
- *   clean  the boot-complete marker, with no crash report in progress; with
+ *   clean  the boot-complete marker, with no crash report in progress; in a
+ *          soak (p.stats) every push round and memory figure answered; with
  *          a live push, also every pushed file answered by the agent and
  *          then, if the sensor declares its evaluated line (p.evaluated),
  *          that line seen once for each file the agent says the sensor
@@ -93,6 +94,18 @@ struct boot_params {
 	const regex_t *evaluated;
 	int settle_ms;
 	/*
+	 * A soak (exec.h, STEP_SOAK). With stats, once the boot is up the
+	 * agent is asked for the guest's memory figures (update_stats()), each
+	 * answer a sample in the result; the boot is clean only after the last
+	 * one. With soak_pushes as well, push is not pushed once but that many
+	 * times, one round at a time: a round, its answers, STATS, the next;
+	 * no round starts after soak_until_ms (0: no bound). While a soak runs,
+	 * boot_timeout bounds each round and answer, not the boot.
+	 */
+	int stats;
+	int soak_pushes;
+	int64_t soak_until_ms;
+	/*
 	 * Restore this saved state (the machine's kind: a struct snapshot for
 	 * QEMU) instead of booting. NULL: a cold boot. Without resume_input it
 	 * was taken at the boot-complete marker with the agent serving the
@@ -142,6 +155,10 @@ struct boot {
 	int64_t t_panic_ns;  /* arrival of the guest's fatal line (crash_detector_feed) */
 	int64_t t_settled_ms; /* live push answered: clean once this passes quietly */
 	int evaluated;        /* evaluated lines seen, each after one more push was written */
+	int rounds;           /* a soak: push rounds queued */
+	int samples;          /* a soak: STATS answers recorded */
+	int soak_done;        /* a soak: every round and sample is in, or it cannot go on */
+	int64_t t_progress_ms; /* a soak: its last answer (boot_timeout counts from here) */
 	/* last lines of console output, for hang excerpts */
 	char *tail[BOOT_TAIL_LINES];
 	size_t tail_next;

@@ -149,6 +149,13 @@ static void start_boot(struct exec *e, enum outcome expect, const struct step *p
 		.screenshot_rel = e->shot_rel,
 	};
 	e->push = NULL; /* a live deploy reaches exactly one boot */
+	if (cur(e) && cur(e)->kind == STEP_SOAK) {
+		e->p.stats = 1;
+		e->p.soak_pushes = cur(e)->soak_pushes ? cur(e)->count : 0;
+		e->p.soak_until_ms = e->soak_until_ms;
+		if (cur(e)->soak_pushes)
+			e->p.push = cur(e)->content;
+	}
 	e->step_boots++;
 	e->booting = 1;
 	boot_start(&e->boot, &e->p, b);
@@ -327,6 +334,83 @@ static void finish(struct exec *e)
 	e->t_done = loop_timer_add(e->env.loop, now_ms(), on_done_timer, e);
 }
 
+/* Why soak step s ended after the boot last (NULL: it goes on). */
+static char *soak_stop(struct exec *e, const struct step *s, const struct boot_result *last)
+{
+	int done = s->soak_pushes ? last->pushes : e->step_boots;
+
+	if (last->outcome != OUTCOME_CLEAN)
+		return xasprintf("%s %d %s%s%s", s->soak_pushes ? "push" : "boot",
+				 s->soak_pushes ? done + 1 : e->step_boots,
+				 outcome_name(last->outcome), last->title ? ": " : "",
+				 last->title ? last->title : "");
+	if (last->update_error)
+		return xasprintf("%s %d: %s", s->soak_pushes ? "push" : "boot", done + 1,
+				 last->update_error);
+	if (done >= s->count)
+		return xstrdup("count");
+	if (e->soak_until_ms && now_ms() >= e->soak_until_ms)
+		return xstrdup("duration");
+	if (s->soak_pushes)
+		return xasprintf("the boot ended after %d push%s", done, done == 1 ? "" : "es");
+	return NULL;
+}
+
+/*
+ * The soak's figures into t->soak (its first soak step) and its check:
+ * every boot or push it made was answered with memory figures, and it
+ * made them all unless its time ran out.
+ */
+static void soak_end(struct exec *e, const struct step *s, char *stopped)
+{
+	struct soak_result *k = &e->t->soak;
+	const struct trial_result *t = e->t;
+	int done = 0, samples = 0, ok;
+
+	for (size_t i = t->nr_boots - (size_t)e->step_boots; i < t->nr_boots; i++) {
+		done += s->soak_pushes ? t->boots[i].pushes : t->boots[i].outcome == OUTCOME_CLEAN;
+		samples += (int)t->boots[i].nr_samples;
+	}
+	ok = (done == s->count || !strcmp(stopped, "duration")) && samples >= done && done > 0;
+	if (k->tracked && k->step == (int)e->step + 1) {
+		k->done = done;
+		k->seconds = (double)(now_ms() - e->t_step_ms) / 1000.0;
+		free(k->stopped);
+		k->stopped = xstrdup(stopped);
+	}
+	add_checkf(e, ok,
+		   samples < done ? "the guest's agent did not answer STATS (memory figures)"
+				  : stopped,
+		   "soak: %d of %d %s%s with memory figures (%s)", done, s->count,
+		   s->soak_pushes ? "push" : "boot",
+		   s->count == 1 ? "" : s->soak_pushes ? "es" : "s", stopped);
+	free(stopped);
+	next_step(e);
+}
+
+static void soak_advance(struct exec *e, const struct step *s)
+{
+	struct soak_result *k = &e->t->soak;
+	char *stopped;
+
+	if (!e->step_boots) {
+		if (!k->tracked)
+			*k = (struct soak_result){.tracked = 1,
+						  .step = (int)e->step + 1,
+						  .pushes = s->soak_pushes,
+						  .planned = s->count,
+						  .duration_s = s->duration_s};
+		e->soak_until_ms = s->duration_s ? now_ms() + (int64_t)s->duration_s * 1000 : 0;
+		start_boot(e, OUTCOME_CLEAN, NULL);
+		return;
+	}
+	stopped = soak_stop(e, s, &e->t->boots[e->t->nr_boots - 1]);
+	if (stopped)
+		soak_end(e, s, stopped);
+	else
+		start_boot(e, OUTCOME_CLEAN, NULL);
+}
+
 /* Start the work of the current step, or move on until something runs. */
 static void advance(struct exec *e)
 {
@@ -414,6 +498,9 @@ static void advance(struct exec *e)
 			for (size_t i = 0; i < s->nr_absent; i++)
 				inject_ops_add(&e->ops, INJECT_EXISTS, NULL, s->absent[i]);
 			start_offline(e);
+			break;
+		case STEP_SOAK:
+			soak_advance(e, s);
 			break;
 		case STEP_REMEDIATE:
 			if (s->only_if_not_recovered && r->recovered) {

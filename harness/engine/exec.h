@@ -12,6 +12,15 @@
  * happen; the end of the trial to `on_done`, from a loop timer (where
  * exec_release() may be called), never from inside exec_start().
  *
+ * A soak step (scenario.h) boots `count` times, each boot clean and asked
+ * for the guest's memory figures once up, or boots once and pushes its
+ * content `count` times into that guest, asking for the figures after
+ * each push (boot.h: stats, soak_pushes); no boot or push starts once its
+ * duration passed. The first crash (or hang, infra, agent error) ends it.
+ * Its figures go to t->soak, and its check "soak: K of N pushes with
+ * memory figures (WHY)" fails unless every unit asked for (or, with a
+ * duration, made in time) was answered with figures.
+ *
  * A cold trial's first offline operation, before step 1, injects its base
  * content (env.disk.base: sensor, agent, content, see disks.h) on the worker
  * the whole run shares. It adds nothing to the results unless it fails;
@@ -87,6 +96,7 @@ struct exec {
 	const struct content_set *published; /* rollback on offer */
 	const struct content_set *push;      /* live deploy waiting for the next boot */
 	int64_t t_published_ms, t_step_ms;
+	int64_t soak_until_ms; /* a soak step's time bound (0: none) */
 };
 
 void exec_start(struct exec *e, const struct exec_env *env, struct trial_result *t);

@@ -419,6 +419,21 @@ static void queue_waiting_pushes(struct update *u)
 	waiting_clear(u);
 }
 
+int update_stats(struct update *u, struct bp_error *err)
+{
+	if (u->dead)
+		return error_set(err, "cannot ask for stats: the guest broke the update protocol");
+	if (u->fd < 0)
+		return error_set(err, "cannot ask for stats: the update channel is closed");
+	if (!u->st.hellos)
+		return error_set(err, "cannot ask for stats: the agent has not said HELLO");
+	if (u->st.stats_asked > u->st.stats_answered)
+		return error_set(err, "cannot ask for stats: the last request is unanswered");
+	queue_bytes(u, "STATS\n", 6);
+	u->st.stats_asked++;
+	return 0;
+}
+
 int update_push(struct update *u, const char *host_path, const char *name, int persist,
 		struct bp_error *err)
 {
@@ -633,6 +648,7 @@ static const char *on_hello(struct update *u, const struct line *l)
 	snprintf(u->st.guest_set, sizeof(u->st.guest_set), "%s", set);
 	u->set_outstanding = 0;
 	u->nr_awaiting = 0;
+	u->st.stats_asked = u->st.stats_answered;
 	queue_waiting_pushes(u);
 	return NULL;
 }
@@ -688,6 +704,43 @@ static const char *on_done(struct update *u, const struct line *l)
 	return NULL;
 }
 
+/* A figure of STATS: N, or '-' for one the agent could not read. */
+static int parse_figure(const char *s, long long *ret)
+{
+	unsigned v;
+
+	if (!strcmp(s, "-")) {
+		*ret = -1;
+		return 0;
+	}
+	if (parse_num(s, &v) < 0)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+static const char *on_stats(struct update *u, const struct line *l)
+{
+	static const char *const keys[] = {"available", "free", "slab", "module", NULL};
+	const char *why = check_keys(l, keys, 4);
+	long long fig[4];
+
+	if (why)
+		return why;
+	if (u->st.stats_asked <= u->st.stats_answered)
+		return "STATS that was not asked for";
+	for (int i = 0; i < 4; i++)
+		if (parse_figure(arg(l, keys[i]), &fig[i]) < 0)
+			return "bad figure";
+	u->st.mem_available_kib = fig[0];
+	u->st.mem_free_kib = fig[1];
+	u->st.slab_kib = fig[2];
+	u->st.module_bytes = fig[3];
+	u->st.stats_answered++;
+	u->st.stats_ns = now_ns();
+	return NULL;
+}
+
 static const char *on_error(struct update *u, const struct line *l, const char *text)
 {
 	static const char *const keys[] = {"reason", "set", "push", NULL};
@@ -710,6 +763,9 @@ static const char *on_error(struct update *u, const struct line *l, const char *
 		memmove(u->awaiting, u->awaiting + 1, (u->nr_awaiting - 1) * sizeof(*u->awaiting));
 		u->nr_awaiting--;
 	}
+	/* An agent that does not know STATS says so: the request is void (no figures). */
+	if (!set && !push)
+		u->st.stats_asked = u->st.stats_answered;
 	u->st.errors++;
 	u->st.error_ns = now_ns();
 	snprintf(u->st.error, sizeof(u->st.error), "%s", text);
@@ -737,6 +793,8 @@ static int on_line(struct update *u, struct bp_error *err)
 		why = on_done(u, &l);
 	else if (!strcmp(l.verb, "ERROR"))
 		why = on_error(u, &l, text);
+	else if (!strcmp(l.verb, "STATS"))
+		why = on_stats(u, &l);
 	else
 		why = "unknown verb";
 	return why ? protocol_error(u, text, why, err) : 0;

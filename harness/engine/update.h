@@ -97,6 +97,12 @@ struct update_state {
 	int pushes_loaded; /* DONE push= with loaded=1: files the running sensor took */
 	int push_persisted; /* persist= of the latest DONE push= */
 
+	int stats_asked;    /* update_stats() requests written or queued */
+	int stats_answered; /* STATS answers (an ERROR or a new HELLO voids a request) */
+	int64_t stats_ns;   /* when the latest answer came */
+	/* The latest STATS answer's figures (sensor/PROTOCOL.md); -1: the agent said '-'. */
+	long long mem_available_kib, mem_free_kib, slab_kib, module_bytes;
+
 	int errors;        /* ERROR lines from the guest */
 	int64_t error_ns;
 	char error[UPDATE_MAX_LINE + 1]; /* the latest ERROR line (validated printable text) */
@@ -133,6 +139,15 @@ void update_unpublish(struct update *u);
  */
 int update_push(struct update *u, const char *host_path, const char *name, int persist,
 		struct bp_error *err);
+
+/*
+ * Ask the agent for the guest's memory figures (a STATS line; the answer
+ * fills stats_* and the figures in update_state). One at a time, after
+ * HELLO. Fails after a protocol error, on a closed channel, before HELLO,
+ * or while an earlier request is unanswered. An answer that comes
+ * unasked, or with a figure that is not N or '-', is a protocol error.
+ */
+int update_stats(struct update *u, struct bp_error *err);
 
 /*
  * The guest was restored from a snapshot taken while its agent was already

@@ -19,6 +19,34 @@ const char *verdict_name(enum verdict v)
 	return "unknown";
 }
 
+const char *ring_state_name(enum ring_state s)
+{
+	switch (s) {
+	case RING_NOT_RUN:
+		return "not_run";
+	case RING_RUNNING:
+		return "running";
+	case RING_PASSED:
+		return "passed";
+	case RING_FAILED:
+		return "failed";
+	case RING_SKIPPED:
+		return "skipped";
+	}
+	return "not_run";
+}
+
+struct mem_sample *boot_add_sample(struct boot_result *b)
+{
+	struct mem_sample *m;
+
+	ALLOC_GROW(b->samples, b->nr_samples + 1, b->alloc_samples);
+	m = &b->samples[b->nr_samples++];
+	*m = (struct mem_sample){
+	    .mem_available_kib = -1, .mem_free_kib = -1, .slab_kib = -1, .module_bytes = -1};
+	return m;
+}
+
 struct boot_result *trial_add_boot(struct trial_result *t)
 {
 	struct boot_result *b;
@@ -58,6 +86,7 @@ void boot_result_release(struct boot_result *b)
 	free(b->screenshot);
 	free(b->shutdown_reason);
 	free(b->update_error);
+	free(b->samples);
 }
 
 void repro_add_other(struct repro_entry *e, const char *title)
@@ -125,11 +154,18 @@ void run_result_release(struct run_result *r)
 			free(t->recovery.manual[j]);
 		free(t->recovery.manual);
 		free(t->recovery.summary);
+		free(t->soak.stopped);
+		free(t->skipped);
 		free(t->boots);
 		free(t->checks);
 		free(t->dir);
 	}
 	free(r->trials);
+	for (size_t i = 0; i < r->nr_rings; i++) {
+		free(r->rings[i].name);
+		free(r->rings[i].reason);
+	}
+	free(r->rings);
 	free(r->run_id);
 	free(r->dir);
 	free(r->suite_path);

@@ -14,6 +14,19 @@
 
 #include "scenario.h"
 
+/*
+ * The guest's memory figures after one push or boot of a soak, as its
+ * agent answered the host's STATS (sensor/PROTOCOL.md); -1: not reported.
+ */
+struct mem_sample {
+	int n;                       /* 1-based: the push within its boot, or 1 for a boot */
+	double t_s;                  /* seconds from the boot's start */
+	long long mem_available_kib; /* /proc/meminfo MemAvailable */
+	long long mem_free_kib;      /* MemFree */
+	long long slab_kib;          /* Slab: the kernel's slab allocations */
+	long long module_bytes;      /* the sensor module's size in /proc/modules */
+};
+
 struct boot_result {
 	int n;                   /* 1-based boot number within the trial */
 	int step;                /* 1-based step of the scenario that made this boot */
@@ -44,6 +57,20 @@ struct boot_result {
 				    evaluated line for (boot_params.evaluated), by the settle bound */
 	int restored;            /* started from a saved state (disks.h) instead of booting cold */
 	int powered_off;         /* a power_off step killed QEMU at its console line */
+	int pushes;              /* a push soak: live pushes the agent answered this boot */
+	struct mem_sample *samples; /* a soak's figures in this boot, in order */
+	size_t nr_samples, alloc_samples;
+};
+
+/* A soak step's figures (the first one of a trial; see scenario.h STEP_SOAK). */
+struct soak_result {
+	int tracked;             /* the scenario has a soak step */
+	int step;                /* 1-based */
+	int pushes;              /* unit: pushes into one guest (else boots) */
+	int planned, done;       /* units asked for, and made */
+	int duration_s;          /* its time bound, 0: none */
+	double seconds;          /* how long it took */
+	char *stopped;           /* why it ended: "count", "duration", or what went wrong */
 };
 
 /* Rollback figures of a trial with a reboot_until_clean step (issue 4). */
@@ -93,6 +120,31 @@ struct trial_result {
 	 */
 	int race_drawn;
 	int agent_delay_ms, sensor_delay_ms;
+	struct soak_result soak;
+	/*
+	 * Never run, on purpose: why ("ring 0 (canary) failed: ..."). A
+	 * skipped trial is kept in the reports (session.h) with no verdict and
+	 * is no failure for the exit status.
+	 */
+	char *skipped;
+};
+
+/* A ring of a staged run (scenario.h struct ring) and how it went. */
+enum ring_state {
+	RING_NOT_RUN = 0, /* not reached (the run ended first) */
+	RING_RUNNING,
+	RING_PASSED,
+	RING_FAILED,
+	RING_SKIPPED,     /* an earlier ring failed */
+};
+
+/* "not_run", "running", "passed", "failed", "skipped". */
+const char *ring_state_name(enum ring_state s);
+
+struct ring_result {
+	char *name;
+	enum ring_state state;
+	char *reason; /* failed: the first failure; skipped: the ring that failed; else NULL */
 };
 
 /* `bootproof repro`: one matrix entry's count of trials (cmd-repro.h). */
@@ -187,6 +239,8 @@ struct run_result {
 	char suite_sha256[65];     /* the suite file's bytes; "" unless a shard */
 	char partition_sha256[65]; /* shard_partition_digest(); "" unless a shard */
 	struct bisect_result *bisect; /* a bisect run's findings, else NULL */
+	struct ring_result *rings; /* a staged run (`rings:`), in order; else none */
+	size_t nr_rings;
 };
 
 struct boot_result *trial_add_boot(struct trial_result *t);
@@ -195,6 +249,7 @@ void trial_add_check(struct trial_result *t, const char *name, int ok, const cha
 /* Count one more trial whose other crash had this title (one entry per title). */
 void repro_add_other(struct repro_entry *e, const char *title);
 void repro_result_free(struct repro_result *r);
+struct mem_sample *boot_add_sample(struct boot_result *b);
 void run_result_release(struct run_result *r);
 /* The strings of one boot's result (for a boot outside a trial). */
 void boot_result_release(struct boot_result *b);

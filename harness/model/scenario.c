@@ -109,6 +109,24 @@
  *                             #   (a hard power-off) as soon as a console line
  *                             #   contains TEXT; 'append' is added to the
  *                             #   kernel command line of that boot only
+ *     - soak: {boots: 20}     # exactly one of 'boots' (that many clean boots)
+ *     - soak: {pushes: 50, content: good-291, duration: 5m}  # and 'pushes'
+ *                             #   (one boot, 'content' pushed live that many
+ *                             #   times; 'content' only here, and required);
+ *                             #   1..10000; 'duration' (optional, 1s..24h:
+ *                             #   seconds or N with s, m, h) ends it early;
+ *                             #   the guest's memory figures after each
+ *
+ * Rings (a staged rollout), optional, after 'scenarios':
+ *
+ *   rings:                    # a non-empty sequence, ring 0 first
+ *     - name: canary          # required, a name as above, unique
+ *       scenarios: [good-291-v1]  # required, non-empty: each entry selects
+ *                             #   scenarios as `run NAME` does (a name, or a
+ *                             #   base name for all its matrix entries); a
+ *                             #   scenario in one ring at most, and once
+ *
+ * A scenario in no ring is not run by `run` unless named (validate warns).
  *
  * A scenario without 'steps' is one 'boot' step of 'boots' boots expecting
  * 'expect' (and 'title'), reported at the scenario's position.
@@ -200,6 +218,9 @@
 #define STEPS_MAX 1000
 #define GUEST_PATHS_MAX 64
 #define DELAY_MS_MAX 600000
+/* A soak: boots or pushes, and its time bound (24 h). */
+#define SOAK_MAX 10000
+#define SOAK_DURATION_MAX (24 * 3600)
 /* A sensor's 'evaluated' pattern: its length, and the interval counts it may add up to. */
 #define REGEX_LEN_MAX 1024
 #define REGEX_REPEAT_MAX 255
@@ -1250,6 +1271,8 @@ static int scenario_push(struct parse *p, const struct scenario_spec *spec, stru
 	sc = &s->scenarios[s->nr_scenarios++];
 	*sc = (struct scenario){
 	    .name = name,
+	    .line = (int)mark.line + 1,
+	    .column = (int)mark.column + 1,
 	    .image = spec->image,
 	    .sensor = sensor,
 	    .content = spec->content,
@@ -1319,6 +1342,7 @@ static const char *const step_names[] = {
     [STEP_EXPECT_FILES] = "expect_files",
     [STEP_REMEDIATE] = "remediate",
     [STEP_POWER_OFF] = "power_off",
+    [STEP_SOAK] = "soak",
 };
 
 const char *step_kind_name(enum step_kind k)
@@ -1388,6 +1412,8 @@ int step_boot_count(const struct step *st)
 		return st->count;
 	case STEP_POWER_OFF:
 		return 1;
+	case STEP_SOAK:
+		return st->soak_pushes ? 1 : st->count;
 	default:
 		return 0;
 	}
@@ -1671,6 +1697,90 @@ static int parse_step_remediate(struct parse *p, const struct field *self, struc
 		    show(when, strlen(when), v, sizeof(v)));
 }
 
+/* A duration: plain seconds ("90") or a number with a unit ("90s", "5m", "1h"). */
+static int get_duration(struct parse *p, const struct field *f, int max_s, int *ret)
+{
+	const yaml_node_t *v = f->value;
+	char d[SHOW_MAX + 32];
+	const char *s;
+	size_t len, digits;
+	long long n = 0, unit = 1;
+
+	if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		goto bad;
+	s = scalar(v);
+	len = strlen(s);
+	digits = strspn(s, "0123456789");
+	if (!digits || digits > 6 || len > digits + 1)
+		goto bad;
+	if (len == digits + 1) {
+		const char *units = "smh";
+		const char *u = strchr(units, s[digits]);
+
+		if (!u)
+			goto bad;
+		unit = u == units ? 1 : u == units + 1 ? 60 : 3600;
+	}
+	for (size_t i = 0; i < digits; i++)
+		n = n * 10 + (s[i] - '0');
+	n *= unit;
+	if (n < 1 || n > max_s)
+		goto bad;
+	*ret = (int)n;
+	return 0;
+bad:
+	return fail(p, where(f),
+		    "'%s' must be a duration from 1s to %dh: seconds, or a number with s, m or h "
+		    "('90', '90s', '5m', '1h'), got %s",
+		    f->name, max_s / 3600, describe(v, d, sizeof(d)));
+}
+
+/*
+ * soak: {boots: N} | {pushes: N, content: NAME}, with an optional
+ * duration that ends it early. Pushes go over the update channel.
+ */
+static int parse_step_soak(struct parse *p, const struct field *self, const char *scenario,
+			   struct step *st)
+{
+	enum { F_BOOTS, F_PUSHES, F_CONTENT, F_DURATION, F_N };
+	struct field f[F_N] = {
+	    [F_BOOTS] = FIELD("boots", OPTIONAL),
+	    [F_PUSHES] = FIELD("pushes", OPTIONAL),
+	    [F_CONTENT] = FIELD("content", OPTIONAL),
+	    [F_DURATION] = FIELD("duration", OPTIONAL),
+	};
+	const struct field *count;
+
+	if (step_mapping(p, self,
+			 "({boots: N} or {pushes: N, content: NAME}, optionally with "
+			 "duration: 5m)") < 0 ||
+	    map_read(p, self->value, "step 'soak'", f, F_N) < 0)
+		return -1;
+	if (!!f[F_BOOTS].key == !!f[F_PUSHES].key)
+		return fail(p, f[F_BOOTS].key && f[F_PUSHES].key ? f[F_PUSHES].key : self->value,
+			    "step 'soak' needs exactly one of 'boots' (repeat boots) and 'pushes' "
+			    "(repeat live pushes into one running guest)");
+	st->soak_pushes = !!f[F_PUSHES].key;
+	count = &f[st->soak_pushes ? F_PUSHES : F_BOOTS];
+	if (get_int(p, count, 1, SOAK_MAX, &st->count) < 0)
+		return -1;
+	if (f[F_DURATION].key &&
+	    get_duration(p, &f[F_DURATION], SOAK_DURATION_MAX, &st->duration_s) < 0)
+		return -1;
+	if (!st->soak_pushes && f[F_CONTENT].key)
+		return fail(p, f[F_CONTENT].key,
+			    "'content' goes with 'pushes' only; a boot soak boots what is on the "
+			    "disk (deploy it in an earlier step)");
+	if (!st->soak_pushes)
+		return 0;
+	if (!f[F_CONTENT].key)
+		return fail(p, self->value, "missing required key 'content' in step 'soak' with "
+					    "'pushes': the content set to push");
+	if (content_ref(p, &f[F_CONTENT], scenario, &st->content) < 0)
+		return -1;
+	return channel_names(p, &f[F_CONTENT], st);
+}
+
 /* One entry of 'steps': a mapping with exactly one key, the step kind. */
 static int parse_step(struct parse *p, yaml_node_t *node, const char *scenario, struct step *st)
 {
@@ -1747,6 +1857,8 @@ static int parse_step(struct parse *p, yaml_node_t *node, const char *scenario, 
 		return parse_step_remediate(p, &self, st);
 	case STEP_POWER_OFF:
 		return parse_step_power_off(p, &self, st);
+	case STEP_SOAK:
+		return parse_step_soak(p, &self, scenario, st);
 	}
 	return -1;
 }
@@ -1784,14 +1896,14 @@ static int parse_steps(struct parse *p, const struct field *f, struct scenario_s
 		if (st->kind == STEP_DEPLOY && st->live && !boots_after)
 			return fail(p, node_at(p, start[i]),
 				    "a live deploy needs a later step that boots the guest (boot, "
-				    "reboot_until_clean, clean_boots or power_off); nothing would "
-				    "receive it");
+				    "reboot_until_clean, clean_boots, power_off or soak); nothing "
+				    "would receive it");
 		boots_after += step_boot_count(st);
 	}
 	if (!boots_after)
 		return fail(p, seq,
 			    "'steps' never boot the guest; expected at least one boot, "
-			    "reboot_until_clean, clean_boots or power_off step");
+			    "reboot_until_clean, clean_boots, power_off or soak step");
 	spec->boots = boots_after;
 	return 0;
 }
@@ -2100,13 +2212,136 @@ static int parse_scenarios(struct parse *p, const struct field *section)
 	return 0;
 }
 
+/* ---- rings ---- */
+
+int scenario_selected_by(const struct scenario *sc, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strcmp(sc->name, name) || (!strncmp(sc->name, name, n) && sc->name[n] == '/');
+}
+
+/* One name in a ring's 'scenarios': every scenario it selects joins ring r. */
+static int ring_add(struct parse *p, const yaml_node_t *v, struct ring *r, yaml_mark_t *where_in)
+{
+	struct suite *s = p->suite;
+	char d[SHOW_MAX + 32], sv[SHOW_MAX];
+	size_t found = 0;
+
+	if (v->type != YAML_SCALAR_NODE || is_null(v))
+		return fail(p, v, "each entry of a ring's 'scenarios' must be a scenario name, got %s",
+			    describe(v, d, sizeof(d)));
+	show_scalar(v, sv, sizeof(sv));
+	for (size_t i = 0; i < s->nr_scenarios; i++) {
+		struct scenario *sc = &s->scenarios[i];
+
+		if (!scenario_selected_by(sc, scalar(v)))
+			continue;
+		found++;
+		if (sc->ring == r)
+			return fail(p, v, "scenario '%s' is listed twice in ring '%s' (first at %zu:%zu)",
+				    sc->name, r->name, where_in[i].line + 1,
+				    where_in[i].column + 1);
+		if (sc->ring)
+			return fail(p, v,
+				    "scenario '%s' is already in ring '%s' (at %zu:%zu); a scenario "
+				    "belongs to one ring",
+				    sc->name, sc->ring->name, where_in[i].line + 1,
+				    where_in[i].column + 1);
+		sc->ring = r;
+		where_in[i] = v->start_mark;
+		r->nr_scenarios++;
+	}
+	if (!found)
+		return fail(p, v,
+			    "ring '%s' names unknown scenario '%s'; expected a scenario's name "
+			    "(NAME also selects every matrix entry NAME/SENSOR)",
+			    r->name, sv);
+	return 0;
+}
+
+static int parse_ring(struct parse *p, yaml_node_t *node, struct ring *r, yaml_mark_t *where_in)
+{
+	enum { F_NAME, F_SCENARIOS, F_N };
+	struct field f[F_N] = {
+	    [F_NAME] = FIELD("name", REQUIRED),
+	    [F_SCENARIOS] = FIELD("scenarios", REQUIRED),
+	};
+	const yaml_node_t *seq;
+	char d[SHOW_MAX + 32];
+
+	if (check_mapping(p, node, NULL, "each ring") < 0 ||
+	    map_read(p, node, "ring", f, F_N) < 0 || get_strdup(p, &f[F_NAME], 0, &r->name) < 0 ||
+	    check_name(p, f[F_NAME].value, "ring") < 0)
+		return -1;
+	r->line = (int)node->start_mark.line + 1;
+	r->column = (int)node->start_mark.column + 1;
+	for (size_t i = 0; i < r->index; i++)
+		if (!strcmp(p->suite->rings[i].name, r->name))
+			return fail(p, f[F_NAME].value,
+				    "duplicate ring name '%s' (first at %d:%d); ring names must be "
+				    "unique",
+				    r->name, p->suite->rings[i].line, p->suite->rings[i].column);
+	seq = f[F_SCENARIOS].value;
+	if (seq->type != YAML_SEQUENCE_NODE ||
+	    seq->data.sequence.items.start == seq->data.sequence.items.top)
+		return fail(p, where(&f[F_SCENARIOS]),
+			    "ring '%s' must list at least one scenario in 'scenarios' (a sequence "
+			    "of scenario names), got %s",
+			    r->name,
+			    seq->type == YAML_SEQUENCE_NODE ? "an empty sequence"
+							    : describe(seq, d, sizeof(d)));
+	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+	     it++)
+		if (ring_add(p, node_at(p, *it), r, where_in) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * 'rings': after the scenarios, which they name. The array is allocated
+ * once, so the scenarios' ring pointers stay valid.
+ */
+static int parse_rings(struct parse *p, const struct field *section)
+{
+	yaml_node_t *seq = section->value;
+	struct suite *s = p->suite;
+	yaml_mark_t *where_in;
+	char d[SHOW_MAX + 32];
+	size_t n;
+	int ret = 0;
+
+	if (seq->type != YAML_SEQUENCE_NODE ||
+	    seq->data.sequence.items.start == seq->data.sequence.items.top)
+		return fail(p, where(section),
+			    "'rings' must be a non-empty sequence of rings ({name: NAME, "
+			    "scenarios: [NAME, ...]}, ring 0 first), got %s",
+			    seq->type == YAML_SEQUENCE_NODE ? "an empty sequence"
+							    : describe(seq, d, sizeof(d)));
+	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	if (n > SECTION_MAX)
+		return fail(p, seq, "'rings' has %zu entries; at most %d are allowed", n,
+			    SECTION_MAX);
+	s->rings = xcalloc(n, sizeof(*s->rings));
+	where_in = xcalloc(s->nr_scenarios ? s->nr_scenarios : 1, sizeof(*where_in));
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		s->rings[i].index = i;
+		s->nr_rings = i + 1;
+		ret = parse_ring(p, node_at(p, seq->data.sequence.items.start[i]), &s->rings[i],
+				 where_in);
+	}
+	free(where_in);
+	return ret;
+}
+
 static int parse_root(struct parse *p, yaml_node_t *root)
 {
-	enum { F_VERSION, F_DEFAULTS, F_IMAGES, F_SENSORS, F_CONTENT, F_SCENARIOS, F_N };
+	enum { F_VERSION, F_DEFAULTS, F_IMAGES, F_SENSORS, F_CONTENT, F_SCENARIOS, F_RINGS, F_N };
 	struct field f[F_N] = {
 	    [F_VERSION] = FIELD("version", REQUIRED), [F_DEFAULTS] = FIELD("defaults", OPTIONAL),
 	    [F_IMAGES] = FIELD("images", REQUIRED),   [F_SENSORS] = FIELD("sensors", REQUIRED),
 	    [F_CONTENT] = FIELD("content", OPTIONAL), [F_SCENARIOS] = FIELD("scenarios", REQUIRED),
+	    [F_RINGS] = FIELD("rings", OPTIONAL),
 	};
 	yaml_mark_t start = {0, 0, 0};
 	char d[SHOW_MAX + 32];
@@ -2132,7 +2367,9 @@ static int parse_root(struct parse *p, yaml_node_t *root)
 		return -1;
 	if (f[F_CONTENT].key && parse_contents(p, &f[F_CONTENT]) < 0)
 		return -1;
-	return parse_scenarios(p, &f[F_SCENARIOS]);
+	if (parse_scenarios(p, &f[F_SCENARIOS]) < 0)
+		return -1;
+	return f[F_RINGS].key ? parse_rings(p, &f[F_RINGS]) : 0;
 }
 
 /* ---- YAML errors, in words a suite author understands ---- */
@@ -2522,6 +2759,9 @@ void suite_free(struct suite *suite)
 		steps_free(suite->scenarios[i].steps, suite->scenarios[i].nr_steps);
 	}
 	free(suite->scenarios);
+	for (size_t i = 0; i < suite->nr_rings; i++)
+		free(suite->rings[i].name);
+	free(suite->rings);
 	free(suite->path);
 	free(suite->dir);
 	memset(suite, 0, sizeof(*suite));

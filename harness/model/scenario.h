@@ -103,6 +103,9 @@ enum step_kind {
 				    with only_if_not_recovered, skipped when the guest recovered */
 	STEP_POWER_OFF,          /* one boot, QEMU killed (hard power-off) once a console line
 				    contains `at`: fault injection for whatever the guest writes */
+	STEP_SOAK,               /* `count` clean boots, or one boot with `count` live pushes of
+				    `content` (soak_pushes), ending early after duration_s; the
+				    guest's memory figures recorded after each (boot_result.samples) */
 };
 
 /* The step's key in the suite ("boot", "reboot_until_clean", ...); NULL if out of range. */
@@ -110,10 +113,13 @@ const char *step_kind_name(enum step_kind k);
 
 struct step {
 	enum step_kind kind;
-	int count;                   /* BOOT, CLEAN_BOOTS; REBOOT_UNTIL_CLEAN: max boots */
+	int count;                   /* BOOT, CLEAN_BOOTS; REBOOT_UNTIL_CLEAN: max boots;
+					SOAK: boots, or pushes with soak_pushes */
 	enum outcome expect;         /* BOOT */
 	char *title;                 /* BOOT with expect crash: title must contain this */
-	struct content_set *content; /* DEPLOY, ROLLBACK */
+	struct content_set *content; /* DEPLOY, ROLLBACK; SOAK with soak_pushes: what is pushed */
+	int soak_pushes;             /* SOAK: count pushes into one running guest, not boots */
+	int duration_s;              /* SOAK: stop starting boots or pushes after this; 0: no bound */
 	int live;                    /* DEPLOY: push into the running guest */
 	char **present;              /* EXPECT_FILES: absolute guest paths or globs */
 	size_t nr_present;
@@ -127,11 +133,24 @@ struct step {
 	int line, column;            /* where the step was written */
 };
 
-/* The boots a step makes: its count (boot, reboot_until_clean, clean_boots), 1 (power_off), 0. */
+/*
+ * The boots a step makes: its count (boot, reboot_until_clean, clean_boots,
+ * a boot soak), 1 (power_off, a push soak), else 0.
+ */
 int step_boot_count(const struct step *st);
+
+/* A stage of a staged rollout (`rings:`): ring N runs only once rings 0..N-1 passed. */
+struct ring {
+	char *name;
+	size_t index;    /* 0-based position in suite->rings */
+	size_t nr_scenarios; /* scenarios (after matrix expansion) it holds */
+	int line, column; /* where it was written */
+};
 
 struct scenario {
 	char *name;
+	const struct ring *ring;     /* its ring in a suite with `rings:`; NULL: in none */
+	int line, column;            /* where it was named (a matrix entry: its sensor) */
 	struct image *image;
 	struct sensor *sensor;       /* one trial per scenario x sensor (see trials) */
 	struct content_set *content; /* may be NULL: no content injected */
@@ -177,9 +196,21 @@ struct suite {
 	 */
 	struct scenario *scenarios;
 	size_t nr_scenarios;
+	/*
+	 * `rings:` in order (none: nr_rings 0). Every ring has at least one
+	 * scenario and no scenario is in two; a scenario in no ring has
+	 * ring NULL (`run` runs it only when named, validate warns).
+	 */
+	struct ring *rings;
+	size_t nr_rings;
 };
 
 int suite_load(struct suite *suite, const char *path, struct bp_error *err);
+/*
+ * name selects sc: its name, or a matrix entry's base name ("bad-291"
+ * selects "bad-291/v1" and "bad-291/v2"), as `run NAME` and rings do.
+ */
+int scenario_selected_by(const struct scenario *sc, const char *name);
 void suite_free(struct suite *suite);
 
 

@@ -169,11 +169,21 @@ static const char *outcome_fill(const char *cls)
 	return "#bdbdbd";
 }
 
+/* A scenario's state: its verdict, or "skipped" / "unfinished" without one. */
+static const char *scenario_class(const json_t *sc);
+
 static const char *verdict_class(const char *v)
 {
 	if (v && (!strcmp(v, "pass") || !strcmp(v, "fail") || !strcmp(v, "infra")))
 		return v;
 	return "unfinished";
+}
+
+static const char *scenario_class(const json_t *sc)
+{
+	if (!rj_str(sc, "verdict") && rj_str(sc, "skipped"))
+		return "skipped";
+	return verdict_class(rj_str(sc, "verdict"));
 }
 
 int report_add_url(struct strbuf *sb, const char *path)
@@ -214,8 +224,11 @@ static void file_link(struct strbuf *sb, const char *path, const char *label)
 
 static void add_duration(struct strbuf *sb, double s)
 {
-	if (s < 0)
+	/* results.json may say anything a number can: keep the casts below defined. */
+	if (!(s >= 0))
 		s = 0;
+	if (s > 1e9)
+		s = 1e9;
 	if (s < 60)
 		strbuf_addf(sb, "%.2f s", s);
 	else if (s < 3600)
@@ -356,7 +369,20 @@ static const char css[] =
 	".recovery{border-left:4px solid #1a5fb4;background:#f3f7fd;border-radius:0 6px 6px 0;"
 	"padding:10px 12px;margin:12px 0}"
 	".recovery.manual{border-color:#ef6c00;background:#fff8f1}"
-	"ol.manual{margin:0;padding-left:18px}";
+	"ol.manual{margin:0;padding-left:18px}"
+	".badge.skipped{background:#8d6e63}.tile.skipped .n{color:#8d6e63}"
+	".skip{border-left:4px solid #8d6e63;background:#f8f4f2;border-radius:0 6px 6px 0;"
+	"padding:10px 12px;margin:12px 0}"
+	"section.scenario[data-verdict=skipped]{opacity:.8}"
+	"table.rings td{white-space:nowrap}table.rings td.reason{white-space:normal}"
+	"tr.ring.failed td{background:#fdf6f6}tr.ring.stop td{border-bottom:2px solid #c62828}"
+	".badge.passed{background:#2e7d32}.badge.failed{background:#c62828}"
+	".soak{border-left:4px solid #00838f;background:#f1f9fa;border-radius:0 6px 6px 0;"
+	"padding:10px 12px;margin:12px 0}"
+	"svg.trend{display:block;margin:6px 0;background:#fff;border:1px solid #dde1e6;"
+	"border-radius:4px}"
+	"svg.trend polyline{fill:none;stroke:#00838f;stroke-width:2}"
+	"svg.trend text{font-size:11px;fill:#5f6368}";
 
 static void legend(struct strbuf *o)
 {
@@ -399,15 +425,20 @@ static void summary(struct page *pg)
 {
 	const json_t *root = pg->root, *scenarios = json_object_get(root, "scenarios"), *sc;
 	struct strbuf *o = pg->out, tmp = STRBUF_INIT;
-	long v[4] = {0}, boots[5] = {0}; /* pass fail infra unfinished; clean crash hang infra none */
+	/* pass fail infra unfinished skipped; clean crash hang infra none */
+	long v[5] = {0}, boots[5] = {0};
 	size_t i;
 
 	json_array_foreach(scenarios, i, sc) {
-		const char *vc = verdict_class(rj_str(sc, "verdict"));
+		const char *vc = scenario_class(sc);
 		const json_t *b;
 		size_t j;
 
-		v[!strcmp(vc, "pass") ? 0 : !strcmp(vc, "fail") ? 1 : !strcmp(vc, "infra") ? 2 : 3]++;
+		v[!strcmp(vc, "pass")	   ? 0
+		  : !strcmp(vc, "fail")	   ? 1
+		  : !strcmp(vc, "infra")   ? 2
+		  : !strcmp(vc, "skipped") ? 4
+					   : 3]++;
 		json_array_foreach(json_object_get(sc, "boots"), j, b) {
 			const char *oc = outcome_class(rj_str(b, "outcome"));
 			size_t k = 0;
@@ -425,6 +456,8 @@ static void summary(struct page *pg)
 	tile_n(o, "infra", "sum-infra", "infra", v[2]);
 	if (v[3])
 		tile_n(o, "unfinished", "sum-unfinished", "not finished", v[3]);
+	if (v[4])
+		tile_n(o, "skipped", "sum-skipped", "skipped", v[4]);
 	tile_n(o, "", "sum-signatures", "crash signatures", (long)pg->nr_sigs);
 	if (pg->ctx && pg->ctx->compared && pg->ctx->compared_with)
 		tile_n(o, "new", "sum-new", "new signatures", (long)pg->ctx->nr_new_sigs);
@@ -977,9 +1010,132 @@ static void problems(struct page *pg, const json_t *sc, size_t si)
 	free(sigs);
 }
 
+/*
+ * A staged run's rings, in order: each one's state and counts, the ring
+ * where the run stopped marked (class "stop") with its reason.
+ */
+static void rings(struct page *pg)
+{
+	const json_t *rs = json_object_get(pg->root, "rings"), *r;
+	struct strbuf *o = pg->out;
+	size_t i;
+
+	if (!json_array_size(rs))
+		return;
+	strbuf_adds(o, "<section class=\"card\" id=\"rings\">\n<h2>Rings</h2>\n"
+		       "<table class=\"rings\"><tr><th>ring</th><th>name</th><th>state</th>"
+		       "<th>trials</th><th>passed</th><th>failed</th><th>skipped</th>"
+		       "<th>why</th></tr>\n");
+	json_array_foreach(rs, i, r) {
+		const char *st = rj_str(r, "state");
+		int stop = st && !strcmp(st, "failed");
+
+		strbuf_addf(o, "<tr class=\"ring %s%s\" id=\"ring-%zu\"><td>%lld</td><td><code>",
+			    st ? st : "", stop ? " stop" : "", i, rj_int(r, "index"));
+		escape_markups(o, rj_str(r, "name"), 0);
+		strbuf_addf(o, "</code></td><td><span class=\"badge %s\">", st ? st : "");
+		escape_markups(o, st ? st : "", 0);
+		strbuf_addf(o, "</span></td><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td>"
+			       "<td class=\"reason\">",
+			    rj_int(r, "trials"), rj_int(r, "passed"), rj_int(r, "failed"),
+			    rj_int(r, "skipped"));
+		if (stop)
+			strbuf_adds(o, "<b>the run stopped here:</b> ");
+		escape_markups(o, rj_str(r, "reason") ? rj_str(r, "reason") : "", 0);
+		strbuf_adds(o, "</td></tr>\n");
+	}
+	strbuf_adds(o, "</table>\n</section>\n");
+}
+
+#define TREND_W 560
+#define TREND_H 140
+#define TREND_PAD 28
+
+/*
+ * One figure over a soak's samples as a line: a polyline in an inline SVG
+ * (class "trend"), its lowest and highest value on the axis. Values are
+ * integers parsed from the agent's answer, so nothing here is guest text.
+ */
+static void trend(struct strbuf *o, const long long *v, size_t n, const char *label)
+{
+	long long lo = v[0], hi = v[0];
+	double span, xs = n > 1 ? (double)(TREND_W - 2 * TREND_PAD) / (double)(n - 1) : 0;
+
+	for (size_t i = 1; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	span = hi > lo ? (double)(hi - lo) : 1;
+	strbuf_addf(o, "<svg class=\"trend\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		       "role=\"img\" aria-label=\"%s over %zu samples\">\n",
+		    TREND_W, TREND_H, TREND_W, TREND_H, label, n);
+	strbuf_addf(o, "<text x=\"%d\" y=\"14\">%s, KiB: %lld .. %lld</text>\n", TREND_PAD, label,
+		    lo, hi);
+	strbuf_adds(o, "<polyline points=\"");
+	for (size_t i = 0; i < n; i++) {
+		double y = hi > lo ? TREND_PAD + (double)(hi - v[i]) / span * (TREND_H - 2 * TREND_PAD)
+				   : TREND_H / 2.0;
+
+		strbuf_addf(o, "%s%.1f,%.1f", i ? " " : "", TREND_PAD + xs * (double)i, y);
+	}
+	strbuf_addf(o, "\"/>\n<text x=\"%d\" y=\"%d\">1</text><text x=\"%d\" y=\"%d\" "
+		       "text-anchor=\"end\">%zu</text>\n</svg>\n",
+		    TREND_PAD, TREND_H - 8, TREND_W - TREND_PAD, TREND_H - 8, n);
+}
+
+/* A soak's figures and, over its samples, MemAvailable as a line: a leak is a slope. */
+static void soak(struct page *pg, const json_t *sc)
+{
+	const json_t *k = json_object_get(sc, "soak"), *b, *m;
+	struct strbuf *o = pg->out;
+	long long *avail = NULL, *slab = NULL;
+	size_t n = 0, alloc = 0, ns = 0, alloc_s = 0, i, j;
+
+	if (!json_is_object(k))
+		return;
+	strbuf_addf(o, "<div class=\"soak\"><h3>Soak: %lld of %lld %s%s", rj_int(k, "done"),
+		    rj_int(k, "planned"), rj_str(k, "unit"),
+		    rj_int(k, "planned") == 1 ? "" : !strcmp(rj_str(k, "unit"), "push") ? "es" : "s");
+	strbuf_adds(o, " in ");
+	add_duration(o, rj_num(k, "seconds"));
+	if (rj_str(k, "stopped") && !strcmp(rj_str(k, "stopped"), "count")) {
+		strbuf_adds(o, ", all done");
+	} else if (rj_str(k, "stopped") && !strcmp(rj_str(k, "stopped"), "duration")) {
+		strbuf_adds(o, ", stopped when its time was up");
+	} else if (rj_str(k, "stopped")) {
+		strbuf_adds(o, ", stopped: ");
+		escape_markups(o, rj_str(k, "stopped"), 0);
+	}
+	strbuf_adds(o, "</h3>\n");
+	json_array_foreach(json_object_get(sc, "boots"), i, b)
+		json_array_foreach(json_object_get(b, "samples"), j, m) {
+			if (json_is_integer(json_object_get(m, "mem_available_kib"))) {
+				ALLOC_GROW(avail, n + 1, alloc);
+				avail[n++] = rj_int(m, "mem_available_kib");
+			}
+			if (json_is_integer(json_object_get(m, "slab_kib"))) {
+				ALLOC_GROW(slab, ns + 1, alloc_s);
+				slab[ns++] = rj_int(m, "slab_kib");
+			}
+		}
+	if (n) {
+		strbuf_addf(o, "<p>MemAvailable %lld KiB after the first, %lld KiB after the last "
+			       "(%+lld KiB over %zu samples)</p>\n",
+			    avail[0], avail[n - 1], avail[n - 1] - avail[0], n);
+		trend(o, avail, n, "MemAvailable");
+	} else {
+		strbuf_adds(o, "<p>The guest reported no memory figures.</p>\n");
+	}
+	if (ns > 1)
+		trend(o, slab, ns, "Slab");
+	strbuf_adds(o, "</div>\n");
+	free(avail);
+	free(slab);
+}
+
 static void scenario(struct page *pg, const json_t *sc, size_t si)
 {
-	const char *vc = verdict_class(rj_str(sc, "verdict"));
+	const char *vc = scenario_class(sc);
 	struct strbuf *o = pg->out;
 	size_t nb = json_array_size(json_object_get(sc, "boots"));
 	long long planned = rj_int(sc, "boots_planned");
@@ -990,6 +1146,11 @@ static void scenario(struct page *pg, const json_t *sc, size_t si)
 	escape_markups(o, rj_str(sc, "name"), 0);
 	strbuf_addf(o, "</h2><span class=\"badge verdict %s\">%s</span></div>\n<p class=\"meta\">",
 		    vc, strcmp(vc, "unfinished") ? vc : "not finished");
+	if (rj_str(sc, "ring")) {
+		strbuf_adds(o, "ring <code class=\"ring\">");
+		escape_markups(o, rj_str(sc, "ring"), 0);
+		strbuf_adds(o, "</code> · ");
+	}
 	strbuf_adds(o, "image <code>");
 	escape_markups(o, rj_str(sc, "image"), 0);
 	strbuf_adds(o, "</code> · sensor <code>");
@@ -1004,15 +1165,22 @@ static void scenario(struct page *pg, const json_t *sc, size_t si)
 		strbuf_adds(o, "</code> · expectations per step");
 	}
 	strbuf_addf(o, " · %zu boot%s", nb, nb == 1 ? "" : "s");
-	if ((long long)nb < planned && (!strcmp(vc, "unfinished") || !strcmp(vc, "infra")))
+	if ((long long)nb < planned &&
+	    (!strcmp(vc, "unfinished") || !strcmp(vc, "infra") || !strcmp(vc, "skipped")))
 		strbuf_addf(o, " of %lld planned", planned);
 	strbuf_adds(o, " · ");
 	add_duration(o, rj_num(sc, "duration_s"));
 	strbuf_adds(o, "</p>\n");
+	if (rj_str(sc, "skipped")) {
+		strbuf_adds(o, "<p class=\"skip\"><b>Skipped</b>, never started: ");
+		escape_markups(o, rj_str(sc, "skipped"), 0);
+		strbuf_adds(o, "</p>\n");
+	}
 	if (nb)
 		timeline(pg, sc, si);
 	boot_table(pg, sc, si);
 	recovery(pg, sc);
+	soak(pg, sc);
 	checks(pg, sc);
 	problems(pg, sc, si);
 	strbuf_adds(o, "</section>\n");
@@ -1123,6 +1291,7 @@ void report_html(const json_t *root, const struct report_context *ctx, struct st
 	}
 	summary(&pg);
 	repro(&pg);
+	rings(&pg);
 	signatures(&pg);
 	bisect_section(&pg);
 	legend(o);

@@ -28,6 +28,31 @@ static json_t *jstr(const char *s)
 	return j ? j : json_string("");
 }
 
+/* A figure the agent reported, or null. */
+static json_t *figure(long long v)
+{
+	return v < 0 ? json_null() : json_integer((json_int_t)v);
+}
+
+static json_t *samples_json(const struct boot_result *b)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < b->nr_samples; i++) {
+		const struct mem_sample *m = &b->samples[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "n", json_integer(m->n));
+		json_object_set_new(o, "t_s", json_real(m->t_s));
+		json_object_set_new(o, "mem_available_kib", figure(m->mem_available_kib));
+		json_object_set_new(o, "mem_free_kib", figure(m->mem_free_kib));
+		json_object_set_new(o, "slab_kib", figure(m->slab_kib));
+		json_object_set_new(o, "module_bytes", figure(m->module_bytes));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 json_t *report_json_boot(const struct boot_result *b)
 {
 	json_t *o = json_object();
@@ -59,6 +84,11 @@ json_t *report_json_boot(const struct boot_result *b)
 	json_object_set_new(o, "update_error", jstr(b->update_error));
 	json_object_set_new(o, "restored", json_boolean(b->restored));
 	json_object_set_new(o, "powered_off", json_boolean(b->powered_off));
+	/* A soak's: how many pushes this boot took, and the guest's figures after each. */
+	if (b->pushes || b->nr_samples) {
+		json_object_set_new(o, "pushes", json_integer(b->pushes));
+		json_object_set_new(o, "samples", samples_json(b));
+	}
 	return o;
 }
 
@@ -89,6 +119,21 @@ static json_t *recovery_json(const struct recovery *r)
 	json_object_set_new(o, "manual_steps", manual);
 	json_object_set_new(o, "manual_steps_needed", json_integer((json_int_t)r->nr_manual));
 	json_object_set_new(o, "manual_remediation_verified", json_boolean(r->remediation_verified));
+	return o;
+}
+
+static json_t *soak_json(const struct soak_result *k)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "step", json_integer(k->step));
+	json_object_set_new(o, "unit", json_string(k->pushes ? "push" : "boot"));
+	json_object_set_new(o, "planned", json_integer(k->planned));
+	json_object_set_new(o, "done", json_integer(k->done));
+	json_object_set_new(o, "duration_limit_s", k->duration_s ? json_integer(k->duration_s)
+								  : json_null());
+	json_object_set_new(o, "seconds", json_real(k->seconds));
+	json_object_set_new(o, "stopped", jstr(k->stopped));
 	return o;
 }
 
@@ -129,6 +174,9 @@ static json_t *trial_json(const struct trial_result *t, const char *accel)
 	json_object_set_new(o, "checks", checks);
 	json_object_set_new(o, "recovery",
 			    t->recovery.tracked ? recovery_json(&t->recovery) : json_null());
+	json_object_set_new(o, "soak", t->soak.tracked ? soak_json(&t->soak) : json_null());
+	json_object_set_new(o, "ring", jstr(sc->ring ? sc->ring->name : NULL));
+	json_object_set_new(o, "skipped", jstr(t->skipped));
 	if (t->race_drawn) {
 		json_t *race = json_object();
 
@@ -239,10 +287,43 @@ static json_t *bisect_json(const struct bisect_result *b)
 	return o;
 }
 
+/* A staged run's rings: each one's state and trial counts. */
+static json_t *rings_json(const struct run_result *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->nr_rings; i++) {
+		json_t *o = json_object();
+		size_t n[4] = {0}; /* trials, passed, failed (fail or infra), skipped */
+
+		for (size_t j = 0; j < r->nr_trials; j++) {
+			const struct trial_result *t = &r->trials[j];
+
+			if (!t->scenario->ring || t->scenario->ring->index != i)
+				continue;
+			n[0]++;
+			if (t->skipped)
+				n[3]++;
+			else if (t->finished)
+				n[t->verdict == VERDICT_PASS ? 1 : 2]++;
+		}
+		json_object_set_new(o, "index", json_integer((json_int_t)i));
+		json_object_set_new(o, "name", jstr(r->rings[i].name));
+		json_object_set_new(o, "state", json_string(ring_state_name(r->rings[i].state)));
+		json_object_set_new(o, "reason", jstr(r->rings[i].reason));
+		json_object_set_new(o, "trials", json_integer((json_int_t)n[0]));
+		json_object_set_new(o, "passed", json_integer((json_int_t)n[1]));
+		json_object_set_new(o, "failed", json_integer((json_int_t)n[2]));
+		json_object_set_new(o, "skipped", json_integer((json_int_t)n[3]));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 int report_json_write(const struct run_result *r, const char *path, struct bp_error *err)
 {
 	json_t *root = json_object(), *trials = json_array(), *summary = json_object();
-	size_t counts[3] = {0};
+	size_t counts[3] = {0}, skipped = 0;
 	char started[32];
 	time_t t = (time_t)r->started_unix;
 	int ret;
@@ -251,12 +332,14 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 	for (size_t i = 0; i < r->nr_trials; i++) {
 		if (r->trials[i].finished)
 			counts[r->trials[i].verdict]++;
+		skipped += r->trials[i].skipped != NULL;
 		json_array_append_new(trials, trial_json(&r->trials[i], r->accel));
 	}
 	json_object_set_new(summary, "scenarios", json_integer((json_int_t)r->nr_trials));
 	json_object_set_new(summary, "pass", json_integer((json_int_t)counts[VERDICT_PASS]));
 	json_object_set_new(summary, "fail", json_integer((json_int_t)counts[VERDICT_FAIL]));
 	json_object_set_new(summary, "infra", json_integer((json_int_t)counts[VERDICT_INFRA]));
+	json_object_set_new(summary, "skipped", json_integer((json_int_t)skipped));
 	json_object_set_new(root, "schema", json_string("bootproof-results"));
 	json_object_set_new(root, "schema_version", json_integer(RESULTS_SCHEMA_VERSION));
 	json_object_set_new(root, "run_id", jstr(r->run_id));
@@ -282,6 +365,8 @@ int report_json_write(const struct run_result *r, const char *path, struct bp_er
 		json_object_set_new(root, "shard", shard);
 	}
 	json_object_set_new(root, "summary", summary);
+	if (r->nr_rings)
+		json_object_set_new(root, "rings", rings_json(r));
 	json_object_set_new(root, "scenarios", trials);
 	json_object_set_new(root, "seed", json_integer((json_int_t)r->seed));
 	if (r->repro)

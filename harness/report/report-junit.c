@@ -118,15 +118,26 @@ static void testsuite(struct strbuf *o, struct counts *total, const json_t *root
 		      const json_t *sc, size_t idx, const char *run_dir)
 {
 	static const char *const props[] = {"image", "sensor", "content", "expect", "verdict",
-					    "accelerator"};
+					    "accelerator", "ring"};
 	const json_t *boots = json_object_get(sc, "boots"), *checks = json_object_get(sc, "checks");
 	const json_t *b, *c;
 	const char *name = rj_str(sc, "name"), *verdict = rj_str(sc, "verdict"), *last = NULL;
 	struct strbuf cases = STRBUF_INIT;
 	struct counts n = {0};
 	long long planned = rj_int(sc, "boots_planned");
+	const char *skipped = rj_str(sc, "skipped");
 	size_t j;
 
+	if (skipped) {
+		/* Never started on purpose (a staged run stopped): one case says why. */
+		n.tests++;
+		n.skipped++;
+		testcase_open(&cases, name, "skipped", 0);
+		strbuf_adds(&cases, "<skipped");
+		attr(&cases, "message", skipped);
+		strbuf_adds(&cases, "/>\n</testcase>\n");
+		planned = 0;
+	}
 	json_array_foreach(boots, j, b) {
 		boot_case(&cases, &n, sc, b, run_dir);
 		last = rj_str(b, "outcome");
@@ -177,7 +188,7 @@ static void testsuite(struct strbuf *o, struct counts *total, const json_t *root
 		const char *v = rj_str(sc, props[i]);
 
 		if (!strcmp(props[i], "verdict") && !v)
-			v = "unfinished";
+			v = skipped ? "skipped" : "unfinished";
 		if (!v)
 			continue;
 		strbuf_adds(o, "<property");

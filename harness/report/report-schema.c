@@ -84,6 +84,9 @@ static const char *const e_accel[] = {"kvm", "tcg", NULL};
 static const char *const e_outcome[] = {"clean", "crash", "hang", "infra", NULL};
 static const char *const e_expect[] = {"clean", "crash", "hang", "infra", "any", NULL};
 static const char *const e_verdict[] = {"pass", "fail", "infra", NULL};
+static const char *const e_ring_state[] = {"not_run", "running", "passed", "failed", "skipped",
+					   NULL};
+static const char *const e_soak_unit[] = {"boot", "push", NULL};
 
 #define SHAPE(f) {f, sizeof(f) / sizeof(f[0])}
 
@@ -107,6 +110,39 @@ static const struct field recovery_fields[] = {
 	F("manual_remediation_verified", T_BOOL),
 };
 static const struct shape recovery_shape = SHAPE(recovery_fields);
+
+static const struct field sample_fields[] = {
+	F("n", T_INT, MIN(1)),
+	F("t_s", T_NUM, MIN(0)),
+	F("mem_available_kib", T_INT | T_NULL, MIN(0)),
+	F("mem_free_kib", T_INT | T_NULL, MIN(0)),
+	F("slab_kib", T_INT | T_NULL, MIN(0)),
+	F("module_bytes", T_INT | T_NULL, MIN(0)),
+};
+static const struct shape sample_shape = SHAPE(sample_fields);
+
+static const struct field soak_fields[] = {
+	F("step", T_INT, MIN(1)),
+	F("unit", T_STR, .enums = e_soak_unit),
+	F("planned", T_INT, MIN(1)),
+	F("done", T_INT, MIN(0)),
+	F("duration_limit_s", T_INT | T_NULL, MIN(1)),
+	F("seconds", T_NUM, MIN(0)),
+	F("stopped", T_STR | T_NULL),
+};
+static const struct shape soak_shape = SHAPE(soak_fields);
+
+static const struct field ring_fields[] = {
+	F("index", T_INT, MIN(0)),
+	F("name", T_STR),
+	F("state", T_STR, .enums = e_ring_state),
+	F("reason", T_STR | T_NULL),
+	F("trials", T_INT, MIN(0)),
+	F("passed", T_INT, MIN(0)),
+	F("failed", T_INT, MIN(0)),
+	F("skipped", T_INT, MIN(0)),
+};
+static const struct shape ring_shape = SHAPE(ring_fields);
 
 static const struct field boot_fields[] = {
 	F("n", T_INT, MIN(1)),
@@ -134,6 +170,8 @@ static const struct field boot_fields[] = {
 	F("update_error", T_STR | T_NULL),
 	F("restored", T_BOOL),
 	F("powered_off", T_BOOL),
+	F("pushes", T_INT, MIN(0), .optional = 1),
+	F("samples", T_ARR, .shape = &sample_shape, .optional = 1),
 };
 static const struct shape boot_shape = SHAPE(boot_fields);
 
@@ -161,6 +199,9 @@ static const struct field scenario_fields[] = {
 	F("sensor_sha256", T_STR, .optional = 1, .pattern = sha256_ok),
 	F("content_sha256", T_STR, .optional = 1, .pattern = sha256_ok),
 	F("race", T_OBJ, .optional = 1, .shape = &race_shape),
+	F("soak", T_OBJ | T_NULL, .shape = &soak_shape, .optional = 1),
+	F("ring", T_STR | T_NULL, .optional = 1),
+	F("skipped", T_STR | T_NULL, .optional = 1),
 };
 static const struct shape scenario_shape = SHAPE(scenario_fields);
 
@@ -169,6 +210,7 @@ static const struct field summary_fields[] = {
 	F("pass", T_INT, MIN(0)),
 	F("fail", T_INT, MIN(0)),
 	F("infra", T_INT, MIN(0)),
+	F("skipped", T_INT, MIN(0), .optional = 1),
 };
 static const struct shape summary_shape = SHAPE(summary_fields);
 
@@ -281,6 +323,7 @@ static const struct field root_fields[] = {
 	F("shard", T_OBJ, .optional = 1, .shape = &shard_shape),
 	F("merged", T_OBJ, .optional = 1, .shape = &merged_shape),
 	F("summary", T_OBJ, .shape = &summary_shape),
+	F("rings", T_ARR, .shape = &ring_shape, .optional = 1),
 	F("scenarios", T_ARR, .shape = &scenario_shape),
 	F("seed", T_INT, MIN(0), .optional = 1),
 	F("repro", T_OBJ, .optional = 1, .shape = &repro_shape),

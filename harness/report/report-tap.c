@@ -65,6 +65,16 @@ static void add_point(struct strbuf *sb, int ok, int n, const char *description)
 	strbuf_addch(sb, '\n');
 }
 
+/* A trial never started on purpose: a passing point with a SKIP directive. */
+static void add_skip(struct strbuf *sb, int n, const char *name, const char *reason)
+{
+	strbuf_addf(sb, "ok %d - ", n);
+	escape_tap_line(sb, name);
+	strbuf_adds(sb, " # SKIP ");
+	escape_tap_line(sb, reason);
+	strbuf_addch(sb, '\n');
+}
+
 static void add_comment(struct strbuf *sb, const char *text)
 {
 	strbuf_adds(sb, "# ");
@@ -161,6 +171,14 @@ void tap_checks(struct tap_writer *w, const struct trial_result *t)
 	emit(w, &sb);
 }
 
+void tap_skip(struct tap_writer *w, const struct trial_result *t)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	add_skip(&sb, ++w->n, t->scenario->name, t->skipped ? t->skipped : "skipped");
+	emit(w, &sb);
+}
+
 void tap_end(struct tap_writer *w)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -182,6 +200,8 @@ void report_tap(const json_t *root, struct strbuf *o)
 	add_comment(o, head);
 	free(head);
 	json_array_foreach(scenarios, i, sc) {
+		if (rj_str(sc, "skipped"))
+			add_skip(o, ++n, rj_str(sc, "name"), rj_str(sc, "skipped"));
 		json_array_foreach(json_object_get(sc, "boots"), j, b)
 			if (rj_str(b, "outcome")) /* else not judged: cut off during this boot */
 				render_boot(o, rj_str(sc, "name"), b, ++n);

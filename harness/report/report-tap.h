@@ -32,6 +32,8 @@ struct tap_writer {
 void tap_begin(struct tap_writer *w);
 void tap_boot(struct tap_writer *w, const struct trial_result *t, const struct boot_result *b);
 void tap_checks(struct tap_writer *w, const struct trial_result *t);
+/* t was skipped (t->skipped says why): `ok N - NAME # SKIP reason`. */
+void tap_skip(struct tap_writer *w, const struct trial_result *t);
 /* text may be anything: it is written as one comment line. */
 void tap_comment(struct tap_writer *w, const char *text);
 void tap_end(struct tap_writer *w);

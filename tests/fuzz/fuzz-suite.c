@@ -5,8 +5,8 @@
  * holds files/ with the small files the fixtures of tests/data/scenarios
  * name, so seeds taken from those fixtures load and mutations reach every
  * check. Oracle: suite_load() either loads, with no message, every scenario's
- * image, sensor and content (and every step's content) pointing into the
- * suite's own arrays; or fails with "FILE:LINE:COL: message", LINE and COL
+ * image, sensor, content, ring (and every step's content) pointing into the
+ * suite's own arrays, every ring holding the scenarios that name it; or fails with "FILE:LINE:COL: message", LINE and COL
  * within the input's lines, no control character in the message (it goes to
  * a terminal), and nothing left allocated.
  */
@@ -83,6 +83,18 @@ static void check_loaded(const struct suite *s)
 			FUZZ_CHECK(!sc->steps[j].content ||
 				       IN(sc->steps[j].content, s->contents, s->nr_contents),
 				   "a step's content resolves in the suite");
+		FUZZ_CHECK(!sc->ring || IN(sc->ring, s->rings, s->nr_rings),
+			   "a scenario's ring resolves in the suite");
+	}
+	for (size_t i = 0; i < s->nr_rings; i++) {
+		size_t n = 0;
+
+		for (size_t j = 0; j < s->nr_scenarios; j++)
+			n += s->scenarios[j].ring == &s->rings[i];
+		FUZZ_CHECK(s->rings[i].index == i && s->rings[i].name,
+			   "a ring knows its place and name");
+		FUZZ_CHECK(n >= 1 && n == s->rings[i].nr_scenarios,
+			   "a ring holds at least one scenario, as many as point at it");
 	}
 }
 
@@ -92,7 +104,8 @@ static void check_failed(const struct suite *s, const char *msg, const uint8_t *
 	unsigned long line, col;
 	char *end;
 
-	FUZZ_CHECK(!s->path && !s->images && !s->sensors && !s->contents && !s->scenarios,
+	FUZZ_CHECK(!s->path && !s->images && !s->sensors && !s->contents && !s->scenarios &&
+		       !s->rings,
 		   "a failed load leaves nothing allocated");
 	FUZZ_CHECK(!strncmp(msg, suite_path, plen) && msg[plen] == ':',
 		   "a message starts with FILE:");

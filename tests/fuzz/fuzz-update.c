@@ -1,8 +1,9 @@
 /*
  * fuzz-update - the host side of the update channel (harness/engine/update.c) fed
  * the fuzz input as what the guest's agent sends, over a socketpair as in
- * tests/t-update.c. A two-file set is published and one push queued, so
- * every conversation path can be reached. The input is written in chunks of
+ * tests/t-update.c. A two-file set is published and one push queued, and
+ * STATS is asked whenever the last request is answered and nothing waits,
+ * so every conversation path can be reached. The input is written in chunks of
  * varying size; after some chunks the guest reads what the host sent, after
  * others it does not (the host's socket buffer is small, so it fills). At
  * the end the guest closes its port (update_guest_closed) or the connection.
@@ -115,6 +116,9 @@ static void check(struct run *r, int guest_reads)
 		if (update_fd(r->u) >= 0 && update_want_write(r->u))
 			update_on_writable(r->u, &err);
 		guest_drain(r->g);
+		/* A soak's request, whenever the last one is answered and nothing waits. */
+		if (st->hellos && st->stats_asked == st->stats_answered && !update_queued(r->u))
+			update_stats(r->u, &err);
 	}
 }
 
