@@ -18,7 +18,10 @@ libvirt-daemon-system libvirt-clients libvirt-dev
 sqlite3 libsqlite3-dev
 jq
 chromium libxml2-utils python3-jsonschema
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+python3-yaml
+shellcheck
+clang-tidy"
 
 missing=""
 for p in $PKGS; do

@@ -7,6 +7,7 @@ for tests/e2e-schema.sh.
     suite-schema.py lint SCHEMA                the schema is valid 2020-12 and every
                                                key has a description; prints problems
     suite-schema.py keys SCHEMA                every key name the schema defines
+    suite-schema.py kinds SCHEMA               the image kinds it allows
     suite-schema.py mutate SCHEMA DIR FILE...  writes DIR/NAME.mN.yaml: each suite
                                                with one key dropped, one unknown key
                                                added or one value of another type
@@ -158,9 +159,11 @@ NAMED = ("images", "sensors", "content")
 
 
 def shape(path):
-    """A path with list indices and defined names folded: one kind of place."""
-    return tuple("[]" if isinstance(p, int) else
-                 "*" if i == 1 and path[0] in NAMED else p for i, p in enumerate(path))
+    """A kind of place: the last two steps of its path, list indices and defined
+    names folded (a boot step's expect, an image's kind, a scenario's name)."""
+    folded = tuple("[]" if isinstance(p, int) else
+                   "*" if i == 1 and path[0] in NAMED else p for i, p in enumerate(path))
+    return folded[-2:]
 
 
 def places(data, path=()):
@@ -218,7 +221,7 @@ def mutate(outdir, files):
 
 
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("check", "lint", "keys", "mutate"):
+    if len(argv) < 3 or argv[1] not in ("check", "lint", "keys", "kinds", "mutate"):
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
     schema = load_schema(argv[2])
@@ -228,6 +231,8 @@ def main(argv):
         return lint(schema)
     elif argv[1] == "keys":
         keys(schema)
+    elif argv[1] == "kinds":
+        print("\n".join(schema["$defs"]["image"]["properties"]["kind"]["enum"]))
     else:
         mutate(argv[3], argv[4:])
     return 0
