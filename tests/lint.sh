@@ -1,6 +1,6 @@
 #!/bin/sh
 # lint - make lint as TAP, for make check: one point per tool (shellcheck on
-# every shell script, clang-tidy on every C file; scripts/lint.sh), each
+# every shell script, clang-tidy on the harness's C; scripts/lint.sh), each
 # skipped when its tool is not installed. make check writes the compile
 # database first (build/compile_commands.json).
 . "$(dirname "$0")/lib.sh"

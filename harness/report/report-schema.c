@@ -85,7 +85,7 @@ static const char *const e_outcome[] = {"clean", "crash", "hang", "infra", NULL}
 static const char *const e_expect[] = {"clean", "crash", "hang", "infra", "any", NULL};
 static const char *const e_verdict[] = {"pass", "fail", "infra", NULL};
 
-#define SHAPE(f) {f, sizeof(f) / sizeof(f[0])}
+#define SHAPE(f) {(f), sizeof(f) / sizeof((f)[0])}
 
 static const struct field check_fields[] = {
 	F("name", T_STR),

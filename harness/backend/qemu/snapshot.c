@@ -389,7 +389,7 @@ out:
 static int key_add_file(struct strbuf *key, struct hash_cache *hc, const char *label,
 			const char *path, struct bp_error *err)
 {
-	uint64_t hash = 0, size = 0;
+	uint64_t hash, size;
 
 	if (hash_input(hc, path, &hash, &size, err) < 0)
 		return -1;
@@ -479,7 +479,7 @@ static int build_key(const struct snapshot_spec *spec, struct hash_cache *hc, st
 	}
 	for (size_t i = 0; i < spec->nr_ops; i++) {
 		const struct inject_op *op = &spec->ops[i];
-		uint64_t hash = 0, size = 0;
+		uint64_t hash, size;
 
 		switch (op->kind) {
 		case INJECT_UPLOAD:
@@ -535,7 +535,7 @@ static int snapshot_valid(const char *dir, const char *key, uint64_t ret_sizes[N
 	}
 	p = sb.buf + strlen(key);
 	for (size_t i = 0; i < NR_FILES; i++) {
-		uint64_t want_size, want_hash, size = 0, hash = 0;
+		uint64_t want_size, want_hash, size, hash;
 		char label[16];
 		int n = 0;
 
@@ -792,7 +792,7 @@ static int build(const struct snapshot_spec *spec, const char *tmp, const char *
 	strbuf_adds(&sb, key);
 	for (size_t i = 0; i < NR_FILES; i++) {
 		char *path = xasprintf("%s/%s", tmp, snapshot_files[i]);
-		uint64_t hash = 0, size = 0;
+		uint64_t hash, size;
 		int r = hash_path(path, &hash, &size, err);
 
 		if (r == 0 && fsync_path(path, 0) < 0)
