@@ -29,9 +29,9 @@ int error_set(struct bp_error *err, const char *fmt, ...) __attribute__((format(
 int error_prefix(struct bp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #ifdef __clang_analyzer__
 /*
- * clang-tidy's analyzer reads one file at a time, so it cannot see that these
- * return -1 and follows `return error_set(...)` as if it could succeed (make
- * lint). util.c defines them with the macros undone.
+ * clang's analyzer (make lint) steps neither into other files nor into
+ * variadic functions, so it would follow `return error_set(...)` as if it
+ * could succeed: these always return -1. util.c defines them as functions.
  */
 #define error_set(...) (error_set(__VA_ARGS__), -1)
 #define error_prefix(...) (error_prefix(__VA_ARGS__), -1)
