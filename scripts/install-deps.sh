@@ -21,7 +21,9 @@ chromium libxml2-utils python3-jsonschema
 python3-yaml
 clang libclang-rt-14-dev
 ovmf gcc-mingw-w64-x86-64 mtools dosfstools
-scdoc man-db debhelper dpkg-dev fakeroot zsh"
+scdoc man-db debhelper dpkg-dev fakeroot zsh
+shellcheck
+clang-tidy"
 
 missing=""
 for p in $PKGS; do

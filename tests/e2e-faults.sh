@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2034,SC2154 # per-trial variables (sid_G, rc_G, ...) are set and read through eval
 # e2e-faults - faults injected into real runs of the reference guest:
 #   K  the host SIGKILLs one trial's QEMU mid-boot (-j2): that trial is `infra`,
 #      the other finishes with its own verdict, exit status 3;

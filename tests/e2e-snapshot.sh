@@ -47,7 +47,7 @@ like "$(grep '^# snapshot premount-' "$T/snap.tap")" "built in" "which is built 
 like "$(jq -r '.scenarios[1].boots[1].log' "$S" | sed "s|^|$T/snap/latest/|" | xargs cat)" "bootproof: boot 2" \
 	"a later boot counts itself on the trial's disk, as after a cold boot"
 is "$(jq -r '[.scenarios[].boots[0].live_pushed] | join(",")' "$S")" "true,true" "the pushed content reached the restored guest"
-like "$(cat "$S" | jq -r '.scenarios[0].boots[0].log' | sed "s|^|$T/snap/latest/|" | xargs cat)" \
+like "$(jq -r '.scenarios[0].boots[0].log' "$S" | sed "s|^|$T/snap/latest/|" | xargs cat)" \
 	"refsensor-agent: pushed C-00000291-00000000-00000002.sys" "good push: the agent loaded it into the running sensor"
 
 "$BP" run -c "$T/suite.yaml" -r "$T/cold" --cold -j 2 >"$T/cold.tap" 2>"$T/cold.err"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # lib.sh - TAP helpers for the shell tests, sourced by tests/*.sh.
 #
 # Every test script: `. "$(dirname "$0")/lib.sh"`, then checks, then
@@ -16,8 +17,8 @@ trap 'rm -rf "$T"' EXIT
 # behind is found by qemu_left. libguestfs would follow TMPDIR with its
 # appliance cache: keep the shared one.
 mkdir -p "$T/tmp"
-export TMPDIR=$T/tmp
-export LIBGUESTFS_CACHEDIR=${LIBGUESTFS_CACHEDIR:-/var/tmp}
+export TMPDIR="$T/tmp"
+export LIBGUESTFS_CACHEDIR="${LIBGUESTFS_CACHEDIR:-/var/tmp}"
 _n=0
 _failed=0
 

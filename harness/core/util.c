@@ -21,6 +21,8 @@
 char strbuf_empty[1];
 volatile sig_atomic_t bp_interrupted;
 
+#undef error_set
+#undef error_prefix
 int error_set(struct bp_error *err, const char *fmt, ...)
 {
 	va_list ap;

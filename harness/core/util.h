@@ -27,6 +27,15 @@ struct bp_error {
 int error_set(struct bp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prefix an existing message: "ctx: old message". Returns -1. */
 int error_prefix(struct bp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#ifdef __clang_analyzer__
+/*
+ * clang's analyzer (make lint) steps neither into other files nor into
+ * variadic functions, so it would follow `return error_set(...)` as if it
+ * could succeed: these always return -1. util.c defines them as functions.
+ */
+#define error_set(...) (error_set(__VA_ARGS__), -1)
+#define error_prefix(...) (error_prefix(__VA_ARGS__), -1)
+#endif
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);

@@ -271,8 +271,10 @@ int disks_snapshots(struct disks *d, const struct run_result *r, const char *cac
 	memset(d, 0, sizeof(*d));
 	d->nr_trials = r->nr_trials;
 	d->overlays = xcalloc(r->nr_trials, sizeof(*d->overlays));
+	/* NOLINTBEGIN(bugprone-sizeof-expression): arrays of pointers, sized by one pointer */
 	d->live = xcalloc(r->nr_trials, sizeof(*d->live));
 	d->premount = xcalloc(r->nr_trials, sizeof(*d->premount));
+	/* NOLINTEND(bugprone-sizeof-expression) */
 	d->base = xcalloc(r->nr_trials, sizeof(*d->base));
 	d->bases = xcalloc(r->nr_trials, sizeof(*d->bases));
 	d->scs = xcalloc(r->nr_trials, sizeof(*d->scs));

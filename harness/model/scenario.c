@@ -356,6 +356,12 @@ __attribute__((format(printf, 3, 4))) static int fail(struct parse *p, const yam
 	return -1;
 }
 
+#ifdef __clang_analyzer__
+/* clang's analyzer does not step into variadic functions: these return -1 (make lint). */
+#define fail_at(...) (fail_at(__VA_ARGS__), -1)
+#define fail(...) (fail(__VA_ARGS__), -1)
+#endif
+
 static yaml_node_t *node_at(struct parse *p, int index)
 {
 	return yaml_document_get_node(p->doc, index);

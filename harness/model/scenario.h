@@ -15,7 +15,9 @@
  * alias expansion: see scenario.c). suite_free() accepts NULL and half-built
  * suites.
  *
- * The format is documented in README.md ("Writing scenarios").
+ * The format is documented in README.md ("Writing scenarios"), and as a JSON
+ * Schema for editors in docs/suite-schema.json: a new key goes there too
+ * (tests/e2e-schema.sh fails until schema and parser agree).
  */
 #ifndef BP_SCENARIO_H
 #define BP_SCENARIO_H

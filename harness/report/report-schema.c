@@ -88,7 +88,7 @@ static const char *const e_ring_state[] = {"not_run", "running", "passed", "fail
 					   NULL};
 static const char *const e_soak_unit[] = {"boot", "push", NULL};
 
-#define SHAPE(f) {f, sizeof(f) / sizeof(f[0])}
+#define SHAPE(f) {(f), sizeof(f) / sizeof((f)[0])}
 
 static const struct field check_fields[] = {
 	F("name", T_STR),

@@ -93,7 +93,8 @@ t0=$(date +%s.%N)
 demo_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
 echo "bench: a SIGSTOPped neighbour, $RUNS pairs" >&2
-stall=$(. "$ROOT/tests/bench/stall.sh" "$RUNS" | tail -1)
+# dash ignores arguments to ., so stall.sh gets its PAIRS as $1 from set.
+stall=$(set -- "$RUNS"; . "$ROOT/tests/bench/stall.sh" | tail -1)
 
 printf '%-48s %10s\n' "measure" "value"
 printf '%-48s %10.1f\n' "floor: qemu alone to marker (ms, median)" "$floor_ms"

@@ -33,6 +33,7 @@ one() { # MODE RUN -> "MODE other durations... | detect... | wedged verdict"
 		kill -0 "$sid" 2>/dev/null || break
 		sleep 0.05
 	done
+	# shellcheck disable=SC2086 # $q: the pids pgrep found, split on purpose
 	[ "$1" = stop ] && [ -n "$q" ] && kill -STOP $q
 	wait "$sid"
 	J=$S/$2/latest/results.json
