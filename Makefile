@@ -277,7 +277,7 @@ check: deps
 # t-inject launches a libguestfs appliance). The slowest file first, for -j2.
 check-fast:
 	$(MAKE) $(O)/bootproof tests
-	SANITIZE=$(SANITIZE) prove -j2 tests/e2e-cli.sh $(filter-out %/t-snapshot %/t-inject,$(UNIT_BIN)) tests/e2e-config.sh
+	SANITIZE=$(SANITIZE) prove -j2 tests/e2e-cli.sh $(filter-out %/t-snapshot %/t-inject %/t-windisk,$(UNIT_BIN)) tests/e2e-config.sh
 
 fuzzers: $(FUZZ_BIN)
 

@@ -92,8 +92,8 @@ int main(void)
 
 	t0 = now_ms();
 	{
-		struct inject_op ops[] = {{INJECT_UPLOAD, host, "/t/only-a", 0},
-					  {INJECT_EXISTS, NULL, "/t/only-*", 0}};
+		struct inject_op ops[] = {{INJECT_UPLOAD, host, "/t/only-a", 0, NULL, 0},
+					  {INJECT_EXISTS, NULL, "/t/only-*", 0, NULL, 0}};
 
 		tap_is_int(run(ops, 2, a, &err), 0, "job 1 on disk a: upload, then exists");
 		tap_is_int(ops[1].result, 1, "disk a has what job 1 uploaded");
@@ -103,16 +103,16 @@ int main(void)
 	tap_ok(writable_by_others(a), "between jobs, disk a can be locked by a writer");
 	t0 = now_ms();
 	{
-		struct inject_op ops[] = {{INJECT_EXISTS, NULL, "/t/only-a", 0},
-					  {INJECT_UPLOAD, host, "/t/only-b", 0}};
+		struct inject_op ops[] = {{INJECT_EXISTS, NULL, "/t/only-a", 0, NULL, 0},
+					  {INJECT_UPLOAD, host, "/t/only-b", 0, NULL, 0}};
 
 		tap_is_int(run(ops, 2, b, &err), 0, "job 2 on disk b");
 		tap_is_int(ops[0].result, 0, "disk b does not have disk a's file");
 	}
 	{
-		struct inject_op ops[] = {{INJECT_EXISTS, NULL, "/t/only-b", 0},
-					  {INJECT_REMOVE_GLOB, NULL, "/t/only-*", 0},
-					  {INJECT_EXISTS, NULL, "/t/*", 0}};
+		struct inject_op ops[] = {{INJECT_EXISTS, NULL, "/t/only-b", 0, NULL, 0},
+					  {INJECT_REMOVE_GLOB, NULL, "/t/only-*", 0, NULL, 0},
+					  {INJECT_EXISTS, NULL, "/t/*", 0, NULL, 0}};
 
 		tap_is_int(run(ops, 3, a, &err), 0, "job 3 on disk a again");
 		tap_is_int(ops[0].result, 0, "disk a does not have disk b's file");
@@ -126,8 +126,8 @@ int main(void)
 
 	/* Two jobs in one task (inject_start() takes any number). */
 	{
-		struct inject_op oa[] = {{INJECT_UPLOAD, host, "/t/both", 0}};
-		struct inject_op ob[] = {{INJECT_EXISTS, NULL, "/t/only-b", 0}};
+		struct inject_op oa[] = {{INJECT_UPLOAD, host, "/t/both", 0, NULL, 0}};
+		struct inject_op ob[] = {{INJECT_EXISTS, NULL, "/t/only-b", 0, NULL, 0}};
 		struct inject_job jobs[] = {{a, oa, 1}, {b, ob, 1}};
 
 		tap_is_int(inject_batch_isolated(jobs, 2, "tcg", TIMEOUT_MS, &err), 0,
@@ -139,8 +139,8 @@ int main(void)
 	/* A failing job: the next one still works (the appliance comes back). */
 	{
 		char *missing = xasprintf("%s/missing.qcow2", tmp);
-		struct inject_op ops[] = {{INJECT_UPLOAD, "/nonexistent/file", "/t/x", 0}};
-		struct inject_op ok[] = {{INJECT_EXISTS, NULL, "/t/both", 0}};
+		struct inject_op ops[] = {{INJECT_UPLOAD, "/nonexistent/file", "/t/x", 0, NULL, 0}};
+		struct inject_op ok[] = {{INJECT_EXISTS, NULL, "/t/both", 0, NULL, 0}};
 
 		tap_is_int(run(ops, 1, a, &err), -1, "an upload of a missing host file fails");
 		tap_like(err.msg, "/t/x", "the error names the guest path");
@@ -156,7 +156,7 @@ int main(void)
 
 	/* Given up mid-job: the worker is killed; a new one takes the next job. */
 	{
-		struct inject_op ops[] = {{INJECT_EXISTS, NULL, "/t/only-b", 0}};
+		struct inject_op ops[] = {{INJECT_EXISTS, NULL, "/t/only-b", 0, NULL, 0}};
 		struct inject_job job = {b, ops, 1};
 		struct inject_task task;
 

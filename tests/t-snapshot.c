@@ -695,8 +695,8 @@ int main(void)
 {
 	const char *inputs[] = {
 	    IMG "/vmlinux", IMG "/initrd.img", IMG "/system.qcow2", SENSOR, AGENT, GOOD};
-	struct inject_op ops[] = {{INJECT_UPLOAD, SENSOR, "/sensor/refsensor.ko", 0},
-				  {INJECT_UPLOAD, AGENT, "/sensor/agent", 0}};
+	struct inject_op ops[] = {{INJECT_UPLOAD, SENSOR, "/sensor/refsensor.ko", 0, NULL, 0},
+				  {INJECT_UPLOAD, AGENT, "/sensor/agent", 0, NULL, 0}};
 	struct snapshot s1, s2, p1, p2, p3;
 	struct snapshot_spec spec, plain;
 	struct strbuf golden_before = STRBUF_INIT, golden_after = STRBUF_INIT, sb = STRBUF_INIT;

@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "guestroot.h"
+#include "winreg.h"
 #include "litter.h"
 
 /* How long the daemon may take to come up and to answer one command. */
@@ -313,72 +315,91 @@ out:
 	return ret;
 }
 
-static int free_strings(char **v)
+/* The guest path in its case on disk; its missing parent directories made. */
+static int do_upload(guestfs_h *g, const struct guestroot *r, struct inject_op *op,
+		     struct bp_error *err)
 {
-	if (v) {
-		for (char **p = v; *p; p++)
-			free(*p);
-		free(v);
-	}
-	return 0;
-}
-
-static int do_upload(guestfs_h *g, struct inject_op *op, struct bp_error *err)
-{
-	char *dir = xstrdup(op->guest);
-	char *slash = strrchr(dir, '/');
+	char *path = guestroot_resolve(g, r, op->guest);
+	char *slash = strrchr(path, '/');
 	int ret = 0;
 
-	if (slash && slash != dir) {
+	if (slash && slash != path) {
 		*slash = '\0';
-		if (guestfs_mkdir_p(g, dir) < 0)
-			ret = gerr(g, err, "cannot create guest directory", dir);
+		if (guestfs_mkdir_p(g, path) < 0)
+			ret = gerr(g, err, "cannot create guest directory", path);
+		*slash = '/';
 	}
-	if (!ret && guestfs_upload(g, op->host, op->guest) < 0)
+	if (!ret && guestfs_upload(g, op->host, path) < 0)
 		ret = gerr(g, err, "cannot upload to guest path", op->guest);
-	free(dir);
+	free(path);
 	return ret;
 }
 
-static int do_glob(guestfs_h *g, struct inject_op *op, struct bp_error *err)
+static int do_glob(guestfs_h *g, const struct guestroot *r, struct inject_op *op,
+		   struct bp_error *err)
 {
-	char **paths = guestfs_glob_expand(g, op->guest);
+	char **paths = guestroot_glob(g, r, op->guest);
+	int ret = 0;
 
-	if (!paths)
-		return gerr(g, err, "cannot expand guest glob", op->guest);
 	op->result = 0;
-	for (char **p = paths; *p; p++) {
-		if (op->kind == INJECT_REMOVE_GLOB && guestfs_rm_f(g, *p) < 0) {
-			gerr(g, err, "cannot remove guest file", *p);
-			return free_strings(paths), -1;
-		}
+	for (char **p = paths; *p && !ret; p++) {
+		if (op->kind == INJECT_REMOVE_GLOB && guestfs_rm_f(g, *p) < 0)
+			ret = gerr(g, err, "cannot remove guest file", *p);
 		op->result++;
 	}
 	if (op->kind == INJECT_EXISTS)
 		op->result = op->result > 0;
-	return free_strings(paths);
+	guestroot_strv_free(paths);
+	return ret;
+}
+
+static int do_op(guestfs_h *g, const struct guestroot *r, struct inject_op *op,
+		 struct bp_error *err)
+{
+	int n;
+
+	if (op->kind != INJECT_UPLOAD && op->kind != INJECT_REMOVE_GLOB &&
+	    op->kind != INJECT_EXISTS && !r->casefold)
+		return error_set(err, "a registry change on a disk without Windows (%s)",
+				 r->os[0] ? r->os : "a whole-disk file system");
+	switch (op->kind) {
+	case INJECT_UPLOAD:
+		return do_upload(g, r, op, err);
+	case INJECT_REMOVE_GLOB:
+	case INJECT_EXISTS:
+		return do_glob(g, r, op, err);
+	case INJECT_SERVICE:
+		return winreg_service_add(g, r, op->name, op->guest, op->value, err);
+	case INJECT_SERVICE_START:
+		n = winreg_service_start(g, r, op->name, op->value, err);
+		op->result = n > 0;
+		return n < 0 ? -1 : 0;
+	case INJECT_SAFEBOOT:
+		return winreg_safeboot(g, r, (int)op->value, err);
+	}
+	return error_set(err, "unknown offline operation %d", (int)op->kind);
 }
 
 /*
  * The job's disk is the appliance's /dev/sda now: forget what the kernel
- * cached of the last one, mount (the reference images have the filesystem
- * on the whole disk), apply, and write everything out.
+ * cached of the last one, mount its OS root (guestroot.h), apply, and
+ * write everything out.
  */
 static int apply_ops(guestfs_h *g, struct inject_job *job, struct bp_error *err)
 {
 	static const char dev[] = "/dev/sda";
+	struct guestroot r;
 	int ret = 0;
 
 	if (guestfs_blockdev_flushbufs(g, dev) < 0 || guestfs_blockdev_rereadpt(g, dev) < 0 ||
 	    guestfs_drop_caches(g, 3) < 0)
 		return gerr(g, err, "cannot refresh the appliance's view of", job->disk);
-	if (guestfs_mount(g, dev, "/") < 0)
-		return gerr(g, err, "cannot mount the filesystem of", job->disk);
-	for (size_t i = 0; i < job->nr_ops && !ret; i++) {
-		struct inject_op *op = &job->ops[i];
-
-		ret = op->kind == INJECT_UPLOAD ? do_upload(g, op, err) : do_glob(g, op, err);
+	if (guestroot_mount(g, dev, &r, err) < 0) {
+		guestfs_umount_all(g);
+		return -1;
 	}
+	for (size_t i = 0; i < job->nr_ops && !ret; i++)
+		ret = do_op(g, &r, &job->ops[i], err);
 	if (guestfs_umount_all(g) < 0 && !ret)
 		ret = gerr(g, err, "cannot unmount", job->disk);
 	if (guestfs_sync(g) < 0 && !ret)

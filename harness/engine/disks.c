@@ -20,6 +20,8 @@ void disks_base_ops(const struct scenario *sc, struct inject_ops *ops)
 	const struct guest_profile *g = sc->image->guest; /* profile: where things go */
 
 	inject_ops_add(ops, INJECT_UPLOAD, sc->sensor->module, g->sensor_path);
+	if (g->sensor_service)
+		inject_ops_add_reg(ops, INJECT_SERVICE, g->sensor_service, g->sensor_path, 0);
 	if (sc->sensor->agent)
 		inject_ops_add(ops, INJECT_UPLOAD, sc->sensor->agent, g->agent_path);
 	inject_ops_add_content(ops, sc->content, g->content_dir);

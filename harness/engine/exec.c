@@ -235,6 +235,33 @@ static void start_offline(struct exec *e)
 }
 
 /* The current step's offline operation finished: turn its results into checks. */
+/* A remediation's offline work is done: each part a manual step and a check. */
+static void remediated(struct exec *e, const struct step *s)
+{
+	int removed = 0;
+
+	for (size_t i = 0; i < e->ops.nr; i++) {
+		const struct inject_op *op = &e->ops.v[i];
+		char *what = op->kind == INJECT_SERVICE_START
+				 ? xasprintf("offline: service %s disabled (Start=4)", op->name)
+			     : op->kind == INJECT_SAFEBOOT
+				 ? xasprintf("offline: the next boot %s Safe Mode",
+					     op->value ? "is in" : "leaves")
+				 : xasprintf("offline delete of %s (%d file%s)", op->guest,
+					     op->result, op->result == 1 ? "" : "s");
+
+		recovery_add_manual(&e->t->recovery, what);
+		if (op->kind == INJECT_REMOVE_GLOB)
+			removed += op->result;
+		if (op->kind == INJECT_SERVICE_START)
+			add_checkf(e, op->result, "no such service", "service %s disabled", op->name);
+		free(what);
+	}
+	if (s->nr_remove)
+		add_checkf(e, removed > 0, "nothing matched", "manual remediation removed %d file%s",
+			   removed, removed == 1 ? "" : "s");
+}
+
 static void offline_done(struct exec *e, int ok, const char *why)
 {
 	const struct step *s = cur(e);
@@ -260,22 +287,9 @@ static void offline_done(struct exec *e, int ok, const char *why)
 			add_checkf(e, e->ops.v[k].result == 0, "still on the guest disk",
 				   "guest disk lacks %s", s->absent[i]);
 		break;
-	case STEP_REMEDIATE: {
-		int removed = 0;
-
-		for (size_t i = 0; i < e->ops.nr; i++) {
-			const struct inject_op *op = &e->ops.v[i];
-			char *what = xasprintf("offline delete of %s (%d file%s)", op->guest,
-					       op->result, op->result == 1 ? "" : "s");
-
-			recovery_add_manual(&e->t->recovery, what);
-			removed += op->result;
-			free(what);
-		}
-		add_checkf(e, removed > 0, "nothing matched", "manual remediation removed %d file%s",
-			   removed, removed == 1 ? "" : "s");
+	case STEP_REMEDIATE:
+		remediated(e, s);
 		break;
-	}
 	default:
 		break;
 	}
@@ -509,6 +523,12 @@ static void advance(struct exec *e)
 			}
 			for (size_t i = 0; i < s->nr_remove; i++)
 				inject_ops_add(&e->ops, INJECT_REMOVE_GLOB, NULL, s->remove[i]);
+			if (s->disable_service)
+				inject_ops_add_reg(&e->ops, INJECT_SERVICE_START, s->disable_service,
+						   NULL, 4);
+			if (s->safe_mode >= 0)
+				inject_ops_add_reg(&e->ops, INJECT_SAFEBOOT, NULL, NULL,
+						   (unsigned)s->safe_mode);
 			start_offline(e);
 			break;
 		}

@@ -183,6 +183,13 @@ struct guest_profile {
 	int (*crash_line)(const char *line, size_t len);
 	unsigned artifacts; /* enum guest_artifact flags */
 	/*
+	 * Non-NULL: the sensor is a kernel driver registered offline as this
+	 * service (winreg.h) when it is injected, and the disk has a registry
+	 * a remediation may change (disable_service, safe_mode). NULL: the
+	 * guest loads it itself (Linux: its init).
+	 */
+	const char *sensor_service;
+	/*
 	 * Boot-equivalent restores (disks.h): premount_switch added to the
 	 * command line makes the guest stop before it reads its system disk,
 	 * drop what it cached of it and print a line containing premount_ready;

@@ -31,7 +31,15 @@ void inject_ops_add(struct inject_ops *o, enum inject_op_kind kind, const char *
 		    const char *guest)
 {
 	ALLOC_GROW(o->v, o->nr + 1, o->alloc);
-	o->v[o->nr++] = (struct inject_op){kind, host, xstrdup(guest), 0};
+	o->v[o->nr++] = (struct inject_op){kind, host, xstrdup(guest), 0, NULL, 0};
+}
+
+void inject_ops_add_reg(struct inject_ops *o, enum inject_op_kind kind, const char *name,
+			const char *guest, unsigned value)
+{
+	ALLOC_GROW(o->v, o->nr + 1, o->alloc);
+	o->v[o->nr++] = (struct inject_op){kind, NULL, xstrdup(guest ? guest : ""), 0,
+					   name ? xstrdup(name) : NULL, value};
 }
 
 void inject_ops_add_content(struct inject_ops *o, const struct content_set *cs, const char *dir)
@@ -46,8 +54,10 @@ void inject_ops_add_content(struct inject_ops *o, const struct content_set *cs, 
 
 void inject_ops_release(struct inject_ops *o)
 {
-	for (size_t i = 0; i < o->nr; i++)
+	for (size_t i = 0; i < o->nr; i++) {
 		free((char *)o->v[i].guest);
+		free((char *)o->v[i].name);
+	}
 	free(o->v);
 	memset(o, 0, sizeof(*o));
 }
@@ -100,6 +110,8 @@ static void request_encode(struct strbuf *sb, const char *accel, const struct in
 			put_u32(sb, (uint32_t)jobs[i].ops[j].kind);
 			put_str(sb, jobs[i].ops[j].host);
 			put_str(sb, jobs[i].ops[j].guest);
+			put_str(sb, jobs[i].ops[j].name);
+			put_u32(sb, jobs[i].ops[j].value);
 		}
 	}
 }
@@ -174,8 +186,12 @@ static int request_decode(struct request *rq, char *buf, size_t len)
 			op->kind = (enum inject_op_kind)get_u32(&c);
 			op->host = get_str(&c);
 			op->guest = get_str(&c);
-			if (!op->guest || op->kind > INJECT_EXISTS ||
-			    (op->kind == INJECT_UPLOAD && !op->host))
+			op->name = get_str(&c);
+			op->value = get_u32(&c);
+			if (!op->guest || op->kind > INJECT_SAFEBOOT ||
+			    (op->kind == INJECT_UPLOAD && !op->host) ||
+			    ((op->kind == INJECT_SERVICE || op->kind == INJECT_SERVICE_START) &&
+			     !op->name))
 				c.bad = 1;
 		}
 	}

@@ -6,8 +6,10 @@
  * image; the golden image is only ever opened read-only (as a backing file),
  * so no trial can modify it. Jobs then apply operations to such disks:
  * files are uploaded (parent directories created), removed by glob, or
- * checked for existence. The guest filesystem is on the whole disk (no
- * partition table), as the reference images build it.
+ * checked for existence, on the disk's OS root: the file system on the
+ * whole disk (the reference images), or the one inspection finds on a
+ * partitioned disk, Windows paths and globs resolved case-insensitively
+ * (guestroot.h).
  *
  * Jobs run in the libguestfs worker: one supervised child process (proc.h)
  * per harness process, forked at the first job and kept, so that
@@ -33,13 +35,19 @@ enum inject_op_kind {
 	INJECT_UPLOAD,	    /* host -> guest path */
 	INJECT_REMOVE_GLOB, /* rm -f every path matching the guest glob; count in result */
 	INJECT_EXISTS,	    /* result = 1 if the guest glob matches anything, else 0 */
+	/* Windows roots (winreg.h): */
+	INJECT_SERVICE,	      /* register driver `guest` as kernel service `name`, Start `value` */
+	INJECT_SERVICE_START, /* service `name`'s Start = `value`; result 1, or 0: no such service */
+	INJECT_SAFEBOOT,      /* the default boot entry in Safe Mode (value 1) or not (0) */
 };
 
 struct inject_op {
 	enum inject_op_kind kind;
 	const char *host;  /* INJECT_UPLOAD only */
-	const char *guest; /* absolute path or glob in the guest filesystem */
-	int result;	   /* out: INJECT_REMOVE_GLOB / INJECT_EXISTS */
+	const char *guest; /* absolute path or glob in the guest filesystem ("" when none) */
+	int result;	   /* out: INJECT_REMOVE_GLOB / INJECT_EXISTS / INJECT_SERVICE_START */
+	const char *name;  /* INJECT_SERVICE, INJECT_SERVICE_START: the service */
+	unsigned value;	   /* INJECT_SERVICE, _START: a Start type; INJECT_SAFEBOOT: on */
 };
 
 struct inject_job {
@@ -51,7 +59,8 @@ struct inject_job {
 /*
  * A list of ops being built (by the disks' base content, by a trial's
  * offline steps): never NULL once something was added; it owns the guest
- * paths (copied), not the host paths (the suite's, which outlive it).
+ * paths and service names (copied), not the host paths (the suite's,
+ * which outlive it).
  */
 struct inject_ops {
 	struct inject_op *v;
@@ -61,6 +70,9 @@ struct inject_ops {
 
 void inject_ops_add(struct inject_ops *o, enum inject_op_kind kind, const char *host,
 		    const char *guest);
+/* A registry op (INJECT_SERVICE, _START, INJECT_SAFEBOOT): guest and name may be NULL. */
+void inject_ops_add_reg(struct inject_ops *o, enum inject_op_kind kind, const char *name,
+			const char *guest, unsigned value);
 /* Upload every file of a content set (scenario.h) as DIR/<its name>. */
 struct content_set;
 void inject_ops_add_content(struct inject_ops *o, const struct content_set *cs, const char *dir);

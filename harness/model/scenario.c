@@ -1384,6 +1384,7 @@ static void step_release(struct step *st)
 	strv_free(st->present, st->nr_present);
 	strv_free(st->absent, st->nr_absent);
 	strv_free(st->remove, st->nr_remove);
+	free(st->disable_service);
 }
 
 static void steps_free(struct step *steps, size_t n)
@@ -1405,6 +1406,8 @@ static struct step *steps_dup(const struct step *steps, size_t n)
 		copy[i].present = strv_dup(steps[i].present, steps[i].nr_present);
 		copy[i].absent = strv_dup(steps[i].absent, steps[i].nr_absent);
 		copy[i].remove = strv_dup(steps[i].remove, steps[i].nr_remove);
+		copy[i].disable_service =
+		    steps[i].disable_service ? xstrdup(steps[i].disable_service) : NULL;
 	}
 	return copy;
 }
@@ -1677,19 +1680,50 @@ static int parse_step_power_off(struct parse *p, const struct field *self, struc
 	return f[F_APPEND].key ? get_strdup(p, &f[F_APPEND], 0, &st->append) : 0;
 }
 
+/* A Windows service name: what `sc` accepts, bounded. */
+static int get_service(struct parse *p, const struct field *f, char **ret)
+{
+	const char *s;
+	char v[SHOW_MAX];
+
+	if (get_str(p, f, 0, &s) < 0)
+		return -1;
+	if (!*s || strlen(s) > 256 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				       "0123456789_.-") != strlen(s))
+		return fail(p, f->value,
+			    "'disable_service' must be a service name (letters, digits, '_', '.', "
+			    "'-'; at most 256), got '%s'",
+			    show(s, strlen(s), v, sizeof(v)));
+	*ret = xstrdup(s);
+	return 0;
+}
+
 static int parse_step_remediate(struct parse *p, const struct field *self, struct step *st)
 {
-	enum { F_DELETE, F_WHEN, F_N };
+	enum { F_DELETE, F_DISABLE, F_SAFE, F_WHEN, F_N };
 	struct field f[F_N] = {
-	    [F_DELETE] = FIELD("delete", REQUIRED),
+	    [F_DELETE] = FIELD("delete", OPTIONAL),
+	    [F_DISABLE] = FIELD("disable_service", OPTIONAL),
+	    [F_SAFE] = FIELD("safe_mode", OPTIONAL),
 	    [F_WHEN] = FIELD("when", OPTIONAL),
 	};
 	const char *when;
 	char v[SHOW_MAX];
 
-	if (step_mapping(p, self, "({delete: [PATH, ...], when: always|not_recovered})") < 0 ||
-	    map_read(p, self->value, "step 'remediate'", f, F_N) < 0 ||
-	    get_guest_paths(p, &f[F_DELETE], &st->remove, &st->nr_remove) < 0)
+	st->safe_mode = -1;
+	if (step_mapping(p, self,
+			 "({delete: [PATH, ...], disable_service: NAME, safe_mode: BOOL, "
+			 "when: always|not_recovered})") < 0 ||
+	    map_read(p, self->value, "step 'remediate'", f, F_N) < 0)
+		return -1;
+	if (!f[F_DELETE].key && !f[F_DISABLE].key && !f[F_SAFE].key)
+		return fail(p, self->value,
+			    "step 'remediate' must do something: 'delete', 'disable_service' or "
+			    "'safe_mode'");
+	if ((f[F_DELETE].key &&
+	     get_guest_paths(p, &f[F_DELETE], &st->remove, &st->nr_remove) < 0) ||
+	    (f[F_DISABLE].key && get_service(p, &f[F_DISABLE], &st->disable_service) < 0) ||
+	    (f[F_SAFE].key && get_bool(p, &f[F_SAFE], &st->safe_mode) < 0))
 		return -1;
 	if (!f[F_WHEN].key)
 		return 0;
@@ -1891,10 +1925,19 @@ static int parse_steps(struct parse *p, const struct field *f, struct scenario_s
 	spec->steps = xcalloc(n, sizeof(*spec->steps));
 	spec->nr_steps = n;
 	spec->explicit_steps = 1;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		const struct step *st = &spec->steps[i];
+
 		if (parse_step(p, node_at(p, start[i]), spec->name, &spec->steps[i]) < 0 ||
-		    spend(p, step_units(&spec->steps[i]), node_at(p, start[i])->start_mark) < 0)
+		    spend(p, step_units(st), node_at(p, start[i])->start_mark) < 0)
 			return -1;
+		if (st->kind == STEP_REMEDIATE && (st->disable_service || st->safe_mode >= 0) &&
+		    !spec->image->guest->sensor_service)
+			return fail(p, node_at(p, start[i]),
+				    "'disable_service' and 'safe_mode' change a Windows registry "
+				    "offline; a '%s' image has none",
+				    spec->image->guest->kind);
+	}
 	/* Backwards, so each step knows whether a later one boots. At most 1000 x 1000. */
 	for (size_t i = n; i-- > 0;) {
 		const struct step *st = &spec->steps[i];

@@ -130,6 +130,8 @@ struct step {
 	char **remove;               /* REMEDIATE: absolute guest globs */
 	size_t nr_remove;
 	int only_if_not_recovered;   /* REMEDIATE */
+	char *disable_service;       /* REMEDIATE (Windows): this service's Start becomes 4 */
+	int safe_mode;               /* REMEDIATE (Windows): -1 untouched, 1 Safe Mode, 0 normal */
 	char *at;                    /* POWER_OFF: console text that triggers it */
 	char *append;                /* POWER_OFF: kernel command line words for that boot */
 	int line, column;            /* where the step was written */

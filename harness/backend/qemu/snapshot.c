@@ -494,6 +494,13 @@ static int build_key(const struct snapshot_spec *spec, struct hash_cache *hc, st
 		case INJECT_EXISTS:
 			strbuf_adds(key, "exists ");
 			break;
+		case INJECT_SERVICE:
+		case INJECT_SERVICE_START:
+		case INJECT_SAFEBOOT:
+			strbuf_addf(key, "registry %d %u ", (int)op->kind, op->value);
+			add_escaped(key, op->name ? op->name : "");
+			strbuf_addch(key, ' ');
+			break;
 		}
 		add_escaped(key, op->guest);
 		strbuf_addch(key, '\n');

@@ -210,6 +210,7 @@ const struct guest_profile guest_profile_linux = {
     .detector_new = linux_detector_new,
     .crash_line = linux_crash_line,
     .artifacts = 0,
+    .sensor_service = NULL,
     .premount_switch = "bootproof.premount",
     .premount_ready = "bootproof: premount",
     .resume_line = linux_resume_line,

@@ -61,6 +61,8 @@ const struct guest_profile guest_profile_windows = {
     .detector_new = win_crash_detector_new,
     .crash_line = win_crash_line,
     .artifacts = GUEST_ARTIFACT_SCREENSHOT,
+    /* A boot-start driver (Start 0), as endpoint sensors are. */
+    .sensor_service = "refsensor",
     .premount_switch = NULL,
     .premount_ready = NULL,
     .resume_line = NULL,

@@ -1,0 +1,264 @@
+/*
+ * winreg - offline registry changes on a Windows disk (see winreg.h).
+ */
+#define _GNU_SOURCE
+#include "winreg.h"
+
+#include <guestfs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REG_SZ 1
+#define REG_EXPAND_SZ 2
+#define REG_BINARY 3
+#define REG_DWORD 4
+
+#define BOOTMGR "{9dea862c-5cdd-4e70-acc1-f32b344d4795}"
+#define BCD_DEFAULT "23000003"
+#define BCD_SAFEBOOT "25000080"
+
+static int gerr(guestfs_h *g, struct bp_error *err, const char *what, const char *subject)
+{
+	const char *msg = guestfs_last_error(g);
+
+	return error_set(err, "%s %s: %s", what, subject, msg ? msg : "unknown libguestfs error");
+}
+
+/* The key at path below node ('\\'-separated), made if create; 0 if it is not there. */
+static int64_t reg_key(guestfs_h *g, int64_t node, const char *path, int create)
+{
+	char *copy = xstrdup(path), *save = NULL;
+
+	for (char *c = strtok_r(copy, "\\", &save); c && node > 0; c = strtok_r(NULL, "\\", &save)) {
+		int64_t child = guestfs_hivex_node_get_child(g, node, c);
+
+		node = child > 0 || !create ? child : guestfs_hivex_node_add_child(g, node, c);
+	}
+	free(copy);
+	return node;
+}
+
+/* A REG_DWORD value of node, or -1 if it has none. */
+static int64_t reg_dword(guestfs_h *g, int64_t node, const char *key)
+{
+	int64_t v = guestfs_hivex_node_get_value(g, node, key);
+	size_t size = 0;
+	char *data;
+	uint32_t d;
+
+	if (v <= 0 || guestfs_hivex_value_type(g, v) != REG_DWORD)
+		return -1;
+	data = guestfs_hivex_value_value(g, v, &size);
+	if (!data || size != sizeof(d)) {
+		free(data);
+		return -1;
+	}
+	memcpy(&d, data, sizeof(d));
+	free(data);
+	return d;
+}
+
+static int set_dword(guestfs_h *g, int64_t node, const char *key, uint32_t v)
+{
+	unsigned char le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24};
+
+	return guestfs_hivex_node_set_value(g, node, key, REG_DWORD, (const char *)le, sizeof(le));
+}
+
+/* A registry string: UTF-16LE with its terminating NUL (ASCII input). */
+static int set_string(guestfs_h *g, int64_t node, const char *key, int type, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *w = xcalloc(n, 2);
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		w[2 * i] = s[i];
+	r = guestfs_hivex_node_set_value(g, node, key, type, w, 2 * n);
+	free(w);
+	return r;
+}
+
+/*
+ * Commit next to the hive, then rename over it: a cut while writing leaves
+ * the old hive, never half of a new one.
+ */
+static int hive_commit(guestfs_h *g, const char *hive, struct bp_error *err)
+{
+	char *tmp = xasprintf("%s.bootproof-new", hive);
+	int r = guestfs_hivex_commit(g, tmp) < 0 || guestfs_mv(g, tmp, hive) < 0 ? -1 : 0;
+
+	if (r < 0)
+		gerr(g, err, "cannot write hive", hive);
+	free(tmp);
+	return r;
+}
+
+static char *hive_open(guestfs_h *g, const struct guestroot *r, const char *path,
+		       struct bp_error *err)
+{
+	char *hive = guestroot_resolve(g, r, path);
+
+	if (guestfs_hivex_open(g, hive, GUESTFS_HIVEX_OPEN_WRITE, 1, -1) < 0) {
+		gerr(g, err, "cannot open hive", path);
+		free(hive);
+		return NULL;
+	}
+	return hive;
+}
+
+/* SYSTEM's Services key of the current control set, opened for writing. */
+static int64_t services_key(guestfs_h *g, struct bp_error *err)
+{
+	int64_t root = guestfs_hivex_root(g), select = reg_key(g, root, "Select", 0), cur;
+	char set[32];
+
+	cur = select > 0 ? reg_dword(g, select, "Current") : -1;
+	if (cur < 1 || cur > 999)
+		return error_set(err, "SYSTEM hive: no Select\\Current control set"), 0;
+	snprintf(set, sizeof(set), "ControlSet%03d\\Services", (int)cur);
+	root = reg_key(g, root, set, 0);
+	if (root <= 0)
+		error_set(err, "SYSTEM hive: no %s key", set);
+	return root;
+}
+
+#define SYSTEM_HIVE "/Windows/System32/config/SYSTEM"
+
+int winreg_service_add(struct guestfs_h *g, const struct guestroot *r, const char *name,
+		       const char *driver, uint32_t start, struct bp_error *err)
+{
+	char *hive = hive_open(g, r, SYSTEM_HIVE, err), *image = NULL;
+	const char *base = strrchr(driver, '/');
+	int64_t svc;
+	int ret = -1;
+
+	if (!hive)
+		return -1;
+	svc = services_key(g, err);
+	if (svc > 0 && (svc = reg_key(g, svc, name, 1)) <= 0)
+		gerr(g, err, "cannot add service", name);
+	image = xasprintf("\\SystemRoot\\System32\\drivers\\%s", base ? base + 1 : driver);
+	if (svc > 0 &&
+	    (set_dword(g, svc, "Type", 1) < 0 || set_dword(g, svc, "Start", start) < 0 ||
+	     set_dword(g, svc, "ErrorControl", 1) < 0 ||
+	     set_string(g, svc, "ImagePath", REG_EXPAND_SZ, image) < 0 ||
+	     set_string(g, svc, "DisplayName", REG_SZ, name) < 0))
+		gerr(g, err, "cannot set the values of service", name);
+	else if (svc > 0)
+		ret = hive_commit(g, hive, err);
+	guestfs_hivex_close(g);
+	free(image);
+	free(hive);
+	return ret;
+}
+
+int winreg_service_start(struct guestfs_h *g, const struct guestroot *r, const char *name,
+			 uint32_t start, struct bp_error *err)
+{
+	char *hive = hive_open(g, r, SYSTEM_HIVE, err);
+	int64_t svc;
+	int ret = -1;
+
+	if (!hive)
+		return -1;
+	svc = services_key(g, err);
+	if (svc > 0) {
+		svc = reg_key(g, svc, name, 0);
+		ret = svc <= 0 ? 0
+		      : set_dword(g, svc, "Start", start) < 0
+			  ? gerr(g, err, "cannot set Start of service", name)
+			  : hive_commit(g, hive, err) < 0 ? -1 : 1;
+	}
+	guestfs_hivex_close(g);
+	free(hive);
+	return ret;
+}
+
+/* The default entry's Elements key in an open BCD hive, or 0 (err). */
+static int64_t default_entry(guestfs_h *g, struct bp_error *err)
+{
+	int64_t objs = reg_key(g, guestfs_hivex_root(g), "Objects", 0), k, v;
+	char *path, *guid = NULL;
+	size_t size = 0;
+
+	k = objs > 0 ? reg_key(g, objs, BOOTMGR "\\Elements\\" BCD_DEFAULT, 0) : 0;
+	v = k > 0 ? guestfs_hivex_node_get_value(g, k, "Element") : 0;
+	if (v > 0 && guestfs_hivex_value_type(g, v) == REG_SZ)
+		guid = guestfs_hivex_value_value(g, v, &size);
+	if (!guid || size < 2 || size > 128)
+		return free(guid), error_set(err, "BCD: the boot manager names no default entry"), 0;
+	/* UTF-16LE to ASCII in place: a GUID's characters */
+	for (size_t i = 0; 2 * i < size; i++)
+		guid[i] = guid[2 * i];
+	guid[size / 2 - (guid[size / 2 - 1] ? 0 : 1)] = '\0';
+	path = xasprintf("%s\\Elements", guid);
+	k = reg_key(g, objs, path, 0);
+	if (k <= 0)
+		error_set(err, "BCD: no entry %s", guid);
+	free(path);
+	free(guid);
+	return k;
+}
+
+static int safeboot_in(guestfs_h *g, const char *bcd, int on, struct bp_error *err)
+{
+	static const char minimal[8] = {0};
+	int64_t elems, el;
+	int ret = -1;
+
+	if (guestfs_hivex_open(g, bcd, GUESTFS_HIVEX_OPEN_WRITE, 1, -1) < 0)
+		return gerr(g, err, "cannot open BCD store", bcd);
+	elems = default_entry(g, err);
+	el = elems > 0 ? reg_key(g, elems, BCD_SAFEBOOT, on) : 0;
+	if (elems <= 0)
+		;
+	else if (!on)
+		ret = el > 0 && guestfs_hivex_node_delete_child(g, el) < 0
+			  ? gerr(g, err, "cannot remove safeboot from", bcd)
+			  : hive_commit(g, bcd, err);
+	else if (el <= 0 || guestfs_hivex_node_set_value(g, el, "Element", REG_BINARY, minimal,
+							   sizeof(minimal)) < 0)
+		gerr(g, err, "cannot set safeboot in", bcd);
+	else
+		ret = hive_commit(g, bcd, err);
+	guestfs_hivex_close(g);
+	return ret;
+}
+
+/* The EFI system partition's BCD: the ESP mounted at / in place of the Windows root. */
+static int safeboot_esp(guestfs_h *g, const struct guestroot *r, int on, struct bp_error *err)
+{
+	char **parts = guestfs_list_partitions(g);
+	int ret = 1;
+
+	for (char **p = parts; p && *p && ret > 0; p++) {
+		char *fs = guestfs_vfs_type(g, *p);
+
+		if (fs && !strcmp(fs, "vfat") && guestfs_umount_all(g) == 0 &&
+		    guestfs_mount(g, *p, "/") == 0) {
+			if (guestfs_is_file(g, "/EFI/Microsoft/Boot/BCD") > 0)
+				ret = safeboot_in(g, "/EFI/Microsoft/Boot/BCD", on, err);
+			guestfs_umount_all(g);
+		}
+		free(fs);
+	}
+	guestroot_strv_free(parts);
+	if (guestroot_remount(g, r, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	return ret;
+}
+
+int winreg_safeboot(struct guestfs_h *g, const struct guestroot *r, int on, struct bp_error *err)
+{
+	char *bios = guestroot_resolve(g, r, "/Boot/BCD");
+	int ret;
+
+	ret = guestfs_is_file(g, bios) > 0 ? safeboot_in(g, bios, on, err)
+					   : safeboot_esp(g, r, on, err);
+	free(bios);
+	if (ret > 0)
+		return error_set(err, "no BCD store: neither \\Boot\\BCD nor an EFI partition's");
+	return ret;
+}
