@@ -269,9 +269,13 @@ demo: deps
 	$(MAKE) all
 	$(O)/bootproof run -c scenarios.yaml
 
+# Two at a time, the longest first (measured), so the two cores stay busy to the end.
+SLOW_TESTS := tests/e2e-repro.sh tests/e2e-bisect.sh tests/e2e-install.sh tests/e2e-ci-recipes.sh \
+	tests/e2e-shards.sh tests/e2e-faults.sh tests/lint.sh tests/e2e-rings.sh
+
 check: deps
 	$(MAKE) all tests fuzzers build/compile_commands.json
-	SANITIZE=$(SANITIZE) prove -v $(UNIT_BIN) tests/fuzz/fuzz.sh tests/e2e-*.sh tests/lint.sh
+	SANITIZE=$(SANITIZE) prove -j2 -v $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(UNIT_BIN) tests/fuzz/fuzz.sh $(wildcard tests/e2e-*.sh) tests/lint.sh)
 
 # No guest, no deps step: the loop for every edit (t-snapshot boots the guest,
 # t-inject launches a libguestfs appliance). The slowest file first, for -j2.
