@@ -122,24 +122,6 @@ struct campaign {
 	int boot_status; /* --boot: its exit status (session.h) */
 };
 
-static void on_signal(int sig)
-{
-	bp_interrupted = sig;
-	proc_kill_all();
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = {0};
-
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* "90", "90s", "5m", "1h" -> seconds; -1 if not a duration of 1 s to 7 days. */
 static int parse_duration(const char *s)
 {
@@ -961,7 +943,7 @@ int cmd_fuzz(int argc, char **argv)
 	setenv("UBSAN_OPTIONS", "print_stacktrace=1", 0);
 	if (getenv("ASAN_OPTIONS"))
 		c.asan_options = xstrdup(getenv("ASAN_OPTIONS"));
-	install_signals();
+	proc_stop_on_signals();
 	printf(
 	    "fuzz %s: sensor %s (v%d), %s, seed files: %u, corpus %s (%u entries), seed %u, %d s\n",
 	    c.sc->name, c.sc->sensor->name, c.version, c.bin, c.nr_seeds, c.corpus, c.corpus_before,

@@ -25,25 +25,6 @@
 
 #define KVM_PROBE_MS 3000
 
-static void on_signal(int sig)
-{
-	bp_interrupted = sig;
-	/* No QEMU outlives an interrupted run; the main loop writes the report. */
-	proc_kill_all();
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = {0};
-
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 void session_init(struct session *s, const struct session_opts *o, size_t capacity)
 {
 	struct utsname uts;
@@ -286,7 +267,7 @@ int session_start(struct session *s, struct bp_error *err)
 	char reason[256], *cache = NULL;
 	int rc;
 
-	install_signals();
+	proc_stop_on_signals();
 	progress_init(&s->prog, 2);
 	if (s->o.quiet)
 		s->prog.enabled = 0;

@@ -341,3 +341,21 @@ void argv_free(char **argv)
 		free(*p);
 	free(argv);
 }
+
+static void on_stop_signal(int sig)
+{
+	bp_interrupted = sig;
+	proc_kill_all();
+}
+
+void proc_stop_on_signals(void)
+{
+	struct sigaction sa = {0};
+
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}

@@ -85,6 +85,12 @@ const char *proc_describe(const struct proc *p, char *buf, size_t len);
  * ends it); the main loop then reaps them with proc_kill().
  */
 void proc_kill_all(void);
+/*
+ * A command's interrupt handling: SIGINT, SIGTERM and SIGHUP set
+ * bp_interrupted and proc_kill_all() (no child outlives the command; its
+ * main loop sees the flag and writes what it must), SIGPIPE is ignored.
+ */
+void proc_stop_on_signals(void);
 
 /* NULL-terminated argv builder. */
 struct argv_builder {
