@@ -31,7 +31,7 @@ _bootproof_options() {
 					sub(/,$/, "", t)
 					names = names (names == "" ? "" : ",") t
 					if ($i !~ /,$/) {
-						if (i < NF && ($(i + 1) ~ /^\[?[A-Z][A-Z0-9_]*(\.\.\.)?\]?$/ || $(i + 1) ~ /\|/))
+						if (i < NF && ($(i + 1) ~ /^\[?[A-Z][A-Z0-9_/]*(\.\.\.)?\]?$/ || $(i + 1) ~ /\|/))
 							arg = $(i + 1)
 						break
 					}
@@ -110,7 +110,7 @@ _bootproof_complete_value() {
 			compgen -d -- "$cur")
 		;;
 	COMMAND) mapfile -t COMPREPLY < <(compgen -W "$(_bootproof_commands "$bp")" -- "$cur") ;;
-	N | LIST | "") ;;
+	N | K/N | LIST | "") ;;
 	*)
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")

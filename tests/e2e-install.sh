@@ -137,7 +137,8 @@ complete_bash() { # WORD...: the completions of the last word, sorted, on one li
 }
 is "$(bash -c '. "$1" && complete -p bootproof' sh "$BASHCOMP" 2>&1)" "complete -F _bootproof bootproof" \
 	"bash completion loads and completes bootproof with _bootproof"
-is "$(complete_bash "$U/bin/bootproof" r)" "report run runs " "bash: 'bootproof r' completes run, report, runs"
+want=$("$U/bin/bootproof" help | sed -n 's/^  \(r[a-z-]*\)  .*/\1/p' | LC_ALL=C sort | tr '\n' ' ')
+is "$(complete_bash "$U/bin/bootproof" r)" "$want" "bash: 'bootproof r' completes the commands starting with r"
 want=$(help_opts run | grep -- '^--' | LC_ALL=C sort | tr '\n' ' ')
 is "$(complete_bash "$U/bin/bootproof" run --)" "$want" "bash: 'bootproof run --' completes run's options"
 mkdir -p "$T/cwd/sub"
