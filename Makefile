@@ -96,11 +96,15 @@ INTERP_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -MMD -MP 
 INTERP_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CONTENT_SRC := $(wildcard scenarios/content/*.chan)
 CONTENT_BIN := $(CONTENT_SRC:scenarios/content/%.chan=build/content/%.sys)
+# The reference Windows driver, per sensor version (sensor/windows/build.sh:
+# mingw-w64, native subsystem, ntoskrnl imports only, test-signed).
+WINDRV := $(SENSOR_VERSIONS:%=build/sensor/win-v%/refsensor.sys)
 IMAGE := build/images/linux
 IMAGE_OUT := $(IMAGE)/vmlinux $(IMAGE)/initrd.img $(IMAGE)/system.qcow2
 
-all: $(O)/bootproof $(O)/chanc guest man interp
+all: $(O)/bootproof $(O)/chanc guest man interp windrv
 interp: $(INTERP_LIB) $(INTERP_LOAD) $(INTERP_FUZZ)
+windrv: $(WINDRV)
 guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp
 tests: $(UNIT_BIN) $(O)/tests/bench/floor $(O)/tests/bench/clone
 
@@ -169,6 +173,10 @@ build/fuzz-interp-v$(1): build/interp/fuzz-v$(1)/fuzz-interp.o build/interp/fuzz
 	$$(Q)$$(FUZZ_CC) $$(INTERP_SAN) -fsanitize=fuzzer -o $$@ $$^
 endef
 $(foreach v,$(SENSOR_VERSIONS),$(eval $(call interp_rules,$(v))))
+
+build/sensor/win-v%/refsensor.sys: sensor/windows/refsensor-win.c sensor/windows/build.sh $(INTERP_DEPS)
+	@echo "  WINDRV  $@"
+	$(Q)mkdir -p $(@D) && sensor/windows/build.sh $* $@
 
 # t-interp links version 2 in-process and runs the v1 and v2 loaders.
 $(O)/tests/t-interp.o: CFLAGS += -Isensor/interp
@@ -311,7 +319,7 @@ clean:
 
 FORCE:
 
-.PHONY: FORCE all guest man interp tests fuzzers deps demo check check-fast bench fuzz lint clean install uninstall
+.PHONY: FORCE all guest man interp windrv tests fuzzers deps demo check check-fast bench fuzz lint clean install uninstall
 .DELETE_ON_ERROR:
 # Objects are kept, so a test or fuzzer is not recompiled on every make.
 .SECONDARY:

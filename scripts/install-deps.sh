@@ -23,7 +23,8 @@ clang libclang-rt-14-dev
 ovmf gcc-mingw-w64-x86-64 mtools dosfstools
 scdoc man-db debhelper dpkg-dev fakeroot zsh
 shellcheck
-clang-tidy"
+clang-tidy
+osslsigncode openssl mingw-w64-x86-64-dev binutils-mingw-w64-x86-64"
 
 missing=""
 for p in $PKGS; do

@@ -5,7 +5,7 @@
  * strlen), plus the attribute that keeps refsensor_eval a real function.
  *
  * Builds: the Linux kernel (__KERNEL__: <linux/...> headers), a Windows
- * driver (_KERNEL_MODE: the WDK's CRT headers, which declare the same
+ * driver (_KERNEL_MODE: the WDK's or mingw-w64's CRT headers, which declare the same
  * functions), and userspace (everything else: the C library's headers).
  * Nothing else from a C library may be used by interp.c: memory and
  * messages come through struct interp_ops.
@@ -38,7 +38,10 @@
 #define INTERP_NOINLINE __attribute__((__noinline__))
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+/* mingw's __printf__ is msvcrt's, which lacks %zu: the driver maps it to %Iu. */
+#define INTERP_PRINTF(f, a) __attribute__((__format__(__gnu_printf__, f, a)))
+#elif defined(__GNUC__) || defined(__clang__)
 #define INTERP_PRINTF(f, a) __attribute__((__format__(__printf__, f, a)))
 #else
 #define INTERP_PRINTF(f, a)

@@ -2,7 +2,7 @@
  * interp-version - what each reference sensor version does differently, as
  * compile-time feature switches, so that a new version is one more branch
  * here rather than another copy of the interpreter. Every build of the
- * sensor (the Linux module, libinterp-vN, fuzz-interp-vN) passes
+ * sensor (the Linux module, the Windows driver, libinterp-vN, fuzz-interp-vN) passes
  * -DREFSENSOR_VERSION=N. Keep the table in step with SENSOR_VERSIONS in
  * the Makefile.
  *
