@@ -1,6 +1,6 @@
 #!/bin/sh
 # e2e-schema - docs/suite-schema.json and the suite parser agree: on every suite
-# in the tree (scenarios.yaml, the parser's fixtures in tests/data/scenarios
+# in the tree (scenarios.yaml, scenarios/rings.yaml, the parser's fixtures in tests/data/scenarios
 # and bad/, what `bootproof init` writes, the e2e tests' write_suite) the
 # schema (tests/suite-schema.py, read as an editor reads it) accepts exactly
 # what `bootproof validate` accepts (exit 0; 2 rejects), and so on one-change
@@ -27,17 +27,24 @@ bad-evaluated-intervals.yaml	the evaluated pattern is checked by the regex compi
 bad-evaluated-regex.yaml	the evaluated pattern is checked by the regex compiler
 bad-missing-file.yaml	files must exist on the host
 bad-not-regular.yaml	files must be regular files on the host
+bad-race-range-order.yaml	a race range MIN-MAX needs MIN <= MAX (a comparison)
+bad-race-windows.yaml	race is refused for a scenario whose image (a reference) is kind windows
 bad-ref-content.yaml	a reference must name a content set the suite defines
 bad-ref-image.yaml	a reference must name an image the suite defines
 bad-ref-no-content.yaml	a reference must name a content set the suite defines
 bad-ref-sensor.yaml	a reference must name a sensor the suite defines
+bad-remediate-linux-service.yaml	disable_service and safe_mode need a scenario whose image (a reference) is kind windows
+bad-ring-dup-name.yaml	ring names must be unique across the list
+bad-ring-same-twice.yaml	a ring lists each scenario once (uniqueness after matrix expansion)
+bad-ring-twice.yaml	a scenario belongs to one ring (uniqueness across rings)
+bad-ring-unknown.yaml	a ring must name a scenario the suite defines
 bad-step-deploy-live-last.yaml	a live deploy needs a booting step after it (order)
 bad-step-deploy-live-noboot.yaml	a live deploy needs a booting step after it (order)
 bad-step-live-name.yaml	content sent live must be named C-N-N-N.sys (the set referenced)
 bad-step-rollback-name.yaml	content rolled back must be named C-N-N-N.sys (the set referenced)'
 # The parser's messages for those rules, for mutants (a value replaced by an
 # undefined name or a missing file is the parser's to refuse).
-SEMANTIC_MSG="refers to unknown|^file '|goes over the update channel|a live deploy needs|duplicate scenario name|duplicate 'as' name|regular expression"
+SEMANTIC_MSG="refers to unknown|names unknown|a Windows registry offline|^file '|goes over the update channel|a live deploy needs|duplicate scenario name|duplicate 'as' name|regular expression"
 
 # ---- the schema itself ----------------------------------------------------------
 $HELPER lint "$SCHEMA" >"$T/lint" 2>&1
@@ -94,9 +101,11 @@ YAML
 mkdir -p "$T/tree"
 cp -R "$DATA" "$T/tree/scenarios"
 cp "$ROOT/scenarios.yaml" "$T/scenarios.yaml"
+mkdir -p "$T/rings"
+cp "$ROOT/scenarios/rings.yaml" "$T/rings/rings.yaml"
 ln -s "$ROOT/build" "$T/build"
 ln -s "$ROOT/sensor" "$T/sensor"
-set -- "$T/scenarios.yaml" "$T/init/suite.yaml" "$T/suites/write-suite.yaml" \
+set -- "$T/scenarios.yaml" "$T/rings/rings.yaml" "$T/init/suite.yaml" "$T/suites/write-suite.yaml" \
 	"$T"/tree/scenarios/*.yaml "$T"/tree/scenarios/bad/*.yaml
 verdicts "$@" >"$T/verdicts"
 is "$(wc -l <"$T/verdicts" | tr -d ' ')" "$#" "a verdict from both for each of the $# suites"

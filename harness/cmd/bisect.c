@@ -384,6 +384,7 @@ static const struct content_set *round_set(struct bisect *b, size_t cand)
 	if (b->sets_round != b->dd.round) {
 		free(b->round_sets);
 		b->nr_round_sets = b->dd.nr_cands;
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by one pointer */
 		b->round_sets = xcalloc(b->nr_round_sets, sizeof(*b->round_sets));
 		b->sets_round = b->dd.round;
 	}
@@ -417,9 +418,9 @@ static void enter_minimal(struct bisect *b)
 		bf->as = xstrdup(b->set->files[kept[i]].as);
 		bf->path = xstrdup(f->path);
 		bf->of_instances = f->keep ? f->pc.nr : 0;
-		bf->nr_instances = f->nr_keep;
+		bf->nr_instances = f->keep ? f->nr_keep : 0;
 		bf->instances = f->keep ? xcalloc(f->nr_keep, sizeof(*bf->instances)) : NULL;
-		for (size_t j = 0; j < f->nr_keep; j++)
+		for (size_t j = 0; j < bf->nr_instances; j++)
 			bf->instances[j] = f->keep[j] + 1;
 	}
 	free(kept);
@@ -786,6 +787,7 @@ static int bisect_run(struct bisect *b)
 	struct bp_error err;
 	int status;
 
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by one pointer */
 	b->full = xcalloc((size_t)b->o->reps, sizeof(*b->full));
 	for (int i = 0; i < b->o->reps; i++) {
 		b->full[i] = cand_new(b, b->set, TK_FULL);

@@ -394,6 +394,7 @@ static void add_lanes(struct repro *r, struct suite *suite, const struct repro_o
 	for (size_t i = 0; i < r->nr_lanes; i++) {
 		struct repro_lane *l = &r->lanes[i];
 
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by one pointer */
 		l->trials = xcalloc((size_t)o->max_trials, sizeof(*l->trials));
 		for (int k = 0; k < o->max_trials; k++) {
 			char label[16];

@@ -155,6 +155,7 @@ static int merge_load(struct merge *m, char **dirs, size_t nr, struct bp_error *
 					 rj_int(s->shard, "total"), first->dir, first->index,
 					 m->total);
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by one pointer */
 	m->by_index = xcalloc((size_t)m->total + 1, sizeof(*m->by_index));
 	for (size_t i = 0; i < nr; i++) {
 		struct merge_shard *s = &m->shards[i];

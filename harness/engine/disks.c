@@ -279,6 +279,7 @@ int disks_snapshots(struct disks *d, const struct run_result *r, const char *cac
 	/* NOLINTEND(bugprone-sizeof-expression) */
 	d->base = xcalloc(r->nr_trials, sizeof(*d->base));
 	d->bases = xcalloc(r->nr_trials, sizeof(*d->bases));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by one pointer */
 	d->scs = xcalloc(r->nr_trials, sizeof(*d->scs));
 	for (size_t i = 0; i < r->nr_trials; i++)
 		d->scs[i] = r->trials[i].scenario;
@@ -325,10 +326,12 @@ static void late_trial(struct disks *d, size_t i, const struct scenario *sc)
 	size_t n = i + 1;
 
 	d->overlays = xrealloc(d->overlays, n * sizeof(*d->overlays));
+	/* NOLINTBEGIN(bugprone-sizeof-expression): arrays of pointers, sized by one pointer */
 	d->live = xrealloc(d->live, n * sizeof(*d->live));
 	d->premount = xrealloc(d->premount, n * sizeof(*d->premount));
 	d->base = xrealloc(d->base, n * sizeof(*d->base));
 	d->scs = xrealloc(d->scs, n * sizeof(*d->scs));
+	/* NOLINTEND(bugprone-sizeof-expression) */
 	for (size_t k = d->nr_trials; k < n; k++) {
 		d->overlays[k] = NULL;
 		d->live[k] = d->premount[k] = NULL;

@@ -1052,6 +1052,7 @@ static int parse_previous(struct parse *p, const struct field *f, const char *wh
 							    : describe(seq, d, sizeof(d)));
 	start = seq->data.sequence.items.start;
 	n = (size_t)(seq->data.sequence.items.top - start);
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by one pointer */
 	cs->previous = xcalloc(n, sizeof(*cs->previous));
 	for (size_t i = 0; i < n; i++) {
 		const yaml_node_t *node = node_at(p, start[i]);

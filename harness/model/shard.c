@@ -171,7 +171,7 @@ void shard_partition(const char *const *names, const double *durations, size_t n
 	for (size_t i = 0; i < n; i++) {
 		e[i] = (struct entry){
 		    names[i], fnv1a64_update(FNV1A64_INIT, names[i], strlen(names[i])), median, i};
-		if (median >= 0 && durations[i] >= 0)
+		if (durations && median >= 0 && durations[i] >= 0)
 			e[i].duration = durations[i];
 	}
 	if (median < 0) {

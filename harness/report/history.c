@@ -682,6 +682,9 @@ static int load_runs(sqlite3 *db, const char *sql, struct history_run **ret, siz
 			.complete = sqlite3_column_int(st, 8),
 			.incomplete_reason = column_dup(st, 9),
 		};
+		/* NOT NULL in the harness's schema; a database from elsewhere may differ. */
+		if (!runs[n - 1].suite)
+			runs[n - 1].suite = xstrdup("");
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
