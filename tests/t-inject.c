@@ -57,7 +57,11 @@ static size_t gfs_dirs(void)
 	glob_t g;
 	size_t n;
 
-	if (glob("/tmp/bootproof-gfs-*", 0, NULL, &g) != 0) /* no LIBGUESTFS_TMPDIR here */
+	char *pat = xasprintf("%s/bootproof-gfs-*", tmp);
+	int r = glob(pat, 0, NULL, &g);
+
+	free(pat);
+	if (r != 0)
 		return 0;
 	n = g.gl_pathc;
 	globfree(&g);
@@ -68,7 +72,6 @@ int main(void)
 {
 	struct bp_error err = {""};
 	char golden[PATH_MAX], msg[128], *a, *b, *host;
-	size_t dirs_before = gfs_dirs();
 	int64_t t0;
 
 	if (access(GOLDEN, R_OK) < 0) {
@@ -76,13 +79,16 @@ int main(void)
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	/* The socket directories then go to /tmp, where gfs_dirs() counts them. */
-	unsetenv("LIBGUESTFS_TMPDIR");
-	unsetenv("TMPDIR");
 	if (!mkdtemp(tmp) || !realpath(GOLDEN, golden)) {
 		printf("Bail out! setup: %s\n", strerror(errno));
 		return 1;
 	}
+	/*
+	 * The appliance daemon's directories go to the test's own directory,
+	 * where gfs_dirs() counts them: other tests' workers may come and go
+	 * in /tmp meanwhile.
+	 */
+	setenv("LIBGUESTFS_TMPDIR", tmp, 1);
 	a = xasprintf("%s/a.qcow2", tmp);
 	b = xasprintf("%s/b.qcow2", tmp);
 	host = xasprintf("%s/hello", tmp);
@@ -173,8 +179,8 @@ int main(void)
 	 * the grace, its directory is litter of a dead owner, which the next
 	 * run's sweep removes (litter.h) — as here.
 	 */
-	litter_sweep("/tmp", &(struct litter_sweeper){0});
-	tap_is_int((long long)gfs_dirs(), (long long)dirs_before,
+	litter_sweep(tmp, &(struct litter_sweeper){0});
+	tap_is_int((long long)gfs_dirs(), 0,
 		   "no socket directory left after inject_shutdown() and the sweep");
 	errno = 0;
 	tap_ok(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "no child process left");
