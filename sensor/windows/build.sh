@@ -39,7 +39,11 @@ $cc -shared -nostdlib -nostartfiles -Wl,--subsystem,native -Wl,--entry,DriverEnt
 	-Wl,--section-alignment,0x1000 -Wl,--dynamicbase -Wl,--nxcompat \
 	-Wl,--exclude-all-symbols -o "$tmp/unsigned.sys" "$tmp/refsensor-win.o" "$tmp/interp.o" -lntoskrnl -lhal
 
-# The test-signing certificate, once (both halves, so a half-made pair is remade).
+# The test-signing certificate, once (both halves, so a half-made pair is
+# remade), under a lock: parallel make builds the versions side by side, and
+# each must be signed with the one certificate.
+exec 9>"$certdir/.lock"
+flock 9
 if [ ! -s "$certdir/cert.pem" ] || [ ! -s "$certdir/key.pem" ]; then
 	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
 		-subj "/CN=bootproof test signing" \
@@ -49,6 +53,7 @@ if [ ! -s "$certdir/cert.pem" ] || [ ! -s "$certdir/key.pem" ]; then
 	mv "$certdir/key.pem.tmp" "$certdir/key.pem"
 	mv "$certdir/cert.pem.tmp" "$certdir/cert.pem"
 fi
+exec 9>&-
 osslsigncode sign -certs "$certdir/cert.pem" -key "$certdir/key.pem" -h sha256 \
 	-n "bootproof refsensor v$v" -in "$tmp/unsigned.sys" -out "$tmp/signed.sys" >/dev/null
 mv "$tmp/signed.sys" "$out"
