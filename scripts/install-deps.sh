@@ -20,7 +20,7 @@ jq
 chromium libxml2-utils python3-jsonschema
 python3-yaml
 clang libclang-rt-14-dev
-ovmf gcc-mingw-w64-x86-64 mtools dosfstools
+ovmf gcc-mingw-w64-x86-64 mtools dosfstools libwin-hivex-perl
 scdoc man-db debhelper dpkg-dev fakeroot zsh
 shellcheck
 clang-tidy

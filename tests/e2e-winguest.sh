@@ -13,6 +13,7 @@
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
 command -v x86_64-w64-mingw32-gcc >/dev/null || skip_all "mingw-w64 not installed"
 command -v mcopy >/dev/null || skip_all "mtools not installed"
+command -v hivexregedit >/dev/null || skip_all "hivexregedit (libwin-hivex-perl) not installed"
 [ -r /usr/share/ovmf/OVMF.fd ] || skip_all "ovmf not installed"
 command -v jq >/dev/null || skip_all "jq not installed"
 

@@ -99,11 +99,22 @@ int guestroot_mount(struct guestfs_h *g, const char *dev, struct guestroot *r,
 		return gerr(g, err, "cannot list partitions");
 	partitioned = parts[0] != NULL;
 	guestroot_strv_free(parts);
-	if (!partitioned)
-		add_mount(r, "/", dev);
-	else if (inspect(g, r, err) < 0)
+	if (partitioned)
+		return inspect(g, r, err) < 0 ? -1 : guestroot_remount(g, r, err);
+	add_mount(r, "/", dev);
+	if (guestroot_remount(g, r, err) < 0)
 		return -1;
-	return guestroot_remount(g, r, err);
+	/* A whole-disk file system holding a Windows tree (a FAT stand-in) is Windows' too. */
+	{
+		char *sys = guestfs_case_sensitive_path(g, "/windows/system32/config/system");
+
+		if (sys && guestfs_is_file(g, sys) > 0) {
+			r->casefold = 1;
+			snprintf(r->os, sizeof(r->os), "windows");
+		}
+		free(sys);
+	}
+	return 0;
 }
 
 char *guestroot_resolve(struct guestfs_h *g, const struct guestroot *r, const char *path)

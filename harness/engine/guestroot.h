@@ -3,7 +3,9 @@
  * way its OS sees it, and guest paths resolved by that OS's rules.
  *
  * Two layouts: the reference images' file system on the whole disk (no
- * partition table), mounted at /; and a partitioned disk, whose operating
+ * partition table), mounted at / (a Windows root when it holds
+ * \Windows\System32\config\SYSTEM, as a FAT test stand-in does); and a
+ * partitioned disk, whose operating
  * system libguestfs inspection finds (guestfs_inspect_os: for Windows the
  * NTFS partition holding \Windows\System32, not the EFI or recovery
  * partitions beside it), its file systems mounted where inspection says.

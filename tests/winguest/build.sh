@@ -19,13 +19,22 @@ disk() {
 		-o "$out/$1.efi" "$here/bugcheck-efi.c" "$here/ems.S"
 	rm -f "$out/$1.img"
 	mkfs.vfat -C "$out/$1.img" 16384 >/dev/null
-	for d in EFI EFI/BOOT Windows Windows/System32 Windows/System32/drivers; do
+	for d in EFI EFI/BOOT Windows Windows/System32 Windows/System32/drivers \
+		Windows/System32/config; do
 		mmd -i "$out/$1.img" "::/$d"
 	done
 	mcopy -i "$out/$1.img" "$out/$1.efi" ::/EFI/BOOT/BOOTX64.EFI
+	mcopy -i "$out/$1.img" "$out/SYSTEM" ::/Windows/System32/config/SYSTEM
 	qemu-img convert -O qcow2 "$out/$1.img" "$out/$1.qcow2.tmp"
 	mv "$out/$1.qcow2.tmp" "$out/$1.qcow2"
 	rm -f "$out/$1.img"
 }
+# The SYSTEM hive the sensor's service is registered in: control set 1, no services.
+python3 "$here/regf.py" "$out/SYSTEM"
+printf '%s\r\n' 'Windows Registry Editor Version 5.00' '' \
+	'[HKEY_LOCAL_MACHINE\SYSTEM\Select]' '"Current"=dword:00000001' '' \
+	'[HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001]' '' \
+	'[HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Services]' '' >"$out/SYSTEM.reg"
+hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$out/SYSTEM" "$out/SYSTEM.reg"
 disk clean -DSTANDIN_CLEAN
 disk crash
