@@ -5,8 +5,9 @@
  * The test makes the disk itself: GPT, an EFI system partition (FAT) with
  * the BCD store, and an NTFS partition with a Windows-like tree in
  * unexpected case (/WINDOWS/system32/Drivers, as ntfs-3g may show it),
- * SYSTEM, SOFTWARE and BCD hives written as minimal regf files and filled
- * through the libguestfs hivex calls. Then, on an overlay of it: inspection
+ * SYSTEM, SOFTWARE and BCD hives, each an empty regf file (the one
+ * tests/winguest/regf.py writes from the documented format) filled through
+ * the libguestfs hivex calls. Then, on an overlay of it: inspection
  * finds Windows; the sensor is installed at its profile path and
  * registered as a boot-start service (read back from the hive); content is
  * deployed; expect_files and remediate globs match case-insensitively;
@@ -37,61 +38,6 @@ static void put32(unsigned char *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
 		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-/*
- * A minimal regf hive, from the documented format: the 4 KiB base block
- * (signature, equal sequence numbers, version 1.3, the root cell's offset,
- * the bins' size, its XOR checksum) and one 4 KiB hive bin holding the
- * root key (nk), its security cell (sk, a self-relative descriptor) and
- * one free cell for the rest.
- */
-static unsigned char *regf_new(size_t *len)
-{
-	unsigned char *h = calloc(1, 8192), *bin = h + 4096;
-	uint32_t sum = 0;
-
-	memcpy(h, "regf", 4);
-	put32(h + 0x04, 1);
-	put32(h + 0x08, 1);
-	put32(h + 0x14, 1);
-	put32(h + 0x18, 3);
-	put32(h + 0x20, 1);
-	put32(h + 0x24, 0x20); /* root cell, from the first bin */
-	put32(h + 0x28, 4096); /* bins' size */
-	put32(h + 0x2C, 1);
-	for (int i = 0; i < 127; i++)
-		sum ^= (uint32_t)h[4 * i] | (uint32_t)h[4 * i + 1] << 8 |
-		       (uint32_t)h[4 * i + 2] << 16 | (uint32_t)h[4 * i + 3] << 24;
-	put32(h + 0x1FC, sum);
-	memcpy(bin, "hbin", 4);
-	put32(bin + 0x08, 4096);
-	/* nk at 0x20: a cell of 0x58 bytes, name "ROOT" */
-	put32(bin + 0x20, (uint32_t)-0x58);
-	memcpy(bin + 0x24, "nk", 2);
-	bin[0x26] = 0x2C; /* KEY_HIVE_ENTRY | KEY_NO_DELETE | KEY_COMP_NAME */
-	put32(bin + 0x24 + 0x10, 0);	      /* parent */
-	put32(bin + 0x24 + 0x1C, 0xFFFFFFFF); /* subkey list */
-	put32(bin + 0x24 + 0x20, 0xFFFFFFFF); /* volatile subkey list */
-	put32(bin + 0x24 + 0x28, 0xFFFFFFFF); /* value list */
-	put32(bin + 0x24 + 0x2C, 0x78);	      /* security cell */
-	put32(bin + 0x24 + 0x30, 0xFFFFFFFF); /* class name */
-	bin[0x24 + 0x48] = 4;		      /* name length */
-	memcpy(bin + 0x24 + 0x4C, "ROOT", 4);
-	/* sk at 0x78: 0x30 bytes, linked to itself, one reference, 20-byte descriptor */
-	put32(bin + 0x78, (uint32_t)-0x30);
-	memcpy(bin + 0x7C, "sk", 2);
-	put32(bin + 0x7C + 0x04, 0x78);
-	put32(bin + 0x7C + 0x08, 0x78);
-	put32(bin + 0x7C + 0x0C, 1);
-	put32(bin + 0x7C + 0x10, 20);
-	bin[0x7C + 0x14] = 1;	 /* revision */
-	bin[0x7C + 0x16] = 0x04; /* SE_DACL_PRESENT (a NULL DACL) */
-	bin[0x7C + 0x17] = 0x80; /* SE_SELF_RELATIVE */
-	/* the rest of the bin: one free cell */
-	put32(bin + 0xA8, 4096 - 0xA8);
-	*len = 8192;
-	return h;
 }
 
 /*
@@ -146,19 +92,19 @@ static int set_dword(guestfs_h *g, int64_t node, const char *name, uint32_t v)
 	return guestfs_hivex_node_set_value(g, node, name, REG_DWORD, (char *)le, 4);
 }
 
-/* An empty hive at path, then what fill() puts in it. */
+/* An empty hive (tests/winguest/regf.py's), made once in main(). */
+static char empty_hive[64];
+
+/* The empty hive at path, then what fill() puts in it. */
 static int hive(guestfs_h *g, const char *path, int (*fill)(guestfs_h *g))
 {
-	size_t len;
-	unsigned char *h = regf_new(&len);
-	int r = guestfs_write(g, path, (char *)h, len) < 0 ||
+	int r = guestfs_upload(g, empty_hive, path) < 0 ||
 			guestfs_hivex_open(g, path, GUESTFS_HIVEX_OPEN_WRITE, 1, -1) < 0 || fill(g) < 0 ||
 			guestfs_hivex_commit(g, NULL) < 0
 		    ? -1
 		    : 0;
 
 	guestfs_hivex_close(g);
-	free(h);
 	return r;
 }
 
@@ -436,6 +382,9 @@ int main(void)
 	snprintf(golden, sizeof(golden), "%s/golden.qcow2", tmp);
 	snprintf(overlay, sizeof(overlay), "%s/trial.qcow2", tmp);
 	snprintf(big, sizeof(big), "%s/big.bin", tmp);
+	snprintf(empty_hive, sizeof(empty_hive), "%s/empty.regf", tmp);
+	snprintf(cmd, sizeof(cmd), "python3 tests/winguest/regf.py '%s'", empty_hive);
+	tap_is_int(system(cmd), 0, "an empty hive (tests/winguest/regf.py)");
 	tap_is_int(make_disk(golden), 0, "a synthetic Windows disk: GPT, ESP + BCD, NTFS + hives");
 	/* 32 MiB to upload: the write the power cut interrupts */
 	memset(cmd, 'x', sizeof(cmd));
