@@ -283,7 +283,7 @@ SLOW_TESTS := tests/e2e-repro.sh tests/e2e-bisect.sh tests/e2e-install.sh tests/
 
 check: deps
 	$(MAKE) all tests fuzzers build/compile_commands.json
-	SANITIZE=$(SANITIZE) prove -j2 -v $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(UNIT_BIN) tests/fuzz/fuzz.sh $(wildcard tests/e2e-*.sh) tests/lint.sh)
+	SANITIZE=$(SANITIZE) prove -j2 -v --timer $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(UNIT_BIN) tests/fuzz/fuzz.sh $(wildcard tests/e2e-*.sh) tests/lint.sh)
 
 # No guest, no deps step: the loop for every edit (t-snapshot boots the guest,
 # t-inject launches a libguestfs appliance). The slowest file first, for -j2.
