@@ -98,6 +98,6 @@ is "$?" 2 "an unknown image: usage error"
 like "$(cat "$T/err")" "the suite has no image 'nope'" "it names the image"
 "$BP" selftest -c "$T/suite.yaml" >"$T/out" 2>"$T/err"
 is "$?" 2 "no image: usage error"
-is "$(tail -n 1 "$T/err")" "usage: bootproof selftest -c SUITE IMAGE [-r REPORTS]" "the usage line"
+is "$(tail -n 1 "$T/err")" "usage: bootproof selftest -c SUITE [-r REPORTS] IMAGE" "the usage line"
 
 done_testing

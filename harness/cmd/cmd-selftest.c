@@ -35,7 +35,7 @@
 
 const struct cmd_usage selftest_usage = {
     "selftest",
-    "selftest -c SUITE IMAGE [-r REPORTS]",
+    "selftest -c SUITE [-r REPORTS] IMAGE",
     "Crash a Windows image on purpose, twice: does every crash source see it?",
     "options:\n"
     "  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
