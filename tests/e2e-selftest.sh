@@ -31,6 +31,10 @@ images:
     kind: windows
     disk: $T/win/clean.qcow2
     memory: 256
+  win-loop:
+    kind: windows
+    disk: $T/win/crash.qcow2
+    memory: 256
   linux:
     kind: linux
     kernel: $ROOT/build/images/linux/vmlinux
@@ -87,6 +91,18 @@ grep -q '^not ok [0-9]* - nmi: ems: no bugcheck on the console' "$T/out"
 ok "$?" "a missed source is a not-ok line saying what the image needs"
 is "$(qemu_left)" "" "no QEMU left running"
 is "$(find "$T/tmp" -mindepth 1 -maxdepth 1 | wc -l)" 0 "its scratch is removed"
+
+# --- an image that bugchecks at every boot never comes up: exit 1, nothing else tried ---
+timeout 900 "$BP" selftest -c "$T/suite.yaml" -r "$T/reports" win-loop >"$T/out" 2>"$T/err"
+is "$?" 1 "selftest on an image that bugchecks at boot: exit 1" || diag "$(cat "$T/out" "$T/err")"
+like "$(grep '^not ok [0-9]* - ctrl-scroll: comes up' "$T/out")" \
+	"crash: PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys" "it says how the boot ended"
+is "$(grep -c '# SKIP the image did not come up$' "$T/out")" 10 "the other checks are skipped"
+
+# --- QEMU that will not start: infrastructure ---
+BOOTPROOF_QEMU=/bin/false "$BP" selftest -c "$T/suite.yaml" -r "$T/reports" win >"$T/out" 2>"$T/err"
+is "$?" 3 "QEMU will not start: exit 3"
+like "$(tail -n 1 "$T/out")" "(infrastructure failure)" "the summary says so"
 
 # --- refusals ---
 "$BP" selftest -c "$T/suite.yaml" linux >"$T/out" 2>"$T/err"
