@@ -85,16 +85,16 @@ struct st_trial {
 	struct crash_detector *det;
 	int logfd;
 	int t_deadline;
-	int started;	    /* boot_start() made */
-	int up;		    /* judged clean at the marker: the machine is ours */
-	int sends, sent;    /* requests made, and answered ok */
-	char *send_err;	    /* a request failed: why */
-	char *title;	    /* the first crash the console showed */
+	int started;	 /* boot_start() made */
+	int up;		 /* judged clean at the marker: the machine is ours */
+	int sends, sent; /* requests made, and answered ok */
+	char *send_err;	 /* a request failed: why */
+	char *title;	 /* the first crash the console showed */
 	int panicked, has_bugcheck;
 	uint64_t bugcheck;
-	int reset;	    /* the guest reset or powered off */
-	int stopping;	    /* we stopped it (deadline, failed trigger) */
-	char *infra;	    /* the machine failed under us: why */
+	int reset;    /* the guest reset or powered off */
+	int stopping; /* we stopped it (deadline, failed trigger) */
+	char *infra;  /* the machine failed under us: why */
 	int done;
 };
 
@@ -334,8 +334,8 @@ static void st_point(struct selftest *st, const struct st_trial *t, const char *
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	strbuf_addf(&sb, "%s %d - %s: %s", v == ST_MISSED ? "not ok" : "ok", ++st->n,
-		    t->trig->name, check);
+	strbuf_addf(&sb, "%s %d - %s: %s", v == ST_MISSED ? "not ok" : "ok", ++st->n, t->trig->name,
+		    check);
 	if (v == ST_SKIP) {
 		strbuf_adds(&sb, " # SKIP ");
 		escape_tap_line(&sb, what);
@@ -346,8 +346,8 @@ static void st_point(struct selftest *st, const struct st_trial *t, const char *
 	puts(sb.buf);
 	if (v == ST_MISSED) {
 		st->missed++;
-		strbuf_addf(&st->missed_list, "%s%s %s", st->missed > 1 ? ", " : "",
-			    t->trig->name, check);
+		strbuf_addf(&st->missed_list, "%s%s %s", st->missed > 1 ? ", " : "", t->trig->name,
+			    check);
 	}
 	strbuf_release(&sb);
 }
@@ -376,8 +376,9 @@ static void st_check_ems(struct selftest *st, const struct st_trial *t)
 	    (!t->title[want.len] || !strncmp(t->title + want.len, " in ", 4))) {
 		st_point(st, t, "ems", ST_OK, t->title);
 	} else {
-		msg = t->title ? xasprintf("the console showed '%s', not %s", t->title, want.buf)
-			       : xasprintf("no bugcheck on the console (EMS on COM1: bcdedit /ems)");
+		msg = t->title
+			  ? xasprintf("the console showed '%s', not %s", t->title, want.buf)
+			  : xasprintf("no bugcheck on the console (EMS on COM1: bcdedit /ems)");
 		st_point(st, t, "ems", ST_MISSED, msg);
 		free(msg);
 	}
@@ -513,11 +514,12 @@ static int st_find_image(struct selftest *st, const char *name)
 		return -1;
 	}
 	if (strcmp(st->img->kind, "windows")) {
-		fprintf(stderr,
-			"bootproof selftest: image '%s' is of kind %s: the self-test crashes Windows "
-			"images (CrashOnCtrlScroll, NMICrashDump); a Linux image's crash path is "
-			"its scenarios' to show\n",
-			name, st->img->kind);
+		fprintf(
+		    stderr,
+		    "bootproof selftest: image '%s' is of kind %s: the self-test crashes Windows "
+		    "images (CrashOnCtrlScroll, NMICrashDump); a Linux image's crash path is "
+		    "its scenarios' to show\n",
+		    name, st->img->kind);
 		return -1;
 	}
 	return 0;

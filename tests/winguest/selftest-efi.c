@@ -105,8 +105,11 @@ static void nmi_install(void)
 		n = 256;
 	for (unsigned i = 0; i < n; i++)
 		idt[i] = ((const struct idt_gate *)d.base)[i];
-	idt[2] = (struct idt_gate){(uint16_t)h, cs, 0, 0x8E, (uint16_t)(h >> 16),
-				   (uint32_t)(h >> 32), 0};
+	idt[2] = (struct idt_gate){.off_lo = (uint16_t)h,
+				   .sel = cs,
+				   .type = 0x8E, /* present, ring 0, 64-bit interrupt gate */
+				   .off_mid = (uint16_t)(h >> 16),
+				   .off_hi = (uint32_t)(h >> 32)};
 	d.limit = sizeof(idt) - 1;
 	d.base = (uint64_t)idt;
 	__asm__ volatile("lidt %0" : : "m"(d));

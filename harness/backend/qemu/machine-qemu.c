@@ -543,8 +543,7 @@ static int qm_probe(struct machine *m, struct bp_error *err)
 	return qm_submit(qm, CMD_PROBE, "query-status", NULL, -1, err);
 }
 
-static int qm_send_keys(struct machine *m, const char *const *keys, size_t n,
-			struct bp_error *err)
+static int qm_send_keys(struct machine *m, const char *const *keys, size_t n, struct bp_error *err)
 {
 	struct qm *qm = (struct qm *)m;
 
