@@ -240,6 +240,12 @@ static void st_up(void *ctx, struct boot *b)
 	t->logfd = open(t->log, O_WRONLY | O_APPEND | O_CLOEXEC);
 	console_init(&t->con, st_line, t);
 	t->det = t->st->img->guest->detector_new();
+	if (b->exited) {
+		/* Gone between the verdict and this timer: its EXITED went to the boot. */
+		t->reset = b->end == MACHINE_RESET || b->end == MACHINE_SHUTDOWN_GUEST;
+		st_exited(t, "qemu exited at the marker");
+		return;
+	}
 	b->m->cb = (struct machine_cb){st_console, NULL, st_event, t};
 	t->t_deadline = loop_timer_add(t->st->loop, now_ms() + t->st->boot_ms, st_deadline, t);
 	if (st_fire(t, &err) < 0) {
