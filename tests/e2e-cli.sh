@@ -8,7 +8,7 @@
 # are readable regular files), so nothing needs `make guest`.
 . "$(dirname "$0")/lib.sh"
 [ -x "$BP" ] || skip_all "harness not built"
-CMDS="run validate init scan report runs repro fuzz bisect"
+CMDS="run validate init scan report runs repro fuzz bisect selftest"
 
 # --version
 v=$("$BP" --version 2>"$T/err")

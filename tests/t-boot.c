@@ -13,7 +13,12 @@
  *     the same event loop are not held up (a 20 ms heartbeat timer in
  *     the loop measures the longest stall);
  *   - a non-fatal report that is the guest's last output is judged about
- *     2 s after it ends, not at the silence deadline.
+ *     2 s after it ends, not at the silence deadline;
+ *   - the machine's crash triggers (machine.h: send_keys, inject_nmi)
+ *     reach QMP as send-key of qcodes and inject-nmi, each answered by a
+ *     SENT event, a refusal (FAKEQEMU=nonmi) with QEMU's words; before
+ *     READY they are refused at once. $FAKEQEMU_LOG, if set, gets every
+ *     QMP line the fake reads.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -105,7 +110,20 @@ static int fake_command(int qmp, int ser, const char *line)
 	char *text;
 	int quit = cmd && !strcmp(cmd, "quit");
 
-	if (cmd && !strcmp(cmd, "query-status"))
+	const char *log = getenv("FAKEQEMU_LOG");
+
+	if (log) {
+		FILE *f = fopen(log, "a");
+
+		if (f) {
+			fprintf(f, "%s\n", line);
+			fclose(f);
+		}
+	}
+	if (cmd && !strcmp(cmd, "inject-nmi") && !strcmp(getenv("FAKEQEMU"), "nonmi"))
+		json_object_set_new(reply, "error", json_pack("{s:s, s:s}", "class", "GenericError",
+							      "desc", "NMI not supported"));
+	else if (cmd && !strcmp(cmd, "query-status"))
 		json_object_set_new(reply, "return", json_pack("{s:s, s:b}", "status", "running",
 							       "running", 1));
 	else
@@ -305,6 +323,83 @@ static void check_report_end_then_quiet(void)
 	tap_ok(a->res.duration_s < 10, msg);
 }
 
+/* The triggers through machine-qemu against the fake: READY, both sent, SENT twice, stop. */
+struct trig {
+	struct machine *m;
+	int sent_ok, sent_failed, exited, early;
+	char reason[128];
+	struct bp_error err;
+};
+
+static void trig_console(void *ctx, const char *buf, size_t len, int64_t host_ns)
+{
+}
+
+static void trig_event(void *ctx, const struct machine_event *ev)
+{
+	static const char *const chord[] = {"ctrl_r", "scroll_lock"};
+	struct trig *t = ctx;
+
+	if (ev->kind == MACHINE_READY) {
+		if (machine_send_keys(t->m, chord, 2, &t->err) < 0 ||
+		    machine_inject_nmi(t->m, &t->err) < 0)
+			machine_stop(t->m);
+	} else if (ev->kind == MACHINE_SENT) {
+		if (ev->ok) {
+			t->sent_ok++;
+		} else {
+			t->sent_failed++;
+			snprintf(t->reason, sizeof(t->reason), "%s", ev->reason);
+		}
+		if (t->sent_ok + t->sent_failed == 2)
+			machine_stop(t->m);
+	} else if (ev->kind == MACHINE_EXITED || ev->kind == MACHINE_START_FAILED) {
+		t->exited = 1;
+	}
+}
+
+static void check_crash_triggers(void)
+{
+	static const char *const chord[] = {"ctrl_r"};
+	char *run_dir = xasprintf("%s/trig", dir), *log = xasprintf("%s/trig.qmp", dir);
+	struct vm_config vm = {.guest = &guest_profile_linux, .accel = "tcg", .kernel = "k",
+			       .initrd = "i", .append = "a", .disk = "d", .memory_mib = 64,
+			       .run_dir = run_dir};
+	struct machine_cb cb = {trig_console, NULL, trig_event, NULL};
+	struct trig t = {.err = {""}};
+	struct strbuf sb = STRBUF_INIT;
+	int64_t end = now_ms() + 20000;
+
+	mkdir_p(run_dir, NULL);
+	setenv("FAKEQEMU", "nonmi", 1);
+	setenv("FAKEQEMU_LOG", log, 1);
+	t.m = machine_qemu_new(&vm);
+	cb.ctx = &t;
+	tap_is_int(machine_start(t.m, loop, &cb, &t.err), 0, "triggers: the machine starts");
+	tap_is_int(machine_send_keys(t.m, chord, 1, &t.err), -1, "triggers: no keys before READY");
+	tap_like(t.err.msg, "not running", "triggers: says the machine is not running");
+	t.err.msg[0] = '\0';
+	while (!t.exited && now_ms() < end)
+		if (loop_once(loop, 1000) < 0)
+			break;
+	tap_ok(t.exited, "triggers: the machine exits once both are answered");
+	tap_is_str(t.err.msg, "", "triggers: both requests made");
+	tap_is_int(t.sent_ok, 1, "triggers: send-key answered ok (SENT)");
+	tap_is_int(t.sent_failed, 1, "triggers: inject-nmi refused (SENT, not ok)");
+	tap_like(t.reason, "NMI not supported", "triggers: the refusal in QEMU's words");
+	read_file(log, &sb, NULL);
+	tap_like(sb.buf ? sb.buf : "",
+		 "\"execute\":\"send-key\",\"arguments\":{\"keys\":[{\"type\":\"qcode\","
+		 "\"data\":\"ctrl_r\"},{\"type\":\"qcode\",\"data\":\"scroll_lock\"}]}",
+		 "triggers: send-key carries the qcodes, in order");
+	tap_like(sb.buf ? sb.buf : "", "\"execute\":\"inject-nmi\"", "triggers: inject-nmi sent");
+	machine_release(t.m);
+	unsetenv("FAKEQEMU_LOG");
+	strbuf_release(&sb);
+	free(run_dir);
+	free(log);
+}
+
 int main(int argc, char **argv)
 {
 	char *self;
@@ -333,6 +428,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 			one_release(v[i]);
 	}
+	check_crash_triggers();
 	remove_tree(dir);
 	loop_free(loop);
 	free(self);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fakeqmp.h"
+#include "machine.h"
 #include "qmp.h"
 #include "tap.h"
 
@@ -982,6 +983,7 @@ static void show_log(const char *log)
 
 static void test_real_qemu(void)
 {
+	static const char *const chord[] = {"ctrl_r", "scroll_lock"};
 	char *qemu = find_qemu();
 	char dir[] = "/tmp/t-qmp.XXXXXX";
 	char *sock = NULL, *log = NULL, *status = NULL;
@@ -1026,6 +1028,12 @@ static void test_real_qemu(void)
 	       "real qemu: started with -S it is prelaunch or paused");
 	if (status)
 		printf("# status: %s\n", status);
+	if (!tap_is_int(qmp_command(q, "send-key", qmp_send_key_args(chord, 2), NULL, 20000, &err),
+			0, "real qemu: send-key of ctrl_r + scroll_lock is accepted"))
+		tap_diag(err.msg);
+	if (!tap_is_int(qmp_command(q, "inject-nmi", NULL, NULL, 20000, &err), 0,
+			"real qemu: inject-nmi is accepted"))
+		tap_diag(err.msg);
 	if (!tap_is_int(qmp_quit(q, &err), 0, "real qemu: quit"))
 		tap_diag(err.msg);
 	nev = collect(q, ev, 1);
@@ -1281,6 +1289,53 @@ static void test_async_would_block(void)
 	close(sv[1]);
 }
 
+/*
+ * The self-test's crash triggers on the wire: right-Ctrl + Scroll Lock as
+ * one send-key chord of qcodes, and inject-nmi; a refusal is an error.
+ */
+static void test_crash_triggers(void)
+{
+	static const char *const chord[] = {"ctrl_r", "scroll_lock"};
+	struct fakeqmp *f = fakeqmp_new();
+	struct bp_error err = {""};
+	struct qmp *q;
+
+	fakeqmp_greet(f);
+	fakeqmp_expect_args(f, "send-key",
+			    "{\"keys\": [{\"type\": \"qcode\", \"data\": \"ctrl_r\"}, "
+			    "{\"type\": \"qcode\", \"data\": \"scroll_lock\"}]}",
+			    "{\"return\": {}}");
+	fakeqmp_expect(f, "inject-nmi", "{\"return\": {}}");
+	fakeqmp_expect(f, "inject-nmi", "{\"error\": {\"class\": \"GenericError\", "
+					"\"desc\": \"NMI is not supported by this machine\"}}");
+	q = start_greeted(f);
+	tap_is_int(qmp_command(q, "send-key", qmp_send_key_args(chord, 2), NULL, 2000, &err), 0,
+		   "send-key: right-Ctrl and Scroll Lock as one chord of qcodes");
+	tap_is_int(qmp_send_async(q, "inject-nmi", NULL, &err), 0, "inject-nmi: sent async");
+	tap_is_int(await_async(q, NULL, &err), 1, "inject-nmi: answered");
+	tap_is_int(qmp_send_async(q, "inject-nmi", NULL, &err), 0, "inject-nmi: sent again");
+	tap_is_int(await_async(q, NULL, &err), -1, "inject-nmi: a refusal is an error");
+	tap_like(err.msg, "NMI is not supported", "inject-nmi: with QEMU's words");
+	qmp_free(q);
+	finish(f, "crash triggers: send-key and inject-nmi with the expected arguments");
+}
+
+/* A backend without the ops: the wrappers say so, nothing is called. */
+static void test_machine_without_ops(void)
+{
+	static const struct machine_ops none = {0};
+	static const char *const chord[] = {"ctrl_r"};
+	struct machine m = {.ops = &none, .name = "libvirt"};
+	struct bp_error err = {""};
+
+	tap_is_int(machine_send_keys(&m, chord, 1, &err), -1, "machine: send_keys NULL is -1");
+	tap_is_str(err.msg, "libvirt: sending keys is not supported by this backend",
+		   "machine: says the backend cannot send keys");
+	tap_is_int(machine_inject_nmi(&m, &err), -1, "machine: inject_nmi NULL is -1");
+	tap_is_str(err.msg, "libvirt: injecting an NMI is not supported by this backend",
+		   "machine: says the backend cannot inject an NMI");
+}
+
 int main(void)
 {
 	test_handshake();
@@ -1304,6 +1359,8 @@ int main(void)
 	test_wait_event();
 	test_async();
 	test_async_would_block();
+	test_crash_triggers();
+	test_machine_without_ops();
 	test_real_qemu();
 	test_real_migration();
 	return tap_done();

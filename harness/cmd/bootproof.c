@@ -12,6 +12,7 @@
 #include "cmd-report.h"
 #include "cmd-repro.h"
 #include "cmd-scan.h"
+#include "cmd-selftest.h"
 #include "cmd-validate.h"
 #include "run.h"
 #include "usage.h"
@@ -30,6 +31,7 @@ static const struct command {
     {&repro_usage, cmd_repro},
     {&fuzz_usage, cmd_fuzz},
     {&bisect_usage, cmd_bisect},
+    {&selftest_usage, cmd_selftest},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

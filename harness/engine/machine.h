@@ -46,13 +46,14 @@ enum machine_event_kind {
 	MACHINE_ANSWERED,	/* the reply to machine_probe(): the backend is alive */
 	MACHINE_SCREENSHOT,	/* machine_screenshot() finished: ok, or reason */
 	MACHINE_SAVED,		/* machine_save() finished: ok, or reason */
+	MACHINE_SENT,		/* machine_send_keys()/inject_nmi() answered: ok, or reason */
 	MACHINE_EXITED,		/* gone and reaped; reason: how ("qemu exited with status 0") */
 };
 
 struct machine_event {
 	enum machine_event_kind kind;
 	const char *reason; /* valid during the callback; may be NULL */
-	int ok;		    /* SCREENSHOT, SAVED; EXITED: it exited with status 0 */
+	int ok;		    /* SCREENSHOT, SAVED, SENT; EXITED: it exited with status 0 */
 	int has_bugcheck;   /* PANIC: the backend carried the guest's bugcheck */
 	uint64_t bugcheck;  /* the stop code */
 	uint64_t param[4];  /* its 4 parameters */
@@ -85,6 +86,17 @@ struct machine_ops {
 	 * Nothing waits: what the backend cannot take at once is an error.
 	 */
 	int (*console_input)(struct machine *m, const char *buf, size_t len, struct bp_error *err);
+	/*
+	 * Press keys[0..n) together, in order, and release them in reverse
+	 * order, once READY: one chord on the guest's keyboard (for QEMU its
+	 * PS/2 keyboard). Key names are QEMU's QKeyCode names ("ctrl_r",
+	 * "scroll_lock"), which libvirt's keycode tables know as well. The
+	 * answer is SENT. NULL: the backend cannot (machine_send_keys() says so).
+	 */
+	int (*send_keys)(struct machine *m, const char *const *keys, size_t n,
+			 struct bp_error *err);
+	/* Raise a non-maskable interrupt on the guest's CPUs, once READY: SENT. NULL: cannot. */
+	int (*inject_nmi)(struct machine *m, struct bp_error *err);
 	/* Pull the plug at once: what the guest had not written is lost. EXITED follows. */
 	void (*power_cut)(struct machine *m);
 	/* Ask it to go, bounded: a graceful quit, then a power cut. EXITED follows. */
@@ -147,6 +159,22 @@ static inline int machine_console_input(struct machine *m, const char *buf, size
 					struct bp_error *err)
 {
 	return m->ops->console_input(m, buf, len, err);
+}
+
+static inline int machine_send_keys(struct machine *m, const char *const *keys, size_t n,
+				    struct bp_error *err)
+{
+	if (!m->ops->send_keys)
+		return error_set(err, "%s: sending keys is not supported by this backend", m->name);
+	return m->ops->send_keys(m, keys, n, err);
+}
+
+static inline int machine_inject_nmi(struct machine *m, struct bp_error *err)
+{
+	if (!m->ops->inject_nmi)
+		return error_set(err, "%s: injecting an NMI is not supported by this backend",
+				 m->name);
+	return m->ops->inject_nmi(m, err);
 }
 
 static inline void machine_power_cut(struct machine *m)

@@ -20,30 +20,9 @@
  */
 #include <stdint.h>
 
+#include "efi-io.h"
+
 extern const char ems_text[], ems_text_end[];
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static void uart_puts(uint16_t base, const char *s, const char *end)
-{
-	for (; s < end; s++) {
-		/* the transmit holding register is empty (LSR bit 5) */
-		for (int i = 0; i < 100000 && !(inb(base + 5) & 0x20); i++)
-			;
-		outb(base, (uint8_t)*s);
-	}
-}
 
 /* EFI_SIMPLE_TEXT_OUTPUT_PROTOCOL: the members used here, at their offsets. */
 struct text_out {

@@ -21,7 +21,7 @@
 
 enum qm_state { QM_NEW, QM_CONNECTING, QM_GREETING, QM_SETUP, QM_MIGRATING, QM_READY, QM_GONE };
 
-enum qm_kind { CMD_SETUP, CMD_CONT, CMD_PROBE, CMD_SHOT, CMD_SAVE, CMD_QUIT };
+enum qm_kind { CMD_SETUP, CMD_CONT, CMD_PROBE, CMD_SHOT, CMD_SAVE, CMD_INPUT, CMD_QUIT };
 
 struct qm_cmd {
 	enum qm_kind kind;
@@ -205,6 +205,9 @@ static void qm_cmd_done(struct qm *qm, const struct qm_cmd *c, int r, const char
 	case CMD_SAVE:
 		if (r < 0)
 			qm_save_done(qm, 0, msg);
+		break;
+	case CMD_INPUT:
+		qm_emit(qm, MACHINE_SENT, r > 0 ? NULL : msg, r > 0);
 		break;
 	case CMD_CONT:
 	case CMD_QUIT:
@@ -540,6 +543,24 @@ static int qm_probe(struct machine *m, struct bp_error *err)
 	return qm_submit(qm, CMD_PROBE, "query-status", NULL, -1, err);
 }
 
+static int qm_send_keys(struct machine *m, const char *const *keys, size_t n, struct bp_error *err)
+{
+	struct qm *qm = (struct qm *)m;
+
+	if (qm->state != QM_READY)
+		return error_set(err, "qmp 'send-key': the machine is not running");
+	return qm_submit(qm, CMD_INPUT, "send-key", qmp_send_key_args(keys, n), -1, err);
+}
+
+static int qm_inject_nmi(struct machine *m, struct bp_error *err)
+{
+	struct qm *qm = (struct qm *)m;
+
+	if (qm->state != QM_READY)
+		return error_set(err, "qmp 'inject-nmi': the machine is not running");
+	return qm_submit(qm, CMD_INPUT, "inject-nmi", NULL, -1, err);
+}
+
 static void qm_on_shot_deadline(struct loop *l, void *ctx)
 {
 	struct qm *qm = ctx;
@@ -686,6 +707,8 @@ static const struct machine_ops qm_ops = {
     .screenshot = qm_screenshot,
     .save = qm_save,
     .console_input = qm_console_input,
+    .send_keys = qm_send_keys,
+    .inject_nmi = qm_inject_nmi,
     .power_cut = qm_power_cut,
     .stop = qm_stop,
     .release = qm_release,

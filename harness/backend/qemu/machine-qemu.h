@@ -14,6 +14,10 @@
  *   the pidfd           EXITED ("qemu exited with status 0", "qemu killed
  *                       by signal 9 (Killed)")
  *
+ * send_keys is QMP send-key (qmp_send_key_args(): the keys as qcodes, to
+ * the PS/2 keyboard the machine has), inject_nmi QMP inject-nmi; each
+ * reply is SENT (an error reply: ok 0, QEMU's words).
+ *
  * Start: listen, spawn paused (-S), accept the three connections, read the
  * greeting, qmp_capabilities, all as loop states under one startup
  * deadline (MACHINE_QEMU_START_MS). Restore (a struct snapshot) adds the

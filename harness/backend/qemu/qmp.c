@@ -574,6 +574,15 @@ int qmp_screendump(struct qmp *q, const char *png_path, struct bp_error *err)
 	return qmp_command(q, "screendump", args, NULL, q->timeout_ms, err);
 }
 
+json_t *qmp_send_key_args(const char *const *keys, size_t n)
+{
+	json_t *v = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(v, json_pack("{s:s, s:s}", "type", "qcode", "data", keys[i]));
+	return json_pack("{s:o}", "keys", v);
+}
+
 int qmp_query_status(struct qmp *q, char **ret_status, struct bp_error *err)
 {
 	json_t *ret = NULL;

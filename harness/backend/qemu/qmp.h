@@ -86,6 +86,12 @@ int qmp_stop(struct qmp *q, struct bp_error *err);
 int qmp_system_reset(struct qmp *q, struct bp_error *err);
 /* {"filename": png_path, "format": "png"}; QEMU writes the file. */
 int qmp_screendump(struct qmp *q, const char *png_path, struct bp_error *err);
+/*
+ * The arguments of send-key for one chord: {"keys": [{"type": "qcode",
+ * "data": K}, ...]} (QEMU presses them in order, holds them its default
+ * 100 ms and releases them in reverse order). A new reference.
+ */
+json_t *qmp_send_key_args(const char *const *keys, size_t n);
 /* *ret_status gets a malloc'd status string such as "running" or "paused". */
 int qmp_query_status(struct qmp *q, char **ret_status, struct bp_error *err);
 
