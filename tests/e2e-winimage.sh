@@ -72,7 +72,7 @@ for want in 'bcdedit /ems {current} on' 'bcdedit /emssettings EMSPORT:1 EMSBAUDR
 	'Services\kbdhid\Parameters /v CrashOnCtrlScroll /t REG_DWORD /d 1 ' \
 	'Services\i8042prt\Parameters /v CrashOnCtrlScroll /t REG_DWORD /d 1 ' \
 	'schtasks /create /f /tn bootproof-marker /sc onstart /ru SYSTEM' \
-	'call :driver %1 pvpanic' 'call :driver %1 fwcfg' 'pnputil /add-driver'; do
+	'verifier /flags 0x1 /driver refsensor.sys' 'call :driver %1 pvpanic' 'call :driver %1 fwcfg' 'pnputil /add-driver'; do
 	ok "$(grep -qF -- "$want" "$T/setup.txt"; echo $?)" "setup.cmd: $want"
 done
 is "$(grep -v '^rem\|^$\|^:\|^exit\|^call\|^for\|^	\|^)\|^echo no' "$T/setup.txt" | tail -n 1)" "shutdown /s /t 0" \

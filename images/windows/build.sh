@@ -325,6 +325,9 @@ bcdedit /set {default} recoveryenabled No >>"%LOG%" 2>&1
 bcdedit /set {default} bootstatuspolicy IgnoreAllFailures >>"%LOG%" 2>&1
 rem test-signed sensors load
 bcdedit /set testsigning on >>"%LOG%" 2>&1
+rem Driver Verifier's special pool for the reference driver: v1's read past its
+rem allocation faults on the guard page, as csagent.sys's did (refsensor-win.c)
+verifier /flags 0x1 /driver refsensor.sys >>"%LOG%" 2>&1
 rem a hibernated NTFS (Fast Startup too) cannot be written offline
 powercfg /h off >>"%LOG%" 2>&1
 rem crash control: small memory dumps in %SystemRoot%\Minidump, reboot, overwrite
