@@ -133,12 +133,14 @@ static void test_knobs_windows(void)
 	       "race: not a guest with neither a command line nor a sensor service to take them");
 	disks_race_ops(&sc, 0, 3000, &ops);
 	if (tap_is_int((int)ops.nr, 2, "race on windows: two registry ops")) {
-		tap_ok(ops.v[0].kind == INJECT_SERVICE_PARAM && !strcmp(ops.v[0].name, "refsensor") &&
+		tap_ok(ops.v[0].kind == INJECT_SERVICE_PARAM &&
+			   !strcmp(ops.v[0].name, "refsensor") &&
 			   !strcmp(ops.v[0].guest, "AgentDelayMs") && ops.v[0].value == 0,
 		       "race on windows: refsensor\\Parameters AgentDelayMs = 0");
-		tap_ok(ops.v[1].kind == INJECT_SERVICE_PARAM && !strcmp(ops.v[1].name, "refsensor") &&
+		tap_ok(ops.v[1].kind == INJECT_SERVICE_PARAM &&
+			   !strcmp(ops.v[1].name, "refsensor") &&
 			   !strcmp(ops.v[1].guest, "SensorDelayMs") && ops.v[1].value == 3000,
-		       "race on windows: refsensor\\Parameters SensorDelayMs = 3000 (what the driver reads)");
+		       "race on windows: refsensor\\Parameters SensorDelayMs = 3000, the driver's");
 	}
 	inject_ops_release(&ops);
 	disks_race_ops(&sc, -1, 250, &ops);

@@ -35,8 +35,8 @@ void disks_race_ops(const struct scenario *sc, int agent_delay_ms, int sensor_de
 	if (g->race_knobs || !g->sensor_service)
 		return;
 	if (agent_delay_ms >= 0 && g->race_values.agent)
-		inject_ops_add_reg(ops, INJECT_SERVICE_PARAM, g->sensor_service, g->race_values.agent,
-				   (unsigned)agent_delay_ms);
+		inject_ops_add_reg(ops, INJECT_SERVICE_PARAM, g->sensor_service,
+				   g->race_values.agent, (unsigned)agent_delay_ms);
 	if (sensor_delay_ms >= 0 && g->race_values.sensor)
 		inject_ops_add_reg(ops, INJECT_SERVICE_PARAM, g->sensor_service,
 				   g->race_values.sensor, (unsigned)sensor_delay_ms);

@@ -14,7 +14,8 @@ static const struct guest_profile *const profiles[] = {
 
 int guest_takes_race(const struct guest_profile *g)
 {
-	return g->race_knobs || (g->sensor_service && (g->race_values.agent || g->race_values.sensor));
+	return g->race_knobs ||
+	       (g->sensor_service && (g->race_values.agent || g->race_values.sensor));
 }
 
 const struct guest_profile *guest_profile_find(const char *kind)

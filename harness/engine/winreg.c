@@ -194,9 +194,11 @@ int winreg_service_start(struct guestfs_h *g, const struct guestroot *r, const c
 
 	if (svc <= 0)
 		return svc < 0 ? -1 : 0;
-	return service_close(
-	    g, hive, set_dword(g, svc, "Start", start) < 0 ? gerr(g, err, "cannot set Start of service", name) : 1,
-	    err);
+	return service_close(g, hive,
+			     set_dword(g, svc, "Start", start) < 0
+				 ? gerr(g, err, "cannot set Start of service", name)
+				 : 1,
+			     err);
 }
 
 int winreg_service_param(struct guestfs_h *g, const struct guestroot *r, const char *name,

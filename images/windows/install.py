@@ -164,7 +164,10 @@ def watch(qmp, proc, args):
                     state_set(args.state, "phase", "disk")
             elif event == "SHUTDOWN":
                 shutdown = data
-    proc.wait()
+    try:
+        proc.wait(QUIT_S)  # QMP closed: QEMU is on its way out
+    except subprocess.TimeoutExpired:
+        stop_qemu(proc)
     if shutdown is None:
         return False, "QEMU ended without a SHUTDOWN event (%s)" % proc.returncode
     if shutdown.get("guest") is not True:
