@@ -43,6 +43,9 @@ for n in good-291-v1 bad-291-v1 bad-291-v2 rollback-291-v1 remediate-291-v1 guar
 done
 like "$(cat "$T/validate")" "race agent_delay_ms 0 sensor_delay_ms 3000" \
 	"race knobs on a Windows image (its registry takes them)"
+ok "$(grep -qx 'WINDOWS_IMAGE ?= build/images/windows/golden.qcow2' "$ROOT/Makefile" &&
+	grep -qx '    disk: ../build/images/windows/golden.qcow2' "$ROOT/scenarios/windows.yaml"; echo $?)" \
+	"the suite's image is where make windows-image puts it by default"
 
 # ---- with the user's image: every scenario run -------------------------------------
 
