@@ -193,6 +193,17 @@ $(IMAGE)/.stamp: images/linux/build.sh images/linux/init /boot/vmlinuz-$(KVER)
 	$(Q)images/linux/build.sh $(KVER) $(IMAGE)
 	@touch $@
 
+# A golden Windows image from the user's own ISO (images/windows/build.sh: an
+# unattended install under QEMU, hours under TCG; resumable). Never part of all.
+WINDOWS_IMAGE ?= build/images/windows/golden.qcow2
+windows-image:
+	@test -n "$(WINDOWS_ISO)" || { echo "make windows-image: set WINDOWS_ISO=path/to/windows.iso" \
+		"[VIRTIO_WIN_ISO=path/to/virtio-win.iso] [WINDOWS_IMAGE=out.qcow2]" >&2; exit 2; }
+	@mkdir -p $(dir $(WINDOWS_IMAGE))
+	@echo "  WINIMG  $(WINDOWS_IMAGE)"
+	$(Q)images/windows/build.sh "$(WINDOWS_ISO)" "$(WINDOWS_IMAGE)" \
+		$(if $(VIRTIO_WIN_ISO),--virtio-win "$(VIRTIO_WIN_ISO)")
+
 # Manual pages: every docs/man/NAME.S.scd is build/man/NAME.S (scdoc). bootproof(1)
 # lists the subcommands `bootproof help` names and, in SEE ALSO, every page there is.
 MAN_SRC := $(sort $(wildcard docs/man/*.scd))
@@ -280,7 +291,7 @@ demo: deps
 # Two at a time, the longest first (measured), so the two cores stay busy to the end.
 SLOW_TESTS := tests/e2e-repro.sh tests/e2e-bisect.sh tests/e2e-install.sh tests/e2e-ci-recipes.sh \
 	tests/e2e-shards.sh tests/e2e-faults.sh tests/lint.sh tests/e2e-rings.sh \
-	tests/e2e-selftest.sh
+	tests/e2e-selftest.sh tests/e2e-winimage.sh
 
 check: deps
 	$(MAKE) all tests fuzzers build/compile_commands.json
@@ -320,7 +331,7 @@ clean:
 
 FORCE:
 
-.PHONY: FORCE all guest man interp windrv tests fuzzers deps demo check check-fast bench fuzz lint clean install uninstall
+.PHONY: FORCE all guest man interp windrv windows-image tests fuzzers deps demo check check-fast bench fuzz lint clean install uninstall
 .DELETE_ON_ERROR:
 # Objects are kept, so a test or fuzzer is not recompiled on every make.
 .SECONDARY:

@@ -48,9 +48,11 @@ scenarios:
     title: "$TITLE"
   - {name: up, image: win-up, sensor: v1, content: bad-291, boots: 1, boot_timeout: 120,
      expect: clean}
+  - {name: race, image: win-up, sensor: v1, content: bad-291, boots: 1, boot_timeout: 120,
+     expect: clean, race: {agent_delay_ms: 0, sensor_delay_ms: 3000}}
 YAML
 
-"$BP" run -q -j 2 -c "$T/suite.yaml" -r "$T/reports" >"$T/tap" 2>"$T/err"
+"$BP" run -q -j 2 --keep -c "$T/suite.yaml" -r "$T/reports" >"$T/tap" 2>"$T/err"
 is "$?" 0 "run: every expectation met" || diag "$(cat "$T/tap" "$T/err")"
 J=$T/reports/latest/results.json
 is "$(jq -r '.scenarios[0].boots | map(.outcome) | join(",")' "$J")" "crash,crash" \
@@ -71,5 +73,20 @@ for n in 0 1; do
 		"boot $((n + 1)): a PNG of the blue screen"
 done
 is "$(jq -r '.accelerator' "$J")" tcg "no KVM probe for Windows: TCG"
+
+# The race knobs of a Windows trial: REG_DWORD values of the sensor's service
+# key on that trial's own disk (the stand-in's SYSTEM hive), none on the others'.
+W=$(jq -r .work_dir "$J")
+knobs=
+for d in $(find "$W" -name system.qcow2 | sort); do
+	rm -f "$T/flat.img" "$T/SYSTEM.out"
+	qemu-img convert -O raw "$d" "$T/flat.img" &&
+		mcopy -n -i "$T/flat.img" ::/Windows/System32/config/SYSTEM "$T/SYSTEM.out" 2>/dev/null
+	p='ControlSet001\Services\refsensor\Parameters'
+	knobs="$knobs$(hivexget "$T/SYSTEM.out" "$p" SensorDelayMs 2>/dev/null || echo -)/$(hivexget "$T/SYSTEM.out" "$p" AgentDelayMs 2>/dev/null || echo -) "
+done
+is "$(echo "$knobs" | tr ' ' '\n' | grep -v '^$' | sort | tr '\n' ' ')" "-/- -/- 3000/0 " \
+	"race on a Windows image: SensorDelayMs 3000, AgentDelayMs 0 in refsensor\\Parameters, on that trial's disk alone"
+rm -rf "$W"
 
 done_testing

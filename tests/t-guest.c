@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "argv.h"
+#include "disks.h"
 #include "guest.h"
 #include "tap.h"
 #include "tsc.h"
@@ -96,6 +97,61 @@ static void test_detector(void)
 	crash_detector_free(d);
 	crash_detector_free(NULL);
 	tap_ok(1, "detector: free accepts NULL");
+}
+
+/* The reference Windows driver reads the very value the profile writes its delay to. */
+static void test_knob_names(void)
+{
+	const char *slash = strrchr(__FILE__, '/');
+	char *src = xasprintf("%.*s/../sensor/windows/refsensor-win.c",
+			      (int)(slash ? slash - __FILE__ : 1), slash ? __FILE__ : ".");
+	char *want = xasprintf("rs_param(L\"%s\")", guest_profile_windows.race_values.sensor);
+	struct strbuf sb = STRBUF_INIT;
+	struct bp_error err;
+
+	if (read_file(src, &sb, &err) < 0)
+		tap_diag(err.msg);
+	tap_ok(strstr(sb.buf, want) != NULL,
+	       "race on windows: sensor/windows/refsensor-win.c reads the profile's sensor value");
+	strbuf_release(&sb);
+	free(want);
+	free(src);
+}
+
+/* Windows takes the race knobs from its registry, written offline before the first boot. */
+static void test_knobs_windows(void)
+{
+	struct image img = {.guest = &guest_profile_windows};
+	struct scenario sc = {.image = &img};
+	struct inject_ops ops = INJECT_OPS_INIT;
+	struct guest_profile none = {.kind = "none"}, no_service = guest_profile_windows;
+
+	tap_ok(guest_takes_race(&guest_profile_linux) && guest_takes_race(&guest_profile_windows),
+	       "race: both profiles take the knobs");
+	no_service.sensor_service = NULL;
+	tap_ok(!guest_takes_race(&none) && !guest_takes_race(&no_service),
+	       "race: not a guest with neither a command line nor a sensor service to take them");
+	disks_race_ops(&sc, 0, 3000, &ops);
+	if (tap_is_int((int)ops.nr, 2, "race on windows: two registry ops")) {
+		tap_ok(ops.v[0].kind == INJECT_SERVICE_PARAM &&
+			   !strcmp(ops.v[0].name, "refsensor") &&
+			   !strcmp(ops.v[0].guest, "AgentDelayMs") && ops.v[0].value == 0,
+		       "race on windows: refsensor\\Parameters AgentDelayMs = 0");
+		tap_ok(ops.v[1].kind == INJECT_SERVICE_PARAM &&
+			   !strcmp(ops.v[1].name, "refsensor") &&
+			   !strcmp(ops.v[1].guest, "SensorDelayMs") && ops.v[1].value == 3000,
+		       "race on windows: refsensor\\Parameters SensorDelayMs = 3000, the driver's");
+	}
+	inject_ops_release(&ops);
+	disks_race_ops(&sc, -1, 250, &ops);
+	tap_ok(ops.nr == 1 && !strcmp(ops.v[0].guest, "SensorDelayMs") && ops.v[0].value == 250,
+	       "race on windows: a knob not set is not written");
+	inject_ops_release(&ops);
+	img.guest = &guest_profile_linux;
+	disks_race_ops(&sc, 0, 3000, &ops);
+	tap_is_int((int)ops.nr, 0, "race on linux: no registry ops (the command line takes them)");
+	inject_ops_release(&ops);
+	test_knob_names();
 }
 
 static void test_knobs_and_lines(void)
@@ -247,6 +303,7 @@ int main(void)
 	test_registry();
 	test_detector();
 	test_knobs_and_lines();
+	test_knobs_windows();
 	test_argv();
 	return tap_done();
 }

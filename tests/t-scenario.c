@@ -277,6 +277,22 @@ static void test_evaluated(void)
 	free(path);
 }
 
+/* A Windows image takes the race knobs (through its registry: guest.h race_values). */
+static void test_race_windows(void)
+{
+	struct suite s;
+	char *path = load_valid("valid-race-windows.yaml", &s);
+
+	if (!path)
+		return;
+	tap_ok(s.scenarios[0].agent_delay_ms == 0 && s.scenarios[0].agent_delay_max_ms == 0,
+	       "race on a windows image: agent_delay_ms 0");
+	tap_ok(s.scenarios[0].sensor_delay_ms == 100 && s.scenarios[0].sensor_delay_max_ms == 200,
+	       "race on a windows image: sensor_delay_ms a range 100-200");
+	suite_free(&s);
+	free(path);
+}
+
 static void test_steps(void)
 {
 	struct suite s;
@@ -542,8 +558,6 @@ static const struct bad_case bad_cases[] = {
     /* wrong values */
     {"bad-kind-value.yaml", 4, 11, "unknown image kind 'macos'; expected 'linux' or 'windows'"},
     {"bad-kind-escape.yaml", 4, 11, "unknown image kind '\\x1b[31mred'"},
-    {"bad-race-windows.yaml", 14, 5,
-     "'race' is for guests with a kernel command line; a 'windows' image has none"},
     {"bad-expect.yaml", 15, 13, "'expect' must be one of: clean, crash, hang; got 'boom'"},
     {"bad-title.yaml", 16, 5,
      "'title' is only allowed with 'expect: crash'; scenario 'a' expects 'clean'"},
@@ -1567,6 +1581,7 @@ int main(void)
 	test_minimal();
 	test_steps();
 	test_evaluated();
+	test_race_windows();
 	test_power_off();
 	test_bad_fixtures();
 	test_rings();

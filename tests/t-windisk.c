@@ -10,7 +10,9 @@
  * the libguestfs hivex calls. Then, on an overlay of it: inspection
  * finds Windows; the sensor is installed at its profile path and
  * registered as a boot-start service (read back from the hive); content is
- * deployed; expect_files and remediate globs match case-insensitively;
+ * deployed; a scenario's race knobs become the service's Parameters
+ * values the driver reads (the Windows profile's, through disks_race_ops());
+ * expect_files and remediate globs match case-insensitively;
  * disable_service sets Start=4; safe_mode sets and clears the default
  * entry's safeboot element; and a worker killed in the middle of a write
  * leaves a disk that still mounts, with hives that still open.
@@ -23,6 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "disks.h"
+#include "guest.h"
 #include "inject.h"
 #include "tap.h"
 
@@ -253,6 +257,8 @@ static int run(struct inject_ops *o, const char *disk, struct bp_error *err)
 static void test_install(const char *disk, const char *sensor)
 {
 	struct inject_ops o = INJECT_OPS_INIT;
+	struct image img = {.guest = &guest_profile_windows};
+	struct scenario sc = {.image = &img};
 	struct bp_error err;
 	char **roots, *type;
 	guestfs_h *g;
@@ -262,6 +268,8 @@ static void test_install(const char *disk, const char *sensor)
 			   0);
 	inject_ops_add(&o, INJECT_UPLOAD, sensor,
 		       "/Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys");
+	/* race: {agent_delay_ms: 250, sensor_delay_ms: 3000}, as a trial's exec adds them */
+	disks_race_ops(&sc, 250, 3000, &o);
 	if (!tap_is_int(run(&o, disk, &err), 0, "install: sensor, service and content on the NTFS root"))
 		tap_diag(err.msg);
 	inject_ops_release(&o);
@@ -287,6 +295,10 @@ static void test_install(const char *disk, const char *sensor)
 	tap_is_int(rb_value(g, SVC, "ImagePath", 1),
 		   2 * (int64_t)sizeof("\\SystemRoot\\System32\\drivers\\refsensor.sys"),
 		   "service refsensor: ImagePath, UTF-16 with its NUL");
+	tap_is_int(rb_value(g, SVC "\\Parameters", "SensorDelayMs", 0), 3000,
+		   "race: refsensor\\Parameters SensorDelayMs 3000, the REG_DWORD the driver reads");
+	tap_is_int(rb_value(g, SVC "\\Parameters", "AgentDelayMs", 0), 250,
+		   "race: refsensor\\Parameters AgentDelayMs 250, the agent's");
 	if (g)
 		guestfs_close(g);
 }
@@ -329,6 +341,11 @@ static void test_registry(const char *disk)
 		   "BCD: the default entry's safeboot element, 8 bytes (Minimal)");
 	if (g)
 		guestfs_close(g);
+	inject_ops_add_reg(&o, INJECT_SERVICE_PARAM, "nosuchsvc", "SensorDelayMs", 1);
+	tap_is_int(run(&o, disk, &err), -1, "a race knob for a service that is not there fails");
+	tap_like(err.msg, "SYSTEM hive: no service nosuchsvc to set SensorDelayMs of",
+		   "  ...saying which");
+	inject_ops_release(&o);
 	inject_ops_add_reg(&o, INJECT_SAFEBOOT, NULL, NULL, 0);
 	tap_is_int(run(&o, disk, &err), 0, "safe_mode: false runs");
 	inject_ops_release(&o);

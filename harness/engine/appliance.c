@@ -376,6 +376,8 @@ static int do_op(guestfs_h *g, const struct guestroot *r, struct inject_op *op,
 		return n < 0 ? -1 : 0;
 	case INJECT_SAFEBOOT:
 		return winreg_safeboot(g, r, (int)op->value, err);
+	case INJECT_SERVICE_PARAM:
+		return winreg_service_param(g, r, op->name, op->guest, op->value, err);
 	}
 	return error_set(err, "unknown offline operation %d", (int)op->kind);
 }

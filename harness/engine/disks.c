@@ -27,6 +27,21 @@ void disks_base_ops(const struct scenario *sc, struct inject_ops *ops)
 	inject_ops_add_content(ops, sc->content, g->content_dir);
 }
 
+void disks_race_ops(const struct scenario *sc, int agent_delay_ms, int sensor_delay_ms,
+		    struct inject_ops *ops)
+{
+	const struct guest_profile *g = sc->image->guest; /* profile: where the knobs go */
+
+	if (g->race_knobs || !g->sensor_service)
+		return;
+	if (agent_delay_ms >= 0 && g->race_values.agent)
+		inject_ops_add_reg(ops, INJECT_SERVICE_PARAM, g->sensor_service,
+				   g->race_values.agent, (unsigned)agent_delay_ms);
+	if (sensor_delay_ms >= 0 && g->race_values.sensor)
+		inject_ops_add_reg(ops, INJECT_SERVICE_PARAM, g->sensor_service,
+				   g->race_values.sensor, (unsigned)sensor_delay_ms);
+}
+
 static void snapshot_booted(void *ctx, struct boot *b)
 {
 	*(int *)ctx = 1;

@@ -108,6 +108,17 @@ int disks_snapshot_boot(const struct snapshot_spec *spec, struct machine *m, str
 			void *ctx, struct bp_error *err);
 /* What a cold trial disk holds before its first boot (snapshots are built from the same). */
 void disks_base_ops(const struct scenario *sc, struct inject_ops *ops);
+/*
+ * The update-race knobs (each -1: not set) as ops on the trial's own disk,
+ * for a guest that takes them from its registry (guest.h: race_values):
+ * the sensor service's Parameters values, after its base content (the
+ * service registered), before its first boot. Nothing for a guest whose
+ * command line takes them. They are the trial's (a range draws one per
+ * trial), so never on a shared base disk; a trial whose first boot
+ * restores a booted state gets none (that state's disk is in use).
+ */
+void disks_race_ops(const struct scenario *sc, int agent_delay_ms, int sensor_delay_ms,
+		    struct inject_ops *ops);
 void disks_release(struct disks *d);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "disks.h"
 #include "guest.h"
 #include "machine-qemu.h"
 #include "trial.h"
@@ -51,18 +52,28 @@ static void boot_done_cb(void *ctx, struct boot *b);
  * from a range, when there was one; t NULL: the scenario's own), a
  * power_off step's.
  */
+/* The race knobs of trial t: its draw from a range, when there was one; t NULL: the scenario's. */
+static void race_delays(const struct scenario *sc, const struct trial_result *t, int *agent,
+			int *sensor)
+{
+	int drawn = t && t->race_drawn;
+
+	*agent = drawn ? t->agent_delay_ms : sc->agent_delay_ms;
+	*sensor = drawn ? t->sensor_delay_ms : sc->sensor_delay_ms;
+}
+
 static char *boot_switches(const struct scenario *sc, const struct trial_result *t,
 			   const struct step *power_off)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int drawn = t && t->race_drawn;
+	int agent, sensor;
 
 	if (sc->append)
 		strbuf_addf(&sb, " %s", sc->append);
-	/* profile: the guest says how the race knobs reach it */
+	/* profile: the guest says how the race knobs reach it (else disks_race_ops()) */
+	race_delays(sc, t, &agent, &sensor);
 	if (sc->image->guest->race_knobs)
-		sc->image->guest->race_knobs(&sb, drawn ? t->agent_delay_ms : sc->agent_delay_ms,
-					     drawn ? t->sensor_delay_ms : sc->sensor_delay_ms);
+		sc->image->guest->race_knobs(&sb, agent, sensor);
 	if (power_off && power_off->append)
 		strbuf_addf(&sb, " %s", power_off->append);
 	return strbuf_detach(&sb);
@@ -602,6 +613,13 @@ void exec_start(struct exec *e, const struct exec_env *env, struct trial_result 
 	/* Base content first: exactly what a cold boot expects on its disk. */
 	e->ops = env->disk.base;
 	e->env.disk.base = (struct inject_ops)INJECT_OPS_INIT;
+	/* then the trial's race knobs, for a guest that reads them from its disk */
+	if (!env->disk.live) {
+		int agent, sensor;
+
+		race_delays(e->sc, t, &agent, &sensor);
+		disks_race_ops(e->sc, agent, sensor, &e->ops);
+	}
 	if (e->ops.nr) {
 		e->base = 1;
 		start_offline(e);

@@ -12,6 +12,12 @@ static const struct guest_profile *const profiles[] = {
     &guest_profile_windows,
 };
 
+int guest_takes_race(const struct guest_profile *g)
+{
+	return g->race_knobs ||
+	       (g->sensor_service && (g->race_values.agent || g->race_values.sensor));
+}
+
 const struct guest_profile *guest_profile_find(const char *kind)
 {
 	for (size_t i = 0; kind && i < ARRAY_SIZE(profiles); i++)

@@ -21,7 +21,7 @@
  * Adding an operating system: write guest/OS/profile.c defining a
  * `const struct guest_profile guest_profile_OS` with every field below (a
  * machine description; default marker; sensor, agent and content paths on
- * its disk; a race_knobs op; a detector_new op returning a detector behind
+ * its disk; a race_knobs op or race_values; a detector_new op returning a detector behind
  * struct crash_detector_ops, usually wrapping guest/OS/detect.c; its crash
  * line test; its artifacts; its pre-mount point or none; its KVM probe or
  * none), declare it here and add
@@ -172,11 +172,19 @@ struct guest_profile {
 	const char *agent_path;	 /* its update agent */
 	const char *content_dir; /* the directory of content files, no trailing '/' */
 	/*
-	 * Add the update-race knobs (each -1: not set) to the boot's command
-	 * line. NULL: the guest has no command line to take them (the suite
-	 * refuses `race:` on its images).
+	 * How the update-race knobs (each -1: not set) reach the guest, one
+	 * of two ways. race_knobs: added to every boot's command line. Or,
+	 * for a guest without one, race_values: the names of the REG_DWORD
+	 * values under the sensor service's Parameters key (sensor_service,
+	 * winreg.h) the agent's and the sensor's delays are written to
+	 * offline before the trial's first boot (disks.h: disks_race_ops),
+	 * where its agent and driver read them at every start. Neither
+	 * (guest_takes_race()): the suite refuses `race:` on its images.
 	 */
 	void (*race_knobs)(struct strbuf *append, int agent_delay_ms, int sensor_delay_ms);
+	struct {
+		const char *agent, *sensor; /* NULL: none (then race_knobs) */
+	} race_values;
 	/* A new detector for one guest's console; free with crash_detector_free(). */
 	struct crash_detector *(*detector_new)(void);
 	/* Non-zero if this console line is the crash itself rather than context (reports). */
@@ -221,6 +229,8 @@ struct guest_profile {
 extern const struct guest_profile guest_profile_linux;
 extern const struct guest_profile guest_profile_windows;
 
+/* Non-zero if the update-race knobs can reach a guest of g (race_knobs or race_values). */
+int guest_takes_race(const struct guest_profile *g);
 /* The profile for an image kind, or NULL for a kind no profile exists for. */
 const struct guest_profile *guest_profile_find(const char *kind);
 /* The known kinds for a message: "'linux'", "'linux' or 'windows'", ... */

@@ -39,15 +39,21 @@ enum inject_op_kind {
 	INJECT_SERVICE,	      /* register driver `guest` as kernel service `name`, Start `value` */
 	INJECT_SERVICE_START, /* service `name`'s Start = `value`; result 1, or 0: no such service */
 	INJECT_SAFEBOOT,      /* the default boot entry in Safe Mode (value 1) or not (0) */
+	INJECT_SERVICE_PARAM, /* service `name`'s Parameters value `guest` = REG_DWORD `value` */
 };
 
 struct inject_op {
 	enum inject_op_kind kind;
 	const char *host;  /* INJECT_UPLOAD only */
-	const char *guest; /* absolute path or glob in the guest filesystem ("" when none) */
+	/*
+	 * absolute path or glob in the guest filesystem ("" when none);
+	 * INJECT_SERVICE_PARAM: the value's name
+	 */
+	const char *guest;
 	int result;	   /* out: INJECT_REMOVE_GLOB / INJECT_EXISTS / INJECT_SERVICE_START */
-	const char *name;  /* INJECT_SERVICE, INJECT_SERVICE_START: the service */
-	unsigned value;	   /* INJECT_SERVICE, _START: a Start type; INJECT_SAFEBOOT: on */
+	const char *name;  /* INJECT_SERVICE, _START, _PARAM: the service */
+	/* INJECT_SERVICE, _START: a Start type; INJECT_SAFEBOOT: on; _PARAM: the value */
+	unsigned value;
 };
 
 struct inject_job {
@@ -70,7 +76,7 @@ struct inject_ops {
 
 void inject_ops_add(struct inject_ops *o, enum inject_op_kind kind, const char *host,
 		    const char *guest);
-/* A registry op (INJECT_SERVICE, _START, INJECT_SAFEBOOT): guest and name may be NULL. */
+/* A registry op (INJECT_SERVICE, _START, _PARAM, INJECT_SAFEBOOT): guest and name may be NULL. */
 void inject_ops_add_reg(struct inject_ops *o, enum inject_op_kind kind, const char *name,
 			const char *guest, unsigned value);
 /* Upload every file of a content set (scenario.h) as DIR/<its name>. */

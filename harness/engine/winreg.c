@@ -126,54 +126,97 @@ static int64_t services_key(guestfs_h *g, struct bp_error *err)
 
 #define SYSTEM_HIVE "/Windows/System32/config/SYSTEM"
 
+/*
+ * The SYSTEM hive opened for writing (*ret_hive: its path, the caller
+ * closes and frees it) and service name's key in it, made if create: the
+ * key, 0 with *ret_hive NULL when it is not there and !create (err unset),
+ * -1 with err and *ret_hive NULL (closed) on failure.
+ */
+static int64_t service_open(guestfs_h *g, const struct guestroot *r, const char *name, int create,
+			    char **ret_hive, struct bp_error *err)
+{
+	int64_t set, svc = 0;
+	int missing = 0;
+
+	*ret_hive = hive_open(g, r, SYSTEM_HIVE, err);
+	if (!*ret_hive)
+		return -1;
+	set = services_key(g, err);
+	if (set > 0) {
+		svc = reg_key(g, set, name, create);
+		if (svc <= 0 && create)
+			gerr(g, err, "cannot add service", name);
+		missing = svc <= 0 && !create;
+	}
+	if (svc > 0)
+		return svc;
+	guestfs_hivex_close(g);
+	free(*ret_hive);
+	*ret_hive = NULL;
+	return missing ? 0 : -1;
+}
+
+/* Commit an open hive and close it; the result of the change before (ret) or -1. */
+static int service_close(guestfs_h *g, char *hive, int ret, struct bp_error *err)
+{
+	if (ret >= 0 && hive_commit(g, hive, err) < 0)
+		ret = -1;
+	guestfs_hivex_close(g);
+	free(hive);
+	return ret;
+}
+
 int winreg_service_add(struct guestfs_h *g, const struct guestroot *r, const char *name,
 		       const char *driver, uint32_t start, struct bp_error *err)
 {
-	char *hive = hive_open(g, r, SYSTEM_HIVE, err), *image = NULL;
 	const char *base = strrchr(driver, '/');
-	int64_t svc;
-	int ret = -1;
+	char *hive, *image;
+	int64_t svc = service_open(g, r, name, 1, &hive, err);
+	int ret = 0;
 
-	if (!hive)
+	if (svc <= 0)
 		return -1;
-	svc = services_key(g, err);
-	if (svc > 0 && (svc = reg_key(g, svc, name, 1)) <= 0)
-		gerr(g, err, "cannot add service", name);
 	image = xasprintf("\\SystemRoot\\System32\\drivers\\%s", base ? base + 1 : driver);
-	if (svc > 0 &&
-	    (set_dword(g, svc, "Type", 1) < 0 || set_dword(g, svc, "Start", start) < 0 ||
-	     set_dword(g, svc, "ErrorControl", 1) < 0 ||
-	     set_string(g, svc, "ImagePath", REG_EXPAND_SZ, image) < 0 ||
-	     set_string(g, svc, "DisplayName", REG_SZ, name) < 0))
-		gerr(g, err, "cannot set the values of service", name);
-	else if (svc > 0)
-		ret = hive_commit(g, hive, err);
-	guestfs_hivex_close(g);
+	if (set_dword(g, svc, "Type", 1) < 0 || set_dword(g, svc, "Start", start) < 0 ||
+	    set_dword(g, svc, "ErrorControl", 1) < 0 ||
+	    set_string(g, svc, "ImagePath", REG_EXPAND_SZ, image) < 0 ||
+	    set_string(g, svc, "DisplayName", REG_SZ, name) < 0)
+		ret = gerr(g, err, "cannot set the values of service", name);
 	free(image);
-	free(hive);
-	return ret;
+	return service_close(g, hive, ret, err);
 }
 
 int winreg_service_start(struct guestfs_h *g, const struct guestroot *r, const char *name,
 			 uint32_t start, struct bp_error *err)
 {
-	char *hive = hive_open(g, r, SYSTEM_HIVE, err);
-	int64_t svc;
-	int ret = -1;
+	char *hive;
+	int64_t svc = service_open(g, r, name, 0, &hive, err);
 
-	if (!hive)
+	if (svc <= 0)
+		return svc < 0 ? -1 : 0;
+	return service_close(g, hive,
+			     set_dword(g, svc, "Start", start) < 0
+				 ? gerr(g, err, "cannot set Start of service", name)
+				 : 1,
+			     err);
+}
+
+int winreg_service_param(struct guestfs_h *g, const struct guestroot *r, const char *name,
+			 const char *key, uint32_t value, struct bp_error *err)
+{
+	char *hive;
+	int64_t svc = service_open(g, r, name, 0, &hive, err), params;
+
+	if (svc == 0)
+		return error_set(err, "SYSTEM hive: no service %s to set %s of", name, key);
+	if (svc < 0)
 		return -1;
-	svc = services_key(g, err);
-	if (svc > 0) {
-		svc = reg_key(g, svc, name, 0);
-		ret = svc <= 0 ? 0
-		      : set_dword(g, svc, "Start", start) < 0
-			  ? gerr(g, err, "cannot set Start of service", name)
-			  : hive_commit(g, hive, err) < 0 ? -1 : 1;
-	}
-	guestfs_hivex_close(g);
-	free(hive);
-	return ret;
+	params = reg_key(g, svc, "Parameters", 1);
+	return service_close(g, hive,
+			     params <= 0 || set_dword(g, params, key, value) < 0
+				 ? gerr(g, err, "cannot set Parameters of service", name)
+				 : 0,
+			     err);
 }
 
 /* The default entry's Elements key in an open BCD hive, or 0 (err). */

@@ -38,6 +38,14 @@ int winreg_service_add(struct guestfs_h *g, const struct guestroot *r, const cha
 /* Set service name's Start; 0 if it has no such service (nothing changed), 1 if set. */
 int winreg_service_start(struct guestfs_h *g, const struct guestroot *r, const char *name,
 			 uint32_t start, struct bp_error *err);
+/*
+ * Set the REG_DWORD key under service name's Parameters key (made if
+ * missing), where a driver reads its settings (RtlQueryRegistryValues on
+ * RTL_REGISTRY_SERVICES "NAME\\Parameters"). -1 with err when there is no
+ * such service.
+ */
+int winreg_service_param(struct guestfs_h *g, const struct guestroot *r, const char *name,
+			 const char *key, uint32_t value, struct bp_error *err);
 /* The default boot entry's safeboot element: Minimal (on) or none (off). */
 int winreg_safeboot(struct guestfs_h *g, const struct guestroot *r, int on, struct bp_error *err);
 

@@ -2112,10 +2112,10 @@ static int read_boot_options(struct parse *p, struct field *f, struct scenario_s
 		return -1;
 	if (f[SF_APPEND].key && get_str(p, &f[SF_APPEND], 0, &spec->append) < 0)
 		return -1;
-	if (f[SF_RACE].key && !spec->image->guest->race_knobs)
+	if (f[SF_RACE].key && !guest_takes_race(spec->image->guest))
 		return fail(p, f[SF_RACE].key,
-			    "'race' is for guests with a kernel command line; a '%s' image "
-			    "has none",
+			    "'race' is for guests whose agent and sensor take its knobs; a '%s' "
+			    "image's do not",
 			    spec->image->guest->kind);
 	if (f[SF_RACE].key && parse_race(p, &f[SF_RACE], spec) < 0)
 		return -1;

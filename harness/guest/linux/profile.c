@@ -207,6 +207,7 @@ const struct guest_profile guest_profile_linux = {
     .agent_path = "/sensor/agent",
     .content_dir = "/sensor/content",
     .race_knobs = linux_race_knobs,
+    .race_values = {NULL, NULL}, /* the command line takes them */
     .detector_new = linux_detector_new,
     .crash_line = linux_crash_line,
     .artifacts = 0,

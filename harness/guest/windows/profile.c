@@ -17,9 +17,11 @@
  * crash MSRs carry the code and parameters too); the VGA screen is kept
  * after every crash, the blue screen being what a user sees.
  *
- * Windows has no kernel command line, so a boot has no switches: race
- * knobs cannot reach it that way (scenario.c rejects `race:` on Windows
- * images) and there is no pre-mount point (every boot is cold) and no KVM
+ * Windows has no kernel command line, so a boot has no switches: the race
+ * knobs are REG_DWORD values of the sensor service's Parameters key,
+ * written offline before a trial's first boot (SensorDelayMs is what
+ * sensor/windows/refsensor-win.c reads at DriverEntry, AgentDelayMs the
+ * agent's), and there is no pre-mount point (every boot is cold) and no KVM
  * probe (a Windows boot takes minutes under TCG; the probe's verdict comes
  * from the suite's other images or the default).
  */
@@ -58,6 +60,7 @@ const struct guest_profile guest_profile_windows = {
     .agent_path = "/Program Files/bootproof/agent.exe",
     .content_dir = "/Windows/System32/drivers/bootproof",
     .race_knobs = NULL,
+    .race_values = {.agent = "AgentDelayMs", .sensor = "SensorDelayMs"},
     .detector_new = win_crash_detector_new,
     .crash_line = win_crash_line,
     .artifacts = GUEST_ARTIFACT_SCREENSHOT,
