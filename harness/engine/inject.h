@@ -39,15 +39,31 @@ enum inject_op_kind {
 	INJECT_SERVICE,	      /* register driver `guest` as kernel service `name`, Start `value` */
 	INJECT_SERVICE_START, /* service `name`'s Start = `value`; result 1, or 0: no such service */
 	INJECT_SAFEBOOT,      /* the default boot entry in Safe Mode (value 1) or not (0) */
+	/*
+	 * Copy the regular files matching the guest glob (at most
+	 * INJECT_COLLECT_FILES of them, the newest) into the host directory
+	 * `host` (it exists), each cut at `value` bytes; result: how many.
+	 * Each copy is named after its guest file (bytes outside
+	 * [A-Za-z0-9._-] made '_', a number put first if the name is taken),
+	 * and a line per file is appended to host/INJECT_COLLECT_MANIFEST:
+	 * "COPIED SIZE MTIME NAME GUESTPATH" (decimal bytes copied, its size,
+	 * its mtime in seconds, the copy's name, the guest path with control
+	 * bytes made '?'), so a cut file says it was cut.
+	 */
+	INJECT_COLLECT,
 };
+
+#define INJECT_COLLECT_FILES 8
+#define INJECT_COLLECT_MANIFEST "collected.txt"
 
 struct inject_op {
 	enum inject_op_kind kind;
-	const char *host;  /* INJECT_UPLOAD only */
+	const char *host;  /* INJECT_UPLOAD: the file; INJECT_COLLECT: the directory */
 	const char *guest; /* absolute path or glob in the guest filesystem ("" when none) */
 	int result;	   /* out: INJECT_REMOVE_GLOB / INJECT_EXISTS / INJECT_SERVICE_START */
 	const char *name;  /* INJECT_SERVICE, INJECT_SERVICE_START: the service */
-	unsigned value;	   /* INJECT_SERVICE, _START: a Start type; INJECT_SAFEBOOT: on */
+	unsigned value;	   /* INJECT_SERVICE, _START: a Start type; INJECT_SAFEBOOT: on;
+			      INJECT_COLLECT: bytes per file at most */
 };
 
 struct inject_job {

@@ -46,6 +46,7 @@ enum machine_event_kind {
 	MACHINE_ANSWERED,	/* the reply to machine_probe(): the backend is alive */
 	MACHINE_SCREENSHOT,	/* machine_screenshot() finished: ok, or reason */
 	MACHINE_SAVED,		/* machine_save() finished: ok, or reason */
+	MACHINE_DUMPED,		/* machine_dump() finished: ok, or reason (the backend's refusal) */
 	MACHINE_EXITED,		/* gone and reaped; reason: how ("qemu exited with status 0") */
 };
 
@@ -85,6 +86,13 @@ struct machine_ops {
 	 * Nothing waits: what the backend cannot take at once is an error.
 	 */
 	int (*console_input)(struct machine *m, const char *buf, size_t len, struct bp_error *err);
+	/*
+	 * Write the guest's memory as a Windows crash dump (QEMU's win-dmp,
+	 * which needs the guest to have published its VMCOREINFO note) to
+	 * path, without waiting here: DUMPED, ok or with the backend's reason.
+	 * The guest is paused while it is written. NULL: the backend cannot.
+	 */
+	int (*dump)(struct machine *m, const char *path, struct bp_error *err);
 	/* Pull the plug at once: what the guest had not written is lost. EXITED follows. */
 	void (*power_cut)(struct machine *m);
 	/* Ask it to go, bounded: a graceful quit, then a power cut. EXITED follows. */
@@ -147,6 +155,14 @@ static inline int machine_console_input(struct machine *m, const char *buf, size
 					struct bp_error *err)
 {
 	return m->ops->console_input(m, buf, len, err);
+}
+
+/* -1 "not supported by this backend" when it has no dump op. */
+static inline int machine_dump(struct machine *m, const char *path, struct bp_error *err)
+{
+	if (!m->ops->dump)
+		return error_set(err, "not supported by this backend");
+	return m->ops->dump(m, path, err);
 }
 
 static inline void machine_power_cut(struct machine *m)
