@@ -71,7 +71,7 @@ HARNESS_SRC := $(filter-out harness/cmd/bootproof.c,$(HARNESS_ALL))
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
 UNIT_SRC := $(wildcard tests/t-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(O)/tests/%)
-TEST_LIB_OBJ := $(O)/tests/fakeqmp.o
+TEST_LIB_OBJ := $(O)/tests/fakeqmp.o $(O)/tests/dumpgen.o
 
 # libFuzzer targets (tests/fuzz/fuzz-*.c): clang, ASan+UBSan, objects of their own.
 FUZZ_CC := clang
@@ -106,7 +106,7 @@ all: $(O)/bootproof $(O)/chanc guest man interp windrv
 interp: $(INTERP_LIB) $(INTERP_LOAD) $(INTERP_FUZZ)
 windrv: $(WINDRV)
 guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp
-tests: $(UNIT_BIN) $(O)/tests/bench/floor $(O)/tests/bench/clone
+tests: $(UNIT_BIN) $(O)/tests/bench/floor $(O)/tests/bench/clone $(O)/tests/mkdump
 
 $(O)/bootproof: $(O)/harness/cmd/bootproof.o $(HARNESS_OBJ)
 	@echo "  LD      $@"
