@@ -11,7 +11,9 @@
  *   COM1  the EMS console: SAC's boot lines, then a bugcheck's XML block and
  *         blue-screen text (EMS_FILE, in the documented format)
  *   screen  the blue screen's text through the firmware's console
- *   0x505 the ISA pvpanic port: "panicked" (QEMU's GUEST_PANICKED)
+ *   0x505 the ISA pvpanic port: "panicked" (QEMU's GUEST_PANICKED), as
+ *         virtio-win's pvpanic driver says it from its bugcheck callback,
+ *         before Windows writes its dump (a while)
  *   0xCF9 a hard reset (QEMU: SHUTDOWN with reason guest-reset)
  *
  * Freestanding: built with mingw-w64 as an EFI application (PE32+,
@@ -114,11 +116,12 @@ uint64_t efi_main(void *image, struct system_table *st)
 	(void)image;
 	uart_puts(0x3F8, ems_text, ems_text_end);
 	blue_screen(st->con_out);
-	/* Windows writes its dump, then resets: the screen stays a moment. */
-	for (volatile uint64_t i = 0; i < 200000000ULL; i++)
-		;
+	/*
+	 * The pvpanic driver's bugcheck callback, then Windows writes its dump
+	 * and resets: the screen stays a moment.
+	 */
 	outb(0x505, 1);
-	for (volatile uint64_t i = 0; i < 100000000ULL; i++)
+	for (volatile uint64_t i = 0; i < 300000000ULL; i++)
 		;
 	outb(0xCF9, 0x02);
 	outb(0xCF9, 0x06);

@@ -7,6 +7,8 @@
 # is what OVMF boots from removable media; libguestfs mounts it whole, as
 # it mounts the reference Linux guest's disk.
 #   EMS_FILE  the COM1 text (default tests/data/windows/ems-bp-0x50.log)
+#   MINIDUMP  a dump file put on crash.qcow2 as \Windows\Minidump\120226-01.dmp, as
+#             Windows would have written it (a triage dump from tests/mkdump)
 set -eu
 out=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +27,10 @@ disk() {
 	done
 	mcopy -i "$out/$1.img" "$out/$1.efi" ::/EFI/BOOT/BOOTX64.EFI
 	mcopy -i "$out/$1.img" "$out/SYSTEM" ::/Windows/System32/config/SYSTEM
+	if [ "$1" = crash ] && [ -n "${MINIDUMP:-}" ]; then
+		mmd -i "$out/$1.img" ::/Windows/Minidump
+		mcopy -i "$out/$1.img" "$MINIDUMP" ::/Windows/Minidump/120226-01.dmp
+	fi
 	qemu-img convert -O qcow2 "$out/$1.img" "$out/$1.qcow2.tmp"
 	mv "$out/$1.qcow2.tmp" "$out/$1.qcow2"
 	rm -f "$out/$1.img"
