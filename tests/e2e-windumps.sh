@@ -9,6 +9,10 @@
 # One disk's dump agrees with the console (0x50 in refsensor.sys), the
 # other's names another code and driver (0xD1 in other.sys): the report
 # says the sources disagree, and the boot's title stays the console's.
+# A third stand-in publishes a VMCOREINFO note through fw_cfg first (as
+# virtio-win's fwcfg driver does; the layout of tests/qtest-windmp.py, in a
+# real boot): QEMU writes its win-dmp at the panic event and the dump's
+# view has the code and parameters planted, read from QEMU's file.
 . "$(dirname "$0")/lib.sh"
 [ -x "$BP" ] || skip_all "harness not built ($BP)"
 MKDUMP=$ROOT/build/tests/mkdump
@@ -33,6 +37,7 @@ version: 1
 images:
   agree: {kind: windows, disk: $T/agree/crash.qcow2, memory: 256}
   other: {kind: windows, disk: $T/other/crash.qcow2, memory: 256}
+  note: {kind: windows, disk: $T/agree/crash-vmcoreinfo.qcow2, memory: 256}
 sensors:
   v1: {module: $ROOT/build/sensor/v1/refsensor.ko}
 content:
@@ -42,6 +47,8 @@ scenarios:
   - {name: agree, image: agree, sensor: v1, content: bad-291, boots: 2, boot_timeout: 120,
      expect: crash, title: "$TITLE"}
   - {name: other, image: other, sensor: v1, content: bad-291, boots: 1, boot_timeout: 120,
+     expect: crash, title: "$TITLE"}
+  - {name: note, image: note, sensor: v1, content: bad-291, boots: 1, boot_timeout: 120,
      expect: crash, title: "$TITLE"}
 YAML
 
@@ -81,12 +88,24 @@ is "$(jq -r "$B.sources_disagree" "$J")" \
 	"sources disagree: serial says 0x50, dump 120226-01.dmp says 0xD1; serial says refsensor.sys, dump 120226-01.dmp says other.sys" \
 	"disagreement: the note names each source's code and driver"
 
+B='.scenarios[2].boots[0]'
+is "$(jq -r "$B.sources[2] | [.code, .file, .title] | join(\"|\")" "$J")" \
+	"0x50|note/boot-1.dmp|PAGE_FAULT_IN_NONPAGED_AREA (0x50)" \
+	"host-side dump: QEMU wrote its win-dmp at the panic event, read back"
+is "$(jq -r "$B.sources[2].parameters | join(\" \")" "$J")" \
+	"0xFFFF840500000074 0x0 0xFFFFF8048B58334C 0x2" \
+	"host-side dump: the parameters the guest left in KiBugcheckData, exactly"
+is "$(head -c 8 "$R/note/boot-1.dmp")" PAGEDU64 "host-side dump: a 64-bit dump file in the trial's directory"
+is "$(jq -r "$B.sources_disagree" "$J")" null \
+	"host-side dump: it agrees with the console (no driver list in a full dump: no driver to differ)"
+
 H=$R/index.html
 like "$(cat "$H")" '<p class="disagree">sources disagree: serial says 0x50, dump 120226-01.dmp says 0xD1' \
 	"page: the disagreement"
 like "$(cat "$H")" '<a href="agree/boot-1-dumps/120226-01.dmp">dump</a>' "page: a link to the collected dump"
-is "$(grep -c '<table class="sources">' "$H")" 3 "page: the sources of every crash boot"
-is "$(grep -o '<img class="screenshot"' "$H" | wc -l | tr -d ' ')" 3 \
-	"page: a screenshot of every bugcheck screen (3 crash boots)"
+is "$(grep -c '<table class="sources">' "$H")" 4 "page: the sources of every crash boot"
+like "$(cat "$H")" '<a href="note/boot-1.dmp">dump</a>' "page: a link to the host-side dump"
+is "$(grep -o '<img class="screenshot"' "$H" | wc -l | tr -d ' ')" 4 \
+	"page: a screenshot of every bugcheck screen (4 crash boots)"
 
 done_testing

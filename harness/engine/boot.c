@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* How long to wait for the console report after a panic signal. */
@@ -518,6 +519,8 @@ static void dump_over(struct boot *b, int ok, const char *why)
 	b->dump_why = ok ? NULL : xstrdup(why ? why : "the machine gave no reason");
 	if (!ok)
 		unlink(b->p.dump_path); /* what QEMU created before it refused */
+	else
+		chmod(b->p.dump_path, 0644); /* QEMU makes it owner-read-only; it is the run's, like a log */
 	/* The guest was paused: the grace for its console report starts again. */
 	if (!b->judged && b->t_grace_ms)
 		b->t_grace_ms = now_ms() + CRASH_GRACE_MS;

@@ -3,7 +3,8 @@
 # bugcheck-efi.c built with mingw-w64 as \EFI\BOOT\BOOTX64.EFI on a FAT
 # disk with the directories a Windows system disk has for the sensor and
 # its content: OUT/clean.qcow2 comes up, OUT/crash.qcow2 bugchecks (with
-# EMS_FILE's text) at every boot. A FAT file system without a partition table
+# EMS_FILE's text) at every boot, OUT/crash-vmcoreinfo.qcow2 too, having
+# published a VMCOREINFO note for QEMU's win-dmp first. A FAT file system without a partition table
 # is what OVMF boots from removable media; libguestfs mounts it whole, as
 # it mounts the reference Linux guest's disk.
 #   EMS_FILE  the COM1 text (default tests/data/windows/ems-bp-0x50.log)
@@ -44,3 +45,4 @@ printf '%s\r\n' 'Windows Registry Editor Version 5.00' '' \
 hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$out/SYSTEM" "$out/SYSTEM.reg"
 disk clean -DSTANDIN_CLEAN
 disk crash
+disk crash-vmcoreinfo -DSTANDIN_VMCOREINFO
