@@ -151,7 +151,8 @@ static int parse_line(char *line, struct collected *c)
 	memcpy(c->name, line + name_at, (size_t)(name_end - name_at));
 	if (strchr(c->name, '/') || c->name[0] == '.' || copied > size)
 		return 0;
-	snprintf(c->guest, sizeof(c->guest), "%s", line + (guest_at > name_end ? guest_at : name_end));
+	snprintf(c->guest, sizeof(c->guest), "%s",
+		 line + (guest_at > name_end ? guest_at : name_end));
 	c->copied = copied;
 	c->size = size;
 	c->mtime = mtime;
