@@ -159,11 +159,20 @@ static int fake_command(int qmp, int ser, const char *line)
 	text = json_dumps(reply, JSON_COMPACT);
 	fake_write(qmp, text);
 	fake_write(qmp, "\n");
-	if (after)
+	if (after) {
+		/* The guest stays paused while QEMU writes (FAKEQEMU_PANIC=first: its console after). */
+		if (getenv("FAKEQEMU_DUMP_S"))
+			sleep((unsigned)atoi(getenv("FAKEQEMU_DUMP_S")));
 		fake_write(qmp, after);
+		if (getenv("FAKEQEMU_PANIC") && !strcmp(getenv("FAKEQEMU_PANIC"), "first"))
+			fake_console(ser);
+	}
 	if (cmd && !strcmp(cmd, "cont")) {
-		fake_console(ser);
-		if (getenv("FAKEQEMU_PANIC"))
+		const char *panic = getenv("FAKEQEMU_PANIC");
+
+		if (!panic || strcmp(panic, "first"))
+			fake_console(ser);
+		if (panic)
 			fake_write(qmp, "{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": "
 					"\"run\"}}\n");
 	}
@@ -445,17 +454,19 @@ static void check_machine_dump(void)
 	tap_is_str(err.msg, "not supported by this backend", "dump: and says so");
 }
 
+/* A Windows bugcheck on EMS, as the stand-in guest prints it (tests/data/windows). */
+static const char win_ems[] =
+    "Computer is booting, SAC started and initialized.\r\n!SAC>\r\n"
+    "<INSTANCE CLASSNAME=\"BLUESCREEN\">\r\n"
+    "<PROPERTY NAME=\"STOPCODE\" TYPE=\"string\"><VALUE>\"0x50\"</VALUE></PROPERTY>"
+    "<machine-info>\r\n</machine-info>\r\n</INSTANCE>\r\n!SAC>\r\n"
+    "Your PC ran into a problem and needs to restart.\r\n\r\n"
+    "PAGE_FAULT_IN_NONPAGED_AREA\r\n\r\nREFSENSOR.SYS\r\n\r\n0xFFFF840500000074\r\n"
+    "0x0\r\n0xFFFFF8048B58334C\r\n0x2\r\n\r\n100% complete\r\n";
+
 /* A Windows boot whose bugcheck's console report comes with GUEST_PANICKED (pvpanic). */
 static void check_boot_dump_views(void)
 {
-	static const char ems[] =
-	    "Computer is booting, SAC started and initialized.\r\n!SAC>\r\n"
-	    "<INSTANCE CLASSNAME=\"BLUESCREEN\">\r\n"
-	    "<PROPERTY NAME=\"STOPCODE\" TYPE=\"string\"><VALUE>\"0x50\"</VALUE></PROPERTY>"
-	    "<machine-info>\r\n</machine-info>\r\n</INSTANCE>\r\n!SAC>\r\n"
-	    "Your PC ran into a problem and needs to restart.\r\n\r\n"
-	    "PAGE_FAULT_IN_NONPAGED_AREA\r\n\r\nREFSENSOR.SYS\r\n\r\n0xFFFF840500000074\r\n"
-	    "0x0\r\n0xFFFFF8048B58334C\r\n0x2\r\n\r\n100% complete\r\n";
 	struct one o;
 	struct one *v[] = {&o};
 	char *dmp = xasprintf("%s/win/boot-1.dmp", dir);
@@ -463,7 +474,7 @@ static void check_boot_dump_views(void)
 
 	setenv("FAKEQEMU_PANIC", "1", 1);
 	setenv("FAKEQEMU_DUMP", "refuse", 1);
-	one_start_guest(&o, "win", "run", ems, 30, &guest_profile_windows, dmp);
+	one_start_guest(&o, "win", "run", win_ems, 30, &guest_profile_windows, dmp);
 	unsetenv("FAKEQEMU_PANIC");
 	unsetenv("FAKEQEMU_DUMP");
 	run_all(v, 1, 40);
@@ -487,6 +498,34 @@ static void check_boot_dump_views(void)
 			   "views: the refusal is the dump's view");
 	}
 	tap_ok(access(dmp, F_OK) != 0, "views: the empty file QEMU left is removed");
+	boot_result_release(&o.res);
+	memset(&o.res, 0, sizeof(o.res));
+	one_release(&o);
+	free(dmp);
+}
+
+/*
+ * The panic event first, then a dump that takes longer than the crash
+ * grace, the console's report only after it (the guest was paused): the
+ * grace waits for the dump, so the boot is titled by the console's report.
+ */
+static void check_boot_dump_pauses_grace(void)
+{
+	struct one o;
+	struct one *v[] = {&o};
+	char *dmp = xasprintf("%s/slow/boot-1.dmp", dir);
+
+	setenv("FAKEQEMU_PANIC", "first", 1);
+	setenv("FAKEQEMU_DUMP", "refuse", 1);
+	setenv("FAKEQEMU_DUMP_S", "5", 1);
+	one_start_guest(&o, "slow", "run", win_ems, 30, &guest_profile_windows, dmp);
+	unsetenv("FAKEQEMU_PANIC");
+	unsetenv("FAKEQEMU_DUMP");
+	unsetenv("FAKEQEMU_DUMP_S");
+	run_all(v, 1, 40);
+	tap_is_str(o.res.title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys",
+		   "a 5 s dump at the panic: the crash grace waits for it, the console's report "
+		   "after it titles the boot");
 	boot_result_release(&o.res);
 	memset(&o.res, 0, sizeof(o.res));
 	one_release(&o);
@@ -523,6 +562,7 @@ int main(int argc, char **argv)
 	}
 	check_machine_dump();
 	check_boot_dump_views();
+	check_boot_dump_pauses_grace();
 	remove_tree(dir);
 	loop_free(loop);
 	free(self);

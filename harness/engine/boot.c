@@ -372,8 +372,8 @@ int64_t boot_deadline(const struct boot *b)
 	int64_t d = timeout_base(b) + b->p.boot_timeout_ms;
 	int64_t s = b->t_last_output_ms ? b->t_last_output_ms + b->p.silence_timeout_ms : INT64_MAX;
 
-	if (b->done || b->judged || !b->t_cont_ms)
-		return INT64_MAX; /* starting and stopping: the machine keeps those deadlines */
+	if (b->done || b->judged || !b->t_cont_ms || b->dump_state == 1)
+		return INT64_MAX; /* starting, stopping, dumping: the machine keeps those deadlines */
 	if (b->probe)
 		return b->t_probe_ms;
 	if (s < d)
