@@ -141,7 +141,7 @@ static int parse_line(char *line, struct collected *c)
 {
 	unsigned long long copied, size;
 	long long mtime;
-	int name_at, name_end, guest_at;
+	int name_at = 0, name_end = 0, guest_at = 0; /* %n sets nothing past a failed conversion */
 
 	memset(c, 0, sizeof(*c));
 	if (sscanf(line, "%llu %llu %lld %n%*s%n %n", &copied, &size, &mtime, &name_at, &name_end,
