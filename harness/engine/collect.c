@@ -181,7 +181,8 @@ int collect_manifest_read(const char *dir, void (*fn)(void *ctx, const struct co
 		if (sscanf(line, "#left %llu", &left) == 1) {
 			memset(&c, 0, sizeof(c));
 			c.left = left;
-			fn(ctx, &c);
+			if (left) /* none left out: nothing to say */
+				fn(ctx, &c);
 		} else if (parse_line(line, &c)) {
 			fn(ctx, &c);
 		}
