@@ -71,7 +71,7 @@ HARNESS_SRC := $(filter-out harness/cmd/bootproof.c,$(HARNESS_ALL))
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
 UNIT_SRC := $(wildcard tests/t-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(O)/tests/%)
-TEST_LIB_OBJ := $(O)/tests/fakeqmp.o
+TEST_LIB_OBJ := $(O)/tests/fakeqmp.o $(O)/tests/dumpgen.o
 
 # libFuzzer targets (tests/fuzz/fuzz-*.c): clang, ASan+UBSan, objects of their own.
 FUZZ_CC := clang
@@ -106,7 +106,7 @@ all: $(O)/bootproof $(O)/chanc guest man interp windrv
 interp: $(INTERP_LIB) $(INTERP_LOAD) $(INTERP_FUZZ)
 windrv: $(WINDRV)
 guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp
-tests: $(UNIT_BIN) $(O)/tests/bench/floor $(O)/tests/bench/clone
+tests: $(UNIT_BIN) $(O)/tests/bench/floor $(O)/tests/bench/clone $(O)/tests/mkdump
 
 $(O)/bootproof: $(O)/harness/cmd/bootproof.o $(HARNESS_OBJ)
 	@echo "  LD      $@"
@@ -291,7 +291,7 @@ demo: deps
 # Two at a time, the longest first (measured), so the two cores stay busy to the end.
 SLOW_TESTS := tests/e2e-repro.sh tests/e2e-bisect.sh tests/e2e-install.sh tests/e2e-ci-recipes.sh \
 	tests/e2e-shards.sh tests/e2e-faults.sh tests/lint.sh tests/e2e-rings.sh \
-	tests/e2e-selftest.sh tests/e2e-winimage.sh
+	tests/e2e-selftest.sh tests/e2e-winimage.sh tests/e2e-windumps.sh
 
 check: deps
 	$(MAKE) all tests fuzzers build/compile_commands.json

@@ -19,6 +19,14 @@
  *     SENT event, a refusal (FAKEQEMU=nonmi) with QEMU's words; before
  *     READY they are refused at once. $FAKEQEMU_LOG, if set, gets every
  *     QMP line the fake reads.
+ *   - machine_dump(): QEMU's dump-guest-memory with win-dmp, detached, and
+ *     its DUMP_COMPLETED: written (FAKEQEMU_DUMP=ok writes the file), or
+ *     refused as QEMU refuses a guest without a VMCOREINFO note (=refuse),
+ *     or an error reply (=error); a backend without the op says so;
+ *   - a Windows boot with a host-side dump (FAKEQEMU_PANIC: GUEST_PANICKED
+ *     after the console's bugcheck): the dump is asked for at the panic,
+ *     its refusal is the dump's view, and the serial and event views are
+ *     recorded beside it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -101,12 +109,46 @@ static void fake_console(int ser)
 		raise(SIGSTOP);
 }
 
+/*
+ * dump-guest-memory as FAKEQEMU_DUMP says: its reply (set into reply) and
+ * the DUMP_COMPLETED event to write after it (NULL: none).
+ */
+static const char *fake_dump(json_t *args, json_t *reply)
+{
+	const char *mode = getenv("FAKEQEMU_DUMP");
+	const char *proto = json_string_value(json_object_get(args, "protocol"));
+	const char *fmt = json_string_value(json_object_get(args, "format"));
+
+	if (!mode || !strcmp(mode, "error") || !fmt || strcmp(fmt, "win-dmp") ||
+	    !json_is_true(json_object_get(args, "detach")) || !proto || strncmp(proto, "file:", 5)) {
+		json_object_set_new(reply, "error", json_pack("{s:s, s:s}", "class", "GenericError",
+							      "desc", "dump: fake refuses"));
+		return NULL;
+	}
+	json_object_set_new(reply, "return", json_object());
+	if (!strcmp(mode, "refuse")) {
+		fclose(fopen(proto + 5, "w")); /* QEMU opens the file before it fails */
+		return "{\"event\": \"DUMP_COMPLETED\", \"data\": {\"result\": {\"status\": "
+		       "\"failed\", \"completed\": 0, \"total\": 0}, \"error\": \"win-dump: "
+		       "invalid vmcoreinfo note size\"}}\n";
+	}
+	{
+		FILE *f = fopen(proto + 5, "w");
+
+		fputs("PAGEDU64", f);
+		fclose(f);
+	}
+	return "{\"event\": \"DUMP_COMPLETED\", \"data\": {\"result\": {\"status\": "
+	       "\"completed\", \"completed\": 8, \"total\": 8}}}\n";
+}
+
 /* One QMP command line: answered; returns 1 after quit. */
 static int fake_command(int qmp, int ser, const char *line)
 {
 	json_t *msg = json_loads(line, 0, NULL), *id = json_object_get(msg, "id");
 	const char *cmd = json_string_value(json_object_get(msg, "execute"));
 	json_t *reply = json_object();
+	const char *after = NULL;
 	char *text;
 	int quit = cmd && !strcmp(cmd, "quit");
 
@@ -123,6 +165,8 @@ static int fake_command(int qmp, int ser, const char *line)
 	if (cmd && !strcmp(cmd, "inject-nmi") && !strcmp(getenv("FAKEQEMU"), "nonmi"))
 		json_object_set_new(reply, "error", json_pack("{s:s, s:s}", "class", "GenericError",
 							      "desc", "NMI not supported"));
+	if (cmd && !strcmp(cmd, "dump-guest-memory"))
+		after = fake_dump(json_object_get(msg, "arguments"), reply);
 	else if (cmd && !strcmp(cmd, "query-status"))
 		json_object_set_new(reply, "return", json_pack("{s:s, s:b}", "status", "running",
 							       "running", 1));
@@ -133,8 +177,23 @@ static int fake_command(int qmp, int ser, const char *line)
 	text = json_dumps(reply, JSON_COMPACT);
 	fake_write(qmp, text);
 	fake_write(qmp, "\n");
-	if (cmd && !strcmp(cmd, "cont"))
-		fake_console(ser);
+	if (after) {
+		/* The guest stays paused while QEMU writes (FAKEQEMU_PANIC=first: its console after). */
+		if (getenv("FAKEQEMU_DUMP_S"))
+			sleep((unsigned)atoi(getenv("FAKEQEMU_DUMP_S")));
+		fake_write(qmp, after);
+		if (getenv("FAKEQEMU_PANIC") && !strcmp(getenv("FAKEQEMU_PANIC"), "first"))
+			fake_console(ser);
+	}
+	if (cmd && !strcmp(cmd, "cont")) {
+		const char *panic = getenv("FAKEQEMU_PANIC");
+
+		if (!panic || strcmp(panic, "first"))
+			fake_console(ser);
+		if (panic)
+			fake_write(qmp, "{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": "
+					"\"run\"}}\n");
+	}
 	free(text);
 	json_decref(reply);
 	json_decref(msg);
@@ -185,8 +244,9 @@ struct one {
 static struct loop *loop;
 static int64_t max_stall_ms; /* the heartbeat's worst lateness */
 
-static void one_start(struct one *o, const char *name, const char *mode, const char *console,
-		      int silence_s)
+static void one_start_guest(struct one *o, const char *name, const char *mode,
+			    const char *console, int silence_s, const struct guest_profile *guest,
+			    const char *dump_path)
 {
 	char *run_dir = xasprintf("%s/%s", dir, name), *con = xasprintf("%s/%s.console", dir, name);
 	FILE *f;
@@ -199,21 +259,29 @@ static void one_start(struct one *o, const char *name, const char *mode, const c
 	o->run_dir = run_dir;
 	o->console = con;
 	o->log = xasprintf("%s/%s.log", dir, name);
-	o->vm = (struct vm_config){.guest = &guest_profile_linux, .accel = "tcg", .kernel = "k", .initrd = "i", .append = "a",
+	o->vm = (struct vm_config){.guest = guest, .accel = "tcg", .kernel = "k", .initrd = "i", .append = "a",
 				  .disk = "d", .memory_mib = 64, .run_dir = run_dir};
 	o->p = (struct boot_params){
 		.machine = machine_qemu_new(&o->vm),
-		.guest = &guest_profile_linux,
+		.guest = guest,
 		.loop = loop,
 		.marker = "never printed",
 		.boot_timeout_ms = 60000,
 		.silence_timeout_ms = silence_s * 1000,
 		.log_path = o->log,
+		.dump_path = dump_path,
+		.dump_rel = dump_path ? "win/boot-1.dmp" : NULL,
 	};
 	/* The fake reads its mode and console when it starts (boot_start spawns it). */
 	setenv("FAKEQEMU", mode, 1);
 	setenv("FAKEQEMU_CONSOLE", con, 1);
 	boot_start(&o->b, &o->p, &o->res);
+}
+
+static void one_start(struct one *o, const char *name, const char *mode, const char *console,
+		      int silence_s)
+{
+	one_start_guest(o, name, mode, console, silence_s, &guest_profile_linux, NULL);
 }
 
 static void one_release(struct one *o)
@@ -358,6 +426,35 @@ static void trig_event(void *ctx, const struct machine_event *ev)
 	}
 }
 
+/* ---- the host-side dump ---- */
+
+struct mach {
+	struct machine *m;
+	struct vm_config vm;
+	const char *path;
+	int dumped, ok, exited;
+	char why[sizeof(((struct bp_error *)0)->msg)];
+};
+
+static void mach_event(void *ctx, const struct machine_event *ev)
+{
+	struct mach *t = ctx;
+	struct bp_error err;
+
+	if (ev->kind == MACHINE_READY && machine_dump(t->m, t->path, &err) < 0) {
+		t->dumped = -1;
+		snprintf(t->why, sizeof(t->why), "%s", err.msg);
+		machine_stop(t->m);
+	} else if (ev->kind == MACHINE_DUMPED) {
+		t->dumped++;
+		t->ok = ev->ok;
+		snprintf(t->why, sizeof(t->why), "%s", ev->reason ? ev->reason : "");
+		machine_stop(t->m);
+	} else if (ev->kind == MACHINE_EXITED) {
+		t->exited = 1;
+	}
+}
+
 static void check_crash_triggers(void)
 {
 	static const char *const chord[] = {"ctrl_r"};
@@ -400,6 +497,136 @@ static void check_crash_triggers(void)
 	free(log);
 }
 
+/* A machine of the fake QEMU in dump mode `mode`, asked for a dump once READY. */
+static void mach_run(struct mach *t, const char *mode)
+{
+	struct machine_cb cb = {NULL, NULL, mach_event, t};
+	char *run_dir = xasprintf("%s/dump-%s", dir, mode);
+	struct bp_error err;
+	int64_t end = now_ms() + 20000;
+
+	mkdir_p(run_dir, NULL);
+	memset(t, 0, sizeof(*t));
+	t->path = xasprintf("%s/boot-1.dmp", run_dir);
+	t->vm = (struct vm_config){.guest = &guest_profile_windows, .accel = "tcg", .disk = "d",
+				   .memory_mib = 64, .run_dir = run_dir};
+	setenv("FAKEQEMU", "run", 1);
+	setenv("FAKEQEMU_DUMP", mode, 1);
+	t->m = machine_qemu_new(&t->vm);
+	if (machine_start(t->m, loop, &cb, &err) < 0)
+		tap_diag(err.msg);
+	while (!t->exited && now_ms() < end)
+		if (loop_once(loop, 1000) < 0)
+			break;
+	machine_release(t->m);
+	unsetenv("FAKEQEMU_DUMP");
+	free(run_dir);
+}
+
+static void check_machine_dump(void)
+{
+	struct machine_ops none = {0};
+	struct machine bare = {.ops = &none};
+	struct bp_error err;
+	struct mach t;
+
+	mach_run(&t, "ok");
+	tap_ok(t.dumped == 1 && t.ok, "dump: dump-guest-memory win-dmp, detached, then "
+				      "DUMP_COMPLETED: DUMPED ok");
+	tap_ok(access(t.path, F_OK) == 0, "dump: the file is where it was asked for");
+	tap_ok(t.exited, "dump: then the machine stops");
+	free((char *)t.path);
+	mach_run(&t, "refuse");
+	tap_ok(t.dumped == 1 && !t.ok, "dump: no VMCOREINFO note: DUMPED not ok");
+	tap_is_str(t.why, "win-dump: invalid vmcoreinfo note size", "dump: with QEMU's own reason");
+	free((char *)t.path);
+	mach_run(&t, "error");
+	tap_ok(t.dumped == 1 && !t.ok, "dump: an error reply: DUMPED not ok");
+	tap_like(t.why, "dump: fake refuses", "dump: with the reply's reason");
+	free((char *)t.path);
+	tap_is_int(machine_dump(&bare, "/nonexistent", &err), -1,
+		   "dump: a backend without the op cannot");
+	tap_is_str(err.msg, "not supported by this backend", "dump: and says so");
+}
+
+/* A Windows bugcheck on EMS, as the stand-in guest prints it (tests/data/windows). */
+static const char win_ems[] =
+    "Computer is booting, SAC started and initialized.\r\n!SAC>\r\n"
+    "<INSTANCE CLASSNAME=\"BLUESCREEN\">\r\n"
+    "<PROPERTY NAME=\"STOPCODE\" TYPE=\"string\"><VALUE>\"0x50\"</VALUE></PROPERTY>"
+    "<machine-info>\r\n</machine-info>\r\n</INSTANCE>\r\n!SAC>\r\n"
+    "Your PC ran into a problem and needs to restart.\r\n\r\n"
+    "PAGE_FAULT_IN_NONPAGED_AREA\r\n\r\nREFSENSOR.SYS\r\n\r\n0xFFFF840500000074\r\n"
+    "0x0\r\n0xFFFFF8048B58334C\r\n0x2\r\n\r\n100% complete\r\n";
+
+/* A Windows boot whose bugcheck's console report comes with GUEST_PANICKED (pvpanic). */
+static void check_boot_dump_views(void)
+{
+	struct one o;
+	struct one *v[] = {&o};
+	char *dmp = xasprintf("%s/win/boot-1.dmp", dir);
+	const struct source_view *sv;
+
+	setenv("FAKEQEMU_PANIC", "1", 1);
+	setenv("FAKEQEMU_DUMP", "refuse", 1);
+	one_start_guest(&o, "win", "run", win_ems, 30, &guest_profile_windows, dmp);
+	unsetenv("FAKEQEMU_PANIC");
+	unsetenv("FAKEQEMU_DUMP");
+	run_all(v, 1, 40);
+	tap_is_str(outcome_name(o.res.outcome), "crash", "views: the Windows boot is a crash");
+	tap_is_str(o.res.title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys",
+		   "views: its title is the console's");
+	tap_is_int((long long)o.res.nr_views, 3, "views: serial, event, host-side dump");
+	if (o.res.nr_views == 3) {
+		sv = &o.res.views[0];
+		tap_ok(!strcmp(sv->source, SOURCE_SERIAL) && sv->has_code && sv->code == 0x50 &&
+			   sv->nparams == 4 && sv->param[2] == 0xFFFFF8048B58334Cull &&
+			   sv->driver && !strcmp(sv->driver, "refsensor.sys"),
+		       "views: the serial one has the code, the four parameters and the driver");
+		sv = &o.res.views[1];
+		tap_ok(!strcmp(sv->source, SOURCE_EVENT) && !sv->has_code && sv->note &&
+			   strstr(sv->note, "without the bugcheck's code"),
+		       "views: the event one: a panic without a code (pvpanic)");
+		sv = &o.res.views[2];
+		tap_ok(!strcmp(sv->source, SOURCE_DUMP) && !sv->file, "views: no dump file");
+		tap_is_str(sv->note, "no dump: win-dump: invalid vmcoreinfo note size",
+			   "views: the refusal is the dump's view");
+	}
+	tap_ok(access(dmp, F_OK) != 0, "views: the empty file QEMU left is removed");
+	boot_result_release(&o.res);
+	memset(&o.res, 0, sizeof(o.res));
+	one_release(&o);
+	free(dmp);
+}
+
+/*
+ * The panic event first, then a dump that takes longer than the crash
+ * grace, the console's report only after it (the guest was paused): the
+ * grace waits for the dump, so the boot is titled by the console's report.
+ */
+static void check_boot_dump_pauses_grace(void)
+{
+	struct one o;
+	struct one *v[] = {&o};
+	char *dmp = xasprintf("%s/slow/boot-1.dmp", dir);
+
+	setenv("FAKEQEMU_PANIC", "first", 1);
+	setenv("FAKEQEMU_DUMP", "refuse", 1);
+	setenv("FAKEQEMU_DUMP_S", "5", 1);
+	one_start_guest(&o, "slow", "run", win_ems, 30, &guest_profile_windows, dmp);
+	unsetenv("FAKEQEMU_PANIC");
+	unsetenv("FAKEQEMU_DUMP");
+	unsetenv("FAKEQEMU_DUMP_S");
+	run_all(v, 1, 40);
+	tap_is_str(o.res.title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys",
+		   "a 5 s dump at the panic: the crash grace waits for it, the console's report "
+		   "after it titles the boot");
+	boot_result_release(&o.res);
+	memset(&o.res, 0, sizeof(o.res));
+	one_release(&o);
+	free(dmp);
+}
+
 int main(int argc, char **argv)
 {
 	char *self;
@@ -429,6 +656,9 @@ int main(int argc, char **argv)
 			one_release(v[i]);
 	}
 	check_crash_triggers();
+	check_machine_dump();
+	check_boot_dump_views();
+	check_boot_dump_pauses_grace();
 	remove_tree(dir);
 	loop_free(loop);
 	free(self);

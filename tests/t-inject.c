@@ -6,6 +6,8 @@
  * writer can lock it); a job that fails leaves the next one working (the
  * appliance relaunched); a kill mid-job, then a new job, works; after
  * inject_shutdown() no worker process and no socket directory is left.
+ * INJECT_COLLECT copies out at most INJECT_COLLECT_FILES files, each cut at
+ * its bound, under safe names, and its manifest says what was cut and left.
  * An appliance launch is 10-60 s under TCG: this is not in check-fast.
  * Skipped when build/images/linux is not built.
  */
@@ -22,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "collect.h"
 #include "inject.h"
 #include "litter.h"
 #include "proc.h"
@@ -66,6 +69,25 @@ static size_t gfs_dirs(void)
 	n = g.gl_pathc;
 	globfree(&g);
 	return n;
+}
+
+struct coll_count {
+	int cut, whole;
+	uint64_t left;
+	char odd[COLLECT_NAME_MAX + 1];
+};
+
+static void coll_count_one(void *ctx, const struct collected *c)
+{
+	struct coll_count *cc = ctx;
+
+	cc->left += c->left;
+	if (!c->left && c->copied == 4 && c->size == 6)
+		cc->cut++;
+	if (!c->left && c->copied == 6 && c->size == 6) {
+		cc->whole++;
+		snprintf(cc->odd, sizeof(cc->odd), "%s", c->name);
+	}
 }
 
 int main(void)
@@ -158,6 +180,39 @@ int main(void)
 			   "the failed upload cost a relaunch, the missing disk none");
 		tap_ok(writable_by_others(a), "disk a is free after the failure");
 		free(missing);
+	}
+
+	/* Copied out, bounded: a guest with too many, too big, oddly named files. */
+	{
+		struct inject_op ops[INJECT_COLLECT_FILES + 5];
+		char *names[INJECT_COLLECT_FILES + 3], *out = xasprintf("%s/collected", tmp);
+		struct coll_count cc = {0};
+		size_t n = 0;
+
+		mkdir_p(out, &err);
+		for (size_t i = 0; i < INJECT_COLLECT_FILES + 2; i++) {
+			names[i] = xasprintf("/t/d/f%zu.dmp", i);
+			ops[n++] = (struct inject_op){INJECT_UPLOAD, host, names[i], 0, NULL, 0};
+		}
+		names[INJECT_COLLECT_FILES + 2] = NULL;
+		ops[n++] = (struct inject_op){INJECT_COLLECT, out, "/t/d/*", 0, NULL, 4};
+		ops[n++] =
+		    (struct inject_op){INJECT_UPLOAD, host, "/t/e/we ird$\\name.dmp", 0, NULL, 0};
+		ops[n++] = (struct inject_op){INJECT_COLLECT, out, "/t/e/*", 0, NULL, 100};
+		tap_is_int(run(ops, n, a, &err), 0, "collect: ten files, then one oddly named");
+		tap_is_int(ops[n - 3].result, INJECT_COLLECT_FILES,
+			   "collect: at most INJECT_COLLECT_FILES copied");
+		tap_is_int(collect_manifest_read(out, coll_count_one, &cc, &err), 0,
+			   "collect: the manifest reads");
+		tap_is_int(cc.cut, INJECT_COLLECT_FILES,
+			   "collect: each cut at its bound: 4 of 6 bytes");
+		tap_is_int((long long)cc.left, 2, "collect: the two left out are counted");
+		tap_is_str(cc.odd, "we_ird__name.dmp", "collect: a name of safe bytes only");
+		tap_is_int(cc.whole, 1, "collect: a file under the bound is copied whole");
+		for (size_t i = 0; names[i]; i++)
+			free(names[i]);
+		remove_tree(out);
+		free(out);
 	}
 
 	/* Given up mid-job: the worker is killed; a new one takes the next job. */

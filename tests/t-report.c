@@ -28,6 +28,7 @@
 #include "report-junit.h"
 #include "report-trend.h"
 #include "tap.h"
+#include "trial.h"
 #include "util.h"
 
 static const char *datadir;
@@ -787,6 +788,16 @@ static const struct tamper {
 	{"scenarios/0/boots/0/samples", "[" SAMPLE("-5") "]", 0},
 	{"scenarios/0/boots/0/samples", "[" SAMPLE("\"168312\"") "]", 0},
 	{"scenarios/0/boots/0/samples", "[{\"n\": 1}]", 0},
+#define SOURCE(src, code)                                                                          \
+	"[{\"source\": " src ", \"title\": null, \"code\": " code ", \"parameters\": [], "        \
+	"\"driver\": null, \"file\": null, \"note\": null}]"
+	{"scenarios/0/boots/0/sources", SOURCE("\"dump\"", "\"0xD1\""), 1},
+	{"scenarios/0/boots/0/sources", SOURCE("\"dump\"", "null"), 1},
+	{"scenarios/0/boots/0/sources", SOURCE("\"dmesg\"", "null"), 0},
+	{"scenarios/0/boots/0/sources", SOURCE("\"dump\"", "\"0xd1\\nBail out!\""), 0},
+	{"scenarios/0/boots/0/sources", SOURCE("\"dump\"", "209"), 0},
+	{"scenarios/0/boots/0/sources_disagree", "\"sources disagree: ...\"", 1},
+	{"scenarios/0/boots/0/sources_disagree", "3", 0},
 };
 
 /* python3-jsonschema's verdict on each file, one "0" (valid) or "1" a line; NULL without it. */
@@ -1010,6 +1021,115 @@ static void set_field(const char *run_dir, const char *name, const char *key, co
 	free(text);
 	json_decref(root);
 	free(path);
+}
+
+/* ---- a crash boot's source views (serial, event, dumps) ----------------- */
+
+static struct source_view *view(struct boot_result *b, const char *src, int has_code,
+				uint32_t code, const char *driver, const char *file)
+{
+	struct source_view *v = boot_add_view(b, src);
+
+	v->has_code = has_code;
+	v->code = code;
+	v->driver = driver ? xstrdup(driver) : NULL;
+	v->file = file ? xstrdup(file) : NULL;
+	return v;
+}
+
+static void test_sources_judged(void)
+{
+	struct boot_result b = {0};
+	struct source_view *v;
+	json_t *o, *srcs;
+	char *text;
+
+	view(&b, SOURCE_SERIAL, 1, 0x50, "refsensor.sys", NULL);
+	v = view(&b, SOURCE_EVENT, 0, 0, NULL, NULL);
+	v->note = xstrdup("a panic event without the bugcheck's code (pvpanic)");
+	v = view(&b, SOURCE_DUMP, 1, 0x50, "refsensor.sys", "t/boot-1-dumps/120226-01.dmp");
+	v->nparams = 4;
+	v->param[0] = 0xfffff8048b58334cULL;
+	trial_boot_sources(&b);
+	tap_ok(b.disagree == NULL, "sources: serial and dump agree, the event saw no code: no note");
+	v = view(&b, SOURCE_DUMP, 1, 0xD1, "other.sys", "t/boot-1-dumps/MEMORY.DMP");
+	trial_boot_sources(&b);
+	tap_is_str(b.disagree,
+		   "sources disagree: serial says 0x50, dump 120226-01.dmp says 0x50, dump "
+		   "MEMORY.DMP says 0xD1; serial says refsensor.sys, dump 120226-01.dmp says "
+		   "refsensor.sys, dump MEMORY.DMP says other.sys",
+		   "sources: another code and driver in one dump: the note names each source's");
+	o = report_json_boot(&b);
+	srcs = json_object_get(o, "sources");
+	tap_is_int((long long)json_array_size(srcs), 4, "sources: results.json has each view");
+	tap_is_str(rj_str(json_array_get(srcs, 2), "code"), "0x50", "sources: the code in hex");
+	tap_is_str(json_string_value(json_array_get(json_object_get(json_array_get(srcs, 2),
+								    "parameters"),
+						    0)),
+		   "0xFFFFF8048B58334C", "sources: a parameter above 2^63, exactly");
+	tap_ok(json_is_null(json_object_get(json_array_get(srcs, 1), "code")),
+	       "sources: a view without a code has code null");
+	tap_like(rj_str(o, "sources_disagree"), "dump MEMORY.DMP says 0xD1",
+		 "sources: results.json carries the note");
+	text = json_dumps(o, 0);
+	json_decref(o);
+	free(text);
+	boot_result_release(&b);
+	memset(&b, 0, sizeof(b));
+	o = report_json_boot(&b);
+	tap_ok(!json_object_get(o, "sources") && !json_object_get(o, "sources_disagree"),
+	       "sources: a boot without views has neither field");
+	json_decref(o);
+}
+
+static void test_sources_render(void)
+{
+	char *dir = fixture("run-1"), *path = xasprintf("%s/results.json", dir), *text, *html;
+	json_t *root = json_load_file(path, 0, NULL);
+	json_t *boots = json_object_get(json_array_get(json_object_get(root, "scenarios"), 1), "boots");
+	struct bp_error err;
+	size_t i;
+	json_t *b;
+
+	json_array_foreach(boots, i, b) {
+		json_object_set_new(
+		    b, "sources",
+		    json_pack("[{s:s, s:s, s:s, s:[s], s:s, s:n, s:n}, {s:s, s:n, s:n, s:[], s:n, "
+			      "s:n, s:s}, {s:s, s:s, s:s, s:[], s:s, s:s, s:s}]",
+			      "source", "serial", "title",
+			      "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys", "code", "0x50",
+			      "parameters", "0xFFFF840500000074", "driver", "refsensor.sys", "file",
+			      "note", "source", "event", "title", "code", "parameters", "driver",
+			      "file", "note", "no panic event", "source", "dump", "title",
+			      "DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1) in <b>x.sys", "code", "0xD1",
+			      "parameters", "driver", "<b>x.sys", "file",
+			      "bad-291-v1/boot-1-dumps/120226-01.dmp", "note",
+			      "/Windows/Minidump/120226-01.dmp"));
+		json_object_set_new(b, "sources_disagree",
+				    json_string("sources disagree: serial says 0x50, dump "
+						"120226-01.dmp says 0xD1"));
+	}
+	text = json_dumps(root, JSON_INDENT(2));
+	write_file_atomic(path, text, strlen(text), NULL);
+	free(text);
+	json_decref(root);
+	if (!tap_ok(report_render(dir, &err) == 0, "sources: a results.json with sources renders"))
+		tap_diag(err.msg);
+	html = slurp(dir, "index.html");
+	tap_is_int(count(html, "<table class=\"sources\">"), 2,
+		   "sources: a table for each crash boot of the signature, the folded one too");
+	tap_is_int(count(html, "<tr class=\"source\">"), 6, "sources: a row per view");
+	like(html, "<a href=\"bad-291-v1/boot-1-dumps/120226-01.dmp\">dump</a>",
+	     "sources: a link to the collected dump");
+	like(html, "<p class=\"disagree\">sources disagree: serial says 0x50, dump 120226-01.dmp "
+		   "says 0xD1</p>",
+	     "sources: the disagreement said plainly");
+	like(html, "&lt;b&gt;x.sys", "sources: a driver name from the dump is escaped");
+	tap_is_int(count(html, "<img class=\"screenshot\""), 1,
+		   "sources: the screenshots are still there");
+	free(html);
+	free(path);
+	free(dir);
 }
 
 /* ---- history ------------------------------------------------------------ */
@@ -1412,6 +1532,8 @@ int main(int argc, char **argv)
 	test_incomplete_render();
 	test_rings_render();
 	test_soak_render();
+	test_sources_judged();
+	test_sources_render();
 	test_hostile_paths();
 	test_load_errors();
 	test_tampered();

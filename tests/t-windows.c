@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmd-scan.h"
+#include "dumpgen.h"
 #include "console.h"
 #include "stopcodes.h"
 #include "tap.h"
@@ -27,105 +28,7 @@
 
 static const char *datadir;
 
-/* ---- dumps, written from the layout ---- */
-
-struct dumpfile {
-	uint8_t *p;
-	size_t len;
-};
-
-static void put32(struct dumpfile *f, size_t off, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		f->p[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(struct dumpfile *f, size_t off, uint64_t v)
-{
-	put32(f, off, (uint32_t)v);
-	put32(f, off + 4, (uint32_t)(v >> 32));
-}
-
-/* A dump of len bytes: "PAGE" everywhere (Windows' filler), the signature, code and params. */
-static struct dumpfile dump_new(int is64, size_t len, uint32_t type, uint32_t code,
-				const uint64_t param[4])
-{
-	struct dumpfile f = {xmalloc(len ? len : 1), len};
-
-	for (size_t i = 0; i < len; i++)
-		f.p[i] = (uint8_t) "PAGE"[i % 4];
-	if (len < (is64 ? 0x2000u : 0x1000u)) {
-		if (len >= 8)
-			memcpy(f.p + 4, is64 ? "DU64" : "DUMP", 4);
-		return f;
-	}
-	memcpy(f.p + 4, is64 ? "DU64" : "DUMP", 4);
-	put32(&f, 0x08, 0xF);
-	put32(&f, 0x0C, 19041);
-	if (is64) {
-		put64(&f, 0x10, 0x1aa000);
-		put64(&f, 0x20, 0xfffff80456c2a1b0ull);
-		put32(&f, 0x30, 0x8664);
-		put32(&f, 0x34, 2);
-		put32(&f, 0x38, code);
-		for (int i = 0; i < 4; i++)
-			put64(&f, 0x40 + 8 * (size_t)i, param[i]);
-		put64(&f, 0x80, 0xfffff80457000b20ull);
-		put32(&f, 0xF98, type);
-		put64(&f, 0xFA8, 0x01daa9a1b2c3d4e5ull);
-	} else {
-		put32(&f, 0x10, 0x39000);
-		put32(&f, 0x18, 0x8055a420);
-		put32(&f, 0x20, 0x14c);
-		put32(&f, 0x24, 1);
-		put32(&f, 0x28, code);
-		for (int i = 0; i < 4; i++)
-			put32(&f, 0x2C + 4 * (size_t)i, (uint32_t)param[i]);
-		put32(&f, 0x60, 0x80545b60);
-		put32(&f, 0xF88, type);
-		put64(&f, 0xFC0, 0x01c0000011112222ull);
-	}
-	return f;
-}
-
-struct drv {
-	const char *name;
-	uint64_t base;
-	uint32_t size;
-};
-
-/* A UTF-16LE name at off: count, characters, NUL. Returns the bytes written. */
-static size_t put_name(struct dumpfile *f, size_t off, const char *name)
-{
-	size_t n = strlen(name);
-
-	put32(f, off, (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		f->p[off + 4 + 2 * i] = (uint8_t)name[i];
-		f->p[off + 5 + 2 * i] = 0;
-	}
-	f->p[off + 4 + 2 * n] = f->p[off + 5 + 2 * n] = 0;
-	return 4 + 2 * n + 2;
-}
-
-/* The triage header at 0x2000 and its driver list at 0x2100, names after it. */
-static void put_drivers(struct dumpfile *f, const struct drv *d, size_t n)
-{
-	size_t list = 0x2100, names = list + n * 0x90;
-
-	put32(f, 0x2000, 19041);
-	put32(f, 0x2004, (uint32_t)f->len);
-	put32(f, 0x2000 + 0x30, (uint32_t)list);
-	put32(f, 0x2000 + 0x34, (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		size_t e = list + i * 0x90;
-
-		put32(f, e, (uint32_t)names);
-		put64(f, e + 0x38, d[i].base);
-		put32(f, e + 0x48, d[i].size);
-		names += put_name(f, names, d[i].name);
-	}
-}
+/* ---- dumps, written from the layout (dumpgen.h) ---- */
 
 static const struct drv drivers[] = {
     {"ntoskrnl.exe", 0xfffff80456600000ull, 0x1046000},
@@ -135,9 +38,9 @@ static const struct drv drivers[] = {
 
 static struct dumpfile triage_new(uint32_t code, const uint64_t param[4])
 {
-	struct dumpfile f = dump_new(1, 0x4000, WINDUMP_TYPE_TRIAGE, code, param);
+	struct dumpfile f = dumpgen_new(1, 0x4000, WINDUMP_TYPE_TRIAGE, code, param);
 
-	put_drivers(&f, drivers, ARRAY_SIZE(drivers));
+	dumpgen_put_drivers(&f, drivers, ARRAY_SIZE(drivers));
 	return f;
 }
 
@@ -227,8 +130,8 @@ static void test_attribution(void)
 	/* 0x50 with P3 unknown (0): the exception record's address names the driver */
 	p[0] = 0xffff840500000074ull;
 	f = triage_new(0x50, p);
-	put32(&f, 0xF00, 0xC0000005);
-	put64(&f, 0xF10, 0xfffff8048b500010ull);
+	dumpgen_put32(&f, 0xF00, 0xC0000005);
+	dumpgen_put64(&f, 0xF10, 0xfffff8048b500010ull);
 	parse(&f, &d, title, sizeof(title), &err);
 	tap_is_str(title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys",
 		   "P3 zero: the exception record's address is used");
@@ -236,8 +139,8 @@ static void test_attribution(void)
 	windump_release(&d);
 
 	/* then the CONTEXT's Rip, when nothing else is known */
-	put32(&f, 0xF00, 0x45474150);
-	put64(&f, 0x348 + 0xF8, 0xfffff80456a00000ull);
+	dumpgen_put32(&f, 0xF00, 0x45474150);
+	dumpgen_put64(&f, 0x348 + 0xF8, 0xfffff80456a00000ull);
 	parse(&f, &d, title, sizeof(title), &err);
 	tap_is_str(title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in ntoskrnl.exe",
 		   "no parameter, no exception record: the CONTEXT Rip is used");
@@ -245,7 +148,7 @@ static void test_attribution(void)
 	windump_release(&d);
 
 	/* an address in no driver: the title names none, the address is kept */
-	put64(&f, 0x348 + 0xF8, 0x1000);
+	dumpgen_put64(&f, 0x348 + 0xF8, 0x1000);
 	parse(&f, &d, title, sizeof(title), &err);
 	tap_is_str(title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50)",
 		   "an address in no driver names none");
@@ -254,9 +157,9 @@ static void test_attribution(void)
 	windump_release(&d);
 
 	/* a driver whose range reaches the top of the address space: no overflow */
-	put64(&f, 0x2100 + 2 * 0x90 + 0x38, 0xfffffffffffff000ull);
-	put32(&f, 0x2100 + 2 * 0x90 + 0x48, 0x2000);
-	put64(&f, 0x348 + 0xF8, 0xfffffffffffff800ull);
+	dumpgen_put64(&f, 0x2100 + 2 * 0x90 + 0x38, 0xfffffffffffff000ull);
+	dumpgen_put32(&f, 0x2100 + 2 * 0x90 + 0x48, 0x2000);
+	dumpgen_put64(&f, 0x348 + 0xF8, 0xfffffffffffff800ull);
 	parse(&f, &d, title, sizeof(title), &err);
 	tap_is_str(title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys",
 		   "a range wrapping past 2^64 is compared without overflow");
@@ -270,7 +173,7 @@ static void test_full_kernel_32(void)
 	struct bp_error err = {""};
 	struct windump d;
 	char title[256];
-	struct dumpfile f = dump_new(1, 0x3000, WINDUMP_TYPE_FULL, 0x50, pa);
+	struct dumpfile f = dumpgen_new(1, 0x3000, WINDUMP_TYPE_FULL, 0x50, pa);
 
 	tap_is_int(parse(&f, &d, title, sizeof(title), &err), 0, "64-bit full dump parses");
 	tap_is_str(title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50)", "full dump: code, no driver list");
@@ -278,14 +181,14 @@ static void test_full_kernel_32(void)
 	windump_release(&d);
 	free(f.p);
 
-	f = dump_new(1, 0x2000, WINDUMP_TYPE_KERNEL, 0xC000021A, pa);
+	f = dumpgen_new(1, 0x2000, WINDUMP_TYPE_KERNEL, 0xC000021A, pa);
 	tap_is_int(parse(&f, &d, title, sizeof(title), &err), 0, "64-bit kernel dump parses");
 	tap_is_str(title, "STATUS_SYSTEM_PROCESS_TERMINATED (0xC000021A)", "kernel dump title");
 	windump_release(&d);
 	free(f.p);
 
-	f = dump_new(0, 0x1000, WINDUMP_TYPE_FULL, 0x0A, pa);
-	put32(&f, 0x320 + 0xB8, 0x80501234);
+	f = dumpgen_new(0, 0x1000, WINDUMP_TYPE_FULL, 0x0A, pa);
+	dumpgen_put32(&f, 0x320 + 0xB8, 0x80501234);
 	tap_is_int(parse(&f, &d, title, sizeof(title), &err), 0, "32-bit full dump parses");
 	tap_is_str(title, "IRQL_NOT_LESS_OR_EQUAL (0xA)", "32-bit: code at 0x28");
 	tap_ok(!d.is64 && d.param[0] == 0x10 && d.param[1] == 2 && d.param[3] == 0x80501234,
@@ -296,7 +199,7 @@ static void test_full_kernel_32(void)
 	windump_release(&d);
 	free(f.p);
 
-	f = dump_new(0, 0x1400, WINDUMP_TYPE_KERNEL, 0x12345, pa);
+	f = dumpgen_new(0, 0x1400, WINDUMP_TYPE_KERNEL, 0x12345, pa);
 	parse(&f, &d, title, sizeof(title), &err);
 	tap_is_str(title, "unknown bugcheck (0x12345)", "a code not in the table says so");
 	tap_is_int(d.dump_type, WINDUMP_TYPE_KERNEL, "32-bit DumpType at 0xF88");
@@ -347,19 +250,19 @@ static void test_lying(void)
 	const uint64_t p[4] = {0};
 	struct dumpfile f;
 
-	f = dump_new(1, 0, 0, 0, p);
+	f = dumpgen_new(1, 0, 0, 0, p);
 	check_bad(&f, "not a windows dump", "an empty file");
-	f = dump_new(1, 4, 0, 0, p);
+	f = dumpgen_new(1, 4, 0, 0, p);
 	check_bad(&f, "not a windows dump", "4 bytes of PAGE");
-	f = dump_new(1, 8, 0, 0, p);
+	f = dumpgen_new(1, 8, 0, 0, p);
 	check_bad(&f, "truncated dump: 8 bytes, a 64-bit dump header is 8192", "the magic alone");
-	f = dump_new(1, 0x1fff, WINDUMP_TYPE_FULL, 0x50, p);
+	f = dumpgen_new(1, 0x1fff, WINDUMP_TYPE_FULL, 0x50, p);
 	check_bad(&f, "truncated dump", "a 64-bit header one byte short");
-	f = dump_new(0, 0xfff, WINDUMP_TYPE_FULL, 0x50, p);
+	f = dumpgen_new(0, 0xfff, WINDUMP_TYPE_FULL, 0x50, p);
 	check_bad(&f, "a 32-bit dump header is 4096", "a 32-bit header one byte short");
-	f = dump_new(1, 0x2000, WINDUMP_TYPE_TRIAGE, 0x50, p);
+	f = dumpgen_new(1, 0x2000, WINDUMP_TYPE_TRIAGE, 0x50, p);
 	check_bad(&f, "no triage header", "a triage dump cut at its triage header");
-	f = dump_new(1, 0x2020, WINDUMP_TYPE_TRIAGE, 0x50, p);
+	f = dumpgen_new(1, 0x2020, WINDUMP_TYPE_TRIAGE, 0x50, p);
 	check_bad(&f, "no triage header", "a triage dump cut inside its triage header");
 
 	/* triage dumps with one or two u32s changed: {offset, value} pairs (0 offset: none) */
@@ -367,12 +270,12 @@ static void test_lying(void)
 		f = triage_new(0x50, p);
 		for (int k = 0; k < 2; k++)
 			if (lies[i].off[k])
-				put32(&f, lies[i].off[k], lies[i].val[k]);
+				dumpgen_put32(&f, lies[i].off[k], lies[i].val[k]);
 		check_bad(&f, lies[i].want, lies[i].name);
 	}
 	f = triage_new(0x50, p);
-	put32(&f, 0x2100, 0x3ff0);
-	put32(&f, 0x3ff0, 5);
+	dumpgen_put32(&f, 0x2100, 0x3ff0);
+	dumpgen_put32(&f, 0x3ff0, 5);
 	memcpy(f.p + 0x3ff4, "a\0b\0c\0d\0e\0XX", 12);
 	check_bad(&f, "has no terminator", "a name without its NUL character");
 }
@@ -386,20 +289,20 @@ static void test_odd_names(void)
 	struct dumpfile f = triage_new(0x50, p);
 
 	/* refsensor's name at an odd offset, still within the file: read fine */
-	put32(&f, 0x2100 + 2 * 0x90, 0x3001);
-	put_name(&f, 0x3001, "refsensor.sys");
+	dumpgen_put32(&f, 0x2100 + 2 * 0x90, 0x3001);
+	dumpgen_put_name(&f, 0x3001, "refsensor.sys");
 	tap_is_int(parse(&f, &d, title, sizeof(title), &err), 0, "a name at an odd offset is read");
 	tap_is_str(title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys",
 		   "  and names the driver");
 	windump_release(&d);
 	/* a name that is not a file name: the driver matches but names nothing */
-	put_name(&f, 0x3001, "ref sensor<b>.sys");
+	dumpgen_put_name(&f, 0x3001, "ref sensor<b>.sys");
 	tap_is_int(parse(&f, &d, title, sizeof(title), &err), 0, "an implausible name is no error");
 	tap_is_str(title, "PAGE_FAULT_IN_NONPAGED_AREA (0x50)", "  but never reaches the title");
 	tap_is_int(d.fault_driver, 2, "  the driver still matched");
 	windump_release(&d);
 	f.p[0x3001 + 5] = 0x04; /* a non-ASCII UTF-16 character */
-	put_name(&f, 0x3001, "x.sys");
+	dumpgen_put_name(&f, 0x3001, "x.sys");
 	f.p[0x3001 + 5] = 0x04;
 	tap_is_int(parse(&f, &d, title, sizeof(title), &err), 0, "a non-ASCII name is no error");
 	tap_is_str(d.drivers[2].name, "", "  and is kept unnamed");
@@ -803,7 +706,7 @@ static void test_scan(void)
 	    "\"0xFFFFF8048B58334C\",\"0x2\"],\"dump_type\":\"triage\",\"bits\":64,\"build\":19041,"
 	    "\"address\":\"0xFFFFF8048B58334C\",\"address_source\":\"parameter 3\",\"drivers\":3}",
 	    "scan --json: code, exact parameters, type, address and its source");
-	put32(&f, 0x2034, 100);
+	dumpgen_put32(&f, 0x2034, 100);
 	bad = write_tmp("bad.dmp", f.p, f.len);
 	tap_is_int(scan_to(bad, 0, "linux", &sb, &err), -1, "scan: a lying dump is an error");
 	tap_like(err.msg, "cannot parse dump '", "  naming the file");

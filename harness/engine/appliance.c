@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "collect.h"
 #include "guestroot.h"
 #include "winreg.h"
 #include "litter.h"
@@ -359,7 +360,7 @@ static int do_op(guestfs_h *g, const struct guestroot *r, struct inject_op *op,
 	int n;
 
 	if (op->kind != INJECT_UPLOAD && op->kind != INJECT_REMOVE_GLOB &&
-	    op->kind != INJECT_EXISTS && !r->casefold)
+	    op->kind != INJECT_EXISTS && op->kind != INJECT_COLLECT && !r->casefold)
 		return error_set(err, "a registry change on a disk without Windows (%s)",
 				 r->os[0] ? r->os : "a whole-disk file system");
 	switch (op->kind) {
@@ -378,6 +379,8 @@ static int do_op(guestfs_h *g, const struct guestroot *r, struct inject_op *op,
 		return winreg_safeboot(g, r, (int)op->value, err);
 	case INJECT_SERVICE_PARAM:
 		return winreg_service_param(g, r, op->name, op->guest, op->value, err);
+	case INJECT_COLLECT:
+		return collect_glob(g, r, op, err);
 	}
 	return error_set(err, "unknown offline operation %d", (int)op->kind);
 }

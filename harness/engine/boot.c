@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* How long to wait for the console report after a panic signal. */
@@ -25,6 +26,7 @@ static void boot_settle(struct boot *b);
 static void finish_interrupted(struct boot *b);
 static void finish_panic(struct boot *b);
 static void on_update(struct loop *l, int fd, short revents, void *ctx);
+static void wind_on(struct boot *b);
 
 /* What the update channel did this boot, into the result. */
 static void record_update(struct boot *b, enum outcome o)
@@ -64,7 +66,7 @@ static void stop_begin(struct boot *b, enum outcome o)
 		   machine_screenshot(b->m, b->p.screenshot_path, &err) == 0) {
 		b->shooting = 1;
 	} else {
-		machine_stop(b->m);
+		wind_on(b);
 	}
 }
 static void finish(struct boot *b, enum outcome o, const char *title, const char *excerpt)
@@ -154,6 +156,10 @@ static void collect_crashes(struct boot *b)
 			b->res->crash_func = c.func[0] ? xstrdup(c.func) : NULL;
 			b->res->crash_module = c.module[0] ? xstrdup(c.module) : NULL;
 			b->res->tainted_oot = c.tainted_oot;
+			b->serial.has_code = c.has_code;
+			b->serial.code = c.code;
+			b->serial.nparams = c.nparams;
+			memcpy(b->serial.param, c.param, sizeof(c.param));
 		}
 		crash_release(&c);
 	}
@@ -366,8 +372,8 @@ int64_t boot_deadline(const struct boot *b)
 	int64_t d = timeout_base(b) + b->p.boot_timeout_ms;
 	int64_t s = b->t_last_output_ms ? b->t_last_output_ms + b->p.silence_timeout_ms : INT64_MAX;
 
-	if (b->done || b->judged || !b->t_cont_ms)
-		return INT64_MAX; /* starting and stopping: the machine keeps those deadlines */
+	if (b->done || b->judged || !b->t_cont_ms || b->dump_state == 1)
+		return INT64_MAX; /* starting, stopping, dumping: the machine keeps those deadlines */
 	if (b->probe)
 		return b->t_probe_ms;
 	if (s < d)
@@ -494,19 +500,94 @@ static void on_ready(struct boot *b)
 	b->t_last_output_ms = 0;
 }
 
+/* The first panic event's bugcheck, when the backend carried one. */
+static void record_bugcheck(struct boot *b, const struct machine_event *ev)
+{
+	if (ev->has_bugcheck && !b->has_bugcheck) {
+		b->has_bugcheck = 1;
+		b->bugcheck = ev->bugcheck;
+		memcpy(b->param, ev->param, sizeof(b->param));
+	}
+}
+
+/* The host-side dump is over: ok, or why there is none. */
+static void dump_over(struct boot *b, int ok, const char *why)
+{
+	b->dump_state = 2;
+	b->dump_ok = ok;
+	free(b->dump_why);
+	b->dump_why = ok ? NULL : xstrdup(why ? why : "the machine gave no reason");
+	if (!ok)
+		unlink(b->p.dump_path); /* what QEMU created before it refused */
+	else
+		chmod(b->p.dump_path, 0644); /* QEMU makes it owner-read-only; it is the run's, like a log */
+	/* The guest was paused: the grace for its console report starts again. */
+	if (!b->judged && b->t_grace_ms)
+		b->t_grace_ms = now_ms() + CRASH_GRACE_MS;
+	if (!b->judged && b->t_last_output_ms)
+		b->t_last_output_ms = now_ms();
+}
+
+/* At the guest's panic (boot.h): the machine writes a host-side dump before it stops. */
+static void dump_begin(struct boot *b)
+{
+	struct bp_error err;
+
+	if (!b->p.dump_path || b->dump_state || b->exited)
+		return;
+	if (b->t_dump_wait)
+		loop_timer_remove(b->p.loop, b->t_dump_wait);
+	b->t_dump_wait = 0;
+	if (machine_dump(b->m, b->p.dump_path, &err) == 0)
+		b->dump_state = 1;
+	else
+		dump_over(b, 0, err.msg);
+}
+
+static void on_dump_wait(struct loop *l, void *ctx)
+{
+	struct boot *b = ctx;
+
+	b->t_dump_wait = 0;
+	if (!b->dump_state)
+		dump_over(b, 0, "no panic event before the boot ended");
+	wind_on(b);
+}
+
+/*
+ * After a crash's screenshot (or instead of it): the host-side dump asked
+ * for at the panic event, or one still to come (a crash judged from the
+ * console before the panic event: held CRASH_GRACE_MS for it), then the stop.
+ */
+static void wind_on(struct boot *b)
+{
+	if (b->dump_state == 1 || b->t_dump_wait)
+		return; /* DUMPED, or the wait's end, calls again */
+	if (b->p.dump_path && !b->dump_state && !b->exited && b->res->outcome == OUTCOME_CRASH) {
+		if (b->res->panicked) {
+			dump_begin(b);
+			if (b->dump_state == 1)
+				return;
+		} else {
+			b->t_dump_wait =
+			    loop_timer_add(b->p.loop, now_ms() + CRASH_GRACE_MS, on_dump_wait, b);
+			return;
+		}
+	}
+	machine_stop(b->m);
+}
+
 /* A panic-like signal: the console has CRASH_GRACE_MS to bring its report. */
 static void on_panic(struct boot *b, const struct machine_event *ev)
 {
 	b->res->panicked = 1;
 	if (ev->kind == MACHINE_WATCHDOG && !b->watchdog)
 		b->watchdog = xstrdup(ev->reason ? ev->reason : "unknown");
-	if (ev->has_bugcheck && !b->has_bugcheck) {
-		b->has_bugcheck = 1;
-		b->bugcheck = ev->bugcheck;
-		memcpy(b->param, ev->param, sizeof(b->param));
-	}
+	record_bugcheck(b, ev);
 	if (!b->t_grace_ms)
 		b->t_grace_ms = now_ms() + CRASH_GRACE_MS;
+	if (ev->kind == MACHINE_PANIC)
+		dump_begin(b);
 }
 
 static void on_event_judging(struct boot *b, const struct machine_event *ev)
@@ -562,17 +643,28 @@ static void on_event(void *ctx, const struct machine_event *ev)
 
 	if (ev->kind == MACHINE_EXITED)
 		b->exited = 1;
+	if (ev->kind == MACHINE_DUMPED && b->dump_state == 1)
+		dump_over(b, ev->ok, ev->reason);
 	if (!b->judged) {
 		on_event_judging(b, ev);
 		boot_settle(b);
 		return;
 	}
-	/* Judged: only the wind-down's answers matter. */
+	/* Judged: only the wind-down's answers matter (and a late panic, for its dump). */
 	if (ev->kind == MACHINE_SCREENSHOT && b->shooting) {
 		b->shooting = 0;
 		if (ev->ok)
 			b->res->screenshot = xstrdup(b->p.screenshot_rel);
-		machine_stop(b->m);
+		wind_on(b);
+	} else if (ev->kind == MACHINE_PANIC) {
+		b->res->panicked = 1;
+		record_bugcheck(b, ev);
+		if (!b->shooting && b->t_dump_wait) {
+			dump_begin(b);
+			wind_on(b);
+		}
+	} else if (ev->kind == MACHINE_DUMPED && !b->shooting) {
+		wind_on(b);
 	} else if (ev->kind == MACHINE_EXITED) {
 		boot_set_done(b);
 	}
@@ -583,7 +675,8 @@ static void check_timers(struct boot *b)
 	int64_t now = now_ms();
 	char *msg = NULL;
 
-	if (b->judged || b->probe || !b->t_cont_ms)
+	/* A dump being written pauses the guest: none of its deadlines runs meanwhile. */
+	if (b->judged || b->probe || !b->t_cont_ms || b->dump_state == 1)
 		return;
 	if (b->t_grace_ms && now >= b->t_grace_ms) {
 		crash_detector_flush(b->det);
@@ -641,11 +734,89 @@ static void on_done_timer(struct loop *l, void *ctx)
 		b->p.on_done(b->p.ctx, b);
 }
 
+/* The serial console's view: the report the boot's title came from. */
+static void view_serial(struct boot *b)
+{
+	struct source_view *v = boot_add_view(b->res, SOURCE_SERIAL);
+
+	if (!b->have_crash) {
+		v->note = xstrdup("no crash report on the console");
+		return;
+	}
+	v->title = xstrdup(b->res->title);
+	v->driver = b->res->crash_module ? xstrdup(b->res->crash_module) : NULL;
+	v->has_code = b->serial.has_code;
+	v->code = b->serial.code;
+	v->nparams = b->serial.nparams;
+	memcpy(v->param, b->serial.param, sizeof(v->param));
+}
+
+/* The panic event's view: its bugcheck, when the backend carried one (KVM's Hyper-V MSRs). */
+static void view_event(struct boot *b)
+{
+	struct source_view *v = boot_add_view(b->res, SOURCE_EVENT);
+	struct strbuf title = STRBUF_INIT;
+
+	if (!b->res->panicked) {
+		v->note = xstrdup("no panic event");
+		return;
+	}
+	if (!b->has_bugcheck) {
+		v->note = xstrdup("a panic event without the bugcheck's code (pvpanic)");
+		return;
+	}
+	v->has_code = 1;
+	v->code = (uint32_t)b->bugcheck;
+	v->nparams = 4;
+	memcpy(v->param, b->param, sizeof(v->param));
+	if (b->p.guest->bugcheck_title) {
+		b->p.guest->bugcheck_title(&title, 1, v->code, NULL);
+		v->title = strbuf_detach(&title);
+	}
+}
+
+/* The host-side dump's view: the file as the profile reads it, or why there is none. */
+static void view_host_dump(struct boot *b)
+{
+	struct source_view *v = boot_add_view(b->res, SOURCE_DUMP);
+	struct bp_error err;
+
+	if (b->dump_state == 2 && b->dump_ok && b->p.guest->dump_view &&
+	    b->p.guest->dump_view(b->p.dump_path, v, &err) < 0) {
+		v->note = xasprintf("host-side dump unreadable: %s", err.msg);
+	} else if (!(b->dump_state == 2 && b->dump_ok)) {
+		const char *why = b->dump_state == 2 ? b->dump_why
+				  : b->dump_state == 1 ? "the machine exited before the dump was written"
+				  : b->res->panicked	 ? "the machine exited before the dump was asked for"
+							 : "no panic event before the boot ended";
+
+		v->note = xasprintf("no dump: %s", why);
+		return;
+	}
+	v->file = xstrdup(b->p.dump_rel);
+}
+
+/* A crash boot of a profile with dump artifacts: each source's own view (boot.h). */
+static void record_views(struct boot *b)
+{
+	if (b->res->outcome != OUTCOME_CRASH ||
+	    !(b->p.guest->artifacts & (GUEST_ARTIFACT_DUMPS | GUEST_ARTIFACT_HOST_DUMP)))
+		return;
+	view_serial(b);
+	view_event(b);
+	if (b->p.dump_path)
+		view_host_dump(b);
+}
+
 static void boot_set_done(struct boot *b)
 {
 	if (b->done)
 		return;
 	b->done = 1;
+	if (b->t_dump_wait)
+		loop_timer_remove(b->p.loop, b->t_dump_wait);
+	b->t_dump_wait = 0;
+	record_views(b);
 	if (b->t_id)
 		loop_timer_remove(b->p.loop, b->t_id);
 	b->t_id = 0;
@@ -746,6 +917,11 @@ void boot_release(struct boot *b)
 	b->probe = NULL;
 	free(b->watchdog);
 	b->watchdog = NULL;
+	free(b->dump_why);
+	b->dump_why = NULL;
+	if (b->p.loop && b->t_dump_wait)
+		loop_timer_remove(b->p.loop, b->t_dump_wait);
+	b->t_dump_wait = 0;
 	machine_release(b->m);
 	b->m = NULL;
 	update_free(b->upd);

@@ -50,6 +50,21 @@
  * machine_power_cut() at once) and boot_done() is true once it exited. The
  * result is in the boot_result given to boot_start() from the moment of
  * the verdict.
+ *
+ * With p.dump_path, the guest's panic event (MACHINE_PANIC) asks the
+ * machine for a host-side dump there (machine_dump()), whenever it comes
+ * before the stop: the guest is paused while it is written (the crash
+ * grace and the hang deadlines wait), the wind-down waits for it, and a
+ * crash judged from the console before any panic event holds the stop
+ * CRASH_GRACE_MS for one. When the boot is done and it crashed, a profile
+ * with dump artifacts gets its source views (results.h): the serial
+ * console's (its report's title, code, parameters and driver), the panic
+ * event's (its bugcheck when the backend carried one), and, with
+ * p.dump_path, the host-side dump's as the profile reads it (dump_view)
+ * or why there is none ("no dump: win-dump: invalid vmcoreinfo note
+ * size"; a backend without the op: "no dump: not supported by this
+ * backend"). A refused dump is that source's view, never the boot's
+ * verdict.
  */
 #ifndef BP_BOOT_H
 #define BP_BOOT_H
@@ -120,6 +135,13 @@ struct boot_params {
 	const char *power_off_at;
 	const char *screenshot_path;       /* where a crash's screendump goes (PNG) */
 	const char *screenshot_rel;        /* the same, as recorded in the result */
+	/*
+	 * A host-side dump (guest.h: GUEST_ARTIFACT_HOST_DUMP): where
+	 * machine_dump() writes it at the guest's panic event, and the same as
+	 * recorded. NULL: none.
+	 */
+	const char *dump_path;
+	const char *dump_rel;
 };
 
 #define BOOT_TAIL_LINES 40
@@ -140,6 +162,10 @@ struct boot {
 	int done;            /* judged and the machine exited */
 	int exited;          /* the machine exited (or never started) */
 	int shooting;        /* judged: waiting for the crash's screenshot */
+	int dump_state;      /* the host-side dump: 0 not asked, 1 being written, 2 over */
+	int dump_ok;         /* over, and written */
+	char *dump_why;      /* over without a dump: why */
+	int t_dump_wait;     /* judged before any panic event: the timer that stops waiting */
 	enum machine_event_kind end; /* the last reset/shutdown event, before the exit */
 	char *probe;         /* a hang deadline passed: the hang's title, while the machine is asked */
 	int64_t t_probe_ms;  /* no answer by then: the backend is wedged, infra */
@@ -148,6 +174,7 @@ struct boot {
 	int power_off_due;   /* the power_off_at line arrived */
 	int has_bugcheck;    /* a panic event carried the guest's bugcheck */
 	uint64_t bugcheck, param[4];
+	struct crash serial; /* the recorded report's bugcheck, for the serial view */
 	char *watchdog;      /* a watchdog fired: its action */
 	int64_t t_start_ms, t_cont_ms, t_last_output_ms, t_grace_ms;
 	int64_t t_chunk_ns;  /* arrival of the console bytes being processed */

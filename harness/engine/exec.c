@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "disks.h"
+#include "collect.h"
 #include "guest.h"
 #include "machine-qemu.h"
 #include "trial.h"
@@ -136,6 +137,10 @@ static void start_boot(struct exec *e, enum outcome expect, const struct step *p
 	free(e->shot_path);
 	e->shot_rel = xasprintf("%s/boot-%d.png", e->t->dir, b->n);
 	e->shot_path = xasprintf("%s/%s", e->env.run_dir, e->shot_rel);
+	free(e->dump_rel);
+	free(e->dump_path);
+	e->dump_rel = xasprintf("%s/boot-%d.dmp", e->t->dir, b->n);
+	e->dump_path = xasprintf("%s/%s", e->env.run_dir, e->dump_rel);
 	choose_start(e, b, power_off);
 	e->p = (struct boot_params){
 		.machine = machine_qemu_new(&e->vm),
@@ -158,6 +163,9 @@ static void start_boot(struct exec *e, enum outcome expect, const struct step *p
 		/* profile: a screenshot only for a guest whose profile collects one */
 		.screenshot_path = guest->artifacts & GUEST_ARTIFACT_SCREENSHOT ? e->shot_path : NULL,
 		.screenshot_rel = e->shot_rel,
+		/* profile: a host-side dump at the panic event (guest.h) */
+		.dump_path = guest->artifacts & GUEST_ARTIFACT_HOST_DUMP ? e->dump_path : NULL,
+		.dump_rel = e->dump_rel,
 	};
 	e->push = NULL; /* a live deploy reaches exactly one boot */
 	if (cur(e) && cur(e)->kind == STEP_SOAK) {
@@ -202,6 +210,7 @@ static void abort_trial(struct exec *e, const char *why)
 }
 
 static void offline_done(struct exec *e, int ok, const char *why);
+static void collect_done(struct exec *e, int ok, const char *why);
 static void advance(struct exec *e);
 
 /* The worker exited, or its deadline passed (exited 0): its results into checks. */
@@ -234,15 +243,19 @@ static void start_offline(struct exec *e)
 
 	e->job = (struct inject_job){e->env.disk.overlay, e->ops.v, e->ops.nr};
 	if (inject_start(&e->task, &e->job, 1, e->env.accel, &err) < 0) {
-		abort_trial(e, err.msg);
+		if (e->collecting)
+			collect_done(e, 0, err.msg);
+		else
+			abort_trial(e, err.msg);
 		inject_ops_release(&e->ops);
 		return;
 	}
 	e->offline = 1;
-	e->t_step_ms = now_ms();
+	if (!e->collecting) /* a crash boot's dumps are no step of their own */
+		e->t_step_ms = now_ms();
 	e->id_offline = loop_fd_add(e->env.loop, e->task.fd, POLLIN, on_offline_exit, e);
-	e->t_offline = loop_timer_add(e->env.loop, e->t_step_ms + OFFLINE_TIMEOUT_MS,
-				      on_offline_late, e);
+	e->t_offline =
+	    loop_timer_add(e->env.loop, now_ms() + OFFLINE_TIMEOUT_MS, on_offline_late, e);
 }
 
 /* The current step's offline operation finished: turn its results into checks. */
@@ -273,12 +286,115 @@ static void remediated(struct exec *e, const struct step *s)
 			   removed, removed == 1 ? "" : "s");
 }
 
+struct collect_ctx {
+	struct exec *e;
+	struct boot_result *b;
+	const char *dir_rel; /* the dumps' directory, relative to the run directory */
+	int views;
+};
+
+/* One copied dump: this boot's unless an earlier boot collected it (exec.h). */
+static void collected_one(void *ctx, const struct collected *c)
+{
+	struct collect_ctx *cc = ctx;
+	struct exec *e = cc->e;
+	const struct guest_profile *guest = e->sc->image->guest;
+	char *key, *path;
+	struct source_view *v;
+	struct bp_error err;
+
+	if (c->left) {
+		v = boot_add_view(cc->b, SOURCE_DUMP);
+		v->note = xasprintf("%llu more dump%s on the guest disk left out",
+				    (unsigned long long)c->left, c->left == 1 ? "" : "s");
+		return;
+	}
+	key = xasprintf("%llu %lld %s\n", (unsigned long long)c->size, (long long)c->mtime,
+			c->guest);
+	path = xasprintf("%s/%s", e->dumps_dir, c->name);
+	if (strstr(e->dumps_seen.buf, key)) {
+		unlink(path); /* an earlier boot's, collected then */
+		goto out;
+	}
+	strbuf_adds(&e->dumps_seen, key);
+	v = boot_add_view(cc->b, SOURCE_DUMP);
+	cc->views++;
+	v->file = xasprintf("%s/%s", cc->dir_rel, c->name);
+	if (guest->dump_view && guest->dump_view(path, v, &err) < 0)
+		v->note = xasprintf("%s: %s", c->guest, err.msg);
+	else if (c->copied < c->size)
+		v->note = xasprintf("%s: truncated, %llu of %llu bytes copied", c->guest,
+				    (unsigned long long)c->copied, (unsigned long long)c->size);
+	else
+		v->note = xstrdup(c->guest);
+out:
+	free(path);
+	free(key);
+}
+
+/* The crash boot's dumps are copied (or could not be): its views, then their comparison. */
+static void collect_done(struct exec *e, int ok, const char *why)
+{
+	struct boot_result *b = &e->t->boots[e->t->nr_boots - 1];
+	struct collect_ctx cc = {e, b, NULL, 0};
+	struct bp_error err;
+	char *rel = xasprintf("%s/boot-%d-dumps", e->t->dir, b->n);
+
+	e->collecting = 0;
+	cc.dir_rel = rel;
+	if (ok && collect_manifest_read(e->dumps_dir, collected_one, &cc, &err) < 0) {
+		ok = 0;
+		why = err.msg;
+	}
+	if (!ok || !cc.views) {
+		struct source_view *v = boot_add_view(b, SOURCE_DUMP);
+
+		v->note = ok ? xstrdup("no dump: none new on the guest disk")
+			     : xasprintf("no dump: cannot copy the guest's dumps: %s", why);
+	}
+	if (!cc.views)
+		remove_tree(e->dumps_dir);
+	trial_boot_sources(b);
+	free(rel);
+	free(e->dumps_dir);
+	e->dumps_dir = NULL;
+}
+
+/* After a crash boot of a profile that keeps the OS's dumps: copy them off (exec.h). */
+static int collect_start(struct exec *e, const struct boot_result *b)
+{
+	const struct guest_profile *guest = e->sc->image->guest;
+	struct bp_error err;
+
+	if (!(guest->artifacts & GUEST_ARTIFACT_DUMPS) || !guest->dump_globs ||
+	    b->outcome != OUTCOME_CRASH || bp_interrupted)
+		return 0;
+	e->dumps_dir = xasprintf("%s/%s/boot-%d-dumps", e->env.run_dir, e->t->dir, b->n);
+	if (mkdir_p(e->dumps_dir, &err) < 0) {
+		e->collecting = 1;
+		collect_done(e, 0, err.msg);
+		return 0;
+	}
+	for (const char *const *g = guest->dump_globs; *g; g++) {
+		inject_ops_add(&e->ops, INJECT_COLLECT, e->dumps_dir, *g);
+		e->ops.v[e->ops.nr - 1].value = EXEC_DUMP_MAX;
+	}
+	e->collecting = 1;
+	start_offline(e);
+	return 1;
+}
+
 static void offline_done(struct exec *e, int ok, const char *why)
 {
 	const struct step *s = cur(e);
 	size_t k = 0;
 
 	e->offline = 0;
+	if (e->collecting) {
+		collect_done(e, ok, why);
+		inject_ops_release(&e->ops);
+		return;
+	}
 	if (!ok) {
 		abort_trial(e, why);
 		inject_ops_release(&e->ops);
@@ -588,6 +704,8 @@ static void boot_finished(struct exec *e)
 		check_evaluated(e, b);
 	if (b->outcome == OUTCOME_INFRA && !b->powered_off)
 		e->t->aborted = 1;
+	if (!collect_start(e, b))
+		trial_boot_sources(b);
 	if (e->env.on_boot)
 		e->env.on_boot(e->env.ctx, e, b);
 }
@@ -610,6 +728,7 @@ void exec_start(struct exec *e, const struct exec_env *env, struct trial_result 
 	e->sc = t->scenario;
 	e->task.fd = -1;
 	strbuf_init(&e->resume);
+	strbuf_init(&e->dumps_seen);
 	/* Base content first: exactly what a cold boot expects on its disk. */
 	e->ops = env->disk.base;
 	e->env.disk.base = (struct inject_ops)INJECT_OPS_INIT;
@@ -653,6 +772,12 @@ void exec_release(struct exec *e)
 	free(e->shot_path);
 	free(e->shot_rel);
 	free(e->append);
+	free(e->dump_path);
+	free(e->dump_rel);
+	free(e->dumps_dir);
 	strbuf_release(&e->resume);
+	strbuf_release(&e->dumps_seen);
 	e->log_path = e->shot_path = e->shot_rel = e->append = NULL;
+	e->dump_path = e->dump_rel = e->dumps_dir = NULL;
+	e->collecting = 0;
 }

@@ -21,6 +21,18 @@
  * memory figures (WHY)" fails unless every unit asked for (or, with a
  * duration, made in time) was answered with figures.
  *
+ * After a crash boot of a profile with GUEST_ARTIFACT_DUMPS, before the
+ * next step, an offline operation copies the OS's own dumps (guest.h:
+ * dump_globs) into TRIAL/boot-N-dumps/ (collect.h: regular files only, at
+ * most INJECT_COLLECT_FILES per glob, each cut at EXEC_DUMP_MAX bytes),
+ * and each becomes a source view of that boot (results.h; read with the
+ * profile's dump_view, a cut one says so in its note). A dump already
+ * collected after an earlier boot of the trial (same guest path, size and
+ * mtime) is not this boot's and is dropped; one on the golden image
+ * before the trial began counts for its first crash boot. Failing to copy
+ * is that view's note ("no dump: ..."), never the trial's failure. The
+ * boot's views are then compared (trial.h: trial_boot_sources()).
+ *
  * A cold trial's first offline operation, before step 1, injects its base
  * content (env.disk.base: sensor, agent, content, see disks.h) on the worker
  * the whole run shares. It adds nothing to the results unless it fails;
@@ -36,6 +48,9 @@
 #include "inject.h"
 #include "results.h"
 #include "vm.h"
+
+/* A collected dump's copy is cut here: a triage dump is far smaller, a full one's header first. */
+#define EXEC_DUMP_MAX (16u << 20)
 
 struct exec;
 typedef void (*exec_boot_fn)(void *ctx, struct exec *e, const struct boot_result *b);
@@ -87,6 +102,10 @@ struct exec {
 	int t_done;         /* calls env.on_done */
 	char *log_path;
 	char *shot_path, *shot_rel;
+	char *dump_path, *dump_rel; /* the current boot's host-side dump (guest.h) */
+	char *dumps_dir;	    /* a crash boot's collected dumps, while they are copied */
+	int collecting;		    /* the offline operation running copies them */
+	struct strbuf dumps_seen;   /* "SIZE MTIME GUEST\n" of each dump collected so far */
 	char *append;       /* the current boot's command line */
 	const void *restore; /* the state it restores (a struct snapshot), or NULL: cold */
 	struct strbuf resume; /* typed on its console, restoring a pre-mount state */

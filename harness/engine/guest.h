@@ -36,6 +36,8 @@
 
 #include "util.h"
 
+struct source_view;
+
 /* One crash report, as a detector completed it. */
 struct crash {
 	char *title;	  /* normalized title, never NULL */
@@ -52,6 +54,11 @@ struct crash {
 	char *taint;	  /* the kernel's taint flags ("GOE"), "" if not tainted or unknown */
 	int tainted_oot;  /* the kernel was tainted by an out-of-tree/unsigned module */
 	int corrupted;	  /* truncated before the frame its title needs ("... in corrupted") */
+	/* A bugcheck's stop code and parameters, when the report showed them (Windows). */
+	int has_code;
+	uint32_t code;
+	int nparams; /* 0..4 */
+	uint64_t param[4];
 };
 
 /* Free c's strings; accepts NULL and a released crash. */
@@ -144,6 +151,12 @@ struct guest_machine {
 	const char *display;	  /* the screen device (screendumps), e.g. "VGA"; NULL: none */
 	const char *panic_device; /* turns a guest panic into GUEST_PANICKED, e.g. "pvpanic" */
 	/*
+	 * Where the guest publishes its crash-dump note for the host (QEMU
+	 * -device NAME: "vmcoreinfo", fw_cfg etc/vmcoreinfo), which a
+	 * host-side dump needs (GUEST_ARTIFACT_HOST_DUMP); NULL: none.
+	 */
+	const char *coreinfo_device;
+	/*
 	 * 1: the boot-complete marker comes on a serial port of its own (COM2),
 	 * its lines read for the marker alone: the console (COM1) belongs to
 	 * the OS (Windows' EMS), which a startup task cannot write to.
@@ -160,6 +173,19 @@ struct guest_machine {
 enum guest_artifact {
 	/* the screen at crash time (QMP screendump); needs machine.display */
 	GUEST_ARTIFACT_SCREENSHOT = 1 << 0,
+	/*
+	 * After a crash boot, the OS's own crash dumps copied off the disk
+	 * (offline: dump_globs, each read by dump_view) into the trial's
+	 * directory, bounded (exec.h); with either dump flag a crash boot records each source's view
+	 * of the bugcheck (results.h: serial, event, dump)
+	 */
+	GUEST_ARTIFACT_DUMPS = 1 << 1,
+	/*
+	 * At the guest's panic event, the host writes a dump of its memory
+	 * (machine_dump(): QEMU's win-dmp) before the boot ends; needs
+	 * machine.coreinfo_device
+	 */
+	GUEST_ARTIFACT_HOST_DUMP = 1 << 2,
 };
 
 struct guest_profile {
@@ -190,6 +216,16 @@ struct guest_profile {
 	/* Non-zero if this console line is the crash itself rather than context (reports). */
 	int (*crash_line)(const char *line, size_t len);
 	unsigned artifacts; /* enum guest_artifact flags */
+	/*
+	 * With a dump artifact: where the OS writes its own crash dumps on its
+	 * disk (globs, NULL-terminated; GUEST_ARTIFACT_DUMPS), how a dump file
+	 * is read into a source view (results.h: code, parameters, driver,
+	 * title; -1 with err when it is not one it can read), and a bugcheck's
+	 * title from a code alone (a panic event's view).
+	 */
+	const char *const *dump_globs;
+	int (*dump_view)(const char *path, struct source_view *v, struct bp_error *err);
+	void (*bugcheck_title)(struct strbuf *sb, int has_code, uint32_t code, const char *driver);
 	/*
 	 * Non-NULL: the sensor is a kernel driver registered offline as this
 	 * service (winreg.h) when it is injected, and the disk has a registry

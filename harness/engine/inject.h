@@ -40,11 +40,26 @@ enum inject_op_kind {
 	INJECT_SERVICE_START, /* service `name`'s Start = `value`; result 1, or 0: no such service */
 	INJECT_SAFEBOOT,      /* the default boot entry in Safe Mode (value 1) or not (0) */
 	INJECT_SERVICE_PARAM, /* service `name`'s Parameters value `guest` = REG_DWORD `value` */
+	/*
+	 * Copy the regular files matching the guest glob (at most
+	 * INJECT_COLLECT_FILES of them, the newest) into the host directory
+	 * `host` (it exists), each cut at `value` bytes; result: how many.
+	 * Each copy is named after its guest file (bytes outside
+	 * [A-Za-z0-9._-] made '_', a number put first if the name is taken),
+	 * and a line per file is appended to host/INJECT_COLLECT_MANIFEST:
+	 * "COPIED SIZE MTIME NAME GUESTPATH" (decimal bytes copied, its size,
+	 * its mtime in seconds, the copy's name, the guest path with control
+	 * bytes made '?'), so a cut file says it was cut.
+	 */
+	INJECT_COLLECT,
 };
+
+#define INJECT_COLLECT_FILES 8
+#define INJECT_COLLECT_MANIFEST "collected.txt"
 
 struct inject_op {
 	enum inject_op_kind kind;
-	const char *host;  /* INJECT_UPLOAD only */
+	const char *host;  /* INJECT_UPLOAD: the file; INJECT_COLLECT: the directory */
 	/*
 	 * absolute path or glob in the guest filesystem ("" when none);
 	 * INJECT_SERVICE_PARAM: the value's name
@@ -52,7 +67,10 @@ struct inject_op {
 	const char *guest;
 	int result;	   /* out: INJECT_REMOVE_GLOB / INJECT_EXISTS / INJECT_SERVICE_START */
 	const char *name;  /* INJECT_SERVICE, _START, _PARAM: the service */
-	/* INJECT_SERVICE, _START: a Start type; INJECT_SAFEBOOT: on; _PARAM: the value */
+	/*
+	 * INJECT_SERVICE, _START: a Start type; INJECT_SAFEBOOT: on; _PARAM:
+	 * the value; INJECT_COLLECT: bytes per file at most
+	 */
 	unsigned value;
 };
 

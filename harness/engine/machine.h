@@ -47,6 +47,7 @@ enum machine_event_kind {
 	MACHINE_SCREENSHOT,	/* machine_screenshot() finished: ok, or reason */
 	MACHINE_SAVED,		/* machine_save() finished: ok, or reason */
 	MACHINE_SENT,		/* machine_send_keys()/inject_nmi() answered: ok, or reason */
+	MACHINE_DUMPED,		/* machine_dump() finished: ok, or reason (the backend's refusal) */
 	MACHINE_EXITED,		/* gone and reaped; reason: how ("qemu exited with status 0") */
 };
 
@@ -97,6 +98,13 @@ struct machine_ops {
 			 struct bp_error *err);
 	/* Raise a non-maskable interrupt on the guest's CPUs, once READY: SENT. NULL: cannot. */
 	int (*inject_nmi)(struct machine *m, struct bp_error *err);
+	/*
+	 * Write the guest's memory as a Windows crash dump (QEMU's win-dmp,
+	 * which needs the guest to have published its VMCOREINFO note) to
+	 * path, without waiting here: DUMPED, ok or with the backend's reason.
+	 * The guest is paused while it is written. NULL: the backend cannot.
+	 */
+	int (*dump)(struct machine *m, const char *path, struct bp_error *err);
 	/* Pull the plug at once: what the guest had not written is lost. EXITED follows. */
 	void (*power_cut)(struct machine *m);
 	/* Ask it to go, bounded: a graceful quit, then a power cut. EXITED follows. */
@@ -175,6 +183,14 @@ static inline int machine_inject_nmi(struct machine *m, struct bp_error *err)
 		return error_set(err, "%s: injecting an NMI is not supported by this backend",
 				 m->name);
 	return m->ops->inject_nmi(m, err);
+}
+
+/* -1 "not supported by this backend" when it has no dump op. */
+static inline int machine_dump(struct machine *m, const char *path, struct bp_error *err)
+{
+	if (!m->ops->dump)
+		return error_set(err, "not supported by this backend");
+	return m->ops->dump(m, path, err);
 }
 
 static inline void machine_power_cut(struct machine *m)

@@ -47,6 +47,16 @@ struct mem_sample *boot_add_sample(struct boot_result *b)
 	return m;
 }
 
+struct source_view *boot_add_view(struct boot_result *b, const char *source)
+{
+	struct source_view *v;
+
+	ALLOC_GROW(b->views, b->nr_views + 1, b->alloc_views);
+	v = &b->views[b->nr_views++];
+	*v = (struct source_view){.source = source};
+	return v;
+}
+
 struct boot_result *trial_add_boot(struct trial_result *t)
 {
 	struct boot_result *b;
@@ -87,6 +97,14 @@ void boot_result_release(struct boot_result *b)
 	free(b->shutdown_reason);
 	free(b->update_error);
 	free(b->samples);
+	for (size_t i = 0; i < b->nr_views; i++) {
+		free(b->views[i].driver);
+		free(b->views[i].title);
+		free(b->views[i].note);
+		free(b->views[i].file);
+	}
+	free(b->views);
+	free(b->disagree);
 }
 
 void repro_add_other(struct repro_entry *e, const char *title)

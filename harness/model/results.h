@@ -27,6 +27,32 @@ struct mem_sample {
 	long long module_bytes;      /* the sensor module's size in /proc/modules */
 };
 
+/*
+ * What one source saw of a crash boot's bugcheck (a profile with dump
+ * artifacts, guest.h): the serial console's detector, the machine's panic
+ * event, or one dump file. Each is that source's own word, never merged.
+ */
+#define SOURCE_SERIAL "serial"
+#define SOURCE_EVENT "event"
+#define SOURCE_DUMP "dump"
+
+struct source_view {
+	const char *source; /* static: SOURCE_SERIAL, SOURCE_EVENT, SOURCE_DUMP */
+	int has_code;	    /* it carried a stop code */
+	uint32_t code;
+	int nparams; /* parameters it carried (0..4) */
+	uint64_t param[4];
+	char *driver; /* the driver it names (lower case), or NULL */
+	char *title;  /* its title (stopcodes.h) when it saw a bugcheck, else NULL */
+	/*
+	 * Why it saw nothing, or what limits what it saw ("no dump: win-dump:
+	 * invalid vmcoreinfo note size", "truncated: 67108864 of 2147483648
+	 * bytes copied"); NULL: nothing to say
+	 */
+	char *note;
+	char *file; /* a dump: the copy, relative to the run directory; else NULL */
+};
+
 struct boot_result {
 	int n;                   /* 1-based boot number within the trial */
 	int step;                /* 1-based step of the scenario that made this boot */
@@ -60,6 +86,11 @@ struct boot_result {
 	int pushes;              /* a push soak: live pushes the agent answered this boot */
 	struct mem_sample *samples; /* a soak's figures in this boot, in order */
 	size_t nr_samples, alloc_samples;
+	/* A crash boot of a profile with dump artifacts: each source's view, in that order. */
+	struct source_view *views;
+	size_t nr_views, alloc_views;
+	/* "sources disagree: ..." when the views' codes or drivers differ (trial.c); else NULL */
+	char *disagree;
 };
 
 /* A soak step's figures (the first one of a trial; see scenario.h STEP_SOAK). */
@@ -250,6 +281,8 @@ void trial_add_check(struct trial_result *t, const char *name, int ok, const cha
 void repro_add_other(struct repro_entry *e, const char *title);
 void repro_result_free(struct repro_result *r);
 struct mem_sample *boot_add_sample(struct boot_result *b);
+/* A new, empty view of source (static) at the end of b's. */
+struct source_view *boot_add_view(struct boot_result *b, const char *source);
 void run_result_release(struct run_result *r);
 /* The strings of one boot's result (for a boot outside a trial). */
 void boot_result_release(struct boot_result *b);

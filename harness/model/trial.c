@@ -16,6 +16,54 @@ void trial_boot_judge(const struct trial_result *t, struct boot_result *b)
 			(b->expect == OUTCOME_NONE || b->outcome == b->expect);
 }
 
+/*
+ * "sources disagree: serial says 0x50, dump MEMORY.DMP says 0xD1; ..." over
+ * the views that carry a code, then those that name a driver.
+ */
+static void disagree_on(struct strbuf *sb, const struct boot_result *b, int drivers)
+{
+	const struct source_view *first = NULL;
+	int differ = 0;
+
+	for (size_t i = 0; i < b->nr_views; i++) {
+		const struct source_view *v = &b->views[i];
+
+		if (drivers ? !v->driver : !v->has_code)
+			continue;
+		if (!first)
+			first = v;
+		else if (drivers ? strcmp(v->driver, first->driver) != 0 : v->code != first->code)
+			differ = 1;
+	}
+	if (!differ)
+		return;
+	strbuf_adds(sb, sb->len ? "; " : "sources disagree: ");
+	for (size_t i = 0, n = 0; i < b->nr_views; i++) {
+		const struct source_view *v = &b->views[i];
+		const char *base = v->file ? strrchr(v->file, '/') : NULL;
+
+		if (drivers ? !v->driver : !v->has_code)
+			continue;
+		strbuf_addf(sb, "%s%s%s%s says ", n++ ? ", " : "", v->source, v->file ? " " : "",
+			    v->file ? (base ? base + 1 : v->file) : "");
+		if (drivers)
+			strbuf_adds(sb, v->driver);
+		else
+			strbuf_addf(sb, "0x%X", v->code);
+	}
+}
+
+void trial_boot_sources(struct boot_result *b)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	disagree_on(&sb, b, 0);
+	disagree_on(&sb, b, 1);
+	free(b->disagree);
+	b->disagree = sb.len ? strbuf_detach(&sb) : NULL;
+	strbuf_release(&sb);
+}
+
 static void check_title(struct trial_result *t)
 {
 	const char *want = t->scenario->expect_title;

@@ -19,5 +19,14 @@
 
 void trial_boot_judge(const struct trial_result *t, struct boot_result *b);
 void trial_judge(struct trial_result *t);
+/*
+ * Once a crash boot's source views are all in (results.h: serial, event,
+ * dumps): b->disagree says which sources name another stop code or another
+ * driver than the others ("sources disagree: serial says 0x50, dump
+ * 120226-01.dmp says 0xD1"), NULL when they agree. A source that saw
+ * nothing, or no driver, disagrees with none. The boot's title stays its
+ * own (the console's, boot.h): this only says what the others saw.
+ */
+void trial_boot_sources(struct boot_result *b);
 
 #endif

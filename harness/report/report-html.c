@@ -365,6 +365,7 @@ static const char css[] =
 	".note{display:inline-block;font-size:11px;padding:0 6px;border-radius:8px;"
 	"background:#e3ecfa;color:#1a5fb4;margin-left:4px}"
 	".note.error{background:#fdecea;color:#b71c1c}"
+	"table.sources{margin:6px 0}p.disagree{color:#b71c1c;font-weight:700}"
 	"details.console{margin:8px 0}pre.console{max-height:560px}"
 	".recovery{border-left:4px solid #1a5fb4;background:#f3f7fd;border-radius:0 6px 6px 0;"
 	"padding:10px 12px;margin:12px 0}"
@@ -925,6 +926,50 @@ static void screenshot(struct page *pg, const json_t *b)
 }
 
 /*
+ * What each source saw of a boot's bugcheck (results.json "sources": serial,
+ * event, dumps, each dump linked) and, when they differ, the note saying so.
+ */
+static void sources(struct page *pg, const json_t *b)
+{
+	const json_t *srcs = json_object_get(b, "sources"), *v, *p;
+	struct strbuf *o = pg->out;
+	size_t i, k;
+
+	if (!json_array_size(srcs))
+		return;
+	if (rj_str(b, "sources_disagree")) {
+		strbuf_adds(o, "<p class=\"disagree\">");
+		escape_markups(o, rj_str(b, "sources_disagree"), 0);
+		strbuf_adds(o, "</p>\n");
+	}
+	strbuf_addf(o, "<table class=\"sources\"><tr><th>boot %lld: source</th><th>title</th>"
+		       "<th>code</th><th>parameters</th><th>driver</th><th>file</th><th>note</th></tr>\n",
+		    rj_int(b, "n"));
+	json_array_foreach(srcs, i, v) {
+		strbuf_adds(o, "<tr class=\"source\"><td>");
+		escape_markups(o, rj_str(v, "source"), 0);
+		strbuf_adds(o, "</td><td>");
+		escape_markups(o, rj_str(v, "title"), 0);
+		strbuf_adds(o, "</td><td><code>");
+		escape_markups(o, rj_str(v, "code"), 0);
+		strbuf_adds(o, "</code></td><td><code>");
+		json_array_foreach(json_object_get(v, "parameters"), k, p) {
+			if (k)
+				strbuf_addch(o, ' ');
+			escape_markups(o, json_string_value(p), 0);
+		}
+		strbuf_adds(o, "</code></td><td>");
+		escape_markups(o, rj_str(v, "driver"), 0);
+		strbuf_adds(o, "</td><td>");
+		file_link(o, rj_str(v, "file"), "dump");
+		strbuf_adds(o, "</td><td>");
+		escape_markups(o, rj_str(v, "note"), 0);
+		strbuf_adds(o, "</td></tr>\n");
+	}
+	strbuf_adds(o, "</table>\n");
+}
+
+/*
  * Crashes grouped by signature (the boots each happened on, the first one's
  * excerpt and screenshot, the others folded), then each hang and infra boot.
  */
@@ -969,6 +1014,7 @@ static void problems(struct page *pg, const json_t *sc, size_t si)
 		strbuf_adds(o, "</p>\n");
 		excerpt(o, rj_str(b, "excerpt"), sigs[j], 1);
 		screenshot(pg, b);
+		sources(pg, b);
 		console(pg, b, sigs[j]);
 		for (k = j + 1; k < nb; k++) {
 			if (!sigs[k] || strcmp(sigs[k], sigs[j]))
@@ -980,6 +1026,7 @@ static void problems(struct page *pg, const json_t *sc, size_t si)
 			strbuf_addf(o, "<h3>boot %lld</h3>\n", rj_int(b2, "n"));
 			excerpt(o, rj_str(b2, "excerpt"), sigs[k], 1);
 			screenshot(pg, b2);
+			sources(pg, b2);
 		}
 		if (more)
 			strbuf_adds(o, "</details>\n");

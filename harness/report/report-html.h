@@ -20,7 +20,10 @@
  * proportional to the boot's duration, at least BOOT_MIN_PX), the boots,
  * the checks, and per crash signature (class="crash") its title, the boots
  * it happened on, the excerpt with the crash lines in <mark
- * class="crash-line">, the screenshot (img class="screenshot") and, folded
+ * class="crash-line">, the screenshot (img class="screenshot"; each other
+ * boot of the signature's, folded, too), for a boot that recorded its
+ * sources their views (table class="sources", one tr class="source" each,
+ * a link to each dump file; p class="disagree" when they differ) and, folded
  * (details class="console"), the boot's serial console as report_log_read()
  * bounds it; hang and infra boots get their console tail and console too.
  *

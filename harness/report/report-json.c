@@ -5,6 +5,7 @@
 #include "report-json.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,37 @@ static json_t *samples_json(const struct boot_result *b)
 	return a;
 }
 
+/* "0x50", "0xFFFFF8048B58334C": hex strings, since JSON numbers cannot hold every u64 exactly. */
+static json_t *hex(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llX", (unsigned long long)v);
+	return json_string(buf);
+}
+
+static json_t *sources_json(const struct boot_result *b)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < b->nr_views; i++) {
+		const struct source_view *v = &b->views[i];
+		json_t *o = json_object(), *params = json_array();
+
+		for (int k = 0; k < v->nparams && k < 4; k++)
+			json_array_append_new(params, hex(v->param[k]));
+		json_object_set_new(o, "source", jstr(v->source));
+		json_object_set_new(o, "title", jstr(v->title));
+		json_object_set_new(o, "code", v->has_code ? hex(v->code) : json_null());
+		json_object_set_new(o, "parameters", params);
+		json_object_set_new(o, "driver", jstr(v->driver));
+		json_object_set_new(o, "file", jstr(v->file));
+		json_object_set_new(o, "note", jstr(v->note));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 json_t *report_json_boot(const struct boot_result *b)
 {
 	json_t *o = json_object();
@@ -88,6 +120,11 @@ json_t *report_json_boot(const struct boot_result *b)
 	if (b->pushes || b->nr_samples) {
 		json_object_set_new(o, "pushes", json_integer(b->pushes));
 		json_object_set_new(o, "samples", samples_json(b));
+	}
+	/* A crash boot of a profile with dump artifacts: what each source saw. */
+	if (b->nr_views) {
+		json_object_set_new(o, "sources", sources_json(b));
+		json_object_set_new(o, "sources_disagree", jstr(b->disagree));
 	}
 	return o;
 }

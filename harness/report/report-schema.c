@@ -144,6 +144,32 @@ static const struct field ring_fields[] = {
 };
 static const struct shape ring_shape = SHAPE(ring_fields);
 
+/* ^0x[0-9A-F]+$ */
+static int hex_ok(const char *s)
+{
+	size_t i;
+
+	if (s[0] != '0' || s[1] != 'x' || !s[2])
+		return 0;
+	for (i = 2; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+static const char *const e_source[] = {"serial", "event", "dump", NULL};
+
+static const struct field source_fields[] = {
+	F("source", T_STR, .enums = e_source),
+	F("title", T_STR | T_NULL),
+	F("code", T_STR | T_NULL, .pattern = hex_ok),
+	F("parameters", T_ARR, .item_types = T_STR),
+	F("driver", T_STR | T_NULL),
+	F("file", T_STR | T_NULL),
+	F("note", T_STR | T_NULL),
+};
+static const struct shape source_shape = SHAPE(source_fields);
+
 static const struct field boot_fields[] = {
 	F("n", T_INT, MIN(1)),
 	F("step", T_INT, MIN(0)),
@@ -172,6 +198,8 @@ static const struct field boot_fields[] = {
 	F("powered_off", T_BOOL),
 	F("pushes", T_INT, MIN(0), .optional = 1),
 	F("samples", T_ARR, .shape = &sample_shape, .optional = 1),
+	F("sources", T_ARR, .shape = &source_shape, .optional = 1),
+	F("sources_disagree", T_STR | T_NULL, .optional = 1),
 };
 static const struct shape boot_shape = SHAPE(boot_fields);
 

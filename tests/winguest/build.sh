@@ -3,11 +3,15 @@
 # bugcheck-efi.c built with mingw-w64 as \EFI\BOOT\BOOTX64.EFI on a FAT
 # disk with the directories a Windows system disk has for the sensor and
 # its content: OUT/clean.qcow2 comes up, OUT/crash.qcow2 bugchecks (with
-# EMS_FILE's text) at every boot, OUT/selftest.qcow2 comes up and
-# bugchecks when `bootproof selftest` asks (selftest-efi.c). A FAT file
-# system without a partition table is what OVMF boots from removable media;
-# libguestfs mounts it whole, as it mounts the reference Linux guest's disk.
+# EMS_FILE's text) at every boot, OUT/crash-vmcoreinfo.qcow2 too, having
+# published a VMCOREINFO note for QEMU's win-dmp first; OUT/selftest.qcow2
+# comes up and bugchecks when `bootproof selftest` asks (selftest-efi.c). A
+# FAT file system without a partition table is what OVMF boots from
+# removable media; libguestfs mounts it whole, as it mounts the reference
+# Linux guest's disk.
 #   EMS_FILE  the COM1 text (default tests/data/windows/ems-bp-0x50.log)
+#   MINIDUMP  a dump file put on crash.qcow2 as \Windows\Minidump\120226-01.dmp, as
+#             Windows would have written it (a triage dump from tests/mkdump)
 set -eu
 out=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +35,10 @@ disk() {
 	done
 	mcopy -i "$out/$1.img" "$out/$1.efi" ::/EFI/BOOT/BOOTX64.EFI
 	mcopy -i "$out/$1.img" "$out/SYSTEM" ::/Windows/System32/config/SYSTEM
+	if [ "$1" = crash ] && [ -n "${MINIDUMP:-}" ]; then
+		mmd -i "$out/$1.img" ::/Windows/Minidump
+		mcopy -i "$out/$1.img" "$MINIDUMP" ::/Windows/Minidump/120226-01.dmp
+	fi
 	qemu-img convert -O qcow2 "$out/$1.img" "$out/$1.qcow2.tmp"
 	mv "$out/$1.qcow2.tmp" "$out/$1.qcow2"
 	rm -f "$out/$1.img"
@@ -46,3 +54,4 @@ disk clean -DSTANDIN_CLEAN
 disk crash
 # selftest-efi.c: comes up, then bugchecks on right-Ctrl + Scroll Lock twice (0xE2) or an NMI (0x80)
 disk selftest "" "$here/selftest-efi.c"
+disk crash-vmcoreinfo -DSTANDIN_VMCOREINFO

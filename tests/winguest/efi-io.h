@@ -20,6 +20,11 @@ static inline uint8_t inb(uint16_t port)
 	return v;
 }
 
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
 static inline void uart_puts(uint16_t base, const char *s, const char *end)
 {
 	for (; s < end; s++) {

@@ -124,6 +124,11 @@ char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const cha
 	/* The panic device turns a guest panic into a GUEST_PANICKED event. */
 	argv_push(&b, "-device");
 	argv_push(&b, m->panic_device);
+	/* The guest's crash-dump note for a host-side dump (guest.h). */
+	if (m->coreinfo_device) {
+		argv_push(&b, "-device");
+		argv_push(&b, m->coreinfo_device);
+	}
 	/*
 	 * panic=none keeps the guest running after GUEST_PANICKED so the console
 	 * gets the whole report; a guest reboot ends the process (one QEMU per

@@ -21,7 +21,9 @@
 
 enum qm_state { QM_NEW, QM_CONNECTING, QM_GREETING, QM_SETUP, QM_MIGRATING, QM_READY, QM_GONE };
 
-enum qm_kind { CMD_SETUP, CMD_CONT, CMD_PROBE, CMD_SHOT, CMD_SAVE, CMD_INPUT, CMD_QUIT };
+enum qm_kind {
+	CMD_SETUP, CMD_CONT, CMD_PROBE, CMD_SHOT, CMD_SAVE, CMD_INPUT, CMD_QUIT, CMD_DUMP, CMD_QUERY_DUMP
+};
 
 struct qm_cmd {
 	enum qm_kind kind;
@@ -36,7 +38,7 @@ struct qm {
 	struct vm vm;
 	enum qm_state state;
 	int id_listen[VM_NR_SOCKS], id_qmp, id_serial, id_marker, id_pid;
-	int t_start, t_shot, t_stop, t_save;
+	int t_start, t_shot, t_stop, t_save, t_dump;
 	struct qm_cmd q[QM_MAX_CMDS]; /* q[0] is in flight when in_flight */
 	size_t nq;
 	int in_flight;
@@ -45,6 +47,7 @@ struct qm {
 	int start_failed; /* START_FAILED said */
 	int killed;	  /* SIGKILL sent */
 	int saving;	  /* a save's migration is running */
+	int dumping;	  /* a dump-guest-memory is running (DUMPED not said yet) */
 	int state_fd;	  /* restore: the saved state; save: the file written */
 	char *fail_msg;	  /* why the start is failing, once QEMU exits (or the deadline) */
 	char *prefix;	  /* of start failures: which snapshot a restore was from */
@@ -100,7 +103,8 @@ static void qm_ready(struct qm *qm)
 	qm_emit(qm, MACHINE_READY, NULL, 1);
 }
 
-static void qm_cmd_done(struct qm *qm, const struct qm_cmd *c, int r, const char *msg);
+static void qm_cmd_done(struct qm *qm, const struct qm_cmd *c, int r, const char *msg,
+			json_t *ret);
 
 /* Send what is queued while nothing is in flight; a failed send fails that command. */
 static int qm_send_next(struct qm *qm, struct bp_error *ret_err)
@@ -121,7 +125,7 @@ static int qm_send_next(struct qm *qm, struct bp_error *ret_err)
 		if (ret_err)
 			*ret_err = err;
 		ret = -1;
-		qm_cmd_done(qm, &c, -1, err.msg);
+		qm_cmd_done(qm, &c, -1, err.msg, NULL);
 	}
 	return ret;
 }
@@ -177,7 +181,30 @@ static void qm_save_done(struct qm *qm, int ok, const char *msg)
 	qm_emit(qm, MACHINE_SAVED, ok ? NULL : msg, ok);
 }
 
-static void qm_cmd_done(struct qm *qm, const struct qm_cmd *c, int r, const char *msg)
+static void qm_dump_done(struct qm *qm, int ok, const char *msg)
+{
+	if (!qm->dumping)
+		return;
+	qm->dumping = 0;
+	qm_timer_clear(qm, &qm->t_dump);
+	qm_emit(qm, MACHINE_DUMPED, ok ? NULL : msg, ok);
+}
+
+/* query-dump's or DUMP_COMPLETED's "result" (DumpQueryResult): done, or still going. */
+static void qm_dump_status(struct qm *qm, json_t *result, const char *error)
+{
+	const char *st = json_string_value(json_object_get(result, "status"));
+
+	if (st && !strcmp(st, "completed"))
+		qm_dump_done(qm, 1, NULL);
+	else if (st && !strcmp(st, "failed"))
+		qm_dump_done(qm, 0, error ? error : "dump failed");
+	else if (!st || strcmp(st, "active"))
+		qm_dump_done(qm, 0, error ? error : "no dump under way");
+}
+
+static void qm_cmd_done(struct qm *qm, const struct qm_cmd *c, int r, const char *msg,
+			json_t *ret)
 {
 	json_decref(c->args);
 	switch (c->kind) {
@@ -209,6 +236,19 @@ static void qm_cmd_done(struct qm *qm, const struct qm_cmd *c, int r, const char
 	case CMD_INPUT:
 		qm_emit(qm, MACHINE_SENT, r > 0 ? NULL : msg, r > 0);
 		break;
+	case CMD_DUMP:
+		/* Refused at once (no such format, a file it cannot create), or detached. */
+		if (r < 0)
+			qm_dump_done(qm, 0, msg);
+		break;
+	case CMD_QUERY_DUMP:
+		if (r < 0)
+			qm_dump_done(qm, 0, msg);
+		else if (qm->dumping)
+			qm_dump_status(qm, ret, NULL);
+		if (qm->dumping)
+			qm_dump_done(qm, 0, "the dump did not complete in time");
+		break;
 	case CMD_CONT:
 	case CMD_QUIT:
 		/* A failed cont or quit shows in what QEMU does next (or the stop's deadline). */
@@ -221,14 +261,16 @@ static void qm_check_reply(struct qm *qm)
 {
 	struct bp_error err;
 	struct qm_cmd c;
+	json_t *ret = NULL;
 	int r;
 
-	if (!qm->in_flight || (r = qmp_async_reply(qm->vm.qmp, NULL, &err)) == 0)
+	if (!qm->in_flight || (r = qmp_async_reply(qm->vm.qmp, &ret, &err)) == 0)
 		return;
 	c = qm->q[0];
 	memmove(qm->q, qm->q + 1, --qm->nq * sizeof(*qm->q));
 	qm->in_flight = qm->stale = 0;
-	qm_cmd_done(qm, &c, r, err.msg);
+	qm_cmd_done(qm, &c, r, err.msg, ret);
+	json_decref(ret);
 	qm_send_next(qm, NULL);
 }
 
@@ -317,6 +359,9 @@ static void qm_event(struct qm *qm, const struct qmp_event *e)
 		qm_emit(qm, MACHINE_CHANNEL_CLOSED, NULL, 1);
 	} else if (!strcmp(n, "MIGRATION")) {
 		qm_migration(qm, qm_str(e, "status"));
+	} else if (!strcmp(n, "DUMP_COMPLETED") && e->data) {
+		qm_dump_status(qm, json_object_get(e->data, "result"),
+			       json_string_value(json_object_get(e->data, "error")));
 	}
 }
 
@@ -416,6 +461,7 @@ static void qm_exited(struct qm *qm)
 	qm_start_failed(qm, "qemu exited during startup");
 	qm->state = QM_GONE;
 	qm_save_done(qm, 0, "qemu exited during the save");
+	qm_dump_done(qm, 0, "qemu exited before the dump was written");
 	for (int i = 0; i < VM_NR_SOCKS; i++)
 		qm_handle_clear(qm, &qm->id_listen[i]);
 	qm_handle_clear(qm, &qm->id_qmp);
@@ -425,6 +471,7 @@ static void qm_exited(struct qm *qm)
 	qm_timer_clear(qm, &qm->t_start);
 	qm_timer_clear(qm, &qm->t_shot);
 	qm_timer_clear(qm, &qm->t_stop);
+	qm_timer_clear(qm, &qm->t_dump);
 	msg = xasprintf("qemu %s", proc_describe(&qm->vm.proc, how, sizeof(how)));
 	qm_emit(qm, MACHINE_EXITED, msg, qm->vm.proc.exit == PROC_EXITED && qm->vm.proc.code == 0);
 	free(msg);
@@ -620,6 +667,45 @@ static int qm_save(struct machine *m, const char *path, struct bp_error *err)
 	return error_set(err, "cannot save: qmp connection closed");
 }
 
+/* No DUMP_COMPLETED in time: what does QEMU say of the dump (CMD_QUERY_DUMP decides)? */
+static void qm_on_dump_deadline(struct loop *l, void *ctx)
+{
+	struct qm *qm = ctx;
+
+	qm->t_dump = 0;
+	if (qm_submit(qm, CMD_QUERY_DUMP, "query-dump", NULL, -1, NULL) < 0)
+		qm_dump_done(qm, 0, "the dump did not complete in time");
+}
+
+/*
+ * Detached, so QMP stays free for the stop that follows; QEMU pauses the
+ * guest while it writes and says DUMP_COMPLETED (with an error when the
+ * guest published no VMCOREINFO note: "win-dump: invalid vmcoreinfo note size").
+ */
+static int qm_dump(struct machine *m, const char *path, struct bp_error *err)
+{
+	struct qm *qm = (struct qm *)m;
+	char *uri;
+	int r;
+
+	if (qm->dumping)
+		return error_set(err, "a dump is being written already");
+	qm->dumping = 1;
+	qm->t_dump =
+	    loop_timer_add(m->loop, now_ms() + MACHINE_QEMU_DUMP_MS, qm_on_dump_deadline, qm);
+	uri = xasprintf("file:%s", path);
+	r = qm_submit(qm, CMD_DUMP, "dump-guest-memory",
+		      json_pack("{s:b, s:s, s:b, s:s}", "paging", 0, "protocol", uri, "detach", 1,
+				"format", "win-dmp"),
+		      -1, err);
+	free(uri);
+	if (r < 0 && qm->dumping) {
+		qm->dumping = 0;
+		qm_timer_clear(qm, &qm->t_dump);
+	}
+	return r < 0 ? -1 : 0;
+}
+
 static void qm_on_kill_deadline(struct loop *l, void *ctx)
 {
 	struct qm *qm = ctx;
@@ -684,6 +770,7 @@ static void qm_release(struct machine *m)
 		qm_timer_clear(qm, &qm->t_shot);
 		qm_timer_clear(qm, &qm->t_stop);
 		qm_timer_clear(qm, &qm->t_save);
+		qm_timer_clear(qm, &qm->t_dump);
 	}
 	/* Still running: killed, as machine.h says (no quit: nobody waits for it). */
 	proc_kill(&qm->vm.proc);
@@ -706,6 +793,7 @@ static const struct machine_ops qm_ops = {
     .probe = qm_probe,
     .screenshot = qm_screenshot,
     .save = qm_save,
+    .dump = qm_dump,
     .console_input = qm_console_input,
     .send_keys = qm_send_keys,
     .inject_nmi = qm_inject_nmi,

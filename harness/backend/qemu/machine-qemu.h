@@ -11,6 +11,11 @@
  *   RESET (guest)       RESET
  *   WATCHDOG            WATCHDOG (reason: its action)
  *   VSERPORT_CHANGE     CHANNEL_CLOSED when the update port closes
+ *   DUMP_COMPLETED      DUMPED (machine_dump(): dump-guest-memory, format
+ *                       win-dmp, detached; its "error" the reason, e.g.
+ *                       "win-dump: invalid vmcoreinfo note size" when the
+ *                       guest published no VMCOREINFO; none within
+ *                       MACHINE_QEMU_DUMP_MS: query-dump's status decides)
  *   the pidfd           EXITED ("qemu exited with status 0", "qemu killed
  *                       by signal 9 (Killed)")
  *
@@ -38,6 +43,8 @@
 #define MACHINE_QEMU_QUIT_MS 3000
 #define MACHINE_QEMU_SHOT_MS 2000
 #define MACHINE_QEMU_SAVE_MS 120000
+/* A win-dmp of the guest's whole memory; no DUMP_COMPLETED by then: query-dump decides. */
+#define MACHINE_QEMU_DUMP_MS 120000
 /* A SIGKILLed QEMU is normally gone in milliseconds; past this, wait for it blocking. */
 #define MACHINE_QEMU_KILL_MS 10000
 

@@ -494,6 +494,9 @@ static int build_key(const struct snapshot_spec *spec, struct hash_cache *hc, st
 		case INJECT_EXISTS:
 			strbuf_adds(key, "exists ");
 			break;
+		case INJECT_COLLECT:
+			strbuf_adds(key, "collect ");
+			break;
 		case INJECT_SERVICE:
 		case INJECT_SERVICE_START:
 		case INJECT_SAFEBOOT:

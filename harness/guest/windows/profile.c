@@ -15,7 +15,11 @@
  * (machine.marker_serial). pvpanic turns a bugcheck into GUEST_PANICKED
  * when the image has the driver (virtio-win's pvpanic; KVM's Hyper-V
  * crash MSRs carry the code and parameters too); the VGA screen is kept
- * after every crash, the blue screen being what a user sees.
+ * after every crash, the blue screen being what a user sees. A crash boot
+ * also gets the dumps: QEMU's own (win-dmp, through -device vmcoreinfo,
+ * which the image's virtio-win fwcfg driver fills) written at
+ * GUEST_PANICKED, and afterwards Windows' minidumps and MEMORY.DMP copied
+ * off the disk (windumps.h).
  *
  * Windows has no kernel command line, so a boot has no switches: the race
  * knobs are REG_DWORD values of the sensor service's Parameters key,
@@ -28,8 +32,11 @@
 #include "guest.h"
 
 #include <stddef.h>
+#include <string.h>
 
+#include "results.h"
 #include "windetect.h"
+#include "windump.h"
 
 /* OVMF's combined image: code and variables in one, the variables in RAM. */
 #define WINDOWS_OVMF "/usr/share/ovmf/OVMF.fd"
@@ -37,6 +44,33 @@
 static const char *const windows_firmware[] = {WINDOWS_OVMF, NULL};
 
 static const struct guest_qemu_opt windows_boot[] = {{"-bios", WINDOWS_OVMF}, {NULL, NULL}};
+
+/* Small memory dumps (CrashControl's MinidumpDir) and the kernel or full dump. */
+static const char *const windows_dumps[] = {"/Windows/Minidump/*.dmp", "/Windows/MEMORY.DMP",
+					    NULL};
+
+/* A dump file's view of its bugcheck: windump's header, driver and title. */
+static int windows_dump_view(const char *path, struct source_view *v, struct bp_error *err)
+{
+	struct windump d;
+	struct strbuf title = STRBUF_INIT;
+	int ret = -1;
+
+	if (windump_read(path, &d, err) < 0)
+		goto out;
+	v->has_code = 1;
+	v->code = d.code;
+	v->nparams = 4;
+	memcpy(v->param, d.param, sizeof(v->param));
+	v->driver = windump_driver(&d)[0] ? xstrdup(windump_driver(&d)) : NULL;
+	windump_title(&d, &title);
+	v->title = strbuf_detach(&title);
+	ret = 0;
+out:
+	windump_release(&d);
+	strbuf_release(&title);
+	return ret;
+}
 
 const struct guest_profile guest_profile_windows = {
     .kind = "windows",
@@ -51,6 +85,7 @@ const struct guest_profile guest_profile_windows = {
 	    .serial_device = "virtio-serial-pci",
 	    .display = "VGA",
 	    .panic_device = "pvpanic",
+	    .coreinfo_device = "vmcoreinfo",
 	    .marker_serial = 1,
 	    .firmware = windows_firmware,
 	},
@@ -63,7 +98,10 @@ const struct guest_profile guest_profile_windows = {
     .race_values = {.agent = "AgentDelayMs", .sensor = "SensorDelayMs"},
     .detector_new = win_crash_detector_new,
     .crash_line = win_crash_line,
-    .artifacts = GUEST_ARTIFACT_SCREENSHOT,
+    .artifacts = GUEST_ARTIFACT_SCREENSHOT | GUEST_ARTIFACT_DUMPS | GUEST_ARTIFACT_HOST_DUMP,
+    .dump_globs = windows_dumps,
+    .dump_view = windows_dump_view,
+    .bugcheck_title = stopcode_title,
     /* A boot-start driver (Start 0), as endpoint sensors are. */
     .sensor_service = "refsensor",
     .premount_switch = NULL,

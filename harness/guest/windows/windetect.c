@@ -147,7 +147,11 @@ static void report_complete(struct win_detector *d)
 	    .func = xstrdup(""),
 	    .module = xstrdup(d->bc.driver),
 	    .taint = xstrdup(""),
+	    .has_code = d->bc.has_code,
+	    .code = d->bc.code,
+	    .nparams = d->bc.nparams,
 	};
+	memcpy(w->c.param, d->bc.param, sizeof(w->c.param));
 	w->bc = d->bc;
 	report_reset(d);
 }
