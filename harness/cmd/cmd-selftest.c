@@ -367,7 +367,7 @@ static void st_point(struct selftest *st, const struct st_trial *t, const char *
 static enum st_verdict st_dump(const struct st_trial *t, char **ret_what)
 {
 	(void)t;
-	*ret_what = xstrdup("collecting dumps from the guest disk is not built yet");
+	*ret_what = xstrdup("the self-test does not collect dumps yet (a trial's crash boot does)");
 	return ST_SKIP;
 }
 
