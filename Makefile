@@ -178,6 +178,10 @@ build/sensor/win-v%/refsensor.sys: sensor/windows/refsensor-win.c sensor/windows
 	@echo "  WINDRV  $@"
 	$(Q)mkdir -p $(@D) && sensor/windows/build.sh $* $@
 
+# t-agentproto: the Windows agent's portable protocol half against update.c.
+$(O)/tests/t-agentproto.o: CFLAGS += -Isensor/agentproto
+$(O)/tests/t-agentproto: $(O)/sensor/agentproto/agentproto.o
+
 # t-interp links version 2 in-process and runs the v1 and v2 loaders.
 $(O)/tests/t-interp.o: CFLAGS += -Isensor/interp
 $(O)/tests/t-interp: build/libinterp-v2.a build/interp/v2/chanmut.o | build/interp-load-v1 build/interp-load-v2
