@@ -99,12 +99,14 @@ CONTENT_BIN := $(CONTENT_SRC:scenarios/content/%.chan=build/content/%.sys)
 # The reference Windows driver, per sensor version (sensor/windows/build.sh:
 # mingw-w64, native subsystem, ntoskrnl imports only, test-signed).
 WINDRV := $(SENSOR_VERSIONS:%=build/sensor/win-v%/refsensor.sys)
+# Its update agent (the same script: console subsystem, kernel32/advapi32/msvcrt).
+WINAGENT := build/sensor/win/refagent.exe
 IMAGE := build/images/linux
 IMAGE_OUT := $(IMAGE)/vmlinux $(IMAGE)/initrd.img $(IMAGE)/system.qcow2
 
 all: $(O)/bootproof $(O)/chanc guest man interp windrv
 interp: $(INTERP_LIB) $(INTERP_LOAD) $(INTERP_FUZZ)
-windrv: $(WINDRV)
+windrv: $(WINDRV) $(WINAGENT)
 guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp
 tests: $(UNIT_BIN) $(O)/tests/bench/floor $(O)/tests/bench/clone
 
@@ -174,7 +176,11 @@ build/fuzz-interp-v$(1): build/interp/fuzz-v$(1)/fuzz-interp.o build/interp/fuzz
 endef
 $(foreach v,$(SENSOR_VERSIONS),$(eval $(call interp_rules,$(v))))
 
-build/sensor/win-v%/refsensor.sys: sensor/windows/refsensor-win.c sensor/windows/build.sh $(INTERP_DEPS)
+$(WINAGENT): sensor/windows/refagent-win.c sensor/windows/refsensor-ioctl.h sensor/windows/build.sh sensor/agentproto/agentproto.c sensor/agentproto/agentproto.h
+	@echo "  WINAGENT $@"
+	$(Q)mkdir -p $(@D) && sensor/windows/build.sh agent $@
+
+build/sensor/win-v%/refsensor.sys: sensor/windows/refsensor-win.c sensor/windows/refsensor-ioctl.h sensor/windows/build.sh $(INTERP_DEPS)
 	@echo "  WINDRV  $@"
 	$(Q)mkdir -p $(@D) && sensor/windows/build.sh $* $@
 

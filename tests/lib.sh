@@ -108,3 +108,18 @@ need_guest() {
 	command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
 	command -v jq >/dev/null || skip_all "jq not installed"
 }
+
+# The Windows builds' tests (e2e-windriver, e2e-winagent): skip without the tools.
+need_mingw() {
+	command -v x86_64-w64-mingw32-gcc >/dev/null || skip_all "x86_64-w64-mingw32-gcc not installed (scripts/install-deps.sh)"
+	command -v x86_64-w64-mingw32-objdump >/dev/null || skip_all "x86_64-w64-mingw32-objdump not installed"
+	command -v osslsigncode >/dev/null || skip_all "osslsigncode not installed"
+	command -v openssl >/dev/null || skip_all "openssl not installed"
+}
+
+# The imported function names of the PE FILE, one a line (objdump -p's hint/name rows).
+pe_imports() {
+	x86_64-w64-mingw32-objdump -p "$1" | awk '/DLL Name:/ { in_dll = 1; next }
+		in_dll && NF == 0 { in_dll = 0 }
+		in_dll && $1 ~ /^[0-9a-f]+$/ && $2 ~ /^[0-9]+$/ { print $3 }'
+}

@@ -190,6 +190,13 @@ struct guest_profile {
 	 */
 	const char *sensor_service;
 	/*
+	 * Non-NULL: the agent is a program registered offline as this service
+	 * when it is injected (winreg.h: own process, auto start, LocalSystem),
+	 * so it serves the update port at every boot. NULL: the guest starts it
+	 * itself (Linux: its init).
+	 */
+	const char *agent_service;
+	/*
 	 * Boot-equivalent restores (disks.h): premount_switch added to the
 	 * command line makes the guest stop before it reads its system disk,
 	 * drop what it cached of it and print a line containing premount_ready;

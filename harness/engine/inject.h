@@ -39,14 +39,17 @@ enum inject_op_kind {
 	INJECT_SERVICE,	      /* register driver `guest` as kernel service `name`, Start `value` */
 	INJECT_SERVICE_START, /* service `name`'s Start = `value`; result 1, or 0: no such service */
 	INJECT_SAFEBOOT,      /* the default boot entry in Safe Mode (value 1) or not (0) */
+	INJECT_AGENT_SERVICE, /* register program `guest` as own-process auto-start service `name` */
+	INJECT_RECOVERY,      /* the default boot entry's recovery on (value 1) or off (0) */
 };
+#define INJECT_OP_LAST INJECT_RECOVERY
 
 struct inject_op {
 	enum inject_op_kind kind;
 	const char *host;  /* INJECT_UPLOAD only */
 	const char *guest; /* absolute path or glob in the guest filesystem ("" when none) */
 	int result;	   /* out: INJECT_REMOVE_GLOB / INJECT_EXISTS / INJECT_SERVICE_START */
-	const char *name;  /* INJECT_SERVICE, INJECT_SERVICE_START: the service */
+	const char *name;  /* INJECT_SERVICE, _START, INJECT_AGENT_SERVICE: the service */
 	unsigned value;	   /* INJECT_SERVICE, _START: a Start type; INJECT_SAFEBOOT: on */
 };
 
@@ -70,7 +73,7 @@ struct inject_ops {
 
 void inject_ops_add(struct inject_ops *o, enum inject_op_kind kind, const char *host,
 		    const char *guest);
-/* A registry op (INJECT_SERVICE, _START, INJECT_SAFEBOOT): guest and name may be NULL. */
+/* A registry op (INJECT_SERVICE, _START, INJECT_SAFEBOOT, ...): guest and name may be NULL. */
 void inject_ops_add_reg(struct inject_ops *o, enum inject_op_kind kind, const char *name,
 			const char *guest, unsigned value);
 /* Upload every file of a content set (scenario.h) as DIR/<its name>. */

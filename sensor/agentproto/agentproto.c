@@ -271,7 +271,7 @@ static int set_file_line(struct agent *a, const char *id, struct agent_file *fil
 
 	snprintf(what, sizeof(what), "set=%s", id);
 	if (!recv_line(a, a->timeout_ms, &why)) {
-		snprintf(msg, sizeof(msg), "set %s: no FILE line %zu (%s)", id, i + 1, why);
+		snprintf(msg, sizeof(msg), "set %s: no FILE line %lu (%s)", id, (unsigned long)i + 1, why);
 		return fail_channel(a, !strcmp(why, "closed") ? "short-read" : why, what, msg);
 	}
 	snprintf(msg, sizeof(msg), "set %s: expected a FILE line, got '%s'", id, a->line);
@@ -353,8 +353,8 @@ static int handle_set(struct agent *a)
 	if (!strcmp(cur, id))
 		say(a, "update set=%s already installed", id);
 	else
-		say(a, "update set=%s installed (%zu files)", id, nfiles);
-	snprintf(line, sizeof(line), "DONE set=%s files=%zu", id, nfiles);
+		say(a, "update set=%s installed (%lu files)", id, (unsigned long)nfiles);
+	snprintf(line, sizeof(line), "DONE set=%s files=%lu", id, (unsigned long)nfiles);
 	ret = send_line(a, line);
 out:
 	free(files);
@@ -397,7 +397,7 @@ static int handle_push(struct agent *a)
 	a->pushes++;
 	if (persist)
 		snprintf(id, sizeof(id), "_push-%u-%u", a->boot, a->pushes);
-	say(a, "loading pushed %s (%zu bytes, persist=%d)", f.name, f.len, persist);
+	say(a, "loading pushed %s (%lu bytes, persist=%d)", f.name, (unsigned long)f.len, persist);
 	loaded = a->ops->push(a->ops->ctx, &f, persist, id);
 	if (loaded < 0) {
 		fail_channel(a, "disk", what, "cannot install the pushed file");

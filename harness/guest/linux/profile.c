@@ -211,6 +211,7 @@ const struct guest_profile guest_profile_linux = {
     .crash_line = linux_crash_line,
     .artifacts = 0,
     .sensor_service = NULL,
+    .agent_service = NULL,
     .premount_switch = "bootproof.premount",
     .premount_ready = "bootproof: premount",
     .resume_line = linux_resume_line,

@@ -55,7 +55,7 @@ const struct guest_profile guest_profile_windows = {
     .default_append = "",
     .default_marker = "bootproof: boot complete",
     .sensor_path = "/Windows/System32/drivers/refsensor.sys",
-    .agent_path = "/Program Files/bootproof/agent.exe",
+    .agent_path = "/Program Files/bootproof/refagent.exe",
     .content_dir = "/Windows/System32/drivers/bootproof",
     .race_knobs = NULL,
     .detector_new = win_crash_detector_new,
@@ -63,6 +63,8 @@ const struct guest_profile guest_profile_windows = {
     .artifacts = GUEST_ARTIFACT_SCREENSHOT,
     /* A boot-start driver (Start 0), as endpoint sensors are. */
     .sensor_service = "refsensor",
+    /* The update agent (sensor/windows/refagent-win.c), a service of its own. */
+    .agent_service = "refagent",
     .premount_switch = NULL,
     .premount_ready = NULL,
     .resume_line = NULL,
