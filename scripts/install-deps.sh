@@ -24,6 +24,7 @@ ovmf gcc-mingw-w64-x86-64 mtools dosfstools libwin-hivex-perl
 scdoc man-db debhelper dpkg-dev fakeroot zsh
 shellcheck
 clang-tidy
+libpng-dev
 osslsigncode openssl mingw-w64-x86-64-dev binutils-mingw-w64-x86-64"
 
 missing=""

@@ -27,6 +27,9 @@ void disks_base_ops(const struct scenario *sc, struct inject_ops *ops)
 	if (sc->sensor->agent && g->agent_service)
 		inject_ops_add_reg(ops, INJECT_AGENT_SERVICE, g->agent_service, g->agent_path, 0);
 	inject_ops_add_content(ops, sc->content, g->content_dir);
+	/* The scenario's `recovery:` (the suite refuses it on images without a registry). */
+	if (sc->recovery >= 0)
+		inject_ops_add_reg(ops, INJECT_RECOVERY, NULL, NULL, (unsigned)sc->recovery);
 }
 
 static void snapshot_booted(void *ctx, struct boot *b)

@@ -181,6 +181,12 @@ struct guest_profile {
 	struct crash_detector *(*detector_new)(void);
 	/* Non-zero if this console line is the crash itself rather than context (reports). */
 	int (*crash_line)(const char *line, size_t len);
+	/*
+	 * Non-zero if this console line is the OS's recovery environment
+	 * speaking (Windows: Automatic Repair's wording), named in a recovery
+	 * verdict's title (boot.h). NULL: the OS has none.
+	 */
+	int (*recovery_line)(const char *line, size_t len);
 	unsigned artifacts; /* enum guest_artifact flags */
 	/*
 	 * Non-NULL: the sensor is a kernel driver registered offline as this

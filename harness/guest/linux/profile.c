@@ -209,6 +209,7 @@ const struct guest_profile guest_profile_linux = {
     .race_knobs = linux_race_knobs,
     .detector_new = linux_detector_new,
     .crash_line = linux_crash_line,
+    .recovery_line = NULL,
     .artifacts = 0,
     .sensor_service = NULL,
     .agent_service = NULL,
