@@ -139,6 +139,10 @@ build/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o $(FUZZ_HARNESS_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
+# fuzz-agentproto: the Windows agent's protocol half (sensor/agentproto).
+build/fuzz/tests/fuzz/fuzz-agentproto.o: FUZZ_CFLAGS += -Isensor/agentproto
+build/fuzz/fuzz-agentproto: build/fuzz/sensor/agentproto/agentproto.o
+
 build/fuzz/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"

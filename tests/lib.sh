@@ -123,3 +123,14 @@ pe_imports() {
 		in_dll && NF == 0 { in_dll = 0 }
 		in_dll && $1 ~ /^[0-9a-f]+$/ && $2 ~ /^[0-9]+$/ { print $3 }'
 }
+
+# The Windows stand-in guests' tests (e2e-winguest, e2e-winrecovery): skip without their tools.
+need_winguest() {
+	[ -x "$BP" ] || skip_all "harness not built ($BP)"
+	command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
+	command -v x86_64-w64-mingw32-gcc >/dev/null || skip_all "mingw-w64 not installed"
+	command -v mcopy >/dev/null || skip_all "mtools not installed"
+	command -v hivexregedit >/dev/null || skip_all "hivexregedit (libwin-hivex-perl) not installed"
+	[ -r /usr/share/ovmf/OVMF.fd ] || skip_all "ovmf not installed"
+	command -v jq >/dev/null || skip_all "jq not installed"
+}

@@ -198,8 +198,14 @@ static pid_t agent_spawn(int fd, int other, unsigned boot, int timeout_ms)
 	if (pid == 0) {
 		struct posix p = {fd};
 		const struct agent_ops ops = {
-		    .ctx = &p, .read = px_read, .write = px_write, .current_set = px_current_set,
-		    .install_set = px_install, .push = px_push, .stats = px_stats, .say = px_say,
+		    .ctx = &p,
+		    .read = px_read,
+		    .write = px_write,
+		    .current_set = px_current_set,
+		    .install_set = px_install,
+		    .push = px_push,
+		    .stats = px_stats,
+		    .say = px_say,
 		};
 
 		close(other);
@@ -364,7 +370,8 @@ static void test_second_boot_none(void)
 	{
 		char *log = file_text(logpath);
 
-		tap_like(log, "boot 3, version 1, set _local-", "changed offline: relabelled _local-");
+		tap_like(log, "boot 3, version 1, set _local-",
+			 "changed offline: relabelled _local-");
 		free(log);
 	}
 	tap_is_int(update_state(u)->sets_done, 1, "and the set is fetched again");
@@ -400,8 +407,8 @@ static void test_bad_host(void)
 	static const struct {
 		const char *host, *answer, *name;
 	} cases[] = {
-	    {"SET id=x files=1\nFILE name=C-1.sys size=3\nabc\nEND\n", "ERROR reason=bad-name set=x",
-	     "a bad file name"},
+	    {"SET id=x files=1\nFILE name=C-1.sys size=3\nabc\nEND\n",
+	     "ERROR reason=bad-name set=x", "a bad file name"},
 	    {"SET id=x files=1\nFILE name=" FIX " size=2000000\n", "ERROR reason=bad-size set=x",
 	     "a file over 1 MiB"},
 	    {"SET id=x files=300\n", "ERROR reason=too-many-files set=x", "more than 256 files"},
@@ -430,7 +437,7 @@ static void test_bad_host(void)
 
 		s = bad_host(cases[i].host, 2000, &st);
 		if (!tap_like(s, cases[i].answer, cases[i].name))
-		tap_diag(s);
+			tap_diag(s);
 		tap_is_int(st, 1, "  and the agent gives up");
 		free(s);
 		s = file_text(before);
@@ -461,14 +468,13 @@ static void test_values(void)
 	char id[AGENT_MAX_ID + 1];
 
 	tap_ok(agent_valid_num("0") && agent_valid_num("123456789") && !agent_valid_num("01") &&
-		       !agent_valid_num("1234567890") && !agent_valid_num("") &&
-		       !agent_valid_num("-1"),
+		   !agent_valid_num("1234567890") && !agent_valid_num("") && !agent_valid_num("-1"),
 	       "N: 0 or up to 9 digits, no leading zero");
-	tap_ok(agent_valid_id("fix-291") && agent_valid_id("_local-1") &&
-		       !agent_valid_id("-x") && !agent_valid_id("a b") && !agent_valid_id(""),
+	tap_ok(agent_valid_id("fix-291") && agent_valid_id("_local-1") && !agent_valid_id("-x") &&
+		   !agent_valid_id("a b") && !agent_valid_id(""),
 	       "ID: PROTOCOL.md's shape");
 	tap_ok(agent_valid_name(FIX) && !agent_valid_name("C-0000029-00000000-00000033.sys") &&
-		       !agent_valid_name("c-00000291-00000000-00000033.sys"),
+		   !agent_valid_name("c-00000291-00000000-00000033.sys"),
 	       "NAME: C-NNNNNNNN-NNNNNNNN-NNNNNNNN.sys");
 	agent_label("fix 00000000000000ab\n", 0xab, id);
 	tap_is_str(id, "fix", "a label with the files' digest names its set");

@@ -26,7 +26,8 @@ static uint8_t *draw(unsigned w, unsigned h, int lines, int cursor)
 	for (unsigned i = 0; i < w * h; i++) {
 		p[3 * i] = 0x00;
 		p[3 * i + 1] = 0x78;
-		p[3 * i + 2] = 0xd7; /* Windows 10's blue, the recovery screens' as the stop screen's */
+		p[3 * i + 2] =
+		    0xd7; /* Windows 10's blue, the recovery screens' as the stop screen's */
 	}
 	for (int l = 0; l < lines; l++)
 		for (unsigned y = 40 + 30 * (unsigned)l; y < 52 + 30 * (unsigned)l && y < h; y++)
@@ -97,7 +98,8 @@ int main(void)
 	       "a drawn screen: mostly background, not flat");
 	screen_release(&t);
 	tap_is_int(screen_load(c, &t, &err), 0, "a screen with one more line");
-	tap_ok(screen_diff_ppm(&s, &t) > SCREEN_STILL_PPM, "  differs by more than the still bound");
+	tap_ok(screen_diff_ppm(&s, &t) > SCREEN_STILL_PPM,
+	       "  differs by more than the still bound");
 	screen_release(&t);
 	screen_release(&s);
 	screen_release(&s); /* twice: a released screen is a zeroed one */
@@ -119,7 +121,8 @@ int main(void)
 	tap_is_int(screen_load(g, &s, &err), 0, "a greyscale PNG loads");
 	tap_ok(s.rgb && s.rgb[0] == 0xe0 && s.rgb[1] == 0xe0 && s.rgb[3] == 0x20,
 	       "  as RGB, each grey in all three");
-	tap_is_int(screen_flat_ppm(&s), 2457LL * 1000000 / 3072, "  its flat share: 2457 of 3072 pixels are one grey");
+	tap_is_int(screen_flat_ppm(&s), 2457LL * 1000000 / 3072,
+		   "  its flat share: 2457 of 3072 pixels are one grey");
 	screen_release(&s);
 
 	if (asprintf(&junk, "%s/junk.png", dir) < 0)

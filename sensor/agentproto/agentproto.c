@@ -17,8 +17,8 @@ struct agent {
 	const struct agent_ops *ops;
 	unsigned boot;
 	int timeout_ms;
-	int answer;  /* a CHECK is unanswered */
-	int closed;  /* the conversation ended */
+	int answer; /* a CHECK is unanswered */
+	int closed; /* the conversation ended */
 	unsigned pushes;
 	uint8_t rbuf[4096];
 	size_t rpos, rlen;
@@ -53,7 +53,8 @@ static int send_line(struct agent *a, const char *line)
 	return a->ops->write(a->ops->ctx, buf, n);
 }
 
-/* Give up on the channel: say why, tell the host (best effort). what: "set=ID", "push=NAME" or "". */
+/* Give up on the channel: say why, tell the host (best effort). what: "set=ID", "push=NAME" or "".
+ */
 static int fail_channel(struct agent *a, const char *reason, const char *what, const char *msg)
 {
 	char line[AGENT_MAX_LINE + 1];
@@ -79,7 +80,8 @@ int agent_valid_num(const char *s)
 int agent_valid_id(const char *s)
 {
 	size_t n = strlen(s);
-	static const char more[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+	static const char more[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
 
 	if (n == 0 || n > AGENT_MAX_ID || s[0] == '.' || s[0] == '-')
 		return 0;
@@ -111,7 +113,7 @@ uint64_t agent_digest(uint64_t h, const char *name, const uint8_t *data, size_t 
 
 	for (size_t i = 0; i < 8; i++)
 		le[i] = (uint8_t)((uint64_t)len >> (8 * i));
-	for (const char *p = name; ; p++) {
+	for (const char *p = name;; p++) {
 		h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
 		if (!*p)
 			break;
@@ -271,7 +273,8 @@ static int set_file_line(struct agent *a, const char *id, struct agent_file *fil
 
 	snprintf(what, sizeof(what), "set=%s", id);
 	if (!recv_line(a, a->timeout_ms, &why)) {
-		snprintf(msg, sizeof(msg), "set %s: no FILE line %lu (%s)", id, (unsigned long)i + 1, why);
+		snprintf(msg, sizeof(msg), "set %s: no FILE line %lu (%s)", id,
+			 (unsigned long)i + 1, why);
 		return fail_channel(a, !strcmp(why, "closed") ? "short-read" : why, what, msg);
 	}
 	snprintf(msg, sizeof(msg), "set %s: expected a FILE line, got '%s'", id, a->line);
@@ -429,7 +432,8 @@ static int handle_stats(struct agent *a)
 	for (int i = 0; i < 4; i++) {
 		/* Our own figures, still only N (at most 9 digits) or '-'. */
 		if (fig[i] >= 0 && fig[i] <= 999999999LL)
-			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%lld", keys[i], fig[i]);
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%lld", keys[i],
+					      fig[i]);
 		else
 			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=-", keys[i]);
 	}
@@ -483,7 +487,8 @@ int agent_run(const struct agent_ops *ops, unsigned boot, unsigned version, int 
 	while (a->answer && !a->closed) {
 		if (!recv_line(a, timeout_ms, &why)) {
 			if (!strcmp(why, "timeout"))
-				say(a, "no answer from the update channel within %d ms", timeout_ms);
+				say(a, "no answer from the update channel within %d ms",
+				    timeout_ms);
 			else
 				fail_channel(a, why, "", "bad line from the update channel");
 			goto out;

@@ -48,10 +48,10 @@
 #define RA_TIMEOUT_MS 10000
 #define RA_MAX_NAMES 1024
 
-static char ra_dir[MAX_PATH];	/* the content directory */
+static char ra_dir[MAX_PATH]; /* the content directory */
 static char ra_logpath[MAX_PATH];
-static char ra_com[16];		/* --com COMn, "" for none */
-static HANDLE ra_stop;		/* set by the service's STOP */
+static char ra_com[16]; /* --com COMn, "" for none */
+static HANDLE ra_stop;	/* set by the service's STOP */
 static SERVICE_STATUS_HANDLE ra_status;
 
 struct chan {
@@ -90,9 +90,10 @@ static long ra_read(void *ctx, void *buf, size_t n, int timeout_ms)
 		ResetEvent(c->ov.hEvent);
 		if (!ReadFile(c->h, buf, (DWORD)(n > 65536 ? 65536 : n), NULL, &c->ov) &&
 		    GetLastError() != ERROR_IO_PENDING)
-			return GetLastError() == ERROR_BROKEN_PIPE || GetLastError() == ERROR_HANDLE_EOF
-				       ? AGENT_EOF
-				       : AGENT_FAIL;
+			return GetLastError() == ERROR_BROKEN_PIPE ||
+				       GetLastError() == ERROR_HANDLE_EOF
+				   ? AGENT_EOF
+				   : AGENT_FAIL;
 		w = WaitForMultipleObjects(2, ev, FALSE, until);
 		if (w != WAIT_OBJECT_0) {
 			CancelIo(c->h);
@@ -102,9 +103,10 @@ static long ra_read(void *ctx, void *buf, size_t n, int timeout_ms)
 			return w == WAIT_TIMEOUT ? AGENT_TIMEOUT : AGENT_EOF; /* or: stopped */
 		}
 		if (!GetOverlappedResult(c->h, &c->ov, &got, FALSE))
-			return GetLastError() == ERROR_BROKEN_PIPE || GetLastError() == ERROR_HANDLE_EOF
-				       ? AGENT_EOF
-				       : AGENT_FAIL;
+			return GetLastError() == ERROR_BROKEN_PIPE ||
+				       GetLastError() == ERROR_HANDLE_EOF
+				   ? AGENT_EOF
+				   : AGENT_FAIL;
 		if (got)
 			return (long)got;
 		if (!c->com)
@@ -159,7 +161,8 @@ static int ra_chan_open(struct chan *c)
 	for (int i = 0; i < 60; i++) {
 		c->h = CreateFileA(RA_PORT, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
 				   FILE_FLAG_OVERLAPPED, NULL);
-		if (c->h != INVALID_HANDLE_VALUE || WaitForSingleObject(ra_stop, 500) == WAIT_OBJECT_0)
+		if (c->h != INVALID_HANDLE_VALUE ||
+		    WaitForSingleObject(ra_stop, 500) == WAIT_OBJECT_0)
 			break;
 	}
 	if (c->h == INVALID_HANDLE_VALUE && ra_com[0]) {
@@ -216,7 +219,8 @@ static size_t ra_list(char (*names)[AGENT_NAME_LEN + 1], size_t max)
 		return 0;
 	do {
 		/* Windows matches C-*.sys case-insensitively: keep the protocol's names only. */
-		if (!(fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) && agent_valid_name(fd.cFileName))
+		if (!(fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) &&
+		    agent_valid_name(fd.cFileName))
 			strcpy(names[nr++], fd.cFileName);
 	} while (nr < max && FindNextFileA(f, &fd));
 	FindClose(f);
@@ -376,12 +380,19 @@ static void ra_serve(void)
 	ULONG version = 0;
 	unsigned boot = ra_boot_number();
 	const struct agent_ops ops = {
-	    .ctx = &c, .read = ra_read, .write = ra_write, .current_set = ra_current_set,
-	    .install_set = ra_install_set, .push = ra_push, .stats = ra_stats, .say = ra_say,
+	    .ctx = &c,
+	    .read = ra_read,
+	    .write = ra_write,
+	    .current_set = ra_current_set,
+	    .install_set = ra_install_set,
+	    .push = ra_push,
+	    .stats = ra_stats,
+	    .say = ra_say,
 	};
 
 	if (ra_chan_open(&c)) {
-		ra_say(NULL, "no update channel (port org.bootproof.update absent), boot continues");
+		ra_say(NULL,
+		       "no update channel (port org.bootproof.update absent), boot continues");
 		return;
 	}
 	ra_driver(IOCTL_REFSENSOR_VERSION, NULL, 0, &version, sizeof(version));
@@ -392,8 +403,13 @@ static void ra_serve(void)
 
 static void ra_report(DWORD state)
 {
-	SERVICE_STATUS st = {SERVICE_WIN32_OWN_PROCESS, state,
-			     state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP : 0, NO_ERROR, 0, 0, 0};
+	SERVICE_STATUS st = {SERVICE_WIN32_OWN_PROCESS,
+			     state,
+			     state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP : 0,
+			     NO_ERROR,
+			     0,
+			     0,
+			     0};
 
 	if (ra_status)
 		SetServiceStatus(ra_status, &st);
@@ -431,8 +447,8 @@ int main(int argc, char **argv)
 			strcpy(ra_com, argv[++i]);
 	}
 	n = GetSystemDirectoryA(sys, sizeof(sys));
-	snprintf(ra_dir, sizeof(ra_dir), "%s%s", n && n < sizeof(sys) ? sys : "C:\\Windows\\System32",
-		 RA_CONTENT);
+	snprintf(ra_dir, sizeof(ra_dir), "%s%s",
+		 n && n < sizeof(sys) ? sys : "C:\\Windows\\System32", RA_CONTENT);
 	GetModuleFileNameA(NULL, ra_logpath, sizeof(ra_logpath) - 16);
 	slash = strrchr(ra_logpath, '\\');
 	strcpy(slash ? slash + 1 : ra_logpath, "refagent.log");

@@ -23,11 +23,11 @@
 #define REFSENSOR_DEVICE_LINK L"\\DosDevices\\Global\\refsensor"
 #define REFSENSOR_DEVICE_USER "\\\\.\\Global\\refsensor"
 
-#define IOCTL_REFSENSOR_RELOAD \
+#define IOCTL_REFSENSOR_RELOAD                                                                     \
 	CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_BUFFERED, FILE_WRITE_ACCESS)
-#define IOCTL_REFSENSOR_LOAD \
+#define IOCTL_REFSENSOR_LOAD                                                                       \
 	CTL_CODE(FILE_DEVICE_UNKNOWN, 0x802, METHOD_BUFFERED, FILE_WRITE_ACCESS)
-#define IOCTL_REFSENSOR_VERSION \
+#define IOCTL_REFSENSOR_VERSION                                                                    \
 	CTL_CODE(FILE_DEVICE_UNKNOWN, 0x803, METHOD_BUFFERED, FILE_READ_ACCESS)
 
 #endif
