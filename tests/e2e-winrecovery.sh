@@ -87,6 +87,10 @@ is "$?" 0 "bootproof report renders the run again (the schema knows the outcome)
 	diag "$(cat "$T/report.err")"
 grep -q 'problem recovery' "$T/reports/latest/index.html"
 ok $? "the HTML report has the recovery boot as a problem of its own"
+schema_ok "$J" "results.json valid against docs/results-schema.json (the outcome, stuck_at_recovery_boot)"
+if command -v xmllint >/dev/null; then
+	xsd_ok "$T/reports/latest/junit.xml" "junit.xml valid against docs/junit.xsd"
+fi
 grep -q 'not recovered: boot 3 stopped at the recovery screen' "$T/reports/latest/junit.xml"
 ok $? "JUnit: the failed recovery check names the stuck boot"
 
