@@ -14,7 +14,7 @@
 #   make V=1        show full commands
 
 CC ?= cc
-PKGS := yaml-0.1 jansson libguestfs sqlite3
+PKGS := yaml-0.1 jansson libguestfs sqlite3 libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -99,12 +99,14 @@ CONTENT_BIN := $(CONTENT_SRC:scenarios/content/%.chan=build/content/%.sys)
 # The reference Windows driver, per sensor version (sensor/windows/build.sh:
 # mingw-w64, native subsystem, ntoskrnl imports only, test-signed).
 WINDRV := $(SENSOR_VERSIONS:%=build/sensor/win-v%/refsensor.sys)
+# Its update agent (the same script: console subsystem, kernel32/advapi32/msvcrt).
+WINAGENT := build/sensor/win/refagent.exe
 IMAGE := build/images/linux
 IMAGE_OUT := $(IMAGE)/vmlinux $(IMAGE)/initrd.img $(IMAGE)/system.qcow2
 
 all: $(O)/bootproof $(O)/chanc guest man interp windrv
 interp: $(INTERP_LIB) $(INTERP_LOAD) $(INTERP_FUZZ)
-windrv: $(WINDRV)
+windrv: $(WINDRV) $(WINAGENT)
 guest: $(SENSOR_KO) $(CONTENT_BIN) $(IMAGE)/.stamp
 tests: $(UNIT_BIN) $(O)/tests/bench/floor $(O)/tests/bench/clone $(O)/tests/mkdump
 
@@ -136,6 +138,10 @@ $(O)/%.o: %.c
 build/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o $(FUZZ_HARNESS_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# fuzz-agentproto: the Windows agent's protocol half (sensor/agentproto).
+build/fuzz/tests/fuzz/fuzz-agentproto.o: FUZZ_CFLAGS += -Isensor/agentproto
+build/fuzz/fuzz-agentproto: build/fuzz/sensor/agentproto/agentproto.o
 
 build/fuzz/%.o: %.c
 	@mkdir -p $(@D)
@@ -174,9 +180,17 @@ build/fuzz-interp-v$(1): build/interp/fuzz-v$(1)/fuzz-interp.o build/interp/fuzz
 endef
 $(foreach v,$(SENSOR_VERSIONS),$(eval $(call interp_rules,$(v))))
 
-build/sensor/win-v%/refsensor.sys: sensor/windows/refsensor-win.c sensor/windows/build.sh $(INTERP_DEPS)
+$(WINAGENT): sensor/windows/refagent-win.c sensor/windows/refsensor-ioctl.h sensor/windows/build.sh sensor/agentproto/agentproto.c sensor/agentproto/agentproto.h
+	@echo "  WINAGENT $@"
+	$(Q)mkdir -p $(@D) && sensor/windows/build.sh agent $@
+
+build/sensor/win-v%/refsensor.sys: sensor/windows/refsensor-win.c sensor/windows/refsensor-ioctl.h sensor/windows/build.sh $(INTERP_DEPS)
 	@echo "  WINDRV  $@"
 	$(Q)mkdir -p $(@D) && sensor/windows/build.sh $* $@
+
+# t-agentproto: the Windows agent's portable protocol half against update.c.
+$(O)/tests/t-agentproto.o: CFLAGS += -Isensor/agentproto
+$(O)/tests/t-agentproto: $(O)/sensor/agentproto/agentproto.o
 
 # t-interp links version 2 in-process and runs the v1 and v2 loaders.
 $(O)/tests/t-interp.o: CFLAGS += -Isensor/interp

@@ -25,6 +25,7 @@ scdoc man-db debhelper dpkg-dev fakeroot zsh
 shellcheck
 clang-tidy
 xorriso libhivex-bin
+libpng-dev
 osslsigncode openssl mingw-w64-x86-64-dev binutils-mingw-w64-x86-64"
 
 missing=""

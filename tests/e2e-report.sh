@@ -58,27 +58,6 @@ run() {
 	return $rc
 }
 
-xsd_ok() { # JUNIT.XML DESCRIPTION: valid against the published JUnit schema
-	xmllint --noout --schema "$ROOT/docs/junit.xsd" "$1" >"$T/xmllint" 2>&1
-	ok $? "$2"
-	[ "$(tail -1 "$T/xmllint")" = "$1 validates" ] || diag "$(head -20 "$T/xmllint")"
-}
-
-schema_ok() { # RESULTS.JSON DESCRIPTION: valid against docs/results-schema.json
-	/usr/bin/python3 - "$ROOT/docs/results-schema.json" "$1" >"$T/jsonschema" 2>&1 <<'PY'
-import json, sys
-import jsonschema
-schema = json.load(open(sys.argv[1]))
-jsonschema.Draft202012Validator.check_schema(schema)
-errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[2]))))
-for e in errors:
-    print("/".join(str(p) for p in e.absolute_path), e.message)
-sys.exit(1 if errors else 0)
-PY
-	ok $? "$2"
-	[ ! -s "$T/jsonschema" ] || diag "$(head -20 "$T/jsonschema")"
-}
-
 dom() { # INDEX.HTML: the DOM Chromium built from it, in $T/dom.html
 	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run \
 		--user-data-dir="$T/chromium" --dump-dom "file://$1" >"$T/dom.html" 2>"$T/chromium.err"

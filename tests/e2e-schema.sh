@@ -21,6 +21,7 @@ DATA=$ROOT/tests/data/scenarios
 # Fixtures the parser rejects for what only it can see: FILE REASON.
 SEMANTIC='bad-as-duplicate.yaml	the as names of a content set must be distinct
 bad-duplicate-name.yaml	scenario names must be unique across the list
+bad-expect-recovery.yaml	expect: recovery needs recovery: true in the same scenario (across its steps)
 bad-evaluated-backref.yaml	the evaluated pattern is checked by the regex compiler
 bad-evaluated-group-interval.yaml	the evaluated pattern is checked by the regex compiler
 bad-evaluated-intervals.yaml	the evaluated pattern is checked by the regex compiler
@@ -29,6 +30,7 @@ bad-missing-file.yaml	files must exist on the host
 bad-not-regular.yaml	files must be regular files on the host
 bad-race-range-order.yaml	a race range MIN-MAX needs MIN <= MAX (a comparison)
 bad-race-windows.yaml	race is refused for a scenario whose image (a reference) is kind windows
+bad-recovery-linux.yaml	recovery needs a scenario whose image (a reference) is kind windows
 bad-ref-content.yaml	a reference must name a content set the suite defines
 bad-ref-image.yaml	a reference must name an image the suite defines
 bad-ref-no-content.yaml	a reference must name a content set the suite defines
@@ -44,7 +46,7 @@ bad-step-live-name.yaml	content sent live must be named C-N-N-N.sys (the set ref
 bad-step-rollback-name.yaml	content rolled back must be named C-N-N-N.sys (the set referenced)'
 # The parser's messages for those rules, for mutants (a value replaced by an
 # undefined name or a missing file is the parser's to refuse).
-SEMANTIC_MSG="refers to unknown|names unknown|a Windows registry offline|^file '|goes over the update channel|a live deploy needs|duplicate scenario name|duplicate 'as' name|regular expression"
+SEMANTIC_MSG="refers to unknown|names unknown|a Windows registry offline|^file '|goes over the update channel|a live deploy needs|duplicate scenario name|duplicate 'as' name|regular expression|a Windows boot entry offline|needs 'recovery: true'"
 
 # ---- the schema itself ----------------------------------------------------------
 $HELPER lint "$SCHEMA" >"$T/lint" 2>&1

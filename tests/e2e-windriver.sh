@@ -9,19 +9,9 @@
 # switch: only v2 carries the instance-rejected message, only v3 writes the
 # guard's registry values. Nothing here loads the driver.
 . "$(dirname "$0")/lib.sh"
-command -v x86_64-w64-mingw32-gcc >/dev/null || skip_all "x86_64-w64-mingw32-gcc not installed (scripts/install-deps.sh)"
-command -v x86_64-w64-mingw32-objdump >/dev/null || skip_all "x86_64-w64-mingw32-objdump not installed"
-command -v osslsigncode >/dev/null || skip_all "osslsigncode not installed"
-command -v openssl >/dev/null || skip_all "openssl not installed"
+need_mingw
 
 CERT=$ROOT/build/sensor/win-cert/cert.pem
-
-# The imported function names of FILE, one a line (objdump -p's hint/name rows).
-imports() {
-	x86_64-w64-mingw32-objdump -p "$1" | awk '/DLL Name:/ { in_dll = 1; next }
-		in_dll && NF == 0 { in_dll = 0 }
-		in_dll && $1 ~ /^[0-9a-f]+$/ && $2 ~ /^[0-9]+$/ { print $3 }'
-}
 
 for v in 1 2 3; do
 	f=$T/v$v/refsensor.sys
@@ -45,7 +35,7 @@ for v in 1 2 3; do
 	"ntoskrnl.exe " | "HAL.dll ntoskrnl.exe " | "hal.dll ntoskrnl.exe ") ok 0 "v$v: imports only from ntoskrnl.exe (and HAL.dll)" ;;
 	*) ok 1 "v$v: imports only from ntoskrnl.exe (and HAL.dll)"; diag "imports from: $dlls" ;;
 	esac
-	fns=$(imports "$f" | tr '\n' ' ')
+	fns=$(pe_imports "$f" | tr '\n' ' ')
 	for fn in DbgPrintEx ZwCreateFile ZwQueryDirectoryFile ZwReadFile ZwClose \
 		ExAllocatePoolWithTag ExFreePoolWithTag RtlQueryRegistryValues KeDelayExecutionThread; do
 		like " $fns" " $fn " "v$v: imports $fn"

@@ -9,13 +9,7 @@
 # table with the blamed driver, a boot loop across boots, a screenshot of
 # every crash.
 . "$(dirname "$0")/lib.sh"
-[ -x "$BP" ] || skip_all "harness not built ($BP)"
-command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
-command -v x86_64-w64-mingw32-gcc >/dev/null || skip_all "mingw-w64 not installed"
-command -v mcopy >/dev/null || skip_all "mtools not installed"
-command -v hivexregedit >/dev/null || skip_all "hivexregedit (libwin-hivex-perl) not installed"
-[ -r /usr/share/ovmf/OVMF.fd ] || skip_all "ovmf not installed"
-command -v jq >/dev/null || skip_all "jq not installed"
+need_winguest
 
 "$ROOT/tests/winguest/build.sh" "$T/win" >"$T/build.log" 2>&1
 is "$?" 0 "the stand-in guest builds (mingw-w64, mtools)" || diag "$(cat "$T/build.log")"

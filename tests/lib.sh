@@ -108,3 +108,51 @@ need_guest() {
 	command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
 	command -v jq >/dev/null || skip_all "jq not installed"
 }
+
+# The Windows builds' tests (e2e-windriver, e2e-winagent): skip without the tools.
+need_mingw() {
+	command -v x86_64-w64-mingw32-gcc >/dev/null || skip_all "x86_64-w64-mingw32-gcc not installed (scripts/install-deps.sh)"
+	command -v x86_64-w64-mingw32-objdump >/dev/null || skip_all "x86_64-w64-mingw32-objdump not installed"
+	command -v osslsigncode >/dev/null || skip_all "osslsigncode not installed"
+	command -v openssl >/dev/null || skip_all "openssl not installed"
+}
+
+# The imported function names of the PE FILE, one a line (objdump -p's hint/name rows).
+pe_imports() {
+	x86_64-w64-mingw32-objdump -p "$1" | awk '/DLL Name:/ { in_dll = 1; next }
+		in_dll && NF == 0 { in_dll = 0 }
+		in_dll && $1 ~ /^[0-9a-f]+$/ && $2 ~ /^[0-9]+$/ { print $3 }'
+}
+
+# The Windows stand-in guests' tests (e2e-winguest, e2e-winrecovery): skip without their tools.
+need_winguest() {
+	[ -x "$BP" ] || skip_all "harness not built ($BP)"
+	command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
+	command -v x86_64-w64-mingw32-gcc >/dev/null || skip_all "mingw-w64 not installed"
+	command -v mcopy >/dev/null || skip_all "mtools not installed"
+	command -v hivexregedit >/dev/null || skip_all "hivexregedit (libwin-hivex-perl) not installed"
+	[ -r /usr/share/ovmf/OVMF.fd ] || skip_all "ovmf not installed"
+	command -v jq >/dev/null || skip_all "jq not installed"
+}
+
+# The published report schemas (docs/junit.xsd, docs/results-schema.json) on a run's files.
+xsd_ok() { # JUNIT.XML DESCRIPTION: valid against the published JUnit schema
+	xmllint --noout --schema "$ROOT/docs/junit.xsd" "$1" >"$T/xmllint" 2>&1
+	ok $? "$2"
+	[ "$(tail -1 "$T/xmllint")" = "$1 validates" ] || diag "$(head -20 "$T/xmllint")"
+}
+
+schema_ok() { # RESULTS.JSON DESCRIPTION: valid against docs/results-schema.json
+	/usr/bin/python3 - "$ROOT/docs/results-schema.json" "$1" >"$T/jsonschema" 2>&1 <<'PY'
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[2]))))
+for e in errors:
+    print("/".join(str(p) for p in e.absolute_path), e.message)
+sys.exit(1 if errors else 0)
+PY
+	ok $? "$2"
+	[ ! -s "$T/jsonschema" ] || diag "$(head -20 "$T/jsonschema")"
+}

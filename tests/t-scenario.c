@@ -240,6 +240,29 @@ static void test_minimal(void)
 	free(path);
 }
 
+/* `recovery:` on a Windows image, and `expect: recovery` with it. */
+static void test_recovery(void)
+{
+	struct suite s;
+	char *path = load_valid("valid-recovery.yaml", &s);
+
+	if (!path)
+		return;
+	tap_is_int(s.nr_scenarios, 3, "recovery: three scenarios");
+	tap_is_int(s.scenarios[0].recovery, 1, "recovery: true");
+	tap_is_int(s.scenarios[0].steps[1].expect, OUTCOME_RECOVERY, "a step expects recovery");
+	tap_is_str(outcome_name(OUTCOME_RECOVERY), "recovery", "the outcome's name");
+	tap_is_int(s.scenarios[1].expect, OUTCOME_RECOVERY, "a legacy scenario expects recovery");
+	tap_is_int(s.scenarios[2].recovery, 0, "recovery: false");
+	suite_free(&s);
+	free(path);
+	path = load_valid("valid-windows.yaml", &s);
+	if (path)
+		tap_is_int(s.scenarios[0].recovery, -1, "no recovery key: -1, the image as it is");
+	suite_free(&s);
+	free(path);
+}
+
 /* tap_is_int() on both halves of a step's position. */
 static void is_at(const struct step *st, int line, int column, const char *name)
 {
@@ -539,7 +562,7 @@ static const struct bad_case bad_cases[] = {
     {"bad-scenario-key.yaml", 16, 5,
      "unknown key 'boot' in scenario; expected one of: name, image, sensor, content, boots, "
      "expect, title, log_contains, boot_timeout, silence_timeout, settle_ms, append, race, cold, "
-     "steps"},
+     "recovery, steps"},
     {"bad-merge-key.yaml", 13, 5, "merge keys ('<<') are not supported"},
     /* wrong types */
     {"bad-boots-string.yaml", 16, 12, "'boots' must be an integer from 1 to 1000, got 'three'"},
@@ -558,7 +581,13 @@ static const struct bad_case bad_cases[] = {
     /* wrong values */
     {"bad-kind-value.yaml", 4, 11, "unknown image kind 'macos'; expected 'linux' or 'windows'"},
     {"bad-kind-escape.yaml", 4, 11, "unknown image kind '\\x1b[31mred'"},
-    {"bad-expect.yaml", 15, 13, "'expect' must be one of: clean, crash, hang; got 'boom'"},
+    {"bad-expect.yaml", 15, 13,
+     "'expect' must be one of: clean, crash, hang, recovery; got 'boom'"},
+    {"bad-recovery-linux.yaml", 16, 5,
+     "'recovery' changes a Windows boot entry offline; a 'linux' image has none"},
+    {"bad-expect-recovery.yaml", 13, 5,
+     "'expect: recovery' needs 'recovery: true' in scenario 'a': without it the guest never "
+     "starts its recovery environment"},
     {"bad-title.yaml", 16, 5,
      "'title' is only allowed with 'expect: crash'; scenario 'a' expects 'clean'"},
     {"bad-scenario-name.yaml", 12, 11, "invalid scenario name 'a b'"},
@@ -859,7 +888,7 @@ static void test_exact_messages(void)
 	suite_load(&s, path, &err);
 	want = xasprintf("%s:16:5: unknown key 'boot' in scenario; expected one of: name, image, "
 			 "sensor, content, boots, expect, title, log_contains, boot_timeout, "
-			 "silence_timeout, settle_ms, append, race, cold, steps",
+			 "silence_timeout, settle_ms, append, race, cold, recovery, steps",
 			 path);
 	tap_is_str(err.msg, want, "unknown key: whole message");
 	free(want);
@@ -1579,6 +1608,7 @@ int main(void)
 	test_outcome_name();
 	test_full();
 	test_minimal();
+	test_recovery();
 	test_steps();
 	test_evaluated();
 	test_race_windows();

@@ -14,7 +14,9 @@
  * values the driver reads (the Windows profile's, through disks_race_ops());
  * expect_files and remediate globs match case-insensitively;
  * disable_service sets Start=4; safe_mode sets and clears the default
- * entry's safeboot element; and a worker killed in the middle of a write
+ * entry's safeboot element; the update agent is registered as an
+ * own-process auto-start service and recovery: true|false sets the
+ * entry's recoveryenabled and bootstatuspolicy; and a worker killed in the middle of a write
  * leaves a disk that still mounts, with hives that still open.
  * An appliance launch is 10-60 s under TCG: this is not in check-fast.
  */
@@ -219,7 +221,11 @@ static int rb_hive(guestfs_h *g, const char *part, const char *hive)
 		   : -1;
 }
 
-/* A DWORD of the open hive's key path (-1: none), or a value's size with want_size. */
+/*
+ * A DWORD of the open hive's key path (-1: none), or the first byte of a
+ * 1- or 8-byte value (a BCD boolean or integer), or a value's size with
+ * want_size.
+ */
 static int64_t rb_value(guestfs_h *g, const char *path, const char *name, int want_size)
 {
 	int64_t node = g ? guestfs_hivex_root(g) : -1, v;
@@ -238,6 +244,8 @@ static int64_t rb_value(guestfs_h *g, const char *path, const char *name, int wa
 	else if (data && size == 4)
 		ret = (unsigned char)data[0] | (unsigned char)data[1] << 8 |
 		      (unsigned char)data[2] << 16 | (int64_t)(unsigned char)data[3] << 24;
+	else if (data && (size == 1 || size == 8))
+		ret = (unsigned char)data[0];
 	free(data);
 	return ret;
 }
@@ -356,6 +364,54 @@ static void test_registry(const char *disk)
 		guestfs_close(g);
 }
 
+#define AGENT "ControlSet001\\Services\\refagent"
+#define ELEMENTS "Objects\\" ENTRY "\\Elements\\"
+
+/* The update agent as a service, and the default entry's recovery on, then off. */
+static void test_agent_recovery(const char *disk, const char *agent)
+{
+	struct inject_ops o = INJECT_OPS_INIT;
+	struct bp_error err;
+	guestfs_h *g;
+
+	inject_ops_add(&o, INJECT_UPLOAD, agent, "/Program Files/bootproof/refagent.exe");
+	inject_ops_add_reg(&o, INJECT_AGENT_SERVICE, "refagent",
+			   "/Program Files/bootproof/refagent.exe", 0);
+	inject_ops_add_reg(&o, INJECT_RECOVERY, NULL, NULL, 1);
+	if (!tap_is_int(run(&o, disk, &err), 0, "the agent and its service; recovery: true"))
+		tap_diag(err.msg);
+	inject_ops_release(&o);
+	g = rb_open(disk);
+	tap_ok(rb_hive(g, "/dev/sda2", SYSTEM) == 0, "readback: the SYSTEM hive opens");
+	tap_is_int(rb_value(g, AGENT, "Type", 0), 0x10, "service refagent: Type 0x10 (own process)");
+	tap_is_int(rb_value(g, AGENT, "Start", 0), 2, "service refagent: Start 2 (automatic)");
+	tap_is_int(rb_value(g, AGENT, "ImagePath", 1),
+		   2 * (int64_t)sizeof("\"C:\\Program Files\\bootproof\\refagent.exe\""),
+		   "service refagent: ImagePath, the quoted C:\\ path, UTF-16 with its NUL");
+	tap_is_int(rb_value(g, AGENT, "ObjectName", 1), 2 * (int64_t)sizeof("LocalSystem"),
+		   "service refagent: runs as LocalSystem");
+	tap_is_int(rb_hive(g, "/dev/sda1", BCD) == 0 ? rb_value(g, ELEMENTS "16000009", "Element", 0)
+						     : -2,
+		   1, "BCD: recoveryenabled Yes");
+	tap_is_int(rb_value(g, ELEMENTS "250000e0", "Element", 1), 8,
+		   "BCD: bootstatuspolicy, an 8-byte integer");
+	tap_is_int(rb_value(g, ELEMENTS "250000e0", "Element", 0), 0,
+		   "BCD: bootstatuspolicy DisplayAllFailures");
+	if (g)
+		guestfs_close(g);
+	inject_ops_add_reg(&o, INJECT_RECOVERY, NULL, NULL, 0);
+	tap_is_int(run(&o, disk, &err), 0, "recovery: false runs");
+	inject_ops_release(&o);
+	g = rb_open(disk);
+	tap_is_int(rb_hive(g, "/dev/sda1", BCD) == 0 ? rb_value(g, ELEMENTS "16000009", "Element", 0)
+						     : -2,
+		   0, "BCD: recoveryenabled No");
+	tap_is_int(rb_value(g, ELEMENTS "250000e0", "Element", 0), 1,
+		   "BCD: bootstatuspolicy IgnoreAllFailures (the recipe's default)");
+	if (g)
+		guestfs_close(g);
+}
+
 /* A worker killed while it writes: the disk still mounts, its hive still opens. */
 static void test_power_cut(const char *disk, const char *big)
 {
@@ -418,6 +474,7 @@ int main(void)
 	test_install(overlay, "/etc/hostname");
 	test_files(overlay);
 	test_registry(overlay);
+	test_agent_recovery(overlay, "/etc/hostname");
 	test_power_cut(overlay, big);
 	inject_shutdown();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);

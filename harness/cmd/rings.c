@@ -42,6 +42,8 @@ char *rings_failure(const struct trial_result *t)
 			return xasprintf("%s crashed: %s", name, title);
 		case OUTCOME_HANG:
 			return xasprintf("%s hung: %s", name, title);
+		case OUTCOME_RECOVERY:
+			return xasprintf("%s stopped at the recovery screen: %s", name, title);
 		case OUTCOME_INFRA:
 			return xasprintf("%s: infrastructure failure: %s", name, title);
 		default:

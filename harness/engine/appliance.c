@@ -381,6 +381,10 @@ static int do_op(guestfs_h *g, const struct guestroot *r, struct inject_op *op,
 		return winreg_service_param(g, r, op->name, op->guest, op->value, err);
 	case INJECT_COLLECT:
 		return collect_glob(g, r, op, err);
+	case INJECT_AGENT_SERVICE:
+		return winreg_program_add(g, r, op->name, op->guest, NULL, err);
+	case INJECT_RECOVERY:
+		return winreg_recovery(g, r, (int)op->value, err);
 	}
 	return error_set(err, "unknown offline operation %d", (int)op->kind);
 }

@@ -14,12 +14,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "screen.h"
+
 /* How long to wait for the console report after a panic signal. */
 #define CRASH_GRACE_MS 3000
 /* How long the machine has to answer a probe at a hang deadline before it is judged wedged. */
 #define PROBE_MS 3000
 /* A report whose body has ended, then this long without output: it is judged. */
 #define BODY_QUIET_MS 2000
+/* The recovery check: the two screendumps this far apart must show the same screen. */
+#define RECOVERY_GAP_MS 3000
 
 static void boot_set_done(struct boot *b);
 static void boot_settle(struct boot *b);
@@ -128,6 +132,10 @@ static void on_line(void *ctx, const char *line, size_t len, size_t lineno)
 		b->res->log_matched = 1;
 	if (b->p.power_off_at && strstr(line, b->p.power_off_at))
 		b->power_off_due = 1;
+	/* profile: the recovery environment's words, for a recovery verdict's title */
+	if (b->p.recovery_screen && !b->recovery_line && b->p.guest->recovery_line &&
+	    b->p.guest->recovery_line(line, len))
+		b->recovery_line = xstrndup(line, len > 120 ? 120 : len);
 	/* A line that came before a push's bytes were all written cannot be its evaluation. */
 	if (b->p.evaluated && b->upd && b->evaluated < update_state(b->upd)->pushes_sent &&
 	    !regexec(b->p.evaluated, line, 0, NULL, 0))
@@ -376,6 +384,8 @@ int64_t boot_deadline(const struct boot *b)
 		return INT64_MAX; /* starting, stopping, dumping: the machine keeps those deadlines */
 	if (b->probe)
 		return b->t_probe_ms;
+	if (b->still > 0) /* the machine's screendump deadline bounds states 1 and 3 */
+		return b->still == 2 ? b->t_still_ms : INT64_MAX;
 	if (s < d)
 		d = s;
 	if (b->t_grace_ms && b->t_grace_ms < d)
@@ -413,6 +423,102 @@ static void probe_begin(struct boot *b, char *msg)
 		free(why);
 	}
 	free(msg);
+}
+
+/* ---- the recovery check (boot.h: "recovery") ---- */
+
+static char *still_first(const struct boot *b)
+{
+	return xasprintf("%s.first.png", b->p.screenshot_path);
+}
+
+/* The check is over (once a boot): its first screendump removed, its hang title handed back. */
+static char *still_end(struct boot *b)
+{
+	char *msg = b->still_msg, *first = still_first(b);
+
+	b->still_msg = NULL;
+	b->still = -1;
+	unlink(first);
+	free(first);
+	return msg;
+}
+
+/* Not a recovery screen (or it could not be seen): the deadline's hang, probed. */
+static void still_give_up(struct boot *b, const char *why)
+{
+	char *msg = still_end(b), *more = xasprintf("%s (not a recovery screen: %s)", msg, why);
+
+	free(msg);
+	probe_begin(b, more);
+}
+
+/* A hang deadline passed: with p.recovery_screen, look at the screen first. Takes msg. */
+static void hang_deadline(struct boot *b, char *msg)
+{
+	struct bp_error err;
+	char *first;
+
+	if (!b->p.recovery_screen || !b->p.screenshot_path || b->still) {
+		probe_begin(b, msg);
+		return;
+	}
+	first = still_first(b);
+	b->still_msg = msg;
+	if (machine_screenshot(b->m, first, &err) == 0)
+		b->still = 1;
+	else
+		still_give_up(b, "no screendump");
+	free(first);
+}
+
+/* A screendump of the check is in (ok: it was written). */
+static void still_shot(struct boot *b, int ok)
+{
+	struct bp_error err;
+	const char *why = NULL;
+	char *first, *title, *msg;
+	int r;
+
+	if (!ok) {
+		still_give_up(b, "no screendump");
+		return;
+	}
+	if (b->still == 1) {
+		b->still = 2;
+		b->t_still_ms = now_ms() + RECOVERY_GAP_MS;
+		return;
+	}
+	first = still_first(b);
+	r = screen_still(first, b->p.screenshot_path, &why, &err);
+	free(first);
+	if (r <= 0) {
+		still_give_up(b, r < 0 ? err.msg : why);
+		return;
+	}
+	msg = still_end(b);
+	title = xasprintf("recovery: the guest stopped at its recovery screen (%s, the screen "
+			  "unchanged for %d s%s%s%s)",
+			  strncmp(msg, "hang: ", 6) ? msg : msg + 6, RECOVERY_GAP_MS / 1000,
+			  b->recovery_line ? "; console: '" : "",
+			  b->recovery_line ? b->recovery_line : "", b->recovery_line ? "'" : "");
+	free(msg);
+	free(b->res->screenshot);
+	b->res->screenshot = xstrdup(b->p.screenshot_rel);
+	finish_tail(b, OUTCOME_RECOVERY, title);
+	free(title);
+}
+
+/* The second screendump is due. */
+static void still_timer(struct boot *b)
+{
+	struct bp_error err;
+
+	if (b->still != 2 || now_ms() < b->t_still_ms)
+		return;
+	b->still = 3;
+	if (machine_screenshot(b->m, b->p.screenshot_path, &err) < 0)
+		still_give_up(b, "no screendump");
 }
 
 /* The answer is an event (MACHINE_ANSWERED); none by the probe's deadline: the backend hangs. */
@@ -622,6 +728,10 @@ static void on_event_judging(struct boot *b, const struct machine_event *ev)
 		if (b->upd)
 			update_guest_closed(b->upd, &err);
 		break;
+	case MACHINE_SCREENSHOT:
+		if (b->still == 1 || b->still == 3)
+			still_shot(b, ev->ok);
+		break;
 	case MACHINE_ANSWERED:
 		/* Any answer shows a responsive backend: the guest hangs. */
 		if (b->probe)
@@ -678,6 +788,10 @@ static void check_timers(struct boot *b)
 	/* A dump being written pauses the guest: none of its deadlines runs meanwhile. */
 	if (b->judged || b->probe || !b->t_cont_ms || b->dump_state == 1)
 		return;
+	if (b->still > 0) {
+		still_timer(b);
+		return;
+	}
 	if (b->t_grace_ms && now >= b->t_grace_ms) {
 		crash_detector_flush(b->det);
 		judge(b);
@@ -712,7 +826,7 @@ static void check_timers(struct boot *b)
 		if (b->judged)
 			free(msg);
 		else
-			probe_begin(b, msg);
+			hang_deadline(b, msg);
 	}
 }
 
@@ -922,6 +1036,10 @@ void boot_release(struct boot *b)
 	if (b->p.loop && b->t_dump_wait)
 		loop_timer_remove(b->p.loop, b->t_dump_wait);
 	b->t_dump_wait = 0;
+	free(b->still_msg);
+	b->still_msg = NULL;
+	free(b->recovery_line);
+	b->recovery_line = NULL;
 	machine_release(b->m);
 	b->m = NULL;
 	update_free(b->upd);

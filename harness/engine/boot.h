@@ -38,6 +38,18 @@
  *          machine's READY), while the machine still answers: at the
  *          deadline machine_probe() is sent and an answer within PROBE_MS
  *          (3 s) confirms the hang (a monitor already closed: hang too)
+ *   recovery  with p.recovery_screen, a hang deadline passed (no marker, no
+ *          crash report or panic signal this boot) and the screen is still:
+ *          two screendumps RECOVERY_GAP_MS (3 s) apart show the same picture
+ *          and it is not one flat colour (screen.h). The guest sits at a
+ *          drawn screen waiting for someone, as Windows' Automatic Repair
+ *          and WinRE do. A blue screen is the same blue as WinRE's, so it
+ *          is told apart by the crash signals of its boot (EMS, pvpanic),
+ *          which judge it a crash before any deadline. A console line the
+ *          profile calls a recovery line (guest.h) is named in the title.
+ *          The second screendump is kept as the boot's screenshot. A screen
+ *          that changes, is blank, or cannot be taken: the deadline's hang
+ *          (probed as below)
  *   infra  the machine would not start, or exited without the guest asking
  *          (killed, crashed, out of memory: "qemu killed by signal 9 ...
  *          without the guest asking"), or gave no answer to that probe
@@ -142,6 +154,12 @@ struct boot_params {
 	 */
 	const char *dump_path;
 	const char *dump_rel;
+	/*
+	 * The guest may stop at its recovery screen (the scenario's
+	 * `recovery: true`): a hang deadline is first checked with two
+	 * screendumps (needs screenshot_path; see "recovery" above).
+	 */
+	int recovery_screen;
 };
 
 #define BOOT_TAIL_LINES 40
@@ -186,6 +204,15 @@ struct boot {
 	int samples;          /* a soak: STATS answers recorded */
 	int soak_done;        /* a soak: every round and sample is in, or it cannot go on */
 	int64_t t_progress_ms; /* a soak: its last answer (boot_timeout counts from here) */
+	/*
+	 * A recovery check at a hang deadline (p.recovery_screen): 1 the first
+	 * screendump asked, 2 waiting RECOVERY_GAP_MS for the second, 3 it was
+	 * asked. still_msg: the deadline's hang title, if the screen is not still.
+	 */
+	int still;
+	int64_t t_still_ms;
+	char *still_msg;
+	char *recovery_line; /* the first console line the profile calls a recovery line */
 	/* last lines of console output, for hang excerpts */
 	char *tail[BOOT_TAIL_LINES];
 	size_t tail_next;

@@ -24,7 +24,12 @@ void disks_base_ops(const struct scenario *sc, struct inject_ops *ops)
 		inject_ops_add_reg(ops, INJECT_SERVICE, g->sensor_service, g->sensor_path, 0);
 	if (sc->sensor->agent)
 		inject_ops_add(ops, INJECT_UPLOAD, sc->sensor->agent, g->agent_path);
+	if (sc->sensor->agent && g->agent_service)
+		inject_ops_add_reg(ops, INJECT_AGENT_SERVICE, g->agent_service, g->agent_path, 0);
 	inject_ops_add_content(ops, sc->content, g->content_dir);
+	/* The scenario's `recovery:` (the suite refuses it on images without a registry). */
+	if (sc->recovery >= 0)
+		inject_ops_add_reg(ops, INJECT_RECOVERY, NULL, NULL, (unsigned)sc->recovery);
 }
 
 void disks_race_ops(const struct scenario *sc, int agent_delay_ms, int sensor_delay_ms,

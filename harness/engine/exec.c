@@ -166,6 +166,7 @@ static void start_boot(struct exec *e, enum outcome expect, const struct step *p
 		/* profile: a host-side dump at the panic event (guest.h) */
 		.dump_path = guest->artifacts & GUEST_ARTIFACT_HOST_DUMP ? e->dump_path : NULL,
 		.dump_rel = e->dump_rel,
+		.recovery_screen = sc->recovery == 1,
 	};
 	e->push = NULL; /* a live deploy reaches exactly one boot */
 	if (cur(e) && cur(e)->kind == STEP_SOAK) {
@@ -455,7 +456,14 @@ static void finish(struct exec *e)
 	struct recovery *r = &e->t->recovery;
 
 	if (r->tracked && !e->t->aborted) {
-		if (r->recovered)
+		if (r->stuck_boot)
+			r->summary = xasprintf("not recovered: boot %d stopped at the recovery screen, "
+					       "manual remediation needed%s",
+					       r->stuck_boot,
+					       !r->nr_manual		     ? ""
+					       : r->remediation_verified ? "; manual remediation: verified"
+									 : "; manual remediation: failed");
+		else if (r->recovered)
 			r->summary = xasprintf("recovered after %d boot%s, no manual steps", r->boots,
 					       r->boots == 1 ? "" : "s");
 		else if (r->nr_manual)
@@ -596,7 +604,12 @@ static void advance(struct exec *e)
 
 			r->tracked = 1;
 			r->max_boots = s->count;
-			if (last && last->outcome == OUTCOME_CLEAN) {
+			if (last && last->outcome == OUTCOME_RECOVERY) {
+				/* Stuck at the recovery screen: no reboot gets it out. */
+				r->stuck_boot = last->n;
+				r->boots = e->step_boots;
+				next_step(e);
+			} else if (last && last->outcome == OUTCOME_CLEAN) {
 				r->recovered = r->nr_manual == 0;
 				r->boots = e->step_boots;
 				r->seconds = (double)(now_ms() - (e->t_published_ms ? e->t_published_ms

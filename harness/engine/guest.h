@@ -215,6 +215,12 @@ struct guest_profile {
 	struct crash_detector *(*detector_new)(void);
 	/* Non-zero if this console line is the crash itself rather than context (reports). */
 	int (*crash_line)(const char *line, size_t len);
+	/*
+	 * Non-zero if this console line is the OS's recovery environment
+	 * speaking (Windows: Automatic Repair's wording), named in a recovery
+	 * verdict's title (boot.h). NULL: the OS has none.
+	 */
+	int (*recovery_line)(const char *line, size_t len);
 	unsigned artifacts; /* enum guest_artifact flags */
 	/*
 	 * With a dump artifact: where the OS writes its own crash dumps on its
@@ -233,6 +239,13 @@ struct guest_profile {
 	 * guest loads it itself (Linux: its init).
 	 */
 	const char *sensor_service;
+	/*
+	 * Non-NULL: the agent is a program registered offline as this service
+	 * when it is injected (winreg.h: own process, auto start, LocalSystem),
+	 * so it serves the update port at every boot. NULL: the guest starts it
+	 * itself (Linux: its init).
+	 */
+	const char *agent_service;
 	/*
 	 * Boot-equivalent restores (disks.h): premount_switch added to the
 	 * command line makes the guest stop before it reads its system disk,

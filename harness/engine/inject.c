@@ -188,10 +188,10 @@ static int request_decode(struct request *rq, char *buf, size_t len)
 			op->guest = get_str(&c);
 			op->name = get_str(&c);
 			op->value = get_u32(&c);
-			if (!op->guest || op->kind > INJECT_COLLECT ||
+			if (!op->guest || op->kind > INJECT_OP_LAST ||
 			    ((op->kind == INJECT_UPLOAD || op->kind == INJECT_COLLECT) && !op->host) ||
 			    ((op->kind == INJECT_SERVICE || op->kind == INJECT_SERVICE_START ||
-			      op->kind == INJECT_SERVICE_PARAM) &&
+			      op->kind == INJECT_SERVICE_PARAM || op->kind == INJECT_AGENT_SERVICE) &&
 			     !op->name))
 				c.bad = 1;
 		}

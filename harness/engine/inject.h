@@ -52,7 +52,10 @@ enum inject_op_kind {
 	 * bytes made '?'), so a cut file says it was cut.
 	 */
 	INJECT_COLLECT,
+	INJECT_AGENT_SERVICE, /* register program `guest` as own-process auto-start service `name` */
+	INJECT_RECOVERY,      /* the default boot entry's recovery on (value 1) or off (0) */
 };
+#define INJECT_OP_LAST INJECT_RECOVERY
 
 #define INJECT_COLLECT_FILES 8
 #define INJECT_COLLECT_MANIFEST "collected.txt"
@@ -66,10 +69,10 @@ struct inject_op {
 	 */
 	const char *guest;
 	int result;	   /* out: INJECT_REMOVE_GLOB / INJECT_EXISTS / INJECT_SERVICE_START */
-	const char *name;  /* INJECT_SERVICE, _START, _PARAM: the service */
+	const char *name;  /* INJECT_SERVICE, _START, _PARAM, INJECT_AGENT_SERVICE: the service */
 	/*
-	 * INJECT_SERVICE, _START: a Start type; INJECT_SAFEBOOT: on; _PARAM:
-	 * the value; INJECT_COLLECT: bytes per file at most
+	 * INJECT_SERVICE, _START: a Start type; INJECT_SAFEBOOT, INJECT_RECOVERY:
+	 * on; _PARAM: the value; INJECT_COLLECT: bytes per file at most
 	 */
 	unsigned value;
 };
@@ -94,7 +97,7 @@ struct inject_ops {
 
 void inject_ops_add(struct inject_ops *o, enum inject_op_kind kind, const char *host,
 		    const char *guest);
-/* A registry op (INJECT_SERVICE, _START, _PARAM, INJECT_SAFEBOOT): guest and name may be NULL. */
+/* A registry op (INJECT_SERVICE, _START, _PARAM, INJECT_SAFEBOOT, ...): guest and name may be NULL. */
 void inject_ops_add_reg(struct inject_ops *o, enum inject_op_kind kind, const char *name,
 			const char *guest, unsigned value);
 /* Upload every file of a content set (scenario.h) as DIR/<its name>. */

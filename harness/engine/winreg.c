@@ -17,6 +17,8 @@
 #define BOOTMGR "{9dea862c-5cdd-4e70-acc1-f32b344d4795}"
 #define BCD_DEFAULT "23000003"
 #define BCD_SAFEBOOT "25000080"
+#define BCD_RECOVERYENABLED "16000009"  /* BcdLibraryBoolean_AutoRecoveryEnabled */
+#define BCD_BOOTSTATUSPOLICY "250000e0" /* BcdOSLoaderInteger_BootStatusPolicy */
 
 static int gerr(guestfs_h *g, struct bp_error *err, const char *what, const char *subject)
 {
@@ -166,24 +168,52 @@ static int service_close(guestfs_h *g, char *hive, int ret, struct bp_error *err
 	return ret;
 }
 
-int winreg_service_add(struct guestfs_h *g, const struct guestroot *r, const char *name,
-		       const char *driver, uint32_t start, struct bp_error *err)
+/* Service name with these values (ObjectName NULL: none), made or updated. */
+static int service_put(guestfs_h *g, const struct guestroot *r, const char *name, uint32_t type,
+		       uint32_t start, const char *image, const char *object, struct bp_error *err)
 {
-	const char *base = strrchr(driver, '/');
-	char *hive, *image;
+	char *hive;
 	int64_t svc = service_open(g, r, name, 1, &hive, err);
 	int ret = 0;
 
 	if (svc <= 0)
 		return -1;
-	image = xasprintf("\\SystemRoot\\System32\\drivers\\%s", base ? base + 1 : driver);
-	if (set_dword(g, svc, "Type", 1) < 0 || set_dword(g, svc, "Start", start) < 0 ||
+	if (set_dword(g, svc, "Type", type) < 0 || set_dword(g, svc, "Start", start) < 0 ||
 	    set_dword(g, svc, "ErrorControl", 1) < 0 ||
 	    set_string(g, svc, "ImagePath", REG_EXPAND_SZ, image) < 0 ||
-	    set_string(g, svc, "DisplayName", REG_SZ, name) < 0)
+	    set_string(g, svc, "DisplayName", REG_SZ, name) < 0 ||
+	    (object && set_string(g, svc, "ObjectName", REG_SZ, object) < 0))
 		ret = gerr(g, err, "cannot set the values of service", name);
-	free(image);
 	return service_close(g, hive, ret, err);
+}
+
+int winreg_service_add(struct guestfs_h *g, const struct guestroot *r, const char *name,
+		       const char *driver, uint32_t start, struct bp_error *err)
+{
+	const char *base = strrchr(driver, '/');
+	char *image = xasprintf("\\SystemRoot\\System32\\drivers\\%s", base ? base + 1 : driver);
+	int ret = service_put(g, r, name, 1, start, image, NULL, err);
+
+	free(image);
+	return ret;
+}
+
+int winreg_program_add(struct guestfs_h *g, const struct guestroot *r, const char *name,
+		       const char *program, const char *args, struct bp_error *err)
+{
+	struct strbuf image = STRBUF_INIT;
+	int ret;
+
+	/* C:\ and backslashes; quoted, since "Program Files" has a space. */
+	strbuf_adds(&image, "\"C:");
+	for (const char *p = program; *p; p++)
+		strbuf_addch(&image, *p == '/' ? '\\' : *p);
+	strbuf_addch(&image, '"');
+	if (args && *args)
+		strbuf_addf(&image, " %s", args);
+	ret = service_put(g, r, name, 0x10, 2, image.buf, "LocalSystem", err);
+	strbuf_release(&image);
+	return ret;
 }
 
 int winreg_service_start(struct guestfs_h *g, const struct guestroot *r, const char *name,
@@ -245,33 +275,44 @@ static int64_t default_entry(guestfs_h *g, struct bp_error *err)
 	return k;
 }
 
-static int safeboot_in(guestfs_h *g, const char *bcd, int on, struct bp_error *err)
+/* One element of the default entry: set to len bytes of data, or removed (data NULL). */
+struct bcd_edit {
+	const char *element;
+	const char *data;
+	size_t len;
+};
+
+static int bcd_edit_in(guestfs_h *g, const char *bcd, const struct bcd_edit *ed, size_t nr,
+		       struct bp_error *err)
 {
-	static const char minimal[8] = {0};
-	int64_t elems, el;
-	int ret = -1;
+	int64_t elems;
+	int ret = 0;
 
 	if (guestfs_hivex_open(g, bcd, GUESTFS_HIVEX_OPEN_WRITE, 1, -1) < 0)
 		return gerr(g, err, "cannot open BCD store", bcd);
 	elems = default_entry(g, err);
-	el = elems > 0 ? reg_key(g, elems, BCD_SAFEBOOT, on) : 0;
 	if (elems <= 0)
-		;
-	else if (!on)
-		ret = el > 0 && guestfs_hivex_node_delete_child(g, el) < 0
-			  ? gerr(g, err, "cannot remove safeboot from", bcd)
-			  : hive_commit(g, bcd, err);
-	else if (el <= 0 || guestfs_hivex_node_set_value(g, el, "Element", REG_BINARY, minimal,
-							   sizeof(minimal)) < 0)
-		gerr(g, err, "cannot set safeboot in", bcd);
-	else
+		ret = -1;
+	for (size_t i = 0; i < nr && ret == 0; i++) {
+		int64_t el = reg_key(g, elems, ed[i].element, ed[i].data != NULL);
+
+		if (!ed[i].data)
+			ret = el > 0 && guestfs_hivex_node_delete_child(g, el) < 0
+				  ? gerr(g, err, "cannot remove an element from", bcd)
+				  : 0;
+		else if (el <= 0 || guestfs_hivex_node_set_value(g, el, "Element", REG_BINARY,
+								   ed[i].data, ed[i].len) < 0)
+			ret = gerr(g, err, "cannot set an element in", bcd);
+	}
+	if (ret == 0)
 		ret = hive_commit(g, bcd, err);
 	guestfs_hivex_close(g);
 	return ret;
 }
 
 /* The EFI system partition's BCD: the ESP mounted at / in place of the Windows root. */
-static int safeboot_esp(guestfs_h *g, const struct guestroot *r, int on, struct bp_error *err)
+static int bcd_edit_esp(guestfs_h *g, const struct guestroot *r, const struct bcd_edit *ed,
+			size_t nr, struct bp_error *err)
 {
 	char **parts = guestfs_list_partitions(g);
 	int ret = 1;
@@ -282,7 +323,7 @@ static int safeboot_esp(guestfs_h *g, const struct guestroot *r, int on, struct 
 		if (fs && !strcmp(fs, "vfat") && guestfs_umount_all(g) == 0 &&
 		    guestfs_mount(g, *p, "/") == 0) {
 			if (guestfs_is_file(g, "/EFI/Microsoft/Boot/BCD") > 0)
-				ret = safeboot_in(g, "/EFI/Microsoft/Boot/BCD", on, err);
+				ret = bcd_edit_in(g, "/EFI/Microsoft/Boot/BCD", ed, nr, err);
 			guestfs_umount_all(g);
 		}
 		free(fs);
@@ -293,15 +334,37 @@ static int safeboot_esp(guestfs_h *g, const struct guestroot *r, int on, struct 
 	return ret;
 }
 
-int winreg_safeboot(struct guestfs_h *g, const struct guestroot *r, int on, struct bp_error *err)
+static int bcd_edit(guestfs_h *g, const struct guestroot *r, const struct bcd_edit *ed, size_t nr,
+		    struct bp_error *err)
 {
 	char *bios = guestroot_resolve(g, r, "/Boot/BCD");
 	int ret;
 
-	ret = guestfs_is_file(g, bios) > 0 ? safeboot_in(g, bios, on, err)
-					   : safeboot_esp(g, r, on, err);
+	ret = guestfs_is_file(g, bios) > 0 ? bcd_edit_in(g, bios, ed, nr, err)
+					   : bcd_edit_esp(g, r, ed, nr, err);
 	free(bios);
 	if (ret > 0)
 		return error_set(err, "no BCD store: neither \\Boot\\BCD nor an EFI partition's");
 	return ret;
+}
+
+int winreg_safeboot(struct guestfs_h *g, const struct guestroot *r, int on, struct bp_error *err)
+{
+	static const char minimal[8] = {0};
+	const struct bcd_edit ed = {BCD_SAFEBOOT, on ? minimal : NULL, sizeof(minimal)};
+
+	return bcd_edit(g, r, &ed, 1, err);
+}
+
+int winreg_recovery(struct guestfs_h *g, const struct guestroot *r, int on, struct bp_error *err)
+{
+	/* A boolean element is one byte; an integer eight, little-endian. */
+	static const char yes[1] = {1}, no[1] = {0};
+	static const char display_all[8] = {0}, ignore_all[8] = {1};
+	const struct bcd_edit ed[] = {
+	    {BCD_RECOVERYENABLED, on ? yes : no, 1},
+	    {BCD_BOOTSTATUSPOLICY, on ? display_all : ignore_all, 8},
+	};
+
+	return bcd_edit(g, r, ed, 2, err);
 }

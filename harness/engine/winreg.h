@@ -18,6 +18,18 @@
  * 0x23000003). Windows removes the element itself (`bcdedit /deletevalue
  * safeboot`) once booted; offline, `safe_mode: false` removes it.
  *
+ * Windows Recovery is two elements of the same entry: recoveryenabled
+ * (0x16000009, a boolean: one byte) and bootstatuspolicy (0x250000e0, an
+ * integer: 0 DisplayAllFailures, 1 IgnoreAllFailures). With both on, the
+ * boot manager starts the recovery environment (Automatic Repair) after
+ * boots that failed; the image recipe turns them off, so a crash-looping
+ * guest keeps looping, and a scenario's `recovery: true` on again.
+ *
+ * The update agent (sensor/windows/refagent-win.c) is a program, not a
+ * driver: a service of its own process (Type 0x10), started automatically
+ * by the service control manager (Start 2), as LocalSystem, its ImagePath
+ * the quoted C:\ path and its arguments.
+ *
  * Each call opens the hive, changes it and commits it (hivex writes a new
  * file and renames it over the old, so a cut mid-write leaves the old hive
  * whole). -1 with err: a hive or key that is not there, or a write that
@@ -35,6 +47,13 @@ struct guestfs_h;
 /* Register (or update) kernel driver service name for the driver at guest path driver. */
 int winreg_service_add(struct guestfs_h *g, const struct guestroot *r, const char *name,
 		       const char *driver, uint32_t start, struct bp_error *err);
+/*
+ * Register (or update) program (a guest path, "/Program Files/...") as an
+ * own-process, auto-start service name run as LocalSystem, with args
+ * (may be NULL) on its command line.
+ */
+int winreg_program_add(struct guestfs_h *g, const struct guestroot *r, const char *name,
+		       const char *program, const char *args, struct bp_error *err);
 /* Set service name's Start; 0 if it has no such service (nothing changed), 1 if set. */
 int winreg_service_start(struct guestfs_h *g, const struct guestroot *r, const char *name,
 			 uint32_t start, struct bp_error *err);
@@ -48,5 +67,7 @@ int winreg_service_param(struct guestfs_h *g, const struct guestroot *r, const c
 			 const char *key, uint32_t value, struct bp_error *err);
 /* The default boot entry's safeboot element: Minimal (on) or none (off). */
 int winreg_safeboot(struct guestfs_h *g, const struct guestroot *r, int on, struct bp_error *err);
+/* The default boot entry's recovery: on (recoveryenabled Yes, DisplayAllFailures) or off. */
+int winreg_recovery(struct guestfs_h *g, const struct guestroot *r, int on, struct bp_error *err);
 
 #endif

@@ -115,6 +115,12 @@ struct recovery {
 	char **manual;           /* manual steps taken, in order */
 	size_t nr_manual, alloc_manual;
 	int remediation_verified; /* manual steps taken and the clean boots after them passed */
+	/*
+	 * The trial boot that ended at the recovery screen (OUTCOME_RECOVERY)
+	 * during reboot_until_clean, which then stops: a guest there is stuck
+	 * until someone acts. 0: none.
+	 */
+	int stuck_boot;
 	char *summary;           /* "recovered after K boots, no manual steps", ... */
 };
 

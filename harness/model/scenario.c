@@ -58,6 +58,7 @@
  *                             #   before the first boot; none if absent
  *       boots: 3              # optional; else defaults.boots     (not with 'steps')
  *       expect: clean         # required without 'steps': clean | crash | hang
+ *                             #   | recovery (with 'recovery: true')
  *                             #   (not with 'steps')
  *       title: refsensor_eval # optional, only with 'expect: crash': the crash
  *                             #   title must contain this text     (not with 'steps')
@@ -78,6 +79,10 @@
  *         sensor_delay_ms: 3000  # they reach the guest); each 0..600000, at least one;
  *                             #   or a range "0-4000": each trial draws its value
  *                             #   (the session's seed, recorded in results.json)
+ *       recovery: true        # optional, Windows images: the boot entry's recovery
+ *                             #   on (true) or off (false), offline before the
+ *                             #   first boot; with it on a boot may end at the
+ *                             #   recovery screen, outcome 'recovery'
  *       steps:                # optional, instead of boots/expect/title: a
  *                             #   non-empty sequence of steps, run in order
  *
@@ -253,6 +258,8 @@ const char *outcome_name(enum outcome o)
 		return "hang";
 	case OUTCOME_INFRA:
 		return "infra";
+	case OUTCOME_RECOVERY:
+		return "recovery";
 	case OUTCOME_NONE:
 		break;
 	}
@@ -1164,6 +1171,7 @@ struct scenario_spec {
 	int agent_delay_ms, sensor_delay_ms;
 	int agent_delay_max_ms, sensor_delay_max_ms;
 	int cold;
+	int recovery;
 	/* owned, copied into each expanded scenario; one synthesized step without 'steps' */
 	struct step *steps;
 	size_t nr_steps;
@@ -1298,6 +1306,7 @@ static int scenario_push(struct parse *p, const struct scenario_spec *spec, stru
 	    .sensor_delay_ms = spec->sensor_delay_ms,
 	    .agent_delay_max_ms = spec->agent_delay_max_ms,
 	    .sensor_delay_max_ms = spec->sensor_delay_max_ms,
+	    .recovery = spec->recovery,
 	    .cold = spec->cold,
 	};
 	return 0;
@@ -1323,7 +1332,8 @@ static int declare_name(struct parse *p, const yaml_node_t *node)
 
 static int parse_expect(struct parse *p, const struct field *f, enum outcome *ret)
 {
-	static const enum outcome allowed[] = {OUTCOME_CLEAN, OUTCOME_CRASH, OUTCOME_HANG};
+	static const enum outcome allowed[] = {OUTCOME_CLEAN, OUTCOME_CRASH, OUTCOME_HANG,
+					       OUTCOME_RECOVERY};
 	const char *s;
 	char v[SHOW_MAX];
 
@@ -1334,7 +1344,7 @@ static int parse_expect(struct parse *p, const struct field *f, enum outcome *re
 			*ret = allowed[i];
 			return 0;
 		}
-	return fail(p, f->value, "'expect' must be one of: clean, crash, hang; got '%s'",
+	return fail(p, f->value, "'expect' must be one of: clean, crash, hang, recovery; got '%s'",
 		    show(s, strlen(s), v, sizeof(v)));
 }
 
@@ -2035,6 +2045,7 @@ enum scenario_field {
 	SF_APPEND,
 	SF_RACE,
 	SF_COLD,
+	SF_RECOVERY,
 	SF_STEPS,
 	SF_N
 };
@@ -2121,6 +2132,25 @@ static int read_boot_options(struct parse *p, struct field *f, struct scenario_s
 		return -1;
 	if (f[SF_COLD].key && get_bool(p, &f[SF_COLD], &spec->cold) < 0)
 		return -1;
+	if (f[SF_RECOVERY].key && !spec->image->guest->sensor_service)
+		return fail(p, f[SF_RECOVERY].key,
+			    "'recovery' changes a Windows boot entry offline; a '%s' image has none",
+			    spec->image->guest->kind);
+	if (f[SF_RECOVERY].key && get_bool(p, &f[SF_RECOVERY], &spec->recovery) < 0)
+		return -1;
+	return 0;
+}
+
+/* 'expect: recovery' anywhere: only a scenario with 'recovery: true' can stop there. */
+static int check_recovery_expected(struct parse *p, yaml_node_t *node, struct field *f,
+				   const struct scenario_spec *spec)
+{
+	for (size_t i = 0; i < spec->nr_steps; i++)
+		if (spec->steps[i].expect == OUTCOME_RECOVERY && spec->recovery != 1)
+			return fail(p, f[SF_STEPS].key ? f[SF_STEPS].key : f[SF_EXPECT].key,
+				    "'expect: recovery' needs 'recovery: true' in scenario '%s': "
+				    "without it the guest never starts its recovery environment",
+				    spec->name);
 	return 0;
 }
 
@@ -2192,6 +2222,7 @@ static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spe
 	    [SF_APPEND] = FIELD("append", OPTIONAL),
 	    [SF_RACE] = FIELD("race", OPTIONAL),
 	    [SF_COLD] = FIELD("cold", OPTIONAL),
+	    [SF_RECOVERY] = FIELD("recovery", OPTIONAL),
 	    [SF_STEPS] = FIELD("steps", OPTIONAL),
 	};
 	const char *ref;
@@ -2215,7 +2246,8 @@ static int scenario_read(struct parse *p, yaml_node_t *node, struct scenario_spe
 	if (f[SF_STEPS].key ? refuse_legacy_keys(p, f) < 0
 			    : read_legacy_expectation(p, node, f, spec) < 0)
 		return -1;
-	if (read_boot_options(p, f, spec) < 0 || build_steps(p, node, f, spec) < 0)
+	if (read_boot_options(p, f, spec) < 0 || build_steps(p, node, f, spec) < 0 ||
+	    check_recovery_expected(p, node, f, spec) < 0)
 		return -1;
 	if (f[SF_SETTLE_MS].key && !has_live_deploy(spec))
 		return fail(p, f[SF_SETTLE_MS].key,
@@ -2236,6 +2268,7 @@ static int parse_scenario(struct parse *p, yaml_node_t *node)
 	    .sensor_delay_ms = -1,
 	    .agent_delay_max_ms = -1,
 	    .sensor_delay_max_ms = -1,
+	    .recovery = -1,
 	};
 	int ret = scenario_read(p, node, &spec);
 

@@ -32,9 +32,16 @@ enum outcome {
 	OUTCOME_CRASH,
 	OUTCOME_HANG,
 	OUTCOME_INFRA,
+	/*
+	 * The guest stopped at its recovery environment's screen (Windows'
+	 * Automatic Repair / WinRE, with the scenario's `recovery: true`) and
+	 * never reached the marker: a product failure like a hang, but no
+	 * reboot gets it out; it needs someone at the console (boot.h).
+	 */
+	OUTCOME_RECOVERY,
 };
 
-/* "clean", "crash", "hang", "infra"; NULL for OUTCOME_NONE. */
+/* "clean", "crash", "hang", "infra", "recovery"; NULL for OUTCOME_NONE. */
 const char *outcome_name(enum outcome o);
 
 struct guest_profile;
@@ -183,6 +190,13 @@ struct scenario {
 	 */
 	int agent_delay_max_ms, sensor_delay_max_ms;
 	int cold;                    /* every boot cold: no pre-mount restores (disks.h) */
+	/*
+	 * `recovery:` -1 not set (the image as it is), 1 the boot entry's
+	 * recovery turned on offline before the first boot (Windows: BCD
+	 * recoveryenabled Yes, bootstatuspolicy DisplayAllFailures; its boots
+	 * may end in OUTCOME_RECOVERY), 0 turned off.
+	 */
+	int recovery;
 };
 
 struct suite {

@@ -146,7 +146,7 @@ out:
 
 /* ---- the page ---------------------------------------------------------- */
 
-static const char *const outcomes[] = {"clean", "crash", "hang", "infra"};
+static const char *const outcomes[] = {"clean", "crash", "hang", "infra", "recovery"};
 
 static const char *outcome_class(const char *o)
 {
@@ -166,6 +166,8 @@ static const char *outcome_fill(const char *cls)
 		return "#ef6c00";
 	if (!strcmp(cls, "infra"))
 		return "#6d6d6d";
+	if (!strcmp(cls, "recovery"))
+		return "#6a1b9a";
 	return "#bdbdbd";
 }
 
@@ -341,6 +343,7 @@ static const char css[] =
 	"font-weight:600;color:#fff;background:#9e9e9e;vertical-align:middle}"
 	".badge.pass,.badge.clean{background:#2e7d32}.badge.fail,.badge.crash{background:#c62828}"
 	".badge.hang{background:#ef6c00}.badge.infra{background:#6d6d6d}"
+	".badge.recovery{background:#6a1b9a}"
 	".badge.new{background:#ad1457}"
 	".scenario-head{display:flex;align-items:center;gap:10px;flex-wrap:wrap}"
 	".meta{color:#5f6368;margin:4px 0 10px}"
@@ -353,6 +356,7 @@ static const char css[] =
 	"padding:10px 12px;margin:12px 0}"
 	".problem.hang{border-color:#ef6c00;background:#fff8f1}"
 	".problem.infra{border-color:#6d6d6d;background:#f6f6f6}"
+	".problem.recovery{border-color:#6a1b9a;background:#f8f2fb}"
 	"pre.excerpt{background:#1e1f22;color:#d7dae0;padding:10px 12px;border-radius:6px;"
 	"overflow-x:auto;max-height:420px;margin:8px 0;white-space:pre}"
 	"mark.crash-line{background:#6b1d1d;color:#ffd7d7;font-weight:600}"
@@ -426,8 +430,8 @@ static void summary(struct page *pg)
 {
 	const json_t *root = pg->root, *scenarios = json_object_get(root, "scenarios"), *sc;
 	struct strbuf *o = pg->out, tmp = STRBUF_INIT;
-	/* pass fail infra unfinished skipped; clean crash hang infra none */
-	long v[5] = {0}, boots[5] = {0};
+	/* pass fail infra unfinished skipped; clean crash hang infra recovery none */
+	long v[5] = {0}, boots[6] = {0};
 	size_t i;
 
 	json_array_foreach(scenarios, i, sc) {
@@ -482,7 +486,9 @@ static void summary(struct page *pg)
 	strbuf_addf(&tmp, "%lld clean, %lld crash, %lld hang, %lld infra", (long long)boots[0],
 		    (long long)boots[1], (long long)boots[2], (long long)boots[3]);
 	if (boots[4])
-		strbuf_addf(&tmp, ", %lld not judged", (long long)boots[4]);
+		strbuf_addf(&tmp, ", %lld stopped at the recovery screen", (long long)boots[4]);
+	if (boots[5])
+		strbuf_addf(&tmp, ", %lld not judged", (long long)boots[5]);
 	fact(o, "sum-boots", "boots", tmp.buf);
 	if (json_is_integer(json_object_get(root, "jobs"))) {
 		strbuf_reset(&tmp);
@@ -971,7 +977,8 @@ static void sources(struct page *pg, const json_t *b)
 
 /*
  * Crashes grouped by signature (the boots each happened on, the first one's
- * excerpt and screenshot, the others folded), then each hang and infra boot.
+ * excerpt and screenshot, the others folded), then each hang, recovery and
+ * infra boot.
  */
 static void problems(struct page *pg, const json_t *sc, size_t si)
 {
@@ -1035,11 +1042,13 @@ static void problems(struct page *pg, const json_t *sc, size_t si)
 	json_array_foreach(boots, j, b) {
 		const char *cls = outcome_class(rj_str(b, "outcome"));
 
-		if (strcmp(cls, "hang") && strcmp(cls, "infra"))
+		if (strcmp(cls, "hang") && strcmp(cls, "infra") && strcmp(cls, "recovery"))
 			continue;
 		strbuf_addf(o, "<div class=\"problem %s\" id=\"s%zu-%s-%lld\">\n<h3>boot %lld: %s",
 			    cls, si, cls, rj_int(b, "n"), rj_int(b, "n"),
-			    strcmp(cls, "hang") ? "infrastructure failure" : "hang");
+			    !strcmp(cls, "hang")       ? "hang"
+			    : !strcmp(cls, "recovery") ? "stopped at the recovery screen"
+						       : "infrastructure failure");
 		if (rj_str(b, "title")) {
 			strbuf_adds(o, " — ");
 			escape_markups(o, rj_str(b, "title"), 0);

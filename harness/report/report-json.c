@@ -156,6 +156,8 @@ static json_t *recovery_json(const struct recovery *r)
 	json_object_set_new(o, "manual_steps", manual);
 	json_object_set_new(o, "manual_steps_needed", json_integer((json_int_t)r->nr_manual));
 	json_object_set_new(o, "manual_remediation_verified", json_boolean(r->remediation_verified));
+	if (r->stuck_boot)
+		json_object_set_new(o, "stuck_at_recovery_boot", json_integer(r->stuck_boot));
 	return o;
 }
 

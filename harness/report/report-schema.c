@@ -81,8 +81,9 @@ static int sha256_ok(const char *s)
 
 static const char *const e_schema[] = {RESULTS_SCHEMA_NAME, NULL};
 static const char *const e_accel[] = {"kvm", "tcg", NULL};
-static const char *const e_outcome[] = {"clean", "crash", "hang", "infra", NULL};
-static const char *const e_expect[] = {"clean", "crash", "hang", "infra", "any", NULL};
+static const char *const e_outcome[] = {"clean", "crash", "hang", "infra", "recovery", NULL};
+static const char *const e_expect[] = {"clean", "crash", "hang", "infra", "recovery", "any",
+				       NULL};
 static const char *const e_verdict[] = {"pass", "fail", "infra", NULL};
 static const char *const e_ring_state[] = {"not_run", "running", "passed", "failed", "skipped",
 					   NULL};
@@ -108,6 +109,7 @@ static const struct field recovery_fields[] = {
 	F("manual_steps", T_ARR, .item_types = T_STR),
 	F("manual_steps_needed", T_INT, MIN(0)),
 	F("manual_remediation_verified", T_BOOL),
+	F("stuck_at_recovery_boot", T_INT, MIN(1), .optional = 1),
 };
 static const struct shape recovery_shape = SHAPE(recovery_fields);
 

@@ -28,6 +28,11 @@
  * HKLM\SYSTEM\CurrentControlSet\Services\refsensor\Parameters (a driver has
  * no command line): SensorDelayMs, a delay before content is read (the race
  * with a fix arriving); v3's GuardPending and GuardQuarantine.
+ *
+ * Once up it makes a control device (refsensor-ioctl.h) through which the
+ * update agent (refagent.exe) has it re-read the content directory after
+ * installing a set, or evaluate a pushed file at once: the Windows
+ * counterpart of the Linux module's /proc/refsensor/load.
  */
 #include <ntifs.h> /* ntddk.h plus ZwQueryDirectoryFile */
 #include <stdarg.h>
@@ -38,6 +43,7 @@ int __cdecl _vsnprintf(char *buf, size_t n, const char *fmt, va_list args);
 
 #include "interp.h"
 #include "interp-version.h"
+#include "refsensor-ioctl.h"
 
 #define RS_TAG 'SRpb' /* "bpRS" in a pool dump */
 #define RS_PAGE 4096
@@ -53,6 +59,9 @@ int __cdecl _vsnprintf(char *buf, size_t n, const char *fmt, va_list args);
 static void *rs_page;
 static struct interp_event rs_event;
 static unsigned int rs_files_loaded;
+static DEVICE_OBJECT *rs_dev;    /* the control device; NULL if it could not be made */
+static KMUTEX rs_lock;           /* one evaluation at a time (refsensor-ioctl.h) */
+static unsigned int rs_pushes;   /* files given with IOCTL_REFSENSOR_LOAD */
 
 DRIVER_INITIALIZE DriverEntry;
 
@@ -343,8 +352,105 @@ static void rs_guard_end(void)
 
 /* ---- driver ---- */
 
+/* ---- the control device (refsensor-ioctl.h) ---- */
+
+static NTSTATUS rs_complete(IRP *irp, NTSTATUS st, ULONG_PTR info)
+{
+	irp->IoStatus.Status = st;
+	irp->IoStatus.Information = info;
+	IoCompleteRequest(irp, IO_NO_INCREMENT);
+	return st;
+}
+
+static NTSTATUS rs_open_close(DEVICE_OBJECT *dev, IRP *irp)
+{
+	return rs_complete(irp, STATUS_SUCCESS, 0);
+}
+
+/* A pushed file: copied out of the IRP's buffer into an allocation of its own, then loaded. */
+static NTSTATUS rs_load_pushed(const void *in, ULONG len)
+{
+	char name[32];
+	uint8_t *buf;
+
+	if (!len || len > INTERP_MAX_FILE_SIZE)
+		return STATUS_INVALID_PARAMETER;
+	buf = ExAllocatePoolWithTag(PagedPool, len, RS_TAG);
+	if (!buf)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	RtlCopyMemory(buf, in, len);
+	_snprintf(name, sizeof(name), "ioctl-load#%u", ++rs_pushes);
+	name[sizeof(name) - 1] = 0;
+	rs_load(name, buf, len);
+	ExFreePoolWithTag(buf, RS_TAG);
+	return STATUS_SUCCESS;
+}
+
+static NTSTATUS rs_ioctl(DEVICE_OBJECT *dev, IRP *irp)
+{
+	IO_STACK_LOCATION *sp = IoGetCurrentIrpStackLocation(irp);
+	ULONG code = sp->Parameters.DeviceIoControl.IoControlCode;
+	void *buf = irp->AssociatedIrp.SystemBuffer;
+	NTSTATUS st = STATUS_INVALID_DEVICE_REQUEST;
+	ULONG_PTR info = 0;
+
+	if (code == IOCTL_REFSENSOR_VERSION) {
+		if (sp->Parameters.DeviceIoControl.OutputBufferLength < sizeof(ULONG))
+			return rs_complete(irp, STATUS_BUFFER_TOO_SMALL, 0);
+		*(ULONG *)buf = REFSENSOR_VERSION;
+		return rs_complete(irp, STATUS_SUCCESS, sizeof(ULONG));
+	}
+	if (code != IOCTL_REFSENSOR_RELOAD && code != IOCTL_REFSENSOR_LOAD)
+		return rs_complete(irp, st, 0);
+	KeWaitForSingleObject(&rs_lock, Executive, KernelMode, FALSE, NULL);
+	if (code == IOCTL_REFSENSOR_LOAD) {
+		st = rs_load_pushed(buf, sp->Parameters.DeviceIoControl.InputBufferLength);
+	} else {
+		rs_log("reloading content (update agent)\n");
+		if (rs_guard_begin()) {
+			rs_load_dir();
+			rs_guard_end();
+		}
+		st = STATUS_SUCCESS;
+	}
+	KeReleaseMutex(&rs_lock, FALSE);
+	return rs_complete(irp, st, info);
+}
+
+/* The control device and its link; a failure costs only the agent's reloads. */
+static void rs_device_init(DRIVER_OBJECT *drv)
+{
+	UNICODE_STRING name = RTL_CONSTANT_STRING(REFSENSOR_DEVICE_NT);
+	UNICODE_STRING link = RTL_CONSTANT_STRING(REFSENSOR_DEVICE_LINK);
+	NTSTATUS st;
+
+	KeInitializeMutex(&rs_lock, 0);
+	drv->MajorFunction[IRP_MJ_CREATE] = rs_open_close;
+	drv->MajorFunction[IRP_MJ_CLOSE] = rs_open_close;
+	drv->MajorFunction[IRP_MJ_DEVICE_CONTROL] = rs_ioctl;
+	st = IoCreateDevice(drv, 0, &name, FILE_DEVICE_UNKNOWN, FILE_DEVICE_SECURE_OPEN, FALSE,
+			    &rs_dev);
+	if (NT_SUCCESS(st)) {
+		st = IoCreateSymbolicLink(&link, &name);
+		if (!NT_SUCCESS(st)) {
+			IoDeleteDevice(rs_dev);
+			rs_dev = NULL;
+		}
+	}
+	if (!NT_SUCCESS(st))
+		rs_err("no control device (status 0x%08x): the update agent cannot reload content\n",
+		       (unsigned int)st);
+}
+
 static void rs_unload(DRIVER_OBJECT *drv)
 {
+	if (rs_dev) {
+		UNICODE_STRING link = RTL_CONSTANT_STRING(REFSENSOR_DEVICE_LINK);
+
+		IoDeleteSymbolicLink(&link);
+		IoDeleteDevice(rs_dev);
+		rs_dev = NULL;
+	}
 	rs_free(rs_page);
 	rs_page = NULL;
 	rs_log("version %d unloaded\n", REFSENSOR_VERSION);
@@ -377,6 +483,7 @@ NTSTATUS DriverEntry(DRIVER_OBJECT *drv, UNICODE_STRING *regpath)
 		rs_load_dir();
 		rs_guard_end();
 	}
+	rs_device_init(drv);
 	drv->DriverUnload = rs_unload;
 	rs_log("version %d ready, %u channel files loaded\n", REFSENSOR_VERSION, rs_files_loaded);
 	return STATUS_SUCCESS;

@@ -501,6 +501,8 @@ static int build_key(const struct snapshot_spec *spec, struct hash_cache *hc, st
 		case INJECT_SERVICE_START:
 		case INJECT_SAFEBOOT:
 		case INJECT_SERVICE_PARAM:
+		case INJECT_AGENT_SERVICE:
+		case INJECT_RECOVERY:
 			strbuf_addf(key, "registry %d %u ", (int)op->kind, op->value);
 			add_escaped(key, op->name ? op->name : "");
 			strbuf_addch(key, ' ');

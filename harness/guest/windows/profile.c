@@ -38,6 +38,27 @@
 #include "windetect.h"
 #include "windump.h"
 
+/*
+ * The wording of Windows' Automatic Repair and recovery screens. No
+ * documented EMS output of WinRE was found: these are the screens' own
+ * words, in case a recovery environment with EMS (or the firmware's
+ * mirror of its console) prints them; the screen itself is the signal.
+ */
+static int win_recovery_line(const char *line, size_t len)
+{
+	static const char *const words[] = {
+	    "Preparing Automatic Repair", "Diagnosing your PC", "Automatic Repair",
+	    "Your PC did not start correctly", "Windows Recovery Environment",
+	    "Your PC/Device needs to be repaired", "Choose an option",
+	};
+
+	(void)len;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(line, words[i]))
+			return 1;
+	return 0;
+}
+
 /* OVMF's combined image: code and variables in one, the variables in RAM. */
 #define WINDOWS_OVMF "/usr/share/ovmf/OVMF.fd"
 
@@ -92,18 +113,21 @@ const struct guest_profile guest_profile_windows = {
     .default_append = "",
     .default_marker = "bootproof: boot complete",
     .sensor_path = "/Windows/System32/drivers/refsensor.sys",
-    .agent_path = "/Program Files/bootproof/agent.exe",
+    .agent_path = "/Program Files/bootproof/refagent.exe",
     .content_dir = "/Windows/System32/drivers/bootproof",
     .race_knobs = NULL,
     .race_values = {.agent = "AgentDelayMs", .sensor = "SensorDelayMs"},
     .detector_new = win_crash_detector_new,
     .crash_line = win_crash_line,
+    .recovery_line = win_recovery_line,
     .artifacts = GUEST_ARTIFACT_SCREENSHOT | GUEST_ARTIFACT_DUMPS | GUEST_ARTIFACT_HOST_DUMP,
     .dump_globs = windows_dumps,
     .dump_view = windows_dump_view,
     .bugcheck_title = stopcode_title,
     /* A boot-start driver (Start 0), as endpoint sensors are. */
     .sensor_service = "refsensor",
+    /* The update agent (sensor/windows/refagent-win.c), a service of its own. */
+    .agent_service = "refagent",
     .premount_switch = NULL,
     .premount_ready = NULL,
     .resume_line = NULL,
