@@ -14,6 +14,7 @@
 
 #include "accel.h"
 #include "cmd-report.h"
+#include "hostpool.h"
 #include "inject.h"
 #include "litter.h"
 #include "loop.h"
@@ -172,6 +173,9 @@ static int prepare(void *ctx, struct trial_result *t, size_t id, const char *wor
 {
 	struct session *s = ctx;
 
+	/* the direct backend: every trial runs on this machine */
+	if (!t->host)
+		trial_set_host(t, HOSTPOOL_LOCAL);
 	return disks_trial(&s->disks, id, t->scenario, work_dir, ret, err);
 }
 
