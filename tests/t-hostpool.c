@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include "hostpool.h"
+#include "report-html.h"
 #include "report-json.h"
+#include "report-junit.h"
+#include "report-tap.h"
 #include "tap.h"
 
 #define A "qemu+tcp://127.0.0.1:16601/system"
@@ -211,6 +214,8 @@ static void test_retry(void)
 		json_t *root = NULL, *s0;
 
 		trial_set_host(t, B);
+		trial_add_boot(t)->n = 1;
+		t->boots[0].outcome = OUTCOME_INFRA;
 		t->finished = 1;
 		t->verdict = VERDICT_INFRA;
 		r.run_id = xstrdup("20261202-050000-1");
@@ -225,6 +230,35 @@ static void test_retry(void)
 			tap_is_str(json_string_value(json_object_get(
 					   json_array_get(json_object_get(s0, "attempts"), 0), "host")),
 				   A, "the lost attempt's host recorded");
+			json_decref(root);
+		} else {
+			tap_diag(err.msg);
+		}
+		/* a host's URI is text from the command line: escaped in every format */
+		trial_set_host(t, "qemu+tcp://h/system?x=<b>&y=\"z\"\n# Bail out!");
+		tap_is_int(report_json_write(&r, path, &err), 0, "a hostile host written");
+		root = NULL;
+		if (report_load(dir, &root, &err) == 0) {
+			struct report_context ctx = {.run_dir = dir};
+			struct strbuf html = STRBUF_INIT, junit = STRBUF_INIT, tap = STRBUF_INIT;
+
+			report_html(root, &ctx, &html);
+			report_junit(root, dir, &junit);
+			report_tap(root, &tap);
+			tap_like(html.buf, "<td class=\"host\">qemu+tcp://h/system?x=&lt;b&gt;&amp;y=&quot;z&quot;",
+				 "the page: a host column, escaped");
+			tap_like(html.buf, "attempt 1 lost with host <code class=\"host\">" A "</code>: gone",
+				 "  and the lost attempt");
+			tap_like(junit.buf, "<property name=\"host\" value=\"qemu+tcp://h/system?x=&lt;b&gt;&amp;y=&quot;z&quot;",
+				 "JUnit: a host property, escaped");
+			tap_like(junit.buf, "<property name=\"attempt.1\" value=\"lost with host " A ": gone\"/>",
+				 "  and the lost attempt");
+			tap_like(tap.buf, "# boot-ok: attempt 1 lost with host " A ": gone\n# boot-ok: on host qemu+tcp://h/system?x=<b>&y=\"z\"",
+				 "TAP: the host as a comment line");
+			tap_ok(!strstr(tap.buf, "\n# Bail out!"), "  that no host text can end");
+			strbuf_release(&html);
+			strbuf_release(&junit);
+			strbuf_release(&tap);
 			json_decref(root);
 		} else {
 			tap_diag(err.msg);

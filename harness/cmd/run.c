@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd-shard.h"
+#include "hostpool.h"
 #include "rings.h"
 #include "scenario.h"
 #include "session.h"
@@ -18,6 +19,7 @@
 struct run_opts {
 	struct session_opts s;
 	struct shard_spec shard; /* total 0: the whole selection */
+	struct hostpool hosts;   /* --host, --retry-infra (hostpool.h); no hosts: this machine */
 	char **names;
 	int nr_names;
 };
@@ -25,7 +27,8 @@ struct run_opts {
 const struct cmd_usage run_usage = {
 	"run",
 	"run [-c SUITE] [-r REPORTS] [-j N] [-q] [--keep] [--history DB] [--cache DIR] [--cold] "
-	"[--shard K/N|auto [--shard-total N]] [SCENARIO...]",
+	"[--shard K/N|auto [--shard-total N]] [--host URI[,slots=N]]... [--retry-infra N] "
+	"[SCENARIO...]",
 	"Boot the suite's scenarios (all, or those named) and report every boot.",
 	"options:\n"
 	"  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
@@ -46,6 +49,10 @@ const struct cmd_usage run_usage = {
 	"                       SLURM_ARRAY_TASK_ID/_COUNT/_MIN (Slurm array), or\n"
 	"                       JOB_COMPLETION_INDEX (Kubernetes Indexed Job, 0-based)\n"
 	"  --shard-total N      the number of shards, with JOB_COMPLETION_INDEX\n"
+	"  --host URI[,slots=N] a libvirt host of the pool the trials go to (repeatable;\n"
+	"                       slots: trials at once there, 1 to 64, default 1)\n"
+	"  --retry-infra N      a trial lost with its host runs again on another host, up\n"
+	"                       to N times (0 to 16, default 0; with --host)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"SCENARIO: a scenario's name; NAME selects every matrix entry NAME/SENSOR.\n"
@@ -114,11 +121,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{"quiet", no_argument, NULL, 'q'},
 		{"shard", required_argument, NULL, 'S'},
 		{"shard-total", required_argument, NULL, 'T'},
+		{"host", required_argument, NULL, 'O'},
+		{"retry-infra", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *shard = NULL;
 	long shard_total = 0;
+	int retry_given = 0;
 	struct bp_error err;
 	int c;
 
@@ -141,6 +151,16 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			shard = optarg;
 			continue;
 		}
+		if ((c == 'O' && hostpool_add(&o->hosts, optarg, &err) < 0) ||
+		    (c == 'R' && hostpool_set_retry(&o->hosts, optarg, &err) < 0)) {
+			fprintf(stderr, "bootproof: %s\n", err.msg);
+			usage_error(&run_usage);
+			return -1;
+		}
+		if (c == 'O' || c == 'R') {
+			retry_given |= c == 'R';
+			continue;
+		}
 		if (c == 'T') {
 			char *end;
 
@@ -157,7 +177,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		return -1;
 	}
 	if ((shard && run_shard_resolve(shard, (int)shard_total, &o->shard, &err) < 0) ||
-	    (!shard && shard_total && error_set(&err, "--shard-total goes with --shard auto"))) {
+	    (!shard && shard_total && error_set(&err, "--shard-total goes with --shard auto")) ||
+	    (retry_given && !o->hosts.nr_hosts && error_set(&err, "--retry-infra goes with --host")) ||
+	    (o->hosts.nr_hosts &&
+	     error_set(&err, "--host: this build has no libvirt backend to run trials on hosts"))) {
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 		usage_error(&run_usage);
 		return -1;
@@ -227,7 +250,9 @@ int cmd_run(int argc, char **argv)
 	struct bp_error err;
 	int status;
 
-	switch (parse_opts(argc, argv, &o)) {
+	status = parse_opts(argc, argv, &o);
+	hostpool_release(&o.hosts);
+	switch (status) {
 	case 1:
 		return 0;
 	case -1:
