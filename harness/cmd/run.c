@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "cmd-shard.h"
 #include "rings.h"
 #include "scenario.h"
@@ -25,7 +26,7 @@ struct run_opts {
 const struct cmd_usage run_usage = {
 	"run",
 	"run [-c SUITE] [-r REPORTS] [-j N] [-q] [--keep] [--history DB] [--cache DIR] [--cold] "
-	"[--shard K/N|auto [--shard-total N]] [SCENARIO...]",
+	"[--shard K/N|auto [--shard-total N]] [--backend qemu|libvirt [--host URI]] [SCENARIO...]",
 	"Boot the suite's scenarios (all, or those named) and report every boot.",
 	"options:\n"
 	"  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
@@ -46,6 +47,11 @@ const struct cmd_usage run_usage = {
 	"                       SLURM_ARRAY_TASK_ID/_COUNT/_MIN (Slurm array), or\n"
 	"                       JOB_COMPLETION_INDEX (Kubernetes Indexed Job, 0-based)\n"
 	"  --shard-total N      the number of shards, with JOB_COMPLETION_INDEX\n"
+	"  --backend NAME       what runs the guests of images that name none: qemu\n"
+	"                       (default: QEMU children of bootproof) or libvirt (transient\n"
+	"                       domains on a libvirt host; every boot cold)\n"
+	"  --host URI           the libvirt host (default qemu:///system), e.g.\n"
+	"                       qemu+tcp://HOST/system or qemu+ssh://HOST/system\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"SCENARIO: a scenario's name; NAME selects every matrix entry NAME/SENSOR.\n"
@@ -114,6 +120,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{"quiet", no_argument, NULL, 'q'},
 		{"shard", required_argument, NULL, 'S'},
 		{"shard-total", required_argument, NULL, 'T'},
+		{"backend", required_argument, NULL, 'B'},
+		{"host", required_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -139,6 +147,20 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		}
 		if (c == 'S') {
 			shard = optarg;
+			continue;
+		}
+		if (c == 'B' && backend_valid(optarg)) {
+			o->s.backend = optarg;
+			continue;
+		}
+		if (c == 'B') {
+			fprintf(stderr, "bootproof: --backend takes 'qemu' or 'libvirt', got '%s'\n",
+				optarg);
+			usage_error(&run_usage);
+			return -1;
+		}
+		if (c == 'O') {
+			o->s.host = optarg;
 			continue;
 		}
 		if (c == 'T') {

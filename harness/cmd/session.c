@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "backend.h"
 #include "cmd-report.h"
 #include "inject.h"
 #include "litter.h"
@@ -246,11 +247,22 @@ static int open_scratch(struct session *s, struct bp_error *err)
 	return 0;
 }
 
+/* Some trial boots on a backend that restores saved states: snapshots are worth building. */
+static int session_restores(const struct session *s)
+{
+	for (size_t i = 0; i < s->r.nr_trials; i++)
+		if (backend_restores(backend_of(s->r.trials[i].scenario->image, s->o.backend)))
+			return 1;
+	return 0;
+}
+
 static void open_queue(struct session *s)
 {
 	struct queue_env env = {.loop = s->loop,
 				.jobs = s->r.jobs,
 				.accel = s->r.accel,
+				.backend = s->o.backend,
+				.host = s->o.host,
 				.run_dir = s->r.dir,
 				.work = s->work,
 				.prepare = prepare,
@@ -285,7 +297,7 @@ int session_start(struct session *s, struct bp_error *err)
 	announce(s, reason);
 	session_save(s);
 	point_latest(s->o.reports, s->r.run_id);
-	if (!s->o.cold)
+	if (!s->o.cold && session_restores(s))
 		cache = cache_dir(s->o.cache);
 	rc = disks_snapshots(&s->disks, &s->r, cache, s->work, note, s, err);
 	free(cache);
@@ -475,6 +487,8 @@ void session_release(struct session *s)
 {
 	inject_shutdown();
 	queue_free(s->q);
+	/* The libvirt hosts' last teardowns: no domain outlives the run. */
+	backend_shutdown(SESSION_BACKEND_SHUTDOWN_MS);
 	if (s->tapf) {
 		fclose(s->tapf);
 		unlink(s->tap_tmp);

@@ -44,6 +44,8 @@
 #define SESSION_EXIT_FAIL 1
 #define SESSION_EXIT_USAGE 2
 #define SESSION_EXIT_INFRA 3
+/* At the end, how long the libvirt hosts get to destroy the run's last domains. */
+#define SESSION_BACKEND_SHUTDOWN_MS 30000
 
 struct session_opts {
 	const char *suite_path;
@@ -51,6 +53,8 @@ struct session_opts {
 	const char *history; /* NULL: history.db beside the run directories */
 	const char *cache;   /* snapshot cache; NULL: $BOOTPROOF_CACHE or ~/.cache/bootproof */
 	int cold;            /* no snapshots: every trial boots cold */
+	const char *backend; /* backend.h: the run's (NULL: qemu); an image's own wins */
+	const char *host;    /* the libvirt backend's host URI (NULL: qemu:///system) */
 	int keep;            /* keep the scratch directory */
 	int quiet;           /* no progress block */
 	int jobs;            /* 0: one per core, as memory allows */

@@ -91,6 +91,8 @@ static void slot_start(struct queue *q, struct slot *s, struct queued *job)
 	s->busy = 1;
 	q->running++;
 	env = (struct exec_env){.accel = q->env.accel,
+				.backend = q->env.backend,
+				.host = q->env.host,
 				.run_dir = q->env.run_dir,
 				.work_dir = s->work_dir,
 				.loop = q->env.loop,

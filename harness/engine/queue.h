@@ -40,6 +40,7 @@ struct queue_env {
 	struct loop *loop;
 	int jobs;
 	const char *accel;
+	const char *backend, *host; /* exec.h */
 	const char *run_dir; /* reports/<run-id> */
 	const char *work;    /* scratch root */
 	queue_prepare_fn prepare;
