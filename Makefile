@@ -14,7 +14,7 @@
 #   make V=1        show full commands
 
 CC ?= cc
-PKGS := yaml-0.1 jansson libguestfs sqlite3 libvirt
+PKGS := yaml-0.1 jansson libguestfs sqlite3 libvirt libvirt-qemu
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "backend.h"
 #include "cmd-report.h"
 #include "hostpool.h"
 #include "inject.h"
@@ -23,6 +24,7 @@
 #include "scenario.h"
 #include "stats.h"
 #include "trial.h"
+#include "virt-conn.h"
 
 #define KVM_PROBE_MS 3000
 
@@ -168,14 +170,81 @@ static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
 }
 
 /* A trial is scheduled: its overlay now, its base content for its exec to inject. */
+static void on_trial_done(void *ctx, struct trial_result *t);
+
+static int on_libvirt(const struct session *s, const struct trial_result *t)
+{
+	return !strcmp(backend_of(t->scenario->image, s->o.backend), "libvirt");
+}
+
+/*
+ * A pool's trial starts once one of its hosts has a free slot (queue.h
+ * admit): that host is its own from now (t->host, the exec's machine's).
+ */
+static int admit(void *ctx, struct trial_result *t, struct bp_error *err)
+{
+	struct session *s = ctx;
+	int h;
+
+	if (!on_libvirt(s, t))
+		return 1;
+	h = hostpool_pick(s->o.pool, t);
+	if (h >= 0) {
+		s->slots[t - s->r.trials].pool_host = h + 1;
+		trial_set_host(t, s->o.pool->hosts[h].uri);
+		return 1;
+	}
+	if (hostpool_capacity(s->o.pool) > 0)
+		return 0;
+	return error_set(err, "no host of the pool is left: each stopped answering");
+}
+
+/*
+ * t ended on a pool's host: its slot is free, and if the host stopped
+ * answering meanwhile it is lost for the run (takes no more trials). A
+ * trial it cut short (infra) is retried elsewhere if the pool allows:
+ * returns 1 then, t queued again with its attempt recorded.
+ */
+static int pool_trial_ended(struct session *s, struct trial_result *t)
+{
+	size_t i = (size_t)(t - s->r.trials);
+	int h = s->slots[i].pool_host - 1;
+	const char *lost;
+	char *note;
+
+	if (h < 0)
+		return 0;
+	s->slots[i].pool_host = 0;
+	lost = backend_host_lost(s->o.pool->hosts[h].uri);
+	if (!lost || t->verdict != VERDICT_INFRA) {
+		if (lost)
+			hostpool_lose(s->o.pool, h);
+		hostpool_done(s->o.pool, h);
+		return 0;
+	}
+	hostpool_lose(s->o.pool, h);
+	if (!hostpool_trial_lost(s->o.pool, h, t, lost))
+		return 0;
+	note = xasprintf("%s: attempt %zu lost with host %s: %s; it runs again on another host",
+			 t->scenario->name, t->nr_attempts, s->o.pool->hosts[h].uri, lost);
+	session_note(s, note);
+	free(note);
+	trial_reset(t);
+	disks_trial_forget(&s->disks, i);
+	queue_submit(s->q, t, i, on_trial_done, s);
+	return 1;
+}
+
 static int prepare(void *ctx, struct trial_result *t, size_t id, const char *work_dir,
 		   struct trial_disk *ret, struct bp_error *err)
 {
 	struct session *s = ctx;
 
-	/* the direct backend: every trial runs on this machine */
+	/* a pool's trial has its host (admit()); the others run here or on the one host */
 	if (!t->host)
-		trial_set_host(t, HOSTPOOL_LOCAL);
+		trial_set_host(t, !on_libvirt(s, t) ? HOSTPOOL_LOCAL
+				  : s->o.host	     ? s->o.host
+						     : VIRT_CONN_DEFAULT_URI);
 	return disks_trial(&s->disks, id, t->scenario, work_dir, ret, err);
 }
 
@@ -185,6 +254,8 @@ static void on_trial_done(void *ctx, struct trial_result *t)
 	struct session_slot *slot = &s->slots[t - s->r.trials];
 
 	progress_clear(&s->prog);
+	if (s->o.pool && pool_trial_ended(s, t))
+		return;
 	if (t->finished)
 		tap_checks(&s->tap, t);
 	session_save(s);
@@ -250,14 +321,26 @@ static int open_scratch(struct session *s, struct bp_error *err)
 	return 0;
 }
 
+/* Some trial boots on a backend that restores saved states: snapshots are worth building. */
+static int session_restores(const struct session *s)
+{
+	for (size_t i = 0; i < s->r.nr_trials; i++)
+		if (backend_restores(backend_of(s->r.trials[i].scenario->image, s->o.backend)))
+			return 1;
+	return 0;
+}
+
 static void open_queue(struct session *s)
 {
 	struct queue_env env = {.loop = s->loop,
 				.jobs = s->r.jobs,
 				.accel = s->r.accel,
+				.backend = s->o.backend,
+				.host = s->o.host,
 				.run_dir = s->r.dir,
 				.work = s->work,
 				.prepare = prepare,
+				.admit = s->o.pool ? admit : NULL,
 				.on_boot = on_boot,
 				.ctx = s};
 
@@ -289,11 +372,14 @@ int session_start(struct session *s, struct bp_error *err)
 	announce(s, reason);
 	session_save(s);
 	point_latest(s->o.reports, s->r.run_id);
-	if (!s->o.cold)
+	if (!s->o.cold && session_restores(s))
 		cache = cache_dir(s->o.cache);
 	rc = disks_snapshots(&s->disks, &s->r, cache, s->work, note, s, err);
 	free(cache);
 	s->r.jobs = s->o.jobs ? s->o.jobs : default_jobs(&s->r);
+	/* a pool runs as many trials at once as it has slots (-j may say fewer) */
+	if (s->o.pool && (!s->o.jobs || s->r.jobs > hostpool_capacity(s->o.pool)))
+		s->r.jobs = hostpool_capacity(s->o.pool);
 	if (s->o.keep)
 		s->r.work_dir = xstrdup(s->work);
 	if (rc < 0) {
@@ -313,7 +399,7 @@ void session_submit(struct session *s, struct trial_result *t, session_done_fn d
 {
 	size_t i = (size_t)(t - s->r.trials);
 
-	s->slots[i] = (struct session_slot){done, ctx, 1};
+	s->slots[i] = (struct session_slot){done, ctx, 1, 0};
 	/* No queue (the start failed): the trial is reported as never run. */
 	if (s->q)
 		queue_submit(s->q, t, i, on_trial_done, s);
@@ -479,6 +565,8 @@ void session_release(struct session *s)
 {
 	inject_shutdown();
 	queue_free(s->q);
+	/* The libvirt hosts' last teardowns: no domain outlives the run. */
+	backend_shutdown(SESSION_BACKEND_SHUTDOWN_MS);
 	if (s->tapf) {
 		fclose(s->tapf);
 		unlink(s->tap_tmp);
