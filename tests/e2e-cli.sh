@@ -261,6 +261,7 @@ for bad in "--host=|empty URI" "--host=qemu:///system,slots=0|slots takes a numb
 	"--host=qemu:///system,slots=two|got 'two'" "--host=qemu:///system,cpus=2|unknown option 'cpus=2'" \
 	"--host=qemu:///system --host=qemu:///system/|given twice" \
 	"--retry-infra=1|--retry-infra goes with --host" \
+	"--host=qemu:///system|--host goes with --backend libvirt" \
 	"--host=qemu:///system --retry-infra=17|--retry-infra takes a number from 0 to 16"; do
 	# shellcheck disable=SC2086
 	shard_run -- ${bad%%|*}

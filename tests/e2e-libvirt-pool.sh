@@ -17,8 +17,16 @@ LV=$ROOT/scripts/libvirtd-test.sh
 p1=$((16900 + $$ % 40 * 2))
 p2=$((p1 + 1))
 trap '"$LV" stop "$T/lv1" 2>>"$T/stop.err"; "$LV" stop "$T/lv2" 2>>"$T/stop.err"; rm -rf "$T"' EXIT
-u1=$("$LV" start "$T/lv1" "$p1" 2>"$T/lv1.err") ||
-	skip_all "no libvirtd on qemu:///system's paths: $(cat "$T/lv1.err")"
+# Host 1 on the machine's paths; when a libvirtd of someone else's holds
+# them (another test of the libvirt backend running beside this one), an
+# isolated one too: the pool is the same.
+if ! u1=$("$LV" start "$T/lv1" "$p1" 2>"$T/lv1.err"); then
+	grep -q 'answers on qemu:///system' "$T/lv1.err" ||
+		skip_all "no libvirtd on qemu:///system's paths: $(cat "$T/lv1.err")"
+	echo "# qemu:///system is someone else's: host 1 is isolated too"
+	u1=$("$LV" start "$T/lv1" "$p1" --isolated 2>"$T/lv1.err") ||
+		skip_all "no libvirtd for host 1: $(cat "$T/lv1.err")"
+fi
 u2=$("$LV" start "$T/lv2" "$p2" --isolated 2>"$T/lv2.err") || {
 	diag "$(cat "$T/lv2.err")"
 	ok 1 "the isolated libvirtd starts"
