@@ -113,6 +113,7 @@ is "$(jq -r '[.scenarios[].verdict] | join(",")' "$J")" "pass,pass" "  every tri
 is "$(jq -r '[.scenarios[] | select(.attempts) | .attempts[0].host, .host] | join(" ")' "$J")" "$u2 $u1" \
 	"  results.json: lost on the stopped host, run on the other"
 like "$(cat "$T/tap3")" "attempt 1 lost with host $u2" "  TAP says so"
+is "$(grep -c '^not ok' "$T/tap3")" 0 "  with no failing point for the lost attempt (prove passes the stream)"
 kill -CONT "$pid2"
 no_domains_left "after the retry"
 

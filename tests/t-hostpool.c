@@ -172,7 +172,9 @@ static void test_retry(void)
 	tap_is_int(h, 0, "first attempt on A");
 	trial_set_host(t, p.hosts[h].uri);
 	trial_add_boot(t)->n = 1;
+	tap_is_int(hostpool_retries(&p, h, t), 1, "lost with its host now: it would run again");
 	hostpool_lose(&p, h);
+	tap_is_int(hostpool_retries(&p, h, t), 1, "  also once the host is marked lost");
 	again = hostpool_trial_lost(&p, h, t, "host stopped answering (keepalive)");
 	tap_is_int(again, 1, "lost with its host: run again (--retry-infra 1)");
 	tap_is_int(p.hosts[0].busy, 0, "  the lost host's slot is freed");
@@ -186,6 +188,7 @@ static void test_retry(void)
 	h = hostpool_pick(&p, t);
 	tap_is_int(h, 1, "second attempt on B");
 	trial_set_host(t, p.hosts[h].uri);
+	tap_is_int(hostpool_retries(&p, h, t), 0, "lost again: it would not run again");
 	again = hostpool_trial_lost(&p, h, t, "connection closed");
 	tap_is_int(again, 0, "lost again: no second retry, no host left");
 	tap_is_int((long long)t->nr_attempts, 2, "  both attempts recorded");

@@ -158,6 +158,15 @@ static void note(void *ctx, const char *msg)
 }
 
 /* A boot finished somewhere: into the TAP stream and results.json at once. */
+/* t's pool host stopped answering and t will run again elsewhere (pool_trial_ended()). */
+static int lost_to_retry(const struct session *s, const struct trial_result *t)
+{
+	int h = s->slots[t - s->r.trials].pool_host - 1;
+
+	return s->o.pool && h >= 0 && backend_host_lost(s->o.pool->hosts[h].uri) &&
+	       hostpool_retries(s->o.pool, h, t);
+}
+
 static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
 {
 	struct session *s = ctx;
@@ -165,11 +174,23 @@ static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
 	progress_clear(&s->prog);
 	s->finished_boots++;
 	s->boot_time += b->duration_s;
-	tap_boot(&s->tap, e->t, b);
+	/*
+	 * A boot cut by its host's loss, the trial retried: no TAP point (the
+	 * retry's boots are the trial's, in results.json too), a comment.
+	 */
+	if (b->outcome == OUTCOME_INFRA && lost_to_retry(s, e->t)) {
+		char *note = xasprintf("%s: boot %d infra, lost with host %s: the trial runs again "
+				       "on another host",
+				       e->t->scenario->name, b->n, e->t->host);
+
+		session_note(s, note);
+		free(note);
+	} else {
+		tap_boot(&s->tap, e->t, b);
+	}
 	session_save(s);
 }
 
-/* A trial is scheduled: its overlay now, its base content for its exec to inject. */
 static void on_trial_done(void *ctx, struct trial_result *t);
 
 static int on_libvirt(const struct session *s, const struct trial_result *t)
@@ -210,7 +231,6 @@ static int pool_trial_ended(struct session *s, struct trial_result *t)
 	size_t i = (size_t)(t - s->r.trials);
 	int h = s->slots[i].pool_host - 1;
 	const char *lost;
-	char *note;
 
 	if (h < 0)
 		return 0;
@@ -225,16 +245,13 @@ static int pool_trial_ended(struct session *s, struct trial_result *t)
 	hostpool_lose(s->o.pool, h);
 	if (!hostpool_trial_lost(s->o.pool, h, t, lost))
 		return 0;
-	note = xasprintf("%s: attempt %zu lost with host %s: %s; it runs again on another host",
-			 t->scenario->name, t->nr_attempts, s->o.pool->hosts[h].uri, lost);
-	session_note(s, note);
-	free(note);
 	trial_reset(t);
 	disks_trial_forget(&s->disks, i);
 	queue_submit(s->q, t, i, on_trial_done, s);
 	return 1;
 }
 
+/* A trial is scheduled: its overlay now, its base content for its exec to inject. */
 static int prepare(void *ctx, struct trial_result *t, size_t id, const char *work_dir,
 		   struct trial_disk *ret, struct bp_error *err)
 {

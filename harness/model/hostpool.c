@@ -173,15 +173,24 @@ void hostpool_lose(struct hostpool *p, int h)
 		p->hosts[h].lost = 1;
 }
 
-int hostpool_trial_lost(struct hostpool *p, int h, struct trial_result *t, const char *why)
+int hostpool_retries(const struct hostpool *p, int h, const struct trial_result *t)
 {
 	int others = 0;
 
 	if (h < 0 || (size_t)h >= p->nr_hosts)
 		return 0;
-	hostpool_done(p, h);
-	trial_add_attempt(t, p->hosts[h].uri, why);
 	for (size_t i = 0; i < p->nr_hosts; i++)
 		others += (int)i != h && !p->hosts[i].lost;
-	return others && (int)t->nr_attempts <= p->retry_infra;
+	return others && (int)t->nr_attempts < p->retry_infra;
+}
+
+int hostpool_trial_lost(struct hostpool *p, int h, struct trial_result *t, const char *why)
+{
+	int again = hostpool_retries(p, h, t);
+
+	if (h < 0 || (size_t)h >= p->nr_hosts)
+		return 0;
+	hostpool_done(p, h);
+	trial_add_attempt(t, p->hosts[h].uri, why);
+	return again;
 }

@@ -86,5 +86,11 @@ void hostpool_lose(struct hostpool *p, int h);
  * pick avoids h), 0 when it stays infra.
  */
 int hostpool_trial_lost(struct hostpool *p, int h, struct trial_result *t, const char *why);
+/*
+ * What hostpool_trial_lost() would return for t lost with h now (before
+ * it is recorded): 1 when t runs again. The caller may say so early (a
+ * boot cut by the loss is then no failure of the run's TAP stream).
+ */
+int hostpool_retries(const struct hostpool *p, int h, const struct trial_result *t);
 
 #endif
