@@ -258,7 +258,7 @@ like "$(cat "$T/err")" "shard 4 is not one of 1..3" "CI_NODE_INDEX beyond CI_NOD
 
 # --host and --retry-infra (hostpool.h): usage errors exit 2, naming what is wrong.
 for bad in "--host=|empty URI" "--host=qemu:///system,slots=0|slots takes a number from 1 to 64" \
-	"--host=qemu:///system,slots=two|got 'two'" "--host=qemu:///system,cpus=2|unknown option 'cpus=2'" \
+	"--host=qemu:///system,slots=two|from 1 to 64, got" "--host=qemu:///system,cpus=2|unknown option" \
 	"--host=qemu:///system --host=qemu:///system/|given twice" \
 	"--retry-infra=1|--retry-infra goes with --host" \
 	"--host=qemu:///system|--host goes with --backend libvirt" \
