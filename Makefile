@@ -14,7 +14,7 @@
 #   make V=1        show full commands
 
 CC ?= cc
-PKGS := yaml-0.1 jansson libguestfs sqlite3 libpng
+PKGS := yaml-0.1 jansson libguestfs sqlite3 libpng libvirt libvirt-qemu
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -305,7 +305,8 @@ demo: deps
 # Two at a time, the longest first (measured), so the two cores stay busy to the end.
 SLOW_TESTS := tests/e2e-repro.sh tests/e2e-bisect.sh tests/e2e-install.sh tests/e2e-ci-recipes.sh \
 	tests/e2e-shards.sh tests/e2e-faults.sh tests/lint.sh tests/e2e-rings.sh \
-	tests/e2e-selftest.sh tests/e2e-winimage.sh tests/e2e-windumps.sh
+	tests/e2e-selftest.sh tests/e2e-winimage.sh tests/e2e-windumps.sh \
+	tests/e2e-libvirt-pool.sh
 
 check: deps
 	$(MAKE) all tests fuzzers build/compile_commands.json

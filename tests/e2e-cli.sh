@@ -255,6 +255,19 @@ for e in BOOTPROOF_SHARD=2/3 "CI_NODE_INDEX=3 CI_NODE_TOTAL=3" \
 done
 shard_run CI_NODE_INDEX=4 CI_NODE_TOTAL=3 -- --shard auto
 like "$(cat "$T/err")" "shard 4 is not one of 1..3" "CI_NODE_INDEX beyond CI_NODE_TOTAL: refused"
+
+# --host and --retry-infra (hostpool.h): usage errors exit 2, naming what is wrong.
+for bad in "--host=|empty URI" "--host=qemu:///system,slots=0|slots takes a number from 1 to 64" \
+	"--host=qemu:///system,slots=two|from 1 to 64, got" "--host=qemu:///system,cpus=2|unknown option" \
+	"--host=qemu:///system --host=qemu:///system/|given twice" \
+	"--retry-infra=1|--retry-infra goes with --host" \
+	"--host=qemu:///system|--host goes with --backend libvirt" \
+	"--host=qemu:///system --retry-infra=17|--retry-infra takes a number from 0 to 16"; do
+	# shellcheck disable=SC2086
+	shard_run -- ${bad%%|*}
+	is "$?:$(tail -n1 "$T/err" | cut -c1-20)" "2:usage: bootproof run" "run ${bad%%|*}: usage error, exit 2"
+	like "$(cat "$T/err")" "${bad#*|}" "  says: ${bad#*|}"
+done
 "$BP" report --merge -r "$T/reports" "$T" >/dev/null 2>"$T/err"
 is "$?" 2 "report --merge of a directory that is no run: exit 2"
 "$BP" report --merge --help >"$T/out"

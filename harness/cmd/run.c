@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "cmd-shard.h"
+#include "hostpool.h"
 #include "rings.h"
 #include "scenario.h"
 #include "session.h"
@@ -18,6 +20,7 @@
 struct run_opts {
 	struct session_opts s;
 	struct shard_spec shard; /* total 0: the whole selection */
+	struct hostpool hosts;   /* --host, --retry-infra (hostpool.h); no hosts: this machine */
 	char **names;
 	int nr_names;
 };
@@ -25,7 +28,8 @@ struct run_opts {
 const struct cmd_usage run_usage = {
 	"run",
 	"run [-c SUITE] [-r REPORTS] [-j N] [-q] [--keep] [--history DB] [--cache DIR] [--cold] "
-	"[--shard K/N|auto [--shard-total N]] [SCENARIO...]",
+	"[--shard K/N|auto [--shard-total N]] [--backend qemu|libvirt [--host URI[,slots=N]]... "
+	"[--retry-infra N]] [SCENARIO...]",
 	"Boot the suite's scenarios (all, or those named) and report every boot.",
 	"options:\n"
 	"  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
@@ -46,6 +50,15 @@ const struct cmd_usage run_usage = {
 	"                       SLURM_ARRAY_TASK_ID/_COUNT/_MIN (Slurm array), or\n"
 	"                       JOB_COMPLETION_INDEX (Kubernetes Indexed Job, 0-based)\n"
 	"  --shard-total N      the number of shards, with JOB_COMPLETION_INDEX\n"
+	"  --backend NAME       what runs the guests of images that name none: qemu\n"
+	"                       (default: QEMU children of bootproof) or libvirt (transient\n"
+	"                       domains on a libvirt host; every boot cold)\n"
+	"  --host URI[,slots=N] a libvirt host (default qemu:///system), e.g.\n"
+	"                       qemu+tcp://HOST/system or qemu+ssh://HOST/system;\n"
+	"                       repeatable: a pool the trials are spread over, at most N\n"
+	"                       at once on each (1 to 64, default 1)\n"
+	"  --retry-infra N      a trial lost with its host runs again on another host, up\n"
+	"                       to N times (0 to 16, default 0; with --host)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"SCENARIO: a scenario's name; NAME selects every matrix entry NAME/SENSOR.\n"
@@ -114,11 +127,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{"quiet", no_argument, NULL, 'q'},
 		{"shard", required_argument, NULL, 'S'},
 		{"shard-total", required_argument, NULL, 'T'},
+		{"backend", required_argument, NULL, 'B'},
+		{"host", required_argument, NULL, 'O'},
+		{"retry-infra", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *shard = NULL;
 	long shard_total = 0;
+	int retry_given = 0;
 	struct bp_error err;
 	int c;
 
@@ -141,6 +158,26 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			shard = optarg;
 			continue;
 		}
+		if (c == 'B' && backend_valid(optarg)) {
+			o->s.backend = optarg;
+			continue;
+		}
+		if (c == 'B') {
+			fprintf(stderr, "bootproof: --backend takes 'qemu' or 'libvirt', got '%s'\n",
+				optarg);
+			usage_error(&run_usage);
+			return -1;
+		}
+		if ((c == 'O' && hostpool_add(&o->hosts, optarg, &err) < 0) ||
+		    (c == 'R' && hostpool_set_retry(&o->hosts, optarg, &err) < 0)) {
+			fprintf(stderr, "bootproof: %s\n", err.msg);
+			usage_error(&run_usage);
+			return -1;
+		}
+		if (c == 'O' || c == 'R') {
+			retry_given |= c == 'R';
+			continue;
+		}
 		if (c == 'T') {
 			char *end;
 
@@ -157,10 +194,17 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		return -1;
 	}
 	if ((shard && run_shard_resolve(shard, (int)shard_total, &o->shard, &err) < 0) ||
-	    (!shard && shard_total && error_set(&err, "--shard-total goes with --shard auto"))) {
+	    (!shard && shard_total && error_set(&err, "--shard-total goes with --shard auto")) ||
+	    (retry_given && !o->hosts.nr_hosts && error_set(&err, "--retry-infra goes with --host")) ||
+	    (o->hosts.nr_hosts && (!o->s.backend || strcmp(o->s.backend, "libvirt")) &&
+	     error_set(&err, "--host goes with --backend libvirt"))) {
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 		usage_error(&run_usage);
 		return -1;
+	}
+	if (o->hosts.nr_hosts) {
+		o->s.host = o->hosts.hosts[0].uri;
+		o->s.pool = &o->hosts;
 	}
 	o->names = argv + optind;
 	o->nr_names = argc - optind;
@@ -225,29 +269,23 @@ int cmd_run(int argc, char **argv)
 	struct session s;
 	struct rings g;
 	struct bp_error err;
-	int status;
+	int status = parse_opts(argc, argv, &o);
 
-	switch (parse_opts(argc, argv, &o)) {
-	case 1:
-		return 0;
-	case -1:
-		return SESSION_EXIT_USAGE;
+	if (status) {
+		status = status > 0 ? 0 : SESSION_EXIT_USAGE;
+		goto out;
 	}
-	if (suite_load(&suite, o.s.suite_path, &err) < 0) {
+	status = SESSION_EXIT_USAGE;
+	if (suite_load(&suite, o.s.suite_path, &err) < 0 ||
+	    run_check_names(o.names, o.nr_names, &suite, &err) < 0) {
 		fprintf(stderr, "bootproof: %s\n", err.msg);
-		return SESSION_EXIT_USAGE;
-	}
-	if (run_check_names(o.names, o.nr_names, &suite, &err) < 0) {
-		fprintf(stderr, "bootproof: %s\n", err.msg);
-		suite_free(&suite);
-		return SESSION_EXIT_USAGE;
+		goto out;
 	}
 	session_init(&s, &o.s, suite.nr_scenarios);
 	if (select_trials(&s, &suite, &o, &err) < 0) {
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 		session_release(&s);
-		suite_free(&suite);
-		return SESSION_EXIT_USAGE;
+		goto out;
 	}
 	rings_init(&g, &s, &suite);
 	if (session_start(&s, &err) < 0 && !s.started)
@@ -258,6 +296,8 @@ int cmd_run(int argc, char **argv)
 	status = session_finish(&s);
 	rings_release(&g);
 	session_release(&s);
+out:
 	suite_free(&suite);
+	hostpool_release(&o.hosts);
 	return status;
 }

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "backend.h"
 #include "cmd-report.h"
+#include "hostpool.h"
 #include "inject.h"
 #include "litter.h"
 #include "loop.h"
@@ -22,6 +24,7 @@
 #include "scenario.h"
 #include "stats.h"
 #include "trial.h"
+#include "virt-conn.h"
 
 #define KVM_PROBE_MS 3000
 
@@ -155,6 +158,15 @@ static void note(void *ctx, const char *msg)
 }
 
 /* A boot finished somewhere: into the TAP stream and results.json at once. */
+/* t's pool host stopped answering and t will run again elsewhere (pool_trial_ended()). */
+static int lost_to_retry(const struct session *s, const struct trial_result *t)
+{
+	int h = s->slots[t - s->r.trials].pool_host - 1;
+
+	return s->o.pool && h >= 0 && backend_host_lost(s->o.pool->hosts[h].uri) &&
+	       hostpool_retries(s->o.pool, h, t);
+}
+
 static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
 {
 	struct session *s = ctx;
@@ -162,8 +174,81 @@ static void on_boot(void *ctx, struct exec *e, const struct boot_result *b)
 	progress_clear(&s->prog);
 	s->finished_boots++;
 	s->boot_time += b->duration_s;
-	tap_boot(&s->tap, e->t, b);
+	/*
+	 * A boot cut by its host's loss, the trial retried: no TAP point (the
+	 * retry's boots are the trial's, in results.json too), a comment.
+	 */
+	if (b->outcome == OUTCOME_INFRA && lost_to_retry(s, e->t)) {
+		char *note = xasprintf("%s: boot %d infra, lost with host %s: the trial runs again "
+				       "on another host",
+				       e->t->scenario->name, b->n, e->t->host);
+
+		session_note(s, note);
+		free(note);
+	} else {
+		tap_boot(&s->tap, e->t, b);
+	}
 	session_save(s);
+}
+
+static void on_trial_done(void *ctx, struct trial_result *t);
+
+static int on_libvirt(const struct session *s, const struct trial_result *t)
+{
+	return !strcmp(backend_of(t->scenario->image, s->o.backend), "libvirt");
+}
+
+/*
+ * A pool's trial starts once one of its hosts has a free slot (queue.h
+ * admit): that host is its own from now (t->host, the exec's machine's).
+ */
+static int admit(void *ctx, struct trial_result *t, struct bp_error *err)
+{
+	struct session *s = ctx;
+	int h;
+
+	if (!on_libvirt(s, t))
+		return 1;
+	h = hostpool_pick(s->o.pool, t);
+	if (h >= 0) {
+		s->slots[t - s->r.trials].pool_host = h + 1;
+		trial_set_host(t, s->o.pool->hosts[h].uri);
+		return 1;
+	}
+	if (hostpool_capacity(s->o.pool) > 0)
+		return 0;
+	return error_set(err, "no host of the pool is left: each stopped answering");
+}
+
+/*
+ * t ended on a pool's host: its slot is free, and if the host stopped
+ * answering meanwhile it is lost for the run (takes no more trials). A
+ * trial it cut short (infra) is retried elsewhere if the pool allows:
+ * returns 1 then, t queued again with its attempt recorded.
+ */
+static int pool_trial_ended(struct session *s, struct trial_result *t)
+{
+	size_t i = (size_t)(t - s->r.trials);
+	int h = s->slots[i].pool_host - 1;
+	const char *lost;
+
+	if (h < 0)
+		return 0;
+	s->slots[i].pool_host = 0;
+	lost = backend_host_lost(s->o.pool->hosts[h].uri);
+	if (!lost || t->verdict != VERDICT_INFRA) {
+		if (lost)
+			hostpool_lose(s->o.pool, h);
+		hostpool_done(s->o.pool, h);
+		return 0;
+	}
+	hostpool_lose(s->o.pool, h);
+	if (!hostpool_trial_lost(s->o.pool, h, t, lost))
+		return 0;
+	trial_reset(t);
+	disks_trial_forget(&s->disks, i);
+	queue_submit(s->q, t, i, on_trial_done, s);
+	return 1;
 }
 
 /* A trial is scheduled: its overlay now, its base content for its exec to inject. */
@@ -172,6 +257,11 @@ static int prepare(void *ctx, struct trial_result *t, size_t id, const char *wor
 {
 	struct session *s = ctx;
 
+	/* a pool's trial has its host (admit()); the others run here or on the one host */
+	if (!t->host)
+		trial_set_host(t, !on_libvirt(s, t) ? HOSTPOOL_LOCAL
+				  : s->o.host	     ? s->o.host
+						     : VIRT_CONN_DEFAULT_URI);
 	return disks_trial(&s->disks, id, t->scenario, work_dir, ret, err);
 }
 
@@ -181,6 +271,8 @@ static void on_trial_done(void *ctx, struct trial_result *t)
 	struct session_slot *slot = &s->slots[t - s->r.trials];
 
 	progress_clear(&s->prog);
+	if (s->o.pool && pool_trial_ended(s, t))
+		return;
 	if (t->finished)
 		tap_checks(&s->tap, t);
 	session_save(s);
@@ -246,14 +338,26 @@ static int open_scratch(struct session *s, struct bp_error *err)
 	return 0;
 }
 
+/* Some trial boots on a backend that restores saved states: snapshots are worth building. */
+static int session_restores(const struct session *s)
+{
+	for (size_t i = 0; i < s->r.nr_trials; i++)
+		if (backend_restores(backend_of(s->r.trials[i].scenario->image, s->o.backend)))
+			return 1;
+	return 0;
+}
+
 static void open_queue(struct session *s)
 {
 	struct queue_env env = {.loop = s->loop,
 				.jobs = s->r.jobs,
 				.accel = s->r.accel,
+				.backend = s->o.backend,
+				.host = s->o.host,
 				.run_dir = s->r.dir,
 				.work = s->work,
 				.prepare = prepare,
+				.admit = s->o.pool ? admit : NULL,
 				.on_boot = on_boot,
 				.ctx = s};
 
@@ -285,11 +389,14 @@ int session_start(struct session *s, struct bp_error *err)
 	announce(s, reason);
 	session_save(s);
 	point_latest(s->o.reports, s->r.run_id);
-	if (!s->o.cold)
+	if (!s->o.cold && session_restores(s))
 		cache = cache_dir(s->o.cache);
 	rc = disks_snapshots(&s->disks, &s->r, cache, s->work, note, s, err);
 	free(cache);
 	s->r.jobs = s->o.jobs ? s->o.jobs : default_jobs(&s->r);
+	/* a pool runs as many trials at once as it has slots (-j may say fewer) */
+	if (s->o.pool && (!s->o.jobs || s->r.jobs > hostpool_capacity(s->o.pool)))
+		s->r.jobs = hostpool_capacity(s->o.pool);
 	if (s->o.keep)
 		s->r.work_dir = xstrdup(s->work);
 	if (rc < 0) {
@@ -309,7 +416,7 @@ void session_submit(struct session *s, struct trial_result *t, session_done_fn d
 {
 	size_t i = (size_t)(t - s->r.trials);
 
-	s->slots[i] = (struct session_slot){done, ctx, 1};
+	s->slots[i] = (struct session_slot){done, ctx, 1, 0};
 	/* No queue (the start failed): the trial is reported as never run. */
 	if (s->q)
 		queue_submit(s->q, t, i, on_trial_done, s);
@@ -475,6 +582,8 @@ void session_release(struct session *s)
 {
 	inject_shutdown();
 	queue_free(s->q);
+	/* The libvirt hosts' last teardowns: no domain outlives the run. */
+	backend_shutdown(SESSION_BACKEND_SHUTDOWN_MS);
 	if (s->tapf) {
 		fclose(s->tapf);
 		unlink(s->tap_tmp);

@@ -36,6 +36,7 @@
 #include <stdio.h>
 
 #include "disks.h"
+#include "hostpool.h"
 #include "progress.h"
 #include "queue.h"
 #include "report-tap.h"
@@ -44,6 +45,8 @@
 #define SESSION_EXIT_FAIL 1
 #define SESSION_EXIT_USAGE 2
 #define SESSION_EXIT_INFRA 3
+/* At the end, how long the libvirt hosts get to destroy the run's last domains. */
+#define SESSION_BACKEND_SHUTDOWN_MS 30000
 
 struct session_opts {
 	const char *suite_path;
@@ -51,6 +54,16 @@ struct session_opts {
 	const char *history; /* NULL: history.db beside the run directories */
 	const char *cache;   /* snapshot cache; NULL: $BOOTPROOF_CACHE or ~/.cache/bootproof */
 	int cold;            /* no snapshots: every trial boots cold */
+	const char *backend; /* backend.h: the run's (NULL: qemu); an image's own wins */
+	const char *host;    /* the libvirt backend's host URI (NULL: qemu:///system) */
+	/*
+	 * --host given (hostpool.h; the caller's, outliving the session): the
+	 * libvirt trials go to its free slots, at most its capacity at once
+	 * (and -j); a trial that was running on a host when it stopped
+	 * answering is retried on another one as the pool's retry_infra says.
+	 * NULL: every libvirt trial on host.
+	 */
+	struct hostpool *pool;
 	int keep;            /* keep the scratch directory */
 	int quiet;           /* no progress block */
 	int jobs;            /* 0: one per core, as memory allows */
@@ -65,6 +78,7 @@ struct session_slot {
 	session_done_fn done;
 	void *ctx;
 	int submitted;
+	int pool_host; /* 1 + the pool's host its current attempt runs on; 0: none */
 };
 
 struct session {

@@ -24,12 +24,16 @@
 static volatile pid_t live_pids[MAX_LIVE];
 static volatile sig_atomic_t live_gentle[MAX_LIVE];
 
+/*
+ * A slot is claimed with a compare-and-swap: a libvirt host's worker
+ * thread (virt-store.h runs qemu-img) may fork while the loop's thread
+ * does, and neither may take the other's slot.
+ */
 static void live_add(pid_t pid, int gentle)
 {
 	for (size_t i = 0; i < MAX_LIVE; i++)
-		if (!live_pids[i]) {
+		if (__sync_bool_compare_and_swap(&live_pids[i], 0, pid)) {
 			live_gentle[i] = gentle;
-			live_pids[i] = pid;
 			return;
 		}
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "boot.h"
 #include "exec.h"
@@ -390,6 +391,15 @@ int disks_trial(struct disks *d, size_t i, const struct scenario *sc, const char
 	ret->live = d->live[i];
 	ret->premount = d->premount[i];
 	return 0;
+}
+
+void disks_trial_forget(struct disks *d, size_t i)
+{
+	if (i >= d->nr_trials || !d->overlays[i])
+		return;
+	unlink(d->overlays[i]);
+	free(d->overlays[i]);
+	d->overlays[i] = NULL;
 }
 
 void disks_release(struct disks *d)

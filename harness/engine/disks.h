@@ -97,6 +97,12 @@ int disks_snapshots(struct disks *d, const struct run_result *r, const char *cac
 int disks_trial(struct disks *d, size_t i, const struct scenario *sc, const char *dir,
 		struct trial_disk *ret, struct bp_error *err);
 /*
+ * Trial i runs again from scratch (a retry after its host was lost,
+ * hostpool.h): its overlay is removed and forgotten, so disks_trial()
+ * makes a fresh one.
+ */
+void disks_trial_forget(struct disks *d, size_t i);
+/*
  * The golden snapshot build's boot (snapshot.h: snapshot_boot_fn): m booted
  * by boot.c to spec->ready with a trial boot's rules (boot.h), kept
  * running when judged clean (boot_params.keep) while saved() runs; the

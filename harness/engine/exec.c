@@ -13,7 +13,7 @@
 #include "disks.h"
 #include "collect.h"
 #include "guest.h"
-#include "machine-qemu.h"
+#include "backend.h"
 #include "trial.h"
 
 #define OFFLINE_TIMEOUT_MS (10 * 60 * 1000)
@@ -102,15 +102,17 @@ static void choose_start(struct exec *e, const struct boot_result *b,
 	const struct scenario *sc = e->sc;
 	const struct guest_profile *guest = sc->image->guest;
 	char *switches = boot_switches(sc, e->t, power_off);
+	/* A backend that restores no saved state boots every boot cold. */
+	int restores = backend_restores(backend_of(sc->image, e->env.backend));
 
 	free(e->append);
 	e->append = NULL;
 	e->restore = NULL;
 	strbuf_reset(&e->resume);
-	if (b->n == 1 && e->env.disk.live) {
+	if (b->n == 1 && e->env.disk.live && restores) {
 		e->restore = e->env.disk.live;
 		e->append = exec_append(sc);
-	} else if (e->env.disk.premount &&
+	} else if (e->env.disk.premount && restores &&
 		   guest->resume_line(&e->resume, switches, random_u64() /* each copy of the saved state its own */, (int64_t)time(NULL)) == 0) {
 		e->restore = e->env.disk.premount;
 		e->append = exec_premount_append(sc);
@@ -143,7 +145,8 @@ static void start_boot(struct exec *e, enum outcome expect, const struct step *p
 	e->dump_path = xasprintf("%s/%s", e->env.run_dir, e->dump_rel);
 	choose_start(e, b, power_off);
 	e->p = (struct boot_params){
-		.machine = machine_qemu_new(&e->vm),
+		.machine = backend_machine_new(backend_of(sc->image, e->env.backend), e->env.host,
+					       &e->vm),
 		.guest = sc->image->guest,
 		.loop = e->env.loop,
 		.on_done = boot_done_cb,

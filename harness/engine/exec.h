@@ -75,6 +75,9 @@ struct trial_disk {
 
 struct exec_env {
 	const char *accel;
+	/* The run's backend and libvirt host (backend.h; NULL: the defaults). */
+	const char *backend;
+	const char *host;
 	const char *run_dir;  /* reports/<run-id> */
 	const char *work_dir; /* this trial's private scratch directory (sockets) */
 	struct trial_disk disk;

@@ -54,9 +54,10 @@ static void on_exec_done(void *ctx, struct exec *e)
 }
 
 /* A trial whose disk could not be made: judged aborted without running. */
-static void refuse(struct queue *q, struct queued *job, const char *why)
+/* The trial cannot start: what (its disk, a host) and why, as a failed check. */
+static void refuse(struct queue *q, struct queued *job, const char *what, const char *why)
 {
-	char *msg = xasprintf("trial disk: %s", why);
+	char *msg = xasprintf("%s: %s", what, why);
 
 	trial_add_check(job->t, msg, 0, why);
 	job->t->aborted = 1;
@@ -81,7 +82,7 @@ static void slot_start(struct queue *q, struct slot *s, struct queued *job)
 	     q->env.prepare(q->env.ctx, job->t, job->id, work_dir, &disk, &err) < 0)) {
 		inject_ops_release(&disk.base);
 		free(work_dir);
-		refuse(q, job, err.msg);
+		refuse(q, job, "trial disk", err.msg);
 		return;
 	}
 	s->job = *job;
@@ -91,6 +92,8 @@ static void slot_start(struct queue *q, struct slot *s, struct queued *job)
 	s->busy = 1;
 	q->running++;
 	env = (struct exec_env){.accel = q->env.accel,
+				.backend = q->env.backend,
+				.host = job->t->host ? job->t->host : q->env.host,
 				.run_dir = q->env.run_dir,
 				.work_dir = s->work_dir,
 				.loop = q->env.loop,
@@ -106,10 +109,21 @@ static void fill(struct queue *q)
 {
 	for (int i = 0; i < q->env.jobs && q->head < q->nr; i++) {
 		struct queued job;
+		struct bp_error err;
+		int admit = 1;
 
 		if (q->slots[i].busy || bp_interrupted)
 			continue;
+		if (q->env.admit)
+			admit = q->env.admit(q->env.ctx, q->fifo[q->head].t, &err);
+		if (!admit)
+			break;
 		job = q->fifo[q->head++];
+		if (admit < 0) {
+			refuse(q, &job, "host", err.msg);
+			i--; /* the slot is still free for the next one */
+			continue;
+		}
 		slot_start(q, &q->slots[i], &job);
 	}
 }

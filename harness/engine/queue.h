@@ -35,14 +35,22 @@ typedef void (*queue_done_fn)(void *ctx, struct trial_result *t);
  */
 typedef int (*queue_prepare_fn)(void *ctx, struct trial_result *t, size_t id,
 				const char *work_dir, struct trial_disk *ret, struct bp_error *err);
+/*
+ * May the next queued trial start now (a slot is free)? 1 yes, 0 not yet
+ * (the queue asks again when a running trial ends: there must be one), -1
+ * never: it is judged aborted with err, as a disk that cannot be made.
+ */
+typedef int (*queue_admit_fn)(void *ctx, struct trial_result *t, struct bp_error *err);
 
 struct queue_env {
 	struct loop *loop;
 	int jobs;
 	const char *accel;
+	const char *backend, *host; /* exec.h; a trial's own host (t->host) wins */
 	const char *run_dir; /* reports/<run-id> */
 	const char *work;    /* scratch root */
 	queue_prepare_fn prepare;
+	queue_admit_fn admit; /* NULL: every free slot takes the next trial */
 	exec_boot_fn on_boot;
 	void *ctx; /* for prepare and on_boot */
 };

@@ -79,6 +79,56 @@ void trial_add_check(struct trial_result *t, const char *name, int ok, const cha
 	c->diag = diag ? xstrdup(diag) : NULL;
 }
 
+/* What one attempt at t produced, freed. */
+static void trial_release_run(struct trial_result *t)
+{
+	for (size_t j = 0; j < t->nr_boots; j++)
+		boot_result_release(&t->boots[j]);
+	for (size_t j = 0; j < t->nr_checks; j++) {
+		free(t->checks[j].name);
+		free(t->checks[j].diag);
+	}
+	for (size_t j = 0; j < t->recovery.nr_manual; j++)
+		free(t->recovery.manual[j]);
+	free(t->recovery.manual);
+	free(t->recovery.summary);
+	free(t->soak.stopped);
+	free(t->boots);
+	free(t->checks);
+	free(t->host);
+}
+
+void trial_reset(struct trial_result *t)
+{
+	trial_release_run(t);
+	t->boots = NULL;
+	t->nr_boots = t->alloc_boots = 0;
+	t->checks = NULL;
+	t->nr_checks = t->alloc_checks = 0;
+	memset(&t->recovery, 0, sizeof(t->recovery));
+	memset(&t->soak, 0, sizeof(t->soak));
+	t->host = NULL;
+	t->verdict = VERDICT_PASS;
+	t->finished = t->aborted = 0;
+	t->duration_s = 0;
+}
+
+void trial_add_attempt(struct trial_result *t, const char *host, const char *reason)
+{
+	struct trial_attempt *a;
+
+	ALLOC_GROW(t->attempts, t->nr_attempts + 1, t->alloc_attempts);
+	a = &t->attempts[t->nr_attempts++];
+	a->host = xstrdup(host);
+	a->reason = xstrdup(reason ? reason : "host lost");
+}
+
+void trial_set_host(struct trial_result *t, const char *host)
+{
+	free(t->host);
+	t->host = host ? xstrdup(host) : NULL;
+}
+
 void recovery_add_manual(struct recovery *r, const char *what)
 {
 	ALLOC_GROW(r->manual, r->nr_manual + 1, r->alloc_manual);
@@ -162,20 +212,13 @@ void run_result_release(struct run_result *r)
 	for (size_t i = 0; i < r->nr_trials; i++) {
 		struct trial_result *t = &r->trials[i];
 
-		for (size_t j = 0; j < t->nr_boots; j++)
-			boot_result_release(&t->boots[j]);
-		for (size_t j = 0; j < t->nr_checks; j++) {
-			free(t->checks[j].name);
-			free(t->checks[j].diag);
+		trial_release_run(t);
+		for (size_t j = 0; j < t->nr_attempts; j++) {
+			free(t->attempts[j].host);
+			free(t->attempts[j].reason);
 		}
-		for (size_t j = 0; j < t->recovery.nr_manual; j++)
-			free(t->recovery.manual[j]);
-		free(t->recovery.manual);
-		free(t->recovery.summary);
-		free(t->soak.stopped);
+		free(t->attempts);
 		free(t->skipped);
-		free(t->boots);
-		free(t->checks);
 		free(t->dir);
 	}
 	free(r->trials);

@@ -124,6 +124,12 @@ struct recovery {
 	char *summary;           /* "recovered after K boots, no manual steps", ... */
 };
 
+/* An attempt at a trial cut short because its host was lost (hostpool.h). */
+struct trial_attempt {
+	char *host;   /* the host's URI */
+	char *reason; /* why it was lost ("host stopped answering (keepalive)") */
+};
+
 /* One TAP test point of a trial beyond the per-boot ones. */
 struct check_result {
 	char *name;
@@ -164,6 +170,15 @@ struct trial_result {
 	 * is no failure for the exit status.
 	 */
 	char *skipped;
+	/*
+	 * Where its boots ran: a libvirt host's URI (hostpool.h), or
+	 * HOSTPOOL_LOCAL "local" for the direct-QEMU backend; NULL: it never
+	 * started. attempts: every attempt lost with its host, in order
+	 * (--retry-infra); the last one is this run when it stayed infra.
+	 */
+	char *host;
+	struct trial_attempt *attempts;
+	size_t nr_attempts, alloc_attempts;
 };
 
 /* A ring of a staged run (scenario.h struct ring) and how it went. */
@@ -283,6 +298,15 @@ struct run_result {
 struct boot_result *trial_add_boot(struct trial_result *t);
 void recovery_add_manual(struct recovery *r, const char *what);
 void trial_add_check(struct trial_result *t, const char *name, int ok, const char *diag);
+void trial_add_attempt(struct trial_result *t, const char *host, const char *reason);
+/* t->host = host (copied; NULL clears it). */
+void trial_set_host(struct trial_result *t, const char *host);
+/*
+ * Forget what t's last attempt produced (boots, checks, recovery and soak
+ * figures, verdict) so it can run again; its scenario, directory, race
+ * knobs and attempts stay.
+ */
+void trial_reset(struct trial_result *t);
 /* Count one more trial whose other crash had this title (one entry per title). */
 void repro_add_other(struct repro_entry *e, const char *title);
 void repro_result_free(struct repro_result *r);

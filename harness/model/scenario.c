@@ -26,6 +26,8 @@
  *       append: "quiet"       # optional command line; default: the profile's
  *       marker: "up"          # optional boot-complete marker; default: the profile's
  *       memory: 256           # optional, MiB, 64..16384, default 256
+ *       backend: libvirt      # optional: qemu (direct) or libvirt; default: the
+ *                             #   run's (--backend, else qemu)
  *   sensors:                  # required, non-empty mapping NAME -> sensor
  *     v1:
  *       module: v1/refsensor.ko   # required file: the sensor (e.g. a module under build/)
@@ -799,12 +801,12 @@ static int image_guest(struct parse *p, const yaml_node_t *map, struct field *f,
 static int parse_image(struct parse *p, yaml_node_t *key, yaml_node_t *value, struct image *img)
 {
 	/* F_KERNEL and F_INITRD follow F_KIND: image_guest() checks them by index. */
-	enum { F_KIND, F_KERNEL, F_INITRD, F_DISK, F_APPEND, F_MARKER, F_MEMORY, F_N };
+	enum { F_KIND, F_KERNEL, F_INITRD, F_DISK, F_APPEND, F_MARKER, F_MEMORY, F_BACKEND, F_N };
 	struct field f[F_N] = {
 	    [F_KIND] = FIELD("kind", REQUIRED),	    [F_KERNEL] = FIELD("kernel", OPTIONAL),
 	    [F_INITRD] = FIELD("initrd", OPTIONAL), [F_DISK] = FIELD("disk", REQUIRED),
 	    [F_APPEND] = FIELD("append", OPTIONAL), [F_MARKER] = FIELD("marker", OPTIONAL),
-	    [F_MEMORY] = FIELD("memory", OPTIONAL),
+	    [F_MEMORY] = FIELD("memory", OPTIONAL), [F_BACKEND] = FIELD("backend", OPTIONAL),
 	};
 	struct field self = {.name = scalar(key), .key = key, .value = value};
 	char what[NAME_MAX_LEN + 16];
@@ -834,6 +836,16 @@ static int parse_image(struct parse *p, yaml_node_t *key, yaml_node_t *value, st
 	img->memory_mib = DEFAULT_MEMORY_MIB;
 	if (f[F_MEMORY].key && get_int(p, &f[F_MEMORY], 64, 16384, &img->memory_mib) < 0)
 		return -1;
+	if (f[F_BACKEND].key) {
+		char v[64];
+
+		if (get_strdup(p, &f[F_BACKEND], 0, &img->backend) < 0)
+			return -1;
+		if (strcmp(img->backend, "qemu") && strcmp(img->backend, "libvirt"))
+			return fail(p, f[F_BACKEND].value,
+				    "unknown backend '%s' in %s; expected 'qemu' or 'libvirt'",
+				    show(img->backend, strlen(img->backend), v, sizeof(v)), what);
+	}
 	return 0;
 }
 
@@ -2808,6 +2820,7 @@ void suite_free(struct suite *suite)
 		free(img->disk);
 		free(img->append);
 		free(img->marker);
+		free(img->backend);
 	}
 	free(suite->images);
 	for (size_t i = 0; i < suite->nr_sensors; i++) {

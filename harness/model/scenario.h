@@ -56,6 +56,7 @@ struct image {
 	char *append;  /* kernel command line (default: the profile's) */
 	char *marker;  /* boot-complete marker printed on the serial console (default: the profile's) */
 	int memory_mib;
+	char *backend; /* "qemu" or "libvirt" (backend.h); NULL: the run's */
 };
 
 struct sensor {

@@ -682,8 +682,9 @@ static void boot_table(struct page *pg, const json_t *sc, size_t si)
 
 	if (!json_array_size(boots))
 		return;
-	strbuf_adds(o, "<table class=\"boots\">\n<tr><th>boot</th><th>step</th><th>expected</th>"
-		       "<th>outcome</th><th>time</th><th>title</th><th>files</th></tr>\n");
+	strbuf_adds(o, "<table class=\"boots\">\n<tr><th>boot</th><th>step</th><th>host</th>"
+		       "<th>expected</th><th>outcome</th><th>time</th><th>title</th><th>files</th>"
+		       "</tr>\n");
 	json_array_foreach(boots, j, b) {
 		const char *cls = outcome_class(rj_str(b, "outcome"));
 		int ok = rj_true(b, "ok");
@@ -693,6 +694,9 @@ static void boot_table(struct page *pg, const json_t *sc, size_t si)
 			    rj_int(b, "n"));
 		if (rj_int(b, "step"))
 			strbuf_addf(o, "%lld", rj_int(b, "step"));
+		/* every boot of a trial runs where its last attempt did */
+		strbuf_adds(o, "</td><td class=\"host\">");
+		escape_markups(o, rj_str(sc, "host") ? rj_str(sc, "host") : "", 0);
 		strbuf_adds(o, "</td><td>");
 		escape_markups(o, rj_str(b, "expect"), 0);
 		strbuf_addf(o, "</td><td><span class=\"badge %s\">%s</span>%s</td><td>", cls,
@@ -1189,6 +1193,26 @@ static void soak(struct page *pg, const json_t *sc)
 	free(slab);
 }
 
+/* The attempts lost with their host (--retry-infra), and where the trial ran at last. */
+static void attempts(struct page *pg, const json_t *sc)
+{
+	const json_t *a = json_object_get(sc, "attempts"), *x;
+	struct strbuf *o = pg->out;
+	size_t i;
+
+	if (!json_array_size(a))
+		return;
+	strbuf_adds(o, "<ul class=\"attempts\">\n");
+	json_array_foreach(a, i, x) {
+		strbuf_addf(o, "<li>attempt %zu lost with host <code class=\"host\">", i + 1);
+		escape_markups(o, rj_str(x, "host"), 0);
+		strbuf_adds(o, "</code>: ");
+		escape_markups(o, rj_str(x, "reason"), 0);
+		strbuf_adds(o, "</li>\n");
+	}
+	strbuf_adds(o, "</ul>\n");
+}
+
 static void scenario(struct page *pg, const json_t *sc, size_t si)
 {
 	const char *vc = scenario_class(sc);
@@ -1232,6 +1256,7 @@ static void scenario(struct page *pg, const json_t *sc, size_t si)
 		escape_markups(o, rj_str(sc, "skipped"), 0);
 		strbuf_adds(o, "</p>\n");
 	}
+	attempts(pg, sc);
 	if (nb)
 		timeline(pg, sc, si);
 	boot_table(pg, sc, si);

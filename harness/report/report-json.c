@@ -189,6 +189,21 @@ static void add_digests(json_t *o, const struct scenario *sc)
 		json_object_set_new(o, "content_sha256", json_string(hex));
 }
 
+/* The attempts lost with their host (hostpool.h), in order. */
+static json_t *attempts_json(const struct trial_result *t)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < t->nr_attempts; i++) {
+		json_t *x = json_object();
+
+		json_object_set_new(x, "host", jstr(t->attempts[i].host));
+		json_object_set_new(x, "reason", jstr(t->attempts[i].reason));
+		json_array_append_new(a, x);
+	}
+	return a;
+}
+
 static json_t *trial_json(const struct trial_result *t, const char *accel)
 {
 	const struct scenario *sc = t->scenario;
@@ -216,6 +231,9 @@ static json_t *trial_json(const struct trial_result *t, const char *accel)
 	json_object_set_new(o, "soak", t->soak.tracked ? soak_json(&t->soak) : json_null());
 	json_object_set_new(o, "ring", jstr(sc->ring ? sc->ring->name : NULL));
 	json_object_set_new(o, "skipped", jstr(t->skipped));
+	json_object_set_new(o, "host", jstr(t->host));
+	if (t->nr_attempts)
+		json_object_set_new(o, "attempts", attempts_json(t));
 	if (t->race_drawn) {
 		json_t *race = json_object();
 

@@ -114,11 +114,30 @@ static void recovery_out(struct strbuf *o, const json_t *rec)
 	strbuf_adds(o, "</system-out>\n");
 }
 
+/* Attempts lost with their host: property "attempt.N", value "URI: reason". */
+static void lost_attempts(struct strbuf *o, const json_t *attempts)
+{
+	const json_t *a;
+	size_t i;
+
+	json_array_foreach(attempts, i, a) {
+		char *name = xasprintf("attempt.%zu", i + 1);
+		char *v = xasprintf("lost with host %s: %s", rj_str(a, "host"), rj_str(a, "reason"));
+
+		strbuf_adds(o, "<property");
+		attr(o, "name", name);
+		attr(o, "value", v);
+		strbuf_adds(o, "/>\n");
+		free(name);
+		free(v);
+	}
+}
+
 static void testsuite(struct strbuf *o, struct counts *total, const json_t *root,
 		      const json_t *sc, size_t idx, const char *run_dir)
 {
 	static const char *const props[] = {"image", "sensor", "content", "expect", "verdict",
-					    "accelerator", "ring"};
+					    "accelerator", "ring", "host"};
 	const json_t *boots = json_object_get(sc, "boots"), *checks = json_object_get(sc, "checks");
 	const json_t *b, *c;
 	const char *name = rj_str(sc, "name"), *verdict = rj_str(sc, "verdict"), *last = NULL;
@@ -196,6 +215,7 @@ static void testsuite(struct strbuf *o, struct counts *total, const json_t *root
 		attr(o, "value", v);
 		strbuf_adds(o, "/>\n");
 	}
+	lost_attempts(o, json_object_get(sc, "attempts"));
 	strbuf_adds(o, "</properties>\n");
 	strbuf_add(o, cases.buf, cases.len);
 	recovery_out(o, json_object_get(sc, "recovery"));

@@ -211,6 +211,12 @@ static const struct field race_fields[] = {
 };
 static const struct shape race_shape = SHAPE(race_fields);
 
+static const struct field attempt_fields[] = {
+	F("host", T_STR),
+	F("reason", T_STR),
+};
+static const struct shape attempt_shape = SHAPE(attempt_fields);
+
 static const struct field scenario_fields[] = {
 	F("name", T_STR),
 	F("image", T_STR),
@@ -232,6 +238,8 @@ static const struct field scenario_fields[] = {
 	F("soak", T_OBJ | T_NULL, .shape = &soak_shape, .optional = 1),
 	F("ring", T_STR | T_NULL, .optional = 1),
 	F("skipped", T_STR | T_NULL, .optional = 1),
+	F("host", T_STR | T_NULL, .optional = 1),
+	F("attempts", T_ARR, .shape = &attempt_shape, .optional = 1),
 };
 static const struct shape scenario_shape = SHAPE(scenario_fields);
 

@@ -83,6 +83,31 @@ static void add_comment(struct strbuf *sb, const char *text)
 }
 
 /*
+ * Where a trial's boots run, before its first boot's point: a libvirt
+ * host's URI; nothing for the direct backend ("local"), whose host is the
+ * run's. Attempts lost with their host come first (--retry-infra).
+ */
+static void add_host(struct strbuf *sb, const char *name, const char *host)
+{
+	char *text;
+
+	if (!host || !strcmp(host, "local"))
+		return;
+	text = xasprintf("%s: on host %s", name, host);
+	add_comment(sb, text);
+	free(text);
+}
+
+static void add_attempt(struct strbuf *sb, const char *name, size_t i, const char *host,
+			const char *reason)
+{
+	char *text = xasprintf("%s: attempt %zu lost with host %s: %s", name, i + 1, host, reason);
+
+	add_comment(sb, text);
+	free(text);
+}
+
+/*
  * Boot b (its results.json object) of scenario name as point n. Enum
  * fields are the schema's words, so only text fields need escaping.
  */
@@ -153,6 +178,12 @@ void tap_boot(struct tap_writer *w, const struct trial_result *t, const struct b
 	struct strbuf sb = STRBUF_INIT;
 	json_t *j = report_json_boot(b);
 
+	if (b->n == 1) {
+		for (size_t i = 0; i < t->nr_attempts; i++)
+			add_attempt(&sb, t->scenario->name, i, t->attempts[i].host,
+				    t->attempts[i].reason);
+		add_host(&sb, t->scenario->name, t->host);
+	}
 	render_boot(&sb, t->scenario->name, j, ++w->n);
 	json_decref(j);
 	emit(w, &sb);
@@ -202,6 +233,10 @@ void report_tap(const json_t *root, struct strbuf *o)
 	json_array_foreach(scenarios, i, sc) {
 		if (rj_str(sc, "skipped"))
 			add_skip(o, ++n, rj_str(sc, "name"), rj_str(sc, "skipped"));
+		json_array_foreach(json_object_get(sc, "attempts"), j, b)
+			add_attempt(o, rj_str(sc, "name"), j, rj_str(b, "host"), rj_str(b, "reason"));
+		if (json_array_size(json_object_get(sc, "boots")))
+			add_host(o, rj_str(sc, "name"), rj_str(sc, "host"));
 		json_array_foreach(json_object_get(sc, "boots"), j, b)
 			if (rj_str(b, "outcome")) /* else not judged: cut off during this boot */
 				render_boot(o, rj_str(sc, "name"), b, ++n);

@@ -8,6 +8,11 @@
  * through the same code from the same data: a boot's results.json object
  * (report_json_boot()), its "ok" decided by trial.c.
  *
+ * A trial that ran on a libvirt host of a pool (results.h: host) has a
+ * comment "# NAME: on host URI" before its first boot's point, after one
+ * "# NAME: attempt N lost with host URI: WHY" per attempt lost with its
+ * host; the direct backend's trials ("local") have none.
+ *
  * No text can break the stream: a description or comment is one line
  * (escape_tap_line()), a YAML scalar is double-quoted (escape_yaml_quoted()),
  * and each line of a YAML block (the excerpt) is indented four spaces, deeper

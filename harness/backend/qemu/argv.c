@@ -48,20 +48,27 @@ static void push_machine(struct argv_builder *b, const struct guest_machine *m, 
  * The machine's boot method (guest.h): its options with the image's values
  * put in, the command line followed by the host's flags.
  */
-static void push_boot(struct argv_builder *b, const struct guest_machine *m, const char *kernel,
-		      const char *initrd, const char *append)
+char *qemu_boot_append(const struct guest_machine *m, const char *append)
 {
 	struct strbuf cmdline = STRBUF_INIT;
 
-	if (append) {
-		strbuf_adds(&cmdline, append);
-		if (m->host_append)
-			m->host_append(&cmdline);
-	}
+	if (!append)
+		return NULL;
+	strbuf_adds(&cmdline, append);
+	if (m->host_append)
+		m->host_append(&cmdline);
+	return strbuf_detach(&cmdline);
+}
+
+static void push_boot(struct argv_builder *b, const struct guest_machine *m, const char *kernel,
+		      const char *initrd, const char *append)
+{
+	char *cmdline = qemu_boot_append(m, append);
+
 	for (const struct guest_qemu_opt *o = m->boot; o && o->opt; o++) {
 		const char *v = !strcmp(o->value, "@kernel")   ? kernel
 				: !strcmp(o->value, "@initrd") ? initrd
-				: !strcmp(o->value, "@append") ? (append ? cmdline.buf : NULL)
+				: !strcmp(o->value, "@append") ? cmdline
 							       : o->value;
 
 		if (!v)
@@ -69,7 +76,7 @@ static void push_boot(struct argv_builder *b, const struct guest_machine *m, con
 		argv_push(b, o->opt);
 		argv_push(b, v);
 	}
-	strbuf_release(&cmdline);
+	free(cmdline);
 }
 
 char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const char *serial_sock,

@@ -37,4 +37,12 @@ char **qemu_argv_vm(const struct vm_config *cfg, const char *qmp_sock, const cha
 char **qemu_argv_probe(const struct guest_profile *guest, const char *accel, const char *kernel,
 		       const char *serial_file);
 
+/*
+ * The kernel command line a machine gets for append: append and the
+ * host's flags (guest.h: host_append), malloc'd; NULL for a NULL append.
+ * Every backend's command line is this one.
+ */
+struct guest_machine;
+char *qemu_boot_append(const struct guest_machine *m, const char *append);
+
 #endif

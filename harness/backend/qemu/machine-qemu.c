@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qmp-event.h"
 #include "snapshot.h"
 
 /* Migration is throttled to 32 MiB/s by default; a local file needs no limit. */
@@ -274,35 +275,6 @@ static void qm_check_reply(struct qm *qm)
 	qm_send_next(qm, NULL);
 }
 
-/* QMP's "arg1".."arg5": integers, or decimal strings above INT64_MAX (qmp.h). */
-static uint64_t qm_u64(json_t *v)
-{
-	if (json_is_integer(v))
-		return (uint64_t)json_integer_value(v);
-	if (json_is_string(v))
-		return strtoull(json_string_value(v), NULL, 10);
-	return 0;
-}
-
-static void qm_panic(struct qm *qm, const struct qmp_event *e)
-{
-	json_t *info = e->data ? json_object_get(e->data, "info") : NULL;
-	const char *type = json_string_value(json_object_get(info, "type"));
-	struct machine_event ev = {.kind = MACHINE_PANIC, .host_ns = e->host_ns};
-
-	if (type && !strcmp(type, "hyper-v")) {
-		char key[8];
-
-		ev.has_bugcheck = 1;
-		ev.bugcheck = qm_u64(json_object_get(info, "arg1"));
-		for (int i = 0; i < 4; i++) {
-			snprintf(key, sizeof(key), "arg%d", i + 2);
-			ev.param[i] = qm_u64(json_object_get(info, key));
-		}
-	}
-	qm->m.cb.event(qm->m.cb.ctx, &ev);
-}
-
 static const char *qm_str(const struct qmp_event *e, const char *key)
 {
 	const char *s = e->data ? json_string_value(json_object_get(e->data, key)) : NULL;
@@ -333,36 +305,15 @@ static void qm_migration(struct qm *qm, const char *status)
 
 static void qm_event(struct qm *qm, const struct qmp_event *e)
 {
-	const char *n = e->name;
+	struct machine_event ev = {.host_ns = e->host_ns};
 
-	if (!strcmp(n, "GUEST_PANICKED")) {
-		qm_panic(qm, e);
-	} else if (!strcmp(n, "GUEST_CRASHLOADED")) {
-		qm_emit(qm, MACHINE_CRASH_LOADED, NULL, 1);
-	} else if (!strcmp(n, "SHUTDOWN")) {
-		const char *r = qm_str(e, "reason");
-
-		qm_emit(qm,
-			!strcmp(r, "guest-reset") ? MACHINE_RESET
-			: !strcmp(r, "guest-shutdown") || !strcmp(r, "guest-panic")
-			    ? MACHINE_SHUTDOWN_GUEST
-			    : MACHINE_SHUTDOWN_HOST,
-			r, 1);
-	} else if (!strcmp(n, "RESET") && e->data &&
-		   json_is_true(json_object_get(e->data, "guest"))) {
-		qm_emit(qm, MACHINE_RESET, "guest-reset", 1);
-	} else if (!strcmp(n, "WATCHDOG")) {
-		qm_emit(qm, MACHINE_WATCHDOG, qm_str(e, "action"), 1);
-	} else if (!strcmp(n, "VSERPORT_CHANGE") && e->data &&
-		   json_is_false(json_object_get(e->data, "open")) &&
-		   !strcmp(qm_str(e, "id"), VM_UPDATE_PORT_ID)) {
-		qm_emit(qm, MACHINE_CHANNEL_CLOSED, NULL, 1);
-	} else if (!strcmp(n, "MIGRATION")) {
+	if (qmp_machine_event(e->name, e->data, VM_UPDATE_PORT_ID, &ev))
+		qm->m.cb.event(qm->m.cb.ctx, &ev);
+	else if (!strcmp(e->name, "MIGRATION"))
 		qm_migration(qm, qm_str(e, "status"));
-	} else if (!strcmp(n, "DUMP_COMPLETED") && e->data) {
+	else if (!strcmp(e->name, "DUMP_COMPLETED") && e->data)
 		qm_dump_status(qm, json_object_get(e->data, "result"),
 			       json_string_value(json_object_get(e->data, "error")));
-	}
 }
 
 static void qm_read_qmp(struct qm *qm)

@@ -204,19 +204,11 @@ static int qmp_quote_u64(const char *s, size_t len, struct strbuf *sb)
 	return 0;
 }
 
-/* One complete message (without its newline). */
-static int qmp_handle_line(struct qmp *q, const char *line, size_t len, int64_t host_ns,
-			   struct bp_error *err)
+json_t *qmp_json_load(const char *s, size_t len, struct bp_error *err)
 {
 	json_error_t jerr;
-	json_t *msg, *v;
-	size_t i;
+	json_t *msg = json_loadb(s, len, JSON_ALLOW_NUL, &jerr);
 
-	for (i = 0; i < len && strchr(" \t\r", line[i]); i++)
-		;
-	if (i == len)
-		return 0;
-	msg = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
 	/*
 	 * Some events carry uint64 values the guest chooses (GUEST_PANICKED's
 	 * hyper-v args); jansson cannot hold those as integers, and a double
@@ -225,15 +217,34 @@ static int qmp_handle_line(struct qmp *q, const char *line, size_t len, int64_t 
 	if (!msg && json_error_code(&jerr) == json_error_numeric_overflow) {
 		struct strbuf sb = STRBUF_INIT;
 
-		if (qmp_quote_u64(line, len, &sb) < 0) {
+		if (qmp_quote_u64(s, len, &sb) < 0) {
 			strbuf_release(&sb);
-			return qmp_die(q, err, "invalid qmp message: integer beyond uint64");
+			error_set(err, "integer beyond uint64");
+			return NULL;
 		}
 		msg = json_loadb(sb.buf, sb.len, JSON_ALLOW_NUL, &jerr);
 		strbuf_release(&sb);
 	}
 	if (!msg)
-		return qmp_die(q, err, "invalid qmp message: %s", jerr.text);
+		error_set(err, "%s", jerr.text);
+	return msg;
+}
+
+/* One complete message (without its newline). */
+static int qmp_handle_line(struct qmp *q, const char *line, size_t len, int64_t host_ns,
+			   struct bp_error *err)
+{
+	struct bp_error perr;
+	json_t *msg, *v;
+	size_t i;
+
+	for (i = 0; i < len && strchr(" \t\r", line[i]); i++)
+		;
+	if (i == len)
+		return 0;
+	msg = qmp_json_load(line, len, &perr);
+	if (!msg)
+		return qmp_die(q, err, "invalid qmp message: %s", perr.msg);
 	if (!json_is_object(msg)) {
 		json_decref(msg);
 		return qmp_die(q, err, "invalid qmp message: not an object");

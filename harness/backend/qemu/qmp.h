@@ -66,6 +66,13 @@ int qmp_handshake(struct qmp *q, int timeout_ms, struct bp_error *err);
  */
 int qmp_command(struct qmp *q, const char *cmd, json_t *args, json_t **ret_return, int timeout_ms,
 		struct bp_error *err);
+/*
+ * Parse one JSON text as the client does (integers above INT64_MAX as
+ * their exact decimal strings, above): a new reference, or NULL with err
+ * ("integer beyond uint64", or jansson's words). For QMP JSON that comes
+ * another way (libvirt's QEMU monitor events).
+ */
+json_t *qmp_json_load(const char *s, size_t len, struct bp_error *err);
 
 /*
  * Read what is available without blocking (at most about 2 MiB, so a flood

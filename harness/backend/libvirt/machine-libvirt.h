@@ -1,0 +1,55 @@
+/*
+ * machine-libvirt - the libvirt backend of machine.h: a trial's machine as
+ * a transient libvirt domain on a host (a connection, virt-conn.h), its
+ * XML from domxml.h. Every blocking libvirt call is a job on the host's
+ * worker; streams and events run in the loop (virt-event.h).
+ *
+ *   start          virDomainCreateXML (VIR_DOMAIN_START_PAUSED |
+ *                  VIR_DOMAIN_START_AUTODESTROY: the domain dies with the
+ *                  harness's connection), the console (and the marker
+ *                  port) through virDomainOpenConsole
+ *                  (VIR_DOMAIN_CONSOLE_FORCE) and the update channel
+ *                  through virDomainOpenChannel, all non-blocking streams
+ *                  read from the loop; then READY. Under one deadline
+ *                  (MACHINE_LIBVIRT_START_MS)
+ *   take_channel   one end of a socketpair the machine bridges to the
+ *                  channel's stream (bounded buffers, one per direction):
+ *                  the caller gets an fd as from the QEMU backend
+ *   cont, probe    virDomainResume; virDomainGetState (ANSWERED)
+ *   screenshot     virDomainScreenshot's stream into png_path (QEMU 7.2
+ *                  and libvirt 9.0 give PNG; a PPM is converted)
+ *   console_input  virStreamSend on the console stream (what it cannot
+ *                  take at once is an error)
+ *   power_cut      streams closed, virDomainDestroy
+ *   stop           streams closed, virDomainDestroyFlags GRACEFUL (QEMU
+ *                  quits on SIGTERM, flushing its disks), then forced
+ *   save, restore  not yet (-1): the engine boots libvirt trials cold
+ *
+ * Events: raw QMP events (virConnectDomainQemuMonitorEventRegister) as
+ * the QEMU backend reads them (qmp-event.h: GUEST_PANICKED with hyper-v
+ * arguments as exact u64, SHUTDOWN reasons, RESET guest, WATCHDOG, the
+ * update port's VSERPORT_CHANGE), lifecycle events for what QMP did not
+ * say (CRASHED/PANICKED a PANIC, SHUTDOWN guest/host), STOPPED as EXITED
+ * ("libvirt domain stopped (shutdown)", ok for a shutdown). A host lost
+ * (virt-conn.h: keepalive, EOF) turns a start into START_FAILED and the
+ * machine into EXITED, both with the reason naming the host, at once:
+ * never a hang. EXITED is the last event, always.
+ */
+#ifndef BP_MACHINE_LIBVIRT_H
+#define BP_MACHINE_LIBVIRT_H
+
+#include "machine.h"
+#include "vm.h"
+
+#define MACHINE_LIBVIRT_START_MS 60000
+
+/*
+ * A machine for cfg (copied; its strings must outlive the machine) on the
+ * host uri (NULL: qemu:///system). Its start registers libvirt's events on
+ * the loop it is given (virt_event_register(): every libvirt machine of
+ * the process starts in that one loop, else its start fails) and gets the
+ * host's connection.
+ */
+struct machine *machine_libvirt_new(const struct vm_config *cfg, const char *uri);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * backend - machines by backend name (see backend.h).
+ */
+#include "backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine-libvirt.h"
+#include "machine-qemu.h"
+#include "virt-conn.h"
+
+static int backend_libvirt_used;
+
+int backend_valid(const char *name)
+{
+	return name && (!strcmp(name, "qemu") || !strcmp(name, "libvirt"));
+}
+
+const char *backend_of(const struct image *img, const char *run_backend)
+{
+	if (img && img->backend)
+		return img->backend;
+	return run_backend ? run_backend : BACKEND_DEFAULT;
+}
+
+int backend_restores(const char *backend)
+{
+	return !backend || strcmp(backend, "libvirt");
+}
+
+struct machine *backend_machine_new(const char *backend, const char *host,
+				    const struct vm_config *cfg)
+{
+	if (backend && !strcmp(backend, "libvirt")) {
+		backend_libvirt_used = 1;
+		return machine_libvirt_new(cfg, host);
+	}
+	return machine_qemu_new(cfg);
+}
+
+const char *backend_host_lost(const char *uri)
+{
+	return backend_libvirt_used ? virt_conn_uri_lost(uri) : NULL;
+}
+
+void backend_shutdown(int timeout_ms)
+{
+	if (backend_libvirt_used)
+		virt_conn_close_all(timeout_ms);
+}
