@@ -279,7 +279,7 @@ demo: deps
 
 # Two at a time, the longest first (measured), so the two cores stay busy to the end.
 SLOW_TESTS := tests/e2e-repro.sh tests/e2e-bisect.sh tests/e2e-install.sh tests/e2e-ci-recipes.sh \
-	tests/e2e-shards.sh tests/e2e-faults.sh tests/lint.sh tests/e2e-rings.sh
+	tests/e2e-shards.sh tests/e2e-faults.sh tests/lint.sh tests/e2e-rings.sh tests/e2e-libvirt.sh
 
 check: deps
 	$(MAKE) all tests fuzzers build/compile_commands.json
