@@ -127,6 +127,45 @@ for uri in $URIS; do
 	is "$(qemu_left)" "" "$uri: no qemu left"
 done
 
+# ---- the Windows profile through libvirt: OVMF, AHCI, the marker on COM2, screenshots ----
+# (the stand-in EFI guest of e2e-winguest.sh, judged the same way)
+if command -v x86_64-w64-mingw32-gcc >/dev/null && command -v mcopy >/dev/null &&
+	command -v hivexregedit >/dev/null && [ -r /usr/share/ovmf/OVMF.fd ] &&
+	"$ROOT/tests/winguest/build.sh" "$T/win" >"$T/win.log" 2>&1; then
+	WTITLE="PAGE_FAULT_IN_NONPAGED_AREA (0x50) in refsensor.sys"
+	cat >"$T/win.yaml" <<YAML
+version: 1
+images:
+  win: {kind: windows, disk: $T/win/crash.qcow2, memory: 256, backend: libvirt}
+  win-up: {kind: windows, disk: $T/win/clean.qcow2, memory: 256, backend: libvirt}
+sensors:
+  v1: {module: $B/sensor/v1/refsensor.ko}
+content:
+  bad-291:
+    - {file: $B/content/c291-bad.sys, as: $C291-00000032.sys}
+scenarios:
+  - {name: loop, image: win, sensor: v1, content: bad-291, boots: 2, boot_timeout: 120,
+     expect: crash, title: "$WTITLE"}
+  - {name: up, image: win-up, sensor: v1, content: bad-291, boots: 1, boot_timeout: 120,
+     expect: clean}
+YAML
+	"$BP" run -q -j2 -c "$T/win.yaml" -r "$T/winrep" --host "$TCP" >"$T/win.tap" 2>"$T/win.err"
+	is "$?" 0 "windows (backend: libvirt in the suite): every expectation met"
+	J=$T/winrep/latest/results.json
+	is "$(jq -r '[.scenarios[0].boots[].title] | unique | join("|")' "$J")" "$WTITLE" \
+		"windows: the bugcheck's title, as on the direct backend"
+	is "$(jq -r '.scenarios[1].boots[0] | [.outcome, .marker_seen] | join(",")' "$J")" "clean,true" \
+		"windows: the marker on COM2 (a second pty console)"
+	for n in 0 1; do
+		png=$(jq -r ".scenarios[0].boots[$n].screenshot" "$J")
+		ok "$([ "$png" != null ] && [ "$(head -c 4 "$T/winrep/latest/$png" | od -An -c | tr -d ' ')" = '211PNG' ]; echo $?)" \
+			"windows: boot $((n + 1)): virDomainScreenshot's PNG of the blue screen"
+	done
+	is "$(domains "$TCP")" "" "windows: no domain left"
+else
+	echo "# the Windows stand-in guest cannot be built here: its part skipped"
+fi
+
 # ---- a host that stops answering: infra within the keepalive bound ----
 LPID=$("$ROOT/scripts/libvirtd-test.sh" pids "$LV" | head -n 1)
 "$BP" run -q -c "$T/suite.yaml" -r "$T/stopped" -j1 --backend libvirt --host "$TCP" hang \
