@@ -239,7 +239,8 @@ static void check_conn(struct loop *l)
 	tap_is_int(d.r, 0, "virDomainCreateXML ran on the worker");
 	tap_is_int(d.started, 1, "its STARTED event reaches the domain's listener");
 	virt_conn_submit(c, job_destroy, on_done, &d);
-	run_until(l, &d.stopped, 1, 10000);
+	run_until(l, &d.done, 2, 10000);
+	run_until(l, &d.stopped, 1, 2000);
 	tap_is_int(d.stopped, 1, "destroy: STOPPED");
 	tap_is_int(d.done, 2, "the destroy job is done");
 	virt_conn_unlisten(c, &lis);
