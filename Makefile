@@ -306,7 +306,7 @@ demo: deps
 SLOW_TESTS := tests/e2e-repro.sh tests/e2e-bisect.sh tests/e2e-install.sh tests/e2e-ci-recipes.sh \
 	tests/e2e-shards.sh tests/e2e-faults.sh tests/lint.sh tests/e2e-rings.sh \
 	tests/e2e-selftest.sh tests/e2e-winimage.sh tests/e2e-windumps.sh \
-	tests/e2e-libvirt-pool.sh
+	tests/e2e-libvirt-pool.sh tests/e2e-libvirt.sh
 
 check: deps
 	$(MAKE) all tests fuzzers build/compile_commands.json

@@ -113,6 +113,8 @@ static void test_full(void)
 	tap_is_str(s.images[0].append, "console=ttyS0 quiet", "explicit append");
 	tap_is_str(s.images[0].marker, "ready: ok", "explicit marker");
 	tap_is_int(s.images[0].memory_mib, 512, "explicit memory");
+	tap_is_str(s.images[0].backend, "libvirt", "explicit backend");
+	tap_is_str(s.images[1].backend, NULL, "no backend: the run's");
 	tap_is_str(s.images[1].name, "small", "image 1 name");
 	tap_is_str(s.images[1].append, "console=ttyS0 oops=panic panic=1", "default append");
 	tap_is_str(s.images[1].marker, "bootproof: boot complete", "default marker");
@@ -159,7 +161,7 @@ static void test_full(void)
 	tap_ok(!sc->log_contains, "scenario 0 has no log_contains");
 	tap_is_int(sc->boot_timeout_s, 90, "scenario 0 boot_timeout from defaults");
 	tap_is_int(sc->silence_timeout_s, 20, "scenario 0 silence_timeout from defaults");
-	check_legacy_step(sc, 5, OUTCOME_CLEAN, NULL, 36, 5, "scenario 0");
+	check_legacy_step(sc, 5, OUTCOME_CLEAN, NULL, 37, 5, "scenario 0");
 	tap_ok(sc->agent_delay_ms == -1 && sc->sensor_delay_ms == -1, "scenario 0: no race set");
 
 	for (int i = 1; i <= 2; i++) {
@@ -174,7 +176,7 @@ static void test_full(void)
 		tap_is_str(sc->log_contains, "refsensor: content error", "matrix: log_contains");
 		tap_is_int(sc->boot_timeout_s, 120, "matrix: boot_timeout override wins");
 		tap_is_int(sc->silence_timeout_s, 10, "matrix: silence_timeout override wins");
-		check_legacy_step(sc, 1, OUTCOME_CRASH, "refsensor_eval", 41, 5, "matrix");
+		check_legacy_step(sc, 1, OUTCOME_CRASH, "refsensor_eval", 42, 5, "matrix");
 	}
 	tap_ok(s.scenarios[1].expect_title != s.scenarios[2].expect_title,
 	       "matrix entries own their strings");
@@ -558,7 +560,7 @@ static const struct bad_case bad_cases[] = {
      "content, scenarios"},
     {"bad-image-key.yaml", 5, 5,
      "unknown key 'kernal' in image 'linux'; expected one of: kind, kernel, initrd, disk, "
-     "append, marker, memory"},
+     "append, marker, memory, backend"},
     {"bad-scenario-key.yaml", 16, 5,
      "unknown key 'boot' in scenario; expected one of: name, image, sensor, content, boots, "
      "expect, title, log_contains, boot_timeout, silence_timeout, settle_ms, append, race, cold, "
@@ -605,6 +607,8 @@ static const struct bad_case bad_cases[] = {
     /* out of range */
     {"bad-boots-range.yaml", 3, 10, "'boots' must be an integer from 1 to 1000, got '0'"},
     {"bad-memory-range.yaml", 8, 13, "'memory' must be an integer from 64 to 16384, got '32'"},
+    {"bad-backend-value.yaml", 8, 14,
+     "unknown backend 'vmware' in image 'linux'; expected 'qemu' or 'libvirt'"},
     {"bad-timeout-range.yaml", 16, 19,
      "'boot_timeout' must be an integer from 1 to 3600, got '3601'"},
     /* references */

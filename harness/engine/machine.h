@@ -1,6 +1,7 @@
 /*
  * machine - what a boot needs from a virtual machine, whatever runs it: the
- * backend interface (direct QEMU today: backend/qemu/machine-qemu.c).
+ * backend interface (direct QEMU: backend/qemu/machine-qemu.c; libvirt:
+ * backend/libvirt/machine-libvirt.c; backend.h picks one).
  *
  * A machine lives in the process's event loop (loop.h): it registers its
  * own fds and timers there and never waits outside it, so starting,

@@ -60,6 +60,7 @@ struct lv {
 	struct lv_buf to_host, to_guest;
 	int t_start;
 	int start_failed, exited, panicked, shut_seen, console_eof;
+	int stopped;  /* the domain is known gone: nothing to destroy */
 	int creating; /* the create job is on its way */
 	int tearing;  /* a teardown job is on its way */
 	int cut_due;  /* stop or power cut asked while the domain was being created */
@@ -325,7 +326,7 @@ static void lv_teardown(struct lv *lv, enum lv_destroy how)
 	lv->dom = NULL;
 	memcpy(j->st, lv->st, sizeof(j->st));
 	memset(lv->st, 0, sizeof(lv->st));
-	j->destroy = lv->exited ? D_NONE : how;
+	j->destroy = lv->stopped ? D_NONE : how;
 	lv_submit(lv, j);
 }
 
@@ -382,7 +383,7 @@ static void lv_exited(struct lv *lv, const char *reason, int ok)
 	lv->exited = 1;
 	lv->state = LV_GONE;
 	virt_conn_unlisten(lv->c, &lv->lis);
-	lv_teardown(lv, D_NONE);
+	lv_teardown(lv, D_FORCED); /* a domain not known stopped is destroyed */
 }
 
 static void lv_start_failed(struct lv *lv, const char *msg)
@@ -566,6 +567,7 @@ static void lv_created(struct lv *lv, struct lv_job *j, int r, const struct bp_e
 		return;
 	}
 	if (r < 0) {
+		lv->stopped = 1; /* not created, or destroyed by the job */
 		lv_start_failed(lv, err->msg);
 		lv_exited(lv, "libvirt domain not created", 0);
 		return;
@@ -599,6 +601,7 @@ static void lv_done(void *ctx, int r, const struct bp_error *err)
 		break;
 	case J_TEARDOWN:
 		lv->tearing = 0;
+		lv->stopped |= r == 0;
 		/* Destroyed (or it failed): gone either way for the harness; the host reaps. */
 		lv_exited(lv, r == 0 ? "libvirt domain destroyed" : err->msg, 0);
 		break;
@@ -633,6 +636,7 @@ static void lv_on_lifecycle(void *ctx, int event, int detail, int64_t host_ns)
 				      detail >= 0 && detail < (int)ARRAY_SIZE(how) ? how[detail]
 										: "unknown");
 
+		lv->stopped = 1;
 		lv_exited(lv, msg, detail == VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN);
 		free(msg);
 	}

@@ -15,7 +15,9 @@
  * keepalive (VIRT_CONN_KEEPALIVE_S x VIRT_CONN_KEEPALIVE_COUNT: a host that
  * stops answering is dropped within ~15 s), a close callback, and one
  * lifecycle and one QEMU-monitor event registration for all domains,
- * which it hands to the listener of each domain name (virt_conn_listen()).
+ * which it hands to the listener of each domain name (virt_conn_listen());
+ * keepalive, the close callback and QEMU's monitor events are skipped on a
+ * driver without them (the in-process test:///default).
  * A job submitted before the open ends waits for it; if the open failed,
  * every job fails with the open's error and run is not called.
  *

@@ -33,6 +33,7 @@ struct ve_handle {
 	int removed;
 	int id;	      /* the loop handle */
 	short polled; /* the poll events it has */
+	int *key;     /* the watch, as the loop handle's ctx (stable while entries move) */
 };
 
 struct ve_timer {
@@ -43,6 +44,7 @@ struct ve_timer {
 	int removed;
 	int id;	     /* the loop timer, 0 while disabled */
 	int applied; /* the interval id was armed with (-1: none) */
+	int *key;    /* the timer, as the loop timer's ctx */
 };
 
 struct ve_post {
@@ -107,7 +109,7 @@ static struct ve_timer *ve_find_timer(int timer)
 
 static void ve_on_fd(struct loop *l, int fd, short revents, void *ctx)
 {
-	int watch = (int)(intptr_t)ctx, events;
+	int watch = *(const int *)ctx, events;
 	virEventHandleCallback cb = NULL;
 	void *opaque = NULL;
 	struct ve_handle *h;
@@ -129,7 +131,7 @@ static void ve_on_fd(struct loop *l, int fd, short revents, void *ctx)
 
 static void ve_on_timer(struct loop *l, void *ctx)
 {
-	int timer = (int)(intptr_t)ctx;
+	int timer = *(const int *)ctx;
 	virEventTimeoutCallback cb = NULL;
 	void *opaque = NULL;
 	struct ve_timer *t;
@@ -159,15 +161,18 @@ static size_t ve_sync_locked(struct ve_post *frees, size_t max)
 			if (h->id)
 				loop_fd_remove(ve.loop, h->id);
 			h->id = 0;
-			if (h->ff && nf == max)
+			if (h->ff && nf == max) {
 				ve.h[n++] = *h; /* freed in a later round */
-			else if (h->ff)
+				continue;
+			}
+			if (h->ff)
 				frees[nf++] = (struct ve_post){(void (*)(void *))h->ff, h->opaque};
+			free(h->key); /* its loop handle is removed: never called again */
 			continue;
 		}
 		if (!h->id)
 			h->id = loop_fd_add(ve.loop, h->fd, h->polled = ve_to_poll(h->events),
-					    ve_on_fd, (void *)(intptr_t)h->watch);
+					    ve_on_fd, h->key);
 		else if (h->polled != ve_to_poll(h->events))
 			loop_fd_events(ve.loop, h->id, h->polled = ve_to_poll(h->events));
 		ve.h[n++] = *h;
@@ -184,10 +189,13 @@ static size_t ve_sync_locked(struct ve_post *frees, size_t max)
 			t->applied = -1;
 		}
 		if (t->removed) {
-			if (t->ff && nf == max)
+			if (t->ff && nf == max) {
 				ve.t[n++] = *t; /* freed in a later round */
-			else if (t->ff)
+				continue;
+			}
+			if (t->ff)
 				frees[nf++] = (struct ve_post){(void (*)(void *))t->ff, t->opaque};
+			free(t->key);
 			continue;
 		}
 		if (t->interval >= 0 && t->applied != t->interval) {
@@ -197,7 +205,7 @@ static size_t ve_sync_locked(struct ve_post *frees, size_t max)
 				loop_timer_move(ve.loop, t->id, at);
 			else
 				t->id = loop_timer_add(ve.loop, at, ve_on_timer,
-						       (void *)(intptr_t)t->timer);
+						       t->key);
 			t->applied = t->interval;
 		}
 		ve.t[n++] = *t;
@@ -246,8 +254,14 @@ static int ve_add_handle(int fd, int events, virEventHandleCallback cb, void *op
 		ve.h = xrealloc(ve.h, ve.alloc_h * sizeof(*ve.h));
 	}
 	watch = ++ve.next_watch;
-	ve.h[ve.nr_h++] = (struct ve_handle){
-	    .watch = watch, .fd = fd, .events = events, .cb = cb, .opaque = opaque, .ff = ff};
+	ve.h[ve.nr_h++] = (struct ve_handle){.watch = watch,
+					     .fd = fd,
+					     .events = events,
+					     .cb = cb,
+					     .opaque = opaque,
+					     .ff = ff,
+					     .key = xmalloc(sizeof(int))};
+	*ve.h[ve.nr_h - 1].key = watch;
 	pthread_mutex_unlock(&ve.mu);
 	ve_wake();
 	return watch;
@@ -292,7 +306,9 @@ static int ve_add_timeout(int interval, virEventTimeoutCallback cb, void *opaque
 					     .cb = cb,
 					     .opaque = opaque,
 					     .ff = ff,
-					     .applied = -1};
+					     .applied = -1,
+					     .key = xmalloc(sizeof(int))};
+	*ve.t[ve.nr_t - 1].key = timer;
 	pthread_mutex_unlock(&ve.mu);
 	ve_wake();
 	return timer;
