@@ -74,6 +74,26 @@ for t in ctrl-scroll nmi; do
 		"$t: the serial log holds the EMS record"
 done
 
+# --- the same on a libvirt host: virDomainSendKey, virDomainInjectNMI ---
+if command -v libvirtd >/dev/null && [ "$(id -u)" = 0 ]; then
+	LV=$T/lv
+	trap '"$ROOT/scripts/libvirtd-test.sh" stop "$LV" 2>/dev/null; rm -rf "$T"' EXIT
+	if uri=$("$ROOT/scripts/libvirtd-test.sh" start "$LV" $((17000 + $$ % 500)) --isolated 2>"$T/lv.err"); then
+		timeout 900 "$BP" selftest -c "$T/suite.yaml" -r "$T/reports" --backend libvirt \
+			--host "$uri" win >"$T/out" 2>"$T/err"
+		is "$?" 0 "selftest on the crashing stand-in as a libvirt domain: exit 0" ||
+			diag "$(cat "$T/out" "$T/err")"
+		is "$(grep -c '^ok [0-9]* - [a-z-]*: \(ems\|pvpanic\): ' "$T/out")" 4 \
+			"libvirt: EMS and pvpanic saw both crashes"
+		is "$(timeout 10 virsh -c "$uri" list --all --name | grep -c .)" 0 "libvirt: no domain left"
+	else
+		ok 1 "an isolated libvirtd starts"
+		diag "$(cat "$T/lv.err")"
+	fi
+else
+	echo "# libvirt part skipped: no libvirtd, or not root"
+fi
+
 # --- a stand-in that ignores keys and NMIs: the sources are named, bounded ---
 start=$(date +%s)
 timeout 900 "$BP" selftest -c "$T/suite.yaml" -r "$T/reports" win-deaf >"$T/out" 2>"$T/err"
@@ -114,6 +134,9 @@ is "$?" 2 "an unknown image: usage error"
 like "$(cat "$T/err")" "the suite has no image 'nope'" "it names the image"
 "$BP" selftest -c "$T/suite.yaml" >"$T/out" 2>"$T/err"
 is "$?" 2 "no image: usage error"
-is "$(tail -n 1 "$T/err")" "usage: bootproof selftest -c SUITE [-r REPORTS] IMAGE" "the usage line"
+is "$(tail -n 1 "$T/err")" "usage: bootproof selftest -c SUITE [-r REPORTS] [--backend qemu|libvirt [--host URI]] IMAGE" \
+	"the usage line"
+"$BP" selftest -c "$T/suite.yaml" --host qemu:///system win >"$T/out" 2>"$T/err"
+is "$?" 2 "--host without --backend libvirt: usage error"
 
 done_testing

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "backend.h"
 #include "boot.h"
 #include "console.h"
 #include "escape.h"
@@ -22,7 +23,6 @@
 #include "inject.h"
 #include "litter.h"
 #include "loop.h"
-#include "machine-qemu.h"
 #include "proc.h"
 #include "scenario.h"
 #include "stopcodes.h"
@@ -35,11 +35,14 @@
 
 const struct cmd_usage selftest_usage = {
     "selftest",
-    "selftest -c SUITE [-r REPORTS] IMAGE",
+    "selftest -c SUITE [-r REPORTS] [--backend qemu|libvirt [--host URI]] IMAGE",
     "Crash a Windows image on purpose, twice: does every crash source see it?",
     "options:\n"
     "  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
     "  -r, --reports DIR    the serial logs go to DIR/selftest/IMAGE/ (default reports)\n"
+    "  --backend NAME       what boots IMAGE when its suite entry names no backend:\n"
+    "                       qemu (default) or libvirt\n"
+    "  --host URI           the libvirt host (default qemu:///system)\n"
     "  -h, --help           this help\n"
     "\n"
     "IMAGE: an image of the suite, of kind windows. No sensor, no content: two cold\n"
@@ -101,6 +104,7 @@ struct st_trial {
 struct selftest {
 	struct suite suite;
 	const struct image *img;
+	const char *backend, *host; /* --backend, --host (backend.h) */
 	const char *accel;
 	char accel_reason[256];
 	int boot_ms, silence_ms;
@@ -274,7 +278,7 @@ static int st_trial_start(struct selftest *st, struct st_trial *t, struct bp_err
 				   .memory_mib = img->memory_mib,
 				   .run_dir = t->dir};
 	t->p = (struct boot_params){
-	    .machine = machine_qemu_new(&t->vm),
+	    .machine = backend_machine_new(backend_of(st->img, st->backend), st->host, &t->vm),
 	    .guest = img->guest,
 	    .loop = st->loop,
 	    .on_done = st_up,
@@ -470,12 +474,14 @@ static void st_timeouts(struct selftest *st)
 }
 
 /* 0 to run, 1 the help was printed, -1 a usage error (printed). */
-static int st_parse(int argc, char **argv, const char **suite, const char **reports,
-		    const char **image)
+static int st_parse(int argc, char **argv, struct selftest *st, const char **suite,
+		    const char **reports, const char **image)
 {
 	static const struct option longopts[] = {
 	    {"suite", required_argument, NULL, 'c'},
 	    {"reports", required_argument, NULL, 'r'},
+	    {"backend", required_argument, NULL, 'B'},
+	    {"host", required_argument, NULL, 'O'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -488,6 +494,15 @@ static int st_parse(int argc, char **argv, const char **suite, const char **repo
 			*suite = optarg;
 		} else if (c == 'r') {
 			*reports = optarg;
+		} else if (c == 'B' && backend_valid(optarg)) {
+			st->backend = optarg;
+		} else if (c == 'O' && *optarg) {
+			st->host = optarg;
+		} else if (c == 'B' || c == 'O') {
+			fprintf(stderr, "bootproof selftest: %s\n",
+				c == 'B' ? "--backend takes 'qemu' or 'libvirt'" : "--host takes a URI");
+			usage_error(&selftest_usage);
+			return -1;
 		} else if (c == 'h') {
 			usage_help(&selftest_usage);
 			return 1;
@@ -502,6 +517,11 @@ static int st_parse(int argc, char **argv, const char **suite, const char **repo
 	if (optind != argc - 1) {
 		fprintf(stderr, "bootproof selftest: %s\n",
 			optind == argc ? "name the image to test" : "one image at a time");
+		usage_error(&selftest_usage);
+		return -1;
+	}
+	if (st->host && (!st->backend || strcmp(st->backend, "libvirt"))) {
+		fprintf(stderr, "bootproof selftest: --host goes with --backend libvirt\n");
 		usage_error(&selftest_usage);
 		return -1;
 	}
@@ -586,7 +606,7 @@ int cmd_selftest(int argc, char **argv)
 		st.trials[i].trig = &st_triggers[i];
 		st.trials[i].logfd = -1;
 	}
-	rc = st_parse(argc, argv, &suite_path, &reports, &image);
+	rc = st_parse(argc, argv, &st, &suite_path, &reports, &image);
 	if (rc)
 		return rc > 0 ? 0 : EXIT_USAGE_ERROR;
 	if (suite_load(&st.suite, suite_path, &err) < 0) {
@@ -618,6 +638,8 @@ int cmd_selftest(int argc, char **argv)
 out:
 	for (size_t i = 0; i < ST_NR_TRIALS; i++)
 		st_trial_release(&st.trials[i]);
+	/* The libvirt host's last teardowns: no domain outlives the self-test. */
+	backend_shutdown(BACKEND_SHUTDOWN_MS);
 	if (st.loop)
 		loop_free(st.loop);
 	if (st.work) {

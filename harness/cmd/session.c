@@ -583,7 +583,7 @@ void session_release(struct session *s)
 	inject_shutdown();
 	queue_free(s->q);
 	/* The libvirt hosts' last teardowns: no domain outlives the run. */
-	backend_shutdown(SESSION_BACKEND_SHUTDOWN_MS);
+	backend_shutdown(BACKEND_SHUTDOWN_MS);
 	if (s->tapf) {
 		fclose(s->tapf);
 		unlink(s->tap_tmp);

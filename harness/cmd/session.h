@@ -45,8 +45,6 @@
 #define SESSION_EXIT_FAIL 1
 #define SESSION_EXIT_USAGE 2
 #define SESSION_EXIT_INFRA 3
-/* At the end, how long the libvirt hosts get to destroy the run's last domains. */
-#define SESSION_BACKEND_SHUTDOWN_MS 30000
 
 struct session_opts {
 	const char *suite_path;

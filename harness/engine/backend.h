@@ -18,6 +18,8 @@
 #include "vm.h"
 
 #define BACKEND_DEFAULT "qemu"
+/* At the end, how long the libvirt hosts get to destroy a run's last domains. */
+#define BACKEND_SHUTDOWN_MS 30000
 
 /* Non-zero for a backend name above. */
 int backend_valid(const char *name);

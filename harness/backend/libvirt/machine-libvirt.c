@@ -33,7 +33,10 @@
 
 enum lv_state { LV_NEW, LV_CREATING, LV_READY, LV_GONE };
 enum lv_stream { ST_CONSOLE, ST_MARKER, ST_CHANNEL, ST_NR };
-enum lv_job_kind { J_CREATE, J_RESUME, J_PROBE, J_SHOT, J_TEARDOWN };
+enum lv_job_kind { J_CREATE, J_RESUME, J_PROBE, J_SHOT, J_KEYS, J_NMI, J_DUMP, J_TEARDOWN };
+
+/* A chord's keys at most (machine.h: send_keys). */
+#define LV_KEYS 8
 enum lv_destroy { D_NONE, D_GRACEFUL, D_FORCED };
 
 #define LV_BUF 65536
@@ -76,6 +79,8 @@ struct lv_job {
 	virStreamPtr st[ST_NR];
 	enum lv_destroy destroy;
 	char *path;
+	unsigned int keys[LV_KEYS]; /* J_KEYS: Linux input key codes */
+	int nkeys;
 };
 
 static const char *const lv_stream_name[ST_NR] = {"console", "marker port", "update channel"};
@@ -244,6 +249,23 @@ static int lv_run(virConnectPtr conn, void *ctx, struct bp_error *err)
 			return -1;
 		}
 		return lv_shot_save(j, mime, err);
+	case J_KEYS:
+		/* pressed together, held 50 ms, released (virDomainSendKey's chord) */
+		if (virDomainSendKey(j->dom, VIR_KEYCODE_SET_LINUX, 50, j->keys, j->nkeys, 0) == 0)
+			return 0;
+		lv_error(err, "cannot send keys%s", "");
+		return -1;
+	case J_NMI:
+		if (virDomainInjectNMI(j->dom, 0) == 0)
+			return 0;
+		lv_error(err, "cannot inject an NMI%s", "");
+		return -1;
+	case J_DUMP:
+		if (virDomainCoreDumpWithFormat(j->dom, j->path, VIR_DOMAIN_CORE_DUMP_FORMAT_WIN_DMP,
+						0) == 0)
+			return 0;
+		lv_error(err, "cannot write a win-dmp%s", "");
+		return -1;
 	case J_TEARDOWN:
 		break;
 	}
@@ -599,6 +621,15 @@ static void lv_done(void *ctx, int r, const struct bp_error *err)
 	case J_SHOT:
 		lv_emit(lv, MACHINE_SCREENSHOT, r == 0 ? NULL : err->msg, r == 0);
 		break;
+	case J_KEYS:
+	case J_NMI:
+		lv_emit(lv, MACHINE_SENT, r == 0 ? NULL : err->msg, r == 0);
+		break;
+	case J_DUMP:
+		if (r < 0)
+			unlink(j->path);
+		lv_emit(lv, MACHINE_DUMPED, r == 0 ? NULL : err->msg, r == 0);
+		break;
 	case J_TEARDOWN:
 		lv->tearing = 0;
 		lv->stopped |= r == 0;
@@ -772,6 +803,64 @@ static int lv_screenshot(struct machine *m, const char *png, struct bp_error *er
 	return 0;
 }
 
+/*
+ * QEMU's QKeyCode names (machine.h) as Linux input key codes, which
+ * virDomainSendKey takes on every hypervisor: the keys the harness sends.
+ */
+static const struct {
+	const char *qcode;
+	unsigned int linux_code;
+} lv_keymap[] = {
+    {"ctrl", 29},   {"ctrl_r", 97},	     {"alt", 56},      {"alt_r", 100},
+    {"shift", 42},  {"shift_r", 54},     {"delete", 111},  {"scroll_lock", 70},
+    {"sysrq", 99},  {"esc", 1},	     {"ret", 28},      {"f8", 66},
+};
+
+static int lv_send_keys(struct machine *m, const char *const *keys, size_t n,
+			struct bp_error *err)
+{
+	struct lv *lv = (struct lv *)m;
+	struct lv_job *j;
+	unsigned int codes[LV_KEYS];
+	size_t i, k;
+
+	if (n == 0 || n > LV_KEYS)
+		return error_set(err, "a chord of 1 to %d keys, not %zu", LV_KEYS, n);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < sizeof(lv_keymap) / sizeof(lv_keymap[0]); k++)
+			if (!strcmp(keys[i], lv_keymap[k].qcode))
+				break;
+		if (k == sizeof(lv_keymap) / sizeof(lv_keymap[0]))
+			return error_set(err, "key '%s' is not known to the libvirt backend", keys[i]);
+		codes[i] = lv_keymap[k].linux_code;
+	}
+	if (lv->state != LV_READY || lv->exited)
+		return error_set(err, "the libvirt domain is not running");
+	j = lv_job_new(lv, J_KEYS);
+	memcpy(j->keys, codes, n * sizeof(codes[0]));
+	j->nkeys = (int)n;
+	lv_submit(lv, j);
+	return 0;
+}
+
+static int lv_inject_nmi(struct machine *m, struct bp_error *err)
+{
+	return lv_simple_job((struct lv *)m, J_NMI, err);
+}
+
+static int lv_dump(struct machine *m, const char *path, struct bp_error *err)
+{
+	struct lv *lv = (struct lv *)m;
+	struct lv_job *j;
+
+	if (lv->state != LV_READY || lv->exited)
+		return error_set(err, "the libvirt domain is not running");
+	j = lv_job_new(lv, J_DUMP);
+	j->path = xstrdup(path);
+	lv_submit(lv, j);
+	return 0;
+}
+
 static int lv_console_input(struct machine *m, const char *buf, size_t len, struct bp_error *err)
 {
 	struct lv *lv = (struct lv *)m;
@@ -833,6 +922,9 @@ static const struct machine_ops lv_ops = {
     .screenshot = lv_screenshot,
     .save = lv_save,
     .console_input = lv_console_input,
+    .send_keys = lv_send_keys,
+    .inject_nmi = lv_inject_nmi,
+    .dump = lv_dump,
     .power_cut = lv_power_cut,
     .stop = lv_stop,
     .release = lv_release,

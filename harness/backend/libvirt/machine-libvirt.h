@@ -17,9 +17,14 @@
  *                  the caller gets an fd as from the QEMU backend
  *   cont, probe    virDomainResume; virDomainGetState (ANSWERED)
  *   screenshot     virDomainScreenshot's stream into png_path (QEMU 7.2
- *                  and libvirt 9.0 give PNG; a PPM is converted)
+ *                  and libvirt 9.0 give PNG; another format is refused)
  *   console_input  virStreamSend on the console stream (what it cannot
  *                  take at once is an error)
+ *   send_keys      virDomainSendKey, the QKeyCode names mapped to Linux
+ *                  input codes (the keys the harness sends; others are
+ *                  refused); inject_nmi virDomainInjectNMI; both SENT
+ *   dump           virDomainCoreDumpWithFormat WIN_DMP on the worker
+ *                  (the host writes path): DUMPED
  *   power_cut      streams closed, virDomainDestroy
  *   stop           streams closed, virDomainDestroyFlags GRACEFUL (QEMU
  *                  quits on SIGTERM, flushing its disks), then forced
