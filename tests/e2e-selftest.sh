@@ -4,17 +4,13 @@
 # (SAC's line on COM1, the marker on COM2) and bugchecks as a Windows image
 # set up with CrashOnCtrlScroll and NMICrashDump does, on right-Ctrl +
 # Scroll Lock twice (QMP send-key: 0xE2) and on an NMI (QMP inject-nmi:
-# 0x80): every source it has (EMS console, pvpanic) sees both crashes, exit
-# 0. The clean stand-in comes up and ignores both: the sources are named as
-# missed, exit 1, within the suite's timeouts. A Linux image, an unknown
+# 0x80): every source it has (EMS console, pvpanic, QEMU's win-dmp of its
+# VMCOREINFO note) sees both crashes, exit 0, also as a libvirt domain. The
+# clean stand-in comes up and ignores both: the sources are named as missed,
+# exit 1, within the suite's timeouts. A Linux image, an unknown
 # image and a bad command line are usage errors.
 . "$(dirname "$0")/lib.sh"
-[ -x "$BP" ] || skip_all "harness not built ($BP)"
-command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
-command -v x86_64-w64-mingw32-gcc >/dev/null || skip_all "mingw-w64 not installed"
-command -v mcopy >/dev/null || skip_all "mtools not installed"
-command -v hivexregedit >/dev/null || skip_all "hivexregedit (libwin-hivex-perl) not installed"
-[ -r /usr/share/ovmf/OVMF.fd ] || skip_all "ovmf not installed"
+need_winguest
 
 "$ROOT/tests/winguest/build.sh" "$T/win" >"$T/build.log" 2>&1
 is "$?" 0 "the stand-in guests build (mingw-w64, mtools)" || diag "$(cat "$T/build.log")"
@@ -65,7 +61,14 @@ grep -q '^ok [0-9]* - nmi: pvpanic: GUEST_PANICKED$' "$T/out"
 ok "$?" "nmi: pvpanic's GUEST_PANICKED"
 is "$(grep -c '^ok [0-9]* - [a-z-]*: hv-crash # SKIP needs KVM (accelerator: tcg)$' "$T/out")" 2 \
 	"hv-crash: skipped under TCG, for both"
-is "$(grep -c '^ok [0-9]* - [a-z-]*: dump # SKIP ' "$T/out")" 2 "dump: a seam, skipped for both"
+grep -q '^ok [0-9]* - ctrl-scroll: dump: host-side win-dmp: MANUALLY_INITIATED_CRASH (0xE2)$' "$T/out"
+ok "$?" "ctrl-scroll: QEMU's win-dmp at the panic event says 0xE2"
+grep -q '^ok [0-9]* - nmi: dump: host-side win-dmp: NMI_HARDWARE_FAILURE (0x80)$' "$T/out"
+ok "$?" "nmi: QEMU's win-dmp at the panic event says 0x80"
+for t in ctrl-scroll nmi; do
+	[ -s "$T/reports/selftest/win/$t.dmp" ]
+	ok "$?" "$t: the dump is kept beside its log"
+done
 is "$(grep -c '^not ok' "$T/out")" 0 "no check missed"
 is "$(grep '^1\.\.' "$T/out")" "1..12" "six checks per trial, the plan after them"
 is "$(tail -n 1 "$T/out")" "# selftest win: every source saw both crashes" "the summary"
@@ -83,8 +86,8 @@ if command -v libvirtd >/dev/null && [ "$(id -u)" = 0 ]; then
 			--host "$uri" win >"$T/out" 2>"$T/err"
 		is "$?" 0 "selftest on the crashing stand-in as a libvirt domain: exit 0" ||
 			diag "$(cat "$T/out" "$T/err")"
-		is "$(grep -c '^ok [0-9]* - [a-z-]*: \(ems\|pvpanic\): ' "$T/out")" 4 \
-			"libvirt: EMS and pvpanic saw both crashes"
+		is "$(grep -c '^ok [0-9]* - [a-z-]*: \(ems\|pvpanic\|dump\): ' "$T/out")" 6 \
+			"libvirt: EMS, pvpanic and the win-dmp (virDomainCoreDumpWithFormat) saw both crashes"
 		is "$(timeout 10 virsh -c "$uri" list --all --name | grep -c .)" 0 "libvirt: no domain left"
 	else
 		ok 1 "an isolated libvirtd starts"
@@ -105,7 +108,7 @@ ok "$([ "$took" -lt $((4 * DEAF_TIMEOUT + 120)) ]; echo $?)" \
 is "$(grep -c '^ok [0-9]* - [a-z-]*: comes up: the boot-complete marker$' "$T/out")" 2 \
 	"it comes up both times"
 is "$(tail -n 1 "$T/out")" \
-	"# selftest win-deaf: 4 of 12 checks missed the crash: ctrl-scroll ems, ctrl-scroll pvpanic, nmi ems, nmi pvpanic" \
+	"# selftest win-deaf: 6 of 12 checks missed the crash: ctrl-scroll ems, ctrl-scroll pvpanic, ctrl-scroll dump, nmi ems, nmi pvpanic, nmi dump" \
 	"the summary names the sources that missed"
 grep -q '^not ok [0-9]* - nmi: ems: no bugcheck on the console' "$T/out"
 ok "$?" "a missed source is a not-ok line saying what the image needs"

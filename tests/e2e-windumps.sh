@@ -14,15 +14,9 @@
 # real boot): QEMU writes its win-dmp at the panic event and the dump's
 # view has the code and parameters planted, read from QEMU's file.
 . "$(dirname "$0")/lib.sh"
-[ -x "$BP" ] || skip_all "harness not built ($BP)"
+need_winguest
 MKDUMP=$ROOT/build/tests/mkdump
 [ -x "$MKDUMP" ] || skip_all "tests not built ($MKDUMP)"
-command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
-command -v x86_64-w64-mingw32-gcc >/dev/null || skip_all "mingw-w64 not installed"
-command -v mcopy >/dev/null || skip_all "mtools not installed"
-command -v hivexregedit >/dev/null || skip_all "hivexregedit (libwin-hivex-perl) not installed"
-[ -r /usr/share/ovmf/OVMF.fd ] || skip_all "ovmf not installed"
-command -v jq >/dev/null || skip_all "jq not installed"
 
 "$MKDUMP" "$T/agree.dmp" 0x50 RefSensor.sys && "$MKDUMP" "$T/other.dmp" 0xD1 other.sys
 is "$?" 0 "mkdump writes the triage dumps"

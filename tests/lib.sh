@@ -124,7 +124,7 @@ pe_imports() {
 		in_dll && $1 ~ /^[0-9a-f]+$/ && $2 ~ /^[0-9]+$/ { print $3 }'
 }
 
-# The Windows stand-in guests' tests (e2e-winguest, e2e-winrecovery): skip without their tools.
+# The Windows stand-in guests' tests (e2e-winguest, -winrecovery, -windumps, -selftest): skip without their tools.
 need_winguest() {
 	[ -x "$BP" ] || skip_all "harness not built ($BP)"
 	command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"

@@ -90,6 +90,7 @@ static void check_linux(const char *dir, const char *overlay, const char *base)
 		 "name='org.bootproof.update'/><alias name='" DOMXML_UPDATE_ALIAS "'/>",
 		 "linux: the update channel");
 	tap_like(xml, "<panic model='isa'/>", "linux: pvpanic");
+	tap_ok(!strstr(xml, "vmcoreinfo"), "linux: no vmcoreinfo device");
 	tap_ok(!strstr(xml, "hyperv"), "linux: no hyper-v under TCG");
 	tap_like(xml, "<on_reboot>destroy</on_reboot><on_crash>preserve</on_crash>",
 		 "linux: lifecycle");
@@ -118,6 +119,7 @@ static void check_windows(const char *dir, const char *overlay)
 	tap_like(xml, "<serial type='pty'><target port='1'/></serial>", "windows: the marker port");
 	tap_like(xml, "<model type='vga'/>", "windows: a VGA screen");
 	tap_like(xml, "<panic model='hyperv'/>", "windows: hyper-v crash MSRs under KVM");
+	tap_like(xml, "<vmcoreinfo state='on'/>", "windows: the vmcoreinfo device (a host-side win-dmp)");
 	tap_ok(!strstr(xml, "qemu:commandline"), "windows: no extra -M options");
 	free(xml);
 }

@@ -27,11 +27,19 @@
 #include "scenario.h"
 #include "stopcodes.h"
 #include "usage.h"
+#include "windump.h"
 
 /* scenario.c's built-in timeouts, for an image no scenario uses. */
 #define ST_BOOT_S 60
 #define ST_SILENCE_S 30
 #define ST_KVM_PROBE_MS 3000
+/*
+ * After the panic event, how long the guest has to reset by itself before
+ * the self-test ends it: a libvirt domain with on_crash=preserve never
+ * does, and what the sources show is in by then (the blue-screen text
+ * comes before the pvpanic callback; the host-side dump is waited for).
+ */
+#define ST_PANIC_GRACE_MS 5000
 
 const struct cmd_usage selftest_usage = {
     "selftest",
@@ -50,7 +58,8 @@ const struct cmd_usage selftest_usage = {
     "crashed: right-Ctrl + Scroll Lock twice (QMP send-key; CrashOnCtrlScroll),\n"
     "MANUALLY_INITIATED_CRASH (0xE2); an NMI (QMP inject-nmi; NMICrashDump),\n"
     "NMI_HARDWARE_FAILURE (0x80). Each source is then checked: the EMS console\n"
-    "(COM1), pvpanic (GUEST_PANICKED), the dump file (skipped: not collected yet),\n"
+    "(COM1), pvpanic (GUEST_PANICKED), the host-side dump written at the panic\n"
+    "(QEMU win-dmp, kept in DIR/selftest/IMAGE/; needs virtio-win's fwcfg driver),\n"
     "hv-crash (under KVM only). Bounded by the longest boot_timeout of the suite's\n"
     "scenarios on IMAGE (60 s if none).\n"
     "\n"
@@ -88,6 +97,7 @@ struct st_trial {
 	struct crash_detector *det;
 	int logfd;
 	int t_deadline;
+	int t_panic; /* ST_PANIC_GRACE_MS after the panic event */
 	int started;	 /* boot_start() made */
 	int up;		 /* judged clean at the marker: the machine is ours */
 	int sends, sent; /* requests made, and answered ok */
@@ -99,6 +109,10 @@ struct st_trial {
 	int stopping; /* we stopped it (deadline, failed trigger) */
 	char *infra;  /* the machine failed under us: why */
 	int done;
+	/* The host-side dump at the panic event (guest.h: GUEST_ARTIFACT_HOST_DUMP). */
+	char *dump_path;
+	int dump_asked, dump_done, dump_ok;
+	char *dump_why; /* not written: why */
 };
 
 struct selftest {
@@ -166,6 +180,17 @@ static void st_deadline(struct loop *l, void *ctx)
 	st_stop(t);
 }
 
+static void st_panic_grace(struct loop *l, void *ctx)
+{
+	struct st_trial *t = ctx;
+
+	t->t_panic = 0;
+	if (t->dump_asked && !t->dump_done && !t->dump_why)
+		t->t_panic = loop_timer_add(l, now_ms() + 1000, st_panic_grace, t);
+	else
+		st_stop(t);
+}
+
 /* The machine is gone: what the console held is judged, the trial is done. */
 static void st_exited(struct st_trial *t, const char *reason)
 {
@@ -174,10 +199,24 @@ static void st_exited(struct st_trial *t, const char *reason)
 	st_collect(t);
 	if (t->t_deadline)
 		loop_timer_remove(t->st->loop, t->t_deadline);
-	t->t_deadline = 0;
+	if (t->t_panic)
+		loop_timer_remove(t->st->loop, t->t_panic);
+	t->t_deadline = t->t_panic = 0;
 	if (!t->reset && !t->stopping && !t->infra)
 		t->infra = xasprintf("%s without the guest asking", reason ? reason : "it exited");
 	t->done = 1;
+}
+
+/* At the panic event, as a trial's boot does: the host writes the guest's win-dmp. */
+static void st_ask_dump(struct st_trial *t)
+{
+	struct bp_error err;
+
+	if (t->dump_asked || !(t->st->img->guest->artifacts & GUEST_ARTIFACT_HOST_DUMP))
+		return;
+	t->dump_asked = 1;
+	if (machine_dump(t->b.m, t->dump_path, &err) < 0)
+		t->dump_why = xstrdup(err.msg);
 }
 
 static void st_event(void *ctx, const struct machine_event *ev)
@@ -194,11 +233,21 @@ static void st_event(void *ctx, const struct machine_event *ev)
 		}
 		break;
 	case MACHINE_PANIC:
+		if (!t->panicked)
+			t->t_panic = loop_timer_add(t->st->loop, now_ms() + ST_PANIC_GRACE_MS,
+						    st_panic_grace, t);
 		t->panicked = 1;
+		st_ask_dump(t);
 		if (ev->has_bugcheck && !t->has_bugcheck) {
 			t->has_bugcheck = 1;
 			t->bugcheck = ev->bugcheck;
 		}
+		break;
+	case MACHINE_DUMPED:
+		t->dump_done = 1;
+		t->dump_ok = ev->ok;
+		if (!ev->ok && !t->dump_why)
+			t->dump_why = xstrdup(ev->reason ? ev->reason : "refused");
 		break;
 	case MACHINE_RESET:
 	case MACHINE_SHUTDOWN_GUEST:
@@ -266,6 +315,7 @@ static int st_trial_start(struct selftest *st, struct st_trial *t, struct bp_err
 	t->logfd = -1;
 	t->dir = xasprintf("%s/%s", st->work, t->trig->name);
 	t->overlay = xasprintf("%s/disk.qcow2", t->dir);
+	t->dump_path = xasprintf("%s/%s.dmp", st->out, t->trig->name);
 	t->log = xasprintf("%s/%s.log", st->out, t->trig->name);
 	if (mkdir_p(t->dir, err) < 0 || overlay_create(img->disk, t->overlay, err) < 0)
 		return -1;
@@ -323,6 +373,8 @@ static void st_trial_release(struct st_trial *t)
 	free(t->send_err);
 	free(t->title);
 	free(t->infra);
+	free(t->dump_path);
+	free(t->dump_why);
 }
 
 enum st_verdict { ST_OK, ST_MISSED, ST_SKIP };
@@ -363,16 +415,47 @@ static void st_point(struct selftest *st, const struct st_trial *t, const char *
 }
 
 /*
- * The dump file on the guest disk (C:\Windows\Minidump\*.dmp, MEMORY.DMP):
- * the seam for dump collection after a crash boot, which this branch does
- * not have yet. Once it exists: collect from t->overlay, windump_read()
- * each file, ST_OK when one's BugCheckCode is t->trig->code.
+ * The host-side dump written at the panic event (QEMU's win-dmp, which
+ * needs the guest's VMCOREINFO note: virtio-win's fwcfg driver), kept as
+ * REPORTS/selftest/IMAGE/TRIAL.dmp: its BugCheckCode is the trigger's.
  */
 static enum st_verdict st_dump(const struct st_trial *t, char **ret_what)
 {
-	(void)t;
-	*ret_what = xstrdup("the self-test does not collect dumps yet (a trial's crash boot does)");
-	return ST_SKIP;
+	struct windump d;
+	struct bp_error err;
+	struct strbuf sb = STRBUF_INIT;
+	enum st_verdict v = ST_MISSED;
+
+	if (!(t->st->img->guest->artifacts & GUEST_ARTIFACT_HOST_DUMP)) {
+		*ret_what = xstrdup("the image's profile takes no host-side dump");
+		return ST_SKIP;
+	}
+	if (!t->panicked) {
+		*ret_what = xstrdup("no panic event to write a dump at");
+		return ST_MISSED;
+	}
+	if (!t->dump_ok) {
+		unlink(t->dump_path); /* what QEMU may have left of it */
+		*ret_what = xasprintf("no host-side dump: %s (the image needs virtio-win's fwcfg driver)",
+				      t->dump_why ? t->dump_why
+						  : "the machine exited before it was written");
+		return ST_MISSED;
+	}
+	if (windump_read(t->dump_path, &d, &err) < 0) {
+		*ret_what = xasprintf("the host-side dump cannot be read: %s", err.msg);
+	} else {
+		windump_title(&d, &sb);
+		if (d.code == t->trig->code) {
+			v = ST_OK;
+			*ret_what = xasprintf("host-side win-dmp: %s", sb.buf);
+		} else {
+			*ret_what = xasprintf("the host-side dump says %s, not 0x%X", sb.buf,
+					      t->trig->code);
+		}
+	}
+	windump_release(&d);
+	strbuf_release(&sb);
+	return v;
 }
 
 /* The console's bugcheck: the expected code's title, with or without a driver. */

@@ -11,7 +11,10 @@
  *
  * and on either prints the EMS bugcheck block and SAC's blue-screen text
  * for that code on COM1 (the documented format tests/data/windows/ holds),
- * writes the pvpanic port (0x505: GUEST_PANICKED) and resets (0xCF9).
+ * leaves its VMCOREINFO note for a host-side dump (vmcoreinfo-efi.h, as
+ * virtio-win's fwcfg driver does), writes the pvpanic port (0x505:
+ * GUEST_PANICKED) and, a while later (Windows writes its own dump), resets
+ * (0xCF9).
  *
  * The keyboard is polled (the i8042's output buffer, port 0x64 bit 0, data
  * port 0x60) with interrupts off, so the firmware's own keyboard driver,
@@ -26,6 +29,7 @@
 #include <stdint.h>
 
 #include "efi-io.h"
+#include "vmcoreinfo-efi.h"
 
 #define COM1 0x3F8
 #define COM2 0x2F8
@@ -183,8 +187,10 @@ static void bugcheck(uint32_t code, const char *name, const char *driver)
 	/* Windows writes its dump, then resets. */
 	for (volatile uint64_t i = 0; i < 50000000ULL; i++)
 		;
+	publish_vmcoreinfo(code, (const uint64_t[4]){0});
 	outb(0x505, 1);
-	for (volatile uint64_t i = 0; i < 50000000ULL; i++)
+	/* the host's dump at the panic event pauses the guest here */
+	for (volatile uint64_t i = 0; i < 300000000ULL; i++)
 		;
 	outb(0xCF9, 0x02);
 	outb(0xCF9, 0x06);

@@ -252,7 +252,9 @@ char *domxml_build(const struct vm_config *cfg, const char *name, const char *lo
 	strbuf_addf(&sb, "</name><memory unit='MiB'>%d</memory><vcpu>1</vcpu>", cfg->memory_mib);
 	if (dx_os(&sb, cfg, err) < 0)
 		goto fail;
-	strbuf_adds(&sb, "<features><acpi/></features>");
+	/* QEMU's vmcoreinfo device is libvirt's <vmcoreinfo> feature: a host-side win-dmp needs it */
+	strbuf_addf(&sb, "<features><acpi/>%s</features>",
+		    m->coreinfo_device ? "<vmcoreinfo state='on'/>" : "");
 	strbuf_adds(&sb, "<on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>"
 			 "<on_crash>preserve</on_crash>");
 	if (dx_devices(&sb, cfg, log_path, err) < 0)

@@ -262,7 +262,7 @@ static int lv_run(virConnectPtr conn, void *ctx, struct bp_error *err)
 		return -1;
 	case J_DUMP:
 		if (virDomainCoreDumpWithFormat(j->dom, j->path, VIR_DOMAIN_CORE_DUMP_FORMAT_WIN_DMP,
-						0) == 0)
+						VIR_DUMP_MEMORY_ONLY) == 0)
 			return 0;
 		lv_error(err, "cannot write a win-dmp%s", "");
 		return -1;

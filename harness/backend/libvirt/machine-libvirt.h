@@ -23,7 +23,8 @@
  *   send_keys      virDomainSendKey, the QKeyCode names mapped to Linux
  *                  input codes (the keys the harness sends; others are
  *                  refused); inject_nmi virDomainInjectNMI; both SENT
- *   dump           virDomainCoreDumpWithFormat WIN_DMP on the worker
+ *   dump           virDomainCoreDumpWithFormat WIN_DMP (memory only: libvirt's
+ *                  condition for a non-ELF format) on the worker
  *                  (the host writes path): DUMPED
  *   power_cut      streams closed, virDomainDestroy
  *   stop           streams closed, virDomainDestroyFlags GRACEFUL (QEMU
