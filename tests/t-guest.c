@@ -267,6 +267,12 @@ static void test_argv(void)
 		   argv_has(v, "-chardev", "socket,id=ser1,path=/m") &&
 		   argv_has(v, "-serial", "chardev:ser1"),
 	       "argv: windows has COM1 (EMS console) and COM2 (the marker port)");
+	tap_ok(!argv_has(v, "-cpu", NULL), "argv: windows under TCG: QEMU's default CPU");
+	argv_free(v);
+	cfg.accel = "kvm";
+	v = qemu_argv_vm(&cfg, "/q", "/s", "/u", "/m");
+	tap_ok(argv_has(v, "-cpu", "host,hv-crash"),
+	       "argv: windows under KVM: the Hyper-V crash MSRs (hv-crash: the bugcheck in GUEST_PANICKED)");
 	argv_free(v);
 }
 

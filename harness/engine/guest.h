@@ -151,6 +151,14 @@ struct guest_machine {
 	const char *display;	  /* the screen device (screendumps), e.g. "VGA"; NULL: none */
 	const char *panic_device; /* turns a guest panic into GUEST_PANICKED, e.g. "pvpanic" */
 	/*
+	 * The CPU model under KVM (QEMU -cpu), e.g. Windows' "host,hv-crash":
+	 * the Hyper-V crash MSRs, through which GUEST_PANICKED carries the
+	 * bugcheck's code and parameters. NULL, and always under TCG (which
+	 * has no such MSRs): QEMU's default CPU. libvirt adds hv-crash itself
+	 * for its <panic model='hyperv'/>.
+	 */
+	const char *kvm_cpu;
+	/*
 	 * Where the guest publishes its crash-dump note for the host (QEMU
 	 * -device NAME: "vmcoreinfo", fw_cfg etc/vmcoreinfo), which a
 	 * host-side dump needs (GUEST_ARTIFACT_HOST_DUMP); NULL: none.

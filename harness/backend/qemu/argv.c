@@ -29,6 +29,10 @@ static void push_machine(struct argv_builder *b, const struct guest_machine *m, 
 	argv_push(b, vm_qemu_binary());
 	argv_push(b, "-accel");
 	argv_push(b, accel);
+	if (m->kvm_cpu && !strcmp(accel, "kvm")) {
+		argv_push(b, "-cpu");
+		argv_push(b, m->kvm_cpu);
+	}
 	argv_push(b, "-M");
 	if (m->options)
 		argv_pushf(b, "%s,%s", m->type, m->options);

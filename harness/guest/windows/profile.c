@@ -106,6 +106,7 @@ const struct guest_profile guest_profile_windows = {
 	    .serial_device = "virtio-serial-pci",
 	    .display = "VGA",
 	    .panic_device = "pvpanic",
+	    .kvm_cpu = "host,hv-crash",
 	    .coreinfo_device = "vmcoreinfo",
 	    .marker_serial = 1,
 	    .firmware = windows_firmware,
