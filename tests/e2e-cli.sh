@@ -261,13 +261,17 @@ for bad in "--host=|empty URI" "--host=qemu:///system,slots=0|slots takes a numb
 	"--host=qemu:///system,slots=two|from 1 to 64, got" "--host=qemu:///system,cpus=2|unknown option" \
 	"--host=qemu:///system --host=qemu:///system/|given twice" \
 	"--retry-infra=1|--retry-infra goes with --host" \
-	"--host=qemu:///system|--host goes with --backend libvirt" \
+	"--backend=qemu --host=qemu:///system|--host goes with --backend libvirt" \
 	"--host=qemu:///system --retry-infra=17|--retry-infra takes a number from 0 to 16"; do
 	# shellcheck disable=SC2086
 	shard_run -- ${bad%%|*}
 	is "$?:$(tail -n1 "$T/err" | cut -c1-20)" "2:usage: bootproof run" "run ${bad%%|*}: usage error, exit 2"
 	like "$(cat "$T/err")" "${bad#*|}" "  says: ${bad#*|}"
 done
+"$BP" run -c "$ROOT/scenarios.yaml" -r "$T/reports" --host qemu:///system >/dev/null 2>"$T/err"
+is "$?:$(tail -n1 "$T/err" | cut -c1-20)" "2:usage: bootproof run" \
+	"run --host on a suite none of whose images is libvirt's: usage error, exit 2, nothing booted"
+like "$(cat "$T/err")" "no image of '$ROOT/scenarios.yaml' is one" "  says: no image runs on libvirt"
 "$BP" report --merge -r "$T/reports" "$T" >/dev/null 2>"$T/err"
 is "$?" 2 "report --merge of a directory that is no run: exit 2"
 "$BP" report --merge --help >"$T/out"

@@ -196,7 +196,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	if ((shard && run_shard_resolve(shard, (int)shard_total, &o->shard, &err) < 0) ||
 	    (!shard && shard_total && error_set(&err, "--shard-total goes with --shard auto")) ||
 	    (retry_given && !o->hosts.nr_hosts && error_set(&err, "--retry-infra goes with --host")) ||
-	    (o->hosts.nr_hosts && (!o->s.backend || strcmp(o->s.backend, "libvirt")) &&
+	    (o->hosts.nr_hosts && o->s.backend && strcmp(o->s.backend, "libvirt") &&
 	     error_set(&err, "--host goes with --backend libvirt"))) {
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 		usage_error(&run_usage);
@@ -208,6 +208,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	}
 	o->names = argv + optind;
 	o->nr_names = argc - optind;
+	return 0;
+}
+
+/* Non-zero if an image of the suite boots on libvirt (its backend:, else run_backend). */
+static int run_uses_libvirt(const struct suite *suite, const char *run_backend)
+{
+	for (size_t i = 0; i < suite->nr_images; i++)
+		if (!strcmp(backend_of(&suite->images[i], run_backend), "libvirt"))
+			return 1;
 	return 0;
 }
 
@@ -279,6 +288,13 @@ int cmd_run(int argc, char **argv)
 	if (suite_load(&suite, o.s.suite_path, &err) < 0 ||
 	    run_check_names(o.names, o.nr_names, &suite, &err) < 0) {
 		fprintf(stderr, "bootproof: %s\n", err.msg);
+		goto out;
+	}
+	if (o.hosts.nr_hosts && !run_uses_libvirt(&suite, o.s.backend)) {
+		fprintf(stderr, "bootproof: --host goes with --backend libvirt or an image of "
+				"backend libvirt, and no image of '%s' is one\n",
+			o.s.suite_path);
+		usage_error(&run_usage);
 		goto out;
 	}
 	session_init(&s, &o.s, suite.nr_scenarios);
