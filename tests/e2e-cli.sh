@@ -268,10 +268,14 @@ for bad in "--host=|empty URI" "--host=qemu:///system,slots=0|slots takes a numb
 	is "$?:$(tail -n1 "$T/err" | cut -c1-20)" "2:usage: bootproof run" "run ${bad%%|*}: usage error, exit 2"
 	like "$(cat "$T/err")" "${bad#*|}" "  says: ${bad#*|}"
 done
-"$BP" run -c "$ROOT/scenarios.yaml" -r "$T/reports" --host qemu:///system >/dev/null 2>"$T/err"
+# A suite of its own, its files made empty: no guest needs building for the refusal.
+: >"$T/k" && : >"$T/i" && : >"$T/d" && : >"$T/m.ko"
+printf '%s\n' 'version: 1' 'images:' "  l: {kind: linux, kernel: $T/k, initrd: $T/i, disk: $T/d}" \
+	'sensors:' "  v1: {module: $T/m.ko}" 'scenarios:' '  - {name: a, image: l, sensor: v1, expect: clean}' >"$T/qemu.yaml"
+"$BP" run -c "$T/qemu.yaml" -r "$T/reports" --host qemu:///system >/dev/null 2>"$T/err"
 is "$?:$(tail -n1 "$T/err" | cut -c1-20)" "2:usage: bootproof run" \
 	"run --host on a suite none of whose images is libvirt's: usage error, exit 2, nothing booted"
-like "$(cat "$T/err")" "no image of '$ROOT/scenarios.yaml' is one" "  says: no image runs on libvirt"
+like "$(cat "$T/err")" "no image of '$T/qemu.yaml' is one" "  says: no image runs on libvirt"
 "$BP" report --merge -r "$T/reports" "$T" >/dev/null 2>"$T/err"
 is "$?" 2 "report --merge of a directory that is no run: exit 2"
 "$BP" report --merge --help >"$T/out"
