@@ -41,6 +41,9 @@ else
 Q := @
 endif
 
+# A bare `make` builds everything (the stamp rules below would otherwise come first).
+.DEFAULT_GOAL := all
+
 # `bootproof --version`: git's description of the tree, or the release in VERSION
 # where there is no git (a tarball). DATADIR: where `bootproof init` finds the
 # reference guest, sensor, agent and content (the layout of this tree after
