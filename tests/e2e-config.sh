@@ -3,6 +3,7 @@
 # anything starts; unknown scenario names and commands are usage errors.
 . "$(dirname "$0")/lib.sh"
 [ -x "$BP" ] || skip_all "harness not built"
+stand_in_build
 
 write_suite "$T/bad.yaml" <<'YAML'
   - name: typo
@@ -80,7 +81,7 @@ like "$(cat "$T/err")" "$T/tab.yaml:3:1: invalid YAML: tabs cannot indent YAML; 
 is "$?" 2 "unknown command: exit status 2"
 "$BP" scan >/dev/null 2>&1
 is "$?" 2 "scan without files: exit status 2"
-"$BP" run -c "$ROOT/scenarios.yaml" no-such-scenario >/dev/null 2>"$T/err"
+"$BP" run -c "$T/scenarios.yaml" no-such-scenario >/dev/null 2>"$T/err"
 is "$?" 2 "unknown scenario name: exit status 2"
 like "$(cat "$T/err")" "no-such-scenario" "unknown scenario named"
 done_testing

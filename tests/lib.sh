@@ -62,7 +62,8 @@ GUEST_APPEND="console=ttyS0 oops=panic panic=1 rcupdate.rcu_cpu_stall_timeout=30
 
 # Write a suite for the reference guest to $1, with the given scenarios
 # (YAML text on stdin, indented as list items under `scenarios:`).
-GUEST_IMAGE=$ROOT/build/images/linux
+BUILT=$ROOT/build
+GUEST_IMAGE=$BUILT/images/linux
 GUEST_KERNEL=$GUEST_IMAGE/vmlinux
 
 write_suite() {
@@ -77,15 +78,15 @@ images:
     disk: $GUEST_IMAGE/system.qcow2
     append: "$GUEST_APPEND"
 sensors:
-  v1: {module: $ROOT/build/sensor/v1/refsensor.ko}
-  v2: {module: $ROOT/build/sensor/v2/refsensor.ko}
+  v1: {module: $BUILT/sensor/v1/refsensor.ko}
+  v2: {module: $BUILT/sensor/v2/refsensor.ko}
 content:
   good-291:
-    - {file: $ROOT/build/content/c291-good.sys, as: C-00000291-00000000-00000001.sys}
+    - {file: $BUILT/content/c291-good.sys, as: C-00000291-00000000-00000001.sys}
   bad-291:
-    - {file: $ROOT/build/content/c291-bad.sys, as: C-00000291-00000000-00000032.sys}
+    - {file: $BUILT/content/c291-bad.sys, as: C-00000291-00000000-00000032.sys}
   malformed-291:
-    - {file: $ROOT/build/content/c291-malformed.sys, as: C-00000291-00000000-00000033.sys}
+    - {file: $BUILT/content/c291-malformed.sys, as: C-00000291-00000000-00000033.sys}
 scenarios:
 YAML
 		cat
@@ -100,6 +101,19 @@ add_image() {
 	_keys=
 	for _kv; do _keys="$_keys\n    $_kv"; done
 	sed -i "s|^images:|images:\n  $_name:\n    kind: linux\n    kernel: $GUEST_KERNEL\n    initrd: $GUEST_IMAGE/initrd.img\n    disk: $GUEST_IMAGE/system.qcow2$_keys|" "$_f"
+}
+
+# A test of validation alone (no guest boots): the suites' built files become
+# empty stand-ins under $T/build, the paths scenarios.yaml names, so the test
+# runs the same with or without a built guest. A copy of scenarios.yaml in $T
+# finds them and the agent's sources (its paths are relative to its folder).
+stand_in_build() {
+	BUILT=$T/build GUEST_IMAGE=$T/build/images/linux GUEST_KERNEL=$T/build/images/linux/vmlinux
+	for _p in $(grep -o 'build/[^ ,}]*' "$ROOT/scenarios.yaml"); do
+		mkdir -p "$T/${_p%/*}" && : >"$T/$_p"
+	done
+	cp "$ROOT/scenarios.yaml" "$T/scenarios.yaml"
+	ln -s "$ROOT/sensor" "$T/sensor"
 }
 
 need_guest() {
