@@ -64,16 +64,20 @@ write_suite "$T/two.yaml" <<'YAML'
   - {name: first, image: linux, sensor: v1, content: good-291, boots: 2, expect: clean}
   - {name: second, image: linux, sensor: v1, content: good-291, boots: 2, expect: clean}
 YAML
-stop_when_booting() { # wait for a domain on host 2, then SIGSTOP its libvirtd; $stopped_at
+stop_when_booting() { # TAP: wait for a trial's domain on host 2, then SIGSTOP its libvirtd; $stopped_at
 	i=0
-	while [ -z "$(domains "$u2")" ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
+	# the golden saves' builds come first
+	while ! { grep -q '^# golden saves' "$1" && [ -n "$(domains "$u2")" ]; } && [ $i -lt 600 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
 	stopped_at=$(date +%s)
 	kill -STOP "$pid2"
 }
 # shellcheck disable=SC2086
 "$BP" run -q -c "$T/two.yaml" -r "$T/r2" $pool >"$T/tap2" 2>"$T/err2" &
 run=$!
-stop_when_booting
+stop_when_booting "$T/tap2"
 J=$T/r2/latest/results.json
 lost_at=
 while kill -0 "$run" 2>/dev/null && [ -z "$lost_at" ]; do
@@ -81,6 +85,9 @@ while kill -0 "$run" 2>/dev/null && [ -z "$lost_at" ]; do
 		lost_at=$(date +%s)
 	sleep 0.5
 done
+# Back before the run ends: the run destroys the restored domain it left there
+# (not autodestroy), on a fresh connection.
+kill -CONT "$pid2"
 wait "$run"
 rc=$?
 is "$rc" 3 "a host lost: exit 3"
@@ -90,14 +97,19 @@ is "$(jq -r '[.scenarios[] | select(.host == "'"$u1"'") | .verdict] | join(",")'
 	"  the other host's trial passes"
 ok "$([ -n "$lost_at" ] && [ $((lost_at - stopped_at)) -lt 60 ]; echo $?)" \
 	"  judged infra $((${lost_at:-0} - stopped_at)) s after the stop (the keepalive bound, not a hang)"
-kill -CONT "$pid2"
 no_domains_left "after the lost host answers again"
 
 # 3. --retry-infra 1: the lost trial runs again on the other host.
 # shellcheck disable=SC2086
 "$BP" run -q -c "$T/two.yaml" -r "$T/r3" $pool --retry-infra 1 >"$T/tap3" 2>"$T/err3" &
 run=$!
-stop_when_booting
+stop_when_booting "$T/tap3"
+i=0
+while kill -0 "$run" 2>/dev/null && ! grep -q "attempt 1 lost with host" "$T/tap3" && [ $i -lt 600 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+kill -CONT "$pid2"
 wait "$run"
 rc=$?
 J=$T/r3/latest/results.json
@@ -107,7 +119,6 @@ is "$(jq -r '[.scenarios[] | select(.attempts) | .attempts[0].host, .host] | joi
 	"  results.json: lost on the stopped host, run on the other"
 like "$(cat "$T/tap3")" "attempt 1 lost with host $u2" "  TAP says so"
 is "$(grep -c '^not ok' "$T/tap3")" 0 "  with no failing point for the lost attempt (prove passes the stream)"
-kill -CONT "$pid2"
 no_domains_left "after the retry"
 
 is "$(qemu_left)" "" "no QEMU left"

@@ -109,7 +109,7 @@ add_image() {
 # finds them and the agent's sources (its paths are relative to its folder).
 stand_in_build() {
 	BUILT=$T/build GUEST_IMAGE=$T/build/images/linux GUEST_KERNEL=$T/build/images/linux/vmlinux
-	for _p in $(grep -o 'build/[^ ,}]*' "$ROOT/scenarios.yaml"); do
+	grep -o 'build/[^ ,}]*' "$ROOT/scenarios.yaml" | while read -r _p; do
 		mkdir -p "$T/${_p%/*}" && : >"$T/$_p"
 	done
 	cp "$ROOT/scenarios.yaml" "$T/scenarios.yaml"

@@ -63,13 +63,14 @@ static void check_linux(const char *dir, const char *overlay, const char *base)
 				.memory_mib = 256,
 				.run_dir = dir};
 	struct bp_error err;
-	char *xml = domxml_build(&cfg, "bootproof-1-2-ab", "/r/con'sole.log", &err), *want;
+	char *xml = domxml_build(&cfg, "bootproof-1-2-ab", NULL, "/r/con'sole.log", &err), *want;
 
 	if (!tap_ok(xml != NULL, "linux: the XML is built"))
 		return tap_diag(err.msg);
 	tap_is_int(validate(dir, "linux", xml), 0, "linux: virt-xml-validate accepts it");
 	tap_like(xml, "<domain type='qemu'", "linux: TCG is type qemu");
 	tap_like(xml, "<name>bootproof-1-2-ab</name>", "linux: the name");
+	tap_ok(!strstr(xml, "<uuid>"), "linux: no UUID given, none written (the host picks one)");
 	tap_like(xml, "machine='microvm'", "linux: the profile's machine type");
 	tap_like(xml, "<qemu:arg value='isa-serial=on,rtc=on'/>", "linux: its -M options");
 	tap_like(xml, "<kernel>/k/vmlinux</kernel><initrd>/k/initrd.img</initrd>",
@@ -106,12 +107,14 @@ static void check_windows(const char *dir, const char *overlay)
 				.memory_mib = 2048,
 				.run_dir = dir};
 	struct bp_error err;
-	char *xml = domxml_build(&cfg, "bootproof-w", NULL, &err);
+	char *xml = domxml_build(&cfg, "bootproof-w", "0123abcd-0000-4000-8000-000000000001", NULL, &err);
 
 	if (!tap_ok(xml != NULL, "windows: the XML is built"))
 		return tap_diag(err.msg);
 	tap_is_int(validate(dir, "windows", xml), 0, "windows: virt-xml-validate accepts it");
 	tap_like(xml, "<domain type='kvm'", "windows: KVM is type kvm");
+	tap_like(xml, "<name>bootproof-w</name><uuid>0123abcd-0000-4000-8000-000000000001</uuid>",
+		 "windows: the UUID given (a restore's must be the saved domain's)");
 	tap_like(xml, "machine='q35'", "windows: q35");
 	tap_like(xml, "<loader type='rom'>/usr/share/ovmf/OVMF.fd</loader>", "windows: OVMF");
 	tap_ok(!strstr(xml, "<kernel>") && !strstr(xml, "<cmdline>"), "windows: no kernel");

@@ -722,7 +722,7 @@ out:
 	for (size_t i = 0; i < ST_NR_TRIALS; i++)
 		st_trial_release(&st.trials[i]);
 	/* The libvirt host's last teardowns: no domain outlives the self-test. */
-	backend_shutdown(BACKEND_SHUTDOWN_MS);
+	backend_shutdown(BACKEND_SHUTDOWN_MS, NULL, NULL);
 	if (st.loop)
 		loop_free(st.loop);
 	if (st.work) {

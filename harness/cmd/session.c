@@ -15,6 +15,7 @@
 #include "accel.h"
 #include "backend.h"
 #include "cmd-report.h"
+#include "golden.h"
 #include "hostpool.h"
 #include "inject.h"
 #include "litter.h"
@@ -347,6 +348,24 @@ static int session_restores(const struct session *s)
 	return 0;
 }
 
+/* The libvirt hosts' golden saves (golden.h): the pool's hosts, or the one host with -j slots. */
+static int golden_saves(struct session *s, struct bp_error *err)
+{
+	size_t n = s->o.pool ? s->o.pool->nr_hosts : 1;
+	struct golden_host *h = xcalloc(n, sizeof(*h));
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		h[i] = s->o.pool ? (struct golden_host){s->o.pool->hosts[i].uri,
+							s->o.pool->hosts[i].slots}
+				 : (struct golden_host){s->o.host, s->r.jobs};
+	rc = golden_build(&s->r, s->o.backend, h, n, s->loop, s->work, note, s);
+	free(h);
+	if (rc < 0)
+		error_set(err, "interrupted by signal %d", (int)bp_interrupted);
+	return rc;
+}
+
 static void open_queue(struct session *s)
 {
 	struct queue_env env = {.loop = s->loop,
@@ -399,6 +418,8 @@ int session_start(struct session *s, struct bp_error *err)
 		s->r.jobs = hostpool_capacity(s->o.pool);
 	if (s->o.keep)
 		s->r.work_dir = xstrdup(s->work);
+	if (rc == 0 && !s->o.cold)
+		rc = golden_saves(s, err);
 	if (rc < 0) {
 		char *msg = xasprintf("infrastructure failure: %s", err->msg);
 
@@ -578,12 +599,18 @@ int session_finish(struct session *s)
 	return exit_status(s);
 }
 
+/* After the reports: only stderr is left to say it on. */
+static void warn(void *ctx, const char *msg)
+{
+	fprintf(stderr, "bootproof: warning: %s\n", msg);
+}
+
 void session_release(struct session *s)
 {
 	inject_shutdown();
 	queue_free(s->q);
-	/* The libvirt hosts' last teardowns: no domain outlives the run. */
-	backend_shutdown(BACKEND_SHUTDOWN_MS);
+	/* The libvirt hosts' last teardowns: no domain outlives the run but a lost host's. */
+	backend_shutdown(BACKEND_SHUTDOWN_MS, warn, NULL);
 	if (s->tapf) {
 		fclose(s->tapf);
 		unlink(s->tap_tmp);

@@ -9,6 +9,7 @@
 #include "machine-libvirt.h"
 #include "machine-qemu.h"
 #include "virt-conn.h"
+#include "virt-golden.h"
 
 static int backend_libvirt_used;
 
@@ -29,6 +30,14 @@ int backend_restores(const char *backend)
 	return !backend || strcmp(backend, "libvirt");
 }
 
+const void *backend_premount_state(const char *backend, const char *host,
+				   const struct image *img, const void *premount)
+{
+	if (backend_restores(backend))
+		return premount;
+	return virt_golden_free(host, img) ? img : NULL;
+}
+
 struct machine *backend_machine_new(const char *backend, const char *host,
 				    const struct vm_config *cfg)
 {
@@ -44,8 +53,11 @@ const char *backend_host_lost(const char *uri)
 	return backend_libvirt_used ? virt_conn_uri_lost(uri) : NULL;
 }
 
-void backend_shutdown(int timeout_ms)
+void backend_shutdown(int timeout_ms, void (*note)(void *ctx, const char *msg), void *ctx)
 {
-	if (backend_libvirt_used)
+	if (backend_libvirt_used) {
+		virt_golden_reap();
 		virt_conn_close_all(timeout_ms);
+	}
+	virt_golden_clear(note, ctx);
 }

@@ -102,8 +102,11 @@ static void choose_start(struct exec *e, const struct boot_result *b,
 	const struct scenario *sc = e->sc;
 	const struct guest_profile *guest = sc->image->guest;
 	char *switches = boot_switches(sc, e->t, power_off);
-	/* A backend that restores no saved state boots every boot cold. */
-	int restores = backend_restores(backend_of(sc->image, e->env.backend));
+	const char *backend = backend_of(sc->image, e->env.backend);
+	/* The backend says which saved states its boots restore: none is a cold boot. */
+	int restores = backend_restores(backend);
+	const void *premount =
+	    backend_premount_state(backend, e->env.host, sc->image, e->env.disk.premount);
 
 	free(e->append);
 	e->append = NULL;
@@ -112,9 +115,9 @@ static void choose_start(struct exec *e, const struct boot_result *b,
 	if (b->n == 1 && e->env.disk.live && restores) {
 		e->restore = e->env.disk.live;
 		e->append = exec_append(sc);
-	} else if (e->env.disk.premount && restores &&
+	} else if (premount &&
 		   guest->resume_line(&e->resume, switches, random_u64() /* each copy of the saved state its own */, (int64_t)time(NULL)) == 0) {
-		e->restore = e->env.disk.premount;
+		e->restore = premount;
 		e->append = exec_premount_append(sc);
 	} else {
 		strbuf_reset(&e->resume);

@@ -238,8 +238,8 @@ static int dx_devices(struct strbuf *sb, const struct vm_config *cfg, const char
 	return 0;
 }
 
-char *domxml_build(const struct vm_config *cfg, const char *name, const char *log_path,
-		   struct bp_error *err)
+char *domxml_build(const struct vm_config *cfg, const char *name, const char *uuid,
+		   const char *log_path, struct bp_error *err)
 {
 	const struct guest_machine *m = &cfg->guest->machine;
 	struct strbuf sb = STRBUF_INIT;
@@ -249,7 +249,13 @@ char *domxml_build(const struct vm_config *cfg, const char *name, const char *lo
 		    kvm ? "kvm" : "qemu");
 	strbuf_adds(&sb, "<name>");
 	dx_add(&sb, name);
-	strbuf_addf(&sb, "</name><memory unit='MiB'>%d</memory><vcpu>1</vcpu>", cfg->memory_mib);
+	strbuf_adds(&sb, "</name>");
+	if (uuid) {
+		strbuf_adds(&sb, "<uuid>");
+		dx_add(&sb, uuid);
+		strbuf_adds(&sb, "</uuid>");
+	}
+	strbuf_addf(&sb, "<memory unit='MiB'>%d</memory><vcpu>1</vcpu>", cfg->memory_mib);
 	if (dx_os(&sb, cfg, err) < 0)
 		goto fail;
 	/* QEMU's vmcoreinfo device is libvirt's <vmcoreinfo> feature: a host-side win-dmp needs it */

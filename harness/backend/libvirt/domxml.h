@@ -45,12 +45,14 @@
 #define DOMXML_MARKER "serial1"
 
 /*
- * The XML of cfg's machine named name (malloc'd), its console copied to
- * log_path (NULL: no copy); NULL with err for a device the profile names
- * that has no libvirt element here, or a disk whose chain cannot be read.
+ * The XML of cfg's machine named name with UUID uuid (NULL: the host picks
+ * one; a restore's XML must name the saved domain's), malloc'd, its console
+ * copied to log_path (NULL: no copy); NULL with err for a device the
+ * profile names that has no libvirt element here, or a disk whose chain
+ * cannot be read.
  */
-char *domxml_build(const struct vm_config *cfg, const char *name, const char *log_path,
-		   struct bp_error *err);
+char *domxml_build(const struct vm_config *cfg, const char *name, const char *uuid,
+		   const char *log_path, struct bp_error *err);
 
 /*
  * The backing chain of a qcow2 file, read from the headers: path and

@@ -30,10 +30,22 @@
 #include "qmp.h"
 #include "virt-conn.h"
 #include "virt-event.h"
+#include "virt-golden.h"
 
 enum lv_state { LV_NEW, LV_CREATING, LV_READY, LV_GONE };
 enum lv_stream { ST_CONSOLE, ST_MARKER, ST_CHANNEL, ST_NR };
-enum lv_job_kind { J_CREATE, J_RESUME, J_PROBE, J_SHOT, J_KEYS, J_NMI, J_DUMP, J_TEARDOWN };
+enum lv_job_kind {
+	J_CREATE,
+	J_RESTORE,
+	J_RESUME,
+	J_PROBE,
+	J_SHOT,
+	J_KEYS,
+	J_NMI,
+	J_DUMP,
+	J_SAVE,
+	J_TEARDOWN
+};
 
 /* A chord's keys at most (machine.h: send_keys). */
 #define LV_KEYS 8
@@ -53,6 +65,9 @@ struct lv {
 	struct virt_conn *c;
 	struct virt_listener lis;
 	char *uri, *name, *log_path;
+	char *uuid;  /* a golden build's, given; else the host's */
+	int golden;  /* a golden build (machine_libvirt_new_golden()): saved, so not autodestroy */
+	struct virt_golden_save *save; /* restored from it: given back when the machine is freed */
 	int refs, released;
 	enum lv_state state;
 	virDomainPtr dom;
@@ -66,6 +81,7 @@ struct lv {
 	int stopped;  /* the domain is known gone: nothing to destroy */
 	int creating; /* the create job is on its way */
 	int tearing;  /* a teardown job is on its way */
+	int saving;   /* a save job is on its way: its end is SAVED, then EXITED */
 	int cut_due;  /* stop or power cut asked while the domain was being created */
 	char *shot_path;
 };
@@ -74,7 +90,9 @@ struct lv_job {
 	struct lv *lv;
 	enum lv_job_kind kind;
 	char *xml;
+	char *name;	  /* J_RESTORE: the saved domain's */
 	int marker;
+	int golden;	  /* J_CREATE: a domain to be saved (not autodestroy) */
 	virDomainPtr dom; /* the job's own reference */
 	virStreamPtr st[ST_NR];
 	enum lv_destroy destroy;
@@ -112,7 +130,9 @@ static void lv_free(struct lv *lv)
 	for (int i = 0; i < 2; i++)
 		if (lv->sp[i] >= 0)
 			close(lv->sp[i]);
+	virt_golden_give(lv->save);
 	free(lv->uri);
+	free(lv->uuid);
 	free(lv->name);
 	free(lv->log_path);
 	free(lv->shot_path);
@@ -137,18 +157,16 @@ static void lv_job_release(struct lv_job *j)
 	if (j->dom)
 		virDomainFree(j->dom);
 	free(j->xml);
+	free(j->name);
 	free(j->path);
 	free(j);
 }
 
-static int lv_run_create(virConnectPtr conn, struct lv_job *j, struct bp_error *err)
+/* The new domain's console, marker port and update channel, on non-blocking streams. */
+static int lv_open_streams(virConnectPtr conn, struct lv_job *j, struct bp_error *err)
 {
 	static const char *const dev[ST_NR] = {DOMXML_CONSOLE, DOMXML_MARKER, NULL};
 
-	j->dom = virDomainCreateXML(conn, j->xml,
-				    VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
-	if (!j->dom)
-		return lv_error(err, "cannot create the domain%s", ""), -1;
 	for (int i = 0; i < ST_NR; i++) {
 		int r;
 
@@ -167,6 +185,34 @@ static int lv_run_create(virConnectPtr conn, struct lv_job *j, struct bp_error *
 		}
 	}
 	return 0;
+}
+
+/*
+ * A trial's domain dies with the harness's connection (autodestroy); a
+ * golden build's cannot (libvirt saves no autodestroy domain), nor can a
+ * restored one (virDomainRestoreFlags has no such flag): those two are
+ * destroyed by the machine, and after a killed harness by the next run
+ * (virt-conn.h: the sweep of dead harnesses' domains).
+ */
+static int lv_run_create(virConnectPtr conn, struct lv_job *j, struct bp_error *err)
+{
+	j->dom = virDomainCreateXML(conn, j->xml,
+				    VIR_DOMAIN_START_PAUSED |
+					(j->golden ? 0 : VIR_DOMAIN_START_AUTODESTROY));
+	if (!j->dom)
+		return lv_error(err, "cannot create the domain%s", ""), -1;
+	return lv_open_streams(conn, j, err);
+}
+
+/* The saved domain back, paused, on the trial's disk, console log and channel (j->xml). */
+static int lv_run_restore(virConnectPtr conn, struct lv_job *j, struct bp_error *err)
+{
+	if (virDomainRestoreFlags(conn, j->path, j->xml, VIR_DOMAIN_SAVE_PAUSED) < 0)
+		return lv_error(err, "cannot restore the golden save '%s'", j->path), -1;
+	j->dom = virDomainLookupByName(conn, j->name);
+	if (!j->dom)
+		return lv_error(err, "the restored domain '%s' is not found", j->name), -1;
+	return lv_open_streams(conn, j, err);
 }
 
 static int lv_sink(virStreamPtr st, const char *data, size_t n, void *opaque)
@@ -232,6 +278,16 @@ static int lv_run(virConnectPtr conn, void *ctx, struct bp_error *err)
 		if (lv_run_create(conn, j, err) == 0)
 			return 0;
 		break;
+	case J_RESTORE:
+		if (lv_run_restore(conn, j, err) == 0)
+			return 0;
+		break;
+	case J_SAVE:
+		/* the domain stops once saved: STOPPED (saved), then EXITED */
+		if (virDomainSaveFlags(j->dom, j->path, NULL, 0) == 0)
+			return 0;
+		lv_error(err, "cannot save the domain%s", "");
+		return -1;
 	case J_RESUME:
 		if (virDomainResume(j->dom) == 0)
 			return 0;
@@ -297,7 +353,7 @@ static struct lv_job *lv_job_new(struct lv *lv, enum lv_job_kind kind)
 
 	j->lv = lv;
 	j->kind = kind;
-	if (lv->dom && kind != J_CREATE && kind != J_TEARDOWN) {
+	if (lv->dom && kind != J_CREATE && kind != J_RESTORE && kind != J_TEARDOWN) {
 		virDomainRef(lv->dom);
 		j->dom = lv->dom;
 	}
@@ -401,6 +457,10 @@ static void lv_exited(struct lv *lv, const char *reason, int ok)
 		lv->m.cb.console(lv->m.cb.ctx, NULL, 0, now_ns());
 	lv->console_eof = 1;
 	lv_timer_clear(lv, &lv->t_start);
+	if (lv->stopped) { /* gone from its host: its golden save serves the next boot */
+		virt_golden_give(lv->save);
+		lv->save = NULL;
+	}
 	lv_emit(lv, MACHINE_EXITED, reason, ok);
 	lv->exited = 1;
 	lv->state = LV_GONE;
@@ -612,7 +672,16 @@ static void lv_done(void *ctx, int r, const struct bp_error *err)
 
 	switch (j->kind) {
 	case J_CREATE:
+	case J_RESTORE:
 		lv_created(lv, j, r, err);
+		break;
+	case J_SAVE:
+		lv->saving = 0;
+		lv_emit(lv, MACHINE_SAVED, r == 0 ? NULL : err->msg, r == 0);
+		if (r == 0) {
+			lv->stopped = 1; /* a saved domain is gone from its host */
+			lv_exited(lv, "libvirt domain saved", 1);
+		}
 		break;
 	case J_PROBE:
 		if (r == 0)
@@ -633,6 +702,8 @@ static void lv_done(void *ctx, int r, const struct bp_error *err)
 	case J_TEARDOWN:
 		lv->tearing = 0;
 		lv->stopped |= r == 0;
+		if (r < 0 && (lv->golden || lv->save))
+			virt_golden_left(lv->uri, lv->name);
 		/* Destroyed (or it failed): gone either way for the harness; the host reaps. */
 		lv_exited(lv, r == 0 ? "libvirt domain destroyed" : err->msg, 0);
 		break;
@@ -660,6 +731,8 @@ static void lv_on_lifecycle(void *ctx, int event, int detail, int64_t host_ns)
 			detail == VIR_DOMAIN_EVENT_SHUTDOWN_GUEST ? MACHINE_SHUTDOWN_GUEST
 								  : MACHINE_SHUTDOWN_HOST,
 			"libvirt: shutdown", 1);
+	} else if (event == VIR_DOMAIN_EVENT_STOPPED && lv->saving) {
+		lv->stopped = 1; /* the save's end says so, SAVED first */
 	} else if (event == VIR_DOMAIN_EVENT_STOPPED) {
 		static const char *const how[] = {"shutdown", "destroyed", "crashed", "migrated",
 						  "saved",    "failed",	   "from snapshot"};
@@ -700,6 +773,9 @@ static void lv_on_lost(void *ctx, const char *reason)
 	struct lv *lv = ctx;
 
 	lv_start_failed(lv, reason);
+	/* Not autodestroy: the run's end tries again (virt-golden.h). */
+	if (lv->golden || lv->save)
+		virt_golden_left(lv->uri, lv->name);
 	/* The host's worker may be stuck in a call: nothing waits for it. */
 	lv_streams_quiet(lv);
 	lv->tearing = 1;
@@ -720,16 +796,17 @@ static void lv_on_start_deadline(struct loop *l, void *ctx)
 
 /* ---- machine_ops ---- */
 
-static int lv_start(struct machine *m, struct bp_error *err)
+/* The domain made by a J_CREATE or J_RESTORE job (path: the save), READY once it is. */
+static int lv_begin(struct lv *lv, enum lv_job_kind kind, const char *path, struct bp_error *err)
 {
-	struct lv *lv = (struct lv *)m;
+	struct machine *m = &lv->m;
 	struct lv_job *j;
 	char *xml;
 
 	/* libvirt's events join the first loop a libvirt machine starts in, for good. */
 	if (virt_event_register(m->loop, err) < 0 || !(lv->c = virt_conn_get(lv->uri, err)))
 		return -1;
-	xml = domxml_build(&lv->cfg, lv->name, lv->log_path, err);
+	xml = domxml_build(&lv->cfg, lv->name, lv->uuid, lv->log_path, err);
 	if (!xml)
 		return -1;
 	lv->lis = (struct virt_listener){.name = lv->name,
@@ -742,21 +819,55 @@ static int lv_start(struct machine *m, struct bp_error *err)
 	lv->creating = 1;
 	lv->t_start =
 	    loop_timer_add(m->loop, now_ms() + MACHINE_LIBVIRT_START_MS, lv_on_start_deadline, lv);
-	j = lv_job_new(lv, J_CREATE);
+	j = lv_job_new(lv, kind);
 	j->xml = xml;
 	j->marker = lv->cfg.guest->machine.marker_serial;
+	j->golden = lv->golden;
+	j->name = xstrdup(lv->name);
+	j->path = path ? xstrdup(path) : NULL;
 	lv_submit(lv, j);
 	return 0;
 }
 
-static int lv_restore(struct machine *m, const void *state, struct bp_error *err)
+static int lv_start(struct machine *m, struct bp_error *err)
 {
-	return error_set(err, "the libvirt backend cannot restore a saved state yet");
+	return lv_begin((struct lv *)m, J_CREATE, NULL, err);
 }
 
+/*
+ * state: the key of the host's golden saves (virt-golden.h). The domain
+ * takes a free save's name and UUID, the rest (disk, console log) is the
+ * trial's.
+ */
+static int lv_restore(struct machine *m, const void *state, struct bp_error *err)
+{
+	struct lv *lv = (struct lv *)m;
+
+	lv->save = virt_golden_take(lv->uri, state);
+	if (!lv->save)
+		return error_set(err, "libvirt host '%s' has no free golden save", lv->uri);
+	free(lv->name);
+	free(lv->uuid);
+	lv->name = xstrdup(lv->save->name);
+	lv->uuid = xstrdup(lv->save->uuid);
+	return lv_begin(lv, J_RESTORE, lv->save->path, err);
+}
+
+/* A golden build's domain only: virDomainSaveFlags to path (on the host). */
 static int lv_save(struct machine *m, const char *path, struct bp_error *err)
 {
-	return error_set(err, "the libvirt backend cannot save a state yet");
+	struct lv *lv = (struct lv *)m;
+	struct lv_job *j;
+
+	if (!lv->golden)
+		return error_set(err, "only a golden build's libvirt domain can be saved");
+	if (lv->state != LV_READY || lv->exited)
+		return error_set(err, "the libvirt domain is not running");
+	j = lv_job_new(lv, J_SAVE);
+	j->path = xstrdup(path);
+	lv->saving = 1;
+	lv_submit(lv, j);
+	return 0;
 }
 
 static int lv_take_channel(struct machine *m)
@@ -929,6 +1040,18 @@ static const struct machine_ops lv_ops = {
     .stop = lv_stop,
     .release = lv_release,
 };
+
+struct machine *machine_libvirt_new_golden(const struct vm_config *cfg, const char *uri,
+					   const char *name, const char *uuid)
+{
+	struct lv *lv = (struct lv *)machine_libvirt_new(cfg, uri);
+
+	lv->golden = 1;
+	free(lv->name);
+	lv->name = xstrdup(name);
+	lv->uuid = xstrdup(uuid);
+	return &lv->m;
+}
 
 struct machine *machine_libvirt_new(const struct vm_config *cfg, const char *uri)
 {

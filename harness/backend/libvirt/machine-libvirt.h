@@ -29,7 +29,14 @@
  *   power_cut      streams closed, virDomainDestroy
  *   stop           streams closed, virDomainDestroyFlags GRACEFUL (QEMU
  *                  quits on SIGTERM, flushing its disks), then forced
- *   save, restore  not yet (-1): the engine boots libvirt trials cold
+ *   save           a golden build's domain (machine_libvirt_new_golden())
+ *                  only: virDomainSaveFlags on the worker (the host writes
+ *                  the file): SAVED, and the domain stops (EXITED)
+ *   restore        state: a key of the host's golden saves (virt-golden.h):
+ *                  a free one taken, virDomainRestoreFlags
+ *                  (VIR_DOMAIN_SAVE_PAUSED) with the trial's XML under the
+ *                  save's name and UUID, its streams as for start; the
+ *                  save is given back when the machine is freed
  *
  * Events: raw QMP events (virConnectDomainQemuMonitorEventRegister) as
  * the QEMU backend reads them (qmp-event.h: GUEST_PANICKED with hyper-v
@@ -57,5 +64,12 @@
  * host's connection.
  */
 struct machine *machine_libvirt_new(const struct vm_config *cfg, const char *uri);
+/*
+ * A machine for a golden save's build (virt-golden.h): its domain named
+ * name with UUID uuid (copied), not autodestroy (libvirt saves no such
+ * domain), so its owner saves it or stops it.
+ */
+struct machine *machine_libvirt_new_golden(const struct vm_config *cfg, const char *uri,
+					   const char *name, const char *uuid);
 
 #endif
