@@ -7,7 +7,7 @@
 #   make demo       install what is missing, build, run the demo suite (scenarios.yaml)
 #   make check      install what is missing, build, run every test under prove
 #   make check-fast the unit and configuration tests: no guest, seconds
-#   make bench      the speed benchmark (see tests/bench.sh)
+#   make bench      the speed benchmark (see tests/bench/bench.sh)
 #   make lint       shellcheck on every shell script, clang-tidy on the C (scripts/lint.sh)
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each (default 60; see tests/fuzz/)
 #   make SANITIZE=address,undefined check   the same with sanitizers (objects in build/san)

@@ -15,6 +15,12 @@
 #   detect_ms     panic line's bytes arriving -> verdict recorded
 #   rss_mib       the harness process's peak RSS while 2 VMs run
 #   stall         a SIGSTOPped neighbour's effect on another trial (stall.sh)
+#   lv_*          the libvirt backend beside the direct one, on a libvirtd of
+#                 the bench's own (scripts/libvirtd-test.sh): its cold boots'
+#                 start_ms and boot to verdict, its restored boots' (only the
+#                 boots results.json marks restored; n/a without any) and the
+#                 crash's detect_ms; n/a, the reason on stderr, when no
+#                 libvirtd can be had or its run fails
 #
 # The last line is the one-line summary. No figure here is asserted by a test.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +32,9 @@ CACHE=$T/cache
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+# The libvirt figures may be n/a: passed through by these, never divided.
+lv_ratio() { case $1 in n/a) echo n/a ;; *) ratio "$1" "$2" ;; esac; }
+lv_fmt() { case $1 in n/a) echo n/a ;; *) printf "%.${2}f" "$1" ;; esac; }
 run() { # REPORTS ARGS... : a harness run into $T/REPORTS, its results.json path printed
 	r=$1
 	shift
@@ -66,6 +75,35 @@ echo "bench: floor (qemu alone, the harness's argv) x $RUNS" >&2
 floor_ms=$(for i in $(seq "$RUNS"); do "$FLOOR" "$GUEST_KERNEL" "$GUEST_IMAGE/initrd.img" "$GUEST_APPEND" "$disk" "bootproof: boot complete"; done | median)
 rm -rf "$(jq -r .work_dir "$JC")"
 
+echo "bench: the libvirt backend: $RUNS cold boots, then the same and the crash without --cold" >&2
+# A daemon of our own, started as tests/e2e-libvirt.sh does: on qemu:///system
+# unless someone else's answers there, then isolated (TCP alone).
+LV=$T/libvirtd
+trap '"$ROOT/scripts/libvirtd-test.sh" stop "$LV"; rm -rf "$T"' EXIT
+lv_start_ms=n/a lv_cold_ms=n/a lv_restore_ms=n/a lv_detect_ms=n/a
+lv_why=
+PORT=$((40000 + $$ % 20000))
+if [ "$(id -u)" != 0 ]; then
+	lv_why="libvirtd needs root here"
+elif ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null; then
+	lv_why="libvirt not installed"
+elif ! LVURI=$("$ROOT/scripts/libvirtd-test.sh" start "$LV" "$PORT" 2>"$T/lv-start.err") &&
+	! { grep -q "answers on qemu:///system" "$T/lv-start.err" &&
+		LVURI=$("$ROOT/scripts/libvirtd-test.sh" start "$LV" "$PORT" --isolated 2>"$T/lv-start.err"); }; then
+	lv_why="libvirtd would not start: $(cat "$T/lv-start.err")"
+elif ! JLC=$(run lvcold -j 1 --cold --backend libvirt --host "$LVURI" clean) ||
+	! JLR=$(run lvrestored -j 1 --backend libvirt --host "$LVURI" clean crash); then
+	lv_why="a libvirt run failed (above)"
+else
+	lv_start_ms=$(boots "$JLC" 'select(.name == "clean")' '.start_ms' | median)
+	lv_cold_ms=$(boots "$JLC" 'select(.name == "clean")' '.duration_s * 1000' | median)
+	lv_restore_ms=$(boots "$JLR" 'select(.name == "clean")' 'select(.restored) | .duration_s * 1000' | median)
+	[ "$lv_restore_ms" != nan ] || lv_restore_ms=n/a # no libvirt restores (yet): not a failure
+	lv_detect_ms=$(boots "$JLR" 'select(.name == "crash")' '.detect_ms' | median)
+fi
+[ -z "$lv_why" ] || echo "bench: libvirt figures n/a: $lv_why" >&2
+"$ROOT/scripts/libvirtd-test.sh" stop "$LV"
+
 echo "bench: 40 live-content trials at -j 2" >&2
 # shellcheck disable=SC2046
 JL=$(run live -j 2 $(seq -f 'live%g' 40))
@@ -99,8 +137,11 @@ stall=$(set -- "$RUNS"; . "$ROOT/tests/bench/stall.sh" | tail -1)
 printf '%-48s %10s\n' "measure" "value"
 printf '%-48s %10.1f\n' "floor: qemu alone to marker (ms, median)" "$floor_ms"
 printf '%-48s %10.1f\n' "cold boot to verdict (ms, median)" "$cold_ms"
+printf '%-48s %10s\n' "libvirt: cold boot to verdict (ms, median)" "$(lv_fmt "$lv_cold_ms" 1)"
 printf '%-48s %10.1f\n' "restored boot to verdict (ms, median)" "$restore_ms"
+printf '%-48s %10s\n' "libvirt: restored boot to verdict (ms, median)" "$(lv_fmt "$lv_restore_ms" 1)"
 printf '%-48s %10s\n' "cold boot: start to running (ms, median)" "$cold_start_ms"
+printf '%-48s %10s\n' "libvirt: cold start to running (ms, median)" "$(lv_fmt "$lv_start_ms" 0)"
 printf '%-48s %10s\n' "restored boot: start to running (ms, median)" "$start_ms"
 printf '%-48s %10.1f\n' "template clone: qemu start to running (ms)" "$clone_ms"
 printf '%-48s %10.1f\n' "file restore: qemu start to running (ms)" "$file_ms"
@@ -110,6 +151,7 @@ printf '%-48s %10s\n' "demo suite at -j 2 (s)" "$demo_s"
 printf '%-48s %10.1f\n' "8 trials -j 1 (s)" "$t_j1"
 printf '%-48s %10.1f\n' "8 trials -j 2 (s)" "$t_j2"
 printf '%-48s %10.2f\n' "detection latency (ms, median)" "$detect_ms"
+printf '%-48s %10s\n' "libvirt: detection latency (ms, median)" "$(lv_fmt "$lv_detect_ms" 2)"
 printf '%-48s %10.1f\n' "harness peak RSS with 2 VMs (MiB)" "$rss_mib"
 echo "$stall"
-echo "bench: floor_ms=$(printf '%.0f' "$floor_ms") cold/floor=$(ratio "$cold_ms" "$floor_ms") restore_ms=$(printf '%.0f' "$restore_ms") clone_ms=$clone_ms live_ms=$(printf '%.0f' "$live_ms") trials_per_s=$trials_per_s demo_s=$demo_s j2/j1=$(ratio "$t_j1" "$t_j2") detect_ms=$(printf '%.1f' "$detect_ms") rss_mib=$rss_mib"
+echo "bench: floor_ms=$(printf '%.0f' "$floor_ms") cold/floor=$(ratio "$cold_ms" "$floor_ms") restore_ms=$(printf '%.0f' "$restore_ms") clone_ms=$clone_ms live_ms=$(printf '%.0f' "$live_ms") trials_per_s=$trials_per_s demo_s=$demo_s j2/j1=$(ratio "$t_j1" "$t_j2") detect_ms=$(printf '%.1f' "$detect_ms") rss_mib=$rss_mib lv_start/direct=$(lv_ratio "$lv_start_ms" "$cold_start_ms") lv_cold/direct=$(lv_ratio "$lv_cold_ms" "$cold_ms") lv_restore/direct=$(lv_ratio "$lv_restore_ms" "$restore_ms") lv_detect_ms=$(lv_fmt "$lv_detect_ms" 1)"
