@@ -4,8 +4,9 @@
 # reached over TCP with one slot. Trials land on both and every report says where; a host stopped
 # (SIGSTOP) mid-boot turns its trial infra within the keepalive bound while
 # the other host's trial passes (exit 3); with --retry-infra 1 the lost trial
-# runs again on the other host and passes, results.json naming both hosts.
-# Afterwards no domain is defined on either host and no QEMU is left.
+# runs again on the other host and passes, results.json naming both hosts;
+# so does a host that never answers. Afterwards no domain is defined on either
+# host and no QEMU is left.
 . "$(dirname "$0")/lib.sh"
 need_guest
 "$BP" run --help 2>/dev/null | grep -q -- '--backend' || skip_all "libvirt backend not built"
@@ -120,6 +121,19 @@ is "$(jq -r '[.scenarios[] | select(.attempts) | .attempts[0].host, .host] | joi
 like "$(cat "$T/tap3")" "attempt 1 lost with host $u2" "  TAP says so"
 is "$(grep -c '^not ok' "$T/tap3")" 0 "  with no failing point for the lost attempt (prove passes the stream)"
 no_domains_left "after the retry"
+
+# 4. A host that never answers (nothing listens on its port) is lost at once: its trial runs
+# again on the other host.
+dead=qemu+tcp://127.0.0.1:1/system
+"$BP" run -q -c "$T/suite.yaml" -r "$T/r4" --backend libvirt --host "$dead" --host "$u1" \
+	--retry-infra 1 one two >"$T/tap4" 2>"$T/err4"
+is "$?" 0 "a host never reached: exit 0, its trial passed on the other host"
+J=$T/r4/latest/results.json
+is "$(jq -r '[.scenarios[].host] | unique | join(" ")' "$J")" "$u1" "  every trial ran on the host that answers"
+like "$(jq -r '[.scenarios[].attempts // [] | .[].host] | join(" ")' "$J")" "$dead" \
+	"  results.json: an attempt lost with the unreachable host"
+like "$(cat "$T/tap4")" "cannot connect to libvirt host" "  TAP says why"
+no_domains_left "after the unreachable host"
 
 is "$(qemu_left)" "" "no QEMU left"
 "$LV" stop "$T/lv1" 2>>"$T/stop.err"

@@ -73,6 +73,8 @@ static void check_linux(const char *dir, const char *overlay, const char *base)
 	tap_ok(!strstr(xml, "<uuid>"), "linux: no UUID given, none written (the host picks one)");
 	tap_like(xml, "machine='microvm'", "linux: the profile's machine type");
 	tap_like(xml, "<qemu:arg value='isa-serial=on,rtc=on'/>", "linux: its -M options");
+	tap_like(xml, "<qemu:arg value='-action'/><qemu:arg value='panic=none'/>",
+		 "linux: panic=none (the console brings the whole report)");
 	tap_like(xml, "<kernel>/k/vmlinux</kernel><initrd>/k/initrd.img</initrd>",
 		 "linux: direct kernel boot");
 	tap_like(xml, "<cmdline>console=ttyS0 x=&lt;&amp;&gt;", "linux: the command line, escaped");
@@ -123,7 +125,9 @@ static void check_windows(const char *dir, const char *overlay)
 	tap_like(xml, "<model type='vga'/>", "windows: a VGA screen");
 	tap_like(xml, "<panic model='hyperv'/>", "windows: hyper-v crash MSRs under KVM");
 	tap_like(xml, "<vmcoreinfo state='on'/>", "windows: the vmcoreinfo device (a host-side win-dmp)");
-	tap_ok(!strstr(xml, "qemu:commandline"), "windows: no extra -M options");
+	tap_ok(!strstr(xml, "value='-machine'"), "windows: no extra -M options");
+	tap_like(xml, "<qemu:arg value='-action'/><qemu:arg value='panic=none'/>",
+		 "windows: the guest runs on after its panic event, as on the direct backend");
 	free(xml);
 }
 

@@ -72,7 +72,14 @@ static void slot_start(struct queue *q, struct slot *s, struct queued *job)
 	struct bp_error err;
 	struct exec_env env;
 	char *dir = xasprintf("%s/%s", q->env.run_dir, job->t->dir);
-	char *work_dir = xasprintf("%s/%zu", q->env.work, job->id);
+	/*
+	 * An attempt after one lost with its host gets a scratch of its own: the
+	 * lost host may run the old attempt's domain on for a while (a restored
+	 * one is not autodestroy), and it must not meet the new one's disk.
+	 */
+	char *work_dir = job->t->nr_attempts
+			     ? xasprintf("%s/%zu-%zu", q->env.work, job->id, job->t->nr_attempts)
+			     : xasprintf("%s/%zu", q->env.work, job->id);
 
 	if (mkdir_p(dir, &err) < 0)
 		fprintf(stderr, "bootproof: %s\n", err.msg);

@@ -265,11 +265,20 @@ char *domxml_build(const struct vm_config *cfg, const char *name, const char *uu
 			 "<on_crash>preserve</on_crash>");
 	if (dx_devices(&sb, cfg, log_path, err) < 0)
 		goto fail;
+	/*
+	 * QEMU's panic=none, as the direct backend's argv: the guest runs on after
+	 * GUEST_PANICKED, so its console brings the whole report (a paused guest
+	 * never prints Linux's "---[ end Kernel panic", and its verdict would wait
+	 * for the crash grace). Given after libvirt's own -action, it wins.
+	 */
+	strbuf_adds(&sb, "<qemu:commandline><qemu:arg value='-action'/>"
+			 "<qemu:arg value='panic=none'/>");
 	if (m->options) {
-		strbuf_adds(&sb, "<qemu:commandline><qemu:arg value='-machine'/><qemu:arg value='");
+		strbuf_adds(&sb, "<qemu:arg value='-machine'/><qemu:arg value='");
 		dx_add(&sb, m->options);
-		strbuf_adds(&sb, "'/></qemu:commandline>");
+		strbuf_adds(&sb, "'/>");
 	}
+	strbuf_adds(&sb, "</qemu:commandline>");
 	strbuf_adds(&sb, "</domain>\n");
 	return strbuf_detach(&sb);
 fail:

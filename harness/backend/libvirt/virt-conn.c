@@ -185,12 +185,25 @@ static void vc_closed_posted(void *ctx)
 	((struct virt_conn *)ctx)->closed = 1;
 }
 
+/* A host never reached is lost as one that stopped answering: a pool takes it out. */
+static void vc_open_failed_posted(void *ctx)
+{
+	struct virt_conn *c = ctx;
+
+	if (!c->lost)
+		c->lost = xstrdup(c->open_err.msg);
+	vc_tell_lost(c);
+}
+
 static void *vc_worker(void *arg)
 {
 	struct virt_conn *c = arg;
 	struct vc_job *j;
 
 	vc_open(c);
+	/* posted before any job's done: a job failed by it finds the host lost */
+	if (!c->conn)
+		virt_event_post(vc_open_failed_posted, c);
 	for (;;) {
 		pthread_mutex_lock(&c->mu);
 		while (!c->head && !c->quit)

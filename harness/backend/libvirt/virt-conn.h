@@ -22,7 +22,7 @@
  * every job fails with the open's error and run is not called.
  *
  * Lost: once the connection closes (keepalive, the daemon gone, an
- * error), virt_conn_lost() says why ("libvirt host 'URI' stopped
+ * error), or when it could not be opened at all, virt_conn_lost() says why ("libvirt host 'URI' stopped
  * answering (keepalive)") and every listener's lost callback is called
  * once, on the loop thread. Jobs in flight then fail (libvirt fails calls
  * on a closed connection); jobs submitted later fail at once with the
