@@ -73,6 +73,9 @@ void strbuf_adds(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, int c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/* fmt's text to a note callback (a progress or fallback line); note may be NULL. */
+void note_fmt(void (*note)(void *ctx, const char *msg), void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void strbuf_reset(struct strbuf *sb);
 /* Remove the first n bytes. */
 void strbuf_remove_prefix(struct strbuf *sb, size_t n);

@@ -111,21 +111,6 @@ static char *snapshot_name(const char *image, const char *what, const char *appe
 	return name;
 }
 
-static void notef(disks_note_fn note, void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void notef(disks_note_fn note, void *ctx, const char *fmt, ...)
-{
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	if (note)
-		note(ctx, sb.buf);
-	strbuf_release(&sb);
-}
-
 /*
  * The snapshot named spec->name: the one this run has already, or built or
  * reused now (taking the name); NULL when it cannot be had (noted).
@@ -147,12 +132,12 @@ static const struct snapshot *ensure(struct disks *d, struct snapshot_spec *spec
 	ok = snapshot_ensure(spec, &d->snaps[d->nr_snaps], &built, &err) == 0;
 	d->names[d->nr_snaps++] = name;
 	if (!ok)
-		notef(note, ctx, "snapshot %s: %s; its boots are cold", name, err.msg);
+		note_fmt(note, ctx, "snapshot %s: %s; its boots are cold", name, err.msg);
 	else if (built)
-		notef(note, ctx, "snapshot %s: built in %.1f s (%s)", name,
+		note_fmt(note, ctx, "snapshot %s: built in %.1f s (%s)", name,
 		      (double)(now_ms() - t0) / 1000.0, d->snaps[d->nr_snaps - 1].why);
 	else
-		notef(note, ctx, "snapshot %s: reused", name);
+		note_fmt(note, ctx, "snapshot %s: reused", name);
 	return ok ? &d->snaps[d->nr_snaps - 1] : NULL;
 }
 
@@ -276,10 +261,10 @@ static void make_bases(struct disks *d, const struct run_result *r, const char *
 	if (ok && nr)
 		ok = inject_batch_isolated(jobs, nr, r->accel, DISKS_BASE_TIMEOUT_MS, &err) == 0;
 	if (!ok) {
-		notef(note, ctx, "base disks: %s; each trial injects its own", err.msg);
+		note_fmt(note, ctx, "base disks: %s; each trial injects its own", err.msg);
 		memset(d->base, 0, r->nr_trials * sizeof(*d->base));
 	} else if (nr) {
-		notef(note, ctx, "base disks: %zu, injected in %.1f s", nr,
+		note_fmt(note, ctx, "base disks: %zu, injected in %.1f s", nr,
 		      (double)(now_ms() - t0) / 1000.0);
 	}
 	for (size_t i = 0; i < nr; i++)

@@ -139,20 +139,6 @@ static size_t pick_images(const struct run_result *r, const char *backend,
 	return n;
 }
 
-static void notef(golden_note_fn note, void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void notef(golden_note_fn note, void *ctx, const char *fmt, ...)
-{
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	note(ctx, sb.buf);
-	strbuf_release(&sb);
-}
-
 static const char *host_name(const char *uri)
 {
 	return uri ? uri : VIRT_CONN_DEFAULT_URI;
@@ -164,13 +150,13 @@ static void build_finish(struct build *g, golden_note_fn note, void *ctx, size_t
 	const char *img = g->sc->image->name, *host = host_name(g->uri);
 
 	if (g->res.outcome != OUTCOME_CLEAN) {
-		notef(note, ctx,
+		note_fmt(note, ctx,
 		      "golden save of %s on %s: the boot to '%s' was judged %s: %s; "
 		      "that slot's boots are cold",
 		      img, host, g->sc->image->guest->premount_ready, outcome_name(g->res.outcome),
 		      g->res.title ? g->res.title : "no title");
 	} else if (!g->save_ok) {
-		notef(note, ctx, "golden save of %s on %s: %s; that slot's boots are cold", img, host,
+		note_fmt(note, ctx, "golden save of %s on %s: %s; that slot's boots are cold", img, host,
 		      g->why[0] ? g->why : "not saved");
 	} else {
 		virt_golden_add(g->uri, g->sc->image, g->state, g->name, g->uuid);
@@ -205,7 +191,7 @@ int golden_build(const struct run_result *r, const char *backend, const struct g
 				v[n].sc = imgs[k];
 				v[n].uri = hosts[h].uri;
 				if (build_start(&v[n], r->accel, work_dir, n, l, &err) < 0)
-					notef(note, ctx, "golden save of %s: %s; that slot's boots are cold",
+					note_fmt(note, ctx, "golden save of %s: %s; that slot's boots are cold",
 					      imgs[k]->image->name, err.msg);
 			}
 	if (wait_all(v, n, 0, l) < 0)
@@ -238,7 +224,7 @@ int golden_build(const struct run_result *r, const char *backend, const struct g
 		free(v[i].append);
 	}
 	if (n && rc == 0)
-		notef(note, ctx, "golden saves: %zu of %zu made in %.1f s", ok, n,
+		note_fmt(note, ctx, "golden saves: %zu of %zu made in %.1f s", ok, n,
 		      (double)(now_ms() - t0) / 1000.0);
 	free(v);
 	free(imgs);
