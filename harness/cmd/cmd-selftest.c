@@ -55,8 +55,8 @@ const struct cmd_usage selftest_usage = {
     "\n"
     "IMAGE: an image of the suite, of kind windows. No sensor, no content: two cold\n"
     "boots of an overlay of its disk, each up to the boot-complete marker, then\n"
-    "crashed: right-Ctrl + Scroll Lock twice (QMP send-key; CrashOnCtrlScroll),\n"
-    "MANUALLY_INITIATED_CRASH (0xE2); an NMI (QMP inject-nmi; NMICrashDump),\n"
+    "crashed: right-Ctrl + Scroll Lock twice (send-key; CrashOnCtrlScroll),\n"
+    "MANUALLY_INITIATED_CRASH (0xE2); an NMI (inject-nmi; NMICrashDump),\n"
     "NMI_HARDWARE_FAILURE (0x80). Each source is then checked: the EMS console\n"
     "(COM1), pvpanic (GUEST_PANICKED), the host-side dump written at the panic\n"
     "(QEMU win-dmp, kept in DIR/selftest/IMAGE/; needs virtio-win's fwcfg driver),\n"
@@ -71,14 +71,14 @@ const struct cmd_usage selftest_usage = {
 
 struct st_trigger {
 	const char *name; /* the trial's name: its log, its TAP lines */
-	const char *how;  /* what is sent */
+	const char *how;  /* what is sent, after the machine's monitor ("QMP", "libvirt") */
 	uint32_t code;	  /* the bugcheck it gives */
 	int keys;	  /* 1: right-Ctrl + Scroll Lock twice; 0: an NMI */
 };
 
 static const struct st_trigger st_triggers[] = {
-    {"ctrl-scroll", "QMP send-key ctrl_r + scroll_lock, twice", 0xE2, 1},
-    {"nmi", "QMP inject-nmi", 0x80, 0},
+    {"ctrl-scroll", "send-key ctrl_r + scroll_lock, twice", 0xE2, 1},
+    {"nmi", "inject-nmi", 0x80, 0},
 };
 
 #define ST_NR_TRIALS (sizeof(st_triggers) / sizeof(st_triggers[0]))
@@ -98,6 +98,7 @@ struct st_trial {
 	int logfd;
 	int t_deadline;
 	int t_panic; /* ST_PANIC_GRACE_MS after the panic event */
+	const char *monitor; /* the machine's, once the trigger went out ("QMP", "libvirt") */
 	int started;	 /* boot_start() made */
 	int up;		 /* judged clean at the marker: the machine is ours */
 	int sends, sent; /* requests made, and answered ok */
@@ -266,6 +267,7 @@ static int st_fire(struct st_trial *t, struct bp_error *err)
 {
 	static const char *const chord[] = {"ctrl_r", "scroll_lock"};
 
+	t->monitor = t->b.m->monitor;
 	if (!t->trig->keys) {
 		t->sends++;
 		return machine_inject_nmi(t->b.m, err);
@@ -519,11 +521,14 @@ static void st_report(struct selftest *st, const struct st_trial *t)
 	}
 	st_point(st, t, "comes up", ST_OK, "the boot-complete marker");
 	if (t->send_err || t->sent < t->sends) {
-		msg = xasprintf("%s: %s", t->trig->how, t->send_err ? t->send_err : "no answer");
+		msg = xasprintf("%s %s: %s", t->monitor ? t->monitor : "", t->trig->how,
+				t->send_err ? t->send_err : "no answer");
 		st_point(st, t, "trigger", ST_MISSED, msg);
 		free(msg);
 	} else {
-		st_point(st, t, "trigger", ST_OK, t->trig->how);
+		msg = xasprintf("%s %s", t->monitor, t->trig->how);
+		st_point(st, t, "trigger", ST_OK, msg);
+		free(msg);
 	}
 	st_check_ems(st, t);
 	st_point(st, t, "pvpanic", t->panicked ? ST_OK : ST_MISSED,

@@ -8,10 +8,11 @@
  * marker as a trial's boot is (boot.h, kept running at the marker), then
  * crashed on purpose:
  *
- *   ctrl-scroll  QMP send-key of right-Ctrl + Scroll Lock, twice
- *                (machine_send_keys(): i8042prt's CrashOnCtrlScroll) ->
+ *   ctrl-scroll  send-key of right-Ctrl + Scroll Lock, twice (QMP's, or
+ *                libvirt's virDomainSendKey: machine_send_keys(); i8042prt's
+ *                CrashOnCtrlScroll) ->
  *                MANUALLY_INITIATED_CRASH (0xE2)
- *   nmi          QMP inject-nmi (machine_inject_nmi(): CrashControl's
+ *   nmi          inject-nmi (QMP's or libvirt's: machine_inject_nmi(); CrashControl's
  *                NMICrashDump) -> NMI_HARDWARE_FAILURE (0x80)
  *
  * and watched until the machine exits (the guest resets after its dump:
