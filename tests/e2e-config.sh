@@ -115,6 +115,9 @@ is "$?" 2 "--host over a suite's hosts: (no image on libvirt): exit status 2"
 like "$(cat "$T/err")" "bootproof: --host goes with --backend libvirt or an image of backend libvirt, and no image of '$T/hosts.yaml' is one" \
 	"  --host replaces the suite's hosts: the error is --host's"
 ok "$([ ! -e "$T/reports" ]; echo $?)" "hosts: refused: nothing started"
+"$BP" validate "$T/hosts.yaml" >"$T/out" 2>"$T/err"
+is "$?" 0 "validate: a suite with hosts: is valid (run --backend libvirt would use them)"
+like "$(cat "$T/out")" "hosts     qemu:///system (1 slot)" "validate: shows the suite's hosts"
 
 "$BP" frobnicate >/dev/null 2>&1
 is "$?" 2 "unknown command: exit status 2"
