@@ -260,7 +260,6 @@ like "$(cat "$T/err")" "shard 4 is not one of 1..3" "CI_NODE_INDEX beyond CI_NOD
 for bad in "--host=|empty URI" "--host=qemu:///system,slots=0|slots takes a number from 1 to 64" \
 	"--host=qemu:///system,slots=two|from 1 to 64, got" "--host=qemu:///system,cpus=2|unknown option" \
 	"--host=qemu:///system --host=qemu:///system/|given twice" \
-	"--retry-infra=1|--retry-infra goes with --host" \
 	"--backend=qemu --host=qemu:///system|--host goes with --backend libvirt" \
 	"--host=qemu:///system --retry-infra=17|--retry-infra takes a number from 0 to 16"; do
 	# shellcheck disable=SC2086
@@ -276,6 +275,11 @@ printf '%s\n' 'version: 1' 'images:' "  l: {kind: linux, kernel: $T/k, initrd: $
 is "$?:$(tail -n1 "$T/err" | cut -c1-20)" "2:usage: bootproof run" \
 	"run --host on a suite none of whose images is libvirt's: usage error, exit 2, nothing booted"
 like "$(cat "$T/err")" "no image of '$T/qemu.yaml' is one" "  says: no image runs on libvirt"
+"$BP" run -c "$T/qemu.yaml" -r "$T/reports" --retry-infra 1 >/dev/null 2>"$T/err"
+is "$?:$(tail -n1 "$T/err" | cut -c1-20)" "2:usage: bootproof run" \
+	"run --retry-infra with neither --host nor the suite's hosts: usage error, exit 2"
+like "$(cat "$T/err")" "--retry-infra goes with --host or the suite's hosts:, and '$T/qemu.yaml' has none" \
+	"  says: no host to retry on"
 "$BP" report --merge -r "$T/reports" "$T" >/dev/null 2>"$T/err"
 is "$?" 2 "report --merge of a directory that is no run: exit 2"
 "$BP" report --merge --help >"$T/out"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # e2e-config - a bad suite is refused with FILE:LINE:COL and exit 2 before
-# anything starts; unknown scenario names and commands are usage errors.
+# anything starts; unknown scenario names and commands are usage errors; a
+# suite's hosts: where no image boots on libvirt is refused at the key.
 . "$(dirname "$0")/lib.sh"
 [ -x "$BP" ] || skip_all "harness not built"
 stand_in_build
@@ -76,6 +77,47 @@ printf 'version: 1\nimages:\n\tlinux: {}\n' >"$T/tab.yaml"
 is "$?" 2 "tab indentation: exit status 2"
 like "$(cat "$T/err")" "$T/tab.yaml:3:1: invalid YAML: tabs cannot indent YAML; use spaces" \
 	"tab indentation: says so, at the tab"
+
+# hosts: a bad entry is the suite's error at the entry; hosts where no image
+# boots on libvirt, at the key; --host replaces the suite's hosts whole.
+write_suite "$T/hosts-bad.yaml" <<'YAML'
+  - {name: a, image: linux, sensor: v1, expect: clean}
+hosts:
+  - qemu:///system
+  - {uri: "qemu+ssh://vm2/system", slots: 0}
+YAML
+hline=$(grep -n 'slots: 0' "$T/hosts-bad.yaml" | cut -d: -f1)
+"$BP" run -c "$T/hosts-bad.yaml" -r "$T/reports" --backend libvirt >/dev/null 2>"$T/err"
+is "$?" 2 "hosts: slots 0: exit status 2"
+is "$(cat "$T/err")" \
+	"bootproof: $T/hosts-bad.yaml:$hline:43: 'slots' must be an integer from 1 to 64, got '0'" \
+	"hosts: slots 0: FILE:LINE:COL and the range"
+sed 's|^  - {uri: .*|  - qemu:///system/|' "$T/hosts-bad.yaml" >"$T/hosts-twice.yaml"
+"$BP" run -c "$T/hosts-twice.yaml" -r "$T/reports" --backend libvirt >/dev/null 2>"$T/err"
+is "$?" 2 "hosts: a URI twice: exit status 2"
+like "$(cat "$T/err")" \
+	"$T/hosts-twice.yaml:$hline:5: host 'qemu:///system/' is listed twice in 'hosts' (first at $((hline - 1)):5)" \
+	"hosts: a URI twice: at the second, naming the first"
+
+grep -v 'slots: 0' "$T/hosts-bad.yaml" >"$T/hosts.yaml"
+kline=$(grep -n '^hosts:' "$T/hosts.yaml" | cut -d: -f1)
+for backend in "" "--backend qemu"; do
+	# shellcheck disable=SC2086 # no backend, or two words
+	"$BP" run -c "$T/hosts.yaml" -r "$T/reports" $backend --retry-infra 1 >/dev/null 2>"$T/err"
+	is "$?" 2 "hosts: and no image on libvirt (${backend:-no --backend}): exit status 2"
+	is "$(cat "$T/err")" \
+		"bootproof: $T/hosts.yaml:$kline:1: 'hosts' goes with --backend libvirt or an image of backend libvirt, and no image of the suite is one" \
+		"  a suite error at the 'hosts' key"
+done
+# Were the suite's hosts kept beside --host, qemu:///system would be given twice.
+"$BP" run -c "$T/hosts.yaml" -r "$T/reports" --host qemu:///system >/dev/null 2>"$T/err"
+is "$?" 2 "--host over a suite's hosts: (no image on libvirt): exit status 2"
+like "$(cat "$T/err")" "bootproof: --host goes with --backend libvirt or an image of backend libvirt, and no image of '$T/hosts.yaml' is one" \
+	"  --host replaces the suite's hosts: the error is --host's"
+ok "$([ ! -e "$T/reports" ]; echo $?)" "hosts: refused: nothing started"
+"$BP" validate "$T/hosts.yaml" >"$T/out" 2>"$T/err"
+is "$?" 0 "validate: a suite with hosts: is valid (run --backend libvirt would use them)"
+like "$(cat "$T/out")" "hosts     qemu:///system (1 slot)" "validate: shows the suite's hosts"
 
 "$BP" frobnicate >/dev/null 2>&1
 is "$?" 2 "unknown command: exit status 2"

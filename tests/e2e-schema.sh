@@ -26,6 +26,7 @@ bad-evaluated-backref.yaml	the evaluated pattern is checked by the regex compile
 bad-evaluated-group-interval.yaml	the evaluated pattern is checked by the regex compiler
 bad-evaluated-intervals.yaml	the evaluated pattern is checked by the regex compiler
 bad-evaluated-regex.yaml	the evaluated pattern is checked by the regex compiler
+bad-hosts-twice.yaml	a host URI is listed once (uniqueness, less a trailing slash)
 bad-missing-file.yaml	files must exist on the host
 bad-not-regular.yaml	files must be regular files on the host
 bad-race-range-order.yaml	a race range MIN-MAX needs MIN <= MAX (a comparison)

@@ -87,6 +87,51 @@ static void test_parse(void)
 	hostpool_release(&p);
 }
 
+/* A host given as its parts (a suite's hosts:), beside --host's: one pool, one rule for twice. */
+static void test_add_host(void)
+{
+	static const struct {
+		const char *uri;
+		int slots;
+		const char *msg;
+	} bad[] = {
+		{"", 1, "host '': empty URI"},
+		{" \t", 1, "empty URI"},
+		{A, 0, "host '" A "': slots takes a number from 1 to 64, got 0"},
+		{A, 65, "got 65"},
+		{A, -1, "got -1"},
+	};
+	struct hostpool p;
+	struct bp_error err;
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		hostpool_init(&p);
+		err.msg[0] = 0;
+		snprintf(name, sizeof(name), "host '%s' slots %d refused", bad[i].uri, bad[i].slots);
+		tap_is_int(hostpool_add_host(&p, bad[i].uri, bad[i].slots, &err), -1, name);
+		tap_like(err.msg, bad[i].msg, "  with the reason");
+		tap_is_int((long long)p.nr_hosts, 0, "  and no host added");
+		hostpool_release(&p);
+	}
+	tap_ok(hostpool_same_uri(A, A "/") && hostpool_same_uri(A "//", A) &&
+		       hostpool_same_uri("/", "//") && !hostpool_same_uri(A, B) &&
+		       !hostpool_same_uri(A, A "x") && !hostpool_same_uri("", "/"),
+	       "same URI: as given, less trailing '/'");
+	hostpool_init(&p);
+	tap_is_int(hostpool_add_host(&p, A, 64, &err), 0, "a host of 64 slots");
+	tap_is_int(hostpool_add_host(&p, B "/", 1, &err), 0, "a second host");
+	tap_is_int((long long)p.nr_hosts, 2, "  two hosts");
+	tap_ok(!strcmp(p.hosts[1].uri, B "/") && p.hosts[0].slots == 64 && p.hosts[1].slots == 1,
+	       "  URIs as given, their slots");
+	tap_is_int(hostpool_add_host(&p, A "/", 2, &err), -1, "the same URI with a '/' refused");
+	tap_is_str(err.msg, "host '" A "/' given twice", "  as given twice");
+	tap_is_int(hostpool_add(&p, B, &err), -1, "--host of a URI the pool has refused");
+	tap_is_str(err.msg, "--host: host '" B "' given twice", "  with --host's prefix");
+	tap_is_int(hostpool_capacity(&p), 65, "capacity: both hosts' slots");
+	hostpool_release(&p);
+}
+
 /* The hosts the next n picks take, as letters ("ABA-"): '-' none free. */
 static void picks(struct hostpool *p, int n, char *out)
 {
@@ -278,6 +323,7 @@ int main(void)
 {
 	test_parse_errors();
 	test_parse();
+	test_add_host();
 	test_pick();
 	test_retry();
 	return tap_done();

@@ -53,7 +53,7 @@ static int suite_is_empty(const struct suite *s)
 {
 	return !s->path && !s->dir && !s->images && !s->nr_images && !s->sensors &&
 	       !s->nr_sensors && !s->contents && !s->nr_contents && !s->scenarios &&
-	       !s->nr_scenarios;
+	       !s->nr_scenarios && !s->hosts && !s->nr_hosts;
 }
 
 /* A scenario without `steps:`: one synthesized BOOT step, written at the scenario. */
@@ -777,6 +777,14 @@ static const struct bad_case bad_cases[] = {
     {"bad-ring-key.yaml", 38, 20,
      "unknown key 'scenario' in ring; expected one of: name, scenarios"},
     {"bad-rings-empty.yaml", 37, 8, "'rings' must be a non-empty sequence of rings"},
+    /* hosts */
+    {"bad-hosts-entry.yaml", 18, 5,
+     "each entry of 'hosts' must be a libvirt URI or a mapping {uri: URI, slots: N}, got a "
+     "sequence"},
+    {"bad-hosts-key.yaml", 18, 27, "unknown key 'slot' in host; expected one of: uri, slots"},
+    {"bad-hosts-slots.yaml", 18, 34, "'slots' must be an integer from 1 to 64, got '65'"},
+    {"bad-hosts-twice.yaml", 19, 11,
+     "host 'qemu+ssh://vm1/system/' is listed twice in 'hosts' (first at 18:5)"},
     /* soak */
     {"bad-soak-both.yaml", 24, 26,
      "step 'soak' needs exactly one of 'boots' (repeat boots) and 'pushes' (repeat live pushes "
@@ -1039,6 +1047,150 @@ static void test_generated_steps(const char *dir)
 		expect_failure(path, "error after steps", 11, 12, "duplicate scenario name 'a'");
 
 	strbuf_release(&sb);
+	free(path);
+}
+
+/* The suite of gen_head() with `hosts` from line 11 on, at path. */
+static int write_hosts(const char *path, const char *hosts)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
+	gen_head(&sb);
+	strbuf_adds(&sb, "    expect: clean\n");
+	strbuf_adds(&sb, hosts);
+	ret = write_text(path, sb.buf);
+	strbuf_release(&sb);
+	return ret;
+}
+
+/* `hosts:`: the forms it takes, and each mistake's whole message at its position. */
+static void test_hosts(const char *dir)
+{
+	static const struct {
+		const char *text;
+		int line, col;
+		const char *msg;
+	} bad[] = {
+	    {"hosts: qemu:///system\n", 11, 8,
+	     "'hosts' must be a non-empty sequence of libvirt hosts (URI or {uri: URI, slots: N}), "
+	     "got 'qemu:///system'"},
+	    {"hosts: []\n", 11, 8,
+	     "'hosts' must be a non-empty sequence of libvirt hosts (URI or {uri: URI, slots: N}), "
+	     "got an empty sequence"},
+	    {"hosts:\n", 11, 1,
+	     "'hosts' must be a non-empty sequence of libvirt hosts (URI or {uri: URI, slots: N}), "
+	     "got no value"},
+	    {"hosts: {uri: a}\n", 11, 8,
+	     "'hosts' must be a non-empty sequence of libvirt hosts (URI or {uri: URI, slots: N}), "
+	     "got a mapping"},
+	    {"hosts:\n  - [a]\n", 12, 5,
+	     "each entry of 'hosts' must be a libvirt URI or a mapping {uri: URI, slots: N}, got a "
+	     "sequence"},
+	    {"hosts:\n  - a\n  - ~\n", 13, 5,
+	     "each entry of 'hosts' must be a libvirt URI or a mapping {uri: URI, slots: N}, got "
+	     "null"},
+	    {"hosts:\n  - \"\"\n", 12, 5, "'uri' must not be empty"},
+	    {"hosts:\n  - {uri: \" \"}\n", 12, 11, "'uri' must not be blank"},
+	    {"hosts:\n  - {uri: , slots: 2}\n", 12, 6, "'uri' must be a string, got no value"},
+	    {"hosts:\n  - {uri: [a]}\n", 12, 11, "'uri' must be a string, got a sequence"},
+	    {"hosts:\n  - {uri: a, slots: 0}\n", 12, 21,
+	     "'slots' must be an integer from 1 to 64, got '0'"},
+	    {"hosts:\n  - {uri: a, slots: 65}\n", 12, 21,
+	     "'slots' must be an integer from 1 to 64, got '65'"},
+	    {"hosts:\n  - {uri: a, slots: two}\n", 12, 21,
+	     "'slots' must be an integer from 1 to 64, got 'two'"},
+	    {"hosts:\n  - {uri: a, slots: \"2\"}\n", 12, 21,
+	     "'slots' must be an integer from 1 to 64, got the quoted string '2'"},
+	    {"hosts:\n  - {uri: a, slots: 1.5}\n", 12, 21,
+	     "'slots' must be an integer from 1 to 64, got '1.5'"},
+	    {"hosts:\n  - {uri: a, cpus: 2}\n", 12, 14,
+	     "unknown key 'cpus' in host; expected one of: uri, slots"},
+	    {"hosts:\n  - {slots: 2}\n", 12, 5, "missing required key 'uri' in host"},
+	    {"hosts:\n  - qemu:///system\n  - {uri: qemu:///system/, slots: 2}\n", 13, 11,
+	     "host 'qemu:///system/' is listed twice in 'hosts' (first at 12:5)"},
+	    {"hosts:\n  - qemu+ssh://a/system//\n  - b\n  - qemu+ssh://a/system\n", 14, 5,
+	     "host 'qemu+ssh://a/system' is listed twice in 'hosts' (first at 12:5)"},
+	    {"hosts:\n  - a\n  - a\n", 13, 5, "host 'a' is listed twice in 'hosts' (first at 12:5)"},
+	};
+	struct strbuf many = STRBUF_INIT;
+	char *path = fixture("valid-hosts.yaml");
+	struct suite s;
+	struct bp_error err = {""};
+
+	if (tap_is_int(suite_load(&s, path, &err), 0, "valid-hosts.yaml loads")) {
+		tap_ok(s.nr_hosts == 3 && !strcmp(s.hosts[2].uri, "qemu:///system") &&
+			       s.hosts[2].slots == 64 && s.hosts[2].line == 20 && s.hosts[1].slots == 4,
+		       "valid-hosts.yaml: a block mapping too");
+		suite_free(&s);
+	} else {
+		tap_diag(err.msg);
+	}
+	free(path);
+	path = xasprintf("%s/hosts.yaml", dir);
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char label[64], *want;
+
+		if (write_hosts(path, bad[i].text) < 0)
+			continue;
+		snprintf(label, sizeof(label), "hosts: mistake %zu", i + 1);
+		tap_is_int(suite_load(&s, path, &err), -1, label);
+		want = xasprintf("%s:%d:%d: %s", path, bad[i].line, bad[i].col, bad[i].msg);
+		tap_is_str(err.msg, want, "  the whole message, at its position");
+		tap_ok(suite_is_empty(&s), "  nothing left allocated");
+		free(want);
+	}
+
+	if (write_hosts(path, "hosts:\n"
+			      "  - qemu+ssh://vm1/system\n"
+			      "  - {uri: \"qemu+tcp://10.0.0.5:16509/system\", slots: 4}\n"
+			      "  - {slots: 64, uri: qemu:///system}\n") == 0) {
+		if (tap_is_int(suite_load(&s, path, &err), 0, "hosts: three forms load")) {
+			tap_is_int(s.nr_hosts, 3, "hosts: three, in order");
+			tap_ok(s.nr_hosts == 3 && !strcmp(s.hosts[0].uri, "qemu+ssh://vm1/system") &&
+				       !strcmp(s.hosts[1].uri, "qemu+tcp://10.0.0.5:16509/system") &&
+				       !strcmp(s.hosts[2].uri, "qemu:///system"),
+			       "hosts: their URIs");
+			tap_ok(s.nr_hosts == 3 && s.hosts[0].slots == 1 && s.hosts[1].slots == 4 &&
+				       s.hosts[2].slots == 64,
+			       "hosts: slots default 1, else as written");
+			tap_ok(s.nr_hosts == 3 && s.hosts[0].line == 12 && s.hosts[0].column == 5 &&
+				       s.hosts[1].line == 13 && s.hosts[1].column == 11,
+			       "hosts: each where its URI is written");
+			tap_ok(s.hosts_line == 11 && s.hosts_column == 1, "hosts: the key's position");
+			suite_free(&s);
+			tap_ok(suite_is_empty(&s), "hosts: suite_free() frees them");
+		} else {
+			tap_diag(err.msg);
+		}
+	}
+	if (write_hosts(path, "") == 0 &&
+	    tap_is_int(suite_load(&s, path, &err), 0, "no hosts: loads")) {
+		tap_ok(!s.hosts && !s.nr_hosts && !s.hosts_line, "no hosts: none");
+		suite_free(&s);
+	}
+
+	/* 1000 hosts are fine; the 1001st makes too many. */
+	for (int n = 1000; n <= 1001; n++) {
+		strbuf_reset(&many);
+		strbuf_adds(&many, "hosts:\n");
+		for (int i = 0; i < n; i++)
+			strbuf_addf(&many, "  - h%d\n", i);
+		if (write_hosts(path, many.buf) < 0)
+			continue;
+		if (n == 1001) {
+			expect_failure(path, "1001 hosts", 12, 3,
+				       "'hosts' has 1001 entries; at most 1000 are allowed");
+		} else if (tap_is_int(suite_load(&s, path, &err), 0, "1000 hosts load")) {
+			tap_ok(s.nr_hosts == 1000 && !strcmp(s.hosts[999].uri, "h999"),
+			       "1000 hosts kept in order");
+			suite_free(&s);
+		} else {
+			tap_diag(err.msg);
+		}
+	}
+	strbuf_release(&many);
 	free(path);
 }
 
@@ -1475,6 +1627,7 @@ static void test_generated(void)
 	free(path);
 
 	test_generated_steps(dir);
+	test_hosts(dir);
 	test_not_regular(dir);
 	test_yaml_bounds(dir);
 	test_yaml_messages(dir);

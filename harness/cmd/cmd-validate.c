@@ -23,8 +23,8 @@ const struct cmd_usage validate_usage = {
     "\n"
     "SCENARIO: as for run, only those trials are shown (and each name must select one).\n"
     "Prints one block per trial: image, sensor, content set, settings and one line\n"
-    "per step. Exit status: 0 valid, 2 usage error or an invalid suite\n"
-    "(FILE:LINE:COL: what was wrong).\n",
+    "per step, then the suite's hosts: if any. Exit status: 0 valid, 2 usage error\n"
+    "or an invalid suite (FILE:LINE:COL: what was wrong).\n",
 };
 
 /* Suite text is the user's, untrusted: escaped for the terminal. */
@@ -246,6 +246,22 @@ static void warn_unringed(const struct suite *s)
 	strbuf_release(&sb);
 }
 
+/* The suite's hosts: (run's pool without --host), one line: "hosts     URI (N slots), ...". */
+static void print_hosts(const struct suite *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!s->nr_hosts)
+		return;
+	for (size_t i = 0; i < s->nr_hosts; i++) {
+		strbuf_adds(&sb, i ? ", " : "");
+		add_safe(&sb, s->hosts[i].uri);
+		strbuf_addf(&sb, " (%d slot%s)", s->hosts[i].slots, s->hosts[i].slots == 1 ? "" : "s");
+	}
+	printf("hosts     %s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
 /* -c SUITE, or the first positional argument; the rest are scenario names. */
 static int parse_args(int argc, char **argv, const char **suite, char ***names, int *nr)
 {
@@ -299,6 +315,7 @@ int cmd_validate(int argc, char **argv)
 			shown++;
 		}
 	warn_unringed(&suite);
+	print_hosts(&suite);
 	add_safe(&sb, path);
 	printf("%d trial%s, suite '%s': valid\n", shown, shown == 1 ? "" : "s", sb.buf);
 	strbuf_release(&sb);

@@ -20,7 +20,9 @@
 struct run_opts {
 	struct session_opts s;
 	struct shard_spec shard; /* total 0: the whole selection */
-	struct hostpool hosts;   /* --host, --retry-infra (hostpool.h); no hosts: this machine */
+	struct hostpool hosts;   /* --host, else the suite's hosts:; --retry-infra (hostpool.h);
+				    no hosts: this machine */
+	int retry_given;         /* --retry-infra was given */
 	char **names;
 	int nr_names;
 };
@@ -56,9 +58,10 @@ const struct cmd_usage run_usage = {
 	"  --host URI[,slots=N] a libvirt host (default qemu:///system), e.g.\n"
 	"                       qemu+tcp://HOST/system or qemu+ssh://HOST/system;\n"
 	"                       repeatable: a pool the trials are spread over, at most N\n"
-	"                       at once on each (1 to 64, default 1)\n"
+	"                       at once on each (1 to 64, default 1); replaces the\n"
+	"                       suite's hosts: whole\n"
 	"  --retry-infra N      a trial lost with its host runs again on another host, up\n"
-	"                       to N times (0 to 16, default 0; with --host)\n"
+	"                       to N times (0 to 16, default 0; with --host or hosts:)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"SCENARIO: a scenario's name; NAME selects every matrix entry NAME/SENSOR.\n"
@@ -135,7 +138,6 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	};
 	const char *shard = NULL;
 	long shard_total = 0;
-	int retry_given = 0;
 	struct bp_error err;
 	int c;
 
@@ -175,7 +177,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			return -1;
 		}
 		if (c == 'O' || c == 'R') {
-			retry_given |= c == 'R';
+			o->retry_given |= c == 'R';
 			continue;
 		}
 		if (c == 'T') {
@@ -195,16 +197,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if ((shard && run_shard_resolve(shard, (int)shard_total, &o->shard, &err) < 0) ||
 	    (!shard && shard_total && error_set(&err, "--shard-total goes with --shard auto")) ||
-	    (retry_given && !o->hosts.nr_hosts && error_set(&err, "--retry-infra goes with --host")) ||
 	    (o->hosts.nr_hosts && o->s.backend && strcmp(o->s.backend, "libvirt") &&
 	     error_set(&err, "--host goes with --backend libvirt"))) {
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 		usage_error(&run_usage);
 		return -1;
-	}
-	if (o->hosts.nr_hosts) {
-		o->s.host = o->hosts.hosts[0].uri;
-		o->s.pool = &o->hosts;
 	}
 	o->names = argv + optind;
 	o->nr_names = argc - optind;
@@ -217,6 +214,43 @@ static int run_uses_libvirt(const struct suite *suite, const char *run_backend)
 	for (size_t i = 0; i < suite->nr_images; i++)
 		if (!strcmp(backend_of(&suite->images[i], run_backend), "libvirt"))
 			return 1;
+	return 0;
+}
+
+/*
+ * The pool: --host's, else the suite's hosts:, either only where an image
+ * boots on libvirt. Returns 0, or -1 with err (a usage error when
+ * *usage is set after it, else a suite error).
+ */
+static int run_pool(struct run_opts *o, const struct suite *suite, int *usage,
+		    struct bp_error *err)
+{
+	int from_suite = !o->hosts.nr_hosts;
+
+	*usage = 1;
+	for (size_t i = 0; from_suite && i < suite->nr_hosts; i++)
+		if (hostpool_add_host(&o->hosts, suite->hosts[i].uri, suite->hosts[i].slots,
+				      err) < 0)
+			return error_prefix(err, "%s:%d:%d", suite->path, suite->hosts[i].line,
+					    suite->hosts[i].column);
+	if (o->retry_given && !o->hosts.nr_hosts)
+		return error_set(err, "--retry-infra goes with --host or the suite's hosts:, and "
+				      "'%s' has none", suite->path);
+	if (o->hosts.nr_hosts && !run_uses_libvirt(suite, o->s.backend)) {
+		*usage = !from_suite;
+		if (from_suite)
+			return error_set(err, "%s:%d:%d: 'hosts' goes with --backend libvirt or an "
+					      "image of backend libvirt, and no image of the suite is "
+					      "one",
+					 suite->path, suite->hosts_line, suite->hosts_column);
+		return error_set(err, "--host goes with --backend libvirt or an image of backend "
+				      "libvirt, and no image of '%s' is one",
+				 suite->path);
+	}
+	if (o->hosts.nr_hosts) {
+		o->s.host = o->hosts.hosts[0].uri;
+		o->s.pool = &o->hosts;
+	}
 	return 0;
 }
 
@@ -278,7 +312,7 @@ int cmd_run(int argc, char **argv)
 	struct session s;
 	struct rings g;
 	struct bp_error err;
-	int status = parse_opts(argc, argv, &o);
+	int status = parse_opts(argc, argv, &o), usage;
 
 	if (status) {
 		status = status > 0 ? 0 : SESSION_EXIT_USAGE;
@@ -290,11 +324,10 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "bootproof: %s\n", err.msg);
 		goto out;
 	}
-	if (o.hosts.nr_hosts && !run_uses_libvirt(&suite, o.s.backend)) {
-		fprintf(stderr, "bootproof: --host goes with --backend libvirt or an image of "
-				"backend libvirt, and no image of '%s' is one\n",
-			o.s.suite_path);
-		usage_error(&run_usage);
+	if (run_pool(&o, &suite, &usage, &err) < 0) {
+		fprintf(stderr, "bootproof: %s\n", err.msg);
+		if (usage)
+			usage_error(&run_usage);
 		goto out;
 	}
 	session_init(&s, &o.s, suite.nr_scenarios);

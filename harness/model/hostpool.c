@@ -70,31 +70,54 @@ static int parse_host_opts(const char *arg, const char *opts, int *slots, struct
 	return 0;
 }
 
+/* Empty or only blanks: no URI at all. */
+static int blank(const char *s, size_t len)
+{
+	return strspn(s, " \t") >= len;
+}
+
+int hostpool_same_uri(const char *a, const char *b)
+{
+	size_t n = uri_len(a, strlen(a));
+
+	return n == uri_len(b, strlen(b)) && !strncmp(a, b, n);
+}
+
+int hostpool_add_host(struct hostpool *p, const char *uri, int slots, struct bp_error *err)
+{
+	if (blank(uri, strlen(uri)))
+		return error_set(err, "host '%s': empty URI", uri);
+	if (slots < 1 || slots > HOSTPOOL_MAX_SLOTS)
+		return error_set(err, "host '%s': slots takes a number from 1 to %d, got %d", uri,
+				 HOSTPOOL_MAX_SLOTS, slots);
+	for (size_t i = 0; i < p->nr_hosts; i++)
+		if (hostpool_same_uri(p->hosts[i].uri, uri))
+			return error_set(err, "host '%s' given twice", uri);
+	if (p->nr_hosts == p->alloc_hosts) {
+		p->alloc_hosts = p->alloc_hosts ? 2 * p->alloc_hosts : 4;
+		p->hosts = xrealloc(p->hosts, p->alloc_hosts * sizeof(*p->hosts));
+	}
+	p->hosts[p->nr_hosts++] = (struct pool_host){.uri = xstrdup(uri), .slots = slots};
+	return 0;
+}
+
 int hostpool_add(struct hostpool *p, const char *arg, struct bp_error *err)
 {
 	const char *comma = strchr(arg, ',');
 	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
-	int slots = 1;
+	int slots = 1, ret;
+	char *uri;
 
-	if (!len || strspn(arg, " \t") == len)
+	if (blank(arg, len))
 		return error_set(err, "--host '%s': empty URI", arg);
 	if (comma && !comma[1])
 		return error_set(err, "--host '%s': empty option after ','", arg);
 	if (comma && parse_host_opts(arg, comma + 1, &slots, err) < 0)
 		return -1;
-	for (size_t i = 0; i < p->nr_hosts; i++) {
-		const char *u = p->hosts[i].uri;
-		size_t n = uri_len(u, strlen(u));
-
-		if (n == uri_len(arg, len) && !strncmp(u, arg, n))
-			return error_set(err, "--host '%.*s' given twice", (int)len, arg);
-	}
-	if (p->nr_hosts == p->alloc_hosts) {
-		p->alloc_hosts = p->alloc_hosts ? 2 * p->alloc_hosts : 4;
-		p->hosts = xrealloc(p->hosts, p->alloc_hosts * sizeof(*p->hosts));
-	}
-	p->hosts[p->nr_hosts++] = (struct pool_host){.uri = xstrndup(arg, len), .slots = slots};
-	return 0;
+	uri = xstrndup(arg, len);
+	ret = hostpool_add_host(p, uri, slots, err);
+	free(uri);
+	return ret < 0 ? error_prefix(err, "--host") : 0;
 }
 
 int hostpool_set_retry(struct hostpool *p, const char *arg, struct bp_error *err)

@@ -4,7 +4,9 @@
  * choice, hosts that stop answering, and `--retry-infra N`.
  *
  * A host is a libvirt URI with a number of slots (trials run there at
- * once; default 1). The run holds one connection per host (the libvirt
+ * once; default 1). The pool comes from the command line or, without
+ * --host, from the suite's `hosts:` (scenario.h: struct suite_host; the
+ * command line replaces it whole). The run holds one connection per host (the libvirt
  * backend's); this module only decides and counts, it never connects, so
  * it is tested without a daemon.
  *
@@ -60,6 +62,14 @@ void hostpool_release(struct hostpool *p);
  * a URI given twice (compared as given, less trailing '/').
  */
 int hostpool_add(struct hostpool *p, const char *arg, struct bp_error *err);
+/*
+ * Add a host given as its parts (a suite's `hosts:` entry): 0, or -1 with
+ * err for a URI that is empty or blanks only, slots not 1..HOSTPOOL_MAX_SLOTS
+ * or a URI already in the pool (hostpool_same_uri()).
+ */
+int hostpool_add_host(struct hostpool *p, const char *uri, int slots, struct bp_error *err);
+/* a and b name the same host: equal as given, less trailing '/'. */
+int hostpool_same_uri(const char *a, const char *b);
 /* --retry-infra N: 0 <= N <= HOSTPOOL_MAX_RETRY, else -1 with err. */
 int hostpool_set_retry(struct hostpool *p, const char *arg, struct bp_error *err);
 /* Slots of the hosts not lost: how many trials can run at once. */

@@ -135,6 +135,15 @@
  *
  * A scenario in no ring is not run by `run` unless named (validate warns).
  *
+ * The libvirt host pool, optional (`run --host` replaces it whole):
+ *
+ *   hosts:                    # a non-empty sequence, at most 1000
+ *     - qemu+ssh://vm1/system # a URI alone: one slot
+ *     - {uri: "qemu+ssh://vm2/system", slots: 4}  # slots 1..64 (default 1)
+ *                             #   no URI twice (a trailing '/' makes no
+ *                             #   other host); `run` refuses them when no
+ *                             #   image boots on libvirt
+ *
  * A scenario without 'steps' is one 'boot' step of 'boots' boots expecting
  * 'expect' (and 'title'), reported at the scenario's position.
  *
@@ -211,6 +220,7 @@
 #include <yaml.h>
 
 #include "guest.h"
+#include "hostpool.h"
 #include "update.h"
 
 #define DEFAULT_BOOTS 3
@@ -2429,14 +2439,94 @@ static int parse_rings(struct parse *p, const struct field *section)
 	return ret;
 }
 
+/* ---- hosts ---- */
+
+/* One entry of 'hosts': "URI" or {uri: URI, slots: N}, into h. */
+static int parse_host(struct parse *p, yaml_node_t *node, struct suite_host *h)
+{
+	enum { F_URI, F_SLOTS, F_N };
+	struct field f[F_N] = {
+	    [F_URI] = FIELD("uri", REQUIRED),
+	    [F_SLOTS] = FIELD("slots", OPTIONAL),
+	};
+	const struct suite *s = p->suite;
+	char d[SHOW_MAX + 32];
+	const char *uri;
+
+	h->slots = 1;
+	if (node->type == YAML_SCALAR_NODE && !is_null(node))
+		f[F_URI].key = f[F_URI].value = node;
+	else if (node->type != YAML_MAPPING_NODE)
+		return fail(p, node,
+			    "each entry of 'hosts' must be a libvirt URI or a mapping {uri: URI, "
+			    "slots: N}, got %s",
+			    describe(node, d, sizeof(d)));
+	else if (map_read(p, node, "host", f, F_N) < 0 ||
+		 (f[F_SLOTS].key && get_int(p, &f[F_SLOTS], 1, HOSTPOOL_MAX_SLOTS, &h->slots) < 0))
+		return -1;
+	if (get_str(p, &f[F_URI], 0, &uri) < 0)
+		return -1;
+	if (strspn(uri, " \t") == strlen(uri))
+		return fail(p, f[F_URI].value, "'uri' must not be blank");
+	h->line = (int)f[F_URI].value->start_mark.line + 1;
+	h->column = (int)f[F_URI].value->start_mark.column + 1;
+	for (size_t i = 0; i < s->nr_hosts; i++)
+		if (hostpool_same_uri(s->hosts[i].uri, uri))
+			return fail(p, f[F_URI].value,
+				    "host '%s' is listed twice in 'hosts' (first at %d:%d)",
+				    show_scalar(f[F_URI].value, d, sizeof(d)), s->hosts[i].line,
+				    s->hosts[i].column);
+	h->uri = xstrdup(uri);
+	return 0;
+}
+
+static int parse_hosts(struct parse *p, const struct field *section)
+{
+	yaml_node_t *seq = section->value;
+	struct suite *s = p->suite;
+	char d[SHOW_MAX + 32];
+	size_t n;
+
+	s->hosts_line = (int)section->key->start_mark.line + 1;
+	s->hosts_column = (int)section->key->start_mark.column + 1;
+	if (seq->type != YAML_SEQUENCE_NODE ||
+	    seq->data.sequence.items.start == seq->data.sequence.items.top)
+		return fail(p, where(section),
+			    "'hosts' must be a non-empty sequence of libvirt hosts (URI or {uri: "
+			    "URI, slots: N}), got %s",
+			    seq->type == YAML_SEQUENCE_NODE ? "an empty sequence"
+							    : describe(seq, d, sizeof(d)));
+	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	if (n > SECTION_MAX)
+		return fail(p, seq, "'hosts' has %zu entries; at most %d are allowed", n,
+			    SECTION_MAX);
+	s->hosts = xcalloc(n, sizeof(*s->hosts));
+	for (size_t i = 0; i < n; i++) {
+		if (parse_host(p, node_at(p, seq->data.sequence.items.start[i]), &s->hosts[i]) < 0)
+			return -1;
+		s->nr_hosts = i + 1;
+	}
+	return 0;
+}
+
 static int parse_root(struct parse *p, yaml_node_t *root)
 {
-	enum { F_VERSION, F_DEFAULTS, F_IMAGES, F_SENSORS, F_CONTENT, F_SCENARIOS, F_RINGS, F_N };
+	enum {
+		F_VERSION,
+		F_DEFAULTS,
+		F_IMAGES,
+		F_SENSORS,
+		F_CONTENT,
+		F_SCENARIOS,
+		F_RINGS,
+		F_HOSTS,
+		F_N
+	};
 	struct field f[F_N] = {
 	    [F_VERSION] = FIELD("version", REQUIRED), [F_DEFAULTS] = FIELD("defaults", OPTIONAL),
 	    [F_IMAGES] = FIELD("images", REQUIRED),   [F_SENSORS] = FIELD("sensors", REQUIRED),
 	    [F_CONTENT] = FIELD("content", OPTIONAL), [F_SCENARIOS] = FIELD("scenarios", REQUIRED),
-	    [F_RINGS] = FIELD("rings", OPTIONAL),
+	    [F_RINGS] = FIELD("rings", OPTIONAL),     [F_HOSTS] = FIELD("hosts", OPTIONAL),
 	};
 	yaml_mark_t start = {0, 0, 0};
 	char d[SHOW_MAX + 32];
@@ -2464,7 +2554,9 @@ static int parse_root(struct parse *p, yaml_node_t *root)
 		return -1;
 	if (parse_scenarios(p, &f[F_SCENARIOS]) < 0)
 		return -1;
-	return f[F_RINGS].key ? parse_rings(p, &f[F_RINGS]) : 0;
+	if (f[F_RINGS].key && parse_rings(p, &f[F_RINGS]) < 0)
+		return -1;
+	return f[F_HOSTS].key ? parse_hosts(p, &f[F_HOSTS]) : 0;
 }
 
 /* ---- YAML errors, in words a suite author understands ---- */
@@ -2858,6 +2950,9 @@ void suite_free(struct suite *suite)
 	for (size_t i = 0; i < suite->nr_rings; i++)
 		free(suite->rings[i].name);
 	free(suite->rings);
+	for (size_t i = 0; i < suite->nr_hosts; i++)
+		free(suite->hosts[i].uri);
+	free(suite->hosts);
 	free(suite->path);
 	free(suite->dir);
 	memset(suite, 0, sizeof(*suite));

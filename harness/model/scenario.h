@@ -159,6 +159,16 @@ struct ring {
 	int line, column; /* where it was written */
 };
 
+/*
+ * A libvirt host of the run's pool (`hosts:`; `run --host` replaces them
+ * all): its URI and how many trials run there at once (hostpool.h).
+ */
+struct suite_host {
+	char *uri;
+	int slots;        /* 1..HOSTPOOL_MAX_SLOTS, default 1 */
+	int line, column; /* where it was written */
+};
+
 struct scenario {
 	char *name;
 	const struct ring *ring;     /* its ring in a suite with `rings:`; NULL: in none */
@@ -222,6 +232,14 @@ struct suite {
 	 */
 	struct ring *rings;
 	size_t nr_rings;
+	/*
+	 * `hosts:` in order (none: nr_hosts 0), no URI twice (as
+	 * hostpool_same_uri() compares); hosts_line, hosts_column: where the
+	 * key was written, for `run`'s errors about them.
+	 */
+	struct suite_host *hosts;
+	size_t nr_hosts;
+	int hosts_line, hosts_column;
 };
 
 int suite_load(struct suite *suite, const char *path, struct bp_error *err);
