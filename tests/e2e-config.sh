@@ -126,4 +126,13 @@ is "$?" 2 "scan without files: exit status 2"
 "$BP" run -c "$T/scenarios.yaml" no-such-scenario >/dev/null 2>"$T/err"
 is "$?" 2 "unknown scenario name: exit status 2"
 like "$(cat "$T/err")" "no-such-scenario" "unknown scenario named"
+# A trial that cannot start (its disk cannot be made from the empty stand-in) is
+# infra: a not-ok line and exit 3, never a green run of nothing.
+write_suite "$T/nodisk.yaml" <<'YAML'
+  - {name: a, image: linux, sensor: v1, content: good-291, boots: 1, expect: clean}
+YAML
+timeout 120 "$BP" run -q -c "$T/nodisk.yaml" -r "$T/nodisk" >"$T/out" 2>&1
+is "$?" 3 "a trial that cannot start: exit status 3"
+like "$(cat "$T/out")" "not ok 1 - a: trial disk: cannot create overlay" "  its TAP line says why"
+is "$(jq -r '.scenarios[0].verdict' "$T/nodisk/latest/results.json" 2>&1)" infra "  results.json: infra"
 done_testing

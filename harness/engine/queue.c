@@ -53,14 +53,17 @@ static void on_exec_done(void *ctx, struct exec *e)
 	fill(q);
 }
 
-/* A trial whose disk could not be made: judged aborted without running. */
-/* The trial cannot start: what (its disk, a host) and why, as a failed check. */
+/*
+ * The trial cannot start (its disk, a host): what and why as a failed
+ * check, judged aborted without running (infra: never a green run of nothing).
+ */
 static void refuse(struct queue *q, struct queued *job, const char *what, const char *why)
 {
 	char *msg = xasprintf("%s: %s", what, why);
 
 	trial_add_check(job->t, msg, 0, why);
 	job->t->aborted = 1;
+	trial_judge(job->t);
 	free(msg);
 	if (job->done)
 		job->done(job->ctx, job->t);

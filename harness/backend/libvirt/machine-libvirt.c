@@ -774,7 +774,7 @@ static void lv_on_lost(void *ctx, const char *reason)
 
 	lv_start_failed(lv, reason);
 	/* Not autodestroy: the run's end tries again (virt-golden.h). */
-	if (lv->golden || lv->save)
+	if ((lv->golden || lv->save) && !virt_conn_never_open(lv->c))
 		virt_golden_left(lv->uri, lv->name);
 	/* The host's worker may be stuck in a call: nothing waits for it. */
 	lv_streams_quiet(lv);

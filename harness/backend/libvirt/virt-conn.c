@@ -45,6 +45,7 @@ struct virt_conn {
 	int pending;
 	int closed; /* the worker closed the connection and ends */
 	char *lost;
+	int never_open; /* the open failed: nothing was made there */
 	struct virt_listener *listeners;
 	struct virt_conn *next;
 };
@@ -190,6 +191,7 @@ static void vc_open_failed_posted(void *ctx)
 {
 	struct virt_conn *c = ctx;
 
+	c->never_open = 1;
 	if (!c->lost)
 		c->lost = xstrdup(c->open_err.msg);
 	vc_tell_lost(c);
@@ -273,6 +275,11 @@ const char *virt_conn_uri(const struct virt_conn *c)
 const char *virt_conn_lost(const struct virt_conn *c)
 {
 	return c->lost;
+}
+
+int virt_conn_never_open(const struct virt_conn *c)
+{
+	return c->never_open;
 }
 
 int virt_conn_pending(const struct virt_conn *c)

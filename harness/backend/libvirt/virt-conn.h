@@ -86,6 +86,8 @@ struct virt_conn *virt_conn_get(const char *uri, struct bp_error *err);
 const char *virt_conn_uri(const struct virt_conn *c);
 /* Why it is lost, or NULL while it is up (or still opening). */
 const char *virt_conn_lost(const struct virt_conn *c);
+/* Non-zero once it is known the connection could not be opened: nothing was made there. */
+int virt_conn_never_open(const struct virt_conn *c);
 /*
  * Why a connection to uri (NULL: the default) was lost, the latest, or
  * NULL if none was: a pool (hostpool.h) asks after a trial on that host
