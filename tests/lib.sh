@@ -109,8 +109,8 @@ add_image() {
 # finds them and the agent's sources (its paths are relative to its folder).
 stand_in_build() {
 	BUILT=$T/build GUEST_IMAGE=$T/build/images/linux GUEST_KERNEL=$T/build/images/linux/vmlinux
-	grep -o 'build/[^ ,}]*' "$ROOT/scenarios.yaml" | while read -r _p; do
-		mkdir -p "$T/${_p%/*}" && : >"$T/$_p"
+	grep -o 'build/[^ ,}]*' "$ROOT/scenarios.yaml" | while read -r _stand; do
+		mkdir -p "$T/${_stand%/*}" && : >"$T/$_stand"
 	done
 	cp "$ROOT/scenarios.yaml" "$T/scenarios.yaml"
 	ln -s "$ROOT/sensor" "$T/sensor"
