@@ -68,7 +68,7 @@ YAML
 stop_when_booting() { # TAP: wait for a trial's domain on host 2, then SIGSTOP its libvirtd; $stopped_at
 	i=0
 	# the golden saves' builds come first
-	while ! { grep -q '^# golden saves' "$1" && [ -n "$(domains "$u2")" ]; } && [ $i -lt 600 ]; do
+	while ! { grep -q '^# golden saves' "$1" 2>/dev/null && [ -n "$(domains "$u2")" ]; } && [ $i -lt 600 ]; do
 		sleep 0.2
 		i=$((i + 1))
 	done
