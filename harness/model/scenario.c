@@ -2404,6 +2404,29 @@ static int parse_ring(struct parse *p, yaml_node_t *node, struct ring *r, yaml_m
 }
 
 /*
+ * A top-level section that is a list: a non-empty sequence of what (words
+ * for the error) of at most SECTION_MAX items; *n their count.
+ */
+static int section_items(struct parse *p, const struct field *section, const char *what,
+			 size_t *n)
+{
+	const yaml_node_t *seq = section->value;
+	char d[SHOW_MAX + 32];
+
+	if (seq->type != YAML_SEQUENCE_NODE ||
+	    seq->data.sequence.items.start == seq->data.sequence.items.top)
+		return fail(p, where(section), "'%s' must be a non-empty sequence of %s, got %s",
+			    section->name, what,
+			    seq->type == YAML_SEQUENCE_NODE ? "an empty sequence"
+							    : describe(seq, d, sizeof(d)));
+	*n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	if (*n > SECTION_MAX)
+		return fail(p, seq, "'%s' has %zu entries; at most %d are allowed", section->name,
+			    *n, SECTION_MAX);
+	return 0;
+}
+
+/*
  * 'rings': after the scenarios, which they name. The array is allocated
  * once, so the scenarios' ring pointers stay valid.
  */
@@ -2412,21 +2435,12 @@ static int parse_rings(struct parse *p, const struct field *section)
 	yaml_node_t *seq = section->value;
 	struct suite *s = p->suite;
 	yaml_mark_t *where_in;
-	char d[SHOW_MAX + 32];
 	size_t n;
 	int ret = 0;
 
-	if (seq->type != YAML_SEQUENCE_NODE ||
-	    seq->data.sequence.items.start == seq->data.sequence.items.top)
-		return fail(p, where(section),
-			    "'rings' must be a non-empty sequence of rings ({name: NAME, "
-			    "scenarios: [NAME, ...]}, ring 0 first), got %s",
-			    seq->type == YAML_SEQUENCE_NODE ? "an empty sequence"
-							    : describe(seq, d, sizeof(d)));
-	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-	if (n > SECTION_MAX)
-		return fail(p, seq, "'rings' has %zu entries; at most %d are allowed", n,
-			    SECTION_MAX);
+	if (section_items(p, section, "rings ({name: NAME, scenarios: [NAME, ...]}, ring 0 first)",
+			  &n) < 0)
+		return -1;
 	s->rings = xcalloc(n, sizeof(*s->rings));
 	where_in = xcalloc(s->nr_scenarios ? s->nr_scenarios : 1, sizeof(*where_in));
 	for (size_t i = 0; i < n && ret == 0; i++) {
@@ -2484,22 +2498,12 @@ static int parse_hosts(struct parse *p, const struct field *section)
 {
 	yaml_node_t *seq = section->value;
 	struct suite *s = p->suite;
-	char d[SHOW_MAX + 32];
 	size_t n;
 
 	s->hosts_line = (int)section->key->start_mark.line + 1;
 	s->hosts_column = (int)section->key->start_mark.column + 1;
-	if (seq->type != YAML_SEQUENCE_NODE ||
-	    seq->data.sequence.items.start == seq->data.sequence.items.top)
-		return fail(p, where(section),
-			    "'hosts' must be a non-empty sequence of libvirt hosts (URI or {uri: "
-			    "URI, slots: N}), got %s",
-			    seq->type == YAML_SEQUENCE_NODE ? "an empty sequence"
-							    : describe(seq, d, sizeof(d)));
-	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-	if (n > SECTION_MAX)
-		return fail(p, seq, "'hosts' has %zu entries; at most %d are allowed", n,
-			    SECTION_MAX);
+	if (section_items(p, section, "libvirt hosts (URI or {uri: URI, slots: N})", &n) < 0)
+		return -1;
 	s->hosts = xcalloc(n, sizeof(*s->hosts));
 	for (size_t i = 0; i < n; i++) {
 		if (parse_host(p, node_at(p, seq->data.sequence.items.start[i]), &s->hosts[i]) < 0)
