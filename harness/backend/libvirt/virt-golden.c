@@ -26,7 +26,8 @@ struct left {
 	char *uri, *name;
 	int reaped;
 };
-static struct left *left;
+/* Pointers: a reap job holds its entry while another may be added. */
+static struct left **left;
 static size_t nr_left;
 
 static int same_host(const struct virt_golden_save *s, const char *uri, const void *key)
@@ -182,8 +183,13 @@ void virt_golden_give(struct virt_golden_save *s)
 
 void virt_golden_left(const char *uri, const char *name)
 {
+	struct left *l = xcalloc(1, sizeof(*l));
+
+	l->uri = xstrdup(uri);
+	l->name = xstrdup(name);
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by one pointer */
 	left = xrealloc(left, (nr_left + 1) * sizeof(*left));
-	left[nr_left++] = (struct left){xstrdup(uri), xstrdup(name), 0};
+	left[nr_left++] = l;
 }
 
 static int reap_run(virConnectPtr conn, void *ctx, struct bp_error *err)
@@ -212,27 +218,28 @@ void virt_golden_reap(void)
 	struct bp_error err;
 
 	for (size_t i = 0; i < nr_left; i++) {
-		struct virt_conn *c = virt_conn_get(left[i].uri, &err);
+		struct virt_conn *c = virt_conn_get(left[i]->uri, &err);
 
 		if (c)
-			virt_conn_submit(c, reap_run, reap_done, &left[i]);
+			virt_conn_submit(c, reap_run, reap_done, left[i]);
 	}
 }
 
 void virt_golden_clear(void (*note)(void *ctx, const char *msg), void *ctx)
 {
 	for (size_t i = 0; i < nr_left; i++) {
-		if (!left[i].reaped && note) {
+		if (!left[i]->reaped && note) {
 			char *msg = xasprintf("domain %s may still run on libvirt host '%s', which "
 					      "stopped answering; the next run on this machine "
 					      "destroys it",
-					      left[i].name, left[i].uri);
+					      left[i]->name, left[i]->uri);
 
 			note(ctx, msg);
 			free(msg);
 		}
-		free(left[i].uri);
-		free(left[i].name);
+		free(left[i]->uri);
+		free(left[i]->name);
+		free(left[i]);
 	}
 	free(left);
 	left = NULL;
