@@ -75,7 +75,8 @@ static int dx_backing_of(const char *path, struct domxml_backing *ret, struct bp
 				strcpy(ret->format, "raw");
 			break;
 		}
-		ext += 8 + ((be32toh(e[1]) + 7) & ~7u);
+		/* in 64 bits: a length near 4 GiB wrapped to a step of 0, a loop for ever */
+		ext += 8 + (((uint64_t)be32toh(e[1]) + 7) & ~(uint64_t)7);
 	}
 	if (name[0] == '/') {
 		ret->path = name;
