@@ -1,6 +1,7 @@
 /*
  * t-hostpool - the host pool (harness/model/hostpool.h): --host and
- * --retry-infra parsing with their errors, the even and deterministic
+ * --retry-infra parsing with their errors, whether a host's disks are
+ * uploaded (disks=, else by the URI), the even and deterministic
  * choice of free slots across hosts, a lost host taking no trials, and the
  * --retry-infra bookkeeping (a trial lost with its host runs again on
  * another one, at most N times, its attempts recorded) down to
@@ -37,10 +38,27 @@ static void test_parse_errors(void)
 		{A ",slots=65", "got '65'"},
 		{A ",slots=2x", "got '2x'"},
 		{A ",slots=1,slots=2", "slots given twice"},
-		{A ",cpus=2", "unknown option 'cpus=2'"},
+		{A ",cpus=2", "--host '" A ",cpus=2': unknown option 'cpus=2' (known: slots=N, "
+			      "disks=shared|upload)"},
 		{A ",slots", "unknown option 'slots'"},
+		{A ",disks", "unknown option 'disks'"},
+		{A ",Disks=shared", "unknown option 'Disks=shared'"},
 		{A ",", "empty option after ','"},
 		{A ",slots=1,", "empty option after ','"},
+		{A ",,slots=1", "empty option after ','"},
+		{A ",disks=shared,", "empty option after ','"},
+		{A ",disks=local", "--host '" A ",disks=local': disks takes shared or upload, got "
+				   "'local'"},
+		{A ",disks=", "disks takes shared or upload, got ''"},
+		{A ",disks=auto", "got 'auto'"},
+		{A ",disks=Shared", "got 'Shared'"},
+		{A ",disks=shared ", "got 'shared '"},
+		{A ",disks=uploads", "got 'uploads'"},
+		{A ",disks=shared,disks=shared", "disks given twice"},
+		{A ",disks=shared,slots=2,disks=upload", "disks given twice"},
+		{A ",slots=2,disks=upload,slots=2", "slots given twice"},
+		{A ",slots=2,disks=bad", "got 'bad'"},
+		{A ",disks=upload,slots=0", "slots takes a number from 1 to 64, got '0'"},
 	};
 	struct hostpool p;
 	struct bp_error err;
@@ -87,6 +105,114 @@ static void test_parse(void)
 	hostpool_release(&p);
 }
 
+/* ,slots= and ,disks= in either order, each alone, and what they set. */
+static void test_parse_disks(void)
+{
+	static const struct {
+		const char *arg;
+		int slots;
+		enum host_disks disks;
+	} good[] = {
+		{A, 1, HOST_DISKS_AUTO},
+		{A ",disks=shared", 1, HOST_DISKS_SHARED},
+		{A ",disks=upload", 1, HOST_DISKS_UPLOAD},
+		{A ",slots=3,disks=upload", 3, HOST_DISKS_UPLOAD},
+		{A ",disks=upload,slots=3", 3, HOST_DISKS_UPLOAD},
+		{A ",disks=shared,slots=64", 64, HOST_DISKS_SHARED},
+		{A ",slots=5", 5, HOST_DISKS_AUTO},
+	};
+	struct hostpool p;
+	struct bp_error err = {""};
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		hostpool_init(&p);
+		snprintf(name, sizeof(name), "--host '%s'", good[i].arg);
+		if (tap_is_int(hostpool_add(&p, good[i].arg, &err), 0, name) && p.nr_hosts == 1) {
+			tap_is_str(p.hosts[0].uri, A, "  the URI without its options");
+			tap_is_int(p.hosts[0].slots, good[i].slots, "  its slots");
+			tap_is_int(p.hosts[0].disks, good[i].disks, "  its disks");
+		} else {
+			tap_diag(err.msg);
+		}
+		hostpool_release(&p);
+	}
+	hostpool_init(&p);
+	tap_is_int(hostpool_add_host(&p, C, 2, HOST_DISKS_SHARED, &err), 0,
+		   "a host given as its parts");
+	tap_ok(p.nr_hosts == 1 && p.hosts[0].disks == HOST_DISKS_SHARED, "  keeps its disks");
+	hostpool_release(&p);
+}
+
+/* hostpool_uploads(): disks= decides; without it, the URI's host part. */
+static void test_uploads(void)
+{
+	static const struct {
+		const char *uri;
+		int uploads;
+	} by_uri[] = {
+		/* this machine's daemon: shared */
+		{"qemu:///system", 0},
+		{"qemu:///session", 0},
+		{"qemu:///system?socket=/run/libvirt/libvirt-sock", 0},
+		{"qemu+unix:///system", 0},
+		{"qemu+unix:///system?socket=/tmp/bp/libvirt-sock", 0},
+		{"qemu+unix://somewhere/system", 0},
+		{"qemu+tcp://localhost/system", 0},
+		{"qemu+ssh://user@localhost/system", 0},
+		{"qemu+tcp://LocalHost:16509/system", 0},
+		{"qemu+tcp://127.0.0.1:16510/system", 0},
+		{"qemu+tcp://127.0.0.1/system", 0},
+		{"qemu+tcp://127.1.2.3:16510/system", 0},
+		{"qemu+tcp://[::1]/system", 0},
+		{"qemu+tcp://[::1]:16509/system", 0},
+		{"qemu+tcp://[0:0:0:0:0:0:0:1]/system", 0},
+		{"qemu+tcp://127.0.0.1", 0},
+		{"test:///default", 0},
+		/* another machine's: upload */
+		{"qemu+ssh://build7/system", 1},
+		{"qemu+ssh://user@build7/system", 1},
+		{"qemu+tcp://10.0.0.5/system", 1},
+		{"qemu+tcp://10.0.0.5:16509/system", 1},
+		{"qemu+tls://host.example.org/system", 1},
+		{"qemu+tcp://128.0.0.1/system", 1},
+		{"qemu+tcp://[::2]/system", 1},
+		{"qemu+tcp://[fe80::1]:16509/system", 1},
+		{"qemu+ssh://localhost.example.org/system", 1},
+		{"qemu+ssh://127.0.0.1.example.org/system", 1},
+		{"qemu+ssh://localhost@build7/system", 1},
+		/* not a URI as libvirt writes them: upload, which works everywhere */
+		{"not a uri", 1},
+		{"", 1},
+		{"///system", 1},
+		{"://localhost/system", 1},
+		{"1qemu:///system", 1},
+		{"qe mu:///system", 1},
+		{"qemu+tcp://[::1/system", 1},
+		{"qemu+tcp://[::1]x/system", 1},
+		{"qemu+tcp://127.0.0.1:/system", 1},
+		{"qemu+tcp://127.0.0.1:port/system", 1},
+		{"qemu+tcp://127.0.0.1:1650900/system", 1},
+		{"qemu+tcp://127.1/system", 1},
+		{"qemu+tcp://[localhost]/system", 1},
+	};
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(by_uri) / sizeof(by_uri[0]); i++) {
+		snprintf(name, sizeof(name), "'%s': %s", by_uri[i].uri,
+			 by_uri[i].uploads ? "upload" : "shared");
+		tap_is_int(!!hostpool_uploads(by_uri[i].uri, HOST_DISKS_AUTO), by_uri[i].uploads,
+			   name);
+	}
+	tap_ok(hostpool_uploads("qemu:///system", HOST_DISKS_UPLOAD),
+	       "disks=upload: upload, a local URI too");
+	tap_ok(hostpool_uploads("qemu+tcp://[::1]/system", HOST_DISKS_UPLOAD),
+	       "disks=upload: a loopback URI too");
+	tap_ok(!hostpool_uploads("qemu+ssh://build7/system", HOST_DISKS_SHARED),
+	       "disks=shared: shared, a remote URI too");
+	tap_ok(!hostpool_uploads("not a uri", HOST_DISKS_SHARED), "disks=shared: whatever the URI");
+}
+
 /* A host given as its parts (a suite's hosts:), beside --host's: one pool, one rule for twice. */
 static void test_add_host(void)
 {
@@ -109,7 +235,8 @@ static void test_add_host(void)
 		hostpool_init(&p);
 		err.msg[0] = 0;
 		snprintf(name, sizeof(name), "host '%s' slots %d refused", bad[i].uri, bad[i].slots);
-		tap_is_int(hostpool_add_host(&p, bad[i].uri, bad[i].slots, &err), -1, name);
+		tap_is_int(hostpool_add_host(&p, bad[i].uri, bad[i].slots, HOST_DISKS_AUTO, &err), -1,
+			   name);
 		tap_like(err.msg, bad[i].msg, "  with the reason");
 		tap_is_int((long long)p.nr_hosts, 0, "  and no host added");
 		hostpool_release(&p);
@@ -119,12 +246,13 @@ static void test_add_host(void)
 		       !hostpool_same_uri(A, A "x") && !hostpool_same_uri("", "/"),
 	       "same URI: as given, less trailing '/'");
 	hostpool_init(&p);
-	tap_is_int(hostpool_add_host(&p, A, 64, &err), 0, "a host of 64 slots");
-	tap_is_int(hostpool_add_host(&p, B "/", 1, &err), 0, "a second host");
+	tap_is_int(hostpool_add_host(&p, A, 64, HOST_DISKS_AUTO, &err), 0, "a host of 64 slots");
+	tap_is_int(hostpool_add_host(&p, B "/", 1, HOST_DISKS_UPLOAD, &err), 0, "a second host");
 	tap_is_int((long long)p.nr_hosts, 2, "  two hosts");
 	tap_ok(!strcmp(p.hosts[1].uri, B "/") && p.hosts[0].slots == 64 && p.hosts[1].slots == 1,
 	       "  URIs as given, their slots");
-	tap_is_int(hostpool_add_host(&p, A "/", 2, &err), -1, "the same URI with a '/' refused");
+	tap_is_int(hostpool_add_host(&p, A "/", 2, HOST_DISKS_SHARED, &err), -1,
+		   "the same URI with a '/' refused");
 	tap_is_str(err.msg, "host '" A "/' given twice", "  as given twice");
 	tap_is_int(hostpool_add(&p, B, &err), -1, "--host of a URI the pool has refused");
 	tap_is_str(err.msg, "--host: host '" B "' given twice", "  with --host's prefix");
@@ -323,6 +451,8 @@ int main(void)
 {
 	test_parse_errors();
 	test_parse();
+	test_parse_disks();
+	test_uploads();
 	test_add_host();
 	test_pick();
 	test_retry();

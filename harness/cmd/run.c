@@ -230,7 +230,7 @@ static int run_pool(struct run_opts *o, const struct suite *suite, int *usage,
 	*usage = 1;
 	for (size_t i = 0; from_suite && i < suite->nr_hosts; i++)
 		if (hostpool_add_host(&o->hosts, suite->hosts[i].uri, suite->hosts[i].slots,
-				      err) < 0)
+				      suite->hosts[i].disks, err) < 0)
 			return error_prefix(err, "%s:%d:%d", suite->path, suite->hosts[i].line,
 					    suite->hosts[i].column);
 	if (o->retry_given && !o->hosts.nr_hosts)

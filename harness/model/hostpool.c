@@ -3,8 +3,11 @@
  */
 #include "hostpool.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void hostpool_init(struct hostpool *p)
 {
@@ -44,30 +47,60 @@ static int parse_count(const char *s, size_t len, int min, int max)
 	return v < min || v > max ? -1 : (int)v;
 }
 
-/* The options after the URI: ",slots=N" (once). Sets *slots; 0 or -1 with err. */
-static int parse_host_opts(const char *arg, const char *opts, int *slots, struct bp_error *err)
+int hostpool_parse_disks(const char *s, size_t len, enum host_disks *ret)
 {
-	int seen = 0;
-
-	while (*opts) {
-		const char *end = strchr(opts, ','), *eq;
-		size_t len = end ? (size_t)(end - opts) : strlen(opts);
-
-		eq = memchr(opts, '=', len);
-		if (!eq || (size_t)(eq - opts) != 5 || strncmp(opts, "slots", 5))
-			return error_set(err, "--host '%s': unknown option '%.*s' (only slots=N)", arg,
-					 (int)len, opts);
-		if (seen++)
-			return error_set(err, "--host '%s': slots given twice", arg);
-		*slots = parse_count(eq + 1, len - 6, 1, HOSTPOOL_MAX_SLOTS);
-		if (*slots < 0)
-			return error_set(err, "--host '%s': slots takes a number from 1 to %d, got '%.*s'",
-					 arg, HOSTPOOL_MAX_SLOTS, (int)(len - 6), eq + 1);
-		opts += len + (end != NULL);
-		if (end && !*opts)
-			return error_set(err, "--host '%s': empty option after ','", arg);
-	}
+	if (len == 6 && !strncmp(s, "shared", 6))
+		*ret = HOST_DISKS_SHARED;
+	else if (len == 6 && !strncmp(s, "upload", 6))
+		*ret = HOST_DISKS_UPLOAD;
+	else
+		return -1;
 	return 0;
+}
+
+/*
+ * The options after the URI's ',' (opts), as hostpool_add() says: sets
+ * *slots and *disks for those given; 0 or -1 with err.
+ */
+static int parse_host_opts(const char *arg, const char *opts, int *slots, enum host_disks *disks,
+			   struct bp_error *err)
+{
+	enum { OPT_SLOTS, OPT_DISKS, OPT_N };
+	static const char *const names[OPT_N] = {[OPT_SLOTS] = "slots", [OPT_DISKS] = "disks"};
+	int seen[OPT_N] = {0};
+	const char *end;
+
+	for (const char *o = opts;; o = end + 1) {
+		const char *eq, *v;
+		size_t k = 0, vlen;
+
+		end = o + strcspn(o, ",");
+		if (end == o)
+			return error_set(err, "--host '%s': empty option after ','", arg);
+		eq = memchr(o, '=', (size_t)(end - o));
+		while (k < OPT_N && !(eq && (size_t)(eq - o) == strlen(names[k]) &&
+				      !strncmp(o, names[k], strlen(names[k]))))
+			k++;
+		if (k == OPT_N)
+			return error_set(err,
+					 "--host '%s': unknown option '%.*s' (known: slots=N, "
+					 "disks=shared|upload)",
+					 arg, (int)(end - o), o);
+		if (seen[k]++)
+			return error_set(err, "--host '%s': %s given twice", arg, names[k]);
+		v = eq + 1;
+		vlen = (size_t)(end - v);
+		if (k == OPT_SLOTS && (*slots = parse_count(v, vlen, 1, HOSTPOOL_MAX_SLOTS)) < 0)
+			return error_set(
+			    err, "--host '%s': slots takes a number from 1 to %d, got '%.*s'", arg,
+			    HOSTPOOL_MAX_SLOTS, (int)vlen, v);
+		if (k == OPT_DISKS && hostpool_parse_disks(v, vlen, disks) < 0)
+			return error_set(err,
+					 "--host '%s': disks takes shared or upload, got '%.*s'",
+					 arg, (int)vlen, v);
+		if (!*end)
+			return 0;
+	}
 }
 
 /* Empty or only blanks: no URI at all. */
@@ -83,7 +116,8 @@ int hostpool_same_uri(const char *a, const char *b)
 	return n == uri_len(b, strlen(b)) && !strncmp(a, b, n);
 }
 
-int hostpool_add_host(struct hostpool *p, const char *uri, int slots, struct bp_error *err)
+int hostpool_add_host(struct hostpool *p, const char *uri, int slots, enum host_disks disks,
+		      struct bp_error *err)
 {
 	if (blank(uri, strlen(uri)))
 		return error_set(err, "host '%s': empty URI", uri);
@@ -97,7 +131,8 @@ int hostpool_add_host(struct hostpool *p, const char *uri, int slots, struct bp_
 		p->alloc_hosts = p->alloc_hosts ? 2 * p->alloc_hosts : 4;
 		p->hosts = xrealloc(p->hosts, p->alloc_hosts * sizeof(*p->hosts));
 	}
-	p->hosts[p->nr_hosts++] = (struct pool_host){.uri = xstrdup(uri), .slots = slots};
+	p->hosts[p->nr_hosts++] =
+	    (struct pool_host){.uri = xstrdup(uri), .slots = slots, .disks = disks};
 	return 0;
 }
 
@@ -105,19 +140,78 @@ int hostpool_add(struct hostpool *p, const char *arg, struct bp_error *err)
 {
 	const char *comma = strchr(arg, ',');
 	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+	enum host_disks disks = HOST_DISKS_AUTO;
 	int slots = 1, ret;
 	char *uri;
 
 	if (blank(arg, len))
 		return error_set(err, "--host '%s': empty URI", arg);
-	if (comma && !comma[1])
-		return error_set(err, "--host '%s': empty option after ','", arg);
-	if (comma && parse_host_opts(arg, comma + 1, &slots, err) < 0)
+	if (comma && parse_host_opts(arg, comma + 1, &slots, &disks, err) < 0)
 		return -1;
 	uri = xstrndup(arg, len);
-	ret = hostpool_add_host(p, uri, slots, err);
+	ret = hostpool_add_host(p, uri, slots, disks, err);
 	free(uri);
 	return ret < 0 ? error_prefix(err, "--host") : 0;
+}
+
+/* The host part of a URI, s[0..len): this machine, as hostpool_uploads() says. */
+static int local_host(const char *s, size_t len)
+{
+	char h[INET6_ADDRSTRLEN + 2];
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (!len)
+		return 1;
+	if (len >= sizeof(h))
+		return 0;
+	memcpy(h, s, len);
+	h[len] = 0;
+	if (!strcasecmp(h, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, h, a) == 1)
+		return a[0] == 127;
+	if (h[0] != '[' || h[len - 1] != ']')
+		return 0;
+	h[len - 1] = 0;
+	return inet_pton(AF_INET6, h + 1, a) == 1 && IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
+}
+
+int hostpool_uploads(const char *uri, enum host_disks disks)
+{
+	static const char scheme[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.";
+	const char *sep = strstr(uri, "://"), *plus, *auth, *end, *host, *port;
+	size_t n;
+
+	if (disks != HOST_DISKS_AUTO)
+		return disks == HOST_DISKS_UPLOAD;
+	/* driver[+transport]: letters first, then RFC 3986 scheme characters. */
+	if (!sep || sep == uri || strspn(uri, scheme) != (size_t)(sep - uri) ||
+	    strspn(uri, "0123456789+-.") > 0)
+		return 1;
+	plus = memchr(uri, '+', (size_t)(sep - uri));
+	if (plus && sep - plus == 5 && !strncasecmp(plus + 1, "unix", 4))
+		return 0;
+	/* [user@][host][:port], up to the path or query. */
+	auth = sep + 3;
+	end = auth + strcspn(auth, "/?#");
+	host = auth;
+	for (const char *c = auth; c < end; c++)
+		if (*c == '@')
+			host = c + 1;
+	if (*host == '[') {
+		port = memchr(host, ']', (size_t)(end - host));
+		if (!port)
+			return 1;
+		port++;
+	} else {
+		port = memchr(host, ':', (size_t)(end - host));
+		port = port ? port : end;
+	}
+	n = (size_t)(end - port);
+	if (n && (*port != ':' || n < 2 || n > 6 || strspn(port + 1, "0123456789") != n - 1))
+		return 1;
+	return !local_host(host, (size_t)(port - host));
 }
 
 int hostpool_set_retry(struct hostpool *p, const char *arg, struct bp_error *err)

@@ -1,10 +1,12 @@
 /*
- * hostpool - the hosts a run's trials go to (`run --host URI[,slots=N]`,
- * repeatable) and the bookkeeping of which host runs what: free-slot
- * choice, hosts that stop answering, and `--retry-infra N`.
+ * hostpool - the hosts a run's trials go to (`run --host
+ * URI[,slots=N][,disks=shared|upload]`, repeatable) and the bookkeeping
+ * of which host runs what: free-slot choice, hosts that stop answering,
+ * and `--retry-infra N`.
  *
  * A host is a libvirt URI with a number of slots (trials run there at
- * once; default 1). The pool comes from the command line or, without
+ * once; default 1) and how it gets the trials' disks (hostdisks.h; see
+ * hostpool_uploads()). The pool comes from the command line or, without
  * --host, from the suite's `hosts:` (scenario.h: struct suite_host; the
  * command line replaces it whole). The run holds one connection per host (the libvirt
  * backend's); this module only decides and counts, it never connects, so
@@ -30,6 +32,7 @@
 
 #include <stddef.h>
 
+#include "hostdisks.h"
 #include "results.h"
 #include "util.h"
 
@@ -40,10 +43,11 @@
 
 struct pool_host {
 	char *uri;
-	int slots;   /* at most this many trials at once */
-	int busy;    /* trials running there now */
-	int started; /* trials started there in all */
-	int lost;    /* stopped answering: takes no trials */
+	int slots;             /* at most this many trials at once */
+	enum host_disks disks; /* as given; hostpool_uploads() resolves AUTO */
+	int busy;              /* trials running there now */
+	int started;           /* trials started there in all */
+	int lost;              /* stopped answering: takes no trials */
 };
 
 struct hostpool {
@@ -56,10 +60,11 @@ void hostpool_init(struct hostpool *p);
 void hostpool_release(struct hostpool *p);
 
 /*
- * Add one --host argument: "URI" or "URI,slots=N" (1 <= N <=
- * HOSTPOOL_MAX_SLOTS). Returns 0, or -1 with err for an empty URI, a
- * slots value that is not such a number, an unknown or repeated option, or
- * a URI given twice (compared as given, less trailing '/').
+ * Add one --host argument: "URI" then, in any order and each at most once,
+ * ",slots=N" (1 <= N <= HOSTPOOL_MAX_SLOTS, default 1) and
+ * ",disks=shared|upload" (default HOST_DISKS_AUTO). Returns 0, or -1 with
+ * err for an empty URI, an unknown, repeated or empty option, a value not
+ * one of those, or a URI given twice (compared as given, less trailing '/').
  */
 int hostpool_add(struct hostpool *p, const char *arg, struct bp_error *err);
 /*
@@ -67,7 +72,30 @@ int hostpool_add(struct hostpool *p, const char *arg, struct bp_error *err);
  * err for a URI that is empty or blanks only, slots not 1..HOSTPOOL_MAX_SLOTS
  * or a URI already in the pool (hostpool_same_uri()).
  */
-int hostpool_add_host(struct hostpool *p, const char *uri, int slots, struct bp_error *err);
+int hostpool_add_host(struct hostpool *p, const char *uri, int slots, enum host_disks disks,
+		      struct bp_error *err);
+/*
+ * The len bytes at s name a disks mode: "shared" or "upload" (AUTO is
+ * never written; it is the absence of the option). 0 with *ret set, else
+ * -1. The one reader of the word for --host and a suite's `disks:`.
+ */
+int hostpool_parse_disks(const char *s, size_t len, enum host_disks *ret);
+/*
+ * Whether a host with this URI and disks mode gets disks uploaded into its
+ * storage pool (non-zero) or opens the harness's files at their paths (0).
+ * UPLOAD: 1; SHARED: 0; AUTO: by the URI. The daemon is what opens the
+ * disk, kernel and initrd paths the domain XML names, and only a daemon on
+ * this machine sees this machine's files: so shared when the URI
+ * (driver[+transport]://[user@][host][:port]/path[?query]) has transport
+ * unix, or a host part that is empty (qemu:///system), localhost, an IPv4
+ * loopback address (127.0.0.0/8) or the IPv6 one ([::1]); upload for any
+ * other host (qemu+ssh://build7/system) and for a URI that does not parse
+ * so (uploading works everywhere, sharing only where the files are). A
+ * loopback URI can still reach a daemon that does not see this file system
+ * (another mount namespace: a container, a chroot): that host needs
+ * disks=upload given.
+ */
+int hostpool_uploads(const char *uri, enum host_disks disks);
 /* a and b name the same host: equal as given, less trailing '/'. */
 int hostpool_same_uri(const char *a, const char *b);
 /* --retry-infra N: 0 <= N <= HOSTPOOL_MAX_RETRY, else -1 with err. */
