@@ -781,7 +781,9 @@ static const struct bad_case bad_cases[] = {
     {"bad-hosts-entry.yaml", 18, 5,
      "each entry of 'hosts' must be a libvirt URI or a mapping {uri: URI, slots: N}, got a "
      "sequence"},
-    {"bad-hosts-key.yaml", 18, 27, "unknown key 'slot' in host; expected one of: uri, slots"},
+    {"bad-hosts-key.yaml", 18, 27,
+     "unknown key 'slot' in host; expected one of: uri, slots, disks"},
+    {"bad-hosts-disks.yaml", 18, 34, "'disks' must be shared or upload, got 'local'"},
     {"bad-hosts-slots.yaml", 18, 34, "'slots' must be an integer from 1 to 64, got '65'"},
     {"bad-hosts-twice.yaml", 19, 11,
      "host 'qemu+ssh://vm1/system/' is listed twice in 'hosts' (first at 18:5)"},
@@ -1105,7 +1107,19 @@ static void test_hosts(const char *dir)
 	    {"hosts:\n  - {uri: a, slots: 1.5}\n", 12, 21,
 	     "'slots' must be an integer from 1 to 64, got '1.5'"},
 	    {"hosts:\n  - {uri: a, cpus: 2}\n", 12, 14,
-	     "unknown key 'cpus' in host; expected one of: uri, slots"},
+	     "unknown key 'cpus' in host; expected one of: uri, slots, disks"},
+	    {"hosts:\n  - {uri: a, disks: local}\n", 12, 21,
+	     "'disks' must be shared or upload, got 'local'"},
+	    {"hosts:\n  - {uri: a, disks: Shared}\n", 12, 21,
+	     "'disks' must be shared or upload, got 'Shared'"},
+	    {"hosts:\n  - {uri: a, disks: auto}\n", 12, 21,
+	     "'disks' must be shared or upload, got 'auto'"},
+	    {"hosts:\n  - {uri: a, disks: \"\"}\n", 12, 21,
+	     "'disks' must be shared or upload, got ''"},
+	    {"hosts:\n  - {uri: a, disks: [shared]}\n", 12, 21,
+	     "'disks' must be a string, got a sequence"},
+	    {"hosts:\n  - {uri: a, disks: upload, disks: shared}\n", 12, 29,
+	     "duplicate key 'disks' in host (first at 12:14); each key may appear only once"},
 	    {"hosts:\n  - {slots: 2}\n", 12, 5, "missing required key 'uri' in host"},
 	    {"hosts:\n  - qemu:///system\n  - {uri: qemu:///system/, slots: 2}\n", 13, 11,
 	     "host 'qemu:///system/' is listed twice in 'hosts' (first at 12:5)"},
@@ -1122,6 +1136,10 @@ static void test_hosts(const char *dir)
 		tap_ok(s.nr_hosts == 3 && !strcmp(s.hosts[2].uri, "qemu:///system") &&
 			       s.hosts[2].slots == 64 && s.hosts[2].line == 20 && s.hosts[1].slots == 4,
 		       "valid-hosts.yaml: a block mapping too");
+		tap_ok(s.nr_hosts == 3 && s.hosts[0].disks == HOST_DISKS_AUTO &&
+			       s.hosts[1].disks == HOST_DISKS_SHARED &&
+			       s.hosts[2].disks == HOST_DISKS_UPLOAD,
+		       "valid-hosts.yaml: disks by the URI unless given, else as given");
 		suite_free(&s);
 	} else {
 		tap_diag(err.msg);
@@ -1155,12 +1173,32 @@ static void test_hosts(const char *dir)
 			tap_ok(s.nr_hosts == 3 && s.hosts[0].slots == 1 && s.hosts[1].slots == 4 &&
 				       s.hosts[2].slots == 64,
 			       "hosts: slots default 1, else as written");
+			tap_ok(s.nr_hosts == 3 && s.hosts[0].disks == HOST_DISKS_AUTO &&
+				       s.hosts[1].disks == HOST_DISKS_AUTO &&
+				       s.hosts[2].disks == HOST_DISKS_AUTO,
+			       "hosts: disks default auto");
 			tap_ok(s.nr_hosts == 3 && s.hosts[0].line == 12 && s.hosts[0].column == 5 &&
 				       s.hosts[1].line == 13 && s.hosts[1].column == 11,
 			       "hosts: each where its URI is written");
 			tap_ok(s.hosts_line == 11 && s.hosts_column == 1, "hosts: the key's position");
 			suite_free(&s);
 			tap_ok(suite_is_empty(&s), "hosts: suite_free() frees them");
+		} else {
+			tap_diag(err.msg);
+		}
+	}
+	if (write_hosts(path, "hosts:\n"
+			      "  - {disks: upload, uri: qemu:///system}\n"
+			      "  - uri: qemu+ssh://vm1/system\n"
+			      "    disks: shared\n"
+			      "    slots: 2\n"
+			      "  - {uri: \"qemu+tcp://10.0.0.5/system\", disks: \"upload\"}\n") == 0) {
+		if (tap_is_int(suite_load(&s, path, &err), 0, "hosts: disks loads")) {
+			tap_ok(s.nr_hosts == 3 && s.hosts[0].disks == HOST_DISKS_UPLOAD &&
+				       s.hosts[1].disks == HOST_DISKS_SHARED && s.hosts[1].slots == 2 &&
+				       s.hosts[2].disks == HOST_DISKS_UPLOAD,
+			       "hosts: disks shared or upload, in any key order, quoted or not");
+			suite_free(&s);
 		} else {
 			tap_diag(err.msg);
 		}

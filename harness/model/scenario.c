@@ -143,6 +143,8 @@
  *                             #   no URI twice (a trailing '/' makes no
  *                             #   other host); `run` refuses them when no
  *                             #   image boots on libvirt
+ *     - {uri: "qemu:///system", disks: upload}  # disks: shared | upload
+ *                             #   (default: by the URI, hostpool_uploads())
  *
  * A scenario without 'steps' is one 'boot' step of 'boots' boots expecting
  * 'expect' (and 'title'), reported at the scenario's position.
@@ -2455,19 +2457,35 @@ static int parse_rings(struct parse *p, const struct field *section)
 
 /* ---- hosts ---- */
 
-/* One entry of 'hosts': "URI" or {uri: URI, slots: N}, into h. */
+/* A host's 'disks': shared or upload (hostpool_parse_disks()). */
+static int get_disks(struct parse *p, const struct field *f, enum host_disks *ret)
+{
+	const char *s;
+	char v[SHOW_MAX];
+
+	if (get_str(p, f, 1, &s) < 0)
+		return -1;
+	if (hostpool_parse_disks(s, strlen(s), ret) < 0)
+		return fail(p, f->value, "'disks' must be shared or upload, got '%s'",
+			    show(s, strlen(s), v, sizeof(v)));
+	return 0;
+}
+
+/* One entry of 'hosts': "URI" or {uri: URI, slots: N, disks: shared|upload}, into h. */
 static int parse_host(struct parse *p, yaml_node_t *node, struct suite_host *h)
 {
-	enum { F_URI, F_SLOTS, F_N };
+	enum { F_URI, F_SLOTS, F_DISKS, F_N };
 	struct field f[F_N] = {
 	    [F_URI] = FIELD("uri", REQUIRED),
 	    [F_SLOTS] = FIELD("slots", OPTIONAL),
+	    [F_DISKS] = FIELD("disks", OPTIONAL),
 	};
 	const struct suite *s = p->suite;
 	char d[SHOW_MAX + 32];
 	const char *uri;
 
 	h->slots = 1;
+	h->disks = HOST_DISKS_AUTO;
 	if (node->type == YAML_SCALAR_NODE && !is_null(node))
 		f[F_URI].key = f[F_URI].value = node;
 	else if (node->type != YAML_MAPPING_NODE)
@@ -2476,7 +2494,9 @@ static int parse_host(struct parse *p, yaml_node_t *node, struct suite_host *h)
 			    "slots: N}, got %s",
 			    describe(node, d, sizeof(d)));
 	else if (map_read(p, node, "host", f, F_N) < 0 ||
-		 (f[F_SLOTS].key && get_int(p, &f[F_SLOTS], 1, HOSTPOOL_MAX_SLOTS, &h->slots) < 0))
+		 (f[F_SLOTS].key &&
+		  get_int(p, &f[F_SLOTS], 1, HOSTPOOL_MAX_SLOTS, &h->slots) < 0) ||
+		 (f[F_DISKS].key && get_disks(p, &f[F_DISKS], &h->disks) < 0))
 		return -1;
 	if (get_str(p, &f[F_URI], 0, &uri) < 0)
 		return -1;

@@ -24,6 +24,7 @@
 
 #include <regex.h>
 
+#include "hostdisks.h"
 #include "util.h"
 
 enum outcome {
@@ -161,12 +162,14 @@ struct ring {
 
 /*
  * A libvirt host of the run's pool (`hosts:`; `run --host` replaces them
- * all): its URI and how many trials run there at once (hostpool.h).
+ * all): its URI, how many trials run there at once and how it gets their
+ * disks (hostpool.h).
  */
 struct suite_host {
 	char *uri;
-	int slots;        /* 1..HOSTPOOL_MAX_SLOTS, default 1 */
-	int line, column; /* where it was written */
+	int slots;             /* 1..HOSTPOOL_MAX_SLOTS, default 1 */
+	enum host_disks disks; /* `disks: shared|upload`, default HOST_DISKS_AUTO */
+	int line, column;      /* where it was written */
 };
 
 struct scenario {
