@@ -30,7 +30,7 @@ struct run_opts {
 const struct cmd_usage run_usage = {
 	"run",
 	"run [-c SUITE] [-r REPORTS] [-j N] [-q] [--keep] [--history DB] [--cache DIR] [--cold] "
-	"[--shard K/N|auto [--shard-total N]] [--backend qemu|libvirt [--host URI[,slots=N]]... "
+	"[--shard K/N|auto [--shard-total N]] [--backend qemu|libvirt [--host URI[,slots=N][,disks=shared|upload]]... "
 	"[--retry-infra N]] [SCENARIO...]",
 	"Boot the suite's scenarios (all, or those named) and report every boot.",
 	"options:\n"
@@ -55,11 +55,15 @@ const struct cmd_usage run_usage = {
 	"  --backend NAME       what runs the guests of images that name none: qemu\n"
 	"                       (default: QEMU children of bootproof) or libvirt (transient\n"
 	"                       domains on a libvirt host; every boot cold)\n"
-	"  --host URI[,slots=N] a libvirt host (default qemu:///system), e.g.\n"
+	"  --host URI[,slots=N][,disks=shared|upload]\n"
+	"                       a libvirt host (default qemu:///system), e.g.\n"
 	"                       qemu+tcp://HOST/system or qemu+ssh://HOST/system;\n"
 	"                       repeatable: a pool the trials are spread over, at most N\n"
-	"                       at once on each (1 to 64, default 1); replaces the\n"
-	"                       suite's hosts: whole\n"
+	"                       at once on each (1 to 64, default 1); disks: its daemon\n"
+	"                       opens the trials' files here (shared) or gets them in its\n"
+	"                       storage pool (upload), by default shared only for a URI\n"
+	"                       of this machine (no host, +unix, localhost, loopback);\n"
+	"                       replaces the suite's hosts: whole\n"
 	"  --retry-infra N      a trial lost with its host runs again on another host, up\n"
 	"                       to N times (0 to 16, default 0; with --host or hosts:)\n"
 	"  -h, --help           this help\n"
