@@ -12,6 +12,7 @@
 #   COMMAND        the subcommands
 #   a|b|c          those words
 #   N, LIST        nothing
+#   URI...         nothing (a libvirt URI, its options after ',')
 #   anything else  files
 
 # The subcommands `bootproof help` lists: "  NAME   summary".
@@ -78,6 +79,8 @@ _bootproof_complete_value() {
 	arg=${arg#[}
 	arg=${arg%]}
 	case $arg in
+	# A libvirt URI and its options (URI[,slots=N][,disks=a|b]): no words or files to offer.
+	URI*) ;;
 	*'|'*) mapfile -t COMPREPLY < <(compgen -W "${arg//|/ }" -- "$cur") ;;
 	SUITE)
 		compopt -o filenames 2>/dev/null
