@@ -158,7 +158,8 @@ int hostpool_add(struct hostpool *p, const char *arg, struct bp_error *err)
 static int local_host(const char *s, size_t len)
 {
 	char h[INET6_ADDRSTRLEN + 2];
-	unsigned char a[sizeof(struct in6_addr)];
+	struct in_addr v4;
+	struct in6_addr v6;
 
 	if (!len)
 		return 1;
@@ -168,12 +169,12 @@ static int local_host(const char *s, size_t len)
 	h[len] = 0;
 	if (!strcasecmp(h, "localhost"))
 		return 1;
-	if (inet_pton(AF_INET, h, a) == 1)
-		return a[0] == 127;
+	if (inet_pton(AF_INET, h, &v4) == 1)
+		return ntohl(v4.s_addr) >> 24 == 127;
 	if (h[0] != '[' || h[len - 1] != ']')
 		return 0;
 	h[len - 1] = 0;
-	return inet_pton(AF_INET6, h + 1, a) == 1 && IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
+	return inet_pton(AF_INET6, h + 1, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 int hostpool_uploads(const char *uri, enum host_disks disks)
