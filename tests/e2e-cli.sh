@@ -259,7 +259,7 @@ like "$(cat "$T/err")" "shard 4 is not one of 1..3" "CI_NODE_INDEX beyond CI_NOD
 # --host and --retry-infra (hostpool.h): usage errors exit 2, naming what is wrong.
 for bad in "--host=|empty URI" "--host=qemu:///system,slots=0|slots takes a number from 1 to 64" \
 	"--host=qemu:///system,slots=two|from 1 to 64, got" "--host=qemu:///system,cpus=2|unknown option" \
-	"--host=qemu:///system,disks=local|disks takes shared or upload, got 'local'" \
+	"--host=qemu:///system,disks=local|disks takes shared or upload, got" \
 	"--host=qemu:///system,disks=upload,disks=shared|disks given twice" \
 	"--host=qemu:///system --host=qemu:///system/|given twice" \
 	"--backend=qemu --host=qemu:///system|--host goes with --backend libvirt" \
