@@ -3,7 +3,7 @@
 # bootproof's tests, configured by the project's own files in
 # scripts/libvirt/, never by the machine's.
 #
-#   libvirtd-test.sh start DIR PORT [--isolated]
+#   libvirtd-test.sh start DIR PORT [--isolated [--hide PATH]...]
 #   libvirtd-test.sh stop DIR
 #   libvirtd-test.sh pids DIR        (libvirtd's pid, then virtlogd's)
 #
@@ -13,6 +13,9 @@
 # someone else's answers there); with --isolated they get DIR's run, lib,
 # log and cache directories too and are reachable only on
 # qemu+tcp://127.0.0.1:PORT/system: a second host on the same machine.
+# --hide PATH (a directory) puts an empty file system over PATH in their
+# namespace: a host that cannot see the harness's files (its images, its
+# scratch), as a remote host cannot, while it shares the machine.
 # start returns once the daemon answers on TCP (bounded), printing its URI;
 # stop destroys the domains still running there (naming each on stderr: a
 # test asserts there are none), then ends the daemons, bounded.
@@ -21,7 +24,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "libvirtd-test: $*" >&2; exit 1; }
 
-[ $# -ge 2 ] || die "usage: libvirtd-test.sh start DIR PORT [--isolated] | stop DIR | pids DIR"
+[ $# -ge 2 ] || die "usage: libvirtd-test.sh start DIR PORT [--isolated [--hide PATH]...] | stop DIR | pids DIR"
 cmd=$1
 dir=$2
 
@@ -34,7 +37,16 @@ pid_of() { # FILE: the pid in it if that process runs
 
 start() {
 	port=$1
-	isolated=${2:-}
+	shift
+	isolated=
+	if [ "${1:-}" = --isolated ]; then isolated=--isolated; shift; fi
+	hide=
+	while [ $# -gt 0 ]; do
+		[ "$isolated" = --isolated ] && [ "$1" = --hide ] && [ $# -ge 2 ] && [ -d "$2" ] ||
+			die "start: unexpected '$*' (--hide PATH, a directory, after --isolated)"
+		hide="$hide && mount -t tmpfs -o size=1m,mode=0755 bootproof-hidden '$2'"
+		shift 2
+	done
 	command -v libvirtd >/dev/null || die "libvirtd not installed (scripts/install-deps.sh)"
 	if pid_of "$dir/libvirtd.pid" >/dev/null; then die "$dir: a libvirtd runs there already"; fi
 	if [ "$isolated" != --isolated ] && [ -S /run/libvirt/libvirt-sock ] &&
@@ -50,6 +62,7 @@ start() {
 			binds="$binds && mount --bind '$dir/${d%%:*}' '${d#*:}'"
 		done
 	fi
+	binds="$binds$hide"
 	# The daemons keep the namespace after the shell that made it exits.
 	unshare -m --propagation private sh -c "$binds &&
 		virtlogd -d -p '$dir/virtlogd.pid' &&
@@ -88,7 +101,7 @@ stop() {
 }
 
 case $cmd in
-start) [ $# -ge 3 ] || die "start DIR PORT [--isolated]"; start "$3" "${4:-}" ;;
+start) [ $# -ge 3 ] || die "start DIR PORT [--isolated [--hide PATH]...]"; shift 2; start "$@" ;;
 stop) stop ;;
 pids) for f in libvirtd virtlogd; do pid_of "$dir/$f.pid" || echo 0; done ;;
 *) die "unknown command '$cmd'" ;;

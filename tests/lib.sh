@@ -39,6 +39,10 @@ like() { # GOT SUBSTRING DESCRIPTION
 	case $1 in *"$2"*) ok 0 "$3" ;; *) ok 1 "$3"; diag "got: '$1'"; diag "expected to contain: '$2'" ;; esac
 }
 
+unlike() { # GOT SUBSTRING DESCRIPTION
+	case $1 in *"$2"*) ok 1 "$3"; diag "expected no '$2' in: '$1'" ;; *) ok 0 "$3" ;; esac
+}
+
 qemu_left() { # the pids of QEMUs this test's runs left running
 	pgrep -f "qemu-system.*$T/" | tr '\n' ' '
 }
@@ -60,15 +64,13 @@ done_testing() {
 # a product crash. The rest makes the boot faster, as in scenarios.yaml.
 GUEST_APPEND="console=ttyS0 oops=panic panic=1 rcupdate.rcu_cpu_stall_timeout=300 watchdog_thresh=60 quiet cryptomgr.notests"
 
-# Write a suite for the reference guest to $1, with the given scenarios
-# (YAML text on stdin, indented as list items under `scenarios:`).
 BUILT=$ROOT/build
 GUEST_IMAGE=$BUILT/images/linux
 GUEST_KERNEL=$GUEST_IMAGE/vmlinux
 
-write_suite() {
-	{
-		cat <<YAML
+# The suites' first lines: version and the reference guest's image, linux.
+suite_head() {
+	cat <<YAML
 version: 1
 images:
   linux:
@@ -77,6 +79,15 @@ images:
     initrd: $GUEST_IMAGE/initrd.img
     disk: $GUEST_IMAGE/system.qcow2
     append: "$GUEST_APPEND"
+YAML
+}
+
+# Write a suite for the reference guest to $1, with the given scenarios
+# (YAML text on stdin, indented as list items under `scenarios:`).
+write_suite() {
+	{
+		suite_head
+		cat <<YAML
 sensors:
   v1: {module: $BUILT/sensor/v1/refsensor.ko}
   v2: {module: $BUILT/sensor/v2/refsensor.ko}
@@ -91,6 +102,56 @@ scenarios:
 YAML
 		cat
 	} >"$1"
+}
+
+# rollback_suite FILE: the libvirt tests' suite: a crash with its title, a
+# rollback that recovers on its own (race-won) and one that needs the offline
+# remediation (race-lost), each as short as its point allows (boots are the
+# cost); image linux, sensor v1 with its agent, content good-291, bad-291 and
+# fix-291. A test appends its own scenarios to it.
+rollback_suite() {
+	_c=C-00000291-00000000
+	suite_head >"$1"
+	cat >>"$1" <<YAML
+sensors:
+  v1: {module: $BUILT/sensor/v1/refsensor.ko, agent: $ROOT/sensor/agent}
+content:
+  good-291:
+    - {file: $BUILT/content/c291-good.sys, as: $_c-00000001.sys}
+  bad-291:
+    - {file: $BUILT/content/c291-bad.sys, as: $_c-00000032.sys}
+  fix-291:
+    - {file: $BUILT/content/c291-good.sys, as: $_c-00000033.sys}
+scenarios:
+  - name: race-lost
+    image: linux
+    sensor: v1
+    content: bad-291
+    race: {agent_delay_ms: 4000, sensor_delay_ms: 0}
+    steps:
+      - boot: {expect: crash, title: refsensor_eval}
+      - rollback: fix-291
+      - reboot_until_clean: {max_boots: 1}
+      - remediate: {delete: ["/sensor/content/$_c-00000032.sys"], when: not_recovered}
+      - expect_files: {absent: ["/sensor/content/$_c-00000032.sys"]}
+      - clean_boots: 1
+  - name: race-won
+    image: linux
+    sensor: v1
+    content: bad-291
+    race: {agent_delay_ms: 0, sensor_delay_ms: 3000}
+    steps:
+      - boot: {expect: crash, title: refsensor_eval}
+      - rollback: fix-291
+      - reboot_until_clean: {max_boots: 3}
+  - name: crash
+    image: linux
+    sensor: v1
+    content: bad-291
+    boots: 1
+    expect: crash
+    title: "BUG: unable to handle kernel paging request in refsensor_eval"
+YAML
 }
 
 # add_image SUITE NAME 'KEY: VALUE'...: another image of the reference guest in

@@ -63,7 +63,7 @@ static void check_linux(const char *dir, const char *overlay, const char *base)
 				.memory_mib = 256,
 				.run_dir = dir};
 	struct bp_error err;
-	char *xml = domxml_build(&cfg, "bootproof-1-2-ab", NULL, "/r/con'sole.log", &err), *want;
+	char *xml = domxml_build(&cfg, "bootproof-1-2-ab", NULL, "/r/con'sole.log", NULL, &err), *want;
 
 	if (!tap_ok(xml != NULL, "linux: the XML is built"))
 		return tap_diag(err.msg);
@@ -109,7 +109,7 @@ static void check_windows(const char *dir, const char *overlay)
 				.memory_mib = 2048,
 				.run_dir = dir};
 	struct bp_error err;
-	char *xml = domxml_build(&cfg, "bootproof-w", "0123abcd-0000-4000-8000-000000000001", NULL, &err);
+	char *xml = domxml_build(&cfg, "bootproof-w", "0123abcd-0000-4000-8000-000000000001", NULL, NULL, &err);
 
 	if (!tap_ok(xml != NULL, "windows: the XML is built"))
 		return tap_diag(err.msg);
@@ -128,6 +128,41 @@ static void check_windows(const char *dir, const char *overlay)
 	tap_ok(!strstr(xml, "value='-machine'"), "windows: no extra -M options");
 	tap_like(xml, "<qemu:arg value='-action'/><qemu:arg value='panic=none'/>",
 		 "windows: the guest runs on after its panic event, as on the direct backend");
+	free(xml);
+}
+
+/* A remote host's paths (virt-remote.h): the XML names them, never the local files. */
+static void check_remote(const char *dir, const char *overlay)
+{
+	struct vm_config cfg = {.guest = &guest_profile_linux,
+				.accel = "tcg",
+				.kernel = "/k/vmlinux",
+				.initrd = "/k/initrd.img",
+				.disk = overlay,
+				.memory_mib = 256,
+				.run_dir = dir};
+	struct domxml_backing chain[2] = {{.path = "/pool/sha256-b1", .format = "qcow2"},
+					  {.path = "/pool/sha256-g'", .format = "raw"}};
+	struct domxml_files files = {.disk = "/pool/bootproof-v-1.qcow2",
+				     .chain = chain,
+				     .nr_chain = 2,
+				     .kernel = "/pool/sha256-k",
+				     .initrd = "/pool/sha256-i"};
+	struct bp_error err;
+	char *xml = domxml_build(&cfg, "bootproof-r", NULL, NULL, &files, &err);
+
+	if (!tap_ok(xml != NULL, "remote: the XML is built"))
+		return tap_diag(err.msg);
+	tap_is_int(validate(dir, "remote", xml), 0, "remote: virt-xml-validate accepts it");
+	tap_like(xml, "<source file='/pool/bootproof-v-1.qcow2'/><backingStore type='file'>"
+		      "<format type='qcow2'/><source file='/pool/sha256-b1'/><backingStore type='file'>"
+		      "<format type='raw'/><source file='/pool/sha256-g&#39;'/><backingStore/>"
+		      "</backingStore></backingStore>",
+		 "remote: the host's overlay and chain, in order, escaped");
+	tap_like(xml, "<kernel>/pool/sha256-k</kernel><initrd>/pool/sha256-i</initrd>",
+		 "remote: the host's kernel and initrd");
+	tap_ok(!strstr(xml, overlay) && !strstr(xml, "/k/"), "remote: no local path");
+	tap_ok(!strstr(xml, "<log "), "remote: no console log (the host cannot write ours)");
 	free(xml);
 }
 
@@ -169,6 +204,7 @@ int main(void)
 		strbuf_release(&esc);
 	}
 	check_windows(dir, overlay);
+	check_remote(dir, overlay);
 	run((char *const[]){"rm", "-rf", dir, NULL});
 	free(base);
 	free(overlay);

@@ -49,6 +49,17 @@ static void check_registry(void)
 	tap_ok(!virt_golden_free(NULL, &key1), "cleared: nothing left");
 }
 
+/* A pid no process has: a child reaped. */
+static int dead_pid(void)
+{
+	pid_t p = fork();
+
+	if (p == 0)
+		_exit(0);
+	waitpid(p, NULL, 0);
+	return (int)p;
+}
+
 static void check_names(void)
 {
 	char host[64] = "", *n1 = virt_golden_name(3), *n2 = virt_golden_name(3), *u = virt_golden_uuid();
@@ -65,6 +76,25 @@ static void check_names(void)
 	tap_diag(n1);
 	tap_ok(strncmp(n1, n2, 20) != 0, "two names differ in their first 20 characters");
 	regfree(&re);
+	free(want);
+	{
+		char *v = virt_harness_name('v', 5);
+		char *dead = xasprintf("bootproof-v-0123abcd-%s-%d-1.qcow2", host, dead_pid());
+		char *other = xasprintf("bootproof-v-0123abcd-%sx-%d-1.qcow2", host, dead_pid());
+
+		want = xasprintf("^bootproof-v-[0-9a-f]{8}-%s-%d-5$", host, (int)getpid());
+		regcomp(&re, want, REG_EXTENDED | REG_NOSUB);
+		tap_ok(regexec(&re, v, 0, NULL, 0) == 0, "another kind's name: its letter, the rest alike");
+		regfree(&re);
+		tap_ok(!virt_harness_gone(v, 0) && virt_harness_gone(v, 1),
+		       "this harness's: gone only when its own are asked for");
+		tap_ok(virt_harness_gone(dead, 0), "a gone harness's of this machine: gone");
+		tap_ok(!virt_harness_gone(other, 1) && !virt_harness_gone("sha256-00", 1),
+		       "another machine's, or no harness's: never");
+		free(v);
+		free(dead);
+		free(other);
+	}
 	regcomp(&re, "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
 		REG_EXTENDED | REG_NOSUB);
 	tap_ok(regexec(&re, u, 0, NULL, 0) == 0, "a version 4 UUID");
@@ -140,17 +170,6 @@ static struct strbuf notes = STRBUF_INIT;
 static void note(void *ctx, const char *msg)
 {
 	strbuf_addf(&notes, "%s\n", msg);
-}
-
-/* A pid no process has: a child reaped. */
-static int dead_pid(void)
-{
-	pid_t p = fork();
-
-	if (p == 0)
-		_exit(0);
-	waitpid(p, NULL, 0);
-	return (int)p;
 }
 
 static void check_sweep(struct loop *l)

@@ -333,6 +333,12 @@ int main(int argc, char **argv)
 		virConnectClose(conn);
 		return tap_done();
 	}
+	{
+		char *dir = virt_store_dir(pool, &err);
+
+		tap_is_str(dir, VIRT_STORE_PATH, "  its directory on the host, from its definition");
+		free(dir);
+	}
 	virt_store_delete(pool, "sha256-", &err); /* a previous run's, on a shared host */
 	file = make_file("data", 3 * 1024 * 1024 + 17, 1);
 	test_upload(pool, file);

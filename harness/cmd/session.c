@@ -416,6 +416,10 @@ int session_start(struct session *s, struct bp_error *err)
 	/* a pool runs as many trials at once as it has slots (-j may say fewer) */
 	if (s->o.pool && (!s->o.jobs || s->r.jobs > hostpool_capacity(s->o.pool)))
 		s->r.jobs = hostpool_capacity(s->o.pool);
+	/* hosts that do not see this machine's files get the disks through their pools */
+	for (size_t i = 0; s->o.pool && i < s->o.pool->nr_hosts; i++)
+		if (hostpool_uploads(s->o.pool->hosts[i].uri, s->o.pool->hosts[i].disks))
+			backend_host_uploads(s->o.pool->hosts[i].uri);
 	if (s->o.keep)
 		s->r.work_dir = xstrdup(s->work);
 	if (rc == 0 && !s->o.cold)

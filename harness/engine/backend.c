@@ -10,6 +10,7 @@
 #include "machine-qemu.h"
 #include "virt-conn.h"
 #include "virt-golden.h"
+#include "virt-remote.h"
 
 static int backend_libvirt_used;
 
@@ -48,6 +49,11 @@ struct machine *backend_machine_new(const char *backend, const char *host,
 	return machine_qemu_new(cfg);
 }
 
+void backend_host_uploads(const char *uri)
+{
+	virt_remote_add(uri);
+}
+
 const char *backend_host_lost(const char *uri)
 {
 	return backend_libvirt_used ? virt_conn_uri_lost(uri) : NULL;
@@ -57,7 +63,9 @@ void backend_shutdown(int timeout_ms, void (*note)(void *ctx, const char *msg), 
 {
 	if (backend_libvirt_used) {
 		virt_golden_reap();
+		virt_remote_end();
 		virt_conn_close_all(timeout_ms);
 	}
 	virt_golden_clear(note, ctx);
+	virt_remote_clear();
 }

@@ -4,9 +4,10 @@
  *   qemu     a QEMU child of the harness (machine-qemu.h); restores saved
  *            states (snapshot.h): pre-mount and booted ones
  *   libvirt  a transient domain on a libvirt host (machine-libvirt.h; the
- *            host a URI, default qemu:///system); restores the host's
- *            golden saves at the pre-mount point (virt-golden.h, made by
- *            golden.h), boots cold otherwise
+ *            host a URI, default qemu:///system; a remote host's files
+ *            uploaded, virt-remote.h); restores the host's golden saves
+ *            at the pre-mount point (virt-golden.h, made by golden.h),
+ *            boots cold otherwise
  *
  * An image's `backend:` (scenario.h) wins over the run's (--backend);
  * neither: qemu.
@@ -43,6 +44,12 @@ const void *backend_premount_state(const char *backend, const char *host,
  */
 struct machine *backend_machine_new(const char *backend, const char *host,
 				    const struct vm_config *cfg);
+/*
+ * The libvirt host uri does not share this machine's files (hostpool.h:
+ * disks=upload): its machines' disks, kernels and saves go through its
+ * storage pool (virt-remote.h). Before its first machine.
+ */
+void backend_host_uploads(const char *uri);
 /*
  * Why the libvirt host uri stopped answering during the run (its
  * connection was lost: keepalive, closed), or NULL.

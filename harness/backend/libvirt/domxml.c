@@ -129,23 +129,26 @@ static void dx_backing_store(struct strbuf *sb, const struct domxml_backing *b, 
 		strbuf_adds(sb, "</backingStore>");
 }
 
-static int dx_disk(struct strbuf *sb, const struct vm_config *cfg, struct bp_error *err)
+static int dx_disk(struct strbuf *sb, const struct vm_config *cfg,
+		   const struct domxml_files *files, struct bp_error *err)
 {
 	const char *dev = cfg->guest->machine.disk_device;
 	struct domxml_backing chain[DOMXML_MAX_CHAIN];
-	int n;
+	int n = 0;
 
 	if (strcmp(dev, "virtio-blk-device") && strcmp(dev, "virtio-blk-pci") &&
 	    strcmp(dev, "ide-hd"))
 		return error_set(err, "no libvirt disk for the device '%s'", dev);
-	n = domxml_backing_chain(cfg->disk, chain, DOMXML_MAX_CHAIN, err);
-	if (n < 0)
+	if (!files && (n = domxml_backing_chain(cfg->disk, chain, DOMXML_MAX_CHAIN, err)) < 0)
 		return -1;
 	strbuf_adds(sb, "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
 			"<source file='");
-	dx_add(sb, cfg->disk);
+	dx_add(sb, files ? files->disk : cfg->disk);
 	strbuf_adds(sb, "'/>");
-	dx_backing_store(sb, chain, n);
+	if (files)
+		dx_backing_store(sb, files->chain, files->nr_chain);
+	else
+		dx_backing_store(sb, chain, n);
 	if (!strcmp(dev, "ide-hd"))
 		strbuf_adds(sb, "<target dev='sda' bus='sata'/>");
 	else
@@ -159,18 +162,21 @@ static int dx_disk(struct strbuf *sb, const struct vm_config *cfg, struct bp_err
 }
 
 /* <os>: the machine type and the boot method's options (guest.h's boot, as argv.c reads it). */
-static int dx_os(struct strbuf *sb, const struct vm_config *cfg, struct bp_error *err)
+static int dx_os(struct strbuf *sb, const struct vm_config *cfg,
+		 const struct domxml_files *files, struct bp_error *err)
 {
 	const struct guest_machine *m = &cfg->guest->machine;
 	char *cmdline = qemu_boot_append(m, cfg->append);
+	const char *kernel = files ? files->kernel : cfg->kernel;
+	const char *initrd = files ? files->initrd : cfg->initrd;
 	int r = 0;
 
 	strbuf_adds(sb, "<os><type arch='x86_64' machine='");
 	dx_add(sb, m->type);
 	strbuf_adds(sb, "'>hvm</type>");
 	for (const struct guest_qemu_opt *o = m->boot; o && o->opt; o++) {
-		const char *v = !strcmp(o->value, "@kernel")   ? cfg->kernel
-				: !strcmp(o->value, "@initrd") ? cfg->initrd
+		const char *v = !strcmp(o->value, "@kernel")   ? kernel
+				: !strcmp(o->value, "@initrd") ? initrd
 				: !strcmp(o->value, "@append") ? cmdline
 							       : o->value;
 		const char *el = !strcmp(o->opt, "-kernel")   ? "kernel"
@@ -206,7 +212,7 @@ static void dx_serial(struct strbuf *sb, int port, const char *log_path)
 }
 
 static int dx_devices(struct strbuf *sb, const struct vm_config *cfg, const char *log_path,
-		      struct bp_error *err)
+		      const struct domxml_files *files, struct bp_error *err)
 {
 	const struct guest_machine *m = &cfg->guest->machine;
 	int mmio = !strcmp(m->serial_device, "virtio-serial-device");
@@ -218,7 +224,7 @@ static int dx_devices(struct strbuf *sb, const struct vm_config *cfg, const char
 	if (m->display && strcmp(m->display, "VGA"))
 		return error_set(err, "no libvirt video model for '%s'", m->display);
 	strbuf_adds(sb, "<devices>");
-	if (dx_disk(sb, cfg, err) < 0)
+	if (dx_disk(sb, cfg, files, err) < 0)
 		return -1;
 	strbuf_adds(sb, "<controller type='usb' model='none'/>");
 	strbuf_addf(sb, "<controller type='virtio-serial' index='0'>%s</controller>",
@@ -240,7 +246,7 @@ static int dx_devices(struct strbuf *sb, const struct vm_config *cfg, const char
 }
 
 char *domxml_build(const struct vm_config *cfg, const char *name, const char *uuid,
-		   const char *log_path, struct bp_error *err)
+		   const char *log_path, const struct domxml_files *files, struct bp_error *err)
 {
 	const struct guest_machine *m = &cfg->guest->machine;
 	struct strbuf sb = STRBUF_INIT;
@@ -257,14 +263,14 @@ char *domxml_build(const struct vm_config *cfg, const char *name, const char *uu
 		strbuf_adds(&sb, "</uuid>");
 	}
 	strbuf_addf(&sb, "<memory unit='MiB'>%d</memory><vcpu>1</vcpu>", cfg->memory_mib);
-	if (dx_os(&sb, cfg, err) < 0)
+	if (dx_os(&sb, cfg, files, err) < 0)
 		goto fail;
 	/* QEMU's vmcoreinfo device is libvirt's <vmcoreinfo> feature: a host-side win-dmp needs it */
 	strbuf_addf(&sb, "<features><acpi/>%s</features>",
 		    m->coreinfo_device ? "<vmcoreinfo state='on'/>" : "");
 	strbuf_adds(&sb, "<on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>"
 			 "<on_crash>preserve</on_crash>");
-	if (dx_devices(&sb, cfg, log_path, err) < 0)
+	if (dx_devices(&sb, cfg, log_path, files, err) < 0)
 		goto fail;
 	/*
 	 * QEMU's panic=none, as the direct backend's argv: the guest runs on after

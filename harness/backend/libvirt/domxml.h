@@ -45,16 +45,6 @@
 #define DOMXML_MARKER "serial1"
 
 /*
- * The XML of cfg's machine named name with UUID uuid (NULL: the host picks
- * one; a restore's XML must name the saved domain's), malloc'd, its console
- * copied to log_path (NULL: no copy); NULL with err for a device the
- * profile names that has no libvirt element here, or a disk whose chain
- * cannot be read.
- */
-char *domxml_build(const struct vm_config *cfg, const char *name, const char *uuid,
-		   const char *log_path, struct bp_error *err);
-
-/*
  * The backing chain of a qcow2 file, read from the headers: path and
  * format of each backing file, outermost first, at most max; the count,
  * or -1 with err. Relative names are resolved from the file's directory.
@@ -65,5 +55,29 @@ struct domxml_backing {
 };
 int domxml_backing_chain(const char *qcow2, struct domxml_backing *ret, int max,
 			 struct bp_error *err);
+
+/*
+ * Where the host opens the domain's files when not at cfg's paths (a
+ * remote host's storage pool, virt-remote.h): the overlay, its backing
+ * chain (outermost first, nr_chain links, as domxml_backing_chain() gives
+ * the local one), the kernel and the initrd (NULL: none, as cfg).
+ */
+struct domxml_files {
+	const char *disk;
+	const struct domxml_backing *chain;
+	int nr_chain;
+	const char *kernel, *initrd;
+};
+
+/*
+ * The XML of cfg's machine named name with UUID uuid (NULL: the host picks
+ * one; a restore's XML must name the saved domain's), malloc'd, its console
+ * copied to log_path (NULL: no copy), its files at cfg's paths (files
+ * NULL: the host shares the harness's, the chain read from cfg->disk) or
+ * at files'; NULL with err for a device the profile names that has no
+ * libvirt element here, or a disk whose chain cannot be read.
+ */
+char *domxml_build(const struct vm_config *cfg, const char *name, const char *uuid,
+		   const char *log_path, const struct domxml_files *files, struct bp_error *err);
 
 #endif

@@ -31,10 +31,12 @@
 #include "virt-conn.h"
 #include "virt-event.h"
 #include "virt-golden.h"
+#include "virt-remote.h"
 
 enum lv_state { LV_NEW, LV_CREATING, LV_READY, LV_GONE };
 enum lv_stream { ST_CONSOLE, ST_MARKER, ST_CHANNEL, ST_NR };
 enum lv_job_kind {
+	J_UPLOAD,
 	J_CREATE,
 	J_RESTORE,
 	J_RESUME,
@@ -66,6 +68,15 @@ struct lv {
 	struct virt_listener lis;
 	char *uri, *name, *log_path;
 	char *uuid;  /* a golden build's, given; else the host's */
+	/*
+	 * A remote host's (virt-remote.h): the prefix of the machine's volumes
+	 * there, else NULL. dirty: they may exist (uploaded, not yet deleted);
+	 * ran: a domain ran on the upload (its disk is fetched back).
+	 */
+	char *vol;
+	int dirty, ran;
+	char *exit_reason; /* EXITED's, held until the disk is back (exit_due) */
+	int exit_ok, exit_due;
 	int golden;  /* a golden build (machine_libvirt_new_golden()): saved, so not autodestroy */
 	struct virt_golden_save *save; /* restored from it: given back when the machine is freed */
 	int refs, released;
@@ -90,9 +101,13 @@ struct lv_job {
 	struct lv *lv;
 	enum lv_job_kind kind;
 	char *xml;
-	char *name;	  /* J_RESTORE: the saved domain's */
+	char *name;	  /* J_RESTORE: the saved domain's; J_UPLOAD: the domain's */
+	char *uuid;	  /* J_UPLOAD: the domain's */
 	int marker;
 	int golden;	  /* J_CREATE: a domain to be saved (not autodestroy) */
+	enum lv_job_kind then; /* J_UPLOAD: the job that makes the domain next */
+	int fetch;	  /* J_TEARDOWN on a remote host: the disk fetched back */
+	struct bp_error fetch_err; /* why it was not (fetch_err.msg[0]) */
 	virDomainPtr dom; /* the job's own reference */
 	virStreamPtr st[ST_NR];
 	enum lv_destroy destroy;
@@ -136,6 +151,8 @@ static void lv_free(struct lv *lv)
 	free(lv->name);
 	free(lv->log_path);
 	free(lv->shot_path);
+	free(lv->vol);
+	free(lv->exit_reason);
 	free(lv);
 }
 
@@ -158,6 +175,7 @@ static void lv_job_release(struct lv_job *j)
 		virDomainFree(j->dom);
 	free(j->xml);
 	free(j->name);
+	free(j->uuid);
 	free(j->path);
 	free(j);
 }
@@ -188,6 +206,59 @@ static int lv_open_streams(virConnectPtr conn, struct lv_job *j, struct bp_error
 }
 
 /*
+ * On a remote host, j->path is the pool's file base + ext (virt-remote.h):
+ * what the host writes or reads there (a save, a dump). 0 or -1 with err.
+ */
+static int lv_host_file(virConnectPtr conn, struct lv_job *j, const char *base, const char *ext,
+			struct bp_error *err)
+{
+	char *file = xasprintf("%s%s", base, ext);
+
+	free(j->path);
+	j->path = virt_remote_path(conn, file, err);
+	free(file);
+	return j->path ? 0 : -1;
+}
+
+/* A remote host's dump: written into its pool, fetched to dest, deleted there. */
+static int lv_run_remote_dump(virConnectPtr conn, struct lv_job *j, struct bp_error *err)
+{
+	char *dest = j->path, *file = xasprintf("%s.dmp", j->lv->vol);
+	int r = -1;
+
+	j->path = NULL;
+	if (lv_host_file(conn, j, j->lv->vol, ".dmp", err) < 0)
+		goto out;
+	if (virDomainCoreDumpWithFormat(j->dom, j->path, VIR_DOMAIN_CORE_DUMP_FORMAT_WIN_DMP,
+					VIR_DUMP_MEMORY_ONLY) < 0) {
+		lv_error(err, "cannot write a win-dmp%s", "");
+		goto out;
+	}
+	r = virt_remote_fetch(conn, file, dest, err);
+	virt_remote_drop(conn, file, &(struct bp_error){0});
+out:
+	free(j->path);
+	j->path = dest; /* the local file, as for a local host */
+	free(file);
+	return r;
+}
+
+/*
+ * A remote host's teardown, after the destroy: the disk back (j->fetch),
+ * the machine's volumes deleted. A disk that cannot be fetched leaves the
+ * local one stale: it is removed, so no offline check reads the state
+ * before the boot as the state after it.
+ */
+static void lv_run_remote_end(virConnectPtr conn, struct lv_job *j)
+{
+	struct bp_error err;
+
+	if (j->fetch && virt_remote_get(conn, &j->lv->cfg, j->lv->vol, &j->fetch_err) < 0)
+		unlink(j->lv->cfg.disk);
+	virt_remote_drop(conn, j->lv->vol, &err);
+}
+
+/*
  * A trial's domain dies with the harness's connection (autodestroy); a
  * golden build's cannot (libvirt saves no autodestroy domain), nor can a
  * restored one (virDomainRestoreFlags has no such flag): those two are
@@ -207,6 +278,8 @@ static int lv_run_create(virConnectPtr conn, struct lv_job *j, struct bp_error *
 /* The saved domain back, paused, on the trial's disk, console log and channel (j->xml). */
 static int lv_run_restore(virConnectPtr conn, struct lv_job *j, struct bp_error *err)
 {
+	if (j->lv->vol && lv_host_file(conn, j, j->name, ".save", err) < 0)
+		return -1;
 	if (virDomainRestoreFlags(conn, j->path, j->xml, VIR_DOMAIN_SAVE_PAUSED) < 0)
 		return lv_error(err, "cannot restore the golden save '%s'", j->path), -1;
 	j->dom = virDomainLookupByName(conn, j->name);
@@ -274,6 +347,10 @@ static int lv_run(virConnectPtr conn, void *ctx, struct bp_error *err)
 	char *mime;
 
 	switch (j->kind) {
+	case J_UPLOAD:
+		j->xml = virt_remote_put(conn, j->lv->uri, &j->lv->cfg, j->name, j->uuid, j->lv->vol,
+					 j->lv->cfg.run_dir ? j->lv->cfg.run_dir : P_tmpdir, err);
+		return j->xml ? 0 : -1;
 	case J_CREATE:
 		if (lv_run_create(conn, j, err) == 0)
 			return 0;
@@ -284,6 +361,8 @@ static int lv_run(virConnectPtr conn, void *ctx, struct bp_error *err)
 		break;
 	case J_SAVE:
 		/* the domain stops once saved: STOPPED (saved), then EXITED */
+		if (j->lv->vol && lv_host_file(conn, j, j->name, ".save", err) < 0)
+			return -1;
 		if (virDomainSaveFlags(j->dom, j->path, NULL, 0) == 0)
 			return 0;
 		lv_error(err, "cannot save the domain%s", "");
@@ -317,6 +396,8 @@ static int lv_run(virConnectPtr conn, void *ctx, struct bp_error *err)
 		lv_error(err, "cannot inject an NMI%s", "");
 		return -1;
 	case J_DUMP:
+		if (j->lv->vol)
+			return lv_run_remote_dump(conn, j, err);
 		if (virDomainCoreDumpWithFormat(j->dom, j->path, VIR_DOMAIN_CORE_DUMP_FORMAT_WIN_DMP,
 						VIR_DUMP_MEMORY_ONLY) == 0)
 			return 0;
@@ -340,7 +421,11 @@ static int lv_run(virConnectPtr conn, void *ctx, struct bp_error *err)
 			return -1;
 		}
 	}
-	return j->kind == J_TEARDOWN ? 0 : -1;
+	if (j->kind != J_TEARDOWN)
+		return -1;
+	if (j->lv->vol)
+		lv_run_remote_end(conn, j);
+	return 0;
 }
 
 /* ---- the loop side ---- */
@@ -396,7 +481,7 @@ static void lv_teardown(struct lv *lv, enum lv_destroy how)
 		return;
 	}
 	lv_streams_quiet(lv);
-	if (lv->tearing || (!lv->dom && !lv->st[0] && !lv->st[1] && !lv->st[2]))
+	if (lv->tearing || (!lv->dom && !lv->st[0] && !lv->st[1] && !lv->st[2] && !lv->dirty))
 		return;
 	lv->tearing = 1;
 	j = lv_job_new(lv, J_TEARDOWN);
@@ -405,6 +490,9 @@ static void lv_teardown(struct lv *lv, enum lv_destroy how)
 	memcpy(j->st, lv->st, sizeof(j->st));
 	memset(lv->st, 0, sizeof(lv->st));
 	j->destroy = lv->stopped ? D_NONE : how;
+	/* a golden build's disk serves nobody after it; a released machine's nobody reads */
+	j->fetch = lv->ran && !lv->golden && !lv->released;
+	lv->dirty = 0;
 	lv_submit(lv, j);
 }
 
@@ -447,11 +535,24 @@ static void lv_on_console(virStreamPtr st, int events, void *opaque)
 		lv_read_stream(lv, ST_MARKER, lv->m.cb.marker);
 }
 
-/* The domain is gone: its last console bytes, then EXITED, the last event. */
+/*
+ * The domain is gone: its last console bytes, then EXITED, the last event.
+ * On a remote host EXITED waits for the teardown that fetches the disk
+ * back (the caller's next steps read it), unless the host is lost.
+ */
 static void lv_exited(struct lv *lv, const char *reason, int ok)
 {
 	if (lv->exited)
 		return;
+	if (lv->vol && (lv->dirty || lv->tearing) && !lv->released && !virt_conn_lost(lv->c)) {
+		if (!lv->exit_due) {
+			lv->exit_due = 1;
+			lv->exit_reason = xstrdup(reason);
+			lv->exit_ok = ok;
+		}
+		lv_teardown(lv, D_FORCED);
+		return;
+	}
 	lv_read_console(lv);
 	if (!lv->console_eof && !lv->released)
 		lv->m.cb.console(lv->m.cb.ctx, NULL, 0, now_ns());
@@ -637,6 +738,7 @@ static void lv_created(struct lv *lv, struct lv_job *j, int r, const struct bp_e
 	lv->creating = 0;
 	if (r == 0) {
 		/* The domain and its streams are the machine's now (torn down with it). */
+		lv->ran = 1;
 		lv->dom = j->dom;
 		j->dom = NULL;
 		memcpy(lv->st, j->st, sizeof(lv->st));
@@ -665,12 +767,35 @@ static void lv_created(struct lv *lv, struct lv_job *j, int r, const struct bp_e
 	lv_emit(lv, MACHINE_READY, NULL, 1);
 }
 
+static void lv_make(struct lv *lv, enum lv_job_kind kind, char *xml, const char *path);
+
+/* A remote host has the domain's files (r 0) and j its XML: the domain made next. */
+static void lv_uploaded(struct lv *lv, struct lv_job *j, int r, const struct bp_error *err)
+{
+	if (r == 0 && !lv->exited && !lv->released && !lv->cut_due) {
+		lv_make(lv, j->then, j->xml, j->path);
+		j->xml = NULL;
+		return;
+	}
+	lv->creating = 0;
+	if (r < 0) {
+		lv->stopped = 1; /* no domain was made */
+		lv_start_failed(lv, err->msg);
+	}
+	lv_teardown(lv, D_FORCED); /* the volumes uploaded so far */
+	lv_exited(lv, r < 0 ? "libvirt domain not created" : "libvirt domain destroyed before it ran",
+		  0);
+}
+
 static void lv_done(void *ctx, int r, const struct bp_error *err)
 {
 	struct lv_job *j = ctx;
 	struct lv *lv = j->lv;
 
 	switch (j->kind) {
+	case J_UPLOAD:
+		lv_uploaded(lv, j, r, err);
+		break;
 	case J_CREATE:
 	case J_RESTORE:
 		lv_created(lv, j, r, err);
@@ -704,8 +829,19 @@ static void lv_done(void *ctx, int r, const struct bp_error *err)
 		lv->stopped |= r == 0;
 		if (r < 0 && (lv->golden || lv->save))
 			virt_golden_left(lv->uri, lv->name);
+		if (j->fetch_err.msg[0]) {
+			/* the boot's disk is lost with the host's copy: the trial cannot go on */
+			free(lv->exit_reason);
+			lv->exit_reason = xasprintf("the disk was not fetched back from the host: %s",
+						    j->fetch_err.msg);
+			lv->exit_ok = 0;
+			lv->exit_due = 1;
+		}
 		/* Destroyed (or it failed): gone either way for the harness; the host reaps. */
-		lv_exited(lv, r == 0 ? "libvirt domain destroyed" : err->msg, 0);
+		if (lv->exit_due)
+			lv_exited(lv, lv->exit_reason, lv->exit_ok);
+		else
+			lv_exited(lv, r == 0 ? "libvirt domain destroyed" : err->msg, 0);
 		break;
 	case J_RESUME:
 		/* A failed resume shows in what the domain does next (or the boot's deadlines). */
@@ -796,18 +932,38 @@ static void lv_on_start_deadline(struct loop *l, void *ctx)
 
 /* ---- machine_ops ---- */
 
-/* The domain made by a J_CREATE or J_RESTORE job (path: the save), READY once it is. */
+/* The job that makes the domain from xml (taken), under the start deadline. */
+static void lv_make(struct lv *lv, enum lv_job_kind kind, char *xml, const char *path)
+{
+	struct lv_job *j;
+
+	lv->t_start = loop_timer_add(lv->m.loop, now_ms() + MACHINE_LIBVIRT_START_MS,
+				     lv_on_start_deadline, lv);
+	j = lv_job_new(lv, kind);
+	j->xml = xml;
+	j->marker = lv->cfg.guest->machine.marker_serial;
+	j->golden = lv->golden;
+	j->name = xstrdup(lv->name);
+	j->path = path ? xstrdup(path) : NULL;
+	lv_submit(lv, j);
+}
+
+/*
+ * The domain made by a J_CREATE or J_RESTORE job (path: the save), READY
+ * once it is; on a remote host its files uploaded first (J_UPLOAD, which
+ * builds the XML; the start deadline counts from its end: a first upload
+ * of a large image is bounded by the host's keepalive, not by it).
+ */
 static int lv_begin(struct lv *lv, enum lv_job_kind kind, const char *path, struct bp_error *err)
 {
 	struct machine *m = &lv->m;
 	struct lv_job *j;
-	char *xml;
+	char *xml = NULL;
 
 	/* libvirt's events join the first loop a libvirt machine starts in, for good. */
 	if (virt_event_register(m->loop, err) < 0 || !(lv->c = virt_conn_get(lv->uri, err)))
 		return -1;
-	xml = domxml_build(&lv->cfg, lv->name, lv->uuid, lv->log_path, err);
-	if (!xml)
+	if (!lv->vol && !(xml = domxml_build(&lv->cfg, lv->name, lv->uuid, lv->log_path, NULL, err)))
 		return -1;
 	lv->lis = (struct virt_listener){.name = lv->name,
 					 .lifecycle = lv_on_lifecycle,
@@ -817,14 +973,16 @@ static int lv_begin(struct lv *lv, enum lv_job_kind kind, const char *path, stru
 	virt_conn_listen(lv->c, &lv->lis);
 	lv->state = LV_CREATING;
 	lv->creating = 1;
-	lv->t_start =
-	    loop_timer_add(m->loop, now_ms() + MACHINE_LIBVIRT_START_MS, lv_on_start_deadline, lv);
-	j = lv_job_new(lv, kind);
-	j->xml = xml;
-	j->marker = lv->cfg.guest->machine.marker_serial;
-	j->golden = lv->golden;
+	if (xml) {
+		lv_make(lv, kind, xml, path);
+		return 0;
+	}
+	j = lv_job_new(lv, J_UPLOAD);
+	j->then = kind;
 	j->name = xstrdup(lv->name);
+	j->uuid = lv->uuid ? xstrdup(lv->uuid) : NULL;
 	j->path = path ? xstrdup(path) : NULL;
+	lv->dirty = 1;
 	lv_submit(lv, j);
 	return 0;
 }
@@ -865,6 +1023,7 @@ static int lv_save(struct machine *m, const char *path, struct bp_error *err)
 		return error_set(err, "the libvirt domain is not running");
 	j = lv_job_new(lv, J_SAVE);
 	j->path = xstrdup(path);
+	j->name = xstrdup(lv->name);
 	lv->saving = 1;
 	lv_submit(lv, j);
 	return 0;
@@ -1068,6 +1227,9 @@ struct machine *machine_libvirt_new(const struct vm_config *cfg, const char *uri
 	/* Unique on the host: harnesses of other machines may share it. */
 	lv->name = xasprintf("bootproof-%d-%u-%08llx", (int)getpid(), ++seq,
 			     (unsigned long long)(random_u64() & 0xffffffffu));
-	lv->log_path = cfg->run_dir ? xasprintf("%s/libvirt-console.log", cfg->run_dir) : NULL;
+	if (virt_remote(lv->uri))
+		lv->vol = virt_harness_name('v', seq); /* its console log would be the host's */
+	else if (cfg->run_dir)
+		lv->log_path = xasprintf("%s/libvirt-console.log", cfg->run_dir);
 	return &lv->m;
 }

@@ -38,6 +38,13 @@
  *                  save's name and UUID, its streams as for start; the
  *                  save is given back when the machine is freed
  *
+ * On a remote host (virt-remote.h) start and restore upload the domain's
+ * files first (the start deadline counts from the upload's end), its XML
+ * names the host's copies and no console log, save and dump write into
+ * the host's pool, and EXITED comes once the disk is back over the local
+ * overlay (a disk not fetched: EXITED says so) and the machine's volumes
+ * are deleted; a lost host's EXITED comes at once, as below.
+ *
  * Events: raw QMP events (virConnectDomainQemuMonitorEventRegister) as
  * the QEMU backend reads them (qmp-event.h: GUEST_PANICKED with hyper-v
  * arguments as exact u64, SHUTDOWN reasons, RESET guest, WATCHDOG, the

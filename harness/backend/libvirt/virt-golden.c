@@ -17,7 +17,7 @@
 #include "util.h"
 #include "virt-conn.h"
 
-#define VIRT_GOLDEN_PREFIX "bootproof-g-"
+#define VIRT_NAME_PREFIX "bootproof-"
 
 static struct virt_golden_save **saves;
 static size_t nr_saves;
@@ -56,29 +56,48 @@ static char *golden_host(void)
 	return xasprintf("%s-", host);
 }
 
-char *virt_golden_name(size_t n)
+char *virt_harness_name(char kind, size_t n)
 {
 	char *host = golden_host();
-	char *name = xasprintf(VIRT_GOLDEN_PREFIX "%0*" PRIx32 "-%s%d-%zu", GOLDEN_RAND_LEN,
+	char *name = xasprintf(VIRT_NAME_PREFIX "%c-%0*" PRIx32 "-%s%d-%zu", kind, GOLDEN_RAND_LEN,
 			       (uint32_t)random_u64(), host, (int)getpid(), n);
 
 	free(host);
 	return name;
 }
 
-/* The pid in a golden name of this machine's harnesses, else 0. */
+char *virt_golden_name(size_t n)
+{
+	return virt_harness_name('g', n);
+}
+
+/* The pid in a name of this machine's harnesses (any kind), else 0. */
 static long golden_pid(const char *name, const char *host)
 {
-	size_t plen = strlen(VIRT_GOLDEN_PREFIX) + GOLDEN_RAND_LEN + 1, hlen = strlen(host);
+	size_t plen = strlen(VIRT_NAME_PREFIX) + 2 + GOLDEN_RAND_LEN + 1, hlen = strlen(host);
 	char *end;
 	long pid;
 
-	if (strncmp(name, VIRT_GOLDEN_PREFIX, strlen(VIRT_GOLDEN_PREFIX)) ||
-	    strlen(name) < plen + hlen || name[plen - 1] != '-' || strncmp(name + plen, host, hlen))
+	if (strncmp(name, VIRT_NAME_PREFIX, strlen(VIRT_NAME_PREFIX)) ||
+	    strlen(name) < plen + hlen || name[plen - 1] != '-' ||
+	    name[strlen(VIRT_NAME_PREFIX) + 1] != '-' || strncmp(name + plen, host, hlen))
 		return 0;
 	errno = 0;
 	pid = strtol(name + plen + hlen, &end, 10);
 	return !errno && end != name + plen + hlen && *end == '-' && pid > 0 ? pid : 0;
+}
+
+int virt_harness_gone(const char *name, int mine)
+{
+	char *host = golden_host();
+	long pid = golden_pid(name, host);
+
+	free(host);
+	if (!pid)
+		return 0;
+	if (pid == (long)getpid())
+		return mine;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
 char *virt_golden_uuid(void)
@@ -99,21 +118,18 @@ struct sweep {
 static int sweep_run(virConnectPtr conn, void *ctx, struct bp_error *err)
 {
 	struct sweep *sw = ctx;
-	char *host = golden_host();
 	virDomainPtr *doms = NULL;
 	int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 
 	for (int i = 0; i < n; i++) {
 		const char *name = virDomainGetName(doms[i]);
-		long pid = name ? golden_pid(name, host) : 0;
 
 		/* a harness of this machine that is gone left it */
-		if (pid && kill((pid_t)pid, 0) < 0 && errno == ESRCH && virDomainDestroy(doms[i]) == 0)
+		if (name && virt_harness_gone(name, 0) && virDomainDestroy(doms[i]) == 0)
 			strbuf_addf(&sw->gone, "%s\n", name);
 		virDomainFree(doms[i]);
 	}
 	free(doms);
-	free(host);
 	return 0;
 }
 

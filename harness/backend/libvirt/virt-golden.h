@@ -10,8 +10,9 @@
  * one save per slot, and a boot takes a free one for as long as its
  * domain exists. Saves are keyed by host URI and an opaque key (the
  * image); the registry is the loop thread's. The save files are on the
- * host's file system, written by its daemon; the run removes them with its
- * scratch.
+ * host's file system, written by its daemon: in the run's scratch, which
+ * the run removes, or on a remote host in its pool (virt-remote.h:
+ * NAME.save, path here unused), which the run's end sweeps.
  */
 #ifndef BP_VIRT_GOLDEN_H
 #define BP_VIRT_GOLDEN_H
@@ -21,7 +22,7 @@
 struct virt_golden_save {
 	char *uri;	 /* the host, as the run names it */
 	const void *key; /* what was saved (the engine's image) */
-	char *path;	 /* the save file, on the host */
+	char *path;	 /* the save file, on a host that shares ours */
 	char *name;	 /* the saved domain's name and UUID: a restore's must be these */
 	char *uuid;
 	int busy; /* a domain restored from it exists */
@@ -38,6 +39,17 @@ struct virt_conn;
  */
 char *virt_golden_name(size_t n);
 char *virt_golden_uuid(void);
+/*
+ * The same scheme for another of the harness's things on a host, kind
+ * its letter ('g' golden domains; 'v' a remote host's volumes,
+ * virt-remote.h): "bootproof-K-RAND-HOST-PID-N".
+ */
+char *virt_harness_name(char kind, size_t n);
+/*
+ * Non-zero if name is such a name (any kind) of a harness of this machine
+ * that is gone, or (mine non-zero) of this harness.
+ */
+int virt_harness_gone(const char *name, int mine);
 /*
  * On c's worker, before this run's golden domains: destroy the running
  * golden domains of harnesses of this machine that are gone (a killed

@@ -78,6 +78,26 @@ int virt_store_pool(virConnectPtr conn, virStoragePoolPtr *ret, struct bp_error 
 	return 0;
 }
 
+char *virt_store_dir(virStoragePoolPtr pool, struct bp_error *err)
+{
+	char *xml = virStoragePoolGetXMLDesc(pool, 0), *target, *path, *end, *ret = NULL;
+
+	if (!xml) {
+		lv_error(err, "cannot read the definition of pool '%s'", VIRT_STORE_POOL);
+		return NULL;
+	}
+	target = strstr(xml, "<target>");
+	path = target ? strstr(target, "<path>") : NULL;
+	end = path ? strstr(path, "</path>") : NULL;
+	/* the daemon's own XML; a path it had to escape is one this module does not use */
+	if (!end || memchr(path, '&', (size_t)(end - path)) || path[6] != '/')
+		error_set(err, "pool '%s' has no plain target path", VIRT_STORE_POOL);
+	else
+		ret = xstrndup(path + 6, (size_t)(end - path - 6));
+	free(xml);
+	return ret;
+}
+
 static int vol_size(virStorageVolPtr vol, uint64_t *ret, struct bp_error *err)
 {
 	virStorageVolInfo info;
@@ -530,18 +550,18 @@ out:
 	return ret;
 }
 
-int virt_store_delete(virStoragePoolPtr pool, const char *prefix, struct bp_error *err)
+int virt_store_delete_if(virStoragePoolPtr pool, int (*match)(const char *name, void *ctx),
+			 void *ctx, struct bp_error *err)
 {
 	virStorageVolPtr *vols = NULL;
-	size_t len = strlen(prefix);
-	int n = len ? virStoragePoolListAllVolumes(pool, &vols, 0) : 0, deleted = 0, failed = 0;
+	int n = virStoragePoolListAllVolumes(pool, &vols, 0), deleted = 0, failed = 0;
 
 	if (n < 0)
 		return lv_error(err, "cannot list the volumes of pool '%s'", VIRT_STORE_POOL);
 	for (int i = 0; i < n; i++) {
 		const char *name = virStorageVolGetName(vols[i]);
 
-		if (!strncmp(name, prefix, len)) {
+		if (name && match(name, ctx)) {
 			if (virStorageVolDelete(vols[i], 0) == 0)
 				deleted++;
 			else if (!failed++)
@@ -551,4 +571,14 @@ int virt_store_delete(virStoragePoolPtr pool, const char *prefix, struct bp_erro
 	}
 	free(vols);
 	return failed ? -1 : deleted;
+}
+
+static int has_prefix(const char *name, void *prefix)
+{
+	return !strncmp(name, prefix, strlen(prefix));
+}
+
+int virt_store_delete(virStoragePoolPtr pool, const char *prefix, struct bp_error *err)
+{
+	return *prefix ? virt_store_delete_if(pool, has_prefix, (void *)prefix, err) : 0;
 }

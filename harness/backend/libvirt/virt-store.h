@@ -62,6 +62,9 @@
 /* The pool on conn's host, as above: 0 with *ret (virStoragePoolFree() it), or -1 with err. */
 int virt_store_pool(virConnectPtr conn, virStoragePoolPtr *ret, struct bp_error *err);
 
+/* The pool's directory on the host (malloc'd), or NULL with err. */
+char *virt_store_dir(virStoragePoolPtr pool, struct bp_error *err);
+
 /* What an upload may be told; every field may be 0/NULL. */
 struct virt_store_opts {
 	/* each chunk sent, for progress lines */
@@ -122,6 +125,9 @@ int virt_store_get(virStoragePoolPtr pool, const char *name, const char *dest,
  * failure; the others are still tried).
  */
 int virt_store_delete(virStoragePoolPtr pool, const char *prefix, struct bp_error *err);
+/* The same for every volume whose name match(name, ctx) accepts. */
+int virt_store_delete_if(virStoragePoolPtr pool, int (*match)(const char *name, void *ctx),
+			 void *ctx, struct bp_error *err);
 
 /* The volume's physical size (bytes of the file on the host): 0, or -1 with err. */
 int virt_store_size(virStoragePoolPtr pool, const char *name, uint64_t *ret,
