@@ -21,7 +21,7 @@ for f in sensor/v1/refsensor.ko content/c291-good.sys content/c291-bad.sys; do
 	[ -e "$ROOT/build/$f" ] || skip_all "build/$f not built (make all)"
 done
 LV=$ROOT/scripts/libvirtd-test.sh
-PORT=$((17000 + $$ % 40))
+PORT=$((17600 + $$ % 100)) # a range no other test of make check uses
 trap '"$LV" stop "$T/lv" 2>>"$T/stop.err"; rm -rf "$T"' EXIT
 mkdir -p "$T/tmp" "$T/r" # TMPDIR is $T/tmp (lib.sh): the runs' scratch
 U=$("$LV" start "$T/lv" "$PORT" --isolated --hide "$ROOT/build" --hide "$T/tmp" --hide "$T/r" \

@@ -5,7 +5,9 @@
 # set up with CrashOnCtrlScroll and NMICrashDump does, on right-Ctrl +
 # Scroll Lock twice (QMP send-key: 0xE2) and on an NMI (QMP inject-nmi:
 # 0x80): every source it has (EMS console, pvpanic, QEMU's win-dmp of its
-# VMCOREINFO note) sees both crashes, exit 0, also as a libvirt domain. The
+# VMCOREINFO note) sees both crashes, exit 0, also as a libvirt domain on a
+# host that cannot see the harness's files (disks=upload: the disk goes
+# through the host's pool, the win-dmp written there comes back). The
 # clean stand-in comes up and ignores both: the sources are named as missed,
 # exit 1, within the suite's timeouts. A Linux image, an unknown
 # image and a bad command line are usage errors.
@@ -77,18 +79,22 @@ for t in ctrl-scroll nmi; do
 		"$t: the serial log holds the EMS record"
 done
 
-# --- the same on a libvirt host: virDomainSendKey, virDomainInjectNMI ---
+# --- the same on a libvirt host: virDomainSendKey, virDomainInjectNMI, its own pool ---
 if command -v libvirtd >/dev/null && [ "$(id -u)" = 0 ]; then
 	LV=$T/lv
 	trap '"$ROOT/scripts/libvirtd-test.sh" stop "$LV" 2>/dev/null; rm -rf "$T"' EXIT
-	if uri=$("$ROOT/scripts/libvirtd-test.sh" start "$LV" $((17000 + $$ % 500)) --isolated 2>"$T/lv.err"); then
+	mkdir -p "$T/reports" # TMPDIR is $T/tmp (lib.sh)
+	if uri=$("$ROOT/scripts/libvirtd-test.sh" start "$LV" $((17000 + $$ % 500)) --isolated \
+		--hide "$T/win" --hide "$T/tmp" --hide "$T/reports" 2>"$T/lv.err"); then
 		timeout 900 "$BP" selftest -c "$T/suite.yaml" -r "$T/reports" --backend libvirt \
-			--host "$uri" win >"$T/out" 2>"$T/err"
+			--host "$uri,disks=upload" win >"$T/out" 2>"$T/err"
 		is "$?" 0 "selftest on the crashing stand-in as a libvirt domain: exit 0" ||
 			diag "$(cat "$T/out" "$T/err")"
 		is "$(grep -c '^ok [0-9]* - [a-z-]*: \(ems\|pvpanic\|dump\): ' "$T/out")" 6 \
 			"libvirt: EMS, pvpanic and the win-dmp (virDomainCoreDumpWithFormat) saw both crashes"
 		is "$(timeout 10 virsh -c "$uri" list --all --name | grep -c .)" 0 "libvirt: no domain left"
+		is "$(timeout 10 virsh -c "$uri" vol-list bootproof | awk 'NR > 2 && $1 { print $1 }' | grep -vc '^sha256-')" 0 \
+			"libvirt: no volume of the run left in the host's pool (the dumps fetched and deleted)"
 	else
 		ok 1 "an isolated libvirtd starts"
 		diag "$(cat "$T/lv.err")"
@@ -137,7 +143,7 @@ is "$?" 2 "an unknown image: usage error"
 like "$(cat "$T/err")" "the suite has no image 'nope'" "it names the image"
 "$BP" selftest -c "$T/suite.yaml" >"$T/out" 2>"$T/err"
 is "$?" 2 "no image: usage error"
-is "$(tail -n 1 "$T/err")" "usage: bootproof selftest -c SUITE [-r REPORTS] [--backend qemu|libvirt [--host URI]] IMAGE" \
+is "$(tail -n 1 "$T/err")" "usage: bootproof selftest -c SUITE [-r REPORTS] [--backend qemu|libvirt [--host URI[,disks=shared|upload]]] IMAGE" \
 	"the usage line"
 "$BP" selftest -c "$T/suite.yaml" --host qemu:///system win >"$T/out" 2>"$T/err"
 is "$?" 2 "--host without --backend libvirt: usage error"

@@ -20,6 +20,7 @@
 #include "console.h"
 #include "escape.h"
 #include "guest.h"
+#include "hostpool.h"
 #include "inject.h"
 #include "litter.h"
 #include "loop.h"
@@ -43,14 +44,16 @@
 
 const struct cmd_usage selftest_usage = {
     "selftest",
-    "selftest -c SUITE [-r REPORTS] [--backend qemu|libvirt [--host URI]] IMAGE",
+    "selftest -c SUITE [-r REPORTS] [--backend qemu|libvirt [--host URI[,disks=shared|upload]]] IMAGE",
     "Crash a Windows image on purpose, twice: does every crash source see it?",
     "options:\n"
     "  -c, --suite SUITE    the suite file (default scenarios.yaml)\n"
     "  -r, --reports DIR    the serial logs go to DIR/selftest/IMAGE/ (default reports)\n"
     "  --backend NAME       what boots IMAGE when its suite entry names no backend:\n"
     "                       qemu (default) or libvirt\n"
-    "  --host URI           the libvirt host (default qemu:///system)\n"
+    "  --host URI[,disks=shared|upload]\n"
+    "                       the libvirt host (default: the suite's first hosts: entry,\n"
+    "                       else qemu:///system); disks as for run --host\n"
     "  -h, --help           this help\n"
     "\n"
     "IMAGE: an image of the suite, of kind windows. No sensor, no content: two cold\n"
@@ -119,7 +122,9 @@ struct st_trial {
 struct selftest {
 	struct suite suite;
 	const struct image *img;
-	const char *backend, *host; /* --backend, --host (backend.h) */
+	const char *backend, *host_arg; /* --backend, --host */
+	const char *host;		/* the libvirt host (st_host()), NULL: the default */
+	struct hostpool pool;		/* --host's, parsed */
 	const char *accel;
 	char accel_reason[256];
 	int boot_ms, silence_ms;
@@ -585,7 +590,7 @@ static int st_parse(int argc, char **argv, struct selftest *st, const char **sui
 		} else if (c == 'B' && backend_valid(optarg)) {
 			st->backend = optarg;
 		} else if (c == 'O' && *optarg) {
-			st->host = optarg;
+			st->host_arg = optarg;
 		} else if (c == 'B' || c == 'O') {
 			fprintf(stderr, "bootproof selftest: %s\n",
 				c == 'B' ? "--backend takes 'qemu' or 'libvirt'" : "--host takes a URI");
@@ -608,12 +613,36 @@ static int st_parse(int argc, char **argv, struct selftest *st, const char **sui
 		usage_error(&selftest_usage);
 		return -1;
 	}
-	if (st->host && (!st->backend || strcmp(st->backend, "libvirt"))) {
+	if (st->host_arg && (!st->backend || strcmp(st->backend, "libvirt"))) {
 		fprintf(stderr, "bootproof selftest: --host goes with --backend libvirt\n");
 		usage_error(&selftest_usage);
 		return -1;
 	}
 	*image = argv[optind];
+	return 0;
+}
+
+/*
+ * The libvirt host the image boots on: --host (run's syntax; slots mean
+ * nothing to one machine at a time), else the suite's first hosts: entry
+ * when the image boots on libvirt, else the default. One that does not
+ * share this machine's files gets the disks uploaded (hostpool.h).
+ */
+static int st_host(struct selftest *st, struct bp_error *err)
+{
+	enum host_disks disks = HOST_DISKS_AUTO;
+
+	if (st->host_arg) {
+		if (hostpool_add(&st->pool, st->host_arg, err) < 0)
+			return -1;
+		st->host = st->pool.hosts[0].uri;
+		disks = st->pool.hosts[0].disks;
+	} else if (st->suite.nr_hosts && !strcmp(backend_of(st->img, st->backend), "libvirt")) {
+		st->host = st->suite.hosts[0].uri;
+		disks = st->suite.hosts[0].disks;
+	}
+	if (st->host && hostpool_uploads(st->host, disks))
+		backend_host_uploads(st->host);
 	return 0;
 }
 
@@ -701,7 +730,14 @@ int cmd_selftest(int argc, char **argv)
 		fprintf(stderr, "bootproof selftest: %s\n", err.msg);
 		return EXIT_USAGE_ERROR;
 	}
+	hostpool_init(&st.pool);
 	if (st_find_image(&st, image) < 0) {
+		suite_free(&st.suite);
+		return EXIT_USAGE_ERROR;
+	}
+	if (st_host(&st, &err) < 0) {
+		fprintf(stderr, "bootproof selftest: %s\n", err.msg);
+		usage_error(&selftest_usage);
 		suite_free(&st.suite);
 		return EXIT_USAGE_ERROR;
 	}
@@ -737,6 +773,7 @@ out:
 	free(st.work);
 	free(st.out);
 	strbuf_release(&st.missed_list);
+	hostpool_release(&st.pool);
 	suite_free(&st.suite);
 	return rc;
 }
