@@ -189,6 +189,11 @@ char *virt_remote_put(virConnectPtr conn, const char *uri, const struct vm_confi
 	n = domxml_backing_chain(cfg->disk, local, REMOTE_MAX_CHAIN, err);
 	if (n < 0)
 		goto out_name;
+	/* a trial overlay always has a backing file (inject.h: overlay_create()) */
+	if (!n) {
+		error_set(err, "'%s' has no backing file: not a trial overlay", cfg->disk);
+		goto out;
+	}
 	if (virt_store_pool(conn, &pool, err) < 0)
 		goto out;
 	for (int i = 0; i < n; i++) {
@@ -203,11 +208,6 @@ char *virt_remote_put(virConnectPtr conn, const char *uri, const struct vm_confi
 	if ((cfg->kernel && give(pool, uri, cfg->kernel, &unused, &files.kernel, err) < 0) ||
 	    (cfg->initrd && give(pool, uri, cfg->initrd, &unused, &files.initrd, err) < 0))
 		goto out;
-	/* a trial overlay always has a backing file (inject.h: overlay_create()) */
-	if (!n) {
-		error_set(err, "'%s' has no backing file: not a trial overlay", cfg->disk);
-		goto out;
-	}
 	if (virt_store_put_overlay(pool, cfg->disk, vol, local[0].format, ov_name, tmp_dir,
 				   &ov_path, err) < 0)
 		goto out;
